@@ -1,0 +1,809 @@
+//! The config file (DESIGN §3): types, loading, and validation with line:column errors.
+//!
+//! Parsing is two steps. Serde reads the TOML into `raw` structs that mirror the file
+//! (`deny_unknown_fields`, every value `Spanned` so later errors can point at it); then
+//! `validate` turns them into the typed `Config`, collecting *every* error rather than
+//! stopping at the first, because `assetd check-config` should show them all at once.
+
+use crate::secret::{Secret, SecretSpec};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/assetd/config.toml";
+pub const DEFAULT_DATABASE: &str = "/var/lib/assetd/assetd.db";
+pub const DEFAULT_SOCKET: &str = "/run/assetd/assetd.sock";
+
+/// The regions Auvik's API is served from (`https://auvikapi.<region>.my.auvik.com`).
+pub const AUVIK_REGIONS: &[&str] = &[
+    "us1", "us2", "us3", "us4", "us5", "us6", "eu1", "eu2", "au1", "ca1",
+];
+
+/// A validated config. Secrets are resolved (read from their files, environment or
+/// credentials) at load, so a reload notices a changed secret file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub agent: AgentConfig,
+    pub sources: Vec<SourceConfig>,
+    pub clients: Vec<ClientGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentConfig {
+    pub database: PathBuf,
+    pub listen: Vec<Listen>,
+    pub sync_interval: Duration,
+    pub full_sync_interval: Duration,
+    pub removed_grace: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    Unix(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceConfig {
+    pub name: String,
+    /// How often to sync; incremental runs where the vendor allows, full every `full_interval`.
+    pub interval: Duration,
+    pub full_interval: Duration,
+    pub base_url: url::Url,
+    pub vendor: VendorConfig,
+}
+
+impl SourceConfig {
+    pub fn kind(&self) -> &'static str {
+        self.vendor.kind()
+    }
+
+    /// Everything that decides *what* is synced and *as whom*; when it changes, the source
+    /// restarts with a full sync and forgets a credentials rejection.
+    pub fn connection_eq(&self, other: &SourceConfig) -> bool {
+        self.base_url == other.base_url && self.vendor == other.vendor
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum VendorConfig {
+    Auvik(AuvikConfig),
+}
+
+impl VendorConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VendorConfig::Auvik(_) => "auvik",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuvikConfig {
+    pub region: String,
+    pub username: String,
+    pub api_key: Secret,
+    pub domain_prefix: String,
+}
+
+/// A `[[client]]` table: source clients to treat as one assetd client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientGroup {
+    pub name: String,
+    pub exclude: bool,
+    pub members: Vec<ClientMemberRef>,
+}
+
+/// `"SOURCE:NAME-or-ID"` in a `[[client]]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientMemberRef {
+    pub source: String,
+    pub key: String,
+}
+
+/// One problem in a config file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based; 0 when the problem has no place in the file (e.g. it cannot be read).
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.column,
+                self.message
+            )
+        }
+    }
+}
+
+/// Every problem found in a config file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The file as written.
+
+mod raw {
+    use super::*;
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct File {
+        pub agent: Option<Spanned<Agent>>,
+        #[serde(default)]
+        pub source: Vec<Spanned<Source>>,
+        #[serde(default)]
+        pub client: Vec<Spanned<Client>>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct Agent {
+        pub database: Option<Spanned<String>>,
+        pub listen: Option<Vec<Spanned<String>>>,
+        pub sync_interval: Option<Spanned<String>>,
+        pub full_sync_interval: Option<Spanned<String>>,
+        pub removed_grace: Option<Spanned<String>>,
+        // The TCP/TLS settings of DESIGN §6 are part of the file format; this build refuses
+        // them with a clear message rather than as unknown keys.
+        pub tls_cert: Option<Spanned<String>>,
+        pub tls_key: Option<Spanned<SecretSpec>>,
+        pub tls_client_ca: Option<Spanned<String>>,
+        pub auth_tokens: Option<Spanned<Vec<SecretSpec>>>,
+        pub metrics_listen: Option<Spanned<String>>,
+    }
+
+    /// One `[[source]]`, with the settings of every kind; `validate` refuses the ones that
+    /// do not belong to the source's kind.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Source {
+        pub name: Spanned<String>,
+        pub kind: Spanned<String>,
+        pub interval: Option<Spanned<String>>,
+        pub full_interval: Option<Spanned<String>>,
+        pub base_url: Option<Spanned<String>>,
+        // auvik
+        pub region: Option<Spanned<String>>,
+        pub username: Option<Spanned<String>>,
+        pub api_key: Option<Spanned<SecretSpec>>,
+        pub domain_prefix: Option<Spanned<String>>,
+        // syncro
+        pub subdomain: Option<Spanned<String>>,
+        pub requests_per_minute: Option<Spanned<i64>>,
+        // passportal
+        pub datacenter: Option<Spanned<String>>,
+        pub access_key_id: Option<Spanned<String>>,
+        pub secret_access_key: Option<Spanned<SecretSpec>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Client {
+        pub name: Spanned<String>,
+        #[serde(default)]
+        pub exclude: bool,
+        #[serde(default)]
+        pub members: Vec<Spanned<String>>,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading.
+
+/// Reads, parses and validates the config at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the config file: {e}"),
+        }])
+    })?;
+    let private = file_is_private(path);
+    parse(path, &text, private)
+}
+
+/// Whether group and others have no access (inline secrets are allowed only then).
+fn file_is_private(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o077 == 0)
+        .unwrap_or(false)
+}
+
+/// Parses and validates config text; `path` only names the file in messages.
+/// `file_is_private` says whether inline secrets are acceptable.
+pub fn parse(path: &Path, text: &str, file_is_private: bool) -> Result<Config, ConfigErrors> {
+    let mut v = Validator {
+        path,
+        text,
+        file_is_private,
+        errors: Vec::new(),
+    };
+    let file: raw::File = match toml::from_str(text) {
+        Ok(f) => f,
+        Err(e) => {
+            let start = e.span().map(|s| s.start);
+            v.error_at(start, e.message().trim_end().to_string());
+            return Err(ConfigErrors(v.errors));
+        }
+    };
+    let config = v.config(file);
+    if v.errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(v.errors))
+    }
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    text: &'a str,
+    file_is_private: bool,
+    errors: Vec<ConfigError>,
+}
+
+impl Validator<'_> {
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    fn error_at(&mut self, offset: Option<usize>, message: impl Into<String>) {
+        let (line, column) = offset.map_or((0, 0), |o| self.line_col(o));
+        self.errors.push(ConfigError {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+
+    fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+        self.error_at(Some(at.span().start), message);
+    }
+
+    fn duration(&mut self, value: &Option<Spanned<String>>, default: Duration, key: &str) -> Duration {
+        let Some(v) = value else { return default };
+        match humantime::parse_duration(v.get_ref()) {
+            Ok(d) => d,
+            Err(e) => {
+                self.error(
+                    v,
+                    format!("`{key}`: {e} (write a duration such as \"30m\", \"1h\" or \"24h\")"),
+                );
+                default
+            }
+        }
+    }
+
+    fn positive_duration(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        default: Duration,
+        key: &str,
+    ) -> Duration {
+        let d = self.duration(value, default, key);
+        if let Some(v) = value
+            && d < Duration::from_secs(1)
+        {
+            self.error(v, format!("`{key}` must be at least 1s"));
+            return default;
+        }
+        d
+    }
+
+    fn secret(&mut self, spec: &Spanned<SecretSpec>, key: &str) -> Secret {
+        if spec.get_ref().is_inline() && !self.file_is_private {
+            self.error(
+                spec,
+                format!(
+                    "`{key}` is written inline, but this config file is readable by group or others: \
+                     run `chmod 600 {}`, or move the secret to `{key} = {{ file = \"/etc/assetd/secrets/...\" }}`",
+                    self.path.display()
+                ),
+            );
+            return Secret::new("");
+        }
+        match spec.get_ref().resolve() {
+            Ok(s) => s,
+            Err(e) => {
+                self.error(spec, format!("`{key}`: {e}"));
+                Secret::new("")
+            }
+        }
+    }
+
+    fn config(&mut self, file: raw::File) -> Config {
+        let agent = self.agent(file.agent);
+        let mut sources = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for s in &file.source {
+            let name = s.get_ref().name.get_ref().clone();
+            if let Some(first_line) = seen.get(&name) {
+                let msg = format!(
+                    "duplicate source name `{name}` (first defined on line {first_line}); every [[source]] needs a unique name"
+                );
+                self.error(&s.get_ref().name, msg);
+                continue;
+            }
+            seen.insert(name, self.line_col(s.span().start).0);
+            if let Some(source) = self.source(s, &agent) {
+                sources.push(source);
+            }
+        }
+        let clients = self.clients(&file.client, &file.source);
+        Config {
+            agent,
+            sources,
+            clients,
+        }
+    }
+
+    fn agent(&mut self, agent: Option<Spanned<raw::Agent>>) -> AgentConfig {
+        let raw = agent.map(Spanned::into_inner).unwrap_or_default();
+        let database = raw
+            .database
+            .as_ref()
+            .map_or_else(|| PathBuf::from(DEFAULT_DATABASE), |d| PathBuf::from(d.get_ref()));
+        let listen = match &raw.listen {
+            None => vec![Listen::Unix(PathBuf::from(DEFAULT_SOCKET))],
+            Some(list) => list.iter().filter_map(|l| self.listen(l)).collect(),
+        };
+        if raw.listen.as_ref().is_some_and(|l| l.is_empty()) {
+            self.error_at(None, "`agent.listen` is empty: give at least one unix:// address");
+        }
+        for (key, span) in [
+            ("tls_cert", raw.tls_cert.as_ref().map(|s| s.span())),
+            ("tls_key", raw.tls_key.as_ref().map(|s| s.span())),
+            ("tls_client_ca", raw.tls_client_ca.as_ref().map(|s| s.span())),
+            ("auth_tokens", raw.auth_tokens.as_ref().map(|s| s.span())),
+            ("metrics_listen", raw.metrics_listen.as_ref().map(|s| s.span())),
+        ] {
+            if let Some(span) = span {
+                self.error_at(
+                    Some(span.start),
+                    format!("`agent.{key}` is not supported by this version of assetd yet; remove it"),
+                );
+            }
+        }
+        AgentConfig {
+            database,
+            listen,
+            sync_interval: self.positive_duration(
+                &raw.sync_interval,
+                Duration::from_secs(3600),
+                "sync_interval",
+            ),
+            full_sync_interval: self.positive_duration(
+                &raw.full_sync_interval,
+                Duration::from_secs(24 * 3600),
+                "full_sync_interval",
+            ),
+            removed_grace: self.duration(&raw.removed_grace, Duration::ZERO, "removed_grace"),
+        }
+    }
+
+    fn listen(&mut self, l: &Spanned<String>) -> Option<Listen> {
+        let s = l.get_ref();
+        if let Some(path) = s.strip_prefix("unix://") {
+            let path = PathBuf::from(path);
+            if !path.is_absolute() {
+                self.error(l, format!("`{s}`: a unix socket path must be absolute, e.g. unix:///run/assetd/assetd.sock"));
+                return None;
+            }
+            // sun_path holds 108 bytes including the terminating NUL.
+            if path.as_os_str().len() > 107 {
+                self.error(l, format!("`{s}`: a unix socket path must be at most 107 bytes"));
+                return None;
+            }
+            Some(Listen::Unix(path))
+        } else if s.starts_with("tcp://") {
+            self.error(
+                l,
+                format!("`{s}`: TCP listeners (with TLS and tokens) are not supported by this version of assetd yet; use unix://"),
+            );
+            None
+        } else {
+            self.error(l, format!("`{s}`: a listen address starts with unix:// (e.g. unix:///run/assetd/assetd.sock)"));
+            None
+        }
+    }
+
+    fn source(&mut self, s: &Spanned<raw::Source>, agent: &AgentConfig) -> Option<SourceConfig> {
+        let raw = s.get_ref();
+        let name = raw.name.get_ref().clone();
+        let mut ok = true;
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            self.error(
+                &raw.name,
+                format!("source name `{name}` may use only a-z, 0-9 and '-' (it appears in every asset row)"),
+            );
+            ok = false;
+        }
+        let interval = self.positive_duration(&raw.interval, agent.sync_interval, "interval");
+        let full_interval =
+            self.positive_duration(&raw.full_interval, agent.full_sync_interval, "full_interval");
+        let kind = raw.kind.get_ref().as_str();
+        let (vendor, default_url) = match kind {
+            "auvik" => {
+                self.refuse_foreign_keys(
+                    raw,
+                    &name,
+                    kind,
+                    &[
+                        ("subdomain", raw.subdomain.as_ref().map(|v| v.span().start)),
+                        ("requests_per_minute", raw.requests_per_minute.as_ref().map(|v| v.span().start)),
+                        ("datacenter", raw.datacenter.as_ref().map(|v| v.span().start)),
+                        ("access_key_id", raw.access_key_id.as_ref().map(|v| v.span().start)),
+                        ("secret_access_key", raw.secret_access_key.as_ref().map(|v| v.span().start)),
+                    ],
+                );
+                self.auvik(s, &name)?
+            }
+            "syncro" | "passportal" => {
+                self.error(
+                    &raw.kind,
+                    format!("source `{name}`: kind `{kind}` is not supported by this version of assetd yet"),
+                );
+                return None;
+            }
+            other => {
+                self.error(
+                    &raw.kind,
+                    format!("source `{name}`: unknown kind `{other}`; expected auvik, syncro or passportal"),
+                );
+                return None;
+            }
+        };
+        let base_url = match &raw.base_url {
+            None => default_url,
+            Some(b) => match self.base_url(b) {
+                Some(u) => u,
+                None => return None,
+            },
+        };
+        ok.then_some(SourceConfig {
+            name,
+            interval,
+            full_interval,
+            base_url,
+            vendor,
+        })
+    }
+
+    fn refuse_foreign_keys(
+        &mut self,
+        _raw: &raw::Source,
+        name: &str,
+        kind: &str,
+        keys: &[(&str, Option<usize>)],
+    ) {
+        for (key, at) in keys {
+            if let Some(at) = at {
+                self.error_at(
+                    Some(*at),
+                    format!("source `{name}`: `{key}` is not a setting of a {kind} source"),
+                );
+            }
+        }
+    }
+
+    fn required<'s>(
+        &mut self,
+        s: &Spanned<raw::Source>,
+        value: &'s Option<Spanned<String>>,
+        name: &str,
+        key: &str,
+        hint: &str,
+    ) -> Option<&'s str> {
+        match value {
+            Some(v) if !v.get_ref().trim().is_empty() => Some(v.get_ref().as_str()),
+            Some(v) => {
+                self.error(v, format!("source `{name}`: `{key}` is empty ({hint})"));
+                None
+            }
+            None => {
+                self.error(s, format!("source `{name}`: `{key}` is missing ({hint})"));
+                None
+            }
+        }
+    }
+
+    fn auvik(&mut self, s: &Spanned<raw::Source>, name: &str) -> Option<(VendorConfig, url::Url)> {
+        let raw = s.get_ref();
+        let region = raw
+            .region
+            .as_ref()
+            .map_or("us1".to_string(), |r| r.get_ref().trim().to_ascii_lowercase());
+        if let Some(r) = &raw.region
+            && !AUVIK_REGIONS.contains(&region.as_str())
+        {
+            self.error(
+                r,
+                format!(
+                    "source `{name}`: unknown Auvik region `{}`; expected one of {} (the cluster in your Auvik web address, e.g. https://PREFIX.us1.my.auvik.com)",
+                    r.get_ref(),
+                    AUVIK_REGIONS.join(", ")
+                ),
+            );
+        }
+        let username = self.required(s, &raw.username, name, "username", "the Auvik user's e-mail address");
+        let domain_prefix = self.required(
+            s,
+            &raw.domain_prefix,
+            name,
+            "domain_prefix",
+            "the prefix of your main Auvik account, e.g. mspdemo for https://mspdemo.us1.my.auvik.com",
+        );
+        let api_key = match &raw.api_key {
+            Some(k) => Some(self.secret(k, "api_key")),
+            None => {
+                self.error(s, format!("source `{name}`: `api_key` is missing (the Auvik user's API key, e.g. api_key = {{ file = \"/etc/assetd/secrets/auvik\" }})"));
+                None
+            }
+        };
+        let default_url = url::Url::parse(&format!("https://auvikapi.{region}.my.auvik.com/"))
+            .ok()?;
+        Some((
+            VendorConfig::Auvik(AuvikConfig {
+                region,
+                username: username?.trim().to_string(),
+                api_key: api_key?,
+                domain_prefix: domain_prefix?.trim().to_string(),
+            }),
+            default_url,
+        ))
+    }
+
+    fn base_url(&mut self, b: &Spanned<String>) -> Option<url::Url> {
+        let mut url = match url::Url::parse(b.get_ref()) {
+            Ok(u) => u,
+            Err(e) => {
+                self.error(b, format!("`base_url` `{}` is not a URL: {e}", b.get_ref()));
+                return None;
+            }
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback_host(&url) => {}
+            "http" => {
+                self.error(
+                    b,
+                    "`base_url` uses http:// to a non-loopback host; credentials never travel in clear text: use https://",
+                );
+                return None;
+            }
+            other => {
+                self.error(b, format!("`base_url` scheme `{other}` is not http(s)"));
+                return None;
+            }
+        }
+        // Relative joins ("v1/...") must land under the base, so it ends with '/'.
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Some(url)
+    }
+
+    fn clients(
+        &mut self,
+        clients: &[Spanned<raw::Client>],
+        sources: &[Spanned<raw::Source>],
+    ) -> Vec<ClientGroup> {
+        let source_names: Vec<&str> = sources.iter().map(|s| s.get_ref().name.get_ref().as_str()).collect();
+        let mut seen = HashMap::new();
+        let mut out = Vec::new();
+        for c in clients {
+            let raw = c.get_ref();
+            let name = raw.name.get_ref().trim().to_string();
+            if name.is_empty() {
+                self.error(&raw.name, "a [[client]] needs a non-empty `name`");
+                continue;
+            }
+            if seen.insert(name.clone(), ()).is_some() {
+                self.error(&raw.name, format!("duplicate [[client]] name `{name}`"));
+                continue;
+            }
+            let mut members = Vec::new();
+            for m in &raw.members {
+                match m.get_ref().split_once(':') {
+                    Some((source, key)) if source_names.contains(&source) && !key.trim().is_empty() => {
+                        members.push(ClientMemberRef {
+                            source: source.to_string(),
+                            key: key.trim().to_string(),
+                        })
+                    }
+                    Some((source, key)) if !key.trim().is_empty() => self.error(
+                        m,
+                        format!(
+                            "client `{name}`: member `{}` names source `{source}`, which is not configured (sources: {})",
+                            m.get_ref(),
+                            source_names.join(", ")
+                        ),
+                    ),
+                    _ => self.error(
+                        m,
+                        format!(
+                            "client `{name}`: member `{}` must be \"SOURCE:NAME-or-ID\", e.g. \"auvik:contoso\"",
+                            m.get_ref()
+                        ),
+                    ),
+                }
+            }
+            out.push(ClientGroup {
+                name,
+                exclude: raw.exclude,
+                members,
+            });
+        }
+        out
+    }
+}
+
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The socket path a per-user agent (`assetd demo`) uses, and `assetctl` looks for last.
+pub fn per_user_socket() -> PathBuf {
+    per_user_runtime_dir().join("assetd.sock")
+}
+
+/// `$XDG_RUNTIME_DIR/assetd`, or `/tmp/assetd-$UID` without XDG_RUNTIME_DIR.
+pub fn per_user_runtime_dir() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("assetd"),
+        // SAFETY: getuid has no preconditions and cannot fail.
+        _ => PathBuf::from(format!("/tmp/assetd-{}", unsafe { libc::getuid() })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Config {
+        parse(Path::new("c.toml"), text, true).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse(Path::new("c.toml"), text, true).unwrap_err().to_string()
+    }
+
+    const AUVIK: &str = r#"
+[agent]
+database = "/tmp/x.db"
+listen = ["unix:///tmp/x.sock"]
+
+[[source]]
+name = "auvik"
+kind = "auvik"
+region = "eu1"
+username = "svc@msp.example"
+api_key = "k-123"
+domain_prefix = "mspdemo"
+interval = "30m"
+"#;
+
+    #[test]
+    fn a_valid_auvik_config_loads() {
+        let c = parse_ok(AUVIK);
+        assert_eq!(c.sources.len(), 1);
+        let s = &c.sources[0];
+        assert_eq!(s.interval, Duration::from_secs(1800));
+        assert_eq!(s.full_interval, Duration::from_secs(86400));
+        assert_eq!(s.base_url.as_str(), "https://auvikapi.eu1.my.auvik.com/");
+        let VendorConfig::Auvik(a) = &s.vendor;
+        assert_eq!(a.api_key.expose(), "k-123");
+        assert!(!format!("{c:?}").contains("k-123"), "Debug must mask secrets");
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_line_and_column() {
+        let e = parse_err("[agent]\ndatabase = \"x.db\"\nbogus_key = 1\n");
+        assert!(e.starts_with("c.toml:3:1: "), "{e}");
+        assert!(e.contains("bogus_key"), "{e}");
+    }
+
+    #[test]
+    fn every_semantic_error_is_reported() {
+        let e = parse_err(
+            "[[source]]\nname = \"A\"\nkind = \"auvik\"\nregion = \"mars\"\nusername = \"u\"\napi_key = \"k\"\ndomain_prefix = \"p\"\ninterval = \"soon\"\n",
+        );
+        assert!(e.contains("c.toml:2:8:") && e.contains("a-z, 0-9"), "{e}");
+        assert!(e.contains("c.toml:4:10:") && e.contains("unknown Auvik region"), "{e}");
+        assert!(e.contains("c.toml:8:12:") && e.contains("interval"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_source_names_are_refused() {
+        let one = "[[source]]\nname = \"a\"\nkind = \"auvik\"\nusername = \"u\"\napi_key = \"k\"\ndomain_prefix = \"p\"\n";
+        let e = parse_err(&format!("{one}{one}"));
+        assert!(e.contains("duplicate source name `a` (first defined on line 1)"), "{e}");
+        assert!(e.contains("c.toml:8:8:"), "{e}");
+    }
+
+    #[test]
+    fn keys_of_another_kind_are_refused() {
+        let e = parse_err(&format!("{AUVIK}subdomain = \"acme\"\n"));
+        assert!(e.contains("`subdomain` is not a setting of a auvik source"), "{e}");
+    }
+
+    #[test]
+    fn inline_secret_in_a_shared_file_is_refused() {
+        let e = parse(Path::new("c.toml"), AUVIK, false).unwrap_err().to_string();
+        assert!(e.contains("chmod 600 c.toml"), "{e}");
+        assert!(!e.contains("k-123"));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let ok = parse_ok(&format!("{AUVIK}base_url = \"http://127.0.0.1:8080\"\n"));
+        assert_eq!(ok.sources[0].base_url.as_str(), "http://127.0.0.1:8080/");
+        let e = parse_err(&format!("{AUVIK}base_url = \"http://auvik.example\"\n"));
+        assert!(e.contains("clear text"), "{e}");
+    }
+
+    #[test]
+    fn secret_forms_resolve() {
+        // SAFETY: tests touching this variable run in this test only.
+        unsafe { std::env::set_var("ASSETD_TEST_SECRET_ENV", "from-env") };
+        let c = parse_ok(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_SECRET_ENV\" }"));
+        let VendorConfig::Auvik(a) = &c.sources[0].vendor;
+        assert_eq!(a.api_key.expose(), "from-env");
+        let e = parse_err(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_NOT_SET_ANYWHERE\" }"));
+        assert!(e.contains("ASSETD_TEST_NOT_SET_ANYWHERE is not set"), "{e}");
+        let e = parse_err(&AUVIK.replace("\"k-123\"", "{ vault = \"x\" }"));
+        assert!(e.contains("vault"), "{e}");
+    }
+
+    #[test]
+    fn client_members_must_name_configured_sources() {
+        let e = parse_err(&format!(
+            "{AUVIK}\n[[client]]\nname = \"Contoso\"\nmembers = [\"auvik:contoso\", \"syncro:Contoso\", \"nocolon\"]\n"
+        ));
+        assert!(e.contains("names source `syncro`, which is not configured"), "{e}");
+        assert!(e.contains("must be \"SOURCE:NAME-or-ID\""), "{e}");
+    }
+}

@@ -1,0 +1,14 @@
+//! assetd: an on-prem agent that syncs MSP hardware assets from vendor APIs into SQLite
+//! and serves them over gRPC. The outward contract is DESIGN.md in the shared folder.
+//!
+//! One concern per module: `config` (+ `secret`) reads the file, `store` owns SQLite,
+//! `vendors` talk to the vendor APIs and produce `model` records, `sync` schedules and
+//! runs them, `rpc` adapts the domain to gRPC, `server` binds the listeners, `watch`
+//! reloads the config. `sim` holds the vendor simulators used by tests and the demo.
+
+pub mod config;
+pub mod model;
+pub mod proto;
+pub mod secret;
+pub mod sim;
+pub mod store;

@@ -1,0 +1,313 @@
+//! The canonical model (DESIGN §4): what every connector produces and every query returns.
+//! Vendors' own shapes stop at `vendors/`; the store and the RPC layer see only these types.
+
+use chrono::{DateTime, Utc};
+use std::fmt;
+use std::str::FromStr;
+
+/// What kind of thing an asset is. The string forms are the DESIGN §4 names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    Firewall,
+    Router,
+    Switch,
+    L3Switch,
+    VoipSwitch,
+    SwitchStack,
+    Controller,
+    AccessPoint,
+    Server,
+    Workstation,
+    Laptop,
+    VirtualMachine,
+    Hypervisor,
+    Storage,
+    Printer,
+    Phone,
+    Ups,
+    Camera,
+    Iot,
+    Other,
+    Unknown,
+}
+
+impl Category {
+    pub const ALL: [Category; 21] = [
+        Category::Firewall,
+        Category::Router,
+        Category::Switch,
+        Category::L3Switch,
+        Category::VoipSwitch,
+        Category::SwitchStack,
+        Category::Controller,
+        Category::AccessPoint,
+        Category::Server,
+        Category::Workstation,
+        Category::Laptop,
+        Category::VirtualMachine,
+        Category::Hypervisor,
+        Category::Storage,
+        Category::Printer,
+        Category::Phone,
+        Category::Ups,
+        Category::Camera,
+        Category::Iot,
+        Category::Other,
+        Category::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Firewall => "firewall",
+            Category::Router => "router",
+            Category::Switch => "switch",
+            Category::L3Switch => "l3_switch",
+            Category::VoipSwitch => "voip_switch",
+            Category::SwitchStack => "switch_stack",
+            Category::Controller => "controller",
+            Category::AccessPoint => "access_point",
+            Category::Server => "server",
+            Category::Workstation => "workstation",
+            Category::Laptop => "laptop",
+            Category::VirtualMachine => "virtual_machine",
+            Category::Hypervisor => "hypervisor",
+            Category::Storage => "storage",
+            Category::Printer => "printer",
+            Category::Phone => "phone",
+            Category::Ups => "ups",
+            Category::Camera => "camera",
+            Category::Iot => "iot",
+            Category::Other => "other",
+            Category::Unknown => "unknown",
+        }
+    }
+
+    /// The categories a managed device is billed for (DESIGN §5: Auvik's billable classes).
+    pub fn is_billable_class(self) -> bool {
+        matches!(
+            self,
+            Category::Router
+                | Category::Switch
+                | Category::L3Switch
+                | Category::VoipSwitch
+                | Category::SwitchStack
+                | Category::Firewall
+                | Category::Controller
+        )
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown category `{0}`")]
+pub struct UnknownCategory(pub String);
+
+impl FromStr for Category {
+    type Err = UnknownCategory;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Category::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownCategory(s.to_string()))
+    }
+}
+
+/// Whether a device counts for billing: a billable class, managed (unknown is not), present.
+pub fn is_billable(category: Category, managed: Option<bool>) -> bool {
+    category.is_billable_class() && managed == Some(true)
+}
+
+/// A client as one source knows it (an Auvik tenant, a Syncro customer, a Passportal client).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceClient {
+    pub external_id: String,
+    /// The vendor's display name, HTML entities decoded and trimmed.
+    pub name: String,
+    /// Other names the vendor knows it by that `[[client]]` members may use (Auvik: the
+    /// domain prefix).
+    pub aliases: Vec<String>,
+}
+
+/// One asset as a connector reports it: the DESIGN §4 fields the vendor owns.
+/// assetd's own fields (id, first_seen, removed_at, client, device) are the store's.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AssetRecord {
+    pub external_id: String,
+    /// The `SourceClient::external_id` it belongs to.
+    pub source_client_id: String,
+    pub name: String,
+    pub category: Option<Category>,
+    pub vendor_type: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
+    pub mac_addresses: Vec<String>,
+    pub ip_addresses: Vec<String>,
+    pub os: String,
+    pub firmware: String,
+    pub online_status: String,
+    pub managed: Option<bool>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl AssetRecord {
+    pub fn category(&self) -> Category {
+        self.category.unwrap_or(Category::Unknown)
+    }
+}
+
+/// Full runs also detect removals; incremental runs fetch only what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    Full,
+    Incremental,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Full => "full",
+            RunKind::Incremental => "incremental",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "full" => Some(RunKind::Full),
+            "incremental" => Some(RunKind::Incremental),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunTrigger {
+    Schedule,
+    Manual,
+    Config,
+}
+
+impl RunTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunTrigger::Schedule => "schedule",
+            RunTrigger::Manual => "manual",
+            RunTrigger::Config => "config",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "schedule" => Some(RunTrigger::Schedule),
+            "manual" => Some(RunTrigger::Manual),
+            "config" => Some(RunTrigger::Config),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    Ok,
+    Partial,
+    Failed,
+    Cancelled,
+}
+
+impl RunState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Ok => "ok",
+            RunState::Partial => "partial",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "running" => Some(RunState::Running),
+            "ok" => Some(RunState::Ok),
+            "partial" => Some(RunState::Partial),
+            "failed" => Some(RunState::Failed),
+            "cancelled" => Some(RunState::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub fetched: i64,
+    pub added: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub removed: i64,
+}
+
+/// One sync run as recorded (DESIGN §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncRun {
+    pub id: i64,
+    pub source: String,
+    pub kind: RunKind,
+    pub trigger: RunTrigger,
+    pub started: DateTime<Utc>,
+    pub finished: Option<DateTime<Utc>>,
+    pub state: RunState,
+    pub counts: RunCounts,
+    pub requests: i64,
+    pub retries: i64,
+    pub error: String,
+}
+
+/// One asset as stored: the vendor's record plus assetd's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    pub id: i64,
+    pub source: String,
+    pub client: String,
+    pub source_client: String,
+    pub record: AssetRecord,
+    pub billable: bool,
+    pub first_seen: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+    pub device_id: i64,
+}
+
+/// One field of one asset changed by one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetChange {
+    pub asset_id: i64,
+    pub run_id: i64,
+    pub changed_at: DateTime<Utc>,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_names_round_trip() {
+        for c in Category::ALL {
+            assert_eq!(c.as_str().parse::<Category>(), Ok(c));
+        }
+        assert!("Switch".parse::<Category>().is_err());
+    }
+
+    #[test]
+    fn billable_needs_class_and_managed() {
+        assert!(is_billable(Category::Firewall, Some(true)));
+        assert!(!is_billable(Category::Firewall, None));
+        assert!(!is_billable(Category::Firewall, Some(false)));
+        assert!(!is_billable(Category::AccessPoint, Some(true)));
+    }
+}

@@ -1,0 +1,184 @@
+//! Secrets: where they come from (DESIGN §3) and a type that never shows them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A secret value. `Debug` and `Display` print a mask, it has no `Serialize`, and the only
+/// way to the bytes is `expose()`, which is called where a credential goes on the wire.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("********")
+    }
+}
+
+/// Where a secret is read from, as written in the config.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSpec {
+    /// Inline in the config file; only allowed when the file is private to its owner.
+    Inline(Secret),
+    File(PathBuf),
+    Env(String),
+    /// `$CREDENTIALS_DIRECTORY/NAME`, as systemd's `LoadCredential=` provides.
+    Credential(String),
+}
+
+impl fmt::Debug for SecretSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSpec::Inline(_) => f.write_str("Inline(********)"),
+            SecretSpec::File(p) => write!(f, "File({})", p.display()),
+            SecretSpec::Env(n) => write!(f, "Env({n})"),
+            SecretSpec::Credential(n) => write!(f, "Credential({n})"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SecretError {
+    #[error("cannot read secret file {path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("secret file {path} is readable by others: run `chmod o-rwx {path}` (0600 or 0640)")]
+    ReadableByOthers { path: PathBuf },
+    #[error("environment variable {0} is not set (or not valid UTF-8)")]
+    EnvMissing(String),
+    #[error(
+        "`{{ credential = \"{0}\" }}` needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; outside systemd use `{{ file = ... }}`"
+    )]
+    NoCredentialsDirectory(String),
+    #[error("the secret is empty")]
+    Empty,
+}
+
+impl SecretSpec {
+    pub fn is_inline(&self) -> bool {
+        matches!(self, SecretSpec::Inline(_))
+    }
+
+    /// Reads the secret now. Trailing newlines (as editors and `echo` leave them) are dropped.
+    pub fn resolve(&self) -> Result<Secret, SecretError> {
+        let value = match self {
+            SecretSpec::Inline(s) => s.expose().to_string(),
+            SecretSpec::File(path) => read_secret_file(path)?,
+            SecretSpec::Env(name) => {
+                std::env::var(name).map_err(|_| SecretError::EnvMissing(name.clone()))?
+            }
+            SecretSpec::Credential(name) => {
+                let dir = std::env::var_os("CREDENTIALS_DIRECTORY")
+                    .ok_or_else(|| SecretError::NoCredentialsDirectory(name.clone()))?;
+                read_secret_file(&Path::new(&dir).join(name))?
+            }
+        };
+        let value = value.trim_end_matches(['\n', '\r']).to_string();
+        if value.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        Ok(Secret(value))
+    }
+}
+
+fn read_secret_file(path: &Path) -> Result<String, SecretError> {
+    use std::os::unix::fs::PermissionsExt;
+    let unreadable = |e: std::io::Error| SecretError::Unreadable {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if meta.permissions().mode() & 0o007 != 0 {
+        return Err(SecretError::ReadableByOthers {
+            path: path.to_path_buf(),
+        });
+    }
+    std::fs::read_to_string(path).map_err(unreadable)
+}
+
+impl<'de> serde::Deserialize<'de> for SecretSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SecretSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a secret: a string, { file = PATH }, { env = NAME } or { credential = NAME }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SecretSpec, E> {
+                Ok(SecretSpec::Inline(Secret(v.to_string())))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SecretSpec, A::Error> {
+                use serde::de::Error;
+                let mut spec = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if spec.is_some() {
+                        return Err(A::Error::custom(
+                            "a secret table takes exactly one of `file`, `env`, `credential`",
+                        ));
+                    }
+                    let value: String = map.next_value()?;
+                    spec = Some(match key.as_str() {
+                        "file" => SecretSpec::File(PathBuf::from(value)),
+                        "env" => SecretSpec::Env(value),
+                        "credential" => SecretSpec::Credential(value),
+                        other => {
+                            return Err(A::Error::unknown_field(
+                                other,
+                                &["file", "env", "credential"],
+                            ));
+                        }
+                    });
+                }
+                spec.ok_or_else(|| {
+                    A::Error::custom("a secret table needs one of `file`, `env`, `credential`")
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_mask_the_value() {
+        let s = Secret::new("canary-7f3a");
+        assert!(!format!("{s:?} {s} {:?}", SecretSpec::Inline(s.clone())).contains("canary"));
+        assert_eq!(s.expose(), "canary-7f3a");
+    }
+
+    #[test]
+    fn file_secret_is_trimmed_and_permission_checked() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "abc\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(SecretSpec::File(path.clone()).resolve().unwrap().expose(), "abc");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            SecretSpec::File(path).resolve(),
+            Err(SecretError::ReadableByOthers { .. })
+        ));
+    }
+}

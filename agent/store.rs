@@ -1,0 +1,1218 @@
+//! The SQLite store: schema, migrations, sync-run bookkeeping and queries.
+//!
+//! How a run stays atomic without holding the write lock for its whole (network-bound)
+//! length: while a run fetches, its records are *staged* page by page into
+//! `staged_assets`, in short transactions that no reader looks at. When the run ends,
+//! `finish_run` diffs the staged rows against `assets` and applies the changes, the
+//! history rows, the removals and the run's final row in ONE transaction. Readers (WAL)
+//! see either the state before the run or after it, never half; a crash mid-run leaves
+//! only staged rows, which `recover` deletes at the next start.
+//!
+//! The store knows no vendor: connectors hand it `model` records.
+//! rusqlite is synchronous; async callers go through `Store::call`.
+
+use crate::model::{
+    Asset, AssetChange, AssetRecord, Category, RunCounts, RunKind, RunState, RunTrigger,
+    SourceClient, SyncRun, is_billable,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database {path}: {reason}")]
+    Setup { path: PathBuf, reason: String },
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database task failed: {0}")]
+    Task(String),
+    #[error("no sync run with id {0}")]
+    NoSuchRun(i64),
+}
+
+impl StoreError {
+    /// Whether the disk is full (or SQLite's page limit reached): the message says what to do.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DiskFull)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Ordered migrations; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    -- Start of the last successful run: the next incremental run asks for changes since then.
+    incremental_since TEXT,
+    -- Start of the last successful full run.
+    last_full_at TEXT
+);
+
+-- A client as a source knows it; `client` is the assetd client it is linked to,
+-- rewritten whenever the config's [[client]] tables change.
+CREATE TABLE source_clients (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    aliases TEXT NOT NULL DEFAULT '[]',
+    client TEXT NOT NULL DEFAULT '',
+    UNIQUE (source, external_id)
+);
+CREATE INDEX source_clients_client ON source_clients (client);
+
+CREATE TABLE assets (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    source_client_id INTEGER REFERENCES source_clients (id),
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    vendor_type TEXT NOT NULL,
+    manufacturer TEXT NOT NULL,
+    model TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    mac_addresses TEXT NOT NULL,
+    ip_addresses TEXT NOT NULL,
+    os TEXT NOT NULL,
+    firmware TEXT NOT NULL,
+    online_status TEXT NOT NULL,
+    managed INTEGER,
+    billable INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT,
+    updated_at TEXT,
+    removed_at TEXT,
+    device_id INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (source, external_id)
+);
+CREATE INDEX assets_client ON assets (source_client_id, id);
+CREATE INDEX assets_category ON assets (category, id);
+
+CREATE TABLE asset_changes (
+    id INTEGER PRIMARY KEY,
+    asset_id INTEGER NOT NULL,
+    run_id INTEGER NOT NULL,
+    changed_at TEXT NOT NULL,
+    field TEXT NOT NULL,
+    old_value TEXT NOT NULL,
+    new_value TEXT NOT NULL
+);
+CREATE INDEX asset_changes_asset ON asset_changes (asset_id, id);
+
+CREATE TABLE sync_runs (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    state TEXT NOT NULL,
+    fetched INTEGER NOT NULL DEFAULT 0,
+    added INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    removed INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    retries INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sync_runs_source ON sync_runs (source, id);
+
+-- Records of runs in progress; see the module docs.
+CREATE TABLE staged_clients (
+    run_id INTEGER NOT NULL,
+    external_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    PRIMARY KEY (run_id, external_id)
+) WITHOUT ROWID;
+
+CREATE TABLE staged_assets (
+    run_id INTEGER NOT NULL,
+    external_id TEXT NOT NULL,
+    source_client_external_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    vendor_type TEXT NOT NULL,
+    manufacturer TEXT NOT NULL,
+    model TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    mac_addresses TEXT NOT NULL,
+    ip_addresses TEXT NOT NULL,
+    os TEXT NOT NULL,
+    firmware TEXT NOT NULL,
+    online_status TEXT NOT NULL,
+    managed INTEGER,
+    last_seen TEXT,
+    updated_at TEXT,
+    PRIMARY KEY (run_id, external_id)
+) WITHOUT ROWID;
+"#];
+
+/// The fields of an asset that a vendor owns, in the order of the `assets` columns
+/// `name .. online_status, managed, last_seen, updated_at`; history rows use these names.
+const VENDOR_FIELDS: [&str; 15] = [
+    "source_client",
+    "name",
+    "category",
+    "vendor_type",
+    "manufacturer",
+    "model",
+    "serial",
+    "mac_addresses",
+    "ip_addresses",
+    "os",
+    "firmware",
+    "online_status",
+    "managed",
+    "last_seen",
+    "updated_at",
+];
+
+pub fn ts(t: DateTime<Utc>) -> String {
+    // Fixed width, so text order is time order in SQL comparisons.
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn json_list(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+/// What a finished run does to the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apply {
+    /// Nothing (failed or cancelled): the previous data stays untouched.
+    Nothing,
+    /// Add and update what was fetched; mark nothing removed (incremental or partial runs).
+    Upserts,
+    /// A complete, successful full run: also mark as removed what was not fetched.
+    UpsertsAndRemovals,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunEnd {
+    pub state: RunState,
+    pub apply: Apply,
+    pub requests: i64,
+    pub retries: i64,
+    pub error: String,
+}
+
+/// Filters of `list_assets` (all optional; `None` means any).
+#[derive(Debug, Clone, Default)]
+pub struct AssetFilter {
+    pub source: Option<String>,
+    pub client: Option<String>,
+    pub category: Option<Category>,
+    pub query: Option<String>,
+    /// Only assets last seen online before this instant.
+    pub last_seen_before: Option<DateTime<Utc>>,
+    pub include_removed: bool,
+    /// Assets removed after this instant still count as present (`removed_grace`).
+    pub removed_grace_cutoff: Option<DateTime<Utc>>,
+}
+
+/// A source client with its link and present asset count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceClientRow {
+    pub source: String,
+    pub external_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub client: String,
+    pub asset_count: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SourceRow {
+    pub name: String,
+    pub kind: String,
+    pub incremental_since: Option<DateTime<Utc>>,
+    pub last_full_at: Option<DateTime<Utc>>,
+    pub asset_count: i64,
+    pub last_run: Option<SyncRun>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    /// Idle read connections; a reader is taken for one query and put back.
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a Connection half-changed (SQLite rolls
+    // back an open transaction when its guard drops), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, runs migrations, sets WAL, and
+    /// makes the database files private to the agent's user.
+    pub fn open(path: &Path) -> Result<Store> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Setup {
+                path: path.to_path_buf(),
+                reason: format!("cannot create directory {}: {e}", dir.display()),
+            })?;
+        }
+        let writer = Connection::open(path).map_err(open_err)?;
+        configure(&writer).map_err(open_err)?;
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Setup {
+                path: path.to_path_buf(),
+                reason: format!("could not switch to WAL journaling (got `{mode}`)"),
+            });
+        }
+        migrate(&writer).map_err(|e| StoreError::Setup {
+            path: path.to_path_buf(),
+            reason: format!("migration failed: {e}"),
+        })?;
+        restrict_permissions(path);
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs blocking store work off the async threads.
+    pub async fn call<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = lock(&self.inner.readers).pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.inner.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&c)?;
+                c
+            }
+        };
+        let result = f(&conn);
+        let mut idle = lock(&self.inner.readers);
+        // Keep a few warm connections; more are opened under load and dropped after.
+        if idle.len() < 16 {
+            idle.push(conn);
+        }
+        result
+    }
+
+    fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.inner.writer);
+        f(&mut conn)
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Runs
+
+    /// Marks runs left `running` by a crash as failed and drops their staged rows.
+    /// Returns how many runs were interrupted.
+    pub fn recover(&self) -> Result<usize> {
+        self.with_writer(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE sync_runs SET state = 'failed', finished = ?1,
+                 error = 'interrupted: the agent stopped during this run; the next run starts over'
+                 WHERE state = 'running'",
+                params![ts(Utc::now())],
+            )?;
+            tx.execute("DELETE FROM staged_assets", [])?;
+            tx.execute("DELETE FROM staged_clients", [])?;
+            tx.commit()?;
+            Ok(n)
+        })
+    }
+
+    pub fn ensure_source(&self, name: &str, kind: &str) -> Result<()> {
+        self.with_writer(|c| {
+            c.execute(
+                "INSERT INTO sources (name, kind) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind",
+                params![name, kind],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a new run as `running` and returns it.
+    pub fn begin_run(&self, source: &str, kind: RunKind, trigger: RunTrigger) -> Result<SyncRun> {
+        let started = Utc::now();
+        let id = self.with_writer(|c| {
+            c.execute(
+                "INSERT INTO sync_runs (source, kind, trigger, started, state) VALUES (?1, ?2, ?3, ?4, 'running')",
+                params![source, kind.as_str(), trigger.as_str(), ts(started)],
+            )?;
+            Ok(c.last_insert_rowid())
+        })?;
+        Ok(SyncRun {
+            id,
+            source: source.to_string(),
+            kind,
+            trigger,
+            started: parse_ts(&ts(started)).unwrap_or(started),
+            finished: None,
+            state: RunState::Running,
+            counts: RunCounts::default(),
+            requests: 0,
+            retries: 0,
+            error: String::new(),
+        })
+    }
+
+    pub fn stage_clients(&self, run_id: i64, clients: &[SourceClient]) -> Result<()> {
+        self.with_writer(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO staged_clients (run_id, external_id, name, aliases) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for cl in clients {
+                    st.execute(params![run_id, cl.external_id, cl.name, json_list(&cl.aliases)])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    pub fn stage_assets(&self, run_id: i64, assets: &[AssetRecord]) -> Result<()> {
+        self.with_writer(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO staged_assets (run_id, external_id, source_client_external_id, name, category,
+                     vendor_type, manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status,
+                     managed, last_seen, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                )?;
+                for a in assets {
+                    st.execute(params![
+                        run_id,
+                        a.external_id,
+                        a.source_client_id,
+                        a.name,
+                        a.category().as_str(),
+                        a.vendor_type,
+                        a.manufacturer,
+                        a.model,
+                        a.serial,
+                        json_list(&a.mac_addresses),
+                        json_list(&a.ip_addresses),
+                        a.os,
+                        a.firmware,
+                        a.online_status,
+                        a.managed,
+                        a.last_seen.map(ts),
+                        a.updated_at.map(ts),
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Ends a run: applies its staged records as `end.apply` says and records the outcome,
+    /// all in one transaction (see the module docs).
+    pub fn finish_run(&self, run: &SyncRun, end: RunEnd) -> Result<SyncRun> {
+        let finished = Utc::now();
+        let result = self.with_writer(|c| {
+            let tx = c.transaction()?;
+            let fetched: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM staged_assets WHERE run_id = ?1",
+                [run.id],
+                |r| r.get(0),
+            )?;
+            let mut counts = RunCounts {
+                fetched,
+                ..RunCounts::default()
+            };
+            if end.apply != Apply::Nothing {
+                apply_clients(&tx, run)?;
+                apply_assets(&tx, run, finished, &mut counts)?;
+                if end.apply == Apply::UpsertsAndRemovals {
+                    counts.removed = apply_removals(&tx, run, finished)?;
+                }
+                // The next incremental run asks for changes since this run *started*, so
+                // nothing modified during the run is missed.
+                tx.execute(
+                    "UPDATE sources SET incremental_since = ?2,
+                     last_full_at = CASE WHEN ?3 THEN ?2 ELSE last_full_at END WHERE name = ?1",
+                    params![run.source, ts(run.started), run.kind == RunKind::Full],
+                )?;
+            }
+            tx.execute("DELETE FROM staged_assets WHERE run_id = ?1", [run.id])?;
+            tx.execute("DELETE FROM staged_clients WHERE run_id = ?1", [run.id])?;
+            tx.execute(
+                "UPDATE sync_runs SET finished = ?2, state = ?3, fetched = ?4, added = ?5, updated = ?6,
+                 unchanged = ?7, removed = ?8, requests = ?9, retries = ?10, error = ?11 WHERE id = ?1",
+                params![
+                    run.id,
+                    ts(finished),
+                    end.state.as_str(),
+                    counts.fetched,
+                    counts.added,
+                    counts.updated,
+                    counts.unchanged,
+                    counts.removed,
+                    end.requests,
+                    end.retries,
+                    end.error
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        });
+        if let Err(e) = result {
+            // The big transaction rolled back: record the failure on its own so the run
+            // does not stay `running`, and keep the previous data as it was.
+            let msg = if e.is_disk_full() {
+                format!("could not save the run: the disk is full ({e}); free space on the database's filesystem, the next run will retry")
+            } else {
+                format!("could not save the run: {e}")
+            };
+            let _ = self.with_writer(|c| {
+                c.execute("DELETE FROM staged_assets WHERE run_id = ?1", [run.id])?;
+                c.execute("DELETE FROM staged_clients WHERE run_id = ?1", [run.id])?;
+                c.execute(
+                    "UPDATE sync_runs SET finished = ?2, state = 'failed', requests = ?3, retries = ?4, error = ?5 WHERE id = ?1",
+                    params![run.id, ts(finished), end.requests, end.retries, msg],
+                )?;
+                Ok(())
+            });
+            return Err(e);
+        }
+        self.get_run(run.id)?.ok_or(StoreError::NoSuchRun(run.id))
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Clients
+
+    /// Rewrites every source client's link to an assetd client with `resolve`
+    /// (`(source, external_id, name, aliases) -> client name`).
+    pub fn relink_clients(
+        &self,
+        resolve: &dyn Fn(&str, &str, &str, &[String]) -> String,
+    ) -> Result<()> {
+        self.with_writer(|c| {
+            let tx = c.transaction()?;
+            relink(&tx, None, resolve)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    pub fn list_source_clients(&self, grace_cutoff: Option<DateTime<Utc>>) -> Result<Vec<SourceClientRow>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT sc.source, sc.external_id, sc.name, sc.aliases, sc.client,
+                   (SELECT COUNT(*) FROM assets a WHERE a.source_client_id = sc.id
+                      AND (a.removed_at IS NULL OR a.removed_at > ?1))
+                 FROM source_clients sc ORDER BY sc.client, sc.source, sc.name",
+            )?;
+            let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+            let rows = st
+                .query_map([cutoff], |r| {
+                    Ok(SourceClientRow {
+                        source: r.get(0)?,
+                        external_id: r.get(1)?,
+                        name: r.get(2)?,
+                        aliases: parse_list(&r.get::<_, String>(3)?),
+                        client: r.get(4)?,
+                        asset_count: r.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Queries
+
+    /// One page of assets in id order after `after_id`.
+    pub fn list_assets(&self, filter: &AssetFilter, after_id: i64, limit: usize) -> Result<Vec<Asset>> {
+        // Clauses are added only for the filters given, so SQLite can pick an index for
+        // each shape; every value is a bound parameter.
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        let mut bind = |v: Box<dyn ToSql>| {
+            args.push(v);
+            format!("?{}", args.len())
+        };
+        let mut sql = format!("{ASSET_SELECT} WHERE a.id > {}", bind(Box::new(after_id)));
+        if let Some(s) = &filter.source {
+            sql += &format!(" AND a.source = {}", bind(Box::new(s.clone())));
+        }
+        if let Some(cl) = &filter.client {
+            sql += &format!(
+                " AND a.source_client_id IN (SELECT id FROM source_clients WHERE client = {})",
+                bind(Box::new(cl.clone()))
+            );
+        }
+        if let Some(cat) = filter.category {
+            sql += &format!(" AND a.category = {}", bind(Box::new(cat.as_str())));
+        }
+        if let Some(before) = filter.last_seen_before {
+            sql += &format!(" AND a.last_seen < {}", bind(Box::new(ts(before))));
+        }
+        if !filter.include_removed {
+            let cutoff = filter.removed_grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+            sql += &format!(" AND (a.removed_at IS NULL OR a.removed_at > {})", bind(Box::new(cutoff)));
+        }
+        if let Some(q) = &filter.query {
+            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let p = bind(Box::new(format!("%{escaped}%")));
+            let like: Vec<String> = [
+                "a.name", "a.serial", "a.model", "a.manufacturer", "a.ip_addresses", "a.mac_addresses", "a.external_id",
+            ]
+            .iter()
+            .map(|col| format!("{col} LIKE {p} ESCAPE '\\'"))
+            .collect();
+            sql += &format!(" AND ({})", like.join(" OR "));
+        }
+        sql += &format!(" ORDER BY a.id LIMIT {}", limit.min(100_000));
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
+            let rows = st
+                .query_map(params.as_slice(), asset_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub fn get_asset(&self, id: i64) -> Result<Option<Asset>> {
+        self.with_reader(|c| {
+            Ok(c
+                .prepare_cached(&format!("{ASSET_SELECT} WHERE a.id = ?1"))?
+                .query_row([id], asset_from_row)
+                .optional()?)
+        })
+    }
+
+    /// History rows in id order after `after_id`; `asset_id == 0` lists every asset's.
+    pub fn list_changes(&self, asset_id: i64, after_id: i64, limit: usize) -> Result<Vec<(i64, AssetChange)>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, asset_id, run_id, changed_at, field, old_value, new_value FROM asset_changes
+                 WHERE id > ?1 AND (?2 = 0 OR asset_id = ?2) ORDER BY id LIMIT ?3",
+            )?;
+            let rows = st
+                .query_map(params![after_id, asset_id, limit as i64], |r| {
+                    Ok((
+                        r.get(0)?,
+                        AssetChange {
+                            asset_id: r.get(1)?,
+                            run_id: r.get(2)?,
+                            changed_at: parse_ts(&r.get::<_, String>(3)?).unwrap_or_default(),
+                            field: r.get(4)?,
+                            old_value: r.get(5)?,
+                            new_value: r.get(6)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub fn get_run(&self, id: i64) -> Result<Option<SyncRun>> {
+        self.with_reader(|c| {
+            Ok(c
+                .prepare_cached(&format!("{RUN_SELECT} WHERE id = ?1"))?
+                .query_row([id], run_from_row)
+                .optional()?)
+        })
+    }
+
+    /// Runs newest first, with ids below `before_id` (0: from the newest).
+    pub fn list_runs(&self, source: Option<&str>, before_id: i64, limit: usize) -> Result<Vec<SyncRun>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "{RUN_SELECT} WHERE (?1 = 0 OR id < ?1) AND (?2 IS NULL OR source = ?2) ORDER BY id DESC LIMIT ?3"
+            ))?;
+            let rows = st
+                .query_map(params![before_id, source, limit as i64], run_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Every source the database knows, with its present asset count and last run.
+    pub fn list_sources(&self, grace_cutoff: Option<DateTime<Utc>>) -> Result<Vec<SourceRow>> {
+        let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+        let mut rows = self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT s.name, s.kind, s.incremental_since, s.last_full_at,
+                   (SELECT COUNT(*) FROM assets a WHERE a.source = s.name AND (a.removed_at IS NULL OR a.removed_at > ?1))
+                 FROM sources s ORDER BY s.name",
+            )?;
+            let rows = st
+                .query_map([&cutoff], |r| {
+                    Ok(SourceRow {
+                        name: r.get(0)?,
+                        kind: r.get(1)?,
+                        incremental_since: r.get::<_, Option<String>>(2)?.and_then(|s| parse_ts(&s)),
+                        last_full_at: r.get::<_, Option<String>>(3)?.and_then(|s| parse_ts(&s)),
+                        asset_count: r.get(4)?,
+                        last_run: None,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })?;
+        for row in &mut rows {
+            row.last_run = self.list_runs(Some(&row.name), 0, 1)?.into_iter().next();
+        }
+        Ok(rows)
+    }
+
+    pub fn count_assets(&self) -> Result<i64> {
+        self.with_reader(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM assets WHERE removed_at IS NULL", [], |r| r.get(0))?)
+        })
+    }
+
+    /// The database file plus its WAL, in bytes.
+    pub fn size_bytes(&self) -> i64 {
+        let wal = PathBuf::from(format!("{}-wal", self.inner.path.display()));
+        [self.inner.path.as_path(), wal.as_path()]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len() as i64)
+            .sum()
+    }
+
+    /// Deletes every row of a source: assets, their history, runs and clients.
+    pub fn purge_source(&self, source: &str) -> Result<i64> {
+        self.with_writer(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM asset_changes WHERE asset_id IN (SELECT id FROM assets WHERE source = ?1)",
+                [source],
+            )?;
+            let n = tx.execute("DELETE FROM assets WHERE source = ?1", [source])?;
+            tx.execute("DELETE FROM sync_runs WHERE source = ?1 AND state != 'running'", [source])?;
+            tx.execute("DELETE FROM source_clients WHERE source = ?1", [source])?;
+            tx.execute("DELETE FROM sources WHERE name = ?1", [source])?;
+            tx.commit()?;
+            Ok(n as i64)
+        })
+    }
+}
+
+fn configure(c: &Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    c.pragma_update(None, "synchronous", "NORMAL")?;
+    c.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn migrate(c: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        c.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1))?;
+    }
+    Ok(())
+}
+
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        if p.exists() {
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
+const ASSET_SELECT: &str = "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''), COALESCE(sc.name, ''),
+    a.name, a.category, a.vendor_type, a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses,
+    a.os, a.firmware, a.online_status, a.managed, a.billable, a.first_seen, a.last_seen, a.updated_at,
+    a.removed_at, a.device_id, COALESCE(sc.external_id, '')
+    FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id";
+
+fn asset_from_row(r: &Row) -> rusqlite::Result<Asset> {
+    let opt_ts = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<String>>(i)?.and_then(|s| parse_ts(&s)))
+    };
+    Ok(Asset {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        client: r.get(3)?,
+        source_client: r.get(4)?,
+        record: AssetRecord {
+            external_id: r.get(2)?,
+            source_client_id: r.get(23)?,
+            name: r.get(5)?,
+            category: r.get::<_, String>(6)?.parse().ok(),
+            vendor_type: r.get(7)?,
+            manufacturer: r.get(8)?,
+            model: r.get(9)?,
+            serial: r.get(10)?,
+            mac_addresses: parse_list(&r.get::<_, String>(11)?),
+            ip_addresses: parse_list(&r.get::<_, String>(12)?),
+            os: r.get(13)?,
+            firmware: r.get(14)?,
+            online_status: r.get(15)?,
+            managed: r.get(16)?,
+            last_seen: opt_ts(19)?,
+            updated_at: opt_ts(20)?,
+        },
+        billable: r.get(17)?,
+        first_seen: opt_ts(18)?.unwrap_or_default(),
+        removed_at: opt_ts(21)?,
+        device_id: r.get(22)?,
+    })
+}
+
+const RUN_SELECT: &str = "SELECT id, source, kind, trigger, started, finished, state, fetched, added, updated,
+    unchanged, removed, requests, retries, error FROM sync_runs";
+
+fn run_from_row(r: &Row) -> rusqlite::Result<SyncRun> {
+    Ok(SyncRun {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        kind: RunKind::parse(&r.get::<_, String>(2)?).unwrap_or(RunKind::Full),
+        trigger: RunTrigger::parse(&r.get::<_, String>(3)?).unwrap_or(RunTrigger::Manual),
+        started: parse_ts(&r.get::<_, String>(4)?).unwrap_or_default(),
+        finished: r.get::<_, Option<String>>(5)?.and_then(|s| parse_ts(&s)),
+        state: RunState::parse(&r.get::<_, String>(6)?).unwrap_or(RunState::Failed),
+        counts: RunCounts {
+            fetched: r.get(7)?,
+            added: r.get(8)?,
+            updated: r.get(9)?,
+            unchanged: r.get(10)?,
+            removed: r.get(11)?,
+        },
+        requests: r.get(12)?,
+        retries: r.get(13)?,
+        error: r.get(14)?,
+    })
+}
+
+/// Upserts the run's staged clients into `source_clients`.
+fn apply_clients(tx: &rusqlite::Transaction, run: &SyncRun) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO source_clients (source, external_id, name, aliases)
+         SELECT ?1, external_id, name, aliases FROM staged_clients WHERE run_id = ?2
+         ON CONFLICT (source, external_id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases
+         WHERE name != excluded.name OR aliases != excluded.aliases",
+        params![run.source, run.id],
+    )?;
+    Ok(())
+}
+
+/// The text of a field for history rows and comparison.
+fn field_values(a: &AssetRecord, source_client: &str) -> [String; 15] {
+    [
+        source_client.to_string(),
+        a.name.clone(),
+        a.category().as_str().to_string(),
+        a.vendor_type.clone(),
+        a.manufacturer.clone(),
+        a.model.clone(),
+        a.serial.clone(),
+        json_list(&a.mac_addresses),
+        json_list(&a.ip_addresses),
+        a.os.clone(),
+        a.firmware.clone(),
+        a.online_status.clone(),
+        a.managed.map(|m| m.to_string()).unwrap_or_default(),
+        a.last_seen.map(ts).unwrap_or_default(),
+        a.updated_at.map(ts).unwrap_or_default(),
+    ]
+}
+
+fn staged_from_row(r: &Row) -> rusqlite::Result<AssetRecord> {
+    let opt_ts = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        Ok(r.get::<_, Option<String>>(i)?.and_then(|s| parse_ts(&s)))
+    };
+    Ok(AssetRecord {
+        external_id: r.get(0)?,
+        source_client_id: r.get(1)?,
+        name: r.get(2)?,
+        category: r.get::<_, String>(3)?.parse().ok(),
+        vendor_type: r.get(4)?,
+        manufacturer: r.get(5)?,
+        model: r.get(6)?,
+        serial: r.get(7)?,
+        mac_addresses: parse_list(&r.get::<_, String>(8)?),
+        ip_addresses: parse_list(&r.get::<_, String>(9)?),
+        os: r.get(10)?,
+        firmware: r.get(11)?,
+        online_status: r.get(12)?,
+        managed: r.get(13)?,
+        last_seen: opt_ts(14)?,
+        updated_at: opt_ts(15)?,
+    })
+}
+
+/// Diffs the run's staged assets against `assets`: inserts new ones, updates changed
+/// ones (and brings back removed ones), writes a history row per changed field, and
+/// leaves unchanged rows unwritten.
+fn apply_assets(
+    tx: &rusqlite::Transaction,
+    run: &SyncRun,
+    now: DateTime<Utc>,
+    counts: &mut RunCounts,
+) -> rusqlite::Result<()> {
+    let now_s = ts(now);
+    // The source's clients: external id -> (row id, external id). Small (one per tenant).
+    let mut client_ids: HashMap<String, i64> = HashMap::new();
+    {
+        let mut st = tx.prepare("SELECT external_id, id FROM source_clients WHERE source = ?1")?;
+        for row in st.query_map([&run.source], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (ext, id) = row?;
+            client_ids.insert(ext, id);
+        }
+    }
+    let mut staged = tx.prepare(
+        "SELECT s.external_id, s.source_client_external_id, s.name, s.category, s.vendor_type, s.manufacturer,
+           s.model, s.serial, s.mac_addresses, s.ip_addresses, s.os, s.firmware, s.online_status, s.managed,
+           s.last_seen, s.updated_at,
+           a.id, a.removed_at, COALESCE(sc.external_id, ''),
+           a.name, a.category, a.vendor_type, a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses,
+           a.os, a.firmware, a.online_status, a.managed, a.last_seen, a.updated_at
+         FROM staged_assets s
+         LEFT JOIN assets a ON a.source = ?1 AND a.external_id = s.external_id
+         LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+         WHERE s.run_id = ?2",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO assets (source, external_id, source_client_id, name, category, vendor_type, manufacturer,
+           model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed, billable, first_seen,
+           last_seen, updated_at, removed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE assets SET source_client_id = ?2, name = ?3, category = ?4, vendor_type = ?5, manufacturer = ?6,
+           model = ?7, serial = ?8, mac_addresses = ?9, ip_addresses = ?10, os = ?11, firmware = ?12,
+           online_status = ?13, managed = ?14, billable = ?15, last_seen = ?16, updated_at = ?17, removed_at = NULL
+         WHERE id = ?1",
+    )?;
+    let mut history = tx.prepare_cached(
+        "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut set_device = tx.prepare_cached("UPDATE assets SET device_id = id WHERE id = ?1")?;
+    let mut rows = staged.query(params![run.source, run.id])?;
+    while let Some(r) = rows.next()? {
+        let new = staged_from_row(r)?;
+        let existing_id: Option<i64> = r.get(16)?;
+        let client_row = client_ids.get(&new.source_client_id).copied();
+        let billable = is_billable(new.category(), new.managed);
+        let new_values = field_values(&new, &new.source_client_id);
+        let Some(id) = existing_id else {
+            insert.execute(params![
+                run.source,
+                new.external_id,
+                client_row,
+                new.name,
+                new.category().as_str(),
+                new.vendor_type,
+                new.manufacturer,
+                new.model,
+                new.serial,
+                new_values[7],
+                new_values[8],
+                new.os,
+                new.firmware,
+                new.online_status,
+                new.managed,
+                billable,
+                now_s,
+                new.last_seen.map(ts),
+                new.updated_at.map(ts),
+            ])?;
+            let id = tx.last_insert_rowid();
+            // Until devices are merged across sources, every asset is its own device.
+            set_device.execute([id])?;
+            history.execute(params![id, run.id, now_s, "asset", "", "added"])?;
+            counts.added += 1;
+            continue;
+        };
+        let removed_at: Option<String> = r.get(17)?;
+        let old_client: String = r.get(18)?;
+        let old = AssetRecord {
+            external_id: new.external_id.clone(),
+            source_client_id: old_client.clone(),
+            name: r.get(19)?,
+            category: r.get::<_, String>(20)?.parse().ok(),
+            vendor_type: r.get(21)?,
+            manufacturer: r.get(22)?,
+            model: r.get(23)?,
+            serial: r.get(24)?,
+            mac_addresses: parse_list(&r.get::<_, String>(25)?),
+            ip_addresses: parse_list(&r.get::<_, String>(26)?),
+            os: r.get(27)?,
+            firmware: r.get(28)?,
+            online_status: r.get(29)?,
+            managed: r.get(30)?,
+            last_seen: r.get::<_, Option<String>>(31)?.and_then(|s| parse_ts(&s)),
+            updated_at: r.get::<_, Option<String>>(32)?.and_then(|s| parse_ts(&s)),
+        };
+        let old_values = field_values(&old, &old_client);
+        let changed: Vec<usize> = (0..VENDOR_FIELDS.len())
+            .filter(|&i| old_values[i] != new_values[i])
+            .collect();
+        if changed.is_empty() && removed_at.is_none() {
+            counts.unchanged += 1;
+            continue;
+        }
+        update.execute(params![
+            id,
+            client_row,
+            new.name,
+            new.category().as_str(),
+            new.vendor_type,
+            new.manufacturer,
+            new.model,
+            new.serial,
+            new_values[7],
+            new_values[8],
+            new.os,
+            new.firmware,
+            new.online_status,
+            new.managed,
+            billable,
+            new.last_seen.map(ts),
+            new.updated_at.map(ts),
+        ])?;
+        if let Some(was) = removed_at {
+            history.execute(params![id, run.id, now_s, "removed_at", was, ""])?;
+        }
+        for i in changed {
+            history.execute(params![id, run.id, now_s, VENDOR_FIELDS[i], old_values[i], new_values[i]])?;
+        }
+        counts.updated += 1;
+    }
+    Ok(())
+}
+
+/// Marks as removed the source's present assets that the run did not fetch.
+fn apply_removals(tx: &rusqlite::Transaction, run: &SyncRun, now: DateTime<Utc>) -> rusqlite::Result<i64> {
+    let now_s = ts(now);
+    let gone: Vec<i64> = tx
+        .prepare(
+            "SELECT id FROM assets a WHERE a.source = ?1 AND a.removed_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?2 AND s.external_id = a.external_id)",
+        )?
+        .query_map(params![run.source, run.id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut mark = tx.prepare_cached("UPDATE assets SET removed_at = ?2 WHERE id = ?1")?;
+    let mut history = tx.prepare_cached(
+        "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
+         VALUES (?1, ?2, ?3, 'removed_at', '', ?3)",
+    )?;
+    for id in &gone {
+        mark.execute(params![id, now_s])?;
+        history.execute(params![id, run.id, now_s])?;
+    }
+    Ok(gone.len() as i64)
+}
+
+fn relink(
+    tx: &rusqlite::Transaction,
+    source: Option<&str>,
+    resolve: &dyn Fn(&str, &str, &str, &[String]) -> String,
+) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String, String, String, String, String)> = tx
+        .prepare("SELECT id, source, external_id, name, aliases, client FROM source_clients WHERE ?1 IS NULL OR source = ?1")?
+        .query_map([source], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st = tx.prepare_cached("UPDATE source_clients SET client = ?2 WHERE id = ?1")?;
+    for (id, source, ext, name, aliases, current) in rows {
+        let client = resolve(&source, &ext, &name, &parse_list(&aliases));
+        if client != current {
+            st.execute(params![id, client])?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, name: &str) -> AssetRecord {
+        AssetRecord {
+            external_id: id.into(),
+            source_client_id: "t1".into(),
+            name: name.into(),
+            category: Some(Category::Switch),
+            vendor_type: "switch".into(),
+            managed: Some(true),
+            ..AssetRecord::default()
+        }
+    }
+
+    fn client() -> SourceClient {
+        SourceClient {
+            external_id: "t1".into(),
+            name: "Contoso".into(),
+            aliases: vec!["contoso".into()],
+        }
+    }
+
+    fn run(store: &Store, kind: RunKind, records: &[AssetRecord], apply: Apply) -> SyncRun {
+        store.ensure_source("auvik", "auvik").unwrap();
+        let r = store.begin_run("auvik", kind, RunTrigger::Manual).unwrap();
+        store.stage_clients(r.id, &[client()]).unwrap();
+        store.stage_assets(r.id, records).unwrap();
+        let state = if apply == Apply::Nothing { RunState::Failed } else { RunState::Ok };
+        store
+            .finish_run(&r, RunEnd { state, apply, requests: 1, retries: 0, error: String::new() })
+            .unwrap()
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_resync_with_no_change_writes_nothing() {
+        let (_d, store) = open();
+        let recs = [record("a", "sw1"), record("b", "sw2")];
+        let first = run(&store, RunKind::Full, &recs, Apply::UpsertsAndRemovals);
+        assert_eq!((first.counts.added, first.counts.fetched), (2, 2));
+        let changes_before = store.list_changes(0, 0, 100).unwrap().len();
+        let second = run(&store, RunKind::Full, &recs, Apply::UpsertsAndRemovals);
+        assert_eq!(second.counts, RunCounts { fetched: 2, unchanged: 2, ..RunCounts::default() });
+        assert_eq!(store.list_changes(0, 0, 100).unwrap().len(), changes_before);
+    }
+
+    #[test]
+    fn a_change_writes_field_history_and_removal_needs_a_full_run() {
+        let (_d, store) = open();
+        run(&store, RunKind::Full, &[record("a", "sw1"), record("b", "sw2")], Apply::UpsertsAndRemovals);
+        let r = run(&store, RunKind::Incremental, &[record("a", "core-sw1")], Apply::Upserts);
+        assert_eq!((r.counts.updated, r.counts.removed), (1, 0));
+        let a = store.list_assets(&AssetFilter::default(), 0, 10).unwrap();
+        assert_eq!(a.len(), 2, "an incremental run removes nothing");
+        let hist = store.list_changes(a[0].id, 0, 10).unwrap();
+        assert!(hist.iter().any(|(_, c)| c.field == "name" && c.old_value == "sw1" && c.new_value == "core-sw1"));
+
+        let failed = run(&store, RunKind::Full, &[], Apply::Nothing);
+        assert_eq!(failed.state, RunState::Failed);
+        assert_eq!(store.list_assets(&AssetFilter::default(), 0, 10).unwrap().len(), 2);
+
+        let full = run(&store, RunKind::Full, &[record("a", "core-sw1")], Apply::UpsertsAndRemovals);
+        assert_eq!(full.counts.removed, 1);
+        let present = store.list_assets(&AssetFilter::default(), 0, 10).unwrap();
+        assert_eq!(present.len(), 1);
+        let all = store
+            .list_assets(&AssetFilter { include_removed: true, ..AssetFilter::default() }, 0, 10)
+            .unwrap();
+        assert!(all.iter().any(|a| a.record.external_id == "b" && a.removed_at.is_some()));
+
+        // It comes back when it reappears.
+        let back = run(&store, RunKind::Full, &[record("a", "core-sw1"), record("b", "sw2")], Apply::UpsertsAndRemovals);
+        assert_eq!(back.counts.updated, 1);
+        assert_eq!(store.list_assets(&AssetFilter::default(), 0, 10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn interrupted_runs_are_recovered_and_staging_dropped() {
+        let (_d, store) = open();
+        store.ensure_source("auvik", "auvik").unwrap();
+        let r = store.begin_run("auvik", RunKind::Full, RunTrigger::Schedule).unwrap();
+        store.stage_assets(r.id, &[record("a", "x")]).unwrap();
+        assert_eq!(store.recover().unwrap(), 1);
+        let r = store.get_run(r.id).unwrap().unwrap();
+        assert_eq!(r.state, RunState::Failed);
+        assert!(r.error.contains("interrupted"));
+        assert!(store.list_assets(&AssetFilter::default(), 0, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn filters_and_query_are_bound_not_spliced() {
+        let (_d, store) = open();
+        let mut fw = record("c", "edge_fw");
+        fw.category = Some(Category::Firewall);
+        run(&store, RunKind::Full, &[record("a", "sw1"), fw], Apply::UpsertsAndRemovals);
+        store.relink_clients(&|_, _, name, _| name.to_string()).unwrap();
+        let by = |f: AssetFilter| store.list_assets(&f, 0, 10).unwrap().len();
+        assert_eq!(by(AssetFilter { category: Some(Category::Firewall), ..Default::default() }), 1);
+        assert_eq!(by(AssetFilter { query: Some("EDGE".into()), ..Default::default() }), 1);
+        assert_eq!(by(AssetFilter { query: Some("_".into()), ..Default::default() }), 1, "_ is literal");
+        assert_eq!(by(AssetFilter { query: Some("' OR 1=1 --".into()), ..Default::default() }), 0);
+        assert_eq!(by(AssetFilter { client: Some("Contoso".into()), ..Default::default() }), 2);
+        assert_eq!(by(AssetFilter { client: Some("Other".into()), ..Default::default() }), 0);
+        assert_eq!(by(AssetFilter { source: Some("auvik".into()), ..Default::default() }), 2);
+    }
+
+    #[test]
+    fn database_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let (d, store) = open();
+        run(&store, RunKind::Full, &[record("a", "x")], Apply::UpsertsAndRemovals);
+        drop(store);
+        let store = Store::open(&d.path().join("a.db")).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let p = d.path().join(format!("a.db{suffix}"));
+            if p.exists() {
+                assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600, "{suffix}");
+            }
+        }
+        drop(store);
+    }
+}

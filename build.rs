@@ -1,0 +1,16 @@
+//! Compiles `proto/` into Rust with a vendored `protoc`, so a fresh machine needs no system protoc.
+
+use std::{env, path::PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let mut config = tonic_prost_build::Config::new();
+    // A system protoc named by $PROTOC wins; otherwise use the vendored one.
+    if env::var_os("PROTOC").is_none() {
+        config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    }
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out_dir.join("assetd_descriptor.bin"))
+        .compile_with_config(config, &["proto/assetd/v1/assetd.proto"], &["proto"])?;
+    Ok(())
+}
