@@ -1,0 +1,701 @@
+//! Auvik Network Management (API v1): tenants are clients, devices are assets.
+//!
+//! A run: verify the credentials; list tenants and their display names; then, for each
+//! client tenant (a few at a time), read `manageStatus` from the device *detail* list and
+//! stream the device *info* pages joined with it. Pages are followed through `links.next`
+//! exactly as Auvik returns them (never rebuilt: they carry the cursor and the filters),
+//! and only while they stay on the configured host, since they carry our credentials.
+//! Facts and quirks: shared/research/auvik.md.
+
+use super::http::{Failure, HttpClient, RetryPolicy, redact};
+use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name};
+use crate::config::{AUVIK_REGIONS, AuvikConfig};
+use crate::model::{AssetRecord, Category, RunKind, SourceClient};
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, stream};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Auvik's largest documented v1 page.
+const PAGE_SIZE: u32 = 1000;
+/// Tenants read at once: enough to hide latency, few enough to stay far from Auvik's
+/// per-IP budget (about 2,500 requests per 5 minutes).
+const TENANT_CONCURRENCY: usize = 4;
+/// More pages than any real tenant has: past it, paging is broken (a looping cursor).
+const MAX_PAGES_PER_LIST: usize = 10_000;
+
+/// Maps every `deviceType` of Auvik's `DeviceTypeSchema` to a category. `None` for a type
+/// the spec does not have (a newer Auvik); the connector files those under `unknown`.
+pub fn category_for(device_type: &str) -> Option<Category> {
+    use Category::*;
+    Some(match device_type {
+        "unknown" => Unknown,
+        "switch" => Switch,
+        "l3Switch" => L3Switch,
+        "voipSwitch" => VoipSwitch,
+        "stack" => SwitchStack,
+        "router" => Router,
+        // DESIGN §5: Auvik's firewall, utm and securityAppliance are firewalls.
+        "firewall" | "utm" | "securityAppliance" => Firewall,
+        "controller" => Controller,
+        "accessPoint" | "thinAccessPoint" => AccessPoint,
+        "workstation" | "thinClient" => Workstation,
+        "server" => Server,
+        "storage" | "backupDevice" => Storage,
+        "printer" | "copier" => Printer,
+        "hypervisor" => Hypervisor,
+        "virtualMachine" | "virtualAppliance" => VirtualMachine,
+        "phone" | "ipPhone" => Phone,
+        "ups" => Ups,
+        "camera" => Camera,
+        "internetOfThings" | "airConditioner" | "timeClock" | "lightingDevice" | "alarm"
+        | "buildingManagement" => Iot,
+        // Network gear that Auvik does not bill (hubs, bridges, modems, ...) and devices
+        // with no closer category.
+        "hub" | "bridge" | "modem" | "module" | "loadBalancer" | "telecommunications"
+        | "packetProcessor" | "chassis" | "pdu" | "backhaul" | "multimedia" | "tablet"
+        | "handheld" | "audioVisual" | "ipmi" => Other,
+        _ => return None,
+    })
+}
+
+pub struct Auvik {
+    http: HttpClient,
+    base: url::Url,
+    config: AuvikConfig,
+}
+
+impl Auvik {
+    pub fn new(base: url::Url, config: AuvikConfig) -> Result<Auvik, VendorError> {
+        // Auvik signals throttling with 429 and also with a 403 whose text says so.
+        let is_throttle = Arc::new(|status: StatusCode, body: &str| {
+            status == StatusCode::FORBIDDEN && body.to_ascii_lowercase().contains("rate limit")
+        });
+        let http = HttpClient::new(RetryPolicy::default(), Duration::from_secs(60), is_throttle)?;
+        Ok(Auvik { http, base, config })
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<url::Url, VendorError> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| VendorError::Http(format!("bad Auvik URL for {path}: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    async fn get(
+        &self,
+        url: &url::Url,
+        ctx: &FetchContext,
+    ) -> Result<serde_json::Value, Result<Failure, VendorError>> {
+        let auth = |rb: reqwest::RequestBuilder| {
+            rb.basic_auth(&self.config.username, Some(self.config.api_key.expose()))
+        };
+        self.http
+            .get_json(url, &auth, &ctx.progress.http, &ctx.cancel)
+            .await
+            .map(|r| r.body)
+    }
+
+    /// A GET whose every failure is fatal to the run, explained.
+    async fn get_or_fail(
+        &self,
+        url: &url::Url,
+        ctx: &FetchContext,
+    ) -> Result<serde_json::Value, VendorError> {
+        match self.get(url, ctx).await {
+            Ok(v) => Ok(v),
+            Err(Err(e)) => Err(e),
+            Err(Ok(f)) => Err(self.explain(url, &f)),
+        }
+    }
+
+    /// Turns a non-success response into a message that says what to do.
+    fn explain(&self, url: &url::Url, f: &Failure) -> VendorError {
+        let what = redact(url);
+        match f.status.as_u16() {
+            401 => VendorError::CredentialsRejected(format!(
+                "Auvik rejected the credentials (401 from {what}): check `username` (the Auvik user's e-mail address) \
+                 and `api_key` of this source; assetd will not call Auvik again until they change in the config"
+            )),
+            308 | 301 | 302 | 307 => {
+                let right = f
+                    .location
+                    .as_deref()
+                    .and_then(region_of)
+                    .map(|r| format!("set `region = \"{r}\"`"))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "set `region` to your account's region ({})",
+                            AUVIK_REGIONS.join(", ")
+                        )
+                    });
+                VendorError::WrongRegion(format!(
+                    "Auvik answered {} from {what}: this account is not in region `{}`; {right} in the source's config",
+                    f.status.as_u16(),
+                    self.config.region
+                ))
+            }
+            403 => VendorError::Http(format!(
+                "Auvik refused access (403 from {what}): give the API user a role with API read access{}",
+                error_detail(&f.body)
+            )),
+            429 => VendorError::Http(format!(
+                "Auvik kept rate-limiting requests (429 from {what}) after several retries; the next run will retry"
+            )),
+            s if s >= 500 => VendorError::Http(format!(
+                "Auvik had a server error ({s} from {what}) after several retries; the next run will retry{}",
+                error_detail(&f.body)
+            )),
+            s => VendorError::Http(format!(
+                "Auvik answered {s} from {what}{}",
+                error_detail(&f.body)
+            )),
+        }
+    }
+
+    fn fetch_all<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
+        Box::pin(async move {
+            let verify = self.url("v1/authentication/verify", &[])?;
+            match self.get(&verify, ctx).await {
+                Ok(_) => {}
+                Err(Err(VendorError::Decode(_))) => {} // an empty 200 is Auvik's "valid"
+                Err(Err(e)) => return Err(e),
+                Err(Ok(f)) => return Err(self.explain(&verify, &f)),
+            }
+            let tenants = self.tenants(ctx).await?;
+            ctx.progress
+                .clients_total
+                .store(tenants.len() as i64, Ordering::Relaxed);
+            ctx.send(Batch::Clients(
+                tenants.iter().map(|t| t.client.clone()).collect(),
+            ))
+            .await?;
+            let results: Vec<Result<Option<String>, VendorError>> = stream::iter(0..tenants.len())
+                .map(|i| self.tenant_task(&tenants[i], ctx))
+                .buffer_unordered(TENANT_CONCURRENCY)
+                .collect()
+                .await;
+            let mut outcome = FetchOutcome::default();
+            for r in results {
+                if let Some(skipped) = r? {
+                    outcome.skipped.push(skipped);
+                }
+            }
+            Ok(outcome)
+        })
+    }
+
+    /// `fetch_tenant` as a boxed future. The stream above maps indices rather than
+    /// `&Tenant`s: a closure taking a reference is higher-ranked, and the compiler then
+    /// cannot prove the boxed run future `Send`.
+    fn tenant_task<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<Option<String>, VendorError>> {
+        Box::pin(async move {
+            let r = self.fetch_tenant(tenant, ctx).await;
+            ctx.progress.clients_done.fetch_add(1, Ordering::Relaxed);
+            r
+        })
+    }
+
+    /// The client tenants, named by their display names.
+    async fn tenants(&self, ctx: &FetchContext) -> Result<Vec<Tenant>, VendorError> {
+        let url = self.url("v1/tenants", &[])?;
+        let body = self.get_or_fail(&url, ctx).await?;
+        let list: Document<Vec<TenantResource>> = decode(&url, body)?;
+        // Display names come from the detail list, which needs the root domain prefix. If it
+        // cannot be read, tenants keep their domain prefix as the name rather than failing.
+        let detail_url = self.url(
+            "v1/tenants/detail",
+            &[("tenantDomainPrefix", &self.config.domain_prefix)],
+        )?;
+        let names: HashMap<String, String> = match self.get(&detail_url, ctx).await {
+            Ok(body) => decode::<Document<Vec<TenantDetailResource>>>(&detail_url, body)?
+                .data
+                .into_iter()
+                .filter_map(|t| Some((t.id, t.attributes?.display_name?)))
+                .collect(),
+            Err(Err(e)) => return Err(e),
+            Err(Ok(f)) if f.status == StatusCode::UNAUTHORIZED => {
+                return Err(self.explain(&detail_url, &f));
+            }
+            Err(Ok(f)) => {
+                tracing::warn!(status = f.status.as_u16(), domain_prefix = %self.config.domain_prefix,
+                    "Auvik tenant details are unreadable; tenants are named by their domain prefix. Check `domain_prefix`.");
+                HashMap::new()
+            }
+        };
+        let all: Vec<Tenant> = list
+            .data
+            .into_iter()
+            .map(|t| {
+                let attrs = t.attributes.unwrap_or_default();
+                let prefix = attrs.domain_prefix.unwrap_or_default();
+                let name = names
+                    .get(&t.id)
+                    .map(|n| clean_name(n))
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| prefix.clone());
+                Tenant {
+                    tenant_type: attrs.tenant_type.unwrap_or_default(),
+                    client: SourceClient {
+                        aliases: [prefix, t.id.clone()]
+                            .into_iter()
+                            .filter(|a| !a.is_empty() && *a != name)
+                            .collect(),
+                        external_id: t.id,
+                        name,
+                    },
+                }
+            })
+            .collect();
+        // An MSP's clients are its `client` tenants; multi-clients only group them. A
+        // single-company account has no client tenants: its one tenant is the client.
+        let clients: Vec<Tenant> = all
+            .iter()
+            .filter(|t| t.tenant_type == "client")
+            .cloned()
+            .collect();
+        Ok(if clients.is_empty() { all } else { clients })
+    }
+
+    /// Streams one tenant's devices. `Ok(Some(why))` when the tenant was skipped (403).
+    async fn fetch_tenant(
+        &self,
+        tenant: &Tenant,
+        ctx: &FetchContext,
+    ) -> Result<Option<String>, VendorError> {
+        let id = tenant.client.external_id.as_str();
+        let page_size = PAGE_SIZE.to_string();
+        // manageStatus lives on the device detail resource (same id as the device).
+        let mut managed: HashMap<String, bool> = HashMap::new();
+        let detail = self.url(
+            "v1/inventory/device/detail",
+            &[("tenants", id), ("page[first]", &page_size)],
+        )?;
+        let skip = |f: &Failure| {
+            format!(
+                "tenant `{}` ({id}): Auvik answered 403{}; give the API user a role in this tenant",
+                tenant.client.name,
+                error_detail(&f.body)
+            )
+        };
+        let r = self
+            .paginate(detail, ctx, |page: Document<Vec<DetailResource>>| {
+                for d in page.data {
+                    if let Some(m) = d.attributes.and_then(|a| a.manage_status) {
+                        managed.insert(d.id, m);
+                    }
+                }
+                async { Ok(()) }
+            })
+            .await;
+        match r {
+            Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => return Ok(Some(skip(&f))),
+            Err(Ok(f)) => return Err(self.explain(&self.base, &f)),
+            Err(Err(e)) => return Err(e),
+            Ok(()) => {}
+        }
+        let since = ctx
+            .modified_since
+            .filter(|_| ctx.kind == RunKind::Incremental)
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+        let mut query = vec![("tenants", id), ("page[first]", page_size.as_str())];
+        if let Some(s) = &since {
+            query.push(("filter[modifiedAfter]", s));
+        }
+        let info = self.url("v1/inventory/device/info", &query)?;
+        let r = self
+            .paginate(info, ctx, |page: Document<Vec<DeviceResource>>| {
+                let records: Vec<AssetRecord> = page
+                    .data
+                    .into_iter()
+                    .map(|d| to_record(d, id, &managed))
+                    .collect();
+                async move {
+                    if !records.is_empty() {
+                        ctx.send(Batch::Assets(records)).await?;
+                    }
+                    Ok(())
+                }
+            })
+            .await;
+        match r {
+            Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => Ok(Some(skip(&f))),
+            Err(Ok(f)) => Err(self.explain(&self.base, &f)),
+            Err(Err(e)) => Err(e),
+            Ok(()) => Ok(None),
+        }
+    }
+
+    /// Follows `links.next` from `first`, handing each decoded page to `each`.
+    async fn paginate<T, F, Fut>(
+        &self,
+        first: url::Url,
+        ctx: &FetchContext,
+        mut each: F,
+    ) -> Result<(), Result<Failure, VendorError>>
+    where
+        T: serde::de::DeserializeOwned + HasNext,
+        F: FnMut(T) -> Fut,
+        Fut: std::future::Future<Output = Result<(), VendorError>>,
+    {
+        let mut url = first;
+        let mut seen = HashSet::new();
+        for _ in 0..MAX_PAGES_PER_LIST {
+            let body = self.get(&url, ctx).await?;
+            let page: T = decode(&url, body).map_err(Err)?;
+            let next = page.next_link();
+            each(page).await.map_err(Err)?;
+            let Some(next) = next else { return Ok(()) };
+            let next = self.follow(&url, &next).map_err(Err)?;
+            if !seen.insert(next.to_string()) {
+                return Err(Err(VendorError::Decode(format!(
+                    "{}: Auvik's paging loops (links.next points back at a page already read); the run stops here",
+                    redact(&url)
+                ))));
+            }
+            url = next;
+        }
+        Err(Err(VendorError::Decode(format!(
+            "{}: more than {MAX_PAGES_PER_LIST} pages; Auvik's paging looks broken, the run stops here",
+            redact(&url)
+        ))))
+    }
+
+    /// Resolves a `links.next` value and refuses one that leaves the configured host:
+    /// following it would send our credentials elsewhere.
+    fn follow(&self, current: &url::Url, next: &str) -> Result<url::Url, VendorError> {
+        let next = current.join(next).map_err(|e| {
+            VendorError::Decode(format!(
+                "{}: links.next is not a URL ({e})",
+                redact(current)
+            ))
+        })?;
+        if next.origin() != self.base.origin() {
+            return Err(VendorError::Decode(format!(
+                "{}: links.next points at another host ({}); refusing to send the credentials there",
+                redact(current),
+                next.host_str().unwrap_or("?")
+            )));
+        }
+        Ok(next)
+    }
+}
+
+impl Connector for Auvik {
+    fn supports_incremental(&self) -> bool {
+        true
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
+        self.fetch_all(ctx)
+    }
+}
+
+/// The region in a `Location` such as `https://auvikapi.eu1.my.auvik.com/v1/...`.
+fn region_of(location: &str) -> Option<String> {
+    let url = url::Url::parse(location).ok()?;
+    let host = url.host_str()?;
+    let region = host
+        .strip_prefix("auvikapi.")?
+        .strip_suffix(".my.auvik.com")?;
+    Some(region.to_string())
+}
+
+/// The `detail` or `title` of a JSON:API error body, for messages.
+fn error_detail(body: &str) -> String {
+    let v: serde_json::Value = match serde_json::from_str(body) {
+        Ok(v) => v,
+        Err(_) => return String::new(),
+    };
+    let first = &v["errors"][0];
+    first["detail"]
+        .as_str()
+        .or_else(|| first["title"].as_str())
+        .map(|d| format!(": {}", d.chars().take(200).collect::<String>()))
+        .unwrap_or_default()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    url: &url::Url,
+    body: serde_json::Value,
+) -> Result<T, VendorError> {
+    serde_json::from_value(body).map_err(|e| {
+        VendorError::Decode(format!(
+            "{}: Auvik's response does not have the documented shape ({e})",
+            redact(url)
+        ))
+    })
+}
+
+fn to_record(d: DeviceResource, tenant_id: &str, managed: &HashMap<String, bool>) -> AssetRecord {
+    let a = d.attributes.unwrap_or_default();
+    let device_type = a.device_type.unwrap_or_default();
+    let text = |s: Option<String>| s.map(|s| s.trim().to_string()).unwrap_or_default();
+    let time = |s: Option<String>| {
+        s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let tenant = d
+        .relationships
+        .and_then(|r| r.tenant)
+        .and_then(|t| t.data)
+        .map(|t| t.id)
+        .unwrap_or_else(|| tenant_id.to_string());
+    AssetRecord {
+        managed: managed.get(&d.id).copied(),
+        external_id: d.id,
+        source_client_id: tenant,
+        name: text(a.device_name),
+        category: Some(category_for(&device_type).unwrap_or(Category::Unknown)),
+        vendor_type: device_type,
+        manufacturer: text(a.vendor_name),
+        model: text(a.make_model),
+        serial: text(a.serial_number),
+        mac_addresses: Vec::new(),
+        ip_addresses: a
+            .ip_addresses
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect(),
+        os: text(a.software_version),
+        firmware: text(a.firmware_version),
+        online_status: text(a.online_status),
+        last_seen: time(a.last_seen_time),
+        updated_at: time(a.last_modified),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Wire types: only what assetd reads. Every field is optional because Auvik sends nulls
+// where its spec says "required" (research §4.3).
+
+#[derive(Clone)]
+struct Tenant {
+    tenant_type: String,
+    client: SourceClient,
+}
+
+trait HasNext {
+    fn next_link(&self) -> Option<String>;
+}
+
+#[derive(Deserialize)]
+struct Document<T> {
+    data: T,
+    #[serde(default)]
+    links: Option<Links>,
+}
+
+impl<T> HasNext for Document<T> {
+    fn next_link(&self) -> Option<String> {
+        // The end of data is `next` absent, null or empty (clients disagree; accept all).
+        self.links
+            .as_ref()
+            .and_then(|l| l.next.clone())
+            .filter(|n| !n.trim().is_empty())
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Links {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TenantResource {
+    id: String,
+    attributes: Option<TenantAttributes>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct TenantAttributes {
+    domain_prefix: Option<String>,
+    tenant_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TenantDetailResource {
+    id: String,
+    attributes: Option<TenantDetailAttributes>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TenantDetailAttributes {
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DetailResource {
+    id: String,
+    attributes: Option<DetailAttributes>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DetailAttributes {
+    manage_status: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct DeviceResource {
+    id: String,
+    attributes: Option<DeviceAttributes>,
+    relationships: Option<DeviceRelationships>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct DeviceAttributes {
+    device_name: Option<String>,
+    device_type: Option<String>,
+    make_model: Option<String>,
+    vendor_name: Option<String>,
+    software_version: Option<String>,
+    serial_number: Option<String>,
+    firmware_version: Option<String>,
+    last_modified: Option<String>,
+    last_seen_time: Option<String>,
+    online_status: Option<String>,
+    ip_addresses: Option<Vec<Option<String>>>,
+}
+
+#[derive(Deserialize)]
+struct DeviceRelationships {
+    tenant: Option<Related>,
+}
+
+#[derive(Deserialize)]
+struct Related {
+    data: Option<RelatedId>,
+}
+
+#[derive(Deserialize)]
+struct RelatedId {
+    id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `deviceType` in Auvik's own spec maps to a category.
+    #[test]
+    fn every_spec_device_type_is_mapped() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/vendor-specs/auvik-openapi-v1.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "the Auvik spec must be beside the repo at {}: {e}",
+                path.display()
+            )
+        });
+        let spec: serde_json::Value = serde_json::from_str(&text).expect("spec is JSON");
+        let values = spec["components"]["schemas"]["DeviceTypeSchema"]["enum"]
+            .as_array()
+            .expect("DeviceTypeSchema enum in the spec");
+        assert_eq!(values.len(), 47, "the research notes count 47 device types");
+        for v in values {
+            let t = v.as_str().expect("string enum");
+            assert!(category_for(t).is_some(), "deviceType `{t}` is not mapped");
+        }
+        assert_eq!(category_for("somethingNew"), None);
+    }
+
+    #[test]
+    fn billing_relevant_types_map_as_design_says() {
+        for t in ["firewall", "utm", "securityAppliance"] {
+            assert_eq!(category_for(t), Some(Category::Firewall));
+        }
+        for t in ["accessPoint", "thinAccessPoint"] {
+            assert_eq!(category_for(t), Some(Category::AccessPoint));
+        }
+        assert_eq!(category_for("stack"), Some(Category::SwitchStack));
+        assert_eq!(
+            category_for("hub"),
+            Some(Category::Other),
+            "hubs are not billable switches"
+        );
+    }
+
+    #[test]
+    fn region_is_read_from_a_redirect() {
+        assert_eq!(
+            region_of("https://auvikapi.eu2.my.auvik.com/v1/tenants").as_deref(),
+            Some("eu2")
+        );
+        assert_eq!(region_of("https://evil.example/v1"), None);
+    }
+
+    #[test]
+    fn nulls_where_the_spec_says_required_are_tolerated() {
+        let json = serde_json::json!({
+            "data": [{"type": "device", "id": "X", "attributes": {
+                "deviceName": "sw", "deviceType": "l3Switch", "makeModel": null, "vendorName": null,
+                "serialNumber": null, "softwareVersion": null, "firmwareVersion": null,
+                "ipAddresses": ["10.0.0.1", null], "lastModified": "2018-03-12T12:00:00.000Z",
+                "onlineStatus": "online"},
+                "relationships": {"tenant": {"data": {"type": "tenant", "id": "T"}}}}],
+            "links": {"next": ""}
+        });
+        let doc: Document<Vec<DeviceResource>> = serde_json::from_value(json).unwrap();
+        assert_eq!(doc.next_link(), None);
+        let managed = HashMap::from([("X".to_string(), true)]);
+        let r = to_record(doc.data.into_iter().next().unwrap(), "T0", &managed);
+        assert_eq!(r.category, Some(Category::L3Switch));
+        assert_eq!(r.serial, "");
+        assert_eq!(r.source_client_id, "T");
+        assert_eq!(r.ip_addresses, vec!["10.0.0.1"]);
+        assert_eq!(r.managed, Some(true));
+        assert!(r.updated_at.is_some());
+    }
+
+    #[test]
+    fn next_links_may_not_leave_the_host() {
+        let cfg = AuvikConfig {
+            region: "us1".into(),
+            username: "u".into(),
+            api_key: crate::secret::Secret::new("k"),
+            domain_prefix: "p".into(),
+        };
+        let a = Auvik::new(url::Url::parse("http://127.0.0.1:9/").unwrap(), cfg).unwrap();
+        let cur = url::Url::parse("http://127.0.0.1:9/v1/inventory/device/info?x=1").unwrap();
+        assert!(
+            a.follow(
+                &cur,
+                "http://127.0.0.1:9/v1/inventory/device/info?page%5Bafter%5D=abc"
+            )
+            .is_ok()
+        );
+        assert!(
+            a.follow(&cur, "/v1/inventory/device/info?page%5Bafter%5D=abc")
+                .is_ok()
+        );
+        let e = a
+            .follow(&cur, "https://evil.example/steal")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("refusing to send the credentials"), "{e}");
+    }
+}

@@ -1,0 +1,343 @@
+//! The HTTP client every connector uses: one `reqwest::Client` per source, bounded retries
+//! with exponential backoff and jitter that honour `Retry-After`, JSON content checks, and
+//! counters for the run record. It never follows redirects: a redirect could carry the
+//! credentials to another host, and Auvik's 308 means "wrong region", which the connector
+//! reports instead.
+
+use super::VendorError;
+use reqwest::{StatusCode, header};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How a connector's requests are retried.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 5,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The largest response body accepted; no real inventory page comes near it, and it keeps
+/// a hostile or broken server from exhausting memory.
+const MAX_BODY_BYTES: usize = 64 << 20;
+
+/// Per-run request counters, shared with the run's progress reports.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicI64,
+    pub retries: AtomicI64,
+}
+
+/// A successful JSON response.
+pub struct JsonResponse {
+    pub body: serde_json::Value,
+}
+
+/// A response that is not a success, handed to the connector to explain.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+/// Decides whether a non-success response is the vendor throttling us.
+pub type ThrottleCheck = Arc<dyn Fn(StatusCode, &str) -> bool + Send + Sync>;
+
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    policy: RetryPolicy,
+    /// Decides whether a non-success response is the vendor throttling us (retry after a
+    /// pause) rather than a real answer. Auvik signals throttling with a 403 too.
+    is_throttle: ThrottleCheck,
+}
+
+impl HttpClient {
+    pub fn new(
+        policy: RetryPolicy,
+        request_timeout: Duration,
+        is_throttle: ThrottleCheck,
+    ) -> Result<HttpClient, VendorError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("assetd/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(request_timeout)
+            .https_only(false) // config validation allows http:// only to loopback
+            .build()
+            .map_err(|e| VendorError::Transport(format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpClient {
+            client,
+            policy,
+            is_throttle,
+        })
+    }
+
+    /// GETs `url` and returns its JSON body, retrying throttling, 5xx, timeouts and
+    /// connection failures. Any other non-success status is returned as `Err(Ok(failure))`
+    /// for the connector to explain; transport and decoding problems as `Err(Err(..))`.
+    pub async fn get_json(
+        &self,
+        url: &url::Url,
+        auth: &(dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Sync),
+        counters: &Counters,
+        cancel: &CancellationToken,
+    ) -> Result<JsonResponse, Result<Failure, VendorError>> {
+        let mut attempt = 0u32;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Err(VendorError::Cancelled));
+            }
+            counters.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome = self.once(url, auth, cancel).await;
+            let retry_after = match outcome {
+                Attempt::Done(r) => return r,
+                Attempt::Fatal(e) => return Err(Err(e)),
+                Attempt::Retryable { last, .. } if attempt >= self.policy.max_retries => {
+                    return Err(last);
+                }
+                Attempt::Retryable { retry_after, .. } => retry_after,
+            };
+            let delay = self.backoff(attempt, retry_after);
+            attempt += 1;
+            counters.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(url = %redact(url), attempt, delay_ms = delay.as_millis() as u64, "Retrying a vendor request.");
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(Err(VendorError::Cancelled)),
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    async fn once(
+        &self,
+        url: &url::Url,
+        auth: &(dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Sync),
+        cancel: &CancellationToken,
+    ) -> Attempt {
+        let request = auth(self.client.get(url.clone()))
+            .header(header::ACCEPT, "application/vnd.api+json, application/json");
+        let send = async {
+            let resp = request.send().await?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = read_capped(resp).await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        };
+        let result = tokio::select! {
+            _ = cancel.cancelled() => return Attempt::Fatal(VendorError::Cancelled),
+            r = send => r,
+        };
+        let (status, headers, body) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let what = transport_error(&e, url);
+                return Attempt::Retryable {
+                    last: Err(what),
+                    retry_after: None,
+                };
+            }
+        };
+        let body = match body {
+            Some(b) => b,
+            None => {
+                return Attempt::Fatal(VendorError::Decode(format!(
+                    "{}: the response is larger than {} MiB",
+                    redact(url),
+                    MAX_BODY_BYTES >> 20
+                )));
+            }
+        };
+        if status.is_success() {
+            let ct = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let media = ct.split(';').next().unwrap_or("").trim().to_string();
+            if media != "application/json" && !media.ends_with("+json") {
+                return Attempt::Fatal(VendorError::Decode(format!(
+                    "{}: expected JSON but got `{}` (a proxy or captive portal in the way?)",
+                    redact(url),
+                    if ct.is_empty() {
+                        "no content type"
+                    } else {
+                        &ct
+                    }
+                )));
+            }
+            let text = String::from_utf8_lossy(&body);
+            return match serde_json::from_str(&text) {
+                Ok(body) => Attempt::Done(Ok(JsonResponse { body })),
+                Err(e) => Attempt::Fatal(VendorError::Decode(format!(
+                    "{}: the body is not valid JSON ({e})",
+                    redact(url)
+                ))),
+            };
+        }
+        let text = String::from_utf8_lossy(&body)
+            .chars()
+            .take(2000)
+            .collect::<String>();
+        let failure = Failure {
+            status,
+            location: headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            body: text,
+        };
+        let throttled =
+            status == StatusCode::TOO_MANY_REQUESTS || (self.is_throttle)(status, &failure.body);
+        if throttled || matches!(status.as_u16(), 500 | 502 | 503 | 504) {
+            let retry_after = headers
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            return Attempt::Retryable {
+                last: Ok(failure),
+                retry_after,
+            };
+        }
+        Attempt::Done(Err(Ok(failure)))
+    }
+
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(d) = retry_after {
+            // The vendor said how long; honour it, but never sleep unbounded on its word.
+            return d.min(Duration::from_secs(600));
+        }
+        let exp = self
+            .policy
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt))
+            .min(self.policy.max_delay);
+        // Full jitter between half and the whole delay: spreads retries of many agents.
+        let half = exp / 2;
+        half + Duration::from_millis(fastrand::u64(0..=half.as_millis() as u64))
+    }
+}
+
+enum Attempt {
+    Done(Result<JsonResponse, Result<Failure, VendorError>>),
+    Fatal(VendorError),
+    Retryable {
+        last: Result<Failure, VendorError>,
+        retry_after: Option<Duration>,
+    },
+}
+
+async fn read_capped(mut resp: reqwest::Response) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+fn transport_error(e: &reqwest::Error, url: &url::Url) -> VendorError {
+    let what = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "could not connect".to_string()
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while reading the response".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    // reqwest's own message can include the URL; ours never carries credentials (they go
+    // in headers), but keep the message to the cause chain without the URL anyway.
+    let mut cause = String::new();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    VendorError::Transport(format!(
+        "{}: {what}{}",
+        redact(url),
+        if cause.is_empty() {
+            String::new()
+        } else {
+            format!(" ({cause})")
+        }
+    ))
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64;
+    Some(Duration::from_secs(secs))
+}
+
+/// A URL for messages: scheme, host and path only (queries can be long and carry filters).
+pub fn redact(url: &url::Url) -> String {
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    ) + url.path()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let c = HttpClient::new(
+            RetryPolicy::default(),
+            Duration::from_secs(1),
+            Arc::new(|_, _| false),
+        )
+        .unwrap();
+        for attempt in 0..10 {
+            let d = c.backoff(attempt, None);
+            let full = Duration::from_millis(500)
+                .saturating_mul(2u32.pow(attempt))
+                .min(Duration::from_secs(60));
+            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
+        }
+        assert_eq!(
+            c.backoff(3, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            c.backoff(0, Some(Duration::from_secs(99_999))),
+            Duration::from_secs(600)
+        );
+    }
+}

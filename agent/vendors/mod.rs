@@ -1,0 +1,170 @@
+//! Connectors: one module per vendor, each turning that vendor's API into `model` records.
+//!
+//! The boundary: a connector gets a `FetchContext` (what kind of run, since when, where to
+//! send records, a cancellation token, counters) and streams `Batch`es into it. It knows
+//! nothing of SQLite, scheduling or gRPC; adding a vendor is one new module here plus one
+//! arm in `connector_for`.
+
+pub mod auvik;
+pub mod http;
+
+use crate::config::{SourceConfig, VendorConfig};
+use crate::model::{AssetRecord, RunKind, SourceClient};
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Records a connector streams to the sync layer, page by page.
+#[derive(Debug)]
+pub enum Batch {
+    Clients(Vec<SourceClient>),
+    Assets(Vec<AssetRecord>),
+}
+
+/// Live figures of a run, read by progress reports.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub http: http::Counters,
+    pub clients_done: AtomicI64,
+    pub clients_total: AtomicI64,
+}
+
+pub struct FetchContext {
+    pub kind: RunKind,
+    /// For incremental runs: fetch what changed after this instant.
+    pub modified_since: Option<DateTime<Utc>>,
+    pub sink: mpsc::Sender<Batch>,
+    pub progress: Arc<Progress>,
+    pub cancel: CancellationToken,
+}
+
+impl FetchContext {
+    /// Hands a batch to the sync layer; waits while it is busy writing (backpressure keeps
+    /// memory flat however large the inventory).
+    pub async fn send(&self, batch: Batch) -> Result<(), VendorError> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err(VendorError::Cancelled),
+            r = self.sink.send(batch) => r.map_err(|_| VendorError::SinkClosed),
+        }
+    }
+}
+
+/// How a fetch ended when it did not fail outright.
+#[derive(Debug, Default)]
+pub struct FetchOutcome {
+    /// Parts that could not be read (e.g. a tenant that answered 403). A run with any is
+    /// partial: what was read is kept, nothing is marked removed.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VendorError {
+    /// The vendor refused the credentials: stop calling it until they change.
+    #[error("{0}")]
+    CredentialsRejected(String),
+    /// Auvik answered 308: the account lives in another region.
+    #[error("{0}")]
+    WrongRegion(String),
+    #[error("{0}")]
+    Http(String),
+    #[error("{0}")]
+    Transport(String),
+    #[error("{0}")]
+    Decode(String),
+    #[error("cancelled")]
+    Cancelled,
+    /// The sync layer stopped taking records (it reports its own error).
+    #[error("the run's writer stopped")]
+    SinkClosed,
+}
+
+impl VendorError {
+    /// Whether the source must stop calling the vendor until its config changes.
+    pub fn stops_calls(&self) -> bool {
+        matches!(
+            self,
+            VendorError::CredentialsRejected(_) | VendorError::WrongRegion(_)
+        )
+    }
+}
+
+pub trait Connector: Send + Sync {
+    /// Whether incremental runs fetch less than full ones.
+    fn supports_incremental(&self) -> bool;
+    fn fetch<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>>;
+}
+
+pub fn connector_for(source: &SourceConfig) -> Result<Arc<dyn Connector>, VendorError> {
+    match &source.vendor {
+        VendorConfig::Auvik(cfg) => Ok(Arc::new(auvik::Auvik::new(
+            source.base_url.clone(),
+            cfg.clone(),
+        )?)),
+    }
+}
+
+/// Decodes the HTML entities vendors leave in names (`&amp;`, `&#39;`, `&#x27;`, ...)
+/// and trims, so that names compare character for character (DESIGN §5 Clients).
+pub fn clean_name(s: &str) -> String {
+    if !s.contains('&') {
+        return s.trim().to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let decoded = rest.find(';').filter(|&end| end <= 10).and_then(|end| {
+            let entity = &rest[1..end];
+            let ch = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((ch, end))
+        });
+        match decoded {
+            Some((ch, end)) => {
+                out.push(ch);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_name;
+
+    #[test]
+    fn html_entities_are_decoded() {
+        assert_eq!(clean_name(" Smith &amp; Sons "), "Smith & Sons");
+        assert_eq!(
+            clean_name("O&#39;Brien &#x27;s &quot;IT&quot;"),
+            "O'Brien 's \"IT\""
+        );
+        assert_eq!(clean_name("R&D & Co"), "R&D & Co");
+        assert_eq!(clean_name("&bogus;"), "&bogus;");
+    }
+}
