@@ -293,7 +293,12 @@ impl Validator<'_> {
         self.error_at(Some(at.span().start), message);
     }
 
-    fn duration(&mut self, value: &Option<Spanned<String>>, default: Duration, key: &str) -> Duration {
+    fn duration(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        default: Duration,
+        key: &str,
+    ) -> Duration {
         let Some(v) = value else { return default };
         match humantime::parse_duration(v.get_ref()) {
             Ok(d) => d,
@@ -372,28 +377,39 @@ impl Validator<'_> {
 
     fn agent(&mut self, agent: Option<Spanned<raw::Agent>>) -> AgentConfig {
         let raw = agent.map(Spanned::into_inner).unwrap_or_default();
-        let database = raw
-            .database
-            .as_ref()
-            .map_or_else(|| PathBuf::from(DEFAULT_DATABASE), |d| PathBuf::from(d.get_ref()));
+        let database = raw.database.as_ref().map_or_else(
+            || PathBuf::from(DEFAULT_DATABASE),
+            |d| PathBuf::from(d.get_ref()),
+        );
         let listen = match &raw.listen {
             None => vec![Listen::Unix(PathBuf::from(DEFAULT_SOCKET))],
             Some(list) => list.iter().filter_map(|l| self.listen(l)).collect(),
         };
         if raw.listen.as_ref().is_some_and(|l| l.is_empty()) {
-            self.error_at(None, "`agent.listen` is empty: give at least one unix:// address");
+            self.error_at(
+                None,
+                "`agent.listen` is empty: give at least one unix:// address",
+            );
         }
         for (key, span) in [
             ("tls_cert", raw.tls_cert.as_ref().map(|s| s.span())),
             ("tls_key", raw.tls_key.as_ref().map(|s| s.span())),
-            ("tls_client_ca", raw.tls_client_ca.as_ref().map(|s| s.span())),
+            (
+                "tls_client_ca",
+                raw.tls_client_ca.as_ref().map(|s| s.span()),
+            ),
             ("auth_tokens", raw.auth_tokens.as_ref().map(|s| s.span())),
-            ("metrics_listen", raw.metrics_listen.as_ref().map(|s| s.span())),
+            (
+                "metrics_listen",
+                raw.metrics_listen.as_ref().map(|s| s.span()),
+            ),
         ] {
             if let Some(span) = span {
                 self.error_at(
                     Some(span.start),
-                    format!("`agent.{key}` is not supported by this version of assetd yet; remove it"),
+                    format!(
+                        "`agent.{key}` is not supported by this version of assetd yet; remove it"
+                    ),
                 );
             }
         }
@@ -424,7 +440,10 @@ impl Validator<'_> {
             }
             // sun_path holds 108 bytes including the terminating NUL.
             if path.as_os_str().len() > 107 {
-                self.error(l, format!("`{s}`: a unix socket path must be at most 107 bytes"));
+                self.error(
+                    l,
+                    format!("`{s}`: a unix socket path must be at most 107 bytes"),
+                );
                 return None;
             }
             Some(Listen::Unix(path))
@@ -456,8 +475,11 @@ impl Validator<'_> {
             ok = false;
         }
         let interval = self.positive_duration(&raw.interval, agent.sync_interval, "interval");
-        let full_interval =
-            self.positive_duration(&raw.full_interval, agent.full_sync_interval, "full_interval");
+        let full_interval = self.positive_duration(
+            &raw.full_interval,
+            agent.full_sync_interval,
+            "full_interval",
+        );
         let kind = raw.kind.get_ref().as_str();
         let (vendor, default_url) = match kind {
             "auvik" => {
@@ -467,10 +489,22 @@ impl Validator<'_> {
                     kind,
                     &[
                         ("subdomain", raw.subdomain.as_ref().map(|v| v.span().start)),
-                        ("requests_per_minute", raw.requests_per_minute.as_ref().map(|v| v.span().start)),
-                        ("datacenter", raw.datacenter.as_ref().map(|v| v.span().start)),
-                        ("access_key_id", raw.access_key_id.as_ref().map(|v| v.span().start)),
-                        ("secret_access_key", raw.secret_access_key.as_ref().map(|v| v.span().start)),
+                        (
+                            "requests_per_minute",
+                            raw.requests_per_minute.as_ref().map(|v| v.span().start),
+                        ),
+                        (
+                            "datacenter",
+                            raw.datacenter.as_ref().map(|v| v.span().start),
+                        ),
+                        (
+                            "access_key_id",
+                            raw.access_key_id.as_ref().map(|v| v.span().start),
+                        ),
+                        (
+                            "secret_access_key",
+                            raw.secret_access_key.as_ref().map(|v| v.span().start),
+                        ),
                     ],
                 );
                 self.auvik(s, &name)?
@@ -492,10 +526,7 @@ impl Validator<'_> {
         };
         let base_url = match &raw.base_url {
             None => default_url,
-            Some(b) => match self.base_url(b) {
-                Some(u) => u,
-                None => return None,
-            },
+            Some(b) => self.base_url(b)?,
         };
         ok.then_some(SourceConfig {
             name,
@@ -546,10 +577,9 @@ impl Validator<'_> {
 
     fn auvik(&mut self, s: &Spanned<raw::Source>, name: &str) -> Option<(VendorConfig, url::Url)> {
         let raw = s.get_ref();
-        let region = raw
-            .region
-            .as_ref()
-            .map_or("us1".to_string(), |r| r.get_ref().trim().to_ascii_lowercase());
+        let region = raw.region.as_ref().map_or("us1".to_string(), |r| {
+            r.get_ref().trim().to_ascii_lowercase()
+        });
         if let Some(r) = &raw.region
             && !AUVIK_REGIONS.contains(&region.as_str())
         {
@@ -562,7 +592,13 @@ impl Validator<'_> {
                 ),
             );
         }
-        let username = self.required(s, &raw.username, name, "username", "the Auvik user's e-mail address");
+        let username = self.required(
+            s,
+            &raw.username,
+            name,
+            "username",
+            "the Auvik user's e-mail address",
+        );
         let domain_prefix = self.required(
             s,
             &raw.domain_prefix,
@@ -577,8 +613,8 @@ impl Validator<'_> {
                 None
             }
         };
-        let default_url = url::Url::parse(&format!("https://auvikapi.{region}.my.auvik.com/"))
-            .ok()?;
+        let default_url =
+            url::Url::parse(&format!("https://auvikapi.{region}.my.auvik.com/")).ok()?;
         Some((
             VendorConfig::Auvik(AuvikConfig {
                 region,
@@ -626,7 +662,10 @@ impl Validator<'_> {
         clients: &[Spanned<raw::Client>],
         sources: &[Spanned<raw::Source>],
     ) -> Vec<ClientGroup> {
-        let source_names: Vec<&str> = sources.iter().map(|s| s.get_ref().name.get_ref().as_str()).collect();
+        let source_names: Vec<&str> = sources
+            .iter()
+            .map(|s| s.get_ref().name.get_ref().as_str())
+            .collect();
         let mut seen = HashMap::new();
         let mut out = Vec::new();
         for c in clients {
@@ -708,7 +747,9 @@ mod tests {
     }
 
     fn parse_err(text: &str) -> String {
-        parse(Path::new("c.toml"), text, true).unwrap_err().to_string()
+        parse(Path::new("c.toml"), text, true)
+            .unwrap_err()
+            .to_string()
     }
 
     const AUVIK: &str = r#"
@@ -736,7 +777,10 @@ interval = "30m"
         assert_eq!(s.base_url.as_str(), "https://auvikapi.eu1.my.auvik.com/");
         let VendorConfig::Auvik(a) = &s.vendor;
         assert_eq!(a.api_key.expose(), "k-123");
-        assert!(!format!("{c:?}").contains("k-123"), "Debug must mask secrets");
+        assert!(
+            !format!("{c:?}").contains("k-123"),
+            "Debug must mask secrets"
+        );
     }
 
     #[test]
@@ -752,7 +796,10 @@ interval = "30m"
             "[[source]]\nname = \"A\"\nkind = \"auvik\"\nregion = \"mars\"\nusername = \"u\"\napi_key = \"k\"\ndomain_prefix = \"p\"\ninterval = \"soon\"\n",
         );
         assert!(e.contains("c.toml:2:8:") && e.contains("a-z, 0-9"), "{e}");
-        assert!(e.contains("c.toml:4:10:") && e.contains("unknown Auvik region"), "{e}");
+        assert!(
+            e.contains("c.toml:4:10:") && e.contains("unknown Auvik region"),
+            "{e}"
+        );
         assert!(e.contains("c.toml:8:12:") && e.contains("interval"), "{e}");
     }
 
@@ -760,19 +807,27 @@ interval = "30m"
     fn duplicate_source_names_are_refused() {
         let one = "[[source]]\nname = \"a\"\nkind = \"auvik\"\nusername = \"u\"\napi_key = \"k\"\ndomain_prefix = \"p\"\n";
         let e = parse_err(&format!("{one}{one}"));
-        assert!(e.contains("duplicate source name `a` (first defined on line 1)"), "{e}");
+        assert!(
+            e.contains("duplicate source name `a` (first defined on line 1)"),
+            "{e}"
+        );
         assert!(e.contains("c.toml:8:8:"), "{e}");
     }
 
     #[test]
     fn keys_of_another_kind_are_refused() {
         let e = parse_err(&format!("{AUVIK}subdomain = \"acme\"\n"));
-        assert!(e.contains("`subdomain` is not a setting of a auvik source"), "{e}");
+        assert!(
+            e.contains("`subdomain` is not a setting of a auvik source"),
+            "{e}"
+        );
     }
 
     #[test]
     fn inline_secret_in_a_shared_file_is_refused() {
-        let e = parse(Path::new("c.toml"), AUVIK, false).unwrap_err().to_string();
+        let e = parse(Path::new("c.toml"), AUVIK, false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("chmod 600 c.toml"), "{e}");
         assert!(!e.contains("k-123"));
     }
@@ -792,7 +847,8 @@ interval = "30m"
         let c = parse_ok(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_SECRET_ENV\" }"));
         let VendorConfig::Auvik(a) = &c.sources[0].vendor;
         assert_eq!(a.api_key.expose(), "from-env");
-        let e = parse_err(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_NOT_SET_ANYWHERE\" }"));
+        let e =
+            parse_err(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_NOT_SET_ANYWHERE\" }"));
         assert!(e.contains("ASSETD_TEST_NOT_SET_ANYWHERE is not set"), "{e}");
         let e = parse_err(&AUVIK.replace("\"k-123\"", "{ vault = \"x\" }"));
         assert!(e.contains("vault"), "{e}");
@@ -803,7 +859,10 @@ interval = "30m"
         let e = parse_err(&format!(
             "{AUVIK}\n[[client]]\nname = \"Contoso\"\nmembers = [\"auvik:contoso\", \"syncro:Contoso\", \"nocolon\"]\n"
         ));
-        assert!(e.contains("names source `syncro`, which is not configured"), "{e}");
+        assert!(
+            e.contains("names source `syncro`, which is not configured"),
+            "{e}"
+        );
         assert!(e.contains("must be \"SOURCE:NAME-or-ID\""), "{e}");
     }
 }

@@ -6,9 +6,18 @@
 //! runs them, `rpc` adapts the domain to gRPC, `server` binds the listeners, `watch`
 //! reloads the config. `sim` holds the vendor simulators used by tests and the demo.
 
+pub mod agent;
+pub mod clients;
 pub mod config;
+pub mod daemon;
+pub mod demo;
 pub mod model;
 pub mod proto;
+pub mod rpc;
 pub mod secret;
+pub mod server;
 pub mod sim;
 pub mod store;
+pub mod sync;
+pub mod vendors;
+pub mod watch;

@@ -11,6 +11,8 @@
 //! The store knows no vendor: connectors hand it `model` records.
 //! rusqlite is synchronous; async callers go through `Store::call`.
 
+use crate::clients;
+use crate::config::ClientGroup;
 use crate::model::{
     Asset, AssetChange, AssetRecord, Category, RunCounts, RunKind, RunState, RunTrigger,
     SourceClient, SyncRun, is_billable,
@@ -254,11 +256,22 @@ pub struct SourceRow {
     pub last_run: Option<SyncRun>,
 }
 
+/// What the scheduler needs of a source's history.
+#[derive(Debug, Clone, Default)]
+pub struct SourceSchedule {
+    pub last_full_at: Option<DateTime<Utc>>,
+    pub incremental_since: Option<DateTime<Utc>>,
+    /// When the source's last run (of any outcome) started.
+    pub last_run_started: Option<DateTime<Utc>>,
+}
+
 struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     /// Idle read connections; a reader is taken for one query and put back.
     readers: Mutex<Vec<Connection>>,
+    /// The config's `[[client]]` tables, for linking source clients as runs add them.
+    groups: Mutex<Arc<Vec<ClientGroup>>>,
 }
 
 /// A handle to the database; cheap to clone.
@@ -311,6 +324,7 @@ impl Store {
                 path: path.to_path_buf(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                groups: Mutex::new(Arc::new(Vec::new())),
             }),
         })
     }
@@ -472,6 +486,7 @@ impl Store {
     /// all in one transaction (see the module docs).
     pub fn finish_run(&self, run: &SyncRun, end: RunEnd) -> Result<SyncRun> {
         let finished = Utc::now();
+        let groups = lock(&self.inner.groups).clone();
         let result = self.with_writer(|c| {
             let tx = c.transaction()?;
             let fetched: i64 = tx.query_row(
@@ -485,6 +500,7 @@ impl Store {
             };
             if end.apply != Apply::Nothing {
                 apply_clients(&tx, run)?;
+                relink(&tx, Some(&run.source), &groups)?;
                 apply_assets(&tx, run, finished, &mut counts)?;
                 if end.apply == Apply::UpsertsAndRemovals {
                     counts.removed = apply_removals(&tx, run, finished)?;
@@ -523,7 +539,9 @@ impl Store {
             // The big transaction rolled back: record the failure on its own so the run
             // does not stay `running`, and keep the previous data as it was.
             let msg = if e.is_disk_full() {
-                format!("could not save the run: the disk is full ({e}); free space on the database's filesystem, the next run will retry")
+                format!(
+                    "could not save the run: the disk is full ({e}); free space on the database's filesystem, the next run will retry"
+                )
             } else {
                 format!("could not save the run: {e}")
             };
@@ -544,21 +562,23 @@ impl Store {
     // -----------------------------------------------------------------------------------
     // Clients
 
-    /// Rewrites every source client's link to an assetd client with `resolve`
-    /// (`(source, external_id, name, aliases) -> client name`).
-    pub fn relink_clients(
-        &self,
-        resolve: &dyn Fn(&str, &str, &str, &[String]) -> String,
-    ) -> Result<()> {
+    /// Sets the config's `[[client]]` tables and re-links every source client at once
+    /// (no resync needed).
+    pub fn set_client_groups(&self, groups: Vec<ClientGroup>) -> Result<()> {
+        let groups = Arc::new(groups);
+        *lock(&self.inner.groups) = groups.clone();
         self.with_writer(|c| {
             let tx = c.transaction()?;
-            relink(&tx, None, resolve)?;
+            relink(&tx, None, &groups)?;
             tx.commit()?;
             Ok(())
         })
     }
 
-    pub fn list_source_clients(&self, grace_cutoff: Option<DateTime<Utc>>) -> Result<Vec<SourceClientRow>> {
+    pub fn list_source_clients(
+        &self,
+        grace_cutoff: Option<DateTime<Utc>>,
+    ) -> Result<Vec<SourceClientRow>> {
         self.with_reader(|c| {
             let mut st = c.prepare_cached(
                 "SELECT sc.source, sc.external_id, sc.name, sc.aliases, sc.client,
@@ -587,7 +607,12 @@ impl Store {
     // Queries
 
     /// One page of assets in id order after `after_id`.
-    pub fn list_assets(&self, filter: &AssetFilter, after_id: i64, limit: usize) -> Result<Vec<Asset>> {
+    pub fn list_assets(
+        &self,
+        filter: &AssetFilter,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<Asset>> {
         // Clauses are added only for the filters given, so SQLite can pick an index for
         // each shape; every value is a bound parameter.
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
@@ -612,14 +637,29 @@ impl Store {
             sql += &format!(" AND a.last_seen < {}", bind(Box::new(ts(before))));
         }
         if !filter.include_removed {
-            let cutoff = filter.removed_grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
-            sql += &format!(" AND (a.removed_at IS NULL OR a.removed_at > {})", bind(Box::new(cutoff)));
+            let cutoff = filter
+                .removed_grace_cutoff
+                .map(ts)
+                .unwrap_or_else(|| "9999".into());
+            sql += &format!(
+                " AND (a.removed_at IS NULL OR a.removed_at > {})",
+                bind(Box::new(cutoff))
+            );
         }
         if let Some(q) = &filter.query {
-            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             let p = bind(Box::new(format!("%{escaped}%")));
             let like: Vec<String> = [
-                "a.name", "a.serial", "a.model", "a.manufacturer", "a.ip_addresses", "a.mac_addresses", "a.external_id",
+                "a.name",
+                "a.serial",
+                "a.model",
+                "a.manufacturer",
+                "a.ip_addresses",
+                "a.mac_addresses",
+                "a.external_id",
             ]
             .iter()
             .map(|col| format!("{col} LIKE {p} ESCAPE '\\'"))
@@ -639,15 +679,21 @@ impl Store {
 
     pub fn get_asset(&self, id: i64) -> Result<Option<Asset>> {
         self.with_reader(|c| {
-            Ok(c
-                .prepare_cached(&format!("{ASSET_SELECT} WHERE a.id = ?1"))?
-                .query_row([id], asset_from_row)
-                .optional()?)
+            Ok(
+                c.prepare_cached(&format!("{ASSET_SELECT} WHERE a.id = ?1"))?
+                    .query_row([id], asset_from_row)
+                    .optional()?,
+            )
         })
     }
 
     /// History rows in id order after `after_id`; `asset_id == 0` lists every asset's.
-    pub fn list_changes(&self, asset_id: i64, after_id: i64, limit: usize) -> Result<Vec<(i64, AssetChange)>> {
+    pub fn list_changes(
+        &self,
+        asset_id: i64,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, AssetChange)>> {
         self.with_reader(|c| {
             let mut st = c.prepare_cached(
                 "SELECT id, asset_id, run_id, changed_at, field, old_value, new_value FROM asset_changes
@@ -674,15 +720,19 @@ impl Store {
 
     pub fn get_run(&self, id: i64) -> Result<Option<SyncRun>> {
         self.with_reader(|c| {
-            Ok(c
-                .prepare_cached(&format!("{RUN_SELECT} WHERE id = ?1"))?
+            Ok(c.prepare_cached(&format!("{RUN_SELECT} WHERE id = ?1"))?
                 .query_row([id], run_from_row)
                 .optional()?)
         })
     }
 
     /// Runs newest first, with ids below `before_id` (0: from the newest).
-    pub fn list_runs(&self, source: Option<&str>, before_id: i64, limit: usize) -> Result<Vec<SyncRun>> {
+    pub fn list_runs(
+        &self,
+        source: Option<&str>,
+        before_id: i64,
+        limit: usize,
+    ) -> Result<Vec<SyncRun>> {
         self.with_reader(|c| {
             let mut st = c.prepare_cached(&format!(
                 "{RUN_SELECT} WHERE (?1 = 0 OR id < ?1) AND (?2 IS NULL OR source = ?2) ORDER BY id DESC LIMIT ?3"
@@ -723,9 +773,38 @@ impl Store {
         Ok(rows)
     }
 
+    pub fn source_schedule(&self, source: &str) -> Result<SourceSchedule> {
+        self.with_reader(|c| {
+            let opt = |s: Option<String>| s.and_then(|s| parse_ts(&s));
+            let (last_full_at, incremental_since) = c
+                .prepare_cached(
+                    "SELECT last_full_at, incremental_since FROM sources WHERE name = ?1",
+                )?
+                .query_row([source], |r| Ok((opt(r.get(0)?), opt(r.get(1)?))))
+                .optional()?
+                .unwrap_or_default();
+            let last_run_started = c
+                .prepare_cached(
+                    "SELECT started FROM sync_runs WHERE source = ?1 ORDER BY id DESC LIMIT 1",
+                )?
+                .query_row([source], |r| Ok(opt(r.get(0)?)))
+                .optional()?
+                .flatten();
+            Ok(SourceSchedule {
+                last_full_at,
+                incremental_since,
+                last_run_started,
+            })
+        })
+    }
+
     pub fn count_assets(&self) -> Result<i64> {
         self.with_reader(|c| {
-            Ok(c.query_row("SELECT COUNT(*) FROM assets WHERE removed_at IS NULL", [], |r| r.get(0))?)
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM assets WHERE removed_at IS NULL",
+                [],
+                |r| r.get(0),
+            )?)
         })
     }
 
@@ -767,7 +846,10 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
 fn migrate(c: &Connection) -> rusqlite::Result<()> {
     let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        c.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1))?;
+        c.execute_batch(&format!(
+            "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+            i + 1
+        ))?;
     }
     Ok(())
 }
@@ -822,7 +904,8 @@ fn asset_from_row(r: &Row) -> rusqlite::Result<Asset> {
     })
 }
 
-const RUN_SELECT: &str = "SELECT id, source, kind, trigger, started, finished, state, fetched, added, updated,
+const RUN_SELECT: &str =
+    "SELECT id, source, kind, trigger, started, finished, state, fetched, added, updated,
     unchanged, removed, requests, retries, error FROM sync_runs";
 
 fn run_from_row(r: &Row) -> rusqlite::Result<SyncRun> {
@@ -918,7 +1001,9 @@ fn apply_assets(
     let mut client_ids: HashMap<String, i64> = HashMap::new();
     {
         let mut st = tx.prepare("SELECT external_id, id FROM source_clients WHERE source = ?1")?;
-        for row in st.query_map([&run.source], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        for row in st.query_map([&run.source], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })? {
             let (ext, id) = row?;
             client_ids.insert(ext, id);
         }
@@ -1039,7 +1124,14 @@ fn apply_assets(
             history.execute(params![id, run.id, now_s, "removed_at", was, ""])?;
         }
         for i in changed {
-            history.execute(params![id, run.id, now_s, VENDOR_FIELDS[i], old_values[i], new_values[i]])?;
+            history.execute(params![
+                id,
+                run.id,
+                now_s,
+                VENDOR_FIELDS[i],
+                old_values[i],
+                new_values[i]
+            ])?;
         }
         counts.updated += 1;
     }
@@ -1047,7 +1139,11 @@ fn apply_assets(
 }
 
 /// Marks as removed the source's present assets that the run did not fetch.
-fn apply_removals(tx: &rusqlite::Transaction, run: &SyncRun, now: DateTime<Utc>) -> rusqlite::Result<i64> {
+fn apply_removals(
+    tx: &rusqlite::Transaction,
+    run: &SyncRun,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<i64> {
     let now_s = ts(now);
     let gone: Vec<i64> = tx
         .prepare(
@@ -1068,10 +1164,11 @@ fn apply_removals(tx: &rusqlite::Transaction, run: &SyncRun, now: DateTime<Utc>)
     Ok(gone.len() as i64)
 }
 
+/// Rewrites the links of a source's clients (all sources' with `None`) to assetd clients.
 fn relink(
     tx: &rusqlite::Transaction,
     source: Option<&str>,
-    resolve: &dyn Fn(&str, &str, &str, &[String]) -> String,
+    groups: &[ClientGroup],
 ) -> rusqlite::Result<()> {
     let rows: Vec<(i64, String, String, String, String, String)> = tx
         .prepare("SELECT id, source, external_id, name, aliases, client FROM source_clients WHERE ?1 IS NULL OR source = ?1")?
@@ -1079,7 +1176,7 @@ fn relink(
         .collect::<rusqlite::Result<_>>()?;
     let mut st = tx.prepare_cached("UPDATE source_clients SET client = ?2 WHERE id = ?1")?;
     for (id, source, ext, name, aliases, current) in rows {
-        let client = resolve(&source, &ext, &name, &parse_list(&aliases));
+        let client = clients::resolve(groups, &source, &ext, &name, &parse_list(&aliases));
         if client != current {
             st.execute(params![id, client])?;
         }
@@ -1116,9 +1213,22 @@ mod tests {
         let r = store.begin_run("auvik", kind, RunTrigger::Manual).unwrap();
         store.stage_clients(r.id, &[client()]).unwrap();
         store.stage_assets(r.id, records).unwrap();
-        let state = if apply == Apply::Nothing { RunState::Failed } else { RunState::Ok };
+        let state = if apply == Apply::Nothing {
+            RunState::Failed
+        } else {
+            RunState::Ok
+        };
         store
-            .finish_run(&r, RunEnd { state, apply, requests: 1, retries: 0, error: String::new() })
+            .finish_run(
+                &r,
+                RunEnd {
+                    state,
+                    apply,
+                    requests: 1,
+                    retries: 0,
+                    error: String::new(),
+                },
+            )
             .unwrap()
     }
 
@@ -1136,51 +1246,111 @@ mod tests {
         assert_eq!((first.counts.added, first.counts.fetched), (2, 2));
         let changes_before = store.list_changes(0, 0, 100).unwrap().len();
         let second = run(&store, RunKind::Full, &recs, Apply::UpsertsAndRemovals);
-        assert_eq!(second.counts, RunCounts { fetched: 2, unchanged: 2, ..RunCounts::default() });
+        assert_eq!(
+            second.counts,
+            RunCounts {
+                fetched: 2,
+                unchanged: 2,
+                ..RunCounts::default()
+            }
+        );
         assert_eq!(store.list_changes(0, 0, 100).unwrap().len(), changes_before);
     }
 
     #[test]
     fn a_change_writes_field_history_and_removal_needs_a_full_run() {
         let (_d, store) = open();
-        run(&store, RunKind::Full, &[record("a", "sw1"), record("b", "sw2")], Apply::UpsertsAndRemovals);
-        let r = run(&store, RunKind::Incremental, &[record("a", "core-sw1")], Apply::Upserts);
+        run(
+            &store,
+            RunKind::Full,
+            &[record("a", "sw1"), record("b", "sw2")],
+            Apply::UpsertsAndRemovals,
+        );
+        let r = run(
+            &store,
+            RunKind::Incremental,
+            &[record("a", "core-sw1")],
+            Apply::Upserts,
+        );
         assert_eq!((r.counts.updated, r.counts.removed), (1, 0));
         let a = store.list_assets(&AssetFilter::default(), 0, 10).unwrap();
         assert_eq!(a.len(), 2, "an incremental run removes nothing");
         let hist = store.list_changes(a[0].id, 0, 10).unwrap();
-        assert!(hist.iter().any(|(_, c)| c.field == "name" && c.old_value == "sw1" && c.new_value == "core-sw1"));
+        assert!(
+            hist.iter().any(|(_, c)| c.field == "name"
+                && c.old_value == "sw1"
+                && c.new_value == "core-sw1")
+        );
 
         let failed = run(&store, RunKind::Full, &[], Apply::Nothing);
         assert_eq!(failed.state, RunState::Failed);
-        assert_eq!(store.list_assets(&AssetFilter::default(), 0, 10).unwrap().len(), 2);
+        assert_eq!(
+            store
+                .list_assets(&AssetFilter::default(), 0, 10)
+                .unwrap()
+                .len(),
+            2
+        );
 
-        let full = run(&store, RunKind::Full, &[record("a", "core-sw1")], Apply::UpsertsAndRemovals);
+        let full = run(
+            &store,
+            RunKind::Full,
+            &[record("a", "core-sw1")],
+            Apply::UpsertsAndRemovals,
+        );
         assert_eq!(full.counts.removed, 1);
         let present = store.list_assets(&AssetFilter::default(), 0, 10).unwrap();
         assert_eq!(present.len(), 1);
         let all = store
-            .list_assets(&AssetFilter { include_removed: true, ..AssetFilter::default() }, 0, 10)
+            .list_assets(
+                &AssetFilter {
+                    include_removed: true,
+                    ..AssetFilter::default()
+                },
+                0,
+                10,
+            )
             .unwrap();
-        assert!(all.iter().any(|a| a.record.external_id == "b" && a.removed_at.is_some()));
+        assert!(
+            all.iter()
+                .any(|a| a.record.external_id == "b" && a.removed_at.is_some())
+        );
 
         // It comes back when it reappears.
-        let back = run(&store, RunKind::Full, &[record("a", "core-sw1"), record("b", "sw2")], Apply::UpsertsAndRemovals);
+        let back = run(
+            &store,
+            RunKind::Full,
+            &[record("a", "core-sw1"), record("b", "sw2")],
+            Apply::UpsertsAndRemovals,
+        );
         assert_eq!(back.counts.updated, 1);
-        assert_eq!(store.list_assets(&AssetFilter::default(), 0, 10).unwrap().len(), 2);
+        assert_eq!(
+            store
+                .list_assets(&AssetFilter::default(), 0, 10)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]
     fn interrupted_runs_are_recovered_and_staging_dropped() {
         let (_d, store) = open();
         store.ensure_source("auvik", "auvik").unwrap();
-        let r = store.begin_run("auvik", RunKind::Full, RunTrigger::Schedule).unwrap();
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Schedule)
+            .unwrap();
         store.stage_assets(r.id, &[record("a", "x")]).unwrap();
         assert_eq!(store.recover().unwrap(), 1);
         let r = store.get_run(r.id).unwrap().unwrap();
         assert_eq!(r.state, RunState::Failed);
         assert!(r.error.contains("interrupted"));
-        assert!(store.list_assets(&AssetFilter::default(), 0, 10).unwrap().is_empty());
+        assert!(
+            store
+                .list_assets(&AssetFilter::default(), 0, 10)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1188,29 +1358,85 @@ mod tests {
         let (_d, store) = open();
         let mut fw = record("c", "edge_fw");
         fw.category = Some(Category::Firewall);
-        run(&store, RunKind::Full, &[record("a", "sw1"), fw], Apply::UpsertsAndRemovals);
-        store.relink_clients(&|_, _, name, _| name.to_string()).unwrap();
+        run(
+            &store,
+            RunKind::Full,
+            &[record("a", "sw1"), fw],
+            Apply::UpsertsAndRemovals,
+        );
         let by = |f: AssetFilter| store.list_assets(&f, 0, 10).unwrap().len();
-        assert_eq!(by(AssetFilter { category: Some(Category::Firewall), ..Default::default() }), 1);
-        assert_eq!(by(AssetFilter { query: Some("EDGE".into()), ..Default::default() }), 1);
-        assert_eq!(by(AssetFilter { query: Some("_".into()), ..Default::default() }), 1, "_ is literal");
-        assert_eq!(by(AssetFilter { query: Some("' OR 1=1 --".into()), ..Default::default() }), 0);
-        assert_eq!(by(AssetFilter { client: Some("Contoso".into()), ..Default::default() }), 2);
-        assert_eq!(by(AssetFilter { client: Some("Other".into()), ..Default::default() }), 0);
-        assert_eq!(by(AssetFilter { source: Some("auvik".into()), ..Default::default() }), 2);
+        assert_eq!(
+            by(AssetFilter {
+                category: Some(Category::Firewall),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            by(AssetFilter {
+                query: Some("EDGE".into()),
+                ..Default::default()
+            }),
+            1
+        );
+        assert_eq!(
+            by(AssetFilter {
+                query: Some("_".into()),
+                ..Default::default()
+            }),
+            1,
+            "_ is literal"
+        );
+        assert_eq!(
+            by(AssetFilter {
+                query: Some("' OR 1=1 --".into()),
+                ..Default::default()
+            }),
+            0
+        );
+        assert_eq!(
+            by(AssetFilter {
+                client: Some("Contoso".into()),
+                ..Default::default()
+            }),
+            2
+        );
+        assert_eq!(
+            by(AssetFilter {
+                client: Some("Other".into()),
+                ..Default::default()
+            }),
+            0
+        );
+        assert_eq!(
+            by(AssetFilter {
+                source: Some("auvik".into()),
+                ..Default::default()
+            }),
+            2
+        );
     }
 
     #[test]
     fn database_files_are_private() {
         use std::os::unix::fs::PermissionsExt;
         let (d, store) = open();
-        run(&store, RunKind::Full, &[record("a", "x")], Apply::UpsertsAndRemovals);
+        run(
+            &store,
+            RunKind::Full,
+            &[record("a", "x")],
+            Apply::UpsertsAndRemovals,
+        );
         drop(store);
         let store = Store::open(&d.path().join("a.db")).unwrap();
         for suffix in ["", "-wal", "-shm"] {
             let p = d.path().join(format!("a.db{suffix}"));
             if p.exists() {
-                assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600, "{suffix}");
+                assert_eq!(
+                    std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                    0o600,
+                    "{suffix}"
+                );
             }
         }
         drop(store);

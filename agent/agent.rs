@@ -1,0 +1,351 @@
+//! The running agent: its config, store and sync engine, and the domain operations the
+//! RPC layer exposes. Handlers in `rpc` validate and translate; the work is here.
+
+use crate::clients::{self, ClientView};
+use crate::config::{self, Config, ConfigErrors};
+use crate::model::{Asset, AssetChange, SyncRun};
+use crate::store::{AssetFilter, Store, StoreError};
+use crate::sync::{Engine, RunSnapshot, SourceState, SourceStatus, SyncError, Triggered};
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Errors of domain operations; `rpc` maps each to one gRPC status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{field}: {message}")]
+    InvalidArgument {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    Unimplemented(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::InvalidArgument {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::UnknownSource(_) => ApiError::NotFound(e.to_string()),
+            SyncError::Halted(_) => ApiError::FailedPrecondition(e.to_string()),
+            SyncError::ShuttingDown => ApiError::Unavailable(e.to_string()),
+            SyncError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Whether the file on disk is the config that runs.
+#[derive(Debug, Clone)]
+pub struct ConfigStatus {
+    pub path: PathBuf,
+    pub rejected: bool,
+    pub last_error: String,
+    pub loaded_at: DateTime<Utc>,
+    pub generation: i64,
+}
+
+/// A source as `ListSources`/`GetStatus` show it: configured ones with their scheduler
+/// status, plus ones only the database still remembers.
+#[derive(Debug, Clone)]
+pub struct SourceView {
+    pub name: String,
+    pub kind: String,
+    pub state: SourceState,
+    pub detail: String,
+    pub base_url: String,
+    pub interval: Option<Duration>,
+    pub full_interval: Option<Duration>,
+    pub last_run: Option<SyncRun>,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub asset_count: i64,
+    pub removed_from_config: bool,
+}
+
+pub struct Agent {
+    pub store: Store,
+    pub engine: Arc<Engine>,
+    config: RwLock<Arc<Config>>,
+    config_status: Mutex<ConfigStatus>,
+    pub started_at: DateTime<Utc>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Agent {
+    /// Starts an agent on an already loaded config: links clients and starts the sources.
+    pub async fn start(
+        config_path: &Path,
+        config: Config,
+        store: Store,
+    ) -> Result<Arc<Agent>, StoreError> {
+        let groups = config.clients.clone();
+        store.call(move |s| s.set_client_groups(groups)).await?;
+        let engine = Engine::new(store.clone());
+        engine.apply_config(&config, true).await;
+        Ok(Arc::new(Agent {
+            store,
+            engine,
+            config: RwLock::new(Arc::new(config)),
+            config_status: Mutex::new(ConfigStatus {
+                path: config_path.to_path_buf(),
+                rejected: false,
+                last_error: String::new(),
+                loaded_at: Utc::now(),
+                generation: 1,
+            }),
+            started_at: Utc::now(),
+        }))
+    }
+
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn config_status(&self) -> ConfigStatus {
+        lock(&self.config_status).clone()
+    }
+
+    /// Re-reads the config file: a valid one replaces the running config (sources added,
+    /// removed, restarted as needed; clients re-linked at once); an invalid one is refused,
+    /// the running config stays, and the error shows in `GetStatus` until a good file
+    /// arrives. Settings that need a restart (database, listen) keep their running values.
+    pub async fn reload(&self) -> Result<bool, ConfigErrors> {
+        let path = lock(&self.config_status).path.clone();
+        let loaded = {
+            let p = path.clone();
+            tokio::task::spawn_blocking(move || config::load(&p))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(ConfigErrors(vec![config::ConfigError {
+                        path: path.clone(),
+                        line: 0,
+                        column: 0,
+                        message: format!("reading the config failed: {e}"),
+                    }]))
+                })
+        };
+        let mut new = match loaded {
+            Ok(c) => c,
+            Err(e) => {
+                let mut st = lock(&self.config_status);
+                st.rejected = true;
+                st.last_error = e.to_string();
+                tracing::error!(error = %e, "The changed config is invalid; the running config stays.");
+                return Err(e);
+            }
+        };
+        let current = self.config();
+        if new.agent.database != current.agent.database || new.agent.listen != current.agent.listen
+        {
+            tracing::warn!(
+                "`agent.database` and `agent.listen` changes take effect at the next restart."
+            );
+            new.agent.database = current.agent.database.clone();
+            new.agent.listen = current.agent.listen.clone();
+        }
+        let changed = new != *current;
+        if changed {
+            if new.clients != current.clients {
+                let groups = new.clients.clone();
+                if let Err(e) = self.store.call(move |s| s.set_client_groups(groups)).await {
+                    tracing::error!(error = %e, "Could not re-link clients.");
+                }
+            }
+            self.engine.apply_config(&new, false).await;
+            *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+            tracing::info!("Config reloaded.");
+        }
+        let mut st = lock(&self.config_status);
+        st.rejected = false;
+        st.last_error.clear();
+        if changed {
+            st.loaded_at = Utc::now();
+            st.generation += 1;
+        }
+        Ok(changed)
+    }
+
+    /// Assets removed after this instant still count as present (`removed_grace`).
+    pub fn grace_cutoff(&self) -> DateTime<Utc> {
+        let grace = self.config().agent.removed_grace;
+        Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::zero())
+    }
+
+    pub async fn list_assets(
+        &self,
+        mut filter: AssetFilter,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<Asset>, ApiError> {
+        filter.removed_grace_cutoff = Some(self.grace_cutoff());
+        Ok(self
+            .store
+            .call(move |s| s.list_assets(&filter, after_id, limit))
+            .await?)
+    }
+
+    pub async fn get_asset(&self, id: i64) -> Result<Asset, ApiError> {
+        self.store
+            .call(move |s| s.get_asset(id))
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no asset with id {id}")))
+    }
+
+    pub async fn list_changes(
+        &self,
+        asset_id: i64,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, AssetChange)>, ApiError> {
+        if asset_id != 0 {
+            self.get_asset(asset_id).await?;
+        }
+        Ok(self
+            .store
+            .call(move |s| s.list_changes(asset_id, after_id, limit))
+            .await?)
+    }
+
+    pub async fn list_clients(&self) -> Result<Vec<ClientView>, ApiError> {
+        let cutoff = self.grace_cutoff();
+        let rows = self
+            .store
+            .call(move |s| s.list_source_clients(Some(cutoff)))
+            .await?;
+        let config = self.config();
+        let sources: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
+        Ok(clients::build(rows, &config.clients, &sources))
+    }
+
+    pub async fn list_runs(
+        &self,
+        source: Option<String>,
+        before_id: i64,
+        limit: usize,
+    ) -> Result<Vec<SyncRun>, ApiError> {
+        Ok(self
+            .store
+            .call(move |s| s.list_runs(source.as_deref(), before_id, limit))
+            .await?)
+    }
+
+    pub async fn trigger(
+        &self,
+        sources: &[String],
+        full: bool,
+    ) -> Result<Vec<(String, Triggered)>, ApiError> {
+        Ok(self.engine.trigger(sources, full).await?)
+    }
+
+    /// A run's progress while it runs, or its final record once finished.
+    pub async fn watch_run(
+        &self,
+        run_id: i64,
+    ) -> Result<Result<watch::Receiver<RunSnapshot>, SyncRun>, ApiError> {
+        if let Some(rx) = self.engine.watch(run_id) {
+            return Ok(Ok(rx));
+        }
+        match self.store.call(move |s| s.get_run(run_id)).await? {
+            Some(run) => Ok(Err(run)),
+            None => Err(ApiError::NotFound(format!("no sync run with id {run_id}"))),
+        }
+    }
+
+    pub async fn sources(&self) -> Result<Vec<SourceView>, ApiError> {
+        let cutoff = self.grace_cutoff();
+        let rows = self
+            .store
+            .call(move |s| s.list_sources(Some(cutoff)))
+            .await?;
+        let statuses = self.engine.statuses().await;
+        let mut views: Vec<SourceView> = statuses
+            .into_iter()
+            .map(|(cfg, status): (_, SourceStatus)| {
+                let row = rows.iter().find(|r| r.name == cfg.name);
+                SourceView {
+                    name: cfg.name.clone(),
+                    kind: cfg.kind().to_string(),
+                    state: status.state,
+                    detail: status.detail,
+                    base_url: cfg.base_url.to_string(),
+                    interval: Some(cfg.interval),
+                    full_interval: Some(cfg.full_interval),
+                    last_run: row.and_then(|r| r.last_run.clone()),
+                    next_run_at: status.next_run_at,
+                    asset_count: row.map_or(0, |r| r.asset_count),
+                    removed_from_config: false,
+                }
+            })
+            .collect();
+        for row in rows {
+            if views.iter().any(|v| v.name == row.name) {
+                continue;
+            }
+            views.push(SourceView {
+                name: row.name.clone(),
+                kind: row.kind.clone(),
+                state: match row.last_run.as_ref().map(|r| r.state) {
+                    Some(crate::model::RunState::Ok) => SourceState::Ok,
+                    Some(crate::model::RunState::Partial) => SourceState::Partial,
+                    None => SourceState::Pending,
+                    _ => SourceState::Failed,
+                },
+                detail: format!(
+                    "no longer in the config; its data stays until `assetctl purge --source {} --yes`",
+                    row.name
+                ),
+                base_url: String::new(),
+                interval: None,
+                full_interval: None,
+                last_run: row.last_run,
+                next_run_at: None,
+                asset_count: row.asset_count,
+                removed_from_config: true,
+            });
+        }
+        views.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(views)
+    }
+
+    pub async fn purge_source(&self, source: String) -> Result<i64, ApiError> {
+        let known = self.sources().await?.into_iter().find(|s| s.name == source);
+        match known {
+            None => Err(ApiError::NotFound(format!(
+                "no source named `{source}` in the database"
+            ))),
+            Some(s) if s.state == SourceState::Syncing => Err(ApiError::FailedPrecondition(
+                format!("source `{source}` is syncing; wait for the run to finish, then purge"),
+            )),
+            Some(_) => Ok(self.store.call(move |s| s.purge_source(&source)).await?),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The daemon's lifetime: load the config, lock and open the database, bind the listeners,
+//! start syncing, serve, reload on change, and stop cleanly. `assetd run` and `assetd demo`
+//! both run exactly this.
+
+use crate::agent::Agent;
+use crate::config::{self, ConfigErrors};
+use crate::rpc::Api;
+use crate::server::{self, ServerError};
+use crate::store::{Store, StoreError};
+use crate::watch;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("invalid config:\n{0}")]
+    Config(#[from] ConfigErrors),
+    #[error(
+        "database {0} is in use by another assetd; stop it first (two agents must not share a database)"
+    )]
+    DatabaseLocked(PathBuf),
+    #[error("cannot lock {path}: {reason}")]
+    Lock { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error("cannot watch the config: {0}")]
+    Watch(std::io::Error),
+}
+
+/// An exclusive lock next to the database, held for the process's life, so a second agent
+/// on the same database refuses to start instead of racing the first.
+fn lock_database(db: &Path) -> Result<File, DaemonError> {
+    use std::os::fd::AsRawFd;
+    let path = PathBuf::from(format!("{}.lock", db.display()));
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| DaemonError::Lock {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    // SAFETY: flock on a file descriptor we own; no memory is passed.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(DaemonError::DatabaseLocked(db.to_path_buf()));
+    }
+    Ok(file)
+}
+
+/// Runs the agent until `shutdown` is cancelled. `ready` is told once every listener is
+/// bound (with its permissions set) and the sources are started.
+pub async fn run(
+    config_path: &Path,
+    shutdown: CancellationToken,
+    ready: Option<tokio::sync::oneshot::Sender<()>>,
+) -> Result<(), DaemonError> {
+    let config = {
+        let p = config_path.to_path_buf();
+        tokio::task::spawn_blocking(move || config::load(&p))
+            .await
+            .map_err(|e| DaemonError::Watch(std::io::Error::other(e)))??
+    };
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        tracing::warn!(
+            "Running as root. The packaged unit runs assetd as user `assetd`; do the same."
+        );
+    }
+    let _lock = lock_database(&config.agent.database)?;
+    let store = {
+        let db = config.agent.database.clone();
+        tokio::task::spawn_blocking(move || Store::open(&db))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))??
+    };
+    let interrupted = store.call(|s| s.recover()).await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            runs = interrupted,
+            "Runs interrupted by the last stop were marked failed; they start over."
+        );
+    }
+    let sockets = server::bind(&config.agent.listen).await?;
+    let listening: Vec<String> = sockets
+        .iter()
+        .map(|s| s.path.display().to_string())
+        .collect();
+    let agent = Agent::start(config_path, config, store).await?;
+    let mut watcher =
+        watch::start(config_path, Duration::from_millis(300)).map_err(DaemonError::Watch)?;
+    let reloader = {
+        let agent = agent.clone();
+        tokio::spawn(async move {
+            while let Some(cause) = watcher.rx.recv().await {
+                tracing::info!(?cause, "Reloading the config.");
+                let _ = agent.reload().await;
+            }
+        })
+    };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), listen = ?listening, "assetd is serving.");
+    if let Some(ready) = ready {
+        let _ = ready.send(());
+    }
+    let server = tokio::spawn(server::serve(
+        Api::new(agent.clone()),
+        sockets,
+        shutdown.clone(),
+    ));
+    shutdown.cancelled().await;
+    tracing::info!("Stopping: cancelling runs in progress.");
+    agent.engine.shutdown(Duration::from_secs(10)).await;
+    reloader.abort();
+    match tokio::time::timeout(Duration::from_secs(5), server).await {
+        Ok(Ok(r)) => r?,
+        Ok(Err(e)) => tracing::error!(error = %e, "The server task failed."),
+        Err(_) => tracing::warn!("Open RPC streams did not close in time; stopping anyway."),
+    }
+    tracing::info!("Stopped.");
+    Ok(())
+}
+
+/// Cancels `token` on SIGTERM or SIGINT.
+pub fn cancel_on_signals(token: CancellationToken) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        token.cancel();
+    });
+    Ok(())
+}

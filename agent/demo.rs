@@ -1,0 +1,104 @@
+//! `assetd demo`: a simulated Auvik on loopback with seeded data and a real agent against
+//! it on the per-user socket, so `assetctl` works with no flags and no credentials.
+
+use crate::config;
+use crate::daemon::{self, DaemonError};
+use crate::sim::auvik::{AuvikSim, AuvikSimOptions};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Daemon(#[from] DaemonError),
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<(), DemoError> {
+    let dir = config::per_user_runtime_dir();
+    std::fs::create_dir_all(&dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    let database = dir.join("demo.db");
+    // Each demo starts from an empty database, so it always shows a first full sync.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+
+    let sim = AuvikSim::new(AuvikSimOptions {
+        seed,
+        clients,
+        assets_per_client,
+        ..AuvikSimOptions::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let server = sim.start(listener).await?;
+
+    let key_file = dir.join("demo-auvik.key");
+    write_private(&key_file, &sim.api_key())?;
+    let socket = config::per_user_socket();
+    let config_path = dir.join("demo.toml");
+    write_private(
+        &config_path,
+        &format!(
+            "# Written by `assetd demo`: an agent against a simulated Auvik.\n\
+             [agent]\ndatabase = \"{db}\"\nlisten = [\"unix://{sock}\"]\nsync_interval = \"10m\"\n\n\
+             [[source]]\nname = \"auvik\"\nkind = \"auvik\"\nusername = \"{user}\"\n\
+             api_key = {{ file = \"{key}\" }}\ndomain_prefix = \"{prefix}\"\nbase_url = \"{url}\"\n",
+            db = database.display(),
+            sock = socket.display(),
+            user = sim.username(),
+            key = key_file.display(),
+            prefix = sim.domain_prefix(),
+            url = server.base_url,
+        ),
+    )?;
+
+    let shutdown = CancellationToken::new();
+    daemon::cancel_on_signals(shutdown.clone())?;
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let agent = {
+        let shutdown = shutdown.clone();
+        let config_path = config_path.clone();
+        tokio::spawn(async move { daemon::run(&config_path, shutdown, Some(ready_tx)).await })
+    };
+    if ready_rx.await.is_ok() {
+        let via = if Path::new(config::DEFAULT_SOCKET).exists() {
+            format!(" --socket {}", socket.display())
+        } else {
+            String::new()
+        };
+        println!(
+            "assetd demo is running.\n\
+             \n  simulated Auvik: {url} ({clients} clients, {total} devices)\
+             \n  agent socket:    {sock}\
+             \n  config:          {cfg}\
+             \n  database:        {db}\n\
+             \nThe agent is syncing now. In another terminal, try:\n\
+             \n  assetctl{via} status\
+             \n  assetctl{via} sync --wait\
+             \n  assetctl{via} clients\
+             \n  assetctl{via} assets list --category firewall\
+             \n  assetctl{via} assets list --query cisco -o json\
+             \n  assetctl{via} runs\n\
+             \nEdit {cfg} and save: the agent reloads it. Ctrl-C stops everything.",
+            url = server.base_url,
+            total = clients * assets_per_client,
+            sock = socket.display(),
+            cfg = config_path.display(),
+            db = database.display(),
+        );
+    }
+    let result = agent
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    drop(server);
+    result?;
+    Ok(())
+}

@@ -1,0 +1,694 @@
+//! The gRPC adapters: validate the request (naming the bad field), call `Agent`, convert
+//! the answer. No domain logic and no HTTP here. `status` is the one place where domain
+//! errors become gRPC statuses.
+
+use crate::agent::{Agent, ApiError, SourceView};
+use crate::model::{self, Category, RunKind, RunState, RunTrigger, SyncRun};
+use crate::proto::{self as pb};
+use crate::store::AssetFilter;
+use crate::sync::SourceState;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 1000;
+const MAX_QUERY_CHARS: usize = 200;
+const MAX_NAME_CHARS: usize = 256;
+
+/// The one mapping from domain errors to gRPC statuses.
+pub fn status(e: ApiError) -> Status {
+    match e {
+        ApiError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
+        ApiError::NotFound(m) => Status::not_found(m),
+        ApiError::FailedPrecondition(m) => Status::failed_precondition(m),
+        ApiError::Unimplemented(m) => Status::unimplemented(m),
+        ApiError::Unavailable(m) => Status::unavailable(m),
+        ApiError::Internal(m) => {
+            tracing::error!(error = %m, "Internal error answering an RPC.");
+            Status::internal(m)
+        }
+    }
+}
+
+type RpcResult<T> = Result<Response<T>, Status>;
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+// ---------------------------------------------------------------------------------------
+// Validation helpers
+
+fn page_size(field: &'static str, n: i32) -> Result<usize, ApiError> {
+    match n {
+        n if n < 0 => Err(ApiError::invalid(field, "must not be negative")),
+        0 => Ok(DEFAULT_PAGE),
+        n => Ok((n as usize).min(MAX_PAGE)),
+    }
+}
+
+/// Page tokens are opaque to clients: a tag and the last id, base64url.
+fn encode_token(tag: &str, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{tag}:{id}"))
+}
+
+fn decode_token(field: &'static str, tag: &str, token: &str) -> Result<i64, ApiError> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    let bad = || {
+        ApiError::invalid(
+            field,
+            "is not a page token this server issued; start again without it",
+        )
+    };
+    if token.len() > 64 {
+        return Err(bad());
+    }
+    let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (t, id) = text.split_once(':').ok_or_else(bad)?;
+    if t != tag {
+        return Err(bad());
+    }
+    id.parse::<i64>().ok().filter(|&i| i >= 0).ok_or_else(bad)
+}
+
+fn optional_text(field: &'static str, s: &str, max: usize) -> Result<Option<String>, ApiError> {
+    if s.chars().count() > max {
+        return Err(ApiError::invalid(
+            field,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    Ok((!s.is_empty()).then(|| s.to_string()))
+}
+
+fn category_from_proto(field: &'static str, v: i32) -> Result<Option<Category>, ApiError> {
+    let c = pb::Category::try_from(v)
+        .map_err(|_| ApiError::invalid(field, format!("unknown category value {v}")))?;
+    Ok(match c {
+        pb::Category::Unspecified => None,
+        pb::Category::Firewall => Some(Category::Firewall),
+        pb::Category::Router => Some(Category::Router),
+        pb::Category::Switch => Some(Category::Switch),
+        pb::Category::L3Switch => Some(Category::L3Switch),
+        pb::Category::VoipSwitch => Some(Category::VoipSwitch),
+        pb::Category::SwitchStack => Some(Category::SwitchStack),
+        pb::Category::Controller => Some(Category::Controller),
+        pb::Category::AccessPoint => Some(Category::AccessPoint),
+        pb::Category::Server => Some(Category::Server),
+        pb::Category::Workstation => Some(Category::Workstation),
+        pb::Category::Laptop => Some(Category::Laptop),
+        pb::Category::VirtualMachine => Some(Category::VirtualMachine),
+        pb::Category::Hypervisor => Some(Category::Hypervisor),
+        pb::Category::Storage => Some(Category::Storage),
+        pb::Category::Printer => Some(Category::Printer),
+        pb::Category::Phone => Some(Category::Phone),
+        pb::Category::Ups => Some(Category::Ups),
+        pb::Category::Camera => Some(Category::Camera),
+        pb::Category::Iot => Some(Category::Iot),
+        pb::Category::Other => Some(Category::Other),
+        pb::Category::Unknown => Some(Category::Unknown),
+    })
+}
+
+fn category_to_proto(c: Category) -> pb::Category {
+    match c {
+        Category::Firewall => pb::Category::Firewall,
+        Category::Router => pb::Category::Router,
+        Category::Switch => pb::Category::Switch,
+        Category::L3Switch => pb::Category::L3Switch,
+        Category::VoipSwitch => pb::Category::VoipSwitch,
+        Category::SwitchStack => pb::Category::SwitchStack,
+        Category::Controller => pb::Category::Controller,
+        Category::AccessPoint => pb::Category::AccessPoint,
+        Category::Server => pb::Category::Server,
+        Category::Workstation => pb::Category::Workstation,
+        Category::Laptop => pb::Category::Laptop,
+        Category::VirtualMachine => pb::Category::VirtualMachine,
+        Category::Hypervisor => pb::Category::Hypervisor,
+        Category::Storage => pb::Category::Storage,
+        Category::Printer => pb::Category::Printer,
+        Category::Phone => pb::Category::Phone,
+        Category::Ups => pb::Category::Ups,
+        Category::Camera => pb::Category::Camera,
+        Category::Iot => pb::Category::Iot,
+        Category::Other => pb::Category::Other,
+        Category::Unknown => pb::Category::Unknown,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Conversions
+
+fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    }
+}
+
+fn duration(d: std::time::Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: d.as_secs() as i64,
+        nanos: d.subsec_nanos() as i32,
+    }
+}
+
+fn asset_to_proto(a: model::Asset) -> pb::Asset {
+    let r = a.record;
+    pb::Asset {
+        id: a.id,
+        source: a.source,
+        external_id: r.external_id,
+        client: a.client,
+        source_client: a.source_client,
+        name: r.name,
+        category: category_to_proto(r.category.unwrap_or(Category::Unknown)) as i32,
+        vendor_type: r.vendor_type,
+        manufacturer: r.manufacturer,
+        model: r.model,
+        serial: r.serial,
+        mac_addresses: r.mac_addresses,
+        ip_addresses: r.ip_addresses,
+        os: r.os,
+        firmware: r.firmware,
+        online_status: r.online_status,
+        managed: r.managed,
+        billable: a.billable && a.removed_at.is_none(),
+        first_seen: Some(timestamp(a.first_seen)),
+        last_seen: r.last_seen.map(timestamp),
+        updated_at: r.updated_at.map(timestamp),
+        removed_at: a.removed_at.map(timestamp),
+        device_id: a.device_id,
+    }
+}
+
+pub fn run_to_proto(r: SyncRun) -> pb::SyncRun {
+    pb::SyncRun {
+        id: r.id,
+        source: r.source,
+        kind: match r.kind {
+            RunKind::Full => pb::RunKind::Full,
+            RunKind::Incremental => pb::RunKind::Incremental,
+        } as i32,
+        trigger: match r.trigger {
+            RunTrigger::Schedule => pb::RunTrigger::Schedule,
+            RunTrigger::Manual => pb::RunTrigger::Manual,
+            RunTrigger::Config => pb::RunTrigger::Config,
+        } as i32,
+        started: Some(timestamp(r.started)),
+        finished: r.finished.map(timestamp),
+        state: match r.state {
+            RunState::Running => pb::RunState::Running,
+            RunState::Ok => pb::RunState::Ok,
+            RunState::Partial => pb::RunState::Partial,
+            RunState::Failed => pb::RunState::Failed,
+            RunState::Cancelled => pb::RunState::Cancelled,
+        } as i32,
+        counts: Some(pb::RunCounts {
+            fetched: r.counts.fetched,
+            added: r.counts.added,
+            updated: r.counts.updated,
+            unchanged: r.counts.unchanged,
+            removed: r.counts.removed,
+        }),
+        requests: r.requests,
+        retries: r.retries,
+        error: r.error,
+    }
+}
+
+fn source_to_proto(s: SourceView) -> pb::Source {
+    pb::Source {
+        name: s.name,
+        kind: s.kind,
+        state: match s.state {
+            SourceState::Pending => pb::SourceState::Pending,
+            SourceState::Ok => pb::SourceState::Ok,
+            SourceState::Syncing => pb::SourceState::Syncing,
+            SourceState::Partial => pb::SourceState::Partial,
+            SourceState::Failed => pb::SourceState::Failed,
+            SourceState::CredentialsRejected => pb::SourceState::CredentialsRejected,
+        } as i32,
+        state_detail: s.detail,
+        base_url: s.base_url,
+        interval: s.interval.map(duration),
+        full_interval: s.full_interval.map(duration),
+        last_run: s.last_run.map(run_to_proto),
+        next_run_at: s.next_run_at.map(timestamp),
+        asset_count: s.asset_count,
+        removed_from_config: s.removed_from_config,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Services
+
+#[derive(Clone)]
+pub struct Api {
+    agent: Arc<Agent>,
+}
+
+impl Api {
+    pub fn new(agent: Arc<Agent>) -> Api {
+        Api { agent }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::asset_service_server::AssetService for Api {
+    async fn list_assets(
+        &self,
+        req: Request<pb::ListAssetsRequest>,
+    ) -> RpcResult<pb::ListAssetsResponse> {
+        let r = req.into_inner();
+        let limit = page_size("page_size", r.page_size).map_err(status)?;
+        let after = decode_token("page_token", "assets", &r.page_token).map_err(status)?;
+        let not_seen = match r.not_seen_since {
+            None => None,
+            Some(d) if d.seconds < 0 || d.nanos < 0 => {
+                return Err(status(ApiError::invalid(
+                    "not_seen_since",
+                    "must not be negative",
+                )));
+            }
+            Some(d) => Some(
+                Utc::now()
+                    - chrono::Duration::try_seconds(d.seconds).ok_or_else(|| {
+                        status(ApiError::invalid("not_seen_since", "is too large"))
+                    })?,
+            ),
+        };
+        let filter = AssetFilter {
+            source: optional_text("source", &r.source, MAX_NAME_CHARS).map_err(status)?,
+            client: optional_text("client", &r.client, MAX_NAME_CHARS).map_err(status)?,
+            category: category_from_proto("category", r.category).map_err(status)?,
+            query: optional_text("query", &r.query, MAX_QUERY_CHARS).map_err(status)?,
+            last_seen_before: not_seen,
+            include_removed: r.include_removed,
+            removed_grace_cutoff: None,
+        };
+        // One more than asked tells whether a next page exists.
+        let mut assets = self
+            .agent
+            .list_assets(filter, after, limit + 1)
+            .await
+            .map_err(status)?;
+        let next_page_token = if assets.len() > limit {
+            assets.truncate(limit);
+            assets
+                .last()
+                .map(|a| encode_token("assets", a.id))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListAssetsResponse {
+            assets: assets.into_iter().map(asset_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn get_asset(&self, req: Request<pb::GetAssetRequest>) -> RpcResult<pb::Asset> {
+        let id = req.into_inner().id;
+        if id <= 0 {
+            return Err(status(ApiError::invalid(
+                "id",
+                "must be a positive asset id",
+            )));
+        }
+        Ok(Response::new(asset_to_proto(
+            self.agent.get_asset(id).await.map_err(status)?,
+        )))
+    }
+
+    async fn list_asset_changes(
+        &self,
+        req: Request<pb::ListAssetChangesRequest>,
+    ) -> RpcResult<pb::ListAssetChangesResponse> {
+        let r = req.into_inner();
+        if r.asset_id < 0 {
+            return Err(status(ApiError::invalid(
+                "asset_id",
+                "must not be negative",
+            )));
+        }
+        let limit = page_size("page_size", r.page_size).map_err(status)?;
+        let after = decode_token("page_token", "changes", &r.page_token).map_err(status)?;
+        let mut rows = self
+            .agent
+            .list_changes(r.asset_id, after, limit + 1)
+            .await
+            .map_err(status)?;
+        let next_page_token = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last()
+                .map(|(id, _)| encode_token("changes", *id))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListAssetChangesResponse {
+            changes: rows
+                .into_iter()
+                .map(|(_, c)| pb::AssetChange {
+                    asset_id: c.asset_id,
+                    run_id: c.run_id,
+                    changed_at: Some(timestamp(c.changed_at)),
+                    field: c.field,
+                    old_value: c.old_value,
+                    new_value: c.new_value,
+                })
+                .collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn list_devices(
+        &self,
+        _req: Request<pb::ListDevicesRequest>,
+    ) -> RpcResult<pb::ListDevicesResponse> {
+        Err(status(ApiError::Unimplemented(
+            "devices merged across sources are not available in this version of assetd".into(),
+        )))
+    }
+
+    async fn list_clients(
+        &self,
+        req: Request<pb::ListClientsRequest>,
+    ) -> RpcResult<pb::ListClientsResponse> {
+        let only_unmapped = req.into_inner().unmapped_only;
+        let clients = self.agent.list_clients().await.map_err(status)?;
+        Ok(Response::new(pb::ListClientsResponse {
+            clients: clients
+                .into_iter()
+                .filter(|c| !only_unmapped || c.unmapped)
+                .map(|c| pb::Client {
+                    name: c.name,
+                    members: c
+                        .members
+                        .into_iter()
+                        .map(|m| pb::ClientMember {
+                            source: m.source,
+                            external_id: m.external_id,
+                            name: m.name,
+                            asset_count: m.asset_count,
+                        })
+                        .collect(),
+                    asset_count: c.asset_count,
+                    excluded: c.excluded,
+                    unmapped: c.unmapped,
+                    suggestion: c.suggestion,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_billable_counts(
+        &self,
+        _req: Request<pb::GetBillableCountsRequest>,
+    ) -> RpcResult<pb::GetBillableCountsResponse> {
+        Err(status(ApiError::Unimplemented(
+            "billable counts are not available in this version of assetd".into(),
+        )))
+    }
+
+    type ExportAssetsStream = BoxStream<pb::Asset>;
+
+    async fn export_assets(
+        &self,
+        req: Request<pb::ExportAssetsRequest>,
+    ) -> RpcResult<Self::ExportAssetsStream> {
+        let include_removed = req.into_inner().include_removed;
+        let agent = self.agent.clone();
+        // A small buffer: the export streams at the client's pace with flat memory.
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut after = 0;
+            loop {
+                let filter = AssetFilter {
+                    include_removed,
+                    ..AssetFilter::default()
+                };
+                let page = match agent.list_assets(filter, after, MAX_PAGE).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let _ = tx.send(Err(status(e))).await;
+                        return;
+                    }
+                };
+                let Some(last) = page.last().map(|a| a.id) else {
+                    return;
+                };
+                after = last;
+                for a in page {
+                    if tx.send(Ok(asset_to_proto(a))).await.is_err() {
+                        return; // the client went away
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::sync_service_server::SyncService for Api {
+    async fn list_sources(
+        &self,
+        _req: Request<pb::ListSourcesRequest>,
+    ) -> RpcResult<pb::ListSourcesResponse> {
+        let sources = self.agent.sources().await.map_err(status)?;
+        Ok(Response::new(pb::ListSourcesResponse {
+            sources: sources.into_iter().map(source_to_proto).collect(),
+        }))
+    }
+
+    async fn trigger_sync(
+        &self,
+        req: Request<pb::TriggerSyncRequest>,
+    ) -> RpcResult<pb::TriggerSyncResponse> {
+        let r = req.into_inner();
+        if r.sources.len() > 100 {
+            return Err(status(ApiError::invalid(
+                "sources",
+                "names at most 100 sources",
+            )));
+        }
+        for s in &r.sources {
+            if s.is_empty() || s.len() > MAX_NAME_CHARS {
+                return Err(status(ApiError::invalid(
+                    "sources",
+                    "a source name is empty or too long",
+                )));
+            }
+        }
+        let runs = self
+            .agent
+            .trigger(&r.sources, r.full)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::TriggerSyncResponse {
+            runs: runs
+                .into_iter()
+                .map(|(source, t)| pb::TriggeredRun {
+                    source,
+                    run_id: t.run_id,
+                    joined: t.joined,
+                })
+                .collect(),
+        }))
+    }
+
+    type WatchSyncStream = BoxStream<pb::SyncEvent>;
+
+    async fn watch_sync(
+        &self,
+        req: Request<pb::WatchSyncRequest>,
+    ) -> RpcResult<Self::WatchSyncStream> {
+        let ids = req.into_inner().run_ids;
+        if ids.is_empty() || ids.len() > 100 {
+            return Err(status(ApiError::invalid(
+                "run_ids",
+                "give between 1 and 100 run ids",
+            )));
+        }
+        // Resolve every id first, so an unknown one fails the call rather than the stream.
+        let mut watches = Vec::new();
+        for id in ids {
+            watches.push(self.agent.watch_run(id).await.map_err(status)?);
+        }
+        let (tx, rx) = mpsc::channel(16);
+        for w in watches {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let event = |s: &crate::sync::RunSnapshot| pb::SyncEvent {
+                    run: Some(run_to_proto(s.run.clone())),
+                    clients_done: s.clients_done,
+                    clients_total: s.clients_total,
+                };
+                match w {
+                    Err(finished) => {
+                        let _ = tx
+                            .send(Ok(pb::SyncEvent {
+                                run: Some(run_to_proto(finished)),
+                                clients_done: 0,
+                                clients_total: 0,
+                            }))
+                            .await;
+                    }
+                    Ok(mut rx) => loop {
+                        let snapshot = rx.borrow_and_update().clone();
+                        if tx.send(Ok(event(&snapshot))).await.is_err()
+                            || snapshot.run.state != RunState::Running
+                        {
+                            return;
+                        }
+                        if rx.changed().await.is_err() {
+                            // The run's task ended without a final snapshot: read the record.
+                            return;
+                        }
+                    },
+                }
+            });
+        }
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn list_sync_runs(
+        &self,
+        req: Request<pb::ListSyncRunsRequest>,
+    ) -> RpcResult<pb::ListSyncRunsResponse> {
+        let r = req.into_inner();
+        let limit = page_size("page_size", r.page_size).map_err(status)?;
+        let before = decode_token("page_token", "runs", &r.page_token).map_err(status)?;
+        let source = optional_text("source", &r.source, MAX_NAME_CHARS).map_err(status)?;
+        let mut runs = self
+            .agent
+            .list_runs(source, before, limit + 1)
+            .await
+            .map_err(status)?;
+        let next_page_token = if runs.len() > limit {
+            runs.truncate(limit);
+            runs.last()
+                .map(|r| encode_token("runs", r.id))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListSyncRunsResponse {
+            runs: runs.into_iter().map(run_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn purge_source(
+        &self,
+        req: Request<pb::PurgeSourceRequest>,
+    ) -> RpcResult<pb::PurgeSourceResponse> {
+        let r = req.into_inner();
+        if !r.confirm {
+            return Err(status(ApiError::invalid(
+                "confirm",
+                "must be true: purging deletes every asset, change and run of the source",
+            )));
+        }
+        let source = optional_text("source", &r.source, MAX_NAME_CHARS)
+            .map_err(status)?
+            .ok_or_else(|| status(ApiError::invalid("source", "is required")))?;
+        let n = self.agent.purge_source(source).await.map_err(status)?;
+        Ok(Response::new(pb::PurgeSourceResponse { assets_deleted: n }))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::agent_service_server::AgentService for Api {
+    async fn get_status(
+        &self,
+        _req: Request<pb::GetStatusRequest>,
+    ) -> RpcResult<pb::GetStatusResponse> {
+        let cfg = self.agent.config_status();
+        let sources = self.agent.sources().await.map_err(status)?;
+        let store = self.agent.store.clone();
+        let (size, count) = store
+            .call(|s| Ok((s.size_bytes(), s.count_assets()?)))
+            .await
+            .map_err(|e| status(e.into()))?;
+        let uptime = (Utc::now() - self.agent.started_at)
+            .to_std()
+            .unwrap_or_default();
+        Ok(Response::new(pb::GetStatusResponse {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: Some(timestamp(self.agent.started_at)),
+            uptime: Some(duration(uptime)),
+            config: Some(pb::ConfigStatus {
+                path: cfg.path.display().to_string(),
+                state: if cfg.rejected {
+                    pb::ConfigState::Rejected
+                } else {
+                    pb::ConfigState::Ok
+                } as i32,
+                last_error: cfg.last_error,
+                loaded_at: Some(timestamp(cfg.loaded_at)),
+                generation: cfg.generation,
+            }),
+            database: Some(pb::DatabaseStatus {
+                path: self.agent.store.path().display().to_string(),
+                size_bytes: size,
+                asset_count: count,
+            }),
+            sources: sources.into_iter().map(source_to_proto).collect(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_forgeries() {
+        let t = encode_token("assets", 42);
+        assert_eq!(decode_token("page_token", "assets", &t).unwrap(), 42);
+        assert!(
+            decode_token("page_token", "runs", &t).is_err(),
+            "a token is bound to its list"
+        );
+        for bad in [
+            "%%%",
+            "Zm9v",
+            &"A".repeat(100),
+            &URL_SAFE_NO_PAD.encode("assets:-1"),
+        ] {
+            let e = decode_token("page_token", "assets", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("page_token:"), "{e}");
+        }
+        assert_eq!(decode_token("page_token", "assets", "").unwrap(), 0);
+    }
+
+    #[test]
+    fn page_sizes_default_cap_and_refuse_negatives() {
+        assert_eq!(page_size("page_size", 0).unwrap(), DEFAULT_PAGE);
+        assert_eq!(page_size("page_size", 5000).unwrap(), MAX_PAGE);
+        assert!(page_size("page_size", -1).is_err());
+    }
+
+    #[test]
+    fn every_category_converts_both_ways() {
+        for c in Category::ALL {
+            assert_eq!(
+                category_from_proto("category", category_to_proto(c) as i32).unwrap(),
+                Some(c)
+            );
+        }
+        assert!(category_from_proto("category", 999).is_err());
+    }
+}

@@ -1,0 +1,584 @@
+//! Scheduling and running syncs: one task per configured source.
+//!
+//! Each source task owns its schedule and is the only place that starts runs for it, so
+//! "at most one run per source" holds by construction: a trigger that arrives during a
+//! run is answered with that run's id (it *joins* it). While a run fetches, its records
+//! flow through a small bounded channel into the store's staging area, so memory stays
+//! flat however large the inventory; `Store::finish_run` then applies it atomically.
+
+use crate::config::{Config, SourceConfig};
+use crate::model::{RunKind, RunState, RunTrigger, SyncRun};
+use crate::store::{Apply, RunEnd, Store, StoreError};
+use crate::vendors::{self, Batch, Connector, FetchContext, Progress, VendorError};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("no source named `{0}` in the config")]
+    UnknownSource(String),
+    /// The source stopped calling its vendor; the config must change first.
+    #[error("{0}")]
+    Halted(String),
+    #[error("the agent is shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceState {
+    Pending,
+    Ok,
+    Syncing,
+    Partial,
+    Failed,
+    CredentialsRejected,
+}
+
+/// What the scheduler knows of a source right now.
+#[derive(Debug, Clone)]
+pub struct SourceStatus {
+    pub state: SourceState,
+    /// What is wrong and what to do, when the state is not Ok.
+    pub detail: String,
+    pub next_run_at: Option<DateTime<Utc>>,
+    /// Set when the vendor must not be called again until the config changes
+    /// (rejected credentials, wrong region).
+    pub halted: bool,
+}
+
+/// A run as it progresses; the last one sent has the finished run.
+#[derive(Debug, Clone)]
+pub struct RunSnapshot {
+    pub run: SyncRun,
+    pub clients_done: i64,
+    pub clients_total: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Triggered {
+    pub run_id: i64,
+    pub joined: bool,
+}
+
+struct TriggerRequest {
+    full: bool,
+    trigger: RunTrigger,
+    reply: oneshot::Sender<Result<Triggered, SyncError>>,
+}
+
+struct SourceSlot {
+    config_tx: watch::Sender<SourceConfig>,
+    trigger_tx: mpsc::Sender<TriggerRequest>,
+    status: Arc<Mutex<SourceStatus>>,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+type ActiveRuns = Arc<Mutex<HashMap<i64, watch::Receiver<RunSnapshot>>>>;
+
+pub struct Engine {
+    store: Store,
+    sources: tokio::sync::Mutex<HashMap<String, SourceSlot>>,
+    active: ActiveRuns,
+    shutdown: CancellationToken,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Engine {
+    pub fn new(store: Store) -> Arc<Engine> {
+        Arc::new(Engine {
+            store,
+            sources: tokio::sync::Mutex::new(HashMap::new()),
+            active: Arc::new(Mutex::new(HashMap::new())),
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    /// Brings the running sources in line with `config`: starts new ones (with an
+    /// immediate full sync), stops removed ones (their data stays), restarts those whose
+    /// connection or credentials changed (full sync at once, a rejection forgotten), and
+    /// hands schedule-only changes to the running task without interrupting it.
+    pub async fn apply_config(&self, config: &Config, first_load: bool) {
+        let mut sources = self.sources.lock().await;
+        let wanted: HashMap<&str, &SourceConfig> = config
+            .sources
+            .iter()
+            .map(|s| (s.name.as_str(), s))
+            .collect();
+        let stale: Vec<String> = sources
+            .iter()
+            .filter(|(name, slot)| {
+                wanted
+                    .get(name.as_str())
+                    .is_none_or(|new| !slot.config_tx.borrow().connection_eq(new))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in stale {
+            if let Some(slot) = sources.remove(&name) {
+                slot.cancel.cancel();
+                // The task records its in-flight run as cancelled before it ends.
+                let _ = tokio::time::timeout(Duration::from_secs(30), slot.task).await;
+                if !wanted.contains_key(name.as_str()) {
+                    tracing::info!(source = %name, "Source removed from the config; it stops syncing and its data stays (purge deletes it).");
+                }
+            }
+        }
+        for source in &config.sources {
+            if let Some(slot) = sources.get(&source.name) {
+                if *slot.config_tx.borrow() != *source {
+                    let _ = slot.config_tx.send(source.clone());
+                }
+                continue;
+            }
+            // A source new to this process: at the first load it follows its schedule
+            // (a never-synced one runs at once); added or changed later, it syncs fully now.
+            let initial = (!first_load).then_some(RunTrigger::Config);
+            match self.spawn_source(source.clone(), initial).await {
+                Ok(slot) => {
+                    sources.insert(source.name.clone(), slot);
+                }
+                Err(e) => {
+                    tracing::error!(source = %source.name, error = %e, "Could not start the source.")
+                }
+            }
+        }
+    }
+
+    async fn spawn_source(
+        &self,
+        config: SourceConfig,
+        initial: Option<RunTrigger>,
+    ) -> Result<SourceSlot, SyncError> {
+        let (name, kind) = (config.name.clone(), config.kind());
+        self.store
+            .call(move |s| s.ensure_source(&name, kind))
+            .await?;
+        let last_run = {
+            let name = config.name.clone();
+            self.store
+                .call(move |s| Ok(s.list_runs(Some(&name), 0, 1)?.into_iter().next()))
+                .await?
+        };
+        let status = Arc::new(Mutex::new(SourceStatus {
+            state: match last_run.as_ref().map(|r| r.state) {
+                None => SourceState::Pending,
+                Some(RunState::Ok) => SourceState::Ok,
+                Some(RunState::Partial) => SourceState::Partial,
+                Some(_) => SourceState::Failed,
+            },
+            detail: last_run.map(|r| r.error).unwrap_or_default(),
+            next_run_at: None,
+            halted: false,
+        }));
+        let (config_tx, config_rx) = watch::channel(config.clone());
+        let (trigger_tx, trigger_rx) = mpsc::channel(16);
+        let cancel = self.shutdown.child_token();
+        let connector = vendors::connector_for(&config);
+        let task = SourceTask {
+            store: self.store.clone(),
+            config: config_rx,
+            triggers: trigger_rx,
+            status: status.clone(),
+            cancel: cancel.clone(),
+            active: self.active.clone(),
+        };
+        let task = tokio::spawn(task.run(connector, initial));
+        Ok(SourceSlot {
+            config_tx,
+            trigger_tx,
+            status,
+            cancel,
+            task,
+        })
+    }
+
+    /// Starts a run of each named source (all when empty), or joins the one in progress.
+    pub async fn trigger(
+        &self,
+        names: &[String],
+        full: bool,
+    ) -> Result<Vec<(String, Triggered)>, SyncError> {
+        let requests = {
+            let sources = self.sources.lock().await;
+            let names: Vec<String> = if names.is_empty() {
+                let mut all: Vec<String> = sources.keys().cloned().collect();
+                all.sort();
+                all
+            } else {
+                names.to_vec()
+            };
+            let mut requests = Vec::new();
+            for name in names {
+                let slot = sources
+                    .get(&name)
+                    .ok_or_else(|| SyncError::UnknownSource(name.clone()))?;
+                requests.push((name, slot.trigger_tx.clone()));
+            }
+            requests
+        };
+        let mut out = Vec::new();
+        for (name, tx) in requests {
+            let (reply, rx) = oneshot::channel();
+            tx.send(TriggerRequest {
+                full,
+                trigger: RunTrigger::Manual,
+                reply,
+            })
+            .await
+            .map_err(|_| SyncError::ShuttingDown)?;
+            let triggered = rx.await.map_err(|_| SyncError::ShuttingDown)??;
+            out.push((name, triggered));
+        }
+        Ok(out)
+    }
+
+    /// Progress of a run in progress; `None` once it has finished (read it from the store).
+    pub fn watch(&self, run_id: i64) -> Option<watch::Receiver<RunSnapshot>> {
+        lock(&self.active).get(&run_id).cloned()
+    }
+
+    /// The configured sources with their config and scheduler status, by name.
+    pub async fn statuses(&self) -> Vec<(SourceConfig, SourceStatus)> {
+        let sources = self.sources.lock().await;
+        let mut out: Vec<_> = sources
+            .values()
+            .map(|slot| (slot.config_tx.borrow().clone(), lock(&slot.status).clone()))
+            .collect();
+        out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        out
+    }
+
+    /// Cancels every run in progress (recorded as cancelled) and waits for the source
+    /// tasks, at most `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.shutdown.cancel();
+        let mut sources = self.sources.lock().await;
+        let tasks: Vec<_> = sources.drain().map(|(_, slot)| slot.task).collect();
+        let _ = tokio::time::timeout(grace, futures_util::future::join_all(tasks)).await;
+    }
+}
+
+struct SourceTask {
+    store: Store,
+    config: watch::Receiver<SourceConfig>,
+    triggers: mpsc::Receiver<TriggerRequest>,
+    status: Arc<Mutex<SourceStatus>>,
+    cancel: CancellationToken,
+    active: ActiveRuns,
+}
+
+impl SourceTask {
+    async fn run(
+        mut self,
+        connector: Result<Arc<dyn Connector>, VendorError>,
+        mut initial: Option<RunTrigger>,
+    ) {
+        let connector = match connector {
+            Ok(c) => c,
+            Err(e) => {
+                self.set_status(SourceState::Failed, e.to_string(), None);
+                lock(&self.status).halted = true;
+                return;
+            }
+        };
+        loop {
+            let (kind, due, schedule_trigger) = match initial.take() {
+                Some(trigger) => (RunKind::Full, Some(Utc::now()), trigger),
+                None => match self.next_due(connector.as_ref()).await {
+                    Ok((kind, due)) => (kind, due, RunTrigger::Schedule),
+                    Err(e) => {
+                        tracing::error!(source = %self.name(), error = %e, "Cannot read the source's schedule; retrying in a minute.");
+                        (
+                            RunKind::Full,
+                            Some(Utc::now() + chrono::Duration::minutes(1)),
+                            RunTrigger::Schedule,
+                        )
+                    }
+                },
+            };
+            let halted = lock(&self.status).halted;
+            let due = if halted { None } else { due };
+            lock(&self.status).next_run_at = due;
+            let sleep_for = due
+                .map(|d| (d - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+                .unwrap_or(Duration::from_secs(365 * 24 * 3600));
+            let (kind, trigger, reply) = tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tokio::time::sleep(sleep_for), if due.is_some() => (kind, schedule_trigger, None),
+                Some(req) = self.triggers.recv() => {
+                    if halted {
+                        let detail = lock(&self.status).detail.clone();
+                        let _ = req.reply.send(Err(SyncError::Halted(format!(
+                            "source `{}` is stopped: {detail}", self.name()))));
+                        continue;
+                    }
+                    let kind = if req.full || !connector.supports_incremental() { RunKind::Full } else { kind };
+                    (kind, req.trigger, Some(req.reply))
+                }
+                Ok(()) = self.config.changed() => continue,
+            };
+            self.run_once(connector.clone(), kind, trigger, reply).await;
+        }
+    }
+
+    fn name(&self) -> String {
+        self.config.borrow().name.clone()
+    }
+
+    fn set_status(&self, state: SourceState, detail: String, next: Option<DateTime<Utc>>) {
+        let mut s = lock(&self.status);
+        s.state = state;
+        s.detail = detail;
+        s.next_run_at = next;
+    }
+
+    /// When the next scheduled run is due and whether it is full: the interval after the
+    /// last run started (with ±10% jitter so sources and agents spread out), full when the
+    /// last full run is older than the full interval.
+    async fn next_due(
+        &self,
+        connector: &dyn Connector,
+    ) -> Result<(RunKind, Option<DateTime<Utc>>), StoreError> {
+        let config = self.config.borrow().clone();
+        let name = config.name.clone();
+        let schedule = self.store.call(move |s| s.source_schedule(&name)).await?;
+        let (last_full, last_started) = (schedule.last_full_at, schedule.last_run_started);
+        let now = Utc::now();
+        let full_due = match last_full {
+            None => true,
+            Some(t) => {
+                now - t
+                    >= chrono::Duration::from_std(config.full_interval)
+                        .unwrap_or(chrono::Duration::MAX)
+            }
+        };
+        let kind = if full_due || !connector.supports_incremental() {
+            RunKind::Full
+        } else {
+            RunKind::Incremental
+        };
+        let due = match last_started {
+            None => now,
+            Some(started) => {
+                let jitter = 0.9 + fastrand::f64() * 0.2;
+                let interval = config.interval.mul_f64(jitter);
+                started + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX)
+            }
+        };
+        Ok((kind, Some(due)))
+    }
+
+    async fn run_once(
+        &mut self,
+        connector: Arc<dyn Connector>,
+        kind: RunKind,
+        trigger: RunTrigger,
+        reply: Option<oneshot::Sender<Result<Triggered, SyncError>>>,
+    ) {
+        let name = self.name();
+        let since = if kind == RunKind::Incremental {
+            let n = name.clone();
+            self.store
+                .call(move |s| s.source_schedule(&n))
+                .await
+                .ok()
+                .and_then(|sch| sch.incremental_since)
+        } else {
+            None
+        };
+        let run = {
+            let n = name.clone();
+            self.store
+                .call(move |s| s.begin_run(&n, kind, trigger))
+                .await
+        };
+        let run = match run {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(source = %name, error = %e, "Cannot record a new run.");
+                self.set_status(
+                    SourceState::Failed,
+                    format!("cannot record a run: {e}"),
+                    None,
+                );
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(e.into()));
+                }
+                // Do not spin on a broken database: wait before the loop schedules again.
+                tokio::select! {
+                    _ = self.cancel.cancelled() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                }
+                return;
+            }
+        };
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(Triggered {
+                run_id: run.id,
+                joined: false,
+            }));
+        }
+        tracing::info!(source = %name, run = run.id, kind = kind.as_str(), trigger = trigger.as_str(), "Sync started.");
+        self.set_status(SourceState::Syncing, String::new(), None);
+        let (snap_tx, snap_rx) = watch::channel(RunSnapshot {
+            run: run.clone(),
+            clients_done: 0,
+            clients_total: 0,
+        });
+        lock(&self.active).insert(run.id, snap_rx);
+
+        let execution = execute(
+            self.store.clone(),
+            connector,
+            run.clone(),
+            since,
+            self.cancel.clone(),
+            &snap_tx,
+        );
+        tokio::pin!(execution);
+        // Answer triggers while the run goes on: they join it.
+        let finished = loop {
+            tokio::select! {
+                r = &mut execution => break r,
+                Some(req) = self.triggers.recv() => {
+                    let _ = req.reply.send(Ok(Triggered { run_id: run.id, joined: true }));
+                }
+            }
+        };
+        let (finished, halt) = match finished {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(source = %name, run = run.id, error = %e, "Could not save the run.");
+                let mut failed = run.clone();
+                failed.state = RunState::Failed;
+                failed.error = e.to_string();
+                (
+                    self.store.get_run(run.id).ok().flatten().unwrap_or(failed),
+                    None,
+                )
+            }
+        };
+        let state = match (finished.state, halt) {
+            (_, Some(halted_state)) => halted_state,
+            (RunState::Ok, _) => SourceState::Ok,
+            (RunState::Partial, _) => SourceState::Partial,
+            _ => SourceState::Failed,
+        };
+        self.set_status(state, finished.error.clone(), None);
+        if halt.is_some() {
+            lock(&self.status).halted = true;
+        }
+        let c = finished.counts;
+        tracing::info!(
+            source = %name, run = finished.id, kind = kind.as_str(), state = finished.state.as_str(),
+            fetched = c.fetched, added = c.added, updated = c.updated, unchanged = c.unchanged,
+            removed = c.removed, requests = finished.requests, retries = finished.retries,
+            error = %finished.error, "Sync finished."
+        );
+        snap_tx.send_modify(|s| s.run = finished.clone());
+        lock(&self.active).remove(&run.id);
+    }
+}
+
+/// Runs one fetch into the store. Returns the finished run and, when the source must stop
+/// calling the vendor until its config changes, the state to show for it.
+async fn execute(
+    store: Store,
+    connector: Arc<dyn Connector>,
+    run: SyncRun,
+    since: Option<DateTime<Utc>>,
+    cancel: CancellationToken,
+    snapshots: &watch::Sender<RunSnapshot>,
+) -> Result<(SyncRun, Option<SourceState>), StoreError> {
+    let progress = Arc::new(Progress::default());
+    // Two batches in flight: the connector fetches the next page while one is written.
+    let (tx, mut rx) = mpsc::channel::<Batch>(2);
+    let ctx = FetchContext {
+        kind: run.kind,
+        modified_since: since,
+        sink: tx,
+        progress: progress.clone(),
+        cancel: cancel.clone(),
+    };
+    // `ctx` (and with it the only sender) moves into the fetch, so the writer below sees
+    // the channel close when the fetch ends.
+    let fetch = async move { connector.fetch(&ctx).await };
+    let write = async {
+        let mut fetched = 0i64;
+        while let Some(batch) = rx.recv().await {
+            let id = run.id;
+            match batch {
+                Batch::Clients(c) => store.call(move |s| s.stage_clients(id, &c)).await?,
+                Batch::Assets(a) => {
+                    fetched += a.len() as i64;
+                    store.call(move |s| s.stage_assets(id, &a)).await?
+                }
+            }
+            snapshots.send_modify(|s| {
+                s.run.counts.fetched = fetched;
+                s.run.requests = progress.http.requests.load(Ordering::Relaxed);
+                s.run.retries = progress.http.retries.load(Ordering::Relaxed);
+                s.clients_done = progress.clients_done.load(Ordering::Relaxed);
+                s.clients_total = progress.clients_total.load(Ordering::Relaxed);
+            });
+        }
+        Ok::<(), StoreError>(())
+    };
+    let (fetched, written) = tokio::join!(fetch, write);
+    let requests = progress.http.requests.load(Ordering::Relaxed);
+    let retries = progress.http.retries.load(Ordering::Relaxed);
+    let end = |state, apply, error: String| RunEnd {
+        state,
+        apply,
+        requests,
+        retries,
+        error,
+    };
+    let mut halt = None;
+    let end = match (fetched, written) {
+        (_, Err(e)) => {
+            let msg = if e.is_disk_full() {
+                format!("the disk is full ({e}); free space on the database's filesystem, the next run will retry")
+            } else {
+                format!("could not write to the database: {e}")
+            };
+            end(RunState::Failed, Apply::Nothing, msg)
+        }
+        (Err(VendorError::Cancelled), _) => end(
+            RunState::Cancelled,
+            Apply::Nothing,
+            "cancelled: the agent is stopping or the source's config changed; the previous data is unchanged".into(),
+        ),
+        (Err(e), _) => {
+            halt = match e {
+                VendorError::CredentialsRejected(_) => Some(SourceState::CredentialsRejected),
+                ref e if e.stops_calls() => Some(SourceState::Failed),
+                _ => None,
+            };
+            end(RunState::Failed, Apply::Nothing, e.to_string())
+        }
+        (Ok(outcome), _) if !outcome.skipped.is_empty() => end(
+            RunState::Partial,
+            Apply::Upserts,
+            format!(
+                "partial: {}; the rest was synced, nothing was marked removed",
+                outcome.skipped.join("; ")
+            ),
+        ),
+        (Ok(_), _) if run.kind == RunKind::Full => end(RunState::Ok, Apply::UpsertsAndRemovals, String::new()),
+        (Ok(_), _) => end(RunState::Ok, Apply::Upserts, String::new()),
+    };
+    let finished = store.call(move |s| s.finish_run(&run, end)).await?;
+    Ok((finished, halt))
+}

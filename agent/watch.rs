@@ -1,0 +1,82 @@
+//! Config reload triggers: file-system events on the config's directory and SIGHUP,
+//! merged into one stream of "reload now" signals (Vector's design).
+//!
+//! The *directory* is watched, not the file: editors save by writing a temporary file and
+//! renaming it over the config, which kills a watch on the file itself. Bursts of events
+//! (an editor's several writes) are debounced into one reload.
+
+use notify::RecursiveMode;
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Why a reload was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadCause {
+    FileChanged,
+    Hangup,
+}
+
+/// A running watcher; reload requests arrive on `rx` until it is dropped.
+pub struct ConfigWatcher {
+    pub rx: mpsc::Receiver<ReloadCause>,
+    _debouncer: Option<
+        notify_debouncer_full::Debouncer<
+            notify::RecommendedWatcher,
+            notify_debouncer_full::RecommendedCache,
+        >,
+    >,
+}
+
+/// Starts watching `config_path`'s directory and SIGHUP. If the directory cannot be
+/// watched (e.g. inotify limits), SIGHUP still works and a warning says so.
+pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWatcher> {
+    let (tx, rx) = mpsc::channel(8);
+    let file_name: Option<OsString> = config_path.file_name().map(|n| n.to_os_string());
+    let dir = config_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let file_tx = tx.clone();
+    let debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
+        let Ok(events) = result else { return };
+        let ours = events.iter().any(|e| {
+            !e.kind.is_access()
+                && e.paths
+                    .iter()
+                    .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
+        });
+        if ours {
+            // try_send: a reload already queued covers this one too.
+            let _ = file_tx.try_send(ReloadCause::FileChanged);
+        }
+    });
+    let debouncer = match debouncer {
+        Ok(mut d) => match d.watch(&dir, RecursiveMode::NonRecursive) {
+            Ok(()) => Some(d),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "Cannot watch the config directory; reload with SIGHUP (systemctl reload assetd).");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot start the config watcher; reload with SIGHUP (systemctl reload assetd).");
+            None
+        }
+    };
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            if tx.send(ReloadCause::Hangup).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(ConfigWatcher {
+        rx,
+        _debouncer: debouncer,
+    })
+}
