@@ -1,0 +1,316 @@
+//! The simulator's own control surface under `/_sim/` (not part of Auvik): the mutation and
+//! fault API of [`AuvikSim`] as JSON over HTTP, for tools and tests outside the process
+//! (`assetd sim auvik` users, the Python tests). No auth: it is meant for loopback use only.
+//!
+//! | method & path | body | answer |
+//! |---|---|---|
+//! | `GET /_sim/state` | | counts, request totals, denied tenants, pending faults |
+//! | `GET /_sim/devices/{id}` | | the device's ground truth |
+//! | `POST /_sim/devices` | `{"tenant_id": "…"}` | 201 `{"id": …, "device": …}` |
+//! | `PATCH /_sim/devices/{id}` | Auvik attribute names, e.g. `{"deviceName":"x","manageStatus":true}` | the device |
+//! | `DELETE /_sim/devices/{id}` | | 204 |
+//! | `POST /_sim/rotate-key` | | `{"api_key": …}` |
+//! | `PUT /_sim/tenants/{id}/denied` | `{"denied": true}` | 204 |
+//! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::SimDevice;
+use super::api::App;
+use super::catalog::{DEVICE_TYPES, ONLINE_STATUSES, TRAFFIC_INSIGHTS_STATUSES};
+use crate::sim::faults::FaultRule;
+
+type AppState = State<Arc<App>>;
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/state", get(state))
+        .route("/devices", post(add_device))
+        .route(
+            "/devices/{id}",
+            get(get_device).patch(patch_device).delete(delete_device),
+        )
+        .route("/rotate-key", post(rotate_key))
+        .route("/tenants/{id}/denied", put(deny_tenant))
+        .route(
+            "/faults",
+            get(list_faults).post(push_fault).delete(clear_faults),
+        )
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such control endpoint") })
+}
+
+fn reply(status: StatusCode, body: &Value) -> Response {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    reply(status, &json!({ "error": msg }))
+}
+
+fn no_content() -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    resp
+}
+
+fn parse_object(body: &Bytes) -> Result<Map<String, Value>, String> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("body must be a JSON object".to_owned()),
+        Err(e) => Err(format!("body is not JSON: {e}")),
+    }
+}
+
+fn device_json(d: &SimDevice) -> Value {
+    serde_json::to_value(d).unwrap_or(Value::Null)
+}
+
+async fn state(State(app): AppState) -> Response {
+    let sim = &app.sim;
+    let (tenants, devices, denied) = {
+        let store = sim.store();
+        let denied: Vec<String> = store
+            .tenants()
+            .filter(|t| t.denied)
+            .map(|t| t.info().id.clone())
+            .collect();
+        (store.tenants().count(), store.device_count(), denied)
+    };
+    reply(
+        StatusCode::OK,
+        &json!({
+            "vendor": "auvik",
+            "base_url": app.base_url,
+            "domain_prefix": sim.domain_prefix(),
+            "region": sim.region(),
+            "tenants": tenants,
+            "devices": devices,
+            "requests": sim.request_count(),
+            "denied_tenants": denied,
+            "faults": sim.faults().rules(),
+        }),
+    )
+}
+
+async fn get_device(State(app): AppState, Path(id): Path<String>) -> Response {
+    match app.sim.device(&id) {
+        Some(d) => reply(StatusCode::OK, &device_json(&d)),
+        None => error(StatusCode::NOT_FOUND, "no such device"),
+    }
+}
+
+async fn add_device(State(app): AppState, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let Some(tenant) = obj.get("tenant_id").and_then(Value::as_str) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "body needs \"tenant_id\" (a string)",
+        );
+    };
+    match app.sim.try_add_device(tenant) {
+        Some(id) => {
+            let device = app
+                .sim
+                .device(&id)
+                .as_ref()
+                .map_or(Value::Null, device_json);
+            reply(StatusCode::CREATED, &json!({ "id": id, "device": device }))
+        }
+        None => error(StatusCode::NOT_FOUND, "no such tenant"),
+    }
+}
+
+async fn patch_device(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let patch = match Patch::parse(obj) {
+        Ok(p) => p,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    if !app.sim.update_device(&id, |d| patch.apply(d)) {
+        return error(StatusCode::NOT_FOUND, "no such device");
+    }
+    match app.sim.device(&id) {
+        Some(d) => reply(StatusCode::OK, &device_json(&d)),
+        None => error(StatusCode::NOT_FOUND, "no such device"),
+    }
+}
+
+async fn delete_device(State(app): AppState, Path(id): Path<String>) -> Response {
+    if app.sim.remove_device(&id) {
+        no_content()
+    } else {
+        error(StatusCode::NOT_FOUND, "no such device")
+    }
+}
+
+async fn rotate_key(State(app): AppState) -> Response {
+    reply(StatusCode::OK, &json!({ "api_key": app.sim.rotate_key() }))
+}
+
+async fn deny_tenant(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let Some(denied) = obj.get("denied").and_then(Value::as_bool) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "body needs \"denied\" (true or false)",
+        );
+    };
+    if app.sim.deny_tenant(&id, denied) {
+        no_content()
+    } else {
+        error(StatusCode::NOT_FOUND, "no such tenant")
+    }
+}
+
+async fn list_faults(State(app): AppState) -> Response {
+    reply(StatusCode::OK, &json!(app.sim.faults().rules()))
+}
+
+async fn push_fault(State(app): AppState, body: Bytes) -> Response {
+    match serde_json::from_slice::<FaultRule>(&body) {
+        Ok(rule) => {
+            app.sim.faults().push(rule);
+            reply(StatusCode::CREATED, &json!(app.sim.faults().rules()))
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, &format!("not a fault rule: {e}")),
+    }
+}
+
+async fn clear_faults(State(app): AppState) -> Response {
+    app.sim.faults().clear();
+    no_content()
+}
+
+/// A validated PATCH: every field checked before anything changes.
+#[derive(Default)]
+struct Patch {
+    name: Option<String>,
+    device_type: Option<String>,
+    vendor_name: Option<Option<String>>,
+    make_model: Option<Option<String>>,
+    serial: Option<Option<String>>,
+    software: Option<Option<String>>,
+    firmware: Option<Option<String>>,
+    description: Option<String>,
+    ip_addresses: Option<Vec<String>>,
+    mac_addresses: Option<Vec<String>>,
+    online_status: Option<String>,
+    manage_status: Option<bool>,
+    traffic_insights_status: Option<String>,
+    last_seen: Option<Option<DateTime<Utc>>>,
+}
+
+impl Patch {
+    fn parse(obj: Map<String, Value>) -> Result<Self, String> {
+        let mut p = Patch::default();
+        for (key, v) in obj {
+            let string = || {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or(format!("{key} must be a string"))
+            };
+            let nullable = || match &v {
+                Value::Null => Ok(None),
+                Value::String(s) => Ok(Some(s.clone())),
+                _ => Err(format!("{key} must be a string or null")),
+            };
+            let strings = || {
+                v.as_array()
+                    .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_owned)).collect())
+                    .ok_or(format!("{key} must be an array of strings"))
+            };
+            let member = |allowed: &[&str]| {
+                let s = string()?;
+                if allowed.contains(&s.as_str()) {
+                    Ok(s)
+                } else {
+                    Err(format!("{key} must be one of: {}", allowed.join(", ")))
+                }
+            };
+            match key.as_str() {
+                "deviceName" => p.name = Some(string()?),
+                "deviceType" => p.device_type = Some(member(&DEVICE_TYPES)?),
+                "vendorName" => p.vendor_name = Some(nullable()?),
+                "makeModel" => p.make_model = Some(nullable()?),
+                "serialNumber" => p.serial = Some(nullable()?),
+                "softwareVersion" => p.software = Some(nullable()?),
+                "firmwareVersion" => p.firmware = Some(nullable()?),
+                "description" => p.description = Some(string()?),
+                "ipAddresses" => p.ip_addresses = Some(strings()?),
+                "macAddresses" => p.mac_addresses = Some(strings()?),
+                "onlineStatus" => p.online_status = Some(member(&ONLINE_STATUSES)?),
+                "manageStatus" => {
+                    p.manage_status = Some(v.as_bool().ok_or("manageStatus must be true or false")?)
+                }
+                "trafficInsightsStatus" => {
+                    p.traffic_insights_status = Some(member(&TRAFFIC_INSIGHTS_STATUSES)?)
+                }
+                "lastSeenTime" => {
+                    p.last_seen = Some(match nullable()? {
+                        None => None,
+                        Some(s) => Some(
+                            DateTime::parse_from_rfc3339(&s)
+                                .map_err(|_| "lastSeenTime must be an RFC 3339 time".to_owned())?
+                                .to_utc(),
+                        ),
+                    })
+                }
+                other => {
+                    return Err(format!(
+                        "unknown attribute {other:?}; known: deviceName, deviceType, vendorName, \
+                         makeModel, serialNumber, softwareVersion, firmwareVersion, description, \
+                         ipAddresses, macAddresses, onlineStatus, manageStatus, \
+                         trafficInsightsStatus, lastSeenTime"
+                    ));
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    fn apply(self, d: &mut SimDevice) {
+        fn set<T>(slot: &mut T, v: Option<T>) {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        }
+        set(&mut d.name, self.name);
+        set(&mut d.device_type, self.device_type);
+        set(&mut d.vendor_name, self.vendor_name);
+        set(&mut d.make_model, self.make_model);
+        set(&mut d.serial, self.serial);
+        set(&mut d.software, self.software);
+        set(&mut d.firmware, self.firmware);
+        set(&mut d.description, self.description);
+        set(&mut d.ip_addresses, self.ip_addresses);
+        set(&mut d.mac_addresses, self.mac_addresses);
+        set(&mut d.online_status, self.online_status);
+        set(&mut d.manage_status, self.manage_status);
+        set(&mut d.traffic_insights_status, self.traffic_insights_status);
+        set(&mut d.last_seen, self.last_seen);
+    }
+}

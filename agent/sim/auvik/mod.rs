@@ -1,0 +1,299 @@
+//! A simulated Auvik Network Management API (v1), written from Auvik's OpenAPI spec and the
+//! research notes (`research/auvik.md`), never from the connector's code.
+//!
+//! It serves an MSP account: one `multiClient` root tenant and N `client` tenants with seeded
+//! devices, behind HTTP Basic auth, with Auvik's JSON:API shapes, cursor paging, nulls and error
+//! bodies. Between syncs a test can change the data ([`AuvikSim::add_device`] …), rotate the key,
+//! deny a tenant, or inject faults; the same is reachable over HTTP under `/_sim/` for tools
+//! outside the process (see `control`).
+
+mod api;
+mod billing;
+pub(crate) mod catalog;
+mod control;
+mod render;
+mod seed;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use crate::sim::faults::{Fault, FaultPlan, FaultRule};
+pub use crate::sim::server::SimServer;
+
+use store::Store;
+
+/// What to simulate. Everything seeded derives from `seed`, `clients` and `assets_per_client`.
+#[derive(Debug, Clone)]
+pub struct AuvikSimOptions {
+    pub seed: u64,
+    /// Number of `client` tenants under the MSP's root tenant.
+    pub clients: usize,
+    /// Devices seeded into each client tenant.
+    pub assets_per_client: usize,
+    /// Auvik region (`us1` …), used in redirect and dashboard links.
+    pub region: String,
+    /// The MSP's root (multi-client) tenant's domain prefix.
+    pub domain_prefix: String,
+    /// The API user's e-mail (the Basic-auth username).
+    pub username: String,
+    /// The API key (the Basic-auth password); empty means "derive one from the seed".
+    pub api_key: String,
+}
+
+impl Default for AuvikSimOptions {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            clients: 5,
+            assets_per_client: 40,
+            region: "us1".to_owned(),
+            domain_prefix: "mspdemo".to_owned(),
+            username: "svc-assetd@msp.example".to_owned(),
+            api_key: String::new(),
+        }
+    }
+}
+
+/// A tenant as the simulator holds it (ground truth for tests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimTenant {
+    /// ~18-digit numeric string.
+    pub id: String,
+    pub domain_prefix: String,
+    pub display_name: String,
+    /// `"multiClient"` for the MSP's root, `"client"` for its customers.
+    pub tenant_type: String,
+    pub parent_id: Option<String>,
+}
+
+/// Auvik's discovery protocol states for a device (`deviceDetail.discoveryStatus`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimDiscovery {
+    pub snmp: String,
+    pub login: String,
+    pub wmi: String,
+    pub vmware: String,
+}
+
+/// A device as the simulator holds it (ground truth for tests). `None` fields are sent as JSON
+/// `null`, as real Auvik does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimDevice {
+    /// Opaque id: unpadded base64 of two ~18-digit numbers, like Auvik's.
+    pub id: String,
+    pub tenant_id: String,
+    /// `deviceName`.
+    pub name: String,
+    /// `deviceType`, one of the spec's 47 values.
+    pub device_type: String,
+    pub vendor_name: Option<String>,
+    pub make_model: Option<String>,
+    pub serial: Option<String>,
+    pub software: Option<String>,
+    pub firmware: Option<String>,
+    pub description: String,
+    pub ip_addresses: Vec<String>,
+    /// Served on the `interfaces` relationship of the device's `deviceDetail`.
+    pub mac_addresses: Vec<String>,
+    pub online_status: String,
+    pub manage_status: bool,
+    pub discovery: SimDiscovery,
+    pub traffic_insights_status: String,
+    #[serde(serialize_with = "ser_time")]
+    pub last_modified: DateTime<Utc>,
+    /// `lastSeenTime`; absent for devices never seen online.
+    #[serde(serialize_with = "ser_opt_time")]
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+// chrono is built without its serde feature here; times serialize in Auvik's own format.
+fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&render::Ts(*t))
+}
+
+fn ser_opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => ser_time(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// A running-or-not simulated Auvik account. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct AuvikSim {
+    inner: Arc<Inner>,
+}
+
+/// Shared state behind every clone and every HTTP task.
+struct Inner {
+    opts: AuvikSimOptions,
+    api_key: RwLock<String>,
+    rotations: AtomicU64,
+    store: RwLock<Store>,
+    faults: FaultPlan,
+    requests: AtomicU64,
+    requests_by_path: Mutex<HashMap<String, u64>>,
+    /// Responses sent so far; its parity picks the Content-Type variant.
+    responses: AtomicU64,
+}
+
+impl AuvikSim {
+    /// Seeds a simulator. Deterministic for `(seed, clients, assets_per_client)` and the
+    /// naming options.
+    pub fn new(opts: AuvikSimOptions) -> Self {
+        let api_key = if opts.api_key.is_empty() {
+            seed::api_key(opts.seed, 0)
+        } else {
+            opts.api_key.clone()
+        };
+        let store = Store::new(seed::generate(&opts));
+        Self {
+            inner: Arc::new(Inner {
+                opts,
+                api_key: RwLock::new(api_key),
+                rotations: AtomicU64::new(0),
+                store: RwLock::new(store),
+                faults: FaultPlan::new(),
+                requests: AtomicU64::new(0),
+                requests_by_path: Mutex::new(HashMap::new()),
+                responses: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Serves the API (and `/_sim/`) on `listener` in a spawned task until the returned server
+    /// is dropped.
+    pub async fn start(&self, listener: tokio::net::TcpListener) -> std::io::Result<SimServer> {
+        let sim = self.clone();
+        SimServer::spawn(listener, move |base_url, shutdown| {
+            api::router(sim, base_url, shutdown)
+        })
+    }
+
+    pub fn username(&self) -> String {
+        self.inner.opts.username.clone()
+    }
+
+    pub fn api_key(&self) -> String {
+        read(&self.inner.api_key).clone()
+    }
+
+    pub fn domain_prefix(&self) -> String {
+        self.inner.opts.domain_prefix.clone()
+    }
+
+    pub fn region(&self) -> String {
+        self.inner.opts.region.clone()
+    }
+
+    /// The root tenant first, then the clients in id order.
+    pub fn tenants(&self) -> Vec<SimTenant> {
+        self.store().tenants().map(|t| t.info().clone()).collect()
+    }
+
+    /// Every device, in the order the API pages them (by tenant, then by id number).
+    pub fn devices(&self) -> Vec<SimDevice> {
+        self.store().all_devices().cloned().collect()
+    }
+
+    /// One device by id.
+    pub fn device(&self, id: &str) -> Option<SimDevice> {
+        self.store().device(id).map(|(_, d)| d.clone())
+    }
+
+    /// Adds a seeded-looking device to `tenant_id` and returns its id.
+    ///
+    /// # Panics
+    /// If `tenant_id` is not a tenant of this simulator (use [`AuvikSim::try_add_device`] for
+    /// untrusted input).
+    pub fn add_device(&self, tenant_id: &str) -> String {
+        self.try_add_device(tenant_id)
+            .unwrap_or_else(|| panic!("add_device: no tenant {tenant_id:?} in this simulator"))
+    }
+
+    /// Adds a device to `tenant_id`; `None` if there is no such tenant.
+    pub fn try_add_device(&self, tenant_id: &str) -> Option<String> {
+        let seed = self.inner.opts.seed;
+        self.store_mut().add_device(seed, tenant_id)
+    }
+
+    /// Changes a device in place; its `lastModified` becomes now. Its id cannot change; a
+    /// `tenant_id` that names no tenant is ignored. `false` if there is no such device.
+    pub fn update_device(&self, id: &str, f: impl FnOnce(&mut SimDevice)) -> bool {
+        self.store_mut().update_device(id, f)
+    }
+
+    /// Removes a device; `false` if there is no such device.
+    pub fn remove_device(&self, id: &str) -> bool {
+        self.store_mut().remove_device(id)
+    }
+
+    /// Issues a new API key and returns it; the old one gets 401 from now on.
+    pub fn rotate_key(&self) -> String {
+        let n = self.inner.rotations.fetch_add(1, Ordering::SeqCst) + 1;
+        let key = seed::api_key(self.inner.opts.seed, n);
+        *write(&self.inner.api_key) = key.clone();
+        key
+    }
+
+    /// Takes away (or gives back) the API user's role on a tenant: requests naming it get 403.
+    /// Returns `false` if there is no such tenant.
+    pub fn deny_tenant(&self, tenant_id: &str, denied: bool) -> bool {
+        self.store_mut().set_denied(tenant_id, denied)
+    }
+
+    pub fn faults(&self) -> &FaultPlan {
+        &self.inner.faults
+    }
+
+    /// API requests received (everything except the `/_sim/` control surface), including
+    /// rejected and faulted ones.
+    pub fn request_count(&self) -> u64 {
+        self.inner.requests.load(Ordering::SeqCst)
+    }
+
+    /// API requests received whose path starts with `path_prefix`.
+    pub fn requests_for(&self, path_prefix: &str) -> u64 {
+        lock(&self.inner.requests_by_path)
+            .iter()
+            .filter(|(p, _)| p.starts_with(path_prefix))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    fn count_request(&self, path: &str) {
+        self.inner.requests.fetch_add(1, Ordering::SeqCst);
+        *lock(&self.inner.requests_by_path)
+            .entry(path.to_owned())
+            .or_insert(0) += 1;
+    }
+
+    fn store(&self) -> RwLockReadGuard<'_, Store> {
+        read(&self.inner.store)
+    }
+
+    fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
+        write(&self.inner.store)
+    }
+}
+
+// The simulator's locks guard plain data that every writer leaves consistent before it can
+// panic, so a poisoned lock is still safe to use; a test that panicked must not wedge the server.
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,580 @@
+//! Auvik's JSON:API documents, written straight from the simulator's data with borrowed
+//! `Serialize` views (no intermediate `serde_json::Value`), because a benchmark page holds a
+//! thousand devices. These types describe what the simulator *sends*; they are not shared with
+//! the connector, which reads the same documents through its own types.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
+
+use super::SimDevice;
+use super::store::TenantState;
+
+/// Auvik's timestamp format: `YYYY-MM-DDTHH:MM:SS.sssZ`.
+pub struct Ts(pub DateTime<Utc>);
+
+impl fmt::Display for Ts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+    }
+}
+
+impl Serialize for Ts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The URLs inside resources, formatted while serializing instead of allocated per device.
+pub enum Url<'a> {
+    /// `{base}/v1/inventory/{what}/{id}`.
+    Api {
+        base: &'a str,
+        what: &'static str,
+        id: &'a str,
+    },
+    /// The web UI page of an entity.
+    Dashboard {
+        prefix: &'a str,
+        entity: &'static str,
+        num: u64,
+    },
+}
+
+impl fmt::Display for Url<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Url::Api { base, what, id } => write!(f, "{base}/v1/inventory/{what}/{id}"),
+            Url::Dashboard {
+                prefix,
+                entity,
+                num,
+            } => {
+                write!(
+                    f,
+                    "https://{prefix}.my.auvik.com/#entity/{entity}/{num}/dashboard"
+                )
+            }
+        }
+    }
+}
+
+impl Serialize for Url<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[derive(Serialize)]
+pub struct Rel<T> {
+    pub data: T,
+}
+
+#[derive(Serialize)]
+pub struct ResLinks<'a> {
+    pub dashboard: Url<'a>,
+    #[serde(rename = "self")]
+    pub self_: Url<'a>,
+}
+
+#[derive(Serialize)]
+pub struct PrefixAttr<'a> {
+    #[serde(rename = "domainPrefix")]
+    pub domain_prefix: &'a str,
+}
+
+/// A device's or detail's `tenant` relationship.
+#[derive(Serialize)]
+pub struct TenantRef<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: PrefixAttr<'a>,
+}
+
+impl<'a> TenantRef<'a> {
+    fn of(t: &'a TenantState) -> Rel<Self> {
+        Rel {
+            data: TenantRef {
+                kind: "tenant",
+                id: &t.info().id,
+                attributes: PrefixAttr {
+                    domain_prefix: &t.info().domain_prefix,
+                },
+            },
+        }
+    }
+}
+
+/// `type: "device"` resource of `/v1/inventory/device/info`.
+#[derive(Serialize)]
+pub struct DeviceInfo<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: DeviceAttrs<'a>,
+    relationships: DeviceRels<'a>,
+    links: ResLinks<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceAttrs<'a> {
+    ip_addresses: &'a [String],
+    device_name: &'a str,
+    device_type: &'a str,
+    // These five are `null` when unknown, as real Auvik sends them (no skip).
+    make_model: Option<&'a str>,
+    vendor_name: Option<&'a str>,
+    software_version: Option<&'a str>,
+    serial_number: Option<&'a str>,
+    description: &'a str,
+    firmware_version: Option<&'a str>,
+    last_modified: Ts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_seen_time: Option<Ts>,
+    online_status: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceRels<'a> {
+    tenant: Rel<TenantRef<'a>>,
+    networks: Rel<Vec<NetworkRef<'a>>>,
+    device_detail: Rel<DetailRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct NetworkRef<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: NetworkAttrs<'a>,
+    links: NetworkLinks<'a>,
+}
+
+#[derive(Serialize)]
+struct NetworkAttrs<'a> {
+    #[serde(rename = "networkName")]
+    network_name: &'a str,
+}
+
+#[derive(Serialize)]
+struct NetworkLinks<'a> {
+    #[serde(rename = "self")]
+    self_: Url<'a>,
+    dashboard: Url<'a>,
+}
+
+#[derive(Serialize)]
+struct DetailRef<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    links: ResLinks<'a>,
+}
+
+impl<'a> DeviceInfo<'a> {
+    pub fn new(base: &'a str, t: &'a TenantState, num: u64, d: &'a SimDevice) -> Self {
+        let prefix = t.info().domain_prefix.as_str();
+        let networks = if d.ip_addresses.is_empty() {
+            Vec::new()
+        } else {
+            vec![NetworkRef {
+                kind: "network",
+                id: &t.seed.network_id,
+                attributes: NetworkAttrs {
+                    network_name: &t.seed.network_name,
+                },
+                links: NetworkLinks {
+                    self_: Url::Api {
+                        base,
+                        what: "network/info",
+                        id: &t.seed.network_id,
+                    },
+                    dashboard: Url::Dashboard {
+                        prefix,
+                        entity: "network",
+                        num: t.seed.network_num,
+                    },
+                },
+            }]
+        };
+        DeviceInfo {
+            kind: "device",
+            id: &d.id,
+            attributes: DeviceAttrs {
+                ip_addresses: &d.ip_addresses,
+                device_name: &d.name,
+                device_type: &d.device_type,
+                make_model: d.make_model.as_deref(),
+                vendor_name: d.vendor_name.as_deref(),
+                software_version: d.software.as_deref(),
+                serial_number: d.serial.as_deref(),
+                description: &d.description,
+                firmware_version: d.firmware.as_deref(),
+                last_modified: Ts(d.last_modified),
+                last_seen_time: d.last_seen.map(Ts),
+                online_status: &d.online_status,
+            },
+            relationships: DeviceRels {
+                tenant: TenantRef::of(t),
+                networks: Rel { data: networks },
+                device_detail: Rel {
+                    data: DetailRef {
+                        kind: "deviceDetail",
+                        id: &d.id,
+                        links: ResLinks {
+                            dashboard: Url::Dashboard {
+                                prefix,
+                                entity: "device",
+                                num,
+                            },
+                            self_: Url::Api {
+                                base,
+                                what: "device/detail",
+                                id: &d.id,
+                            },
+                        },
+                    },
+                },
+            },
+            links: ResLinks {
+                dashboard: Url::Dashboard {
+                    prefix,
+                    entity: "device",
+                    num,
+                },
+                self_: Url::Api {
+                    base,
+                    what: "device/info",
+                    id: &d.id,
+                },
+            },
+        }
+    }
+}
+
+/// `type: "deviceDetail"` resource of `/v1/inventory/device/detail` (and `included[]`).
+#[derive(Serialize)]
+pub struct DeviceDetail<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: DetailAttrs<'a>,
+    relationships: DetailRels<'a>,
+    links: ResLinks<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DetailAttrs<'a> {
+    discovery_status: &'a super::SimDiscovery,
+    manage_status: bool,
+    traffic_insights_status: &'a str,
+}
+
+#[derive(Serialize)]
+struct DetailRels<'a> {
+    tenant: Rel<TenantRef<'a>>,
+    interfaces: Rel<Vec<InterfaceRef<'a>>>,
+}
+
+/// Interfaces are where Auvik v1 exposes MAC addresses.
+#[derive(Serialize)]
+struct InterfaceRef<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+    attributes: InterfaceAttrs<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InterfaceAttrs<'a> {
+    interface_name: String,
+    mac_address: &'a str,
+}
+
+impl<'a> DeviceDetail<'a> {
+    pub fn new(base: &'a str, t: &'a TenantState, num: u64, d: &'a SimDevice) -> Self {
+        let prefix = t.info().domain_prefix.as_str();
+        let gear = super::catalog::is_network_gear(&d.device_type);
+        let interfaces = d
+            .mac_addresses
+            .iter()
+            .enumerate()
+            .map(|(k, mac)| InterfaceRef {
+                kind: "interface",
+                id: super::seed::entity_id(t.seed.site, num + 1 + k as u64),
+                attributes: InterfaceAttrs {
+                    interface_name: if gear {
+                        format!("GigabitEthernet0/{k}")
+                    } else {
+                        format!("Ethernet{k}")
+                    },
+                    mac_address: mac,
+                },
+            })
+            .collect();
+        DeviceDetail {
+            kind: "deviceDetail",
+            id: &d.id,
+            attributes: DetailAttrs {
+                discovery_status: &d.discovery,
+                manage_status: d.manage_status,
+                traffic_insights_status: &d.traffic_insights_status,
+            },
+            relationships: DetailRels {
+                tenant: TenantRef::of(t),
+                interfaces: Rel { data: interfaces },
+            },
+            links: ResLinks {
+                dashboard: Url::Dashboard {
+                    prefix,
+                    entity: "device",
+                    num,
+                },
+                self_: Url::Api {
+                    base,
+                    what: "device/detail",
+                    id: &d.id,
+                },
+            },
+        }
+    }
+}
+
+/// Top-level `links` of a paged list.
+#[derive(Serialize)]
+pub struct PageLinks {
+    pub first: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    pub last: String,
+}
+
+#[derive(Serialize)]
+pub struct Meta {
+    #[serde(rename = "totalPages")]
+    pub total_pages: u64,
+}
+
+/// A paged list document.
+#[derive(Serialize)]
+pub struct ListDoc<T, I> {
+    pub data: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub included: Option<Vec<I>>,
+    pub links: PageLinks,
+    pub meta: Meta,
+}
+
+/// A single-resource document.
+#[derive(Serialize)]
+pub struct SingleDoc<T, I> {
+    pub data: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub included: Option<Vec<I>>,
+}
+
+/// An unpaged list document (`/v1/tenants`, `/v1/tenants/detail`).
+#[derive(Serialize)]
+pub struct DataDoc<T> {
+    pub data: Vec<T>,
+}
+
+/// `type: "tenant"` of `/v1/tenants`.
+#[derive(Serialize)]
+pub struct TenantRes<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: TenantAttrs<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relationships: Option<ParentRels<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TenantAttrs<'a> {
+    domain_prefix: &'a str,
+    tenant_type: &'a str,
+}
+
+#[derive(Serialize)]
+struct ParentRels<'a> {
+    parent: Rel<TypedId<'a>>,
+}
+
+#[derive(Serialize)]
+struct TypedId<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+}
+
+impl<'a> TenantRes<'a> {
+    pub fn new(t: &'a TenantState) -> Self {
+        let info = t.info();
+        TenantRes {
+            kind: "tenant",
+            id: &info.id,
+            attributes: TenantAttrs {
+                domain_prefix: &info.domain_prefix,
+                tenant_type: &info.tenant_type,
+            },
+            relationships: info.parent_id.as_deref().map(|p| ParentRels {
+                parent: Rel {
+                    data: TypedId {
+                        kind: "tenant",
+                        id: p,
+                    },
+                },
+            }),
+        }
+    }
+}
+
+/// `type: "tenants"` (the legacy, plural type) of `/v1/tenants/detail`.
+#[derive(Serialize)]
+pub struct TenantDetailRes<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: TenantDetailAttrs<'a>,
+    relationships: TenantDetailRels<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TenantDetailAttrs<'a> {
+    domain_prefix: &'a str,
+    display_name: &'a str,
+    tenant_type: &'a str,
+    enabled: bool,
+    subscribed: bool,
+    subscription_owner: &'a str,
+    running: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trial_start_date: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trial_end_date: Option<&'static str>,
+    address: Address<'a>,
+}
+
+#[derive(Serialize)]
+struct Address<'a> {
+    address1: String,
+    address2: &'static str,
+    city: &'a str,
+    #[serde(rename = "State/Province")]
+    state_province: &'static str,
+    #[serde(rename = "ZIP/PostalCode")]
+    zip_postal_code: String,
+    state: &'static str,
+    #[serde(rename = "postalCode")]
+    postal_code: String,
+    country: &'static str,
+}
+
+#[derive(Serialize)]
+struct TenantDetailRels<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<Rel<TypedId<'a>>>,
+    authorizations: Rel<Vec<TypedIdOwned>>,
+}
+
+#[derive(Serialize)]
+struct TypedIdOwned {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+}
+
+/// State/province, postal code prefix and country for each seeded city.
+fn region_of(city: &str) -> (&'static str, &'static str, &'static str) {
+    match city {
+        "Waterloo" => ("Ontario", "N2L", "Canada"),
+        "Toronto" => ("Ontario", "M5V", "Canada"),
+        "Chicago" => ("Illinois", "606", "United States"),
+        "Denver" => ("Colorado", "802", "United States"),
+        "Austin" => ("Texas", "787", "United States"),
+        "Seattle" => ("Washington", "981", "United States"),
+        "Boston" => ("Massachusetts", "021", "United States"),
+        _ => ("Georgia", "303", "United States"),
+    }
+}
+
+impl<'a> TenantDetailRes<'a> {
+    pub fn new(t: &'a TenantState, ord: usize, root_prefix: &'a str, user_num: u64) -> Self {
+        let info = t.info();
+        let (state, zip, country) = region_of(t.seed.city);
+        let postal = if country == "Canada" {
+            format!("{zip} {}A{}", ord % 10, (ord / 10) % 10)
+        } else {
+            format!("{zip}{:02}", ord % 100)
+        };
+        let is_root = info.parent_id.is_none();
+        TenantDetailRes {
+            kind: "tenants",
+            id: &info.id,
+            attributes: TenantDetailAttrs {
+                domain_prefix: &info.domain_prefix,
+                display_name: &info.display_name,
+                tenant_type: &info.tenant_type,
+                enabled: true,
+                subscribed: true,
+                subscription_owner: if is_root { "None" } else { root_prefix },
+                running: !t.denied,
+                trial_start_date: is_root.then_some("2019-03-04T09:15:00.000-0500"),
+                trial_end_date: is_root.then_some("2019-03-18T09:15:00.000-0500"),
+                address: Address {
+                    address1: format!("{} King St.", 100 + ord * 7 % 900),
+                    address2: if ord.is_multiple_of(3) {
+                        "Suite 200"
+                    } else {
+                        ""
+                    },
+                    city: t.seed.city,
+                    state_province: state,
+                    zip_postal_code: postal.clone(),
+                    state,
+                    postal_code: postal,
+                    country,
+                },
+            },
+            relationships: TenantDetailRels {
+                parent: info.parent_id.as_deref().map(|p| Rel {
+                    data: TypedId {
+                        kind: "tenants",
+                        id: p,
+                    },
+                }),
+                authorizations: Rel {
+                    data: vec![TypedIdOwned {
+                        kind: "authorizations",
+                        id: format!("({user_num},{})", 7900 + ord),
+                    }],
+                },
+            },
+        }
+    }
+}
+
+/// Auvik's `basicError` document.
+pub fn error_body(status: u16, title: &str, detail: &str) -> String {
+    serde_json::json!({
+        "errors": [{ "status": status.to_string(), "title": title, "detail": detail }]
+    })
+    .to_string()
+}
+
+/// Serializes a document; our views cannot fail to serialize, but a failure would be a
+/// simulator bug worth a loud 500 rather than a panic in a server task.
+pub fn to_vec<T: Serialize>(doc: &T) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(doc)
+}
