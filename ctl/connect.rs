@@ -1,0 +1,436 @@
+//! Finding the agent and opening a gRPC channel to it.
+//!
+//! Without `--socket`/`--endpoint`: `$ASSETD_SOCKET`, then `/run/assetd/assetd.sock` if it
+//! exists, then the per-user socket of `assetd demo`: `$XDG_RUNTIME_DIR/assetd/assetd.sock`,
+//! or `/tmp/assetd-$UID/assetd.sock` without `XDG_RUNTIME_DIR`.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Status};
+
+use crate::cli::EndpointArg;
+use crate::error::CtlError;
+use assetd::proto::agent_service_client::AgentServiceClient;
+use assetd::proto::asset_service_client::AssetServiceClient;
+use assetd::proto::sync_service_client::SyncServiceClient;
+
+/// The system socket (DESIGN §2).
+pub const SYSTEM_SOCKET: &str = "/run/assetd/assetd.sock";
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Unary calls give up after this; streams (export, watch) have no deadline.
+const UNARY_TIMEOUT: Duration = Duration::from_secs(120);
+/// Replies can be large (ListClients is not paged).
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// The socket to use and, when none was named, every path that was considered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    pub path: PathBuf,
+    pub considered: Vec<PathBuf>,
+}
+
+/// Find the socket from the environment; `system` is normally [`SYSTEM_SOCKET`].
+pub fn discover(system: &Path) -> Discovered {
+    let non_empty = |v: Option<OsString>| v.filter(|v| !v.is_empty());
+    if let Some(p) = non_empty(std::env::var_os("ASSETD_SOCKET")) {
+        let path = PathBuf::from(p);
+        return Discovered {
+            considered: vec![path.clone()],
+            path,
+        };
+    }
+    // A path we may not stat (a 0750 directory) still counts as existing: connecting to it
+    // then reports the permission problem instead of sending the user elsewhere.
+    if system.try_exists().unwrap_or(true) {
+        return Discovered {
+            path: system.to_path_buf(),
+            considered: vec![system.to_path_buf()],
+        };
+    }
+    let user = match non_empty(std::env::var_os("XDG_RUNTIME_DIR")).map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir.join("assetd").join("assetd.sock"),
+        _ => {
+            // SAFETY: getuid has no preconditions and cannot fail.
+            let uid = unsafe { libc::getuid() };
+            PathBuf::from(format!("/tmp/assetd-{uid}/assetd.sock"))
+        }
+    };
+    Discovered {
+        considered: vec![system.to_path_buf(), user.clone()],
+        path: user,
+    }
+}
+
+/// Adds `authorization: Bearer …` to every call when a token was given.
+#[derive(Clone, Default)]
+pub struct Auth(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Auth {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            req.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(req)
+    }
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Auth(<token>)"
+        } else {
+            "Auth(none)"
+        })
+    }
+}
+
+/// Read a bearer token file (surrounding whitespace ignored). Messages never quote it.
+pub fn read_token(path: &Path) -> anyhow::Result<Auth> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read token file {}", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(anyhow!("token file {} is empty", path.display()));
+    }
+    let mut value: MetadataValue<Ascii> = format!("Bearer {token}").parse().map_err(|_| {
+        anyhow!(
+            "token file {} holds characters that cannot be sent in a header",
+            path.display()
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(Auth(Some(value)))
+}
+
+pub type Svc = InterceptedService<Channel, Auth>;
+
+/// A connected agent.
+pub struct Agent {
+    channel: Channel,
+    auth: Auth,
+}
+
+impl Agent {
+    pub fn assets(&self) -> AssetServiceClient<Svc> {
+        AssetServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
+            .max_decoding_message_size(MAX_MESSAGE)
+    }
+    pub fn sync(&self) -> SyncServiceClient<Svc> {
+        SyncServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
+            .max_decoding_message_size(MAX_MESSAGE)
+    }
+    pub fn agent(&self) -> AgentServiceClient<Svc> {
+        AgentServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
+            .max_decoding_message_size(MAX_MESSAGE)
+    }
+}
+
+/// A unary request with a deadline.
+pub fn unary<T>(message: T) -> Request<T> {
+    let mut req = Request::new(message);
+    req.set_timeout(UNARY_TIMEOUT);
+    req
+}
+
+/// Where the command line says to connect.
+pub struct Options<'a> {
+    pub socket: Option<&'a Path>,
+    pub endpoint: Option<&'a EndpointArg>,
+    pub token_file: Option<&'a Path>,
+}
+
+pub async fn connect(opts: &Options<'_>) -> anyhow::Result<Agent> {
+    let auth = match opts.token_file {
+        Some(path) => read_token(path)?,
+        None => Auth::default(),
+    };
+    let channel = match (opts.endpoint, opts.socket) {
+        (Some(EndpointArg::Http(url)), _) => {
+            if auth.0.is_some() && !is_loopback_url(url) {
+                return Err(CtlError::Usage(format!(
+                    "refusing to send the token in clear text to {url}; use a loopback address or the unix socket (TLS comes in a later version)"
+                ))
+                .into());
+            }
+            connect_tcp(url).await?
+        }
+        (Some(EndpointArg::Unix(path)), _) => {
+            connect_unix(path, std::slice::from_ref(path)).await?
+        }
+        (None, Some(path)) => connect_unix(path, &[path.to_path_buf()]).await?,
+        (None, None) => {
+            let found = discover(Path::new(SYSTEM_SOCKET));
+            connect_unix(&found.path, &found.considered).await?
+        }
+    };
+    Ok(Agent { channel, auth })
+}
+
+fn list_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+async fn connect_unix(path: &Path, considered: &[PathBuf]) -> anyhow::Result<Channel> {
+    let shown = path.display().to_string();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(CtlError::NoSocket {
+                path: list_paths(considered),
+            }
+            .into());
+        }
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(CtlError::SocketPermission { path: shown }.into());
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot use {shown}"))),
+        Ok(meta) if !meta.file_type().is_socket() => {
+            return Err(anyhow!(
+                "{shown} is not a socket; point --socket or ASSETD_SOCKET at assetd's socket"
+            ));
+        }
+        Ok(_) => {}
+    }
+    let text = path
+        .to_str()
+        .ok_or_else(|| anyhow!("socket path {shown} is not valid UTF-8"))?;
+    let endpoint = Endpoint::from_shared(format!("unix://{text}"))
+        .with_context(|| format!("bad socket path {shown}"))?
+        .connect_timeout(CONNECT_TIMEOUT);
+    endpoint
+        .connect()
+        .await
+        .map_err(|e| classify_unix(&e, &shown).into())
+}
+
+async fn connect_tcp(url: &str) -> anyhow::Result<Channel> {
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("bad endpoint {url}"))?
+        .connect_timeout(CONNECT_TIMEOUT);
+    endpoint.connect().await.map_err(|e| {
+        let reason = match io_kind(&e) {
+            Some(io::ErrorKind::ConnectionRefused) => {
+                "connection refused; is assetd running with a tcp:// entry in [agent] listen?"
+                    .to_owned()
+            }
+            _ => chain_text(&e),
+        };
+        CtlError::Unreachable {
+            target: url.to_owned(),
+            reason,
+        }
+        .into()
+    })
+}
+
+/// The error for a failed connection to a Unix socket.
+pub fn classify_unix(err: &(dyn std::error::Error + 'static), path: &str) -> CtlError {
+    match io_kind(err) {
+        Some(io::ErrorKind::NotFound) => CtlError::NoSocket {
+            path: path.to_owned(),
+        },
+        Some(io::ErrorKind::ConnectionRefused) => CtlError::Refused {
+            path: path.to_owned(),
+        },
+        Some(io::ErrorKind::PermissionDenied) => CtlError::SocketPermission {
+            path: path.to_owned(),
+        },
+        _ => CtlError::Unreachable {
+            target: path.to_owned(),
+            reason: chain_text(err),
+        },
+    }
+}
+
+/// The kind of the first I/O error in an error's cause chain.
+fn io_kind(err: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            return Some(io.kind());
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// An error and its causes, `: `-joined, without repeats.
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<tonic::transport::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Tests that touch the process environment take this lock.
+    static ENV_LOCK: Mutex<()> = Mutex::new(());
+
+    fn set_env(key: &str, value: Option<&str>) {
+        // SAFETY: every test that reads or writes these variables holds ENV_LOCK, and
+        // nothing else in this test binary touches them.
+        unsafe {
+            match value {
+                Some(v) => std::env::set_var(key, v),
+                None => std::env::remove_var(key),
+            }
+        }
+    }
+
+    #[test]
+    fn discovery_order() {
+        let _guard = ENV_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let system = dir.path().join("run-assetd.sock");
+        let uid = unsafe { libc::getuid() };
+
+        // 1. $ASSETD_SOCKET wins, even when the system socket exists.
+        std::fs::write(&system, b"").expect("create");
+        set_env("ASSETD_SOCKET", Some("/somewhere/else.sock"));
+        set_env("XDG_RUNTIME_DIR", Some("/run/user/1000"));
+        assert_eq!(
+            discover(&system).path,
+            PathBuf::from("/somewhere/else.sock")
+        );
+
+        // 2. Then the system socket, if it exists.
+        set_env("ASSETD_SOCKET", Some(""));
+        assert_eq!(discover(&system).path, system);
+
+        // 3. Then the per-user socket under $XDG_RUNTIME_DIR.
+        std::fs::remove_file(&system).expect("remove");
+        set_env("ASSETD_SOCKET", None);
+        let found = discover(&system);
+        assert_eq!(
+            found.path,
+            PathBuf::from("/run/user/1000/assetd/assetd.sock")
+        );
+        assert_eq!(
+            found.considered,
+            vec![
+                system.clone(),
+                PathBuf::from("/run/user/1000/assetd/assetd.sock")
+            ]
+        );
+
+        // 4. Without XDG_RUNTIME_DIR (or with an empty or relative one): /tmp/assetd-$UID.
+        let tmp = PathBuf::from(format!("/tmp/assetd-{uid}/assetd.sock"));
+        for xdg in [None, Some(""), Some("relative/dir")] {
+            set_env("XDG_RUNTIME_DIR", xdg);
+            assert_eq!(discover(&system).path, tmp, "XDG_RUNTIME_DIR={xdg:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_and_stale_sockets_say_not_running() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("none.sock");
+        let err = connect_unix(&missing, std::slice::from_ref(&missing))
+            .await
+            .expect_err("no socket");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("assetd is not running (no socket at "),
+            "{msg}"
+        );
+        assert!(msg.contains("systemctl start assetd"), "{msg}");
+
+        // A socket file with nobody listening: connection refused.
+        let stale = dir.path().join("stale.sock");
+        drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind"));
+        let err = connect_unix(&stale, std::slice::from_ref(&stale))
+            .await
+            .expect_err("refused");
+        let ctl = err.downcast_ref::<CtlError>().expect("a CtlError");
+        assert!(matches!(ctl, CtlError::Refused { .. }), "{ctl:?}");
+        assert_eq!(ctl.exit_code(), crate::error::EXIT_NOT_RUNNING);
+
+        // A regular file is not a socket.
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").expect("write");
+        let err = connect_unix(&file, std::slice::from_ref(&file))
+            .await
+            .expect_err("not a socket");
+        assert!(err.to_string().contains("is not a socket"));
+    }
+
+    #[test]
+    fn permission_errors_name_the_group() {
+        let e = classify_unix(
+            &io::Error::from(io::ErrorKind::PermissionDenied),
+            "/run/assetd/assetd.sock",
+        );
+        assert!(e.to_string().starts_with(
+            "permission denied on /run/assetd/assetd.sock: add yourself to group assetd"
+        ));
+        assert_eq!(e.exit_code(), crate::error::EXIT_ACCESS);
+    }
+
+    #[test]
+    fn tokens_are_read_trimmed_and_never_shown() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("token");
+        std::fs::write(&path, "s3cr3t-token\n").expect("write");
+        let auth = read_token(&path).expect("token");
+        assert!(!format!("{auth:?}").contains("s3cr3t"));
+        let mut auth2 = auth.clone();
+        let req = auth2.call(Request::new(())).expect("intercept");
+        assert_eq!(
+            req.metadata()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok()),
+            Some("Bearer s3cr3t-token")
+        );
+        std::fs::write(&path, "  \n").expect("write");
+        assert!(read_token(&path).is_err());
+        std::fs::write(&path, "zz\u{1}secretvalue").expect("write");
+        let err = read_token(&path).expect_err("control character");
+        assert!(!err.to_string().contains("secretvalue"));
+    }
+
+    #[test]
+    fn loopback_detection() {
+        assert!(is_loopback_url("http://127.0.0.1:7443"));
+        assert!(is_loopback_url("http://localhost:7443"));
+        assert!(is_loopback_url("http://[::1]:7443"));
+        assert!(!is_loopback_url("http://10.0.0.5:7443"));
+        assert!(!is_loopback_url("http://assetd.example:7443"));
+    }
+}

@@ -1,0 +1,1785 @@
+//! Proto messages → the records assetctl prints, and the JSON contract of `-o json`.
+//!
+//! Every command prints ONE JSON value: an array of records for lists, one object otherwise.
+//! Lists are written one record per line inside the array. Field names and order are stable;
+//! fields are never omitted (absent values are `null`, empty strings stay `""`).
+//! Timestamps are RFC 3339 UTC strings (`2025-03-01T12:00:00Z`) or `null`; durations are
+//! humantime strings (`30m`, `1day`, `1h 30m`) or `null`; enums are lowercase names.
+//!
+//! | verb | JSON |
+//! |---|---|
+//! | `assets list`, `export` | array of **asset** |
+//! | `assets get ID` | one **asset** object |
+//! | `assets history ID` | array of **change** |
+//! | `devices` | array of **device** |
+//! | `clients [--unmapped]` | array of **client** |
+//! | `counts` | array of **counts** |
+//! | `counts --period M` | array of **period counts** |
+//! | `sources` | array of **source** |
+//! | `runs` | array of **run** |
+//! | `sync` | array of **triggered** |
+//! | `sync --wait` | array of **run** (final state of each run) |
+//! | `status` | one **status** object |
+//! | `purge --yes` | one **purge** object |
+//!
+//! - **asset**: `id`, `source`, `external_id`, `client`, `source_client`, `name`, `category`,
+//!   `vendor_type`, `manufacturer`, `model`, `serial`, `mac_addresses` (array of strings),
+//!   `ip_addresses` (array), `os`, `firmware`, `online_status`, `managed` (true/false/null),
+//!   `billable`, `first_seen`, `last_seen`, `updated_at`, `removed_at` (timestamps or null),
+//!   `device_id`. `category` is one of firewall, router, switch, l3_switch, voip_switch,
+//!   switch_stack, controller, access_point, server, workstation, laptop, virtual_machine,
+//!   hypervisor, storage, printer, phone, ups, camera, iot, other, unknown.
+//! - **change**: `asset_id`, `run_id`, `changed_at`, `field`, `old_value`, `new_value`.
+//! - **device**: `id`, `client`, `name`, `category`, `serial`, `sources` (array of source
+//!   names), `asset_ids` (array of ints), `managed` (true/false/null), `billable`.
+//! - **client**: `name`, `members` (array of {`source`, `external_id`, `name`, `asset_count`}),
+//!   `asset_count`, `excluded`, `unmapped`, `suggestion` (a `[[client]]` TOML snippet or "").
+//! - **counts**: `client`, `total_billable`, `firewalls`, `controllers`, `routers`,
+//!   `l3_switches`, `voip_switches`, `switch_stacks`, `total_switches`, `access_points`.
+//! - **period counts**: `client`, `period` ("YYYY-MM"), the nine services as the daily
+//!   average over the period (rounded half up by the agent), then the nine daily maxima as
+//!   `max_total_billable`, `max_firewalls`, `max_controllers`, `max_routers`,
+//!   `max_l3_switches`, `max_voip_switches`, `max_switch_stacks`, `max_total_switches`,
+//!   `max_access_points`.
+//! - **run**: `id`, `source`, `kind` (full/incremental), `trigger` (schedule/manual/config),
+//!   `started`, `finished` (null while running), `state` (running/ok/partial/failed/cancelled),
+//!   `fetched`, `added`, `updated`, `unchanged`, `removed`, `requests`, `retries`, `error`
+//!   ("" when nothing went wrong).
+//! - **source**: `name`, `kind`, `state` (pending/ok/syncing/partial/failed/
+//!   credentials_rejected), `state_detail`, `base_url`, `interval`, `full_interval`,
+//!   `last_run` (a run or null), `next_run_at`, `asset_count`, `removed_from_config`.
+//! - **status**: `version`, `started_at`, `uptime`, `config` {`path`, `state` (ok/rejected),
+//!   `last_error`, `loaded_at`, `generation`}, `database` {`path`, `size_bytes`,
+//!   `asset_count`}, `sources` (array of source).
+//! - **triggered**: `source`, `run_id`, `joined` (true when the trigger joined a run already
+//!   in progress).
+//! - **purge**: `source`, `assets_deleted`.
+//!
+//! An enum value the agent sends but this assetctl does not know prints as `unspecified`
+//! (`unknown` for a category).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use prost_types::{Duration as PbDuration, Timestamp};
+use serde::Serialize;
+
+use crate::output::{Col, Record, flex, left, right};
+use assetd::proto;
+
+/// The category names of DESIGN §4, in proto enum order (1..=21).
+pub const CATEGORY_NAMES: [&str; 21] = [
+    "firewall",
+    "router",
+    "switch",
+    "l3_switch",
+    "voip_switch",
+    "switch_stack",
+    "controller",
+    "access_point",
+    "server",
+    "workstation",
+    "laptop",
+    "virtual_machine",
+    "hypervisor",
+    "storage",
+    "printer",
+    "phone",
+    "ups",
+    "camera",
+    "iot",
+    "other",
+    "unknown",
+];
+
+/// A proto enum name without its prefix, lowercased: `CATEGORY_L3_SWITCH` → `l3_switch`.
+fn enum_name(full: &str, prefix: &str) -> String {
+    full.strip_prefix(prefix)
+        .unwrap_or(full)
+        .to_ascii_lowercase()
+}
+
+/// The DESIGN name of a category enum value; unspecified or unrecognised → `unknown`.
+pub fn category_name(value: i32) -> String {
+    match proto::Category::try_from(value) {
+        Ok(proto::Category::Unspecified) | Err(_) => "unknown".to_owned(),
+        Ok(c) => enum_name(c.as_str_name(), "CATEGORY_"),
+    }
+}
+
+/// The category for a DESIGN name (case-insensitive).
+pub fn category_from_name(name: &str) -> Option<proto::Category> {
+    let c = proto::Category::from_str_name(&format!("CATEGORY_{}", name.to_ascii_uppercase()))?;
+    (c != proto::Category::Unspecified).then_some(c)
+}
+
+fn state_name<E>(value: i32, as_str: fn(&E) -> &'static str, prefix: &str) -> String
+where
+    E: TryFrom<i32>,
+{
+    match E::try_from(value) {
+        Ok(e) => enum_name(as_str(&e), prefix),
+        Err(_) => "unspecified".to_owned(),
+    }
+}
+
+pub fn source_state_name(v: i32) -> String {
+    state_name(v, proto::SourceState::as_str_name, "SOURCE_STATE_")
+}
+pub fn run_kind_name(v: i32) -> String {
+    state_name(v, proto::RunKind::as_str_name, "RUN_KIND_")
+}
+pub fn run_trigger_name(v: i32) -> String {
+    state_name(v, proto::RunTrigger::as_str_name, "RUN_TRIGGER_")
+}
+pub fn run_state_name(v: i32) -> String {
+    state_name(v, proto::RunState::as_str_name, "RUN_STATE_")
+}
+pub fn config_state_name(v: i32) -> String {
+    state_name(v, proto::ConfigState::as_str_name, "CONFIG_STATE_")
+}
+
+/// A timestamp as RFC 3339 UTC (`Z`), fractional seconds only when present.
+pub fn timestamp(t: Option<&Timestamp>) -> Option<String> {
+    let t = t?;
+    let nanos = u32::try_from(t.nanos).ok()?;
+    let dt = DateTime::<Utc>::from_timestamp(t.seconds, nanos)?;
+    Some(dt.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// A proto duration as a std one (negative → zero).
+pub fn std_duration(d: &PbDuration) -> std::time::Duration {
+    let secs = u64::try_from(d.seconds).unwrap_or(0);
+    let nanos = u32::try_from(d.nanos).unwrap_or(0).min(999_999_999);
+    std::time::Duration::new(secs, nanos)
+}
+
+/// A duration as a humantime string, to the second.
+pub fn duration(d: Option<&PbDuration>) -> Option<String> {
+    let d = std_duration(d?);
+    Some(humantime::format_duration(std::time::Duration::from_secs(d.as_secs())).to_string())
+}
+
+/// A std duration as a proto one.
+pub fn pb_duration(d: std::time::Duration) -> PbDuration {
+    PbDuration {
+        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(d.subsec_nanos()).unwrap_or(0),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Records
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AssetRecord {
+    pub id: i64,
+    pub source: String,
+    pub external_id: String,
+    pub client: String,
+    pub source_client: String,
+    pub name: String,
+    pub category: String,
+    pub vendor_type: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
+    pub mac_addresses: Vec<String>,
+    pub ip_addresses: Vec<String>,
+    pub os: String,
+    pub firmware: String,
+    pub online_status: String,
+    pub managed: Option<bool>,
+    pub billable: bool,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub updated_at: Option<String>,
+    pub removed_at: Option<String>,
+    pub device_id: i64,
+}
+
+impl From<proto::Asset> for AssetRecord {
+    fn from(a: proto::Asset) -> Self {
+        Self {
+            id: a.id,
+            category: category_name(a.category),
+            first_seen: timestamp(a.first_seen.as_ref()),
+            last_seen: timestamp(a.last_seen.as_ref()),
+            updated_at: timestamp(a.updated_at.as_ref()),
+            removed_at: timestamp(a.removed_at.as_ref()),
+            source: a.source,
+            external_id: a.external_id,
+            client: a.client,
+            source_client: a.source_client,
+            name: a.name,
+            vendor_type: a.vendor_type,
+            manufacturer: a.manufacturer,
+            model: a.model,
+            serial: a.serial,
+            mac_addresses: a.mac_addresses,
+            ip_addresses: a.ip_addresses,
+            os: a.os,
+            firmware: a.firmware,
+            online_status: a.online_status,
+            managed: a.managed,
+            billable: a.billable,
+            device_id: a.device_id,
+        }
+    }
+}
+
+pub const ASSET_CSV_HEADER: [&str; 23] = [
+    "id",
+    "source",
+    "external_id",
+    "client",
+    "source_client",
+    "name",
+    "category",
+    "vendor_type",
+    "manufacturer",
+    "model",
+    "serial",
+    "mac_addresses",
+    "ip_addresses",
+    "os",
+    "firmware",
+    "online_status",
+    "managed",
+    "billable",
+    "first_seen",
+    "last_seen",
+    "updated_at",
+    "removed_at",
+    "device_id",
+];
+
+fn opt_bool(b: Option<bool>) -> String {
+    b.map(|b| b.to_string()).unwrap_or_default()
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+/// A cell for tables: `-` when empty.
+fn cell(s: &str) -> String {
+    if s.is_empty() {
+        "-".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `2025-03-01 12:00` from an RFC 3339 string; `-` when absent.
+pub fn short_ts(s: &Option<String>) -> String {
+    match s {
+        Some(s) => s.get(..16).unwrap_or(s).replacen('T', " ", 1),
+        None => "-".to_owned(),
+    }
+}
+
+/// A number of seconds in at most two units: `3m 12s`, `2h 5m`, `4days 1h`.
+pub fn human_secs(secs: u64) -> String {
+    let text = humantime::format_duration(std::time::Duration::from_secs(secs)).to_string();
+    text.split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `5m ago` or `in 25m`, relative to `now`; `-` when absent or unparseable.
+pub fn relative(s: &Option<String>, now: DateTime<Utc>) -> String {
+    let Some(t) = s
+        .as_deref()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+    else {
+        return "-".to_owned();
+    };
+    let delta = t
+        .with_timezone(&Utc)
+        .signed_duration_since(now)
+        .num_seconds();
+    if delta.abs() < 1 {
+        "now".to_owned()
+    } else if delta > 0 {
+        format!("in {}", human_secs(delta.unsigned_abs()))
+    } else {
+        format!("{} ago", human_secs(delta.unsigned_abs()))
+    }
+}
+
+/// The time between two RFC 3339 strings, in at most two units.
+pub fn elapsed(from: &Option<String>, to: &Option<String>) -> Option<String> {
+    let from = DateTime::parse_from_rfc3339(from.as_deref()?).ok()?;
+    let to = DateTime::parse_from_rfc3339(to.as_deref()?).ok()?;
+    let secs = to.signed_duration_since(from).num_seconds();
+    Some(human_secs(u64::try_from(secs).unwrap_or(0)))
+}
+
+impl Record for AssetRecord {
+    fn table_columns() -> &'static [Col] {
+        const COLS: &[Col] = &[
+            right("ID"),
+            left("SOURCE"),
+            flex("CLIENT"),
+            flex("NAME"),
+            left("CATEGORY"),
+            flex("MODEL"),
+            left("SERIAL"),
+            left("IP"),
+            left("STATUS"),
+            left("LAST SEEN"),
+        ];
+        COLS
+    }
+    fn table_row(&self) -> Vec<String> {
+        let status = if self.removed_at.is_some() {
+            "removed".to_owned()
+        } else {
+            cell(&self.online_status)
+        };
+        vec![
+            self.id.to_string(),
+            self.source.clone(),
+            cell(&self.client),
+            cell(&self.name),
+            self.category.clone(),
+            cell(&self.model),
+            cell(&self.serial),
+            cell(&self.ip_addresses.join(",")),
+            status,
+            short_ts(&self.last_seen),
+        ]
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &ASSET_CSV_HEADER
+    }
+    fn csv_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.source.clone(),
+            self.external_id.clone(),
+            self.client.clone(),
+            self.source_client.clone(),
+            self.name.clone(),
+            self.category.clone(),
+            self.vendor_type.clone(),
+            self.manufacturer.clone(),
+            self.model.clone(),
+            self.serial.clone(),
+            self.mac_addresses.join(";"),
+            self.ip_addresses.join(";"),
+            self.os.clone(),
+            self.firmware.clone(),
+            self.online_status.clone(),
+            opt_bool(self.managed),
+            self.billable.to_string(),
+            opt(&self.first_seen),
+            opt(&self.last_seen),
+            opt(&self.updated_at),
+            opt(&self.removed_at),
+            self.device_id.to_string(),
+        ]
+    }
+}
+
+impl AssetRecord {
+    /// One asset as `field  value` lines, for `assets get` in table form.
+    pub fn detail(&self) -> String {
+        let managed = match self.managed {
+            Some(b) => b.to_string(),
+            None => "unknown".to_owned(),
+        };
+        let ts = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
+        let fields: [(&str, String); 23] = [
+            ("id", self.id.to_string()),
+            ("source", cell(&self.source)),
+            ("external_id", cell(&self.external_id)),
+            ("client", cell(&self.client)),
+            ("source_client", cell(&self.source_client)),
+            ("name", cell(&self.name)),
+            ("category", self.category.clone()),
+            ("vendor_type", cell(&self.vendor_type)),
+            ("manufacturer", cell(&self.manufacturer)),
+            ("model", cell(&self.model)),
+            ("serial", cell(&self.serial)),
+            ("mac_addresses", cell(&self.mac_addresses.join(", "))),
+            ("ip_addresses", cell(&self.ip_addresses.join(", "))),
+            ("os", cell(&self.os)),
+            ("firmware", cell(&self.firmware)),
+            ("online_status", cell(&self.online_status)),
+            ("managed", managed),
+            ("billable", self.billable.to_string()),
+            ("first_seen", ts(&self.first_seen)),
+            ("last_seen", ts(&self.last_seen)),
+            ("updated_at", ts(&self.updated_at)),
+            ("removed_at", ts(&self.removed_at)),
+            ("device_id", self.device_id.to_string()),
+        ];
+        let mut out = String::new();
+        for (k, v) in fields {
+            out.push_str(&format!("{k:<14} {}\n", crate::output::sanitize(&v)));
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChangeRecord {
+    pub asset_id: i64,
+    pub run_id: i64,
+    pub changed_at: Option<String>,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+}
+
+impl From<proto::AssetChange> for ChangeRecord {
+    fn from(c: proto::AssetChange) -> Self {
+        Self {
+            asset_id: c.asset_id,
+            run_id: c.run_id,
+            changed_at: timestamp(c.changed_at.as_ref()),
+            field: c.field,
+            old_value: c.old_value,
+            new_value: c.new_value,
+        }
+    }
+}
+
+impl Record for ChangeRecord {
+    fn table_columns() -> &'static [Col] {
+        const COLS: &[Col] = &[
+            left("CHANGED"),
+            right("RUN"),
+            left("FIELD"),
+            flex("OLD"),
+            flex("NEW"),
+        ];
+        COLS
+    }
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            short_ts(&self.changed_at),
+            self.run_id.to_string(),
+            self.field.clone(),
+            cell(&self.old_value),
+            cell(&self.new_value),
+        ]
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &[
+            "asset_id",
+            "run_id",
+            "changed_at",
+            "field",
+            "old_value",
+            "new_value",
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        vec![
+            self.asset_id.to_string(),
+            self.run_id.to_string(),
+            opt(&self.changed_at),
+            self.field.clone(),
+            self.old_value.clone(),
+            self.new_value.clone(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DeviceRecord {
+    pub id: i64,
+    pub client: String,
+    pub name: String,
+    pub category: String,
+    pub serial: String,
+    pub sources: Vec<String>,
+    pub asset_ids: Vec<i64>,
+    pub managed: Option<bool>,
+    pub billable: bool,
+}
+
+impl From<proto::Device> for DeviceRecord {
+    fn from(d: proto::Device) -> Self {
+        Self {
+            id: d.id,
+            category: category_name(d.category),
+            client: d.client,
+            name: d.name,
+            serial: d.serial,
+            sources: d.sources,
+            asset_ids: d.asset_ids,
+            managed: d.managed,
+            billable: d.billable,
+        }
+    }
+}
+
+impl Record for DeviceRecord {
+    fn table_columns() -> &'static [Col] {
+        const COLS: &[Col] = &[
+            right("ID"),
+            flex("CLIENT"),
+            flex("NAME"),
+            left("CATEGORY"),
+            left("SERIAL"),
+            left("SOURCES"),
+            left("ASSETS"),
+            left("MANAGED"),
+            left("BILLABLE"),
+        ];
+        COLS
+    }
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            cell(&self.client),
+            cell(&self.name),
+            self.category.clone(),
+            cell(&self.serial),
+            cell(&self.sources.join(",")),
+            cell(&join_ids(&self.asset_ids, ",")),
+            self.managed
+                .map_or_else(|| "unknown".to_owned(), |b| yes_no(b).to_owned()),
+            yes_no(self.billable).to_owned(),
+        ]
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &[
+            "id",
+            "client",
+            "name",
+            "category",
+            "serial",
+            "sources",
+            "asset_ids",
+            "managed",
+            "billable",
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.client.clone(),
+            self.name.clone(),
+            self.category.clone(),
+            self.serial.clone(),
+            self.sources.join(";"),
+            join_ids(&self.asset_ids, ";"),
+            opt_bool(self.managed),
+            self.billable.to_string(),
+        ]
+    }
+}
+
+fn join_ids(ids: &[i64], sep: &str) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(sep)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MemberRecord {
+    pub source: String,
+    pub external_id: String,
+    pub name: String,
+    pub asset_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClientRecord {
+    pub name: String,
+    pub members: Vec<MemberRecord>,
+    pub asset_count: i64,
+    pub excluded: bool,
+    pub unmapped: bool,
+    pub suggestion: String,
+}
+
+impl From<proto::Client> for ClientRecord {
+    fn from(c: proto::Client) -> Self {
+        Self {
+            name: c.name,
+            members: c
+                .members
+                .into_iter()
+                .map(|m| MemberRecord {
+                    source: m.source,
+                    external_id: m.external_id,
+                    name: m.name,
+                    asset_count: m.asset_count,
+                })
+                .collect(),
+            asset_count: c.asset_count,
+            excluded: c.excluded,
+            unmapped: c.unmapped,
+            suggestion: c.suggestion,
+        }
+    }
+}
+
+impl ClientRecord {
+    fn members_text(&self, sep: &str, counts: bool) -> String {
+        self.members
+            .iter()
+            .map(|m| {
+                if counts {
+                    format!("{}:{} ({})", m.source, m.name, m.asset_count)
+                } else {
+                    format!("{}:{}", m.source, m.name)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}
+
+impl Record for ClientRecord {
+    fn table_columns() -> &'static [Col] {
+        const COLS: &[Col] = &[
+            flex("CLIENT"),
+            right("ASSETS"),
+            left("FLAGS"),
+            flex("MEMBERS"),
+        ];
+        COLS
+    }
+    fn table_row(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if self.excluded {
+            flags.push("excluded");
+        }
+        if self.unmapped {
+            flags.push("unmapped");
+        }
+        vec![
+            cell(&self.name),
+            self.asset_count.to_string(),
+            cell(&flags.join(",")),
+            cell(&self.members_text(", ", true)),
+        ]
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &[
+            "name",
+            "members",
+            "asset_count",
+            "excluded",
+            "unmapped",
+            "suggestion",
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.members_text(";", false),
+            self.asset_count.to_string(),
+            self.excluded.to_string(),
+            self.unmapped.to_string(),
+            self.suggestion.clone(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct CountsRecord {
+    pub client: String,
+    pub total_billable: i64,
+    pub firewalls: i64,
+    pub controllers: i64,
+    pub routers: i64,
+    pub l3_switches: i64,
+    pub voip_switches: i64,
+    pub switch_stacks: i64,
+    pub total_switches: i64,
+    pub access_points: i64,
+}
+
+impl From<proto::BillableCounts> for CountsRecord {
+    fn from(c: proto::BillableCounts) -> Self {
+        Self {
+            client: c.client,
+            total_billable: c.total_billable,
+            firewalls: c.firewalls,
+            controllers: c.controllers,
+            routers: c.routers,
+            l3_switches: c.l3_switches,
+            voip_switches: c.voip_switches,
+            switch_stacks: c.switch_stacks,
+            total_switches: c.total_switches,
+            access_points: c.access_points,
+        }
+    }
+}
+
+impl CountsRecord {
+    fn services(&self) -> [i64; 9] {
+        [
+            self.total_billable,
+            self.firewalls,
+            self.controllers,
+            self.routers,
+            self.l3_switches,
+            self.voip_switches,
+            self.switch_stacks,
+            self.total_switches,
+            self.access_points,
+        ]
+    }
+}
+
+const COUNTS_COLUMNS: [Col; 10] = [
+    flex("CLIENT"),
+    right("BILLABLE"),
+    right("FIREWALLS"),
+    right("CONTROLLERS"),
+    right("ROUTERS"),
+    right("L3_SWITCHES"),
+    right("VOIP_SWITCHES"),
+    right("STACKS"),
+    right("SWITCHES"),
+    right("APS"),
+];
+
+impl Record for CountsRecord {
+    fn table_columns() -> &'static [Col] {
+        &COUNTS_COLUMNS
+    }
+    fn table_row(&self) -> Vec<String> {
+        std::iter::once(cell(&self.client))
+            .chain(self.services().iter().map(i64::to_string))
+            .collect()
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &[
+            "client",
+            "total_billable",
+            "firewalls",
+            "controllers",
+            "routers",
+            "l3_switches",
+            "voip_switches",
+            "switch_stacks",
+            "total_switches",
+            "access_points",
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        std::iter::once(self.client.clone())
+            .chain(self.services().iter().map(i64::to_string))
+            .collect()
+    }
+}
+
+/// Counts over a billing period: the daily average (the nine service names) and the daily
+/// maximum (`max_` + service name).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PeriodCountsRecord {
+    pub client: String,
+    pub period: String,
+    pub total_billable: i64,
+    pub firewalls: i64,
+    pub controllers: i64,
+    pub routers: i64,
+    pub l3_switches: i64,
+    pub voip_switches: i64,
+    pub switch_stacks: i64,
+    pub total_switches: i64,
+    pub access_points: i64,
+    pub max_total_billable: i64,
+    pub max_firewalls: i64,
+    pub max_controllers: i64,
+    pub max_routers: i64,
+    pub max_l3_switches: i64,
+    pub max_voip_switches: i64,
+    pub max_switch_stacks: i64,
+    pub max_total_switches: i64,
+    pub max_access_points: i64,
+}
+
+impl PeriodCountsRecord {
+    pub fn new(period: &str, avg: CountsRecord, max: CountsRecord) -> Self {
+        Self {
+            period: period.to_owned(),
+            total_billable: avg.total_billable,
+            firewalls: avg.firewalls,
+            controllers: avg.controllers,
+            routers: avg.routers,
+            l3_switches: avg.l3_switches,
+            voip_switches: avg.voip_switches,
+            switch_stacks: avg.switch_stacks,
+            total_switches: avg.total_switches,
+            access_points: avg.access_points,
+            max_total_billable: max.total_billable,
+            max_firewalls: max.firewalls,
+            max_controllers: max.controllers,
+            max_routers: max.routers,
+            max_l3_switches: max.l3_switches,
+            max_voip_switches: max.voip_switches,
+            max_switch_stacks: max.switch_stacks,
+            max_total_switches: max.total_switches,
+            max_access_points: max.access_points,
+            client: avg.client,
+        }
+    }
+
+    /// Join the average and maximum lists of GetBillableCounts by client, keeping the
+    /// agent's order (clients only in `maximum` come last, with a zero average).
+    pub fn join(
+        period: &str,
+        counts: Vec<proto::BillableCounts>,
+        maximum: Vec<proto::BillableCounts>,
+    ) -> Vec<Self> {
+        let mut maxima: Vec<Option<CountsRecord>> =
+            maximum.into_iter().map(|m| Some(m.into())).collect();
+        let mut take_max = |client: &str| {
+            maxima
+                .iter_mut()
+                .find(|m| m.as_ref().is_some_and(|m| m.client == client))
+                .and_then(Option::take)
+        };
+        let mut out: Vec<Self> = counts
+            .into_iter()
+            .map(|c| {
+                let avg = CountsRecord::from(c);
+                let max = take_max(&avg.client).unwrap_or_else(|| CountsRecord {
+                    client: avg.client.clone(),
+                    ..CountsRecord::default()
+                });
+                Self::new(period, avg, max)
+            })
+            .collect();
+        for max in maxima.into_iter().flatten() {
+            let avg = CountsRecord {
+                client: max.client.clone(),
+                ..CountsRecord::default()
+            };
+            out.push(Self::new(period, avg, max));
+        }
+        out
+    }
+
+    fn pairs(&self) -> [(i64, i64); 9] {
+        [
+            (self.total_billable, self.max_total_billable),
+            (self.firewalls, self.max_firewalls),
+            (self.controllers, self.max_controllers),
+            (self.routers, self.max_routers),
+            (self.l3_switches, self.max_l3_switches),
+            (self.voip_switches, self.max_voip_switches),
+            (self.switch_stacks, self.max_switch_stacks),
+            (self.total_switches, self.max_total_switches),
+            (self.access_points, self.max_access_points),
+        ]
+    }
+}
+
+impl Record for PeriodCountsRecord {
+    fn table_columns() -> &'static [Col] {
+        &COUNTS_COLUMNS
+    }
+    /// Cells are `average/maximum`.
+    fn table_row(&self) -> Vec<String> {
+        std::iter::once(cell(&self.client))
+            .chain(self.pairs().iter().map(|(a, m)| format!("{a}/{m}")))
+            .collect()
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &[
+            "client",
+            "period",
+            "total_billable",
+            "firewalls",
+            "controllers",
+            "routers",
+            "l3_switches",
+            "voip_switches",
+            "switch_stacks",
+            "total_switches",
+            "access_points",
+            "max_total_billable",
+            "max_firewalls",
+            "max_controllers",
+            "max_routers",
+            "max_l3_switches",
+            "max_voip_switches",
+            "max_switch_stacks",
+            "max_total_switches",
+            "max_access_points",
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        let pairs = self.pairs();
+        [self.client.clone(), self.period.clone()]
+            .into_iter()
+            .chain(pairs.iter().map(|(a, _)| a.to_string()))
+            .chain(pairs.iter().map(|(_, m)| m.to_string()))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunRecord {
+    pub id: i64,
+    pub source: String,
+    pub kind: String,
+    pub trigger: String,
+    pub started: Option<String>,
+    pub finished: Option<String>,
+    pub state: String,
+    pub fetched: i64,
+    pub added: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub removed: i64,
+    pub requests: i64,
+    pub retries: i64,
+    pub error: String,
+}
+
+impl From<proto::SyncRun> for RunRecord {
+    fn from(r: proto::SyncRun) -> Self {
+        let counts = r.counts.unwrap_or_default();
+        Self {
+            id: r.id,
+            kind: run_kind_name(r.kind),
+            trigger: run_trigger_name(r.trigger),
+            started: timestamp(r.started.as_ref()),
+            finished: timestamp(r.finished.as_ref()),
+            state: run_state_name(r.state),
+            fetched: counts.fetched,
+            added: counts.added,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            removed: counts.removed,
+            requests: r.requests,
+            retries: r.retries,
+            source: r.source,
+            error: r.error,
+        }
+    }
+}
+
+impl Record for RunRecord {
+    fn table_columns() -> &'static [Col] {
+        const COLS: &[Col] = &[
+            right("ID"),
+            left("SOURCE"),
+            left("KIND"),
+            left("TRIGGER"),
+            left("STARTED"),
+            left("TOOK"),
+            left("STATE"),
+            right("FETCHED"),
+            right("ADDED"),
+            right("UPDATED"),
+            right("REMOVED"),
+            right("REQUESTS"),
+            right("RETRIES"),
+            flex("ERROR"),
+        ];
+        COLS
+    }
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.source.clone(),
+            self.kind.clone(),
+            self.trigger.clone(),
+            short_ts(&self.started),
+            elapsed(&self.started, &self.finished).unwrap_or_else(|| "-".to_owned()),
+            self.state.clone(),
+            self.fetched.to_string(),
+            self.added.to_string(),
+            self.updated.to_string(),
+            self.removed.to_string(),
+            self.requests.to_string(),
+            self.retries.to_string(),
+            cell(&self.error),
+        ]
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &[
+            "id",
+            "source",
+            "kind",
+            "trigger",
+            "started",
+            "finished",
+            "state",
+            "fetched",
+            "added",
+            "updated",
+            "unchanged",
+            "removed",
+            "requests",
+            "retries",
+            "error",
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.source.clone(),
+            self.kind.clone(),
+            self.trigger.clone(),
+            opt(&self.started),
+            opt(&self.finished),
+            self.state.clone(),
+            self.fetched.to_string(),
+            self.added.to_string(),
+            self.updated.to_string(),
+            self.unchanged.to_string(),
+            self.removed.to_string(),
+            self.requests.to_string(),
+            self.retries.to_string(),
+            self.error.clone(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SourceRecord {
+    pub name: String,
+    pub kind: String,
+    pub state: String,
+    pub state_detail: String,
+    pub base_url: String,
+    pub interval: Option<String>,
+    pub full_interval: Option<String>,
+    pub last_run: Option<RunRecord>,
+    pub next_run_at: Option<String>,
+    pub asset_count: i64,
+    pub removed_from_config: bool,
+}
+
+impl From<proto::Source> for SourceRecord {
+    fn from(s: proto::Source) -> Self {
+        Self {
+            state: source_state_name(s.state),
+            interval: duration(s.interval.as_ref()),
+            full_interval: duration(s.full_interval.as_ref()),
+            last_run: s.last_run.map(RunRecord::from),
+            next_run_at: timestamp(s.next_run_at.as_ref()),
+            name: s.name,
+            kind: s.kind,
+            state_detail: s.state_detail,
+            base_url: s.base_url,
+            asset_count: s.asset_count,
+            removed_from_config: s.removed_from_config,
+        }
+    }
+}
+
+impl SourceRecord {
+    /// `#12 ok 5m ago` for the last run.
+    pub fn last_run_text(&self, now: DateTime<Utc>) -> String {
+        match &self.last_run {
+            None => "never".to_owned(),
+            Some(r) => {
+                let when = r.finished.as_ref().or(r.started.as_ref()).cloned();
+                format!("#{} {} {}", r.id, r.state, relative(&when, now))
+            }
+        }
+    }
+}
+
+impl Record for SourceRecord {
+    fn table_columns() -> &'static [Col] {
+        const COLS: &[Col] = &[
+            left("NAME"),
+            left("KIND"),
+            left("STATE"),
+            right("ASSETS"),
+            left("INTERVAL"),
+            left("LAST RUN"),
+            left("NEXT RUN"),
+            flex("DETAIL"),
+        ];
+        COLS
+    }
+    fn table_row(&self) -> Vec<String> {
+        let now = Utc::now();
+        let state = if self.removed_from_config {
+            format!("{} (not in config)", self.state)
+        } else {
+            self.state.clone()
+        };
+        let interval = match (&self.interval, &self.full_interval) {
+            (Some(i), Some(f)) => format!("{i} (full {f})"),
+            (Some(i), None) => i.clone(),
+            (None, Some(f)) => format!("full {f}"),
+            (None, None) => "-".to_owned(),
+        };
+        vec![
+            self.name.clone(),
+            cell(&self.kind),
+            state,
+            self.asset_count.to_string(),
+            interval,
+            self.last_run_text(now),
+            relative(&self.next_run_at, now),
+            cell(&self.state_detail),
+        ]
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &[
+            "name",
+            "kind",
+            "state",
+            "state_detail",
+            "base_url",
+            "interval",
+            "full_interval",
+            "last_run_id",
+            "last_run_state",
+            "last_run_started",
+            "last_run_finished",
+            "last_run_error",
+            "next_run_at",
+            "asset_count",
+            "removed_from_config",
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        let run = self.last_run.as_ref();
+        vec![
+            self.name.clone(),
+            self.kind.clone(),
+            self.state.clone(),
+            self.state_detail.clone(),
+            self.base_url.clone(),
+            opt(&self.interval),
+            opt(&self.full_interval),
+            run.map(|r| r.id.to_string()).unwrap_or_default(),
+            run.map(|r| r.state.clone()).unwrap_or_default(),
+            run.map(|r| opt(&r.started)).unwrap_or_default(),
+            run.map(|r| opt(&r.finished)).unwrap_or_default(),
+            run.map(|r| r.error.clone()).unwrap_or_default(),
+            opt(&self.next_run_at),
+            self.asset_count.to_string(),
+            self.removed_from_config.to_string(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConfigRecord {
+    pub path: String,
+    pub state: String,
+    pub last_error: String,
+    pub loaded_at: Option<String>,
+    pub generation: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DatabaseRecord {
+    pub path: String,
+    pub size_bytes: i64,
+    pub asset_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StatusRecord {
+    pub version: String,
+    pub started_at: Option<String>,
+    pub uptime: Option<String>,
+    pub config: ConfigRecord,
+    pub database: DatabaseRecord,
+    pub sources: Vec<SourceRecord>,
+}
+
+impl From<proto::GetStatusResponse> for StatusRecord {
+    fn from(s: proto::GetStatusResponse) -> Self {
+        let config = s.config.unwrap_or_default();
+        let database = s.database.unwrap_or_default();
+        Self {
+            version: s.version,
+            started_at: timestamp(s.started_at.as_ref()),
+            uptime: duration(s.uptime.as_ref()),
+            config: ConfigRecord {
+                state: config_state_name(config.state),
+                loaded_at: timestamp(config.loaded_at.as_ref()),
+                path: config.path,
+                last_error: config.last_error,
+                generation: config.generation,
+            },
+            database: DatabaseRecord {
+                path: database.path,
+                size_bytes: database.size_bytes,
+                asset_count: database.asset_count,
+            },
+            sources: s.sources.into_iter().map(SourceRecord::from).collect(),
+        }
+    }
+}
+
+impl StatusRecord {
+    /// `key,value` pairs in record order, for `status -o csv`: `version`, `started_at`,
+    /// `uptime`, `config.*`, `database.*`, then `sources.NAME.COLUMN` with the columns of
+    /// `sources -o csv`.
+    pub fn key_values(&self) -> Vec<(String, String)> {
+        let mut kv: Vec<(String, String)> = vec![
+            ("version".into(), self.version.clone()),
+            ("started_at".into(), opt(&self.started_at)),
+            ("uptime".into(), opt(&self.uptime)),
+            ("config.path".into(), self.config.path.clone()),
+            ("config.state".into(), self.config.state.clone()),
+            ("config.last_error".into(), self.config.last_error.clone()),
+            ("config.loaded_at".into(), opt(&self.config.loaded_at)),
+            (
+                "config.generation".into(),
+                self.config.generation.to_string(),
+            ),
+            ("database.path".into(), self.database.path.clone()),
+            (
+                "database.size_bytes".into(),
+                self.database.size_bytes.to_string(),
+            ),
+            (
+                "database.asset_count".into(),
+                self.database.asset_count.to_string(),
+            ),
+        ];
+        for src in &self.sources {
+            for (column, value) in SourceRecord::csv_header().iter().zip(src.csv_row()) {
+                if *column != "name" {
+                    kv.push((format!("sources.{}.{column}", src.name), value));
+                }
+            }
+        }
+        kv
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TriggeredRecord {
+    pub source: String,
+    pub run_id: i64,
+    pub joined: bool,
+}
+
+impl From<proto::TriggeredRun> for TriggeredRecord {
+    fn from(t: proto::TriggeredRun) -> Self {
+        Self {
+            source: t.source,
+            run_id: t.run_id,
+            joined: t.joined,
+        }
+    }
+}
+
+impl Record for TriggeredRecord {
+    fn table_columns() -> &'static [Col] {
+        const COLS: &[Col] = &[left("SOURCE"), right("RUN"), left("NOTE")];
+        COLS
+    }
+    fn table_row(&self) -> Vec<String> {
+        vec![
+            self.source.clone(),
+            self.run_id.to_string(),
+            if self.joined {
+                "joined the run already in progress"
+            } else {
+                "started"
+            }
+            .to_owned(),
+        ]
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &["source", "run_id", "joined"]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        vec![
+            self.source.clone(),
+            self.run_id.to_string(),
+            self.joined.to_string(),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PurgeRecord {
+    pub source: String,
+    pub assets_deleted: i64,
+}
+
+impl Record for PurgeRecord {
+    fn table_columns() -> &'static [Col] {
+        const COLS: &[Col] = &[left("SOURCE"), right("ASSETS DELETED")];
+        COLS
+    }
+    fn table_row(&self) -> Vec<String> {
+        vec![self.source.clone(), self.assets_deleted.to_string()]
+    }
+    fn csv_header() -> &'static [&'static str] {
+        &["source", "assets_deleted"]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        vec![self.source.clone(), self.assets_deleted.to_string()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(v: &impl Serialize) -> Vec<String> {
+        match serde_json::to_value(v).expect("serialises") {
+            serde_json::Value::Object(m) => m.keys().cloned().collect(),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn sorted(names: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+        v.sort();
+        v
+    }
+
+    fn ts(seconds: i64) -> Option<Timestamp> {
+        Some(Timestamp { seconds, nanos: 0 })
+    }
+
+    #[test]
+    fn every_category_has_its_design_name() {
+        for (i, want) in CATEGORY_NAMES.iter().enumerate() {
+            let value = i32::try_from(i + 1).expect("small");
+            let c = proto::Category::try_from(value).expect("a category");
+            assert_eq!(category_name(value), *want, "{c:?}");
+            assert_eq!(category_from_name(want), Some(c));
+            assert_eq!(category_from_name(&want.to_uppercase()), Some(c));
+        }
+        // The list covers the whole enum, and nothing maps to the zero value.
+        assert!(proto::Category::try_from(22).is_err());
+        assert_eq!(category_name(0), "unknown");
+        assert_eq!(category_name(99), "unknown");
+        assert_eq!(category_from_name("unspecified"), None);
+        assert_eq!(category_from_name("toaster"), None);
+        assert_eq!(category_name(proto::Category::L3Switch as i32), "l3_switch");
+    }
+
+    #[test]
+    fn state_names_are_lowercase_without_prefix() {
+        use proto::{ConfigState, RunKind, RunState, RunTrigger, SourceState};
+        let sources: Vec<String> = (1..=6).map(source_state_name).collect();
+        assert_eq!(
+            sources,
+            [
+                "pending",
+                "ok",
+                "syncing",
+                "partial",
+                "failed",
+                "credentials_rejected"
+            ]
+        );
+        assert_eq!(SourceState::try_from(7).ok(), None);
+        let runs: Vec<String> = (1..=5).map(run_state_name).collect();
+        assert_eq!(runs, ["running", "ok", "partial", "failed", "cancelled"]);
+        assert_eq!(RunState::try_from(6).ok(), None);
+        assert_eq!(run_kind_name(RunKind::Full as i32), "full");
+        assert_eq!(run_kind_name(RunKind::Incremental as i32), "incremental");
+        assert_eq!(run_trigger_name(RunTrigger::Schedule as i32), "schedule");
+        assert_eq!(run_trigger_name(RunTrigger::Manual as i32), "manual");
+        assert_eq!(run_trigger_name(RunTrigger::Config as i32), "config");
+        assert_eq!(config_state_name(ConfigState::Ok as i32), "ok");
+        assert_eq!(config_state_name(ConfigState::Rejected as i32), "rejected");
+        assert_eq!(run_state_name(0), "unspecified");
+        assert_eq!(run_state_name(42), "unspecified");
+    }
+
+    #[test]
+    fn asset_json_carries_the_design_field_names() {
+        let asset = proto::Asset {
+            id: 42,
+            source: "auvik".into(),
+            external_id: "dev-1".into(),
+            client: "Contoso Ltd".into(),
+            source_client: "contoso".into(),
+            name: "core-sw1".into(),
+            category: proto::Category::L3Switch as i32,
+            vendor_type: "l3Switch".into(),
+            manufacturer: "Cisco".into(),
+            model: "C9300".into(),
+            serial: "FOC123".into(),
+            mac_addresses: vec!["00:11:22:33:44:55".into()],
+            ip_addresses: vec!["10.0.0.2".into(), "10.0.1.2".into()],
+            os: "IOS-XE".into(),
+            firmware: "17.9".into(),
+            online_status: "online".into(),
+            managed: None,
+            billable: false,
+            first_seen: ts(1_700_000_000),
+            last_seen: Some(Timestamp {
+                seconds: 1_700_000_100,
+                nanos: 500_000_000,
+            }),
+            updated_at: ts(1_700_000_050),
+            removed_at: None,
+            device_id: 7,
+        };
+        let record = AssetRecord::from(asset);
+        let v = serde_json::to_value(&record).expect("json");
+        assert_eq!(keys(&record), sorted(&ASSET_CSV_HEADER));
+        assert_eq!(v["category"], "l3_switch");
+        assert_eq!(v["managed"], serde_json::Value::Null);
+        assert_eq!(v["removed_at"], serde_json::Value::Null);
+        assert_eq!(v["first_seen"], "2023-11-14T22:13:20Z");
+        assert_eq!(v["last_seen"], "2023-11-14T22:15:00.500Z");
+        assert_eq!(
+            v["ip_addresses"],
+            serde_json::json!(["10.0.0.2", "10.0.1.2"])
+        );
+        assert_eq!(v["id"], 42);
+        assert_eq!(v["device_id"], 7);
+        // Field order in the output is the DESIGN order.
+        let text = serde_json::to_string(&record).expect("json");
+        let mut last = 0;
+        for k in ASSET_CSV_HEADER {
+            let at = text.find(&format!("\"{k}\":")).expect("present");
+            assert!(at >= last, "{k} out of order");
+            last = at;
+        }
+        // CSV rows match the header.
+        let row = record.csv_row();
+        assert_eq!(row.len(), ASSET_CSV_HEADER.len());
+        assert_eq!(row[12], "10.0.0.2;10.0.1.2");
+        assert_eq!(row[16], "");
+    }
+
+    #[test]
+    fn run_json_has_counts_at_top_level() {
+        let run = proto::SyncRun {
+            id: 12,
+            source: "auvik".into(),
+            kind: proto::RunKind::Full as i32,
+            trigger: proto::RunTrigger::Manual as i32,
+            started: ts(1_700_000_000),
+            finished: None,
+            state: proto::RunState::Running as i32,
+            counts: Some(proto::RunCounts {
+                fetched: 3400,
+                added: 1,
+                updated: 2,
+                unchanged: 3,
+                removed: 4,
+            }),
+            requests: 50,
+            retries: 2,
+            error: String::new(),
+        };
+        let record = RunRecord::from(run);
+        assert_eq!(
+            keys(&record),
+            sorted(&[
+                "id",
+                "source",
+                "kind",
+                "trigger",
+                "started",
+                "finished",
+                "state",
+                "fetched",
+                "added",
+                "updated",
+                "unchanged",
+                "removed",
+                "requests",
+                "retries",
+                "error"
+            ])
+        );
+        let v = serde_json::to_value(&record).expect("json");
+        assert_eq!(v["kind"], "full");
+        assert_eq!(v["trigger"], "manual");
+        assert_eq!(v["state"], "running");
+        assert_eq!(v["finished"], serde_json::Value::Null);
+        assert_eq!(v["fetched"], 3400);
+        assert_eq!(v["removed"], 4);
+        assert_eq!(record.csv_row().len(), RunRecord::csv_header().len());
+    }
+
+    #[test]
+    fn counts_json_has_client_and_the_nine_services() {
+        let c = proto::BillableCounts {
+            client: "Contoso Ltd".into(),
+            total_billable: 9,
+            firewalls: 1,
+            controllers: 1,
+            routers: 1,
+            l3_switches: 1,
+            voip_switches: 1,
+            switch_stacks: 1,
+            total_switches: 5,
+            access_points: 3,
+        };
+        let nine = [
+            "total_billable",
+            "firewalls",
+            "controllers",
+            "routers",
+            "l3_switches",
+            "voip_switches",
+            "switch_stacks",
+            "total_switches",
+            "access_points",
+        ];
+        let record = CountsRecord::from(c.clone());
+        let mut want = vec!["client"];
+        want.extend(nine);
+        assert_eq!(keys(&record), sorted(&want));
+        assert_eq!(CountsRecord::csv_header(), &want[..]);
+
+        let max = proto::BillableCounts {
+            total_billable: 11,
+            ..c.clone()
+        };
+        let other = proto::BillableCounts {
+            client: "Fabrikam".into(),
+            total_billable: 2,
+            ..Default::default()
+        };
+        let joined = PeriodCountsRecord::join("2025-03", vec![c], vec![other, max]);
+        assert_eq!(joined.len(), 2);
+        assert_eq!(joined[0].client, "Contoso Ltd");
+        assert_eq!(joined[0].total_billable, 9);
+        assert_eq!(joined[0].max_total_billable, 11);
+        assert_eq!(joined[1].client, "Fabrikam");
+        assert_eq!(joined[1].total_billable, 0);
+        assert_eq!(joined[1].max_total_billable, 2);
+        let mut want = vec!["client", "period"];
+        want.extend(nine);
+        let maxes: Vec<String> = nine.iter().map(|n| format!("max_{n}")).collect();
+        want.extend(maxes.iter().map(String::as_str));
+        assert_eq!(keys(&joined[0]), sorted(&want));
+        assert_eq!(PeriodCountsRecord::csv_header(), &want[..]);
+        assert_eq!(joined[0].csv_row().len(), want.len());
+        assert_eq!(joined[0].table_row()[1], "9/11");
+    }
+
+    #[test]
+    fn source_and_status_json_field_names() {
+        let source = proto::Source {
+            name: "auvik".into(),
+            kind: "auvik".into(),
+            state: proto::SourceState::CredentialsRejected as i32,
+            state_detail: "401: update api_key".into(),
+            base_url: "https://auvikapi.us1.my.auvik.com".into(),
+            interval: Some(PbDuration {
+                seconds: 1800,
+                nanos: 0,
+            }),
+            full_interval: Some(PbDuration {
+                seconds: 86400,
+                nanos: 0,
+            }),
+            last_run: Some(proto::SyncRun {
+                id: 3,
+                state: proto::RunState::Failed as i32,
+                ..Default::default()
+            }),
+            next_run_at: None,
+            asset_count: 10,
+            removed_from_config: false,
+        };
+        let record = SourceRecord::from(source.clone());
+        assert_eq!(
+            keys(&record),
+            sorted(&[
+                "name",
+                "kind",
+                "state",
+                "state_detail",
+                "base_url",
+                "interval",
+                "full_interval",
+                "last_run",
+                "next_run_at",
+                "asset_count",
+                "removed_from_config"
+            ])
+        );
+        let v = serde_json::to_value(&record).expect("json");
+        assert_eq!(v["state"], "credentials_rejected");
+        assert_eq!(v["interval"], "30m");
+        assert_eq!(v["full_interval"], "1day");
+        assert_eq!(v["last_run"]["state"], "failed");
+        assert_eq!(v["last_run"]["fetched"], 0);
+        assert_eq!(v["next_run_at"], serde_json::Value::Null);
+        assert_eq!(record.csv_row().len(), SourceRecord::csv_header().len());
+
+        let status = StatusRecord::from(proto::GetStatusResponse {
+            version: "0.1.0".into(),
+            started_at: ts(1_700_000_000),
+            uptime: Some(PbDuration {
+                seconds: 3725,
+                nanos: 7,
+            }),
+            config: Some(proto::ConfigStatus {
+                path: "/etc/assetd/config.toml".into(),
+                state: proto::ConfigState::Rejected as i32,
+                last_error: "3:1 unknown key".into(),
+                loaded_at: ts(1_700_000_000),
+                generation: 2,
+            }),
+            database: None,
+            sources: vec![source],
+        });
+        let v = serde_json::to_value(&status).expect("json");
+        assert_eq!(
+            keys(&status),
+            sorted(&[
+                "version",
+                "started_at",
+                "uptime",
+                "config",
+                "database",
+                "sources"
+            ])
+        );
+        assert_eq!(
+            keys(&status.config),
+            sorted(&["path", "state", "last_error", "loaded_at", "generation"])
+        );
+        assert_eq!(
+            keys(&status.database),
+            sorted(&["path", "size_bytes", "asset_count"])
+        );
+        assert_eq!(v["uptime"], "1h 2m 5s");
+        assert_eq!(v["config"]["state"], "rejected");
+        assert_eq!(v["database"]["size_bytes"], 0);
+        assert_eq!(v["sources"][0]["name"], "auvik");
+        let kv = status.key_values();
+        assert_eq!(kv[0], ("version".to_owned(), "0.1.0".to_owned()));
+        assert!(kv.contains(&("config.state".to_owned(), "rejected".to_owned())));
+        assert!(kv.contains(&(
+            "sources.auvik.state".to_owned(),
+            "credentials_rejected".to_owned()
+        )));
+    }
+
+    #[test]
+    fn client_change_device_json_field_names() {
+        let client = ClientRecord::from(proto::Client {
+            name: "Contoso Ltd".into(),
+            members: vec![proto::ClientMember {
+                source: "syncro".into(),
+                external_id: "77".into(),
+                name: "Contoso, Ltd.".into(),
+                asset_count: 3,
+            }],
+            asset_count: 3,
+            excluded: false,
+            unmapped: true,
+            suggestion: "[[client]]\nname = \"Contoso Ltd\"\n".into(),
+        });
+        assert_eq!(
+            keys(&client),
+            sorted(&[
+                "name",
+                "members",
+                "asset_count",
+                "excluded",
+                "unmapped",
+                "suggestion"
+            ])
+        );
+        assert_eq!(
+            keys(&client.members[0]),
+            sorted(&["source", "external_id", "name", "asset_count"])
+        );
+        assert_eq!(client.csv_row()[1], "syncro:Contoso, Ltd.");
+
+        let change = ChangeRecord::from(proto::AssetChange {
+            asset_id: 42,
+            run_id: 3,
+            changed_at: ts(0),
+            field: "serial".into(),
+            old_value: "A".into(),
+            new_value: "B".into(),
+        });
+        assert_eq!(
+            keys(&change),
+            sorted(&[
+                "asset_id",
+                "run_id",
+                "changed_at",
+                "field",
+                "old_value",
+                "new_value"
+            ])
+        );
+        assert_eq!(change.changed_at.as_deref(), Some("1970-01-01T00:00:00Z"));
+
+        let device = DeviceRecord::from(proto::Device {
+            id: 1,
+            category: proto::Category::Firewall as i32,
+            managed: Some(true),
+            ..Default::default()
+        });
+        assert_eq!(
+            keys(&device),
+            sorted(&[
+                "id",
+                "client",
+                "name",
+                "category",
+                "serial",
+                "sources",
+                "asset_ids",
+                "managed",
+                "billable"
+            ])
+        );
+        assert_eq!(device.category, "firewall");
+    }
+
+    #[test]
+    fn time_helpers() {
+        assert_eq!(
+            short_ts(&Some("2025-03-01T12:34:56Z".into())),
+            "2025-03-01 12:34"
+        );
+        assert_eq!(short_ts(&None), "-");
+        assert_eq!(human_secs(3725), "1h 2m");
+        assert_eq!(human_secs(59), "59s");
+        let now = DateTime::parse_from_rfc3339("2025-03-01T12:00:00Z")
+            .expect("valid")
+            .with_timezone(&Utc);
+        assert_eq!(
+            relative(&Some("2025-03-01T11:55:00Z".into()), now),
+            "5m ago"
+        );
+        assert_eq!(
+            relative(&Some("2025-03-01T12:25:00Z".into()), now),
+            "in 25m"
+        );
+        assert_eq!(relative(&None, now), "-");
+        assert_eq!(
+            elapsed(
+                &Some("2025-03-01T11:55:00Z".into()),
+                &Some("2025-03-01T11:56:02Z".into())
+            ),
+            Some("1m 2s".to_owned())
+        );
+        assert_eq!(
+            timestamp(Some(&Timestamp {
+                seconds: 0,
+                nanos: -1
+            })),
+            None
+        );
+        assert_eq!(
+            pb_duration(std::time::Duration::from_secs(30 * 86400)),
+            PbDuration {
+                seconds: 2_592_000,
+                nanos: 0
+            }
+        );
+    }
+}

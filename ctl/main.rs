@@ -1,0 +1,75 @@
+//! `assetctl`: the command-line client of assetd. It speaks only the gRPC API
+//! (`proto/assetd/v1/assetd.proto`), over the agent's Unix socket or a TCP endpoint.
+//!
+//! - `cli`: the verbs and flags; bad input is refused here, before connecting.
+//! - `connect`: socket discovery, the channel, the bearer-token interceptor.
+//! - `commands`, `sync`, `status`: one function per verb.
+//! - `convert`: proto → printed records; its doc comment is the `-o json` contract.
+//! - `output`: table, JSON and CSV rendering.
+//! - `mock` (tests only): a fake agent over a Unix socket.
+//! - `error`: one-line messages and exit codes (0 ok; 1 error; 2 usage or refused;
+//!   3 agent not running or unreachable; 4 access denied; 5 not found; 6 unsupported by
+//!   the agent; 7 a sync run failed or was cancelled).
+
+mod cli;
+mod commands;
+mod connect;
+mod convert;
+mod error;
+#[cfg(test)]
+mod mock;
+mod output;
+mod status;
+mod sync;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "assetctl",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("assetctl: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(err) if error::is_broken_pipe(&err) => error::EXIT_OK,
+        Err(err) => {
+            eprintln!("assetctl: {}", error::one_line(&err));
+            error::exit_code(&err)
+        }
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let opts = connect::Options {
+        socket: cli.socket.as_deref(),
+        endpoint: cli.endpoint.as_ref(),
+        token_file: cli.token_file.as_deref(),
+    };
+    let agent = connect::connect(&opts).await?;
+    let ctx = commands::Ctx {
+        format: cli.output,
+        agent,
+    };
+    commands::run(&ctx, cli.command).await
+}

@@ -1,0 +1,422 @@
+//! Rendering records as an aligned table, JSON or CSV.
+//!
+//! - **table**: aligned columns fitted to the terminal width (`TIOCGWINSZ` on stdout, else
+//!   120 columns); the widest columns are shortened first and cut cells end in `…`. Control
+//!   characters in vendor data are replaced by spaces, so a cell can never move the cursor.
+//! - **json**: a list is one JSON array written incrementally, one record per line; a single
+//!   record is one pretty-printed object. The record shapes are documented in `convert`.
+//! - **csv**: a header row, then one row per record; RFC 4180 quoting (fields containing
+//!   `,`, `"`, CR or LF are quoted and `"` doubled), LF line ends, UTF-8; lists joined with `;`.
+
+use std::borrow::Cow;
+use std::io::{self, IsTerminal, Write};
+use std::marker::PhantomData;
+
+use serde::Serialize;
+
+/// The `-o` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Used when stdout is not a terminal.
+pub const DEFAULT_WIDTH: usize = 120;
+
+/// The width of the terminal on stdout, or [`DEFAULT_WIDTH`].
+pub fn terminal_width() -> usize {
+    // SAFETY: winsize is plain old data; TIOCGWINSZ only writes into it, and a failing
+    // ioctl (stdout not a terminal) leaves it zeroed, which we treat as unknown.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: fd 1 and a valid pointer to a winsize, as TIOCGWINSZ expects.
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
+    if rc == 0 && ws.ws_col > 0 {
+        usize::from(ws.ws_col)
+    } else {
+        DEFAULT_WIDTH
+    }
+}
+
+pub fn stdout_is_terminal() -> bool {
+    io::stdout().is_terminal()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// A table column. Flexible columns (long free text) are shortened first.
+#[derive(Debug, Clone, Copy)]
+pub struct Col {
+    pub header: &'static str,
+    pub align: Align,
+    pub flex: bool,
+}
+
+pub const fn left(header: &'static str) -> Col {
+    Col {
+        header,
+        align: Align::Left,
+        flex: false,
+    }
+}
+
+pub const fn right(header: &'static str) -> Col {
+    Col {
+        header,
+        align: Align::Right,
+        flex: false,
+    }
+}
+
+/// A left-aligned column of free text that gives up width before the others.
+pub const fn flex(header: &'static str) -> Col {
+    Col {
+        header,
+        align: Align::Left,
+        flex: true,
+    }
+}
+
+/// A record that can be printed in every format.
+pub trait Record: Serialize {
+    fn table_columns() -> &'static [Col];
+    fn table_row(&self) -> Vec<String>;
+    fn csv_header() -> &'static [&'static str];
+    fn csv_row(&self) -> Vec<String>;
+}
+
+/// Replace control characters (newlines, tabs, escapes) with spaces.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Cut `s` to at most `width` characters, ending in `…` when cut.
+pub fn truncate(s: &str, width: usize) -> Cow<'_, str> {
+    if s.chars().count() <= width {
+        return Cow::Borrowed(s);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out: String = s.chars().take(width - 1).collect();
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// Two spaces between columns.
+const GAP: usize = 2;
+/// Columns are not shortened below this (or their natural width, if smaller).
+const MIN_COL: usize = 6;
+
+/// Lay out `rows` under `cols` within `width` characters.
+pub fn render_table(cols: &[Col], rows: &[Vec<String>], width: usize) -> String {
+    let clean: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| sanitize(c)).collect())
+        .collect();
+    let mut widths: Vec<usize> = cols.iter().map(|c| c.header.chars().count()).collect();
+    for row in &clean {
+        for (i, cell) in row.iter().enumerate().take(cols.len()) {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let floor: Vec<usize> = widths.iter().map(|&w| w.min(MIN_COL)).collect();
+    let total = |w: &[usize]| w.iter().sum::<usize>() + GAP * w.len().saturating_sub(1);
+    // Shorten the widest flexible column that can still give, then the widest of any.
+    let widest = |widths: &[usize], flex_only: bool| {
+        widths
+            .iter()
+            .enumerate()
+            .filter(|&(i, &w)| w > floor[i] && (cols[i].flex || !flex_only))
+            .max_by_key(|&(i, &w)| (w, std::cmp::Reverse(i)))
+            .map(|(i, _)| i)
+    };
+    while total(&widths) > width {
+        let Some(i) = widest(&widths, true).or_else(|| widest(&widths, false)) else {
+            break;
+        };
+        widths[i] -= 1;
+    }
+
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut l = String::new();
+        for (i, cell) in cells.enumerate().take(cols.len()) {
+            if i > 0 {
+                l.push_str(&" ".repeat(GAP));
+            }
+            let cell = truncate(cell, widths[i]);
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            match cols[i].align {
+                Align::Left => {
+                    l.push_str(&cell);
+                    l.push_str(&" ".repeat(pad));
+                }
+                Align::Right => {
+                    l.push_str(&" ".repeat(pad));
+                    l.push_str(&cell);
+                }
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&mut cols.iter().map(|c| c.header));
+    for row in &clean {
+        line(&mut row.iter().map(|c| c.as_ref()));
+    }
+    out
+}
+
+/// One CSV field, quoted when it has to be (RFC 4180).
+pub fn csv_field(s: &str) -> Cow<'_, str> {
+    if s.contains([',', '"', '\r', '\n']) {
+        Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// One CSV line, with its line end.
+pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f.as_ref()))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
+}
+
+/// Writes records as they come: JSON and CSV straight through, tables once all are in
+/// (to size the columns).
+pub struct Sink<R: Record, W: Write> {
+    format: Format,
+    out: W,
+    width: usize,
+    rows: Vec<Vec<String>>,
+    count: u64,
+    _record: PhantomData<fn(&R)>,
+}
+
+impl<R: Record, W: Write> Sink<R, W> {
+    pub fn new(format: Format, out: W, width: usize) -> Self {
+        Self {
+            format,
+            out,
+            width,
+            rows: Vec::new(),
+            count: 0,
+            _record: PhantomData,
+        }
+    }
+
+    pub fn push(&mut self, record: &R) -> anyhow::Result<()> {
+        match self.format {
+            Format::Table => self.rows.push(record.table_row()),
+            Format::Json => {
+                self.out
+                    .write_all(if self.count == 0 { b"[\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut self.out, record).map_err(io::Error::from)?;
+            }
+            Format::Csv => {
+                if self.count == 0 {
+                    self.out.write_all(csv_line(R::csv_header()).as_bytes())?;
+                }
+                self.out.write_all(csv_line(&record.csv_row()).as_bytes())?;
+            }
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Finish the output; returns how many records were written.
+    pub fn finish(mut self) -> anyhow::Result<u64> {
+        match self.format {
+            Format::Table => {
+                let table = render_table(R::table_columns(), &self.rows, self.width);
+                self.out.write_all(table.as_bytes())?;
+            }
+            Format::Json => {
+                self.out
+                    .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
+            }
+            Format::Csv => {
+                if self.count == 0 {
+                    self.out.write_all(csv_line(R::csv_header()).as_bytes())?;
+                }
+            }
+        }
+        self.out.flush()?;
+        Ok(self.count)
+    }
+}
+
+/// Print a whole list at once.
+pub fn print_list<R: Record>(format: Format, records: &[R]) -> anyhow::Result<u64> {
+    let mut sink = Sink::new(
+        format,
+        io::BufWriter::new(io::stdout().lock()),
+        terminal_width(),
+    );
+    for r in records {
+        sink.push(r)?;
+    }
+    sink.finish()
+}
+
+/// Print one value as a pretty JSON object.
+pub fn print_json_object<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Write plain text to stdout.
+pub fn print_text(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quoting_follows_rfc4180() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field(""), "");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("cr\rhere"), "\"cr\rhere\"");
+        assert_eq!(csv_field("Zürich; Genève"), "Zürich; Genève");
+        assert_eq!(
+            csv_line(&["1", "Contoso, Ltd.", "", "\"q\""]),
+            "1,\"Contoso, Ltd.\",,\"\"\"q\"\"\"\n"
+        );
+    }
+
+    #[test]
+    fn truncation_marks_cut_cells() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("exactly10!", 10), "exactly10!");
+        assert_eq!(truncate("this is too long", 8), "this is…");
+        assert_eq!(truncate("ünïcödé-text", 5), "ünïc…");
+        assert_eq!(truncate("x", 0), "");
+    }
+
+    #[test]
+    fn table_fits_the_width_and_cuts_the_widest_column() {
+        let cols = [right("ID"), left("NAME"), left("STATE")];
+        let rows = vec![
+            vec![
+                "1".to_owned(),
+                "a very long device name that will not fit".to_owned(),
+                "ok".to_owned(),
+            ],
+            vec!["22".to_owned(), "short".to_owned(), "failed".to_owned()],
+        ];
+        let out = render_table(&cols, &rows, 30);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3);
+        for l in &lines {
+            assert!(l.chars().count() <= 30, "{l:?} is wider than 30");
+        }
+        assert_eq!(lines[0], "ID  NAME                STATE");
+        assert_eq!(lines[1], " 1  a very long devic…  ok");
+        assert_eq!(lines[2], "22  short               failed");
+    }
+
+    #[test]
+    fn flexible_columns_give_way_first() {
+        let cols = [left("STATE"), flex("DETAIL")];
+        let rows = vec![vec![
+            "credentials_rejected".to_owned(),
+            "the vendor said no, at length".to_owned(),
+        ]];
+        let out = render_table(&cols, &rows, 36);
+        assert_eq!(
+            out.lines().nth(1),
+            Some("credentials_rejected  the vendor sa…")
+        );
+    }
+
+    #[test]
+    fn table_leaves_narrow_output_alone_and_strips_control_characters() {
+        let cols = [left("A"), left("B")];
+        let rows = vec![vec!["x\ny".to_owned(), "\x1b[31mred".to_owned()]];
+        let out = render_table(&cols, &rows, 120);
+        assert_eq!(out, "A    B\nx y   [31mred\n");
+    }
+
+    #[test]
+    fn sinks_write_every_format() {
+        #[derive(Serialize)]
+        struct R {
+            id: i64,
+            name: String,
+        }
+        impl Record for R {
+            fn table_columns() -> &'static [Col] {
+                const COLS: &[Col] = &[right("ID"), left("NAME")];
+                COLS
+            }
+            fn table_row(&self) -> Vec<String> {
+                vec![self.id.to_string(), self.name.clone()]
+            }
+            fn csv_header() -> &'static [&'static str] {
+                &["id", "name"]
+            }
+            fn csv_row(&self) -> Vec<String> {
+                vec![self.id.to_string(), self.name.clone()]
+            }
+        }
+        let render = |format, records: &[R]| {
+            let mut buf = Vec::new();
+            let mut sink = Sink::new(format, &mut buf, 80);
+            for r in records {
+                sink.push(r).expect("push");
+            }
+            sink.finish().expect("finish");
+            String::from_utf8(buf).expect("utf-8")
+        };
+        let two = [
+            R {
+                id: 1,
+                name: "a,b".into(),
+            },
+            R {
+                id: 2,
+                name: "c".into(),
+            },
+        ];
+        assert_eq!(render(Format::Json, &[]), "[]\n");
+        let json = render(Format::Json, &two);
+        assert_eq!(
+            json,
+            "[\n{\"id\":1,\"name\":\"a,b\"},\n{\"id\":2,\"name\":\"c\"}\n]\n"
+        );
+        assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+        assert_eq!(render(Format::Csv, &[]), "id,name\n");
+        assert_eq!(render(Format::Csv, &two), "id,name\n1,\"a,b\"\n2,c\n");
+        assert_eq!(render(Format::Table, &two), "ID  NAME\n 1  a,b\n 2  c\n");
+    }
+}
