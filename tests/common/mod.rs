@@ -1,0 +1,259 @@
+//! Shared harness for end-to-end tests: an in-process vendor simulator, the real `assetd`
+//! binary as a child process on a private config and socket, and `assetctl` runs.
+#![allow(dead_code)]
+
+use assetd::sim::auvik::{AuvikSim, AuvikSimOptions};
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ASSETD: &str = env!("CARGO_BIN_EXE_assetd");
+pub const ASSETCTL: &str = env!("CARGO_BIN_EXE_assetctl");
+
+/// A private directory under /tmp (socket paths must stay short).
+pub fn short_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("ad")
+        .tempdir_in("/tmp")
+        .expect("tempdir")
+}
+
+pub fn write_private(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+/// A simulator serving on loopback from its own runtime, so tests can block freely.
+pub struct Sim {
+    pub sim: AuvikSim,
+    pub server: assetd::sim::auvik::SimServer,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub fn start_auvik(seed: u64, clients: usize, per_client: usize) -> Sim {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = AuvikSim::new(AuvikSimOptions {
+        seed,
+        clients,
+        assets_per_client: per_client,
+        ..AuvikSimOptions::default()
+    });
+    let server = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        sim.start(listener).await.expect("start sim")
+    });
+    Sim {
+        sim,
+        server,
+        _runtime: runtime,
+    }
+}
+
+/// An agent process with its files.
+pub struct Agent {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub socket: PathBuf,
+    pub key_file: PathBuf,
+    pub log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Agent {
+    /// Writes a config for one Auvik source against `sim` and starts the agent.
+    pub fn start(sim: &Sim, extra_source_lines: &str) -> Agent {
+        let dir = short_tempdir();
+        let socket = dir.path().join("a.sock");
+        let key_file = dir.path().join("auvik.key");
+        write_private(&key_file, &sim.sim.api_key());
+        let config = dir.path().join("config.toml");
+        let mut agent = Agent {
+            config,
+            socket,
+            key_file,
+            log: dir.path().join("agent.log"),
+            dir,
+            child: None,
+        };
+        agent.write_config(&agent.auvik_config(sim, extra_source_lines));
+        agent.spawn();
+        agent
+    }
+
+    pub fn auvik_config(&self, sim: &Sim, extra_source_lines: &str) -> String {
+        format!(
+            "[agent]\ndatabase = \"{db}\"\nlisten = [\"unix://{sock}\"]\nsync_interval = \"1h\"\n\n\
+             [[source]]\nname = \"auvik\"\nkind = \"auvik\"\nregion = \"us1\"\nusername = \"{user}\"\n\
+             api_key = {{ file = \"{key}\" }}\ndomain_prefix = \"{prefix}\"\nbase_url = \"{url}\"\n{extra_source_lines}\n",
+            db = self.dir.path().join("a.db").display(),
+            sock = self.socket.display(),
+            user = sim.sim.username(),
+            key = self.key_file.display(),
+            prefix = sim.sim.domain_prefix(),
+            url = sim.server.base_url,
+        )
+    }
+
+    /// Replaces the config the way editors do: write a temporary file, rename it over.
+    pub fn write_config(&self, text: &str) {
+        let tmp = self.dir.path().join(".config.toml.tmp");
+        write_private(&tmp, text);
+        std::fs::rename(&tmp, &self.config).expect("rename");
+    }
+
+    pub fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log");
+        let child = Command::new(ASSETD)
+            .args(["run", "--config"])
+            .arg(&self.config)
+            .env("RUST_LOG", "info,assetd=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn assetd");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.ctl(&["status"]).status.success() {
+                return;
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("assetd exited early ({status}):\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("assetd did not start serving:\n{}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).expect("running")
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(self.pid() as i32, sig) };
+    }
+
+    /// Stops the agent with SIGTERM and waits for it.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        // SAFETY: as above.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(s)) = child.try_wait() {
+                return s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("assetd did not stop on SIGTERM:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        Command::new(ASSETCTL)
+            .arg("--socket")
+            .arg(&self.socket)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run assetctl")
+    }
+
+    /// `assetctl -o json ARGS`, parsed; panics with stderr on failure.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut full = vec!["-o", "json"];
+        full.extend_from_slice(args);
+        let out = self.ctl(&full);
+        assert!(
+            out.status.success(),
+            "assetctl {args:?} failed: {}\n--- agent log ---\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log_text()
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "assetctl {args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Triggers a sync and waits for it; returns the finished run record.
+    pub fn sync(&self, full: bool) -> Value {
+        let mut args = vec!["sync", "auvik", "--wait"];
+        if full {
+            args.push("--full");
+        }
+        let out = self.ctl(&args);
+        let _ = out; // exit status depends on the run's state; the record tells
+        self.json(&["runs", "--source", "auvik"])
+            .as_array()
+            .and_then(|r| r.first().cloned())
+            .expect("a run record")
+    }
+
+    /// Waits until `f` holds, polling.
+    pub fn wait_for(&self, what: &str, mut f: impl FnMut(&Agent) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if f(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "timed out waiting for {what}\n--- agent log ---\n{}",
+            self.log_text()
+        );
+    }
+
+    /// Every asset, through `assets list` (including removed ones when asked).
+    pub fn assets(&self, include_removed: bool) -> Vec<Value> {
+        let mut args = vec!["assets", "list", "--limit", "1000000"];
+        if include_removed {
+            args.push("--include-removed");
+        }
+        self.json(&args).as_array().cloned().expect("array")
+    }
+
+    pub fn source_state(&self) -> String {
+        self.json(&["sources"])
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["name"] == "auvik").cloned())
+            .map(|s| s["state"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
