@@ -174,7 +174,10 @@ mod tests {
         let path = dir.path().join("key");
         std::fs::write(&path, "abc\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(SecretSpec::File(path.clone()).resolve().unwrap().expose(), "abc");
+        assert_eq!(
+            SecretSpec::File(path.clone()).resolve().unwrap().expose(),
+            "abc"
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(matches!(
             SecretSpec::File(path).resolve(),
