@@ -16,8 +16,6 @@ mod commands;
 mod connect;
 mod convert;
 mod error;
-#[cfg(test)]
-mod mock;
 mod output;
 mod status;
 mod sync;

@@ -29,7 +29,7 @@ pub fn write_private(path: &Path, text: &str) {
 pub struct Sim {
     pub sim: AuvikSim,
     pub server: assetd::sim::auvik::SimServer,
-    _runtime: tokio::runtime::Runtime,
+    pub runtime: tokio::runtime::Runtime,
 }
 
 pub fn start_auvik(seed: u64, clients: usize, per_client: usize) -> Sim {
@@ -53,7 +53,7 @@ pub fn start_auvik(seed: u64, clients: usize, per_client: usize) -> Sim {
     Sim {
         sim,
         server,
-        _runtime: runtime,
+        runtime,
     }
 }
 

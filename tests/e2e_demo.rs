@@ -1,0 +1,78 @@
+//! `assetd demo` then `assetctl` with no flags, as the README tells a new user.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
+    let runtime = common::short_tempdir();
+    let mut demo = Command::new(common::ASSETD)
+        .args(["demo", "--clients", "3", "--assets-per-client", "10"])
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("ASSETD_SOCKET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn assetd demo");
+    let stdout = demo.stdout.take().expect("stdout");
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    assert!(
+        printed.contains("assetctl assets list"),
+        "the demo says what to type next:\n{printed}"
+    );
+
+    let ctl = |args: &[&str]| {
+        Command::new(common::ASSETCTL)
+            .args(args)
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env_remove("ASSETD_SOCKET")
+            .output()
+            .expect("assetctl")
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let assets = loop {
+        let out = ctl(&["-o", "json", "assets", "list"]);
+        if out.status.success() {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            if v.as_array().is_some_and(|a| a.len() == 30) {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "the demo never listed 30 assets");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(assets[0]["client"].as_str().is_some_and(|c| !c.is_empty()));
+
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(demo.id() as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = demo.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = demo.kill();
+            panic!("the demo did not stop on Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    assert!(
+        !runtime.path().join("assetd/assetd.sock").exists(),
+        "nothing left listening"
+    );
+    let out = ctl(&["status"]);
+    assert!(!out.status.success(), "the agent is gone");
+}
