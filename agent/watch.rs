@@ -80,3 +80,74 @@ pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWa
         _debouncer: debouncer,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn next(w: &mut ConfigWatcher) -> Option<ReloadCause> {
+        tokio::time::timeout(Duration::from_secs(5), w.rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    async fn quiet(w: &mut ConfigWatcher) -> bool {
+        tokio::time::timeout(Duration::from_millis(400), w.rx.recv())
+            .await
+            .is_err()
+    }
+
+    #[tokio::test]
+    async fn every_way_of_saving_triggers_one_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "a").unwrap();
+        let mut w = start(&path, Duration::from_millis(100)).unwrap();
+
+        std::fs::write(&path, "in place").unwrap();
+        assert_eq!(
+            next(&mut w).await,
+            Some(ReloadCause::FileChanged),
+            "in-place write"
+        );
+        assert!(quiet(&mut w).await, "one write, one reload");
+
+        let tmp = dir.path().join(".config.toml.swp");
+        std::fs::write(&tmp, "renamed over").unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        assert_eq!(
+            next(&mut w).await,
+            Some(ReloadCause::FileChanged),
+            "rename-over save"
+        );
+        assert!(quiet(&mut w).await);
+
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, "recreated").unwrap();
+        assert_eq!(
+            next(&mut w).await,
+            Some(ReloadCause::FileChanged),
+            "delete and re-create"
+        );
+
+        std::fs::write(dir.path().join("other.toml"), "x").unwrap();
+        assert!(
+            quiet(&mut w).await,
+            "other files in the directory are ignored"
+        );
+
+        for i in 0..20 {
+            std::fs::write(&path, format!("burst {i}")).unwrap();
+        }
+        assert_eq!(
+            next(&mut w).await,
+            Some(ReloadCause::FileChanged),
+            "a burst"
+        );
+        assert!(
+            quiet(&mut w).await,
+            "a burst of edits is debounced into one reload"
+        );
+    }
+}
