@@ -850,6 +850,16 @@ interval = "30m"
         let e =
             parse_err(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_NOT_SET_ANYWHERE\" }"));
         assert!(e.contains("ASSETD_TEST_NOT_SET_ANYWHERE is not set"), "{e}");
+        let creds = tempfile::tempdir().unwrap();
+        let cred = creds.path().join("auvik");
+        std::fs::write(&cred, "from-credential\n").unwrap();
+        std::fs::set_permissions(&cred, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        // SAFETY: only this test sets CREDENTIALS_DIRECTORY.
+        unsafe { std::env::set_var("CREDENTIALS_DIRECTORY", creds.path()) };
+        let c = parse_ok(&AUVIK.replace("\"k-123\"", "{ credential = \"auvik\" }"));
+        let VendorConfig::Auvik(a) = &c.sources[0].vendor;
+        assert_eq!(a.api_key.expose(), "from-credential");
         let e = parse_err(&AUVIK.replace("\"k-123\"", "{ vault = \"x\" }"));
         assert!(e.contains("vault"), "{e}");
     }

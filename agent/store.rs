@@ -864,43 +864,57 @@ fn restrict_permissions(path: &Path) {
     }
 }
 
+// Every query that reads an asset's vendor fields lists them in the order of
+// `record_from_row`: name, category, vendor_type, manufacturer, model, serial,
+// mac_addresses, ip_addresses, os, firmware, online_status, managed, last_seen, updated_at.
 const ASSET_SELECT: &str = "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''), COALESCE(sc.name, ''),
+    COALESCE(sc.external_id, ''), a.billable, a.first_seen, a.removed_at, a.device_id,
     a.name, a.category, a.vendor_type, a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses,
-    a.os, a.firmware, a.online_status, a.managed, a.billable, a.first_seen, a.last_seen, a.updated_at,
-    a.removed_at, a.device_id, COALESCE(sc.external_id, '')
+    a.os, a.firmware, a.online_status, a.managed, a.last_seen, a.updated_at
     FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id";
 
+fn opt_ts_at(r: &Row, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    Ok(r.get::<_, Option<String>>(i)?.and_then(|s| parse_ts(&s)))
+}
+
+/// The 14 vendor fields starting at column `at` (see `ASSET_SELECT` for the order).
+fn record_from_row(
+    r: &Row,
+    at: usize,
+    external_id: String,
+    source_client_id: String,
+) -> rusqlite::Result<AssetRecord> {
+    Ok(AssetRecord {
+        external_id,
+        source_client_id,
+        name: r.get(at)?,
+        category: r.get::<_, String>(at + 1)?.parse().ok(),
+        vendor_type: r.get(at + 2)?,
+        manufacturer: r.get(at + 3)?,
+        model: r.get(at + 4)?,
+        serial: r.get(at + 5)?,
+        mac_addresses: parse_list(&r.get::<_, String>(at + 6)?),
+        ip_addresses: parse_list(&r.get::<_, String>(at + 7)?),
+        os: r.get(at + 8)?,
+        firmware: r.get(at + 9)?,
+        online_status: r.get(at + 10)?,
+        managed: r.get(at + 11)?,
+        last_seen: opt_ts_at(r, at + 12)?,
+        updated_at: opt_ts_at(r, at + 13)?,
+    })
+}
+
 fn asset_from_row(r: &Row) -> rusqlite::Result<Asset> {
-    let opt_ts = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-        Ok(r.get::<_, Option<String>>(i)?.and_then(|s| parse_ts(&s)))
-    };
     Ok(Asset {
         id: r.get(0)?,
         source: r.get(1)?,
         client: r.get(3)?,
         source_client: r.get(4)?,
-        record: AssetRecord {
-            external_id: r.get(2)?,
-            source_client_id: r.get(23)?,
-            name: r.get(5)?,
-            category: r.get::<_, String>(6)?.parse().ok(),
-            vendor_type: r.get(7)?,
-            manufacturer: r.get(8)?,
-            model: r.get(9)?,
-            serial: r.get(10)?,
-            mac_addresses: parse_list(&r.get::<_, String>(11)?),
-            ip_addresses: parse_list(&r.get::<_, String>(12)?),
-            os: r.get(13)?,
-            firmware: r.get(14)?,
-            online_status: r.get(15)?,
-            managed: r.get(16)?,
-            last_seen: opt_ts(19)?,
-            updated_at: opt_ts(20)?,
-        },
-        billable: r.get(17)?,
-        first_seen: opt_ts(18)?.unwrap_or_default(),
-        removed_at: opt_ts(21)?,
-        device_id: r.get(22)?,
+        billable: r.get(6)?,
+        first_seen: opt_ts_at(r, 7)?.unwrap_or_default(),
+        removed_at: opt_ts_at(r, 8)?,
+        device_id: r.get(9)?,
+        record: record_from_row(r, 10, r.get(2)?, r.get(5)?)?,
     })
 }
 
@@ -963,30 +977,6 @@ fn field_values(a: &AssetRecord, source_client: &str) -> [String; 15] {
     ]
 }
 
-fn staged_from_row(r: &Row) -> rusqlite::Result<AssetRecord> {
-    let opt_ts = |i: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
-        Ok(r.get::<_, Option<String>>(i)?.and_then(|s| parse_ts(&s)))
-    };
-    Ok(AssetRecord {
-        external_id: r.get(0)?,
-        source_client_id: r.get(1)?,
-        name: r.get(2)?,
-        category: r.get::<_, String>(3)?.parse().ok(),
-        vendor_type: r.get(4)?,
-        manufacturer: r.get(5)?,
-        model: r.get(6)?,
-        serial: r.get(7)?,
-        mac_addresses: parse_list(&r.get::<_, String>(8)?),
-        ip_addresses: parse_list(&r.get::<_, String>(9)?),
-        os: r.get(10)?,
-        firmware: r.get(11)?,
-        online_status: r.get(12)?,
-        managed: r.get(13)?,
-        last_seen: opt_ts(14)?,
-        updated_at: opt_ts(15)?,
-    })
-}
-
 /// Diffs the run's staged assets against `assets`: inserts new ones, updates changed
 /// ones (and brings back removed ones), writes a history row per changed field, and
 /// leaves unchanged rows unwritten.
@@ -1039,7 +1029,7 @@ fn apply_assets(
     let mut set_device = tx.prepare_cached("UPDATE assets SET device_id = id WHERE id = ?1")?;
     let mut rows = staged.query(params![run.source, run.id])?;
     while let Some(r) = rows.next()? {
-        let new = staged_from_row(r)?;
+        let new = record_from_row(r, 2, r.get(0)?, r.get(1)?)?;
         let existing_id: Option<i64> = r.get(16)?;
         let client_row = client_ids.get(&new.source_client_id).copied();
         let billable = is_billable(new.category(), new.managed);
@@ -1075,24 +1065,7 @@ fn apply_assets(
         };
         let removed_at: Option<String> = r.get(17)?;
         let old_client: String = r.get(18)?;
-        let old = AssetRecord {
-            external_id: new.external_id.clone(),
-            source_client_id: old_client.clone(),
-            name: r.get(19)?,
-            category: r.get::<_, String>(20)?.parse().ok(),
-            vendor_type: r.get(21)?,
-            manufacturer: r.get(22)?,
-            model: r.get(23)?,
-            serial: r.get(24)?,
-            mac_addresses: parse_list(&r.get::<_, String>(25)?),
-            ip_addresses: parse_list(&r.get::<_, String>(26)?),
-            os: r.get(27)?,
-            firmware: r.get(28)?,
-            online_status: r.get(29)?,
-            managed: r.get(30)?,
-            last_seen: r.get::<_, Option<String>>(31)?.and_then(|s| parse_ts(&s)),
-            updated_at: r.get::<_, Option<String>>(32)?.and_then(|s| parse_ts(&s)),
-        };
+        let old = record_from_row(r, 19, new.external_id.clone(), old_client.clone())?;
         let old_values = field_values(&old, &old_client);
         let changed: Vec<usize> = (0..VENDOR_FIELDS.len())
             .filter(|&i| old_values[i] != new_values[i])
