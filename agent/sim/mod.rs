@@ -25,7 +25,8 @@ pub async fn run_standalone(
     clients: usize,
     assets_per_client: usize,
 ) -> std::io::Result<()> {
-    let line = match kind {
+    // The server value must stay alive for as long as this function waits below.
+    let (line, _server) = match kind {
         "auvik" => {
             let sim = auvik::AuvikSim::new(auvik::AuvikSimOptions {
                 seed,
@@ -43,9 +44,7 @@ pub async fn run_standalone(
                 "domain_prefix": sim.domain_prefix(),
                 "region": sim.region(),
             });
-            // The server must outlive this function's wait below.
-            std::mem::forget(server);
-            line
+            (line, server)
         }
         other => {
             return Err(std::io::Error::new(
@@ -61,4 +60,19 @@ pub async fn run_standalone(
     // Serve until the process is killed.
     std::future::pending::<()>().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_kinds_are_refused_with_the_list() {
+        let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
+        let err = run_standalone("datto", listen, 1, 1, 1)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("auvik"), "{err}");
+    }
 }

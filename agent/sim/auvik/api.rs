@@ -1,6 +1,7 @@
 //! The Auvik API over HTTP: routing, Basic auth, query parsing and validation, paging links and
 //! error responses. Faults from the plan are applied first, then auth, then the endpoint.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::Router;
@@ -14,9 +15,9 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::catalog::{self, DEVICE_TYPES};
-use super::render::{self, DeviceDetail, DeviceInfo, ListDoc, Meta, PageLinks, SingleDoc};
-use super::store::{Direction, Filter, Page, Position, Selection, Store};
-use super::{AuvikSim, billing, control};
+use super::render::{self, DeviceDetail, DeviceInfo, JsonCache, Meta, PageLinks, SingleDoc};
+use super::store::{Direction, Filter, Page, Position, Selection, Store, TenantState};
+use super::{AuvikSim, SimDevice, billing, control};
 use crate::sim::faults::{self, FaultStyle};
 
 /// Auvik's media type; half the responses add `; charset=utf-8`, as real Auvik varies.
@@ -30,14 +31,15 @@ pub const MAX_PAGE: usize = 1000;
 /// What every HTTP task shares: the simulator and this server's address and lifetime.
 pub struct App {
     pub sim: AuvikSim,
-    pub base_url: String,
+    /// Shared with every cached rendering, which records the base URL it was made for.
+    pub base_url: Arc<str>,
     pub shutdown: CancellationToken,
 }
 
 pub fn router(sim: AuvikSim, base_url: &str, shutdown: CancellationToken) -> Router {
     let app = Arc::new(App {
         sim,
-        base_url: base_url.to_owned(),
+        base_url: Arc::from(base_url),
         shutdown,
     });
     Router::new()
@@ -330,10 +332,7 @@ impl App {
                 .tenant(ord)
                 .ok_or_else(|| ApiError::not_found("Tenant not found"))?;
             let data = render::TenantDetailRes::new(t, ord, root_prefix, user_num);
-            return Ok(render::to_vec(&SingleDoc::<_, ()> {
-                data,
-                included: None,
-            })?);
+            return Ok(render::to_vec(&SingleDoc { data })?);
         }
         let available = q.bool("filter[availableTenants]")?;
         let data: Vec<_> = store
@@ -395,54 +394,36 @@ impl App {
         let meta = Meta {
             total_pages: total.div_ceil(paging.size as u64),
         };
-        let base = self.base_url.as_str();
-        let tenant = |ord| {
-            store
-                .tenant(ord)
-                .ok_or_else(|| ApiError::internal("lost tenant"))
+        let resources = |detail: bool| {
+            page.hits
+                .iter()
+                .map(|h| {
+                    let t = store
+                        .tenant(h.ord)
+                        .ok_or_else(|| ApiError::internal("lost tenant"))?;
+                    self.device_json(t, h.num, h.device, h.json, detail)
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
         };
-        if detail {
-            let data = page
-                .hits
-                .iter()
-                .map(|h| Ok(DeviceDetail::new(base, tenant(h.ord)?, h.num, h.device)))
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            let doc: ListDoc<_, ()> = ListDoc {
-                data,
-                included: None,
-                links,
-                meta,
-            };
-            return Ok(render::to_vec(&doc)?);
-        }
-        let data = page
-            .hits
-            .iter()
-            .map(|h| Ok(DeviceInfo::new(base, tenant(h.ord)?, h.num, h.device)))
-            .collect::<Result<Vec<_>, ApiError>>()?;
+        let data = resources(detail)?;
         let included = if include {
-            let details = page
-                .hits
-                .iter()
-                .map(|h| Ok(DeviceDetail::new(base, tenant(h.ord)?, h.num, h.device)))
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            Some(details)
+            Some(resources(true)?)
         } else {
             None
         };
-        Ok(render::to_vec(&ListDoc {
-            data,
-            included,
-            links,
-            meta,
-        })?)
+        Ok(render::list_document(
+            &data,
+            included.as_deref(),
+            &links,
+            &meta,
+        )?)
     }
 
     fn device_single(&self, q: &Query, id: &str, detail: bool) -> ApiResult {
         let store = self.sim.store();
         let include = if detail { false } else { include_detail(q)? };
-        let (ord, device) = store
-            .device(id)
+        let (ord, num, entry) = store
+            .entry(id)
             .ok_or_else(|| ApiError::not_found(format!("Device {id} not found")))?;
         let t = store
             .tenant(ord)
@@ -450,20 +431,35 @@ impl App {
         if t.denied {
             return Err(denied(&t.info().id));
         }
-        let num = store.device_num(id).unwrap_or_default();
-        let base = self.base_url.as_str();
-        if detail {
-            let doc: SingleDoc<_, ()> = SingleDoc {
-                data: DeviceDetail::new(base, t, num, device),
-                included: None,
-            };
-            return Ok(render::to_vec(&doc)?);
-        }
-        let included = include.then(|| vec![DeviceDetail::new(base, t, num, device)]);
-        Ok(render::to_vec(&SingleDoc {
-            data: DeviceInfo::new(base, t, num, device),
-            included,
-        })?)
+        let data = self.device_json(t, num, &entry.device, &entry.json, detail)?;
+        let included = if include {
+            Some(self.device_json(t, num, &entry.device, &entry.json, true)?)
+        } else {
+            None
+        };
+        Ok(render::single_document(&data, included.as_deref()))
+    }
+
+    /// A device's `device` (or `deviceDetail`) resource, rendered once per device and server.
+    fn device_json<'s>(
+        &self,
+        t: &'s TenantState,
+        num: u64,
+        d: &'s SimDevice,
+        cache: &'s JsonCache,
+        detail: bool,
+    ) -> Result<Cow<'s, str>, ApiError> {
+        let base = &self.base_url;
+        let json = if detail {
+            cache.detail(base, || {
+                serde_json::to_string(&DeviceDetail::new(base, t, num, d))
+            })?
+        } else {
+            cache.info(base, || {
+                serde_json::to_string(&DeviceInfo::new(base, t, num, d))
+            })?
+        };
+        Ok(json)
     }
 
     /// `first`/`last` always; `next` only when more lies ahead, `prev` only when something

@@ -145,7 +145,7 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
         let mut devices = Vec::new();
         for m in &members {
             let tier = m.seed.tier;
-            let n = m.devices.values().filter(|d| is_billable(d)).count() as u64;
+            let n = m.devices().filter(|d| is_billable(d)).count() as u64;
             billable += n;
             add_tiers(&mut device_days, &by_tier(tier, (n * days) as f64));
             add_tiers(&mut device_avg, &by_tier(tier, n as f64));
@@ -155,17 +155,12 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
                 add_tiers(&mut client_avg, &by_tier(tier, 1.0));
             }
             workstations += m
-                .devices
-                .values()
+                .devices()
                 .filter(|d| d.device_type == "workstation")
                 .count();
-            servers += m
-                .devices
-                .values()
-                .filter(|d| d.device_type == "server")
-                .count();
+            servers += m.devices().filter(|d| d.device_type == "server").count();
             if members.len() == 1 {
-                devices.extend(m.devices.values().filter(|d| is_billable(d)).map(|d| {
+                devices.extend(m.devices().filter(|d| is_billable(d)).map(|d| {
                     json!({
                         "id": d.id,
                         "type": "deviceUsage",
@@ -189,7 +184,7 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
             members
                 .iter()
                 .map(|c| {
-                    let n = c.devices.values().filter(|d| is_billable(d)).count() as u64;
+                    let n = c.devices().filter(|d| is_billable(d)).count() as u64;
                     json!({
                         "id": c.info().id,
                         "type": "clientUsage",

@@ -95,7 +95,7 @@ async fn state(State(app): AppState) -> Response {
         StatusCode::OK,
         &json!({
             "vendor": "auvik",
-            "base_url": app.base_url,
+            "base_url": &*app.base_url,
             "domain_prefix": sim.domain_prefix(),
             "region": sim.region(),
             "tenants": tenants,

@@ -9,7 +9,7 @@
 
 mod api;
 mod billing;
-pub(crate) mod catalog;
+mod catalog;
 mod control;
 mod render;
 mod seed;

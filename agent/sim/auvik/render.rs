@@ -3,9 +3,11 @@
 //! thousand devices. These types describe what the simulator *sends*; they are not shared with
 //! the connector, which reads the same documents through its own types.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Serialize, Serializer};
 
 use super::SimDevice;
@@ -16,7 +18,23 @@ pub struct Ts(pub DateTime<Utc>);
 
 impl fmt::Display for Ts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.3fZ"))
+        // Hand-rolled: chrono's strftime-style formatting was a third of a page's render time.
+        let t = &self.0;
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, t.year().clamp(0, 9999).unsigned_abs());
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        put(17, 2, t.second());
+        put(20, 3, t.timestamp_subsec_millis().min(999));
+        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -363,22 +381,10 @@ pub struct Meta {
     pub total_pages: u64,
 }
 
-/// A paged list document.
+/// A single-resource document (`/v1/tenants/detail/{id}`).
 #[derive(Serialize)]
-pub struct ListDoc<T, I> {
-    pub data: Vec<T>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub included: Option<Vec<I>>,
-    pub links: PageLinks,
-    pub meta: Meta,
-}
-
-/// A single-resource document.
-#[derive(Serialize)]
-pub struct SingleDoc<T, I> {
+pub struct SingleDoc<T> {
     pub data: T,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub included: Option<Vec<I>>,
 }
 
 /// An unpaged list document (`/v1/tenants`, `/v1/tenants/detail`).
@@ -529,7 +535,7 @@ impl<'a> TenantDetailRes<'a> {
                 enabled: true,
                 subscribed: true,
                 subscription_owner: if is_root { "None" } else { root_prefix },
-                running: !t.denied,
+                running: true,
                 trial_start_date: is_root.then_some("2019-03-04T09:15:00.000-0500"),
                 trial_end_date: is_root.then_some("2019-03-18T09:15:00.000-0500"),
                 address: Address {
@@ -565,6 +571,54 @@ impl<'a> TenantDetailRes<'a> {
     }
 }
 
+/// A device's rendered `device` and `deviceDetail` resources, for the base URL they were
+/// rendered for.
+#[derive(Default)]
+pub struct JsonCache {
+    info: OnceLock<(Arc<str>, Box<str>)>,
+    detail: OnceLock<(Arc<str>, Box<str>)>,
+}
+
+impl JsonCache {
+    pub fn info<'a>(
+        &'a self,
+        base: &Arc<str>,
+        render: impl FnOnce() -> Result<String, serde_json::Error>,
+    ) -> Result<Cow<'a, str>, serde_json::Error> {
+        Self::get(&self.info, base, render)
+    }
+
+    pub fn detail<'a>(
+        &'a self,
+        base: &Arc<str>,
+        render: impl FnOnce() -> Result<String, serde_json::Error>,
+    ) -> Result<Cow<'a, str>, serde_json::Error> {
+        Self::get(&self.detail, base, render)
+    }
+
+    fn get<'a>(
+        slot: &'a OnceLock<(Arc<str>, Box<str>)>,
+        base: &Arc<str>,
+        render: impl FnOnce() -> Result<String, serde_json::Error>,
+    ) -> Result<Cow<'a, str>, serde_json::Error> {
+        if let Some((b, json)) = slot.get() {
+            if b == base {
+                return Ok(Cow::Borrowed(json));
+            }
+            // Rendered for another server of the same simulator: render afresh, keep the first.
+            return render().map(Cow::Owned);
+        }
+        let json = render()?.into_boxed_str();
+        if let Err((_, json)) = slot.set((base.clone(), json)) {
+            // Another request filled it meanwhile.
+            return Ok(Cow::Owned(json.into_string()));
+        }
+        Ok(slot
+            .get()
+            .map_or(Cow::Borrowed(""), |(_, j)| Cow::Borrowed(j)))
+    }
+}
+
 /// Auvik's `basicError` document.
 pub fn error_body(status: u16, title: &str, detail: &str) -> String {
     serde_json::json!({
@@ -573,8 +627,62 @@ pub fn error_body(status: u16, title: &str, detail: &str) -> String {
     .to_string()
 }
 
+/// `{"data":[…],"included":[…],"links":…,"meta":…}` around already rendered resources.
+pub fn list_document(
+    data: &[Cow<'_, str>],
+    included: Option<&[Cow<'_, str>]>,
+    links: &PageLinks,
+    meta: &Meta,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let size: usize = data
+        .iter()
+        .chain(included.unwrap_or_default())
+        .map(|r| r.len() + 1)
+        .sum();
+    let mut out = Vec::with_capacity(size + 1024);
+    out.extend_from_slice(b"{\"data\":");
+    push_array(&mut out, data);
+    if let Some(included) = included {
+        out.extend_from_slice(b",\"included\":");
+        push_array(&mut out, included);
+    }
+    out.extend_from_slice(b",\"links\":");
+    serde_json::to_writer(&mut out, links)?;
+    out.extend_from_slice(b",\"meta\":");
+    serde_json::to_writer(&mut out, meta)?;
+    out.push(b'}');
+    Ok(out)
+}
+
+/// `{"data":…,"included":[…]}` around already rendered resources.
+pub fn single_document(data: &str, included: Option<&str>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + included.map_or(0, str::len) + 32);
+    out.extend_from_slice(b"{\"data\":");
+    out.extend_from_slice(data.as_bytes());
+    if let Some(inc) = included {
+        out.extend_from_slice(b",\"included\":[");
+        out.extend_from_slice(inc.as_bytes());
+        out.push(b']');
+    }
+    out.push(b'}');
+    out
+}
+
+fn push_array(out: &mut Vec<u8>, items: &[Cow<'_, str>]) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item.as_bytes());
+    }
+    out.push(b']');
+}
+
 /// Serializes a document; our views cannot fail to serialize, but a failure would be a
 /// simulator bug worth a loud 500 rather than a panic in a server task.
 pub fn to_vec<T: Serialize>(doc: &T) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(doc)
+    let mut out = Vec::with_capacity(64 * 1024);
+    serde_json::to_writer(&mut out, doc)?;
+    Ok(out)
 }

@@ -79,7 +79,7 @@ const CITIES: [&str; 8] = [
 pub fn generate(opts: &AuvikSimOptions) -> Seeded {
     // 18-digit ids, increasing with the tenant's position.
     let root_id = 190_000_000_000_000_000 + mix(opts.seed, 1) % 9_000_000_000_000_000;
-    let names = names::client_names(opts.seed, opts.clients);
+    let client_names = names::client_names(opts.seed, opts.clients);
     let mut used_prefixes: std::collections::HashSet<String> =
         std::iter::once(opts.domain_prefix.clone()).collect();
     let mut tenants = Vec::with_capacity(opts.clients + 1);
@@ -95,7 +95,7 @@ pub fn generate(opts: &AuvikSimOptions) -> Seeded {
         },
         opts.seed,
     ));
-    for (c, name) in names.into_iter().enumerate() {
+    for (c, name) in client_names.into_iter().enumerate() {
         let ord = c + 1;
         let id = root_id + ord as u64 * 1_000 + mix(opts.seed, ord as u64) % 997;
         let mut prefix = names::slug(&name);
@@ -112,9 +112,9 @@ pub fn generate(opts: &AuvikSimOptions) -> Seeded {
             parent_id: Some(root_id.to_string()),
         };
         let mut t = tenant_seed(ord, id, info, opts.seed);
-        let mut names = NameCounter::default();
-        t.devices = client_devices(opts, c, &t, &mut names);
-        t.names = names;
+        let mut counter = NameCounter::default();
+        t.devices = client_devices(opts, c, &t, &mut counter);
+        t.names = counter;
         tenants.push(t);
     }
     share_serials(&mut tenants);
@@ -179,16 +179,20 @@ fn client_devices(
 
 /// Picks a device type by [`catalog::weight`].
 pub fn weighted_type(rng: &mut fastrand::Rng) -> &'static str {
-    let total: u32 = DEVICE_TYPES.iter().map(|t| catalog::weight(t)).sum();
-    let mut x = rng.u32(0..total);
-    for t in DEVICE_TYPES {
-        let w = catalog::weight(t);
-        if x < w {
-            return t;
-        }
-        x -= w;
-    }
-    "unknown"
+    // Cumulative weights, computed once: this runs for every seeded device.
+    static CUMULATIVE: std::sync::LazyLock<Vec<u32>> = std::sync::LazyLock::new(|| {
+        DEVICE_TYPES
+            .iter()
+            .scan(0, |acc, t| {
+                *acc += catalog::weight(t);
+                Some(*acc)
+            })
+            .collect()
+    });
+    let total = CUMULATIVE.last().copied().unwrap_or(1);
+    let x = rng.u32(0..total);
+    let i = CUMULATIVE.partition_point(|&c| c <= x);
+    DEVICE_TYPES.get(i).copied().unwrap_or("unknown")
 }
 
 /// Per-tenant counters so names read `contoso-sw01`, `contoso-sw02`, ...

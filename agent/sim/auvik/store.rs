@@ -8,6 +8,7 @@ use std::ops::Bound;
 use chrono::{DateTime, Duration, Utc};
 
 use super::SimDevice;
+use super::render::JsonCache;
 use super::seed::{self, Seeded, TenantSeed};
 
 /// A tenant with its devices.
@@ -17,7 +18,7 @@ pub struct TenantState {
     /// The API user has no role on this tenant: requests naming it get 403.
     pub denied: bool,
     /// Devices by id number; the paging order within the tenant.
-    pub devices: BTreeMap<u64, SimDevice>,
+    devices: BTreeMap<u64, Entry>,
     by_type: HashMap<String, BTreeSet<u64>>,
     /// Newest `lastModified` ever stored here: an upper bound that lets `modifiedAfter` skip
     /// untouched tenants without looking at their devices.
@@ -28,9 +29,21 @@ pub struct TenantState {
     next_j: usize,
 }
 
+/// A device with its JSON, rendered on first use and then served as bytes: a benchmark re-reads
+/// the same 100,000 devices page after page. A mutation replaces the entry, and with it the cache.
+pub struct Entry {
+    pub device: SimDevice,
+    pub json: JsonCache,
+}
+
 impl TenantState {
     pub fn info(&self) -> &super::SimTenant {
         &self.seed.info
+    }
+
+    /// This tenant's devices in paging order.
+    pub fn devices(&self) -> impl Iterator<Item = &SimDevice> {
+        self.devices.values().map(|e| &e.device)
     }
 }
 
@@ -119,6 +132,7 @@ pub struct Hit<'a> {
     pub ord: usize,
     pub num: u64,
     pub device: &'a SimDevice,
+    pub json: &'a JsonCache,
 }
 
 pub struct Page<'a> {
@@ -193,7 +207,7 @@ impl Store {
     }
 
     pub fn all_devices(&self) -> impl Iterator<Item = &SimDevice> {
-        self.tenants.iter().flat_map(|t| t.devices.values())
+        self.tenants.iter().flat_map(TenantState::devices)
     }
 
     pub fn device_count(&self) -> usize {
@@ -202,13 +216,13 @@ impl Store {
 
     /// A device and its tenant's position.
     pub fn device(&self, id: &str) -> Option<(usize, &SimDevice)> {
-        let (ord, num) = *self.device_by_id.get(id)?;
-        Some((ord, self.tenants.get(ord)?.devices.get(&num)?))
+        self.entry(id).map(|(ord, _, e)| (ord, &e.device))
     }
 
-    /// A device's id number (for links and cursors).
-    pub fn device_num(&self, id: &str) -> Option<u64> {
-        self.device_by_id.get(id).map(|(_, num)| *num)
+    /// A device's entry with its tenant's position and its id number.
+    pub fn entry(&self, id: &str) -> Option<(usize, u64, &Entry)> {
+        let (ord, num) = *self.device_by_id.get(id)?;
+        Some((ord, num, self.tenants.get(ord)?.devices.get(&num)?))
     }
 
     /// A strictly increasing "now" with Auvik's millisecond precision, never before the
@@ -329,13 +343,18 @@ impl Store {
             if sel.skips(t) {
                 continue;
             }
-            for (num, device) in t.candidates(sel.device_type.as_deref(), range, dir) {
-                if sel.matches(t, device) {
+            for (num, e) in t.candidates(sel.device_type.as_deref(), range, dir) {
+                if sel.matches(t, &e.device) {
                     if hits.len() == limit {
                         more = true;
                         break 'tenants;
                     }
-                    hits.push(Hit { ord, num, device });
+                    hits.push(Hit {
+                        ord,
+                        num,
+                        device: &e.device,
+                        json: &e.json,
+                    });
                 }
             }
         }
@@ -361,7 +380,7 @@ impl Store {
                 } else {
                     let all = (Bound::Unbounded, Bound::Unbounded);
                     t.candidates(sel.device_type.as_deref(), all, Direction::Forward)
-                        .filter(|(_, d)| sel.matches(t, d))
+                        .filter(|(_, e)| sel.matches(t, &e.device))
                         .count()
                 }
             })
@@ -372,15 +391,27 @@ impl Store {
 impl TenantState {
     fn index(&mut self, num: u64, d: SimDevice) {
         self.max_modified = self.max_modified.max(d.last_modified);
-        self.by_type
-            .entry(d.device_type.clone())
-            .or_default()
-            .insert(num);
-        self.devices.insert(num, d);
+        // Look up before inserting: `entry` would allocate a key per device.
+        match self.by_type.get_mut(&d.device_type) {
+            Some(set) => {
+                set.insert(num);
+            }
+            None => {
+                self.by_type
+                    .insert(d.device_type.clone(), BTreeSet::from([num]));
+            }
+        }
+        self.devices.insert(
+            num,
+            Entry {
+                device: d,
+                json: JsonCache::default(),
+            },
+        );
     }
 
     fn unindex(&mut self, num: u64) -> Option<SimDevice> {
-        let d = self.devices.remove(&num)?;
+        let d = self.devices.remove(&num)?.device;
         if let Some(set) = self.by_type.get_mut(&d.device_type) {
             set.remove(&num);
             if set.is_empty() {
@@ -396,7 +427,7 @@ impl TenantState {
         device_type: Option<&str>,
         range: (Bound<u64>, Bound<u64>),
         dir: Direction,
-    ) -> Box<dyn Iterator<Item = (u64, &'a SimDevice)> + 'a> {
+    ) -> Box<dyn Iterator<Item = (u64, &'a Entry)> + 'a> {
         match device_type {
             None => {
                 let it = self.devices.range(range).map(|(n, d)| (*n, d));
