@@ -22,9 +22,7 @@ pub fn resolve(
         .find(|g| {
             g.members.iter().any(|m| {
                 m.source == source
-                    && (m.key == external_id
-                        || m.key == name
-                        || aliases.contains(&m.key))
+                    && (m.key == external_id || m.key == name || aliases.contains(&m.key))
             })
         })
         .map_or_else(|| name.to_string(), |g| g.name.clone())
