@@ -154,6 +154,9 @@ pub struct AssetRecord {
     pub managed: Option<bool>,
     pub last_seen: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// The vendor's record verbatim (JSON), for what the canonical fields do not carry;
+    /// empty when the canonical fields carry everything (Auvik).
+    pub raw: String,
 }
 
 impl AssetRecord {

@@ -186,6 +186,7 @@ fn asset_to_proto(a: model::Asset) -> pb::Asset {
         updated_at: r.updated_at.map(timestamp),
         removed_at: a.removed_at.map(timestamp),
         device_id: a.device_id,
+        raw: r.raw,
     }
 }
 

@@ -50,7 +50,8 @@ impl StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE sources (
     name TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -160,11 +161,17 @@ CREATE TABLE staged_assets (
     updated_at TEXT,
     PRIMARY KEY (run_id, external_id)
 ) WITHOUT ROWID;
-"#];
+"#,
+    // 2: vendor records kept verbatim beside the canonical fields.
+    r#"
+ALTER TABLE assets ADD COLUMN raw TEXT NOT NULL DEFAULT '';
+ALTER TABLE staged_assets ADD COLUMN raw TEXT NOT NULL DEFAULT '';
+"#,
+];
 
-/// The fields of an asset that a vendor owns, in the order of the `assets` columns
-/// `name .. online_status, managed, last_seen, updated_at`; history rows use these names.
-const VENDOR_FIELDS: [&str; 15] = [
+/// The fields of an asset that a vendor owns, in the order of `field_values`; history
+/// rows use these names.
+const VENDOR_FIELDS: [&str; 16] = [
     "source_client",
     "name",
     "category",
@@ -180,6 +187,7 @@ const VENDOR_FIELDS: [&str; 15] = [
     "managed",
     "last_seen",
     "updated_at",
+    "raw",
 ];
 
 pub fn ts(t: DateTime<Utc>) -> String {
@@ -453,7 +461,7 @@ impl Store {
                 let mut st = tx.prepare_cached(
                     "INSERT OR REPLACE INTO staged_assets (run_id, external_id, source_client_external_id, name, category,
                      vendor_type, manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status,
-                     managed, last_seen, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                     managed, last_seen, updated_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 )?;
                 for a in assets {
                     st.execute(params![
@@ -474,6 +482,7 @@ impl Store {
                         a.managed,
                         a.last_seen.map(ts),
                         a.updated_at.map(ts),
+                        a.raw,
                     ])?;
                 }
             }
@@ -901,6 +910,7 @@ fn record_from_row(
         managed: r.get(at + 11)?,
         last_seen: opt_ts_at(r, at + 12)?,
         updated_at: opt_ts_at(r, at + 13)?,
+        raw: String::new(),
     })
 }
 
@@ -957,7 +967,7 @@ fn apply_clients(tx: &rusqlite::Transaction, run: &SyncRun) -> rusqlite::Result<
 }
 
 /// The text of a field for history rows and comparison.
-fn field_values(a: &AssetRecord, source_client: &str) -> [String; 15] {
+fn field_values(a: &AssetRecord, source_client: &str) -> [String; 16] {
     [
         source_client.to_string(),
         a.name.clone(),
@@ -974,7 +984,22 @@ fn field_values(a: &AssetRecord, source_client: &str) -> [String; 15] {
         a.managed.map(|m| m.to_string()).unwrap_or_default(),
         a.last_seen.map(ts).unwrap_or_default(),
         a.updated_at.map(ts).unwrap_or_default(),
+        a.raw.clone(),
     ]
+}
+
+/// History keeps what changed, not whole copies of large vendor records.
+fn history_value(field: &str, value: &str) -> String {
+    const MAX: usize = 2000;
+    if field == "raw" && value.len() > MAX {
+        let mut end = MAX;
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &value[..end])
+    } else {
+        value.to_string()
+    }
 }
 
 /// Diffs the run's staged assets against `assets`: inserts new ones, updates changed
@@ -1004,7 +1029,8 @@ fn apply_assets(
            s.last_seen, s.updated_at,
            a.id, a.removed_at, COALESCE(sc.external_id, ''),
            a.name, a.category, a.vendor_type, a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses,
-           a.os, a.firmware, a.online_status, a.managed, a.last_seen, a.updated_at
+           a.os, a.firmware, a.online_status, a.managed, a.last_seen, a.updated_at,
+           s.raw, a.raw
          FROM staged_assets s
          LEFT JOIN assets a ON a.source = ?1 AND a.external_id = s.external_id
          LEFT JOIN source_clients sc ON sc.id = a.source_client_id
@@ -1013,13 +1039,14 @@ fn apply_assets(
     let mut insert = tx.prepare_cached(
         "INSERT INTO assets (source, external_id, source_client_id, name, category, vendor_type, manufacturer,
            model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed, billable, first_seen,
-           last_seen, updated_at, removed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL)",
+           last_seen, updated_at, removed_at, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL, ?20)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE assets SET source_client_id = ?2, name = ?3, category = ?4, vendor_type = ?5, manufacturer = ?6,
            model = ?7, serial = ?8, mac_addresses = ?9, ip_addresses = ?10, os = ?11, firmware = ?12,
-           online_status = ?13, managed = ?14, billable = ?15, last_seen = ?16, updated_at = ?17, removed_at = NULL
+           online_status = ?13, managed = ?14, billable = ?15, last_seen = ?16, updated_at = ?17, removed_at = NULL,
+           raw = ?18
          WHERE id = ?1",
     )?;
     let mut history = tx.prepare_cached(
@@ -1029,7 +1056,8 @@ fn apply_assets(
     let mut set_device = tx.prepare_cached("UPDATE assets SET device_id = id WHERE id = ?1")?;
     let mut rows = staged.query(params![run.source, run.id])?;
     while let Some(r) = rows.next()? {
-        let new = record_from_row(r, 2, r.get(0)?, r.get(1)?)?;
+        let mut new = record_from_row(r, 2, r.get(0)?, r.get(1)?)?;
+        new.raw = r.get(33)?;
         let existing_id: Option<i64> = r.get(16)?;
         let client_row = client_ids.get(&new.source_client_id).copied();
         let billable = is_billable(new.category(), new.managed);
@@ -1055,6 +1083,7 @@ fn apply_assets(
                 now_s,
                 new.last_seen.map(ts),
                 new.updated_at.map(ts),
+                new.raw,
             ])?;
             let id = tx.last_insert_rowid();
             // Until devices are merged across sources, every asset is its own device.
@@ -1065,7 +1094,8 @@ fn apply_assets(
         };
         let removed_at: Option<String> = r.get(17)?;
         let old_client: String = r.get(18)?;
-        let old = record_from_row(r, 19, new.external_id.clone(), old_client.clone())?;
+        let mut old = record_from_row(r, 19, new.external_id.clone(), old_client.clone())?;
+        old.raw = r.get(34)?;
         let old_values = field_values(&old, &old_client);
         let changed: Vec<usize> = (0..VENDOR_FIELDS.len())
             .filter(|&i| old_values[i] != new_values[i])
@@ -1092,18 +1122,20 @@ fn apply_assets(
             billable,
             new.last_seen.map(ts),
             new.updated_at.map(ts),
+            new.raw,
         ])?;
         if let Some(was) = removed_at {
             history.execute(params![id, run.id, now_s, "removed_at", was, ""])?;
         }
         for i in changed {
+            let field = VENDOR_FIELDS[i];
             history.execute(params![
                 id,
                 run.id,
                 now_s,
-                VENDOR_FIELDS[i],
-                old_values[i],
-                new_values[i]
+                field,
+                history_value(field, &old_values[i]),
+                history_value(field, &new_values[i])
             ])?;
         }
         counts.updated += 1;

@@ -1422,6 +1422,7 @@ mod tests {
             updated_at: ts(1_700_000_050),
             removed_at: None,
             device_id: 7,
+            raw: String::new(),
         };
         let record = AssetRecord::from(asset);
         let v = serde_json::to_value(&record).expect("json");
