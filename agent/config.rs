@@ -70,14 +70,30 @@ impl SourceConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum VendorConfig {
     Auvik(AuvikConfig),
+    Syncro(SyncroConfig),
 }
 
 impl VendorConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             VendorConfig::Auvik(_) => "auvik",
+            VendorConfig::Syncro(_) => "syncro",
         }
     }
+}
+
+/// Syncro's documented limit: 180 requests per minute per IP address.
+pub const SYNCRO_DEFAULT_RPM: u32 = 180;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncroConfig {
+    /// The account's subdomain: `acme` for https://acme.syncromsp.com.
+    pub subdomain: String,
+    pub api_key: Secret,
+    /// The client-side budget, shared by every source on the same Syncro host.
+    pub requests_per_minute: u32,
+    /// Also sync disabled customers (Syncro leaves them out by default).
+    pub include_disabled_customers: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +213,7 @@ mod raw {
         // syncro
         pub subdomain: Option<Spanned<String>>,
         pub requests_per_minute: Option<Spanned<i64>>,
+        pub include_disabled_customers: Option<Spanned<bool>>,
         // passportal
         pub datacenter: Option<Spanned<String>>,
         pub access_key_id: Option<Spanned<String>>,
@@ -483,33 +500,14 @@ impl Validator<'_> {
         let kind = raw.kind.get_ref().as_str();
         let (vendor, default_url) = match kind {
             "auvik" => {
-                self.refuse_foreign_keys(
-                    raw,
-                    &name,
-                    kind,
-                    &[
-                        ("subdomain", raw.subdomain.as_ref().map(|v| v.span().start)),
-                        (
-                            "requests_per_minute",
-                            raw.requests_per_minute.as_ref().map(|v| v.span().start),
-                        ),
-                        (
-                            "datacenter",
-                            raw.datacenter.as_ref().map(|v| v.span().start),
-                        ),
-                        (
-                            "access_key_id",
-                            raw.access_key_id.as_ref().map(|v| v.span().start),
-                        ),
-                        (
-                            "secret_access_key",
-                            raw.secret_access_key.as_ref().map(|v| v.span().start),
-                        ),
-                    ],
-                );
+                self.refuse_foreign_keys(raw, &name, kind, &["auvik", "common"]);
                 self.auvik(s, &name)?
             }
-            "syncro" | "passportal" => {
+            "syncro" => {
+                self.refuse_foreign_keys(raw, &name, kind, &["syncro", "common"]);
+                self.syncro(s, &name)?
+            }
+            "passportal" => {
                 self.error(
                     &raw.kind,
                     format!("source `{name}`: kind `{kind}` is not supported by this version of assetd yet"),
@@ -537,17 +535,52 @@ impl Validator<'_> {
         })
     }
 
-    fn refuse_foreign_keys(
-        &mut self,
-        _raw: &raw::Source,
-        name: &str,
-        kind: &str,
-        keys: &[(&str, Option<usize>)],
-    ) {
-        for (key, at) in keys {
-            if let Some(at) = at {
+    /// Refuses the settings of other kinds on this source (`owners`: the groups of keys
+    /// of `KIND_KEYS` this kind accepts).
+    fn refuse_foreign_keys(&mut self, raw: &raw::Source, name: &str, kind: &str, owners: &[&str]) {
+        let present: [(&str, Option<usize>); 8] = [
+            ("region", raw.region.as_ref().map(|v| v.span().start)),
+            ("username", raw.username.as_ref().map(|v| v.span().start)),
+            (
+                "domain_prefix",
+                raw.domain_prefix.as_ref().map(|v| v.span().start),
+            ),
+            ("subdomain", raw.subdomain.as_ref().map(|v| v.span().start)),
+            (
+                "requests_per_minute",
+                raw.requests_per_minute.as_ref().map(|v| v.span().start),
+            ),
+            (
+                "include_disabled_customers",
+                raw.include_disabled_customers
+                    .as_ref()
+                    .map(|v| v.span().start),
+            ),
+            (
+                "datacenter",
+                raw.datacenter.as_ref().map(|v| v.span().start),
+            ),
+            (
+                "access_key_id",
+                raw.access_key_id.as_ref().map(|v| v.span().start),
+            ),
+        ];
+        let mut present = present.to_vec();
+        present.push((
+            "secret_access_key",
+            raw.secret_access_key.as_ref().map(|v| v.span().start),
+        ));
+        present.push(("api_key", raw.api_key.as_ref().map(|v| v.span().start)));
+        for (key, at) in present {
+            let owner = KIND_KEYS
+                .iter()
+                .find(|(_, keys)| keys.contains(&key))
+                .map(|(o, _)| *o);
+            if let (Some(at), Some(owner)) = (at, owner)
+                && !owners.contains(&owner)
+            {
                 self.error_at(
-                    Some(*at),
+                    Some(at),
                     format!("source `{name}`: `{key}` is not a setting of a {kind} source"),
                 );
             }
@@ -621,6 +654,65 @@ impl Validator<'_> {
                 username: username?.trim().to_string(),
                 api_key: api_key?,
                 domain_prefix: domain_prefix?.trim().to_string(),
+            }),
+            default_url,
+        ))
+    }
+
+    fn syncro(&mut self, s: &Spanned<raw::Source>, name: &str) -> Option<(VendorConfig, url::Url)> {
+        let raw = s.get_ref();
+        let hint = "the account's subdomain, e.g. acme for https://acme.syncromsp.com";
+        let subdomain = match &raw.subdomain {
+            None => {
+                self.error(
+                    s,
+                    format!("source `{name}`: `subdomain` is missing ({hint})"),
+                );
+                None
+            }
+            Some(v) => match syncro_subdomain(v.get_ref()) {
+                Some(sub) => Some(sub),
+                None => {
+                    self.error(
+                        v,
+                        format!(
+                            "source `{name}`: `subdomain` `{}` is not a Syncro subdomain; write `acme`, `acme.syncromsp.com` or `https://acme.syncromsp.com/` ({hint})",
+                            v.get_ref()
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let requests_per_minute = match &raw.requests_per_minute {
+            None => Some(SYNCRO_DEFAULT_RPM),
+            Some(v) if (1..=10_000).contains(v.get_ref()) => Some(*v.get_ref() as u32),
+            Some(v) => {
+                self.error(
+                    v,
+                    format!("source `{name}`: `requests_per_minute` must be between 1 and 10000 (Syncro allows 180 per IP address)"),
+                );
+                None
+            }
+        };
+        let api_key = match &raw.api_key {
+            Some(k) => Some(self.secret(k, "api_key")),
+            None => {
+                self.error(s, format!("source `{name}`: `api_key` is missing (a Syncro API token with Assets - List/Search and View Details, e.g. api_key = {{ env = \"SYNCRO_API_KEY\" }})"));
+                None
+            }
+        };
+        let subdomain = subdomain?;
+        let default_url = url::Url::parse(&format!("https://{subdomain}.syncromsp.com/")).ok()?;
+        Some((
+            VendorConfig::Syncro(SyncroConfig {
+                subdomain,
+                api_key: api_key?,
+                requests_per_minute: requests_per_minute?,
+                include_disabled_customers: raw
+                    .include_disabled_customers
+                    .as_ref()
+                    .is_some_and(|v| *v.get_ref()),
             }),
             default_url,
         ))
@@ -715,6 +807,48 @@ impl Validator<'_> {
     }
 }
 
+/// Which source settings belong to which kind ("common" ones to every kind that takes them).
+const KIND_KEYS: &[(&str, &[&str])] = &[
+    ("auvik", &["region", "username", "domain_prefix"]),
+    (
+        "syncro",
+        &[
+            "subdomain",
+            "requests_per_minute",
+            "include_disabled_customers",
+        ],
+    ),
+    (
+        "passportal",
+        &["datacenter", "access_key_id", "secret_access_key"],
+    ),
+    ("common", &["api_key"]),
+];
+
+/// `acme`, `acme.syncromsp.com` or `https://acme.syncromsp.com/...` → `acme`; anything
+/// that is not one DNS label under syncromsp.com → None.
+pub fn syncro_subdomain(input: &str) -> Option<String> {
+    let s = input.trim().to_ascii_lowercase();
+    let s = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .unwrap_or(&s);
+    let host = s.split(['/', '?', '#']).next().unwrap_or("");
+    let label = match host.strip_suffix(".syncromsp.com") {
+        Some(l) => l,
+        None if !host.contains('.') && !s.contains('/') => host,
+        None => return None,
+    };
+    let valid = !label.is_empty()
+        && label.len() <= 63
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    valid.then(|| label.to_string())
+}
+
 fn is_loopback_host(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -775,7 +909,9 @@ interval = "30m"
         assert_eq!(s.interval, Duration::from_secs(1800));
         assert_eq!(s.full_interval, Duration::from_secs(86400));
         assert_eq!(s.base_url.as_str(), "https://auvikapi.eu1.my.auvik.com/");
-        let VendorConfig::Auvik(a) = &s.vendor;
+        let VendorConfig::Auvik(a) = &s.vendor else {
+            panic!("auvik")
+        };
         assert_eq!(a.api_key.expose(), "k-123");
         assert!(
             !format!("{c:?}").contains("k-123"),
@@ -815,6 +951,59 @@ interval = "30m"
     }
 
     #[test]
+    fn syncro_subdomains_are_normalised_or_refused() {
+        for ok in [
+            "acme",
+            "ACME",
+            "acme.syncromsp.com",
+            "https://acme.syncromsp.com/",
+            "https://acme.syncromsp.com/api/v1",
+        ] {
+            assert_eq!(syncro_subdomain(ok).as_deref(), Some("acme"), "{ok}");
+        }
+        for bad in [
+            "",
+            "acme.example.com",
+            "https://evil.com/acme",
+            "a b",
+            "acme.syncromsp.com.evil",
+            "-acme",
+            "ac_me",
+        ] {
+            assert_eq!(syncro_subdomain(bad), None, "{bad}");
+        }
+        let c = parse_ok(
+            "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"https://acme.syncromsp.com/\"\napi_key = \"t\"\n",
+        );
+        assert_eq!(
+            c.sources[0].base_url.as_str(),
+            "https://acme.syncromsp.com/"
+        );
+        let VendorConfig::Syncro(sy) = &c.sources[0].vendor else {
+            panic!("syncro")
+        };
+        assert_eq!(
+            (sy.subdomain.as_str(), sy.requests_per_minute),
+            ("acme", 180)
+        );
+        let e = parse_err(
+            "[[source]]\nname = \"s\"\nkind = \"syncro\"\nsubdomain = \"acme.example.com\"\napi_key = \"t\"\nrequests_per_minute = 0\nregion = \"us1\"\n",
+        );
+        assert!(
+            e.contains("c.toml:4:13:") && e.contains("not a Syncro subdomain"),
+            "{e}"
+        );
+        assert!(
+            e.contains("c.toml:6:23:") && e.contains("between 1 and 10000"),
+            "{e}"
+        );
+        assert!(
+            e.contains("`region` is not a setting of a syncro source"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn keys_of_another_kind_are_refused() {
         let e = parse_err(&format!("{AUVIK}subdomain = \"acme\"\n"));
         assert!(
@@ -845,7 +1034,9 @@ interval = "30m"
         // SAFETY: tests touching this variable run in this test only.
         unsafe { std::env::set_var("ASSETD_TEST_SECRET_ENV", "from-env") };
         let c = parse_ok(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_SECRET_ENV\" }"));
-        let VendorConfig::Auvik(a) = &c.sources[0].vendor;
+        let VendorConfig::Auvik(a) = &c.sources[0].vendor else {
+            panic!("auvik")
+        };
         assert_eq!(a.api_key.expose(), "from-env");
         let e =
             parse_err(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_NOT_SET_ANYWHERE\" }"));
@@ -858,7 +1049,9 @@ interval = "30m"
         // SAFETY: only this test sets CREDENTIALS_DIRECTORY.
         unsafe { std::env::set_var("CREDENTIALS_DIRECTORY", creds.path()) };
         let c = parse_ok(&AUVIK.replace("\"k-123\"", "{ credential = \"auvik\" }"));
-        let VendorConfig::Auvik(a) = &c.sources[0].vendor;
+        let VendorConfig::Auvik(a) = &c.sources[0].vendor else {
+            panic!("auvik")
+        };
         assert_eq!(a.api_key.expose(), "from-credential");
         let e = parse_err(&AUVIK.replace("\"k-123\"", "{ vault = \"x\" }"));
         assert!(e.contains("vault"), "{e}");

@@ -95,7 +95,7 @@ impl Auvik {
         &self,
         url: &url::Url,
         ctx: &FetchContext,
-    ) -> Result<serde_json::Value, Result<Failure, VendorError>> {
+    ) -> Result<String, Result<Failure, VendorError>> {
         let auth = |rb: reqwest::RequestBuilder| {
             rb.basic_auth(&self.config.username, Some(self.config.api_key.expose()))
         };
@@ -106,11 +106,7 @@ impl Auvik {
     }
 
     /// A GET whose every failure is fatal to the run, explained.
-    async fn get_or_fail(
-        &self,
-        url: &url::Url,
-        ctx: &FetchContext,
-    ) -> Result<serde_json::Value, VendorError> {
+    async fn get_or_fail(&self, url: &url::Url, ctx: &FetchContext) -> Result<String, VendorError> {
         match self.get(url, ctx).await {
             Ok(v) => Ok(v),
             Err(Err(e)) => Err(e),
@@ -170,7 +166,6 @@ impl Auvik {
             let verify = self.url("v1/authentication/verify", &[])?;
             match self.get(&verify, ctx).await {
                 Ok(_) => {}
-                Err(Err(VendorError::Decode(_))) => {} // an empty 200 is Auvik's "valid"
                 Err(Err(e)) => return Err(e),
                 Err(Ok(f)) => return Err(self.explain(&verify, &f)),
             }
@@ -434,11 +429,8 @@ fn error_detail(body: &str) -> String {
         .unwrap_or_default()
 }
 
-fn decode<T: serde::de::DeserializeOwned>(
-    url: &url::Url,
-    body: serde_json::Value,
-) -> Result<T, VendorError> {
-    serde_json::from_value(body).map_err(|e| {
+fn decode<T: serde::de::DeserializeOwned>(url: &url::Url, body: String) -> Result<T, VendorError> {
+    serde_json::from_str(&body).map_err(|e| {
         VendorError::Decode(format!(
             "{}: Auvik's response does not have the documented shape ({e})",
             redact(url)
@@ -482,6 +474,7 @@ fn to_record(d: DeviceResource, tenant_id: &str, managed: &HashMap<String, bool>
         online_status: text(a.online_status),
         last_seen: time(a.last_seen_time),
         updated_at: time(a.last_modified),
+        raw: String::new(),
     }
 }
 

@@ -5,6 +5,7 @@
 //! reports instead.
 
 use super::VendorError;
+use super::ratelimit::RateLimiter;
 use reqwest::{StatusCode, header};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -41,9 +42,10 @@ pub struct Counters {
     pub retries: AtomicI64,
 }
 
-/// A successful JSON response.
+/// A successful JSON response, as text: connectors decode it into their own wire types
+/// (and may keep parts of it verbatim).
 pub struct JsonResponse {
-    pub body: serde_json::Value,
+    pub body: String,
 }
 
 /// A response that is not a success, handed to the connector to explain.
@@ -64,6 +66,8 @@ pub struct HttpClient {
     /// Decides whether a non-success response is the vendor throttling us (retry after a
     /// pause) rather than a real answer. Auvik signals throttling with a 403 too.
     is_throttle: ThrottleCheck,
+    /// A request budget to wait for before every attempt, retries included.
+    limiter: Option<std::sync::Arc<RateLimiter>>,
 }
 
 impl HttpClient {
@@ -84,7 +88,13 @@ impl HttpClient {
             client,
             policy,
             is_throttle,
+            limiter: None,
         })
+    }
+
+    pub fn with_limiter(mut self, limiter: std::sync::Arc<RateLimiter>) -> HttpClient {
+        self.limiter = Some(limiter);
+        self
     }
 
     /// GETs `url` and returns its JSON body, retrying throttling, 5xx, timeouts and
@@ -100,6 +110,11 @@ impl HttpClient {
         let mut attempt = 0u32;
         loop {
             if cancel.is_cancelled() {
+                return Err(Err(VendorError::Cancelled));
+            }
+            if let Some(limiter) = &self.limiter
+                && !limiter.acquire(cancel).await
+            {
                 return Err(Err(VendorError::Cancelled));
             }
             counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -180,11 +195,10 @@ impl HttpClient {
                     }
                 )));
             }
-            let text = String::from_utf8_lossy(&body);
-            return match serde_json::from_str(&text) {
+            return match String::from_utf8(body) {
                 Ok(body) => Attempt::Done(Ok(JsonResponse { body })),
-                Err(e) => Attempt::Fatal(VendorError::Decode(format!(
-                    "{}: the body is not valid JSON ({e})",
+                Err(_) => Attempt::Fatal(VendorError::Decode(format!(
+                    "{}: the body is not UTF-8 text",
                     redact(url)
                 ))),
             };

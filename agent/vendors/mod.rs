@@ -7,6 +7,8 @@
 
 pub mod auvik;
 pub mod http;
+pub mod ratelimit;
+pub mod syncro;
 
 use crate::config::{SourceConfig, VendorConfig};
 use crate::model::{AssetRecord, RunKind, SourceClient};
@@ -103,6 +105,10 @@ pub trait Connector: Send + Sync {
 pub fn connector_for(source: &SourceConfig) -> Result<Arc<dyn Connector>, VendorError> {
     match &source.vendor {
         VendorConfig::Auvik(cfg) => Ok(Arc::new(auvik::Auvik::new(
+            source.base_url.clone(),
+            cfg.clone(),
+        )?)),
+        VendorConfig::Syncro(cfg) => Ok(Arc::new(syncro::Syncro::new(
             source.base_url.clone(),
             cfg.clone(),
         )?)),

@@ -1,0 +1,751 @@
+//! SyncroMSP (API v1): customers are clients, customer assets are assets.
+//!
+//! Syncro has no "changed since" filter for assets, so every run is a full scan with
+//! change detection in the store. Pages are walked by `meta.total_pages` without assuming
+//! a page size (it differs per endpoint and has changed over time). Every request waits
+//! for the budget shared by all sources on the same host: Syncro allows 180 requests per
+//! minute per IP address. Each asset is kept verbatim (`raw`) next to the canonical
+//! fields, because `properties` is free-form and can hold keys that differ only by case.
+//! Facts and quirks: shared/research/syncro.md.
+
+use super::http::{Failure, HttpClient, RetryPolicy, redact};
+use super::ratelimit::RateLimiter;
+use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name};
+use crate::config::SyncroConfig;
+use crate::model::{AssetRecord, Category, SourceClient};
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// More pages than any real account has: past it, paging is broken.
+const MAX_PAGES: u64 = 100_000;
+
+pub struct Syncro {
+    http: HttpClient,
+    base: url::Url,
+    config: SyncroConfig,
+}
+
+impl Syncro {
+    pub fn new(base: url::Url, config: SyncroConfig) -> Result<Syncro, VendorError> {
+        let host = format!(
+            "{}:{}",
+            base.host_str().unwrap_or(""),
+            base.port_or_known_default().unwrap_or(0)
+        );
+        let limiter = RateLimiter::shared(&host, config.requests_per_minute);
+        let http = HttpClient::new(
+            RetryPolicy::default(),
+            Duration::from_secs(30),
+            Arc::new(|_, _| false),
+        )?
+        .with_limiter(limiter);
+        Ok(Syncro { http, base, config })
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<url::Url, VendorError> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| VendorError::Http(format!("bad Syncro URL for {path}: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    async fn get(&self, url: &url::Url, ctx: &FetchContext) -> Result<String, VendorError> {
+        // Bearer in a header: the token never goes into a URL (or a log line with one).
+        let auth = |rb: reqwest::RequestBuilder| rb.bearer_auth(self.config.api_key.expose());
+        match self
+            .http
+            .get_json(url, &auth, &ctx.progress.http, &ctx.cancel)
+            .await
+        {
+            Ok(r) => Ok(r.body),
+            Err(Err(e)) => Err(e),
+            Err(Ok(f)) => Err(self.explain(url, &f)),
+        }
+    }
+
+    fn explain(&self, url: &url::Url, f: &Failure) -> VendorError {
+        let what = redact(url);
+        match f.status.as_u16() {
+            // Syncro answers 401 both for a bad token and for a good one without the
+            // permission; only the body tells them apart. Either way: stop calling.
+            401 if f.body.to_ascii_lowercase().contains("permission") => {
+                VendorError::CredentialsRejected(format!(
+                    "Syncro accepted the API token but it lacks permissions (401 from {what}): give the token \
+                 \"Customers - List/Search\", \"Assets - List/Search\" and \"Assets - View Details\" in Syncro \
+                 (Admin > API Tokens); assetd will not call Syncro again until the token in the config changes"
+                ))
+            }
+            401 => VendorError::CredentialsRejected(format!(
+                "Syncro rejected the API token (401 from {what}): check `api_key` of this source (a token from \
+                 Admin > API Tokens, not expired); assetd will not call Syncro again until it changes in the config"
+            )),
+            403 => VendorError::Http(format!(
+                "Syncro refused access (403 from {what}): the token's user may not read this data{}",
+                error_detail(&f.body)
+            )),
+            404 => VendorError::Http(format!(
+                "Syncro answered 404 from {what}: check `subdomain` (https://SUBDOMAIN.syncromsp.com){}",
+                error_detail(&f.body)
+            )),
+            429 => VendorError::Http(format!(
+                "Syncro kept rate-limiting requests (429 from {what}) after several retries: another tool on this \
+                 IP address may share the 180/min budget; lower `requests_per_minute` for this source"
+            )),
+            s if s >= 500 => VendorError::Http(format!(
+                "Syncro had a server error ({s} from {what}) after several retries; the next run will retry"
+            )),
+            s => VendorError::Http(format!(
+                "Syncro answered {s} from {what}{}",
+                error_detail(&f.body)
+            )),
+        }
+    }
+
+    fn fetch_all<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
+        Box::pin(async move {
+            let customers = self.customers(ctx).await?;
+            let known: HashSet<String> = customers.iter().map(|c| c.external_id.clone()).collect();
+            ctx.progress
+                .clients_total
+                .store(customers.len() as i64, Ordering::Relaxed);
+            ctx.send(Batch::Clients(customers)).await?;
+            self.assets(ctx, &known).await?;
+            ctx.progress.clients_done.store(
+                ctx.progress.clients_total.load(Ordering::Relaxed),
+                Ordering::Relaxed,
+            );
+            Ok(FetchOutcome::default())
+        })
+    }
+
+    async fn customers(&self, ctx: &FetchContext) -> Result<Vec<SourceClient>, VendorError> {
+        let mut out = Vec::new();
+        let mut page = 1u64;
+        loop {
+            let page_s = page.to_string();
+            let mut query = vec![("page", page_s.as_str())];
+            if self.config.include_disabled_customers {
+                query.push(("include_disabled", "true"));
+            }
+            let url = self.url("api/v1/customers", &query)?;
+            let body = self.get(&url, ctx).await?;
+            let parsed: CustomersPage = decode(&url, &body)?;
+            let empty = parsed.customers.is_empty();
+            out.extend(
+                parsed
+                    .customers
+                    .into_iter()
+                    .filter(|c| {
+                        self.config.include_disabled_customers || !c.disabled.unwrap_or(false)
+                    })
+                    .map(Customer::into_client),
+            );
+            if !next_page(&mut page, parsed.meta.as_ref(), empty, &url)? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn assets(
+        &self,
+        ctx: &FetchContext,
+        customers: &HashSet<String>,
+    ) -> Result<(), VendorError> {
+        let mut page = 1u64;
+        loop {
+            let page_s = page.to_string();
+            let url = self.url("api/v1/customer_assets", &[("page", page_s.as_str())])?;
+            let body = self.get(&url, ctx).await?;
+            let parsed: AssetsPage = decode(&url, &body)?;
+            let empty = parsed.assets.is_empty();
+            let mut records = Vec::with_capacity(parsed.assets.len());
+            for raw in &parsed.assets {
+                let record = to_record(raw).map_err(|e| {
+                    VendorError::Decode(format!(
+                        "{}: an asset does not have the documented shape ({e})",
+                        redact(&url)
+                    ))
+                })?;
+                // Assets of customers left out (disabled, unless asked for) are left out too.
+                if customers.contains(&record.source_client_id) {
+                    records.push(record);
+                }
+            }
+            if !records.is_empty() {
+                ctx.send(Batch::Assets(records)).await?;
+            }
+            if !next_page(&mut page, parsed.meta.as_ref(), empty, &url)? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Connector for Syncro {
+    fn supports_incremental(&self) -> bool {
+        false
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
+        self.fetch_all(ctx)
+    }
+}
+
+/// Advances `page`; false when the list is done. `meta.total_pages` decides; without it
+/// (some endpoints omit meta) an empty page ends the list.
+fn next_page(
+    page: &mut u64,
+    meta: Option<&Meta>,
+    empty: bool,
+    url: &url::Url,
+) -> Result<bool, VendorError> {
+    if empty {
+        return Ok(false);
+    }
+    if let Some(total) = meta.and_then(|m| m.total_pages)
+        && *page >= total
+    {
+        return Ok(false);
+    }
+    *page += 1;
+    if *page > MAX_PAGES {
+        return Err(VendorError::Decode(format!(
+            "{}: more than {MAX_PAGES} pages; Syncro's paging looks broken, the run stops here",
+            redact(url)
+        )));
+    }
+    Ok(true)
+}
+
+fn decode<'a, T: Deserialize<'a>>(url: &url::Url, body: &'a str) -> Result<T, VendorError> {
+    serde_json::from_str(body).map_err(|e| {
+        VendorError::Decode(format!(
+            "{}: Syncro's response does not have the documented shape ({e})",
+            redact(url)
+        ))
+    })
+}
+
+/// The `error` or `message` of a Syncro error body (its shape varies), for messages.
+fn error_detail(body: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return String::new();
+    };
+    let text = match (&v["error"], &v["message"]) {
+        (Value::String(s), _) | (_, Value::String(s)) => s.clone(),
+        (_, Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => return String::new(),
+    };
+    format!(": {}", text.chars().take(200).collect::<String>())
+}
+
+// ---------------------------------------------------------------------------------------
+// Mapping
+
+/// Syncro asset types are names each account defines ("Syncro Device" for assets with the
+/// RMM agent; anything else for custom types), so they map by keyword; the first match
+/// wins, so more specific words come first.
+const ASSET_TYPE_KEYWORDS: &[(&str, Category)] = &[
+    ("access point", Category::AccessPoint),
+    ("wireless", Category::AccessPoint),
+    ("wifi", Category::AccessPoint),
+    ("firewall", Category::Firewall),
+    ("utm", Category::Firewall),
+    ("router", Category::Router),
+    ("layer 3", Category::L3Switch),
+    ("l3 switch", Category::L3Switch),
+    ("switch", Category::Switch),
+    ("wlc", Category::Controller),
+    ("controller", Category::Controller),
+    ("virtual machine", Category::VirtualMachine),
+    ("hypervisor", Category::Hypervisor),
+    ("esx", Category::Hypervisor),
+    ("server", Category::Server),
+    ("nas", Category::Storage),
+    ("san", Category::Storage),
+    ("storage", Category::Storage),
+    ("printer", Category::Printer),
+    ("copier", Category::Printer),
+    ("mfp", Category::Printer),
+    ("ups", Category::Ups),
+    ("battery", Category::Ups),
+    ("camera", Category::Camera),
+    ("nvr", Category::Camera),
+    ("dvr", Category::Camera),
+    ("phone", Category::Phone),
+    ("voip", Category::Phone),
+    ("laptop", Category::Laptop),
+    ("notebook", Category::Laptop),
+    ("desktop", Category::Workstation),
+    ("workstation", Category::Workstation),
+    ("computer", Category::Workstation),
+    ("iot", Category::Iot),
+    ("sensor", Category::Iot),
+];
+
+/// The RMM agent's `form_factor` (Windows chassis types and the like).
+const FORM_FACTORS: &[(&str, Category)] = &[
+    ("virtual", Category::VirtualMachine),
+    ("server", Category::Server),
+    ("rack", Category::Server),
+    ("blade", Category::Server),
+    ("laptop", Category::Laptop),
+    ("notebook", Category::Laptop),
+    ("portable", Category::Laptop),
+    ("convertible", Category::Laptop),
+    ("detachable", Category::Laptop),
+    ("tablet", Category::Laptop),
+    ("hand held", Category::Laptop),
+    ("sub notebook", Category::Laptop),
+    ("desktop", Category::Workstation),
+    ("tower", Category::Workstation),
+    ("mini pc", Category::Workstation),
+    ("all in one", Category::Workstation),
+    ("all-in-one", Category::Workstation),
+    ("workstation", Category::Workstation),
+    ("pizza box", Category::Workstation),
+    ("space-saving", Category::Workstation),
+    ("lunch box", Category::Workstation),
+];
+
+fn keyword_category(table: &[(&str, Category)], text: &str) -> Option<Category> {
+    let text = text.to_ascii_lowercase();
+    // Whole-word matches, so "nas" does not match "dynasty" nor "ups" "groups".
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let padded = format!(" {} ", words.join(" "));
+    table
+        .iter()
+        .find(|(keyword, _)| {
+            let k = keyword.replace('-', " ");
+            padded.contains(&format!(" {k} "))
+        })
+        .map(|(_, c)| *c)
+}
+
+/// The category of an asset from its type name, then the agent's form factor and OS.
+pub fn category_for(asset_type: &str, form_factor: &str, os: &str) -> Category {
+    let agent_device = asset_type.trim().eq_ignore_ascii_case("syncro device");
+    if !agent_device && let Some(c) = keyword_category(ASSET_TYPE_KEYWORDS, asset_type) {
+        return c;
+    }
+    if let Some(c) = keyword_category(FORM_FACTORS, form_factor) {
+        return c;
+    }
+    if os.to_ascii_lowercase().contains("server") {
+        return Category::Server;
+    }
+    match (agent_device, asset_type.trim().is_empty()) {
+        // The agent runs on computers; one that reports no known chassis is still one.
+        (true, _) => Category::Workstation,
+        (false, true) => Category::Unknown,
+        // A custom type this table does not know.
+        (false, false) => Category::Other,
+    }
+}
+
+/// `00-1a-2b-3c-4d-5e`, `001A2B3C4D5E` → `00:1A:2B:3C:4D:5E`; None for non-MACs and zeros.
+pub fn normalise_mac(s: &str) -> Option<String> {
+    let hex: String = s
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let separators_ok = s
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '-' | '.' | ' '));
+    if hex.len() != 12 || !separators_ok || hex.chars().all(|c| c == '0') {
+        return None;
+    }
+    Some(
+        hex.as_bytes()
+            .chunks(2)
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
+}
+
+/// A case-sensitive path into `properties` (keys may differ only by case; never fold).
+fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(v, |v, key| v.get(*key))
+}
+
+fn text_at(v: &Value, path: &[&str]) -> Option<String> {
+    match at(v, path)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn first_text(v: &Value, paths: &[&[&str]]) -> String {
+    paths.iter().find_map(|p| text_at(v, p)).unwrap_or_default()
+}
+
+fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// One asset object (kept verbatim as `raw`) into the canonical record.
+pub fn to_record(raw: &RawValue) -> Result<AssetRecord, serde_json::Error> {
+    let a: AssetWire = serde_json::from_str(raw.get())?;
+    let props = a.properties.unwrap_or(Value::Null);
+    let kabuto = props
+        .get("kabuto_information")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let asset_type = a.asset_type.unwrap_or_default();
+    let form_factor = first_text(&kabuto, &[&["general", "form_factor"]]);
+    let form_factor = if form_factor.is_empty() {
+        first_text(&props, &[&["form_factor"]])
+    } else {
+        form_factor
+    };
+    let os = first_text(&kabuto, &[&["os", "name"]]);
+    let os = if os.is_empty() {
+        first_text(&props, &[&["os"], &["OS"]])
+    } else {
+        os
+    };
+
+    let mut macs: Vec<String> = Vec::new();
+    let mut ips: Vec<String> = Vec::new();
+    if let Some(Value::Array(adapters)) = kabuto.get("network_adapters") {
+        for adapter in adapters {
+            if let Some(mac) =
+                text_at(adapter, &["physical_address"]).and_then(|m| normalise_mac(&m))
+            {
+                macs.push(mac);
+            }
+            if let Some(ip) = text_at(adapter, &["ipv4"]) {
+                ips.push(ip);
+            }
+        }
+    }
+    for key in ["MAC Address", "mac_address", "MAC"] {
+        if let Some(text) = text_at(&props, &[key]) {
+            macs.extend(text.split([',', ';', ' ']).filter_map(normalise_mac));
+        }
+    }
+    for key in ["LAN IP(s)", "IP Address", "ip_address", "LAN IP"] {
+        if let Some(text) = text_at(&props, &[key]) {
+            ips.extend(
+                text.split([',', ';', ' '])
+                    .map(str::trim)
+                    .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+                    .map(str::to_string),
+            );
+        }
+    }
+    dedup(&mut macs);
+    dedup(&mut ips);
+
+    let serial = a
+        .asset_serial
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| first_text(&kabuto, &[&["general", "serial_number"]]));
+    Ok(AssetRecord {
+        external_id: a.id.to_string(),
+        source_client_id: a.customer_id.map(|c| c.to_string()).unwrap_or_default(),
+        name: clean_name(&a.name.unwrap_or_default()),
+        category: Some(category_for(&asset_type, &form_factor, &os)),
+        manufacturer: first_text(&kabuto, &[&["general", "manufacturer"]]).or_else_empty(|| {
+            first_text(&props, &[&["manufacturer"], &["Make"], &["Manufacturer"]])
+        }),
+        model: first_text(&kabuto, &[&["general", "model"]])
+            .or_else_empty(|| first_text(&props, &[&["model"], &["Model"]])),
+        serial,
+        mac_addresses: macs,
+        ip_addresses: ips,
+        os,
+        firmware: first_text(&props, &[&["Firmware"], &["firmware"]]),
+        online_status: String::new(),
+        // The RMM agent reporting means Syncro manages the device; otherwise unknown.
+        managed: (!kabuto.is_null()).then_some(true),
+        last_seen: parse_time(text_at(&kabuto, &["last_synced_at"]).as_deref()),
+        updated_at: parse_time(a.updated_at.as_deref()),
+        vendor_type: asset_type,
+        raw: raw.get().to_string(),
+    })
+}
+
+trait OrElseEmpty {
+    fn or_else_empty(self, f: impl FnOnce() -> String) -> String;
+}
+
+impl OrElseEmpty for String {
+    fn or_else_empty(self, f: impl FnOnce() -> String) -> String {
+        if self.is_empty() { f() } else { self }
+    }
+}
+
+fn dedup(v: &mut Vec<String>) {
+    let mut seen = HashSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+}
+
+// ---------------------------------------------------------------------------------------
+// Wire types: only what assetd reads; everything optional, since Syncro's shapes vary.
+
+#[derive(Deserialize)]
+struct Meta {
+    total_pages: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct CustomersPage {
+    #[serde(default)]
+    customers: Vec<Customer>,
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct Customer {
+    id: i64,
+    business_name: Option<String>,
+    firstname: Option<String>,
+    lastname: Option<String>,
+    fullname: Option<String>,
+    business_then_name: Option<String>,
+    disabled: Option<bool>,
+}
+
+impl Customer {
+    /// What the client is called: the business name when there is one; for a person, the
+    /// full name (Syncro's own `business_then_name` follows the same rule).
+    fn into_client(self) -> SourceClient {
+        let nonempty = |s: Option<String>| s.map(|s| clean_name(&s)).filter(|s| !s.is_empty());
+        let person = nonempty(self.fullname.clone()).or_else(|| {
+            let joined = format!(
+                "{} {}",
+                self.firstname.as_deref().unwrap_or(""),
+                self.lastname.as_deref().unwrap_or("")
+            );
+            nonempty(Some(joined))
+        });
+        let business = nonempty(self.business_name);
+        let then = nonempty(self.business_then_name);
+        let name = business
+            .clone()
+            .or_else(|| person.clone())
+            .or_else(|| then.clone())
+            .unwrap_or_else(|| format!("Syncro customer {}", self.id));
+        let mut aliases: Vec<String> = [then, person]
+            .into_iter()
+            .flatten()
+            .filter(|a| *a != name)
+            .collect();
+        aliases.dedup();
+        SourceClient {
+            external_id: self.id.to_string(),
+            name,
+            aliases,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct AssetsPage<'a> {
+    #[serde(default, borrow)]
+    assets: Vec<&'a RawValue>,
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct AssetWire {
+    id: i64,
+    name: Option<String>,
+    customer_id: Option<i64>,
+    asset_type: Option<String>,
+    asset_serial: Option<String>,
+    updated_at: Option<String>,
+    properties: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(json: &str) -> AssetRecord {
+        let raw: Box<RawValue> = serde_json::from_str(json).unwrap();
+        to_record(&raw).unwrap()
+    }
+
+    /// Every field of the spec's own asset example lands in the canonical record or,
+    /// verbatim, in `raw`.
+    #[test]
+    fn every_field_of_the_spec_example_lands_somewhere() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/vendor-specs/syncro-swagger.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "the Syncro spec must be beside the repo at {}: {e}",
+                path.display()
+            )
+        });
+        let spec: Value = serde_json::from_str(&text).unwrap();
+        let example = &spec["paths"]["/customer_assets"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["example"]["assets"][0];
+        assert!(example.is_object(), "the spec has an asset example");
+        let raw_text = serde_json::to_string(example).unwrap();
+        let r = record(&raw_text);
+        assert_eq!(r.external_id, example["id"].to_string());
+        assert_eq!(r.name, example["name"].as_str().unwrap());
+        assert_eq!(r.source_client_id, example["customer_id"].to_string());
+        assert_eq!(r.vendor_type, example["asset_type"].as_str().unwrap());
+        assert_eq!(r.serial, example["asset_serial"].as_str().unwrap());
+        assert!(r.updated_at.is_some());
+        let raw: Value = serde_json::from_str(&r.raw).unwrap();
+        for (key, value) in example.as_object().unwrap() {
+            assert_eq!(&raw[key], value, "field `{key}` is kept");
+        }
+    }
+
+    #[test]
+    fn agent_data_maps_to_hardware_fields() {
+        let r = record(
+            r#"{"id": 5560138523, "name": "ACME-LT-01", "customer_id": 12, "asset_type": "Syncro Device",
+                "asset_serial": null, "updated_at": "2024-05-01T10:00:00.000Z",
+                "properties": {"kabuto_information": {"last_synced_at": "2024-05-02T08:00:00Z",
+                  "general": {"manufacturer": "Dell Inc.", "model": "Latitude 7440", "serial_number": "5CG1234XYZ",
+                              "form_factor": "Laptop"},
+                  "os": {"name": "Microsoft Windows 11 Pro"},
+                  "network_adapters": [{"physical_address": "00-1a-2b-3c-4d-5e", "ipv4": "10.1.2.3"},
+                                       {"physical_address": "00:00:00:00:00:00", "ipv4": null}]},
+                  "Notes": "upper", "notes": "lower"}}"#,
+        );
+        assert_eq!(r.external_id, "5560138523", "ids are 64-bit");
+        assert_eq!(
+            (r.manufacturer.as_str(), r.model.as_str()),
+            ("Dell Inc.", "Latitude 7440")
+        );
+        assert_eq!(r.serial, "5CG1234XYZ", "serial falls back to the agent's");
+        assert_eq!(r.category, Some(Category::Laptop));
+        assert_eq!(r.mac_addresses, vec!["00:1A:2B:3C:4D:5E"]);
+        assert_eq!(r.ip_addresses, vec!["10.1.2.3"]);
+        assert_eq!(r.managed, Some(true));
+        assert!(r.last_seen.is_some());
+        assert!(
+            r.raw.contains(r#""Notes": "upper""#) && r.raw.contains(r#""notes": "lower""#),
+            "case twins kept verbatim"
+        );
+    }
+
+    #[test]
+    fn custom_types_map_by_keyword_and_display_keys() {
+        let r = record(
+            r#"{"id": 9, "name": "fw", "customer_id": 1, "asset_type": "Network Firewall",
+                "asset_serial": "FGT60F", "properties": {"Make": "Fortinet", "Model": "FortiGate 60F",
+                "LAN IP(s)": "192.168.1.1, 10.0.0.1", "MAC Address": "001A2B3C4D5F"}}"#,
+        );
+        assert_eq!(r.category, Some(Category::Firewall));
+        assert_eq!(
+            (r.manufacturer.as_str(), r.model.as_str()),
+            ("Fortinet", "FortiGate 60F")
+        );
+        assert_eq!(r.ip_addresses, vec!["192.168.1.1", "10.0.0.1"]);
+        assert_eq!(r.mac_addresses, vec!["00:1A:2B:3C:4D:5F"]);
+        assert_eq!(r.managed, None);
+    }
+
+    #[test]
+    fn categories_from_types_form_factors_and_os() {
+        assert_eq!(
+            category_for("Syncro Device", "Desktop", "Windows 11"),
+            Category::Workstation
+        );
+        assert_eq!(
+            category_for("Syncro Device", "Rack Mount Chassis", ""),
+            Category::Server
+        );
+        assert_eq!(
+            category_for("Syncro Device", "", "Windows Server 2022"),
+            Category::Server
+        );
+        assert_eq!(category_for("Syncro Device", "", ""), Category::Workstation);
+        assert_eq!(
+            category_for("Wireless Access Point", "", ""),
+            Category::AccessPoint
+        );
+        assert_eq!(category_for("Core Switch", "", ""), Category::Switch);
+        assert_eq!(category_for("UPS", "", ""), Category::Ups);
+        assert_eq!(
+            category_for("Office Groups", "", ""),
+            Category::Other,
+            "whole words only"
+        );
+        assert_eq!(category_for("Dodrio", "", ""), Category::Other);
+        assert_eq!(category_for("", "", ""), Category::Unknown);
+    }
+
+    #[test]
+    fn customer_names_follow_business_then_person() {
+        let c = |json: &str| {
+            serde_json::from_str::<Customer>(json)
+                .unwrap()
+                .into_client()
+        };
+        assert_eq!(
+            c(r#"{"id":1,"business_name":"Smith &amp; Sons","fullname":"Ann Smith"}"#).name,
+            "Smith & Sons"
+        );
+        let person = c(
+            r#"{"id":2,"business_name":"  ","firstname":"Ann","lastname":"Smith","fullname":null}"#,
+        );
+        assert_eq!(person.name, "Ann Smith");
+        assert_eq!(c(r#"{"id":3}"#).name, "Syncro customer 3");
+    }
+
+    #[test]
+    fn macs_are_normalised() {
+        assert_eq!(
+            normalise_mac("aa:bb:cc:dd:ee:ff").as_deref(),
+            Some("AA:BB:CC:DD:EE:FF")
+        );
+        assert_eq!(
+            normalise_mac("aabb.ccdd.eeff").as_deref(),
+            Some("AA:BB:CC:DD:EE:FF")
+        );
+        assert_eq!(normalise_mac("00-00-00-00-00-00"), None);
+        assert_eq!(normalise_mac("not a mac"), None);
+        assert_eq!(normalise_mac("10.0.0.1"), None);
+    }
+
+    #[test]
+    fn error_bodies_of_any_shape_are_read_and_never_crash() {
+        assert_eq!(
+            error_detail(r#"{"error":"Not authorized"}"#),
+            ": Not authorized"
+        );
+        assert_eq!(error_detail(r#"{"message":["a","b"]}"#), ": a; b");
+        assert_eq!(error_detail("Disabled"), "");
+        assert_eq!(error_detail("<html>login</html>"), "");
+    }
+}
