@@ -194,6 +194,9 @@ pub struct AssetRecord {
     pub updated_at: Option<String>,
     pub removed_at: Option<String>,
     pub device_id: i64,
+    /// The vendor's record verbatim; only `assets get` has it (lists leave it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw: Option<serde_json::Value>,
 }
 
 impl From<proto::Asset> for AssetRecord {
@@ -222,6 +225,8 @@ impl From<proto::Asset> for AssetRecord {
             managed: a.managed,
             billable: a.billable,
             device_id: a.device_id,
+            raw: (!a.raw.is_empty())
+                .then(|| serde_json::from_str(&a.raw).unwrap_or(serde_json::Value::String(a.raw))),
         }
     }
 }
@@ -418,6 +423,14 @@ impl AssetRecord {
         let mut out = String::new();
         for (k, v) in fields {
             out.push_str(&format!("{k:<14} {}\n", crate::output::sanitize(&v)));
+        }
+        if let Some(raw) = &self.raw {
+            // The vendor's record, indented, after the canonical fields.
+            let pretty = serde_json::to_string_pretty(raw).unwrap_or_default();
+            out.push_str("raw:\n");
+            for line in pretty.lines() {
+                out.push_str(&format!("  {}\n", crate::output::sanitize(line)));
+            }
         }
         out
     }
