@@ -177,6 +177,13 @@ impl HttpClient {
                 )));
             }
         };
+        if status.is_success() && body.is_empty() {
+            // An empty success ("credentials valid") has nothing to type-check; a caller
+            // that needed data fails to decode it with its own message.
+            return Attempt::Done(Ok(JsonResponse {
+                body: String::new(),
+            }));
+        }
         if status.is_success() {
             let ct = headers
                 .get(header::CONTENT_TYPE)

@@ -70,31 +70,44 @@ pub struct Agent {
 impl Agent {
     /// Writes a config for one Auvik source against `sim` and starts the agent.
     pub fn start(sim: &Sim, extra_source_lines: &str) -> Agent {
+        Agent::start_with(|agent| {
+            write_private(&agent.key_file, &sim.sim.api_key());
+            agent.auvik_config(sim, extra_source_lines)
+        })
+    }
+
+    /// Starts an agent on the config `config` writes (given the agent's paths; the
+    /// `[agent]` table is `agent_section()`).
+    pub fn start_with(config: impl FnOnce(&Agent) -> String) -> Agent {
         let dir = short_tempdir();
-        let socket = dir.path().join("a.sock");
-        let key_file = dir.path().join("auvik.key");
-        write_private(&key_file, &sim.sim.api_key());
-        let config = dir.path().join("config.toml");
         let mut agent = Agent {
-            config,
-            socket,
-            key_file,
+            config: dir.path().join("config.toml"),
+            socket: dir.path().join("a.sock"),
+            key_file: dir.path().join("auvik.key"),
             log: dir.path().join("agent.log"),
             dir,
             child: None,
         };
-        agent.write_config(&agent.auvik_config(sim, extra_source_lines));
+        let text = config(&agent);
+        agent.write_config(&text);
         agent.spawn();
         agent
     }
 
+    /// The `[agent]` table every test config starts with.
+    pub fn agent_section(&self) -> String {
+        format!(
+            "[agent]\ndatabase = \"{}\"\nlisten = [\"unix://{}\"]\nsync_interval = \"1h\"\n\n",
+            self.dir.path().join("a.db").display(),
+            self.socket.display()
+        )
+    }
+
     pub fn auvik_config(&self, sim: &Sim, extra_source_lines: &str) -> String {
         format!(
-            "[agent]\ndatabase = \"{db}\"\nlisten = [\"unix://{sock}\"]\nsync_interval = \"1h\"\n\n\
-             [[source]]\nname = \"auvik\"\nkind = \"auvik\"\nregion = \"us1\"\nusername = \"{user}\"\n\
+            "{agent}[[source]]\nname = \"auvik\"\nkind = \"auvik\"\nregion = \"us1\"\nusername = \"{user}\"\n\
              api_key = {{ file = \"{key}\" }}\ndomain_prefix = \"{prefix}\"\nbase_url = \"{url}\"\n{extra_source_lines}\n",
-            db = self.dir.path().join("a.db").display(),
-            sock = self.socket.display(),
+            agent = self.agent_section(),
             user = sim.sim.username(),
             key = self.key_file.display(),
             prefix = sim.sim.domain_prefix(),
@@ -202,15 +215,20 @@ impl Agent {
         })
     }
 
-    /// Triggers a sync and waits for it; returns the finished run record.
+    /// Triggers a sync of the Auvik source and waits for it; returns the finished run.
     pub fn sync(&self, full: bool) -> Value {
-        let mut args = vec!["sync", "auvik", "--wait"];
+        self.sync_source("auvik", full)
+    }
+
+    /// Triggers a sync of `source` and waits for it; returns the finished run record.
+    pub fn sync_source(&self, source: &str, full: bool) -> Value {
+        let mut args = vec!["sync", source, "--wait"];
         if full {
             args.push("--full");
         }
-        let out = self.ctl(&args);
-        let _ = out; // exit status depends on the run's state; the record tells
-        self.json(&["runs", "--source", "auvik"])
+        // The exit status depends on the run's state; the record tells.
+        let _ = self.ctl(&args);
+        self.json(&["runs", "--source", source])
             .as_array()
             .and_then(|r| r.first().cloned())
             .expect("a run record")
@@ -241,9 +259,13 @@ impl Agent {
     }
 
     pub fn source_state(&self) -> String {
+        self.state_of("auvik")
+    }
+
+    pub fn state_of(&self, source: &str) -> String {
         self.json(&["sources"])
             .as_array()
-            .and_then(|s| s.iter().find(|s| s["name"] == "auvik").cloned())
+            .and_then(|s| s.iter().find(|s| s["name"] == source).cloned())
             .map(|s| s["state"].as_str().unwrap_or("").to_string())
             .unwrap_or_default()
     }
