@@ -30,8 +30,10 @@ pub struct ConfigWatcher {
     >,
 }
 
-/// Starts watching `config_path`'s directory and SIGHUP. If the directory cannot be
-/// watched (e.g. inotify limits), SIGHUP still works and a warning says so.
+/// Starts watching `config_path`'s directory and SIGHUP. A reload is asked for once the
+/// file has been quiet for `debounce` (each new event restarts the wait, so a burst of
+/// edits is one reload however long it lasts). If the directory cannot be watched (e.g.
+/// inotify limits), SIGHUP still works and a warning says so.
 pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWatcher> {
     let (tx, rx) = mpsc::channel(8);
     let file_name: Option<OsString> = config_path.file_name().map(|n| n.to_os_string());
@@ -40,20 +42,25 @@ pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWa
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let file_tx = tx.clone();
-    let debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
-        let Ok(events) = result else { return };
-        let ours = events.iter().any(|e| {
-            !e.kind.is_access()
-                && e.paths
-                    .iter()
-                    .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
-        });
-        if ours {
-            // try_send: a reload already queued covers this one too.
-            let _ = file_tx.try_send(ReloadCause::FileChanged);
-        }
-    });
+    // notify's debouncer only stitches an editor's rename-over save into one event; the
+    // trailing debounce below decides when a burst is over.
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel::<()>();
+    let debouncer = new_debouncer(
+        Duration::from_millis(50),
+        None,
+        move |result: DebounceEventResult| {
+            let Ok(events) = result else { return };
+            let ours = events.iter().any(|e| {
+                !e.kind.is_access()
+                    && e.paths
+                        .iter()
+                        .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
+            });
+            if ours {
+                let _ = events_tx.send(());
+            }
+        },
+    );
     let debouncer = match debouncer {
         Ok(mut d) => match d.watch(&dir, RecursiveMode::NonRecursive) {
             Ok(()) => Some(d),
@@ -67,6 +74,21 @@ pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWa
             None
         }
     };
+    let file_tx = tx.clone();
+    tokio::spawn(async move {
+        while events_rx.recv().await.is_some() {
+            loop {
+                match tokio::time::timeout(debounce, events_rx.recv()).await {
+                    Ok(Some(())) => continue,
+                    Ok(None) => return,
+                    Err(_) => break, // quiet for `debounce`: the burst is over
+                }
+            }
+            if file_tx.send(ReloadCause::FileChanged).await.is_err() {
+                return;
+            }
+        }
+    });
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
@@ -93,7 +115,7 @@ mod tests {
     }
 
     async fn quiet(w: &mut ConfigWatcher) -> bool {
-        tokio::time::timeout(Duration::from_millis(400), w.rx.recv())
+        tokio::time::timeout(Duration::from_millis(800), w.rx.recv())
             .await
             .is_err()
     }
@@ -103,7 +125,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(&path, "a").unwrap();
-        let mut w = start(&path, Duration::from_millis(100)).unwrap();
+        // The daemon's own debounce.
+        let mut w = start(&path, Duration::from_millis(300)).unwrap();
 
         std::fs::write(&path, "in place").unwrap();
         assert_eq!(
