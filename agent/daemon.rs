@@ -15,8 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    // Not `#[from]`: that would also make the errors the source, and reports that print
+    // the cause chain would list every error twice.
     #[error("invalid config:\n{0}")]
-    Config(#[from] ConfigErrors),
+    Config(ConfigErrors),
     #[error(
         "database {0} is in use by another assetd; stop it first (two agents must not share a database)"
     )]
@@ -29,6 +31,12 @@ pub enum DaemonError {
     Server(#[from] ServerError),
     #[error("cannot watch the config: {0}")]
     Watch(std::io::Error),
+}
+
+impl From<ConfigErrors> for DaemonError {
+    fn from(e: ConfigErrors) -> Self {
+        DaemonError::Config(e)
+    }
 }
 
 /// An exclusive lock next to the database, held for the process's life, so a second agent

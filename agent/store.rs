@@ -686,13 +686,19 @@ impl Store {
         })
     }
 
+    /// One asset with its raw vendor record (lists leave `raw` out: it can be large).
     pub fn get_asset(&self, id: i64) -> Result<Option<Asset>> {
         self.with_reader(|c| {
-            Ok(
-                c.prepare_cached(&format!("{ASSET_SELECT} WHERE a.id = ?1"))?
-                    .query_row([id], asset_from_row)
-                    .optional()?,
-            )
+            let asset = c
+                .prepare_cached(&format!("{ASSET_SELECT} WHERE a.id = ?1"))?
+                .query_row([id], asset_from_row)
+                .optional()?;
+            let Some(mut asset) = asset else {
+                return Ok(None);
+            };
+            asset.record.raw =
+                c.query_row("SELECT raw FROM assets WHERE id = ?1", [id], |r| r.get(0))?;
+            Ok(Some(asset))
         })
     }
 
