@@ -49,6 +49,9 @@ pub enum Fault {
     Unauthorized,
     /// 308 Permanent Redirect to the same path on another region's host.
     WrongRegion { region: String },
+    /// A `text/plain` body instead of JSON, with any status (Syncro has answered an API call
+    /// with 200 and the bare text "Disabled").
+    PlainText { status: u16, body: String },
 }
 
 /// A fault and where and how often it applies.
@@ -246,6 +249,11 @@ pub async fn serve_with_fault(
                 .to_owned(),
         ),
         Fault::Unauthorized => empty(StatusCode::UNAUTHORIZED),
+        Fault::PlainText { status, body } => text(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            "text/plain; charset=utf-8",
+            body,
+        ),
         Fault::WrongRegion { region } => {
             let location = style.region_location(&region, path_and_query);
             let mut resp = empty(StatusCode::PERMANENT_REDIRECT);
@@ -304,6 +312,8 @@ struct RawFault {
     status: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
 }
 
 /// The `kind` names accepted on the control surface.
@@ -318,6 +328,7 @@ pub const FAULT_KINDS: &[&str] = &[
     "wrong_content_type",
     "unauthorized",
     "wrong_region",
+    "plain_text",
 ];
 
 impl TryFrom<RawFault> for Fault {
@@ -355,6 +366,16 @@ impl TryFrom<RawFault> for Fault {
                 }
                 Fault::WrongRegion { region }
             }
+            "plain_text" => {
+                let status = raw.status.unwrap_or(200);
+                if !(200..=599).contains(&status) {
+                    return Err(format!("plain_text status must be 200..599, got {status}"));
+                }
+                Fault::PlainText {
+                    status,
+                    body: raw.body.unwrap_or_else(|| "Disabled".to_owned()),
+                }
+            }
             other => {
                 return Err(format!(
                     "unknown fault kind {other:?}; expected one of {}",
@@ -372,6 +393,7 @@ impl From<Fault> for RawFault {
             retry_after: None,
             status: None,
             region: None,
+            body: None,
         };
         raw.kind = match f {
             Fault::Status429 { retry_after } => {
@@ -392,6 +414,11 @@ impl From<Fault> for RawFault {
             Fault::WrongRegion { region } => {
                 raw.region = Some(region);
                 "wrong_region"
+            }
+            Fault::PlainText { status, body } => {
+                raw.status = Some(status);
+                raw.body = Some(body);
+                "plain_text"
             }
         }
         .to_owned();
@@ -449,11 +476,21 @@ mod tests {
         let back: FaultRule =
             serde_json::from_value(serde_json::to_value(&rule).expect("serialize")).expect("parse");
         assert_eq!(back, rule);
+        let text: FaultRule =
+            serde_json::from_str(r#"{"fault":{"kind":"plain_text"}}"#).expect("defaults");
+        assert_eq!(
+            text.fault,
+            Fault::PlainText {
+                status: 200,
+                body: "Disabled".to_owned()
+            }
+        );
         for bad in [
             r#"{"fault":{"kind":"nope"}}"#,
             r#"{"fault":{"kind":"server_error","status":404}}"#,
             r#"{"fault":{"kind":"wrong_region"}}"#,
             r#"{"fault":{"kind":"wrong_region","region":"evil.example/x"}}"#,
+            r#"{"fault":{"kind":"plain_text","status":99}}"#,
         ] {
             assert!(serde_json::from_str::<FaultRule>(bad).is_err(), "{bad}");
         }

@@ -8,16 +8,19 @@ pub mod auvik;
 pub mod faults;
 pub mod names;
 pub mod server;
+pub mod syncro;
 
 use std::io::Write;
 use std::net::SocketAddr;
 
 /// The simulators `assetd sim` can run.
-pub const KINDS: &[&str] = &["auvik"];
+pub const KINDS: &[&str] = &["auvik", "syncro"];
 
 /// `assetd sim <kind> ...`: runs one simulator until the process is killed. Prints exactly one
 /// JSON line on stdout first (flushed), e.g. `{"vendor":"auvik","base_url":"http://127.0.0.1:PORT",
-/// "username":"...","api_key":"...","domain_prefix":"mspdemo","region":"us1"}`.
+/// "username":"...","api_key":"...","domain_prefix":"mspdemo","region":"us1"}`; for Syncro
+/// `{"vendor":"syncro","base_url":…,"api_url":…/api/v1,"api_key":…,"limited_api_key":…,
+/// "subdomain":"acme"}` (`base_url` stands for `https://<subdomain>.syncromsp.com`).
 pub async fn run_standalone(
     kind: &str,
     listen: SocketAddr,
@@ -43,6 +46,25 @@ pub async fn run_standalone(
                 "api_key": sim.api_key(),
                 "domain_prefix": sim.domain_prefix(),
                 "region": sim.region(),
+            });
+            (line, server)
+        }
+        "syncro" => {
+            let sim = syncro::SyncroSim::new(syncro::SyncroSimOptions {
+                seed,
+                clients,
+                assets_per_client,
+                ..Default::default()
+            });
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let server = sim.start(listener).await?;
+            let line = serde_json::json!({
+                "vendor": "syncro",
+                "base_url": server.base_url,
+                "api_url": format!("{}/api/v1", server.base_url),
+                "api_key": sim.api_key(),
+                "limited_api_key": sim.limited_api_key(),
+                "subdomain": sim.subdomain(),
             });
             (line, server)
         }

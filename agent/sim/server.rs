@@ -34,6 +34,8 @@ impl SimServer {
         });
         let stop = shutdown.clone();
         tokio::spawn(async move {
+            // With the peer address, per-IP limits (Syncro's) see each client separately.
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await;

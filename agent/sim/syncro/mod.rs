@@ -1,0 +1,379 @@
+//! A simulated SyncroMSP REST API (v1), written from Syncro's published swagger document and the
+//! research notes (`research/syncro.md`), never from the connector's code.
+//!
+//! It serves one MSP's Syncro account under `/api/v1`: customers (businesses, a few individuals
+//! without a `business_name`, and some disabled former clients) and their assets (agent-managed
+//! "Syncro Device"s with `kabuto_information`, and manual assets of custom types whose
+//! `properties` are keyed by display names), with Syncro's page-number paging and `meta`, its
+//! three ways of passing the API token, the documented 401 bodies, and a 180-requests-per-minute
+//! per-IP rate limit. Between syncs a test can change the data ([`SyncroSim::add_asset`] …),
+//! rotate the key, tune the limiter, or inject faults; the same is reachable over HTTP under
+//! `/_sim/` for tools outside the process (see `control`).
+//!
+//! Choices the vendor does not document (all from `research/syncro.md`, and listed in the module
+//! docs where they are made): the bad-token 401 body, the 429 body, what counts toward the limit,
+//! ordering (id ascending), `per_page` (honoured up to 100), an invalid `page` (read as 1), the
+//! 404 bodies, and `total_pages` of an empty list (1, as `will_paginate` computes it).
+
+mod api;
+mod catalog;
+mod control;
+mod ratelimit;
+mod render;
+mod seed;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use crate::sim::faults::{Fault, FaultPlan, FaultRule};
+pub use crate::sim::server::SimServer;
+
+use ratelimit::{Clock, RateLimiter};
+use store::Store;
+
+/// What to simulate. Everything seeded derives from `seed`, `clients` and `assets_per_client`.
+///
+/// The account holds `clients` business customers named like the other simulators' clients for
+/// the same seed ([`crate::sim::names::client_names`]; about 15% spelled a little differently,
+/// as real MSP data is), each with `assets_per_client` assets; plus `clients / 8` individuals
+/// (no `business_name`) and `clients / 10` disabled former clients, each with
+/// `ceil(assets_per_client / 10)` assets.
+#[derive(Debug, Clone)]
+pub struct SyncroSimOptions {
+    pub seed: u64,
+    /// Business customers (the MSP's clients).
+    pub clients: usize,
+    /// Assets seeded for each business customer.
+    pub assets_per_client: usize,
+    /// The account's subdomain (`acme` for `https://acme.syncromsp.com`); used in the links the
+    /// API returns and in `/me`.
+    pub subdomain: String,
+    /// The API token with every permission; empty means "derive one from the seed".
+    pub api_key: String,
+    /// A valid token whose role lacks the asset permissions ("Assets - List/Search" and
+    /// "Assets - View Details"); empty means "derive one from the seed".
+    pub limited_api_key: String,
+    /// Syncro's documented limit per client IP; 0 turns the limiter off (benchmarks).
+    pub requests_per_minute: u32,
+    /// Whether the limiter's 429s carry a `Retry-After` header (undocumented; off by default so
+    /// clients must cope without one).
+    pub retry_after_on_429: bool,
+    /// `/customer_assets` page size when no `per_page` is given (50 was observed live; the spec
+    /// text says 25).
+    pub assets_page_size: usize,
+    /// `/customers` page size when no `per_page` is given (the spec example's `per_page`).
+    pub customers_page_size: usize,
+}
+
+impl Default for SyncroSimOptions {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            clients: 5,
+            assets_per_client: 40,
+            subdomain: "acme".to_owned(),
+            api_key: String::new(),
+            limited_api_key: String::new(),
+            requests_per_minute: 180,
+            retry_after_on_429: false,
+            assets_page_size: 50,
+            customers_page_size: 100,
+        }
+    }
+}
+
+/// A customer as the simulator holds it (ground truth for tests). `None` fields are sent as
+/// JSON `null`, as Syncro does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimCustomer {
+    /// Syncro customer ids are account-wide sequence numbers in the tens of millions.
+    pub id: i64,
+    /// `None` for individuals.
+    pub business_name: Option<String>,
+    pub firstname: String,
+    pub lastname: String,
+    pub fullname: String,
+    /// `business_name` if any, else `fullname`: what Syncro shows as the customer's name.
+    pub business_then_name: String,
+    /// `"<business> - <fullname>"`, or `fullname` for individuals.
+    pub business_and_full_name: String,
+    pub email: String,
+    pub phone: String,
+    pub mobile: Option<String>,
+    pub address: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub zip: Option<String>,
+    pub notes: Option<String>,
+    /// Disabled customers are left out of `/customers` unless `include_disabled=true`.
+    pub disabled: bool,
+    pub no_email: bool,
+    /// Customer custom fields (usually empty).
+    pub properties: serde_json::Value,
+    #[serde(serialize_with = "ser_time")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_time")]
+    pub updated_at: DateTime<Utc>,
+    /// The name the other simulators give this client for the same seed, when it is one of
+    /// theirs (`None` for individuals and former clients). Equal to `business_name` unless this
+    /// customer is one of the ~15% spelled differently in Syncro, or one of the few whose name
+    /// differs only by surrounding spaces or an HTML entity (`&amp;`), which DESIGN §5 groups.
+    pub shared_name: Option<String>,
+    /// Secret of the customer's portal link (`online_profile_url`).
+    #[serde(skip)]
+    pub portal_key: String,
+    /// Id of the customer's address record (the `address` object inside assets).
+    #[serde(skip)]
+    pub address_id: i64,
+}
+
+/// An asset as the simulator holds it (ground truth for tests).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimAsset {
+    /// In the 12–14 million range, the newest above 2^31.
+    pub id: i64,
+    pub customer_id: i64,
+    pub contact_id: Option<i64>,
+    pub name: String,
+    /// The asset type's *name* ("Syncro Device", "Firewall", …); Syncro never sends its id.
+    pub asset_type: String,
+    /// Sometimes `null`, sometimes `""`, now and then with stray spaces or lower case.
+    pub asset_serial: Option<String>,
+    /// Free-form: `kabuto_information` for agent devices, display-name keys for the others.
+    pub properties: serde_json::Value,
+    pub external_rmm_link: Option<String>,
+    pub has_live_chat: bool,
+    pub snmp_enabled: Option<bool>,
+    #[serde(serialize_with = "ser_time")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_time")]
+    pub updated_at: DateTime<Utc>,
+}
+
+// chrono is built without its serde feature here; times serialize in Syncro's own format.
+fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&render::Ts(*t))
+}
+
+/// A running-or-not simulated Syncro account. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct SyncroSim {
+    inner: Arc<Inner>,
+}
+
+/// Shared state behind every clone and every HTTP task.
+struct Inner {
+    opts: SyncroSimOptions,
+    api_key: RwLock<String>,
+    limited_api_key: String,
+    rotations: AtomicU64,
+    store: RwLock<Store>,
+    faults: FaultPlan,
+    requests: AtomicU64,
+    requests_by_path: Mutex<HashMap<String, u64>>,
+    rate_limited: AtomicU64,
+    requests_per_minute: AtomicU32,
+    retry_after: AtomicBool,
+    limiter: RateLimiter,
+    clock: Clock,
+}
+
+impl SyncroSim {
+    /// Seeds a simulator. Deterministic for `(seed, clients, assets_per_client)` and the
+    /// naming options.
+    pub fn new(opts: SyncroSimOptions) -> Self {
+        Self::with_clock(opts, Clock::real())
+    }
+
+    fn with_clock(opts: SyncroSimOptions, clock: Clock) -> Self {
+        let api_key = if opts.api_key.is_empty() {
+            seed::api_key(opts.seed, 0)
+        } else {
+            opts.api_key.clone()
+        };
+        let limited_api_key = if opts.limited_api_key.is_empty() {
+            seed::limited_api_key(opts.seed)
+        } else {
+            opts.limited_api_key.clone()
+        };
+        let store = Store::new(seed::generate(&opts));
+        Self {
+            inner: Arc::new(Inner {
+                api_key: RwLock::new(api_key),
+                limited_api_key,
+                rotations: AtomicU64::new(0),
+                store: RwLock::new(store),
+                faults: FaultPlan::new(),
+                requests: AtomicU64::new(0),
+                requests_by_path: Mutex::new(HashMap::new()),
+                rate_limited: AtomicU64::new(0),
+                requests_per_minute: AtomicU32::new(opts.requests_per_minute),
+                retry_after: AtomicBool::new(opts.retry_after_on_429),
+                limiter: RateLimiter::default(),
+                clock,
+                opts,
+            }),
+        }
+    }
+
+    /// Serves the API (under `/api/v1`) and `/_sim/` on `listener` in a spawned task until the
+    /// returned server is dropped. Clients use `server.base_url` as the account's root, where
+    /// the real one is `https://<subdomain>.syncromsp.com`.
+    pub async fn start(&self, listener: tokio::net::TcpListener) -> std::io::Result<SimServer> {
+        let sim = self.clone();
+        SimServer::spawn(listener, move |base_url, shutdown| {
+            api::router(sim, base_url, shutdown)
+        })
+    }
+
+    /// The full-permission token.
+    pub fn api_key(&self) -> String {
+        read(&self.inner.api_key).clone()
+    }
+
+    /// A valid token without the asset permissions: `/customer_assets*` answers it with the
+    /// documented permission 401; `/customers*` and `/me` work.
+    pub fn limited_api_key(&self) -> String {
+        self.inner.limited_api_key.clone()
+    }
+
+    pub fn subdomain(&self) -> String {
+        self.inner.opts.subdomain.clone()
+    }
+
+    /// Every customer, disabled ones included, in id order.
+    pub fn customers(&self) -> Vec<SimCustomer> {
+        self.store().customers().cloned().collect()
+    }
+
+    /// Every asset, in the order the API pages them (id ascending).
+    pub fn assets(&self) -> Vec<SimAsset> {
+        self.store().assets().cloned().collect()
+    }
+
+    /// One asset by id.
+    pub fn asset(&self, id: i64) -> Option<SimAsset> {
+        self.store().asset(id).cloned()
+    }
+
+    /// The account's asset types as `(asset_type_id, name)`, by id. Syncro's asset JSON carries
+    /// only the name; the id is what the `asset_type_id` filter takes.
+    pub fn asset_types(&self) -> Vec<(i64, String)> {
+        self.store().asset_types()
+    }
+
+    /// Adds a seeded-looking asset to the customer and returns its id (higher than every
+    /// existing one, as Syncro's sequence gives); `None` if there is no such customer.
+    pub fn add_asset(&self, customer_id: i64) -> Option<i64> {
+        let seed = self.inner.opts.seed;
+        self.store_mut().add_asset(seed, customer_id)
+    }
+
+    /// Changes an asset in place; its `updated_at` becomes now. Its id and `created_at` cannot
+    /// change; a `customer_id` that names no customer is ignored; a new `asset_type` name gets a
+    /// new type id. `false` if there is no such asset.
+    pub fn update_asset(&self, id: i64, f: impl FnOnce(&mut SimAsset)) -> bool {
+        self.store_mut().update_asset(id, f)
+    }
+
+    /// Removes an asset (as deleting it in Syncro's web UI does; the API has no DELETE);
+    /// `false` if there is no such asset.
+    pub fn remove_asset(&self, id: i64) -> bool {
+        self.store_mut().remove_asset(id)
+    }
+
+    /// Issues a new full-permission token and returns it; the old one gets 401 from now on.
+    /// The limited token is a different token and stays valid.
+    pub fn rotate_key(&self) -> String {
+        let n = self.inner.rotations.fetch_add(1, Ordering::SeqCst) + 1;
+        let key = seed::api_key(self.inner.opts.seed, n);
+        *write(&self.inner.api_key) = key.clone();
+        key
+    }
+
+    /// Changes the limit from the next request on (0 turns the limiter off). Requests already
+    /// admitted in the current window still count against the new limit.
+    pub fn set_requests_per_minute(&self, n: u32) {
+        self.inner.requests_per_minute.store(n, Ordering::SeqCst);
+    }
+
+    /// Whether the limiter's 429s carry `Retry-After` from now on.
+    pub fn set_retry_after(&self, on: bool) {
+        self.inner.retry_after.store(on, Ordering::SeqCst);
+    }
+
+    pub fn requests_per_minute(&self) -> u32 {
+        self.inner.requests_per_minute.load(Ordering::SeqCst)
+    }
+
+    pub fn retry_after(&self) -> bool {
+        self.inner.retry_after.load(Ordering::SeqCst)
+    }
+
+    pub fn faults(&self) -> &FaultPlan {
+        &self.inner.faults
+    }
+
+    /// API requests received (everything except the `/_sim/` control surface), including
+    /// rate-limited, rejected and faulted ones.
+    pub fn request_count(&self) -> u64 {
+        self.inner.requests.load(Ordering::SeqCst)
+    }
+
+    /// API requests received whose path starts with `path_prefix` (e.g.
+    /// `"/api/v1/customer_assets"`).
+    pub fn requests_for(&self, path_prefix: &str) -> u64 {
+        lock(&self.inner.requests_by_path)
+            .iter()
+            .filter(|(p, _)| p.starts_with(path_prefix))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// 429s sent by the rate limiter (injected `status429` faults are not counted).
+    pub fn rate_limited_count(&self) -> u64 {
+        self.inner.rate_limited.load(Ordering::SeqCst)
+    }
+
+    fn count_request(&self, path: &str) {
+        self.inner.requests.fetch_add(1, Ordering::SeqCst);
+        let mut by_path = lock(&self.inner.requests_by_path);
+        // Look up before inserting: `entry` would allocate a key per request.
+        match by_path.get_mut(path) {
+            Some(n) => *n += 1,
+            None => {
+                by_path.insert(path.to_owned(), 1);
+            }
+        }
+    }
+
+    fn store(&self) -> RwLockReadGuard<'_, Store> {
+        read(&self.inner.store)
+    }
+
+    fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
+        write(&self.inner.store)
+    }
+}
+
+// The simulator's locks guard plain data that every writer leaves consistent before it can
+// panic, so a poisoned lock is still safe to use; a test that panicked must not wedge the server.
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(|e| e.into_inner())
+}
