@@ -1,9 +1,11 @@
-//! `assetd demo`: a simulated Auvik on loopback with seeded data and a real agent against
-//! it on the per-user socket, so `assetctl` works with no flags and no credentials.
+//! `assetd demo`: simulated Auvik and Syncro on loopback with seeded data (the same clients,
+//! some named a little differently, as in real MSP data) and a real agent against them on
+//! the per-user socket, so `assetctl` works with no flags and no credentials.
 
 use crate::config;
 use crate::daemon::{self, DaemonError};
 use crate::sim::auvik::{AuvikSim, AuvikSimOptions};
+use crate::sim::syncro::{SyncroSim, SyncroSimOptions};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use tokio_util::sync::CancellationToken;
@@ -39,24 +41,40 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let server = sim.start(listener).await?;
+    let syncro = SyncroSim::new(SyncroSimOptions {
+        seed,
+        clients,
+        assets_per_client,
+        ..SyncroSimOptions::default()
+    });
+    let syncro_server = syncro
+        .start(tokio::net::TcpListener::bind("127.0.0.1:0").await?)
+        .await?;
 
     let key_file = dir.join("demo-auvik.key");
     write_private(&key_file, &sim.api_key())?;
+    let syncro_key_file = dir.join("demo-syncro.key");
+    write_private(&syncro_key_file, &syncro.api_key())?;
     let socket = config::per_user_socket();
     let config_path = dir.join("demo.toml");
     write_private(
         &config_path,
         &format!(
-            "# Written by `assetd demo`: an agent against a simulated Auvik.\n\
+            "# Written by `assetd demo`: an agent against simulated Auvik and Syncro.\n\
              [agent]\ndatabase = \"{db}\"\nlisten = [\"unix://{sock}\"]\nsync_interval = \"10m\"\n\n\
              [[source]]\nname = \"auvik\"\nkind = \"auvik\"\nusername = \"{user}\"\n\
-             api_key = {{ file = \"{key}\" }}\ndomain_prefix = \"{prefix}\"\nbase_url = \"{url}\"\n",
+             api_key = {{ file = \"{key}\" }}\ndomain_prefix = \"{prefix}\"\nbase_url = \"{url}\"\n\n\
+             [[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{sub}\"\n\
+             api_key = {{ file = \"{skey}\" }}\nbase_url = \"{surl}\"\n",
             db = database.display(),
             sock = socket.display(),
             user = sim.username(),
             key = key_file.display(),
             prefix = sim.domain_prefix(),
             url = server.base_url,
+            sub = syncro.subdomain(),
+            skey = syncro_key_file.display(),
+            surl = syncro_server.base_url,
         ),
     )?;
 
@@ -76,19 +94,22 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
         };
         println!(
             "assetd demo is running.\n\
-             \n  simulated Auvik: {url} ({clients} clients, {total} devices)\
-             \n  agent socket:    {sock}\
-             \n  config:          {cfg}\
-             \n  database:        {db}\n\
+             \n  simulated Auvik:  {url} ({clients} clients, {total} devices)\
+             \n  simulated Syncro: {surl} ({clients} customers, {total} assets)\
+             \n  agent socket:     {sock}\
+             \n  config:           {cfg}\
+             \n  database:         {db}\n\
              \nThe agent is syncing now. In another terminal, try:\n\
              \n  assetctl{via} status\
              \n  assetctl{via} sync --wait\
              \n  assetctl{via} clients\
+             \n  assetctl{via} clients --unmapped\
              \n  assetctl{via} assets list --category firewall\
              \n  assetctl{via} assets list --query cisco -o json\
              \n  assetctl{via} runs\n\
              \nEdit {cfg} and save: the agent reloads it. Ctrl-C stops everything.",
             url = server.base_url,
+            surl = syncro_server.base_url,
             total = clients * assets_per_client,
             sock = socket.display(),
             cfg = config_path.display(),
@@ -99,6 +120,7 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     drop(server);
+    drop(syncro_server);
     result?;
     Ok(())
 }

@@ -43,16 +43,28 @@ fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     let assets = loop {
-        let out = ctl(&["-o", "json", "assets", "list"]);
-        if out.status.success() {
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-            if v.as_array().is_some_and(|a| a.len() == 30) {
-                break v;
-            }
+        let out = ctl(&["-o", "json", "sources"]);
+        let synced = out.status.success()
+            && serde_json::from_slice::<serde_json::Value>(&out.stdout)
+                .ok()
+                .and_then(|v| v.as_array().cloned())
+                .is_some_and(|s| s.len() == 2 && s.iter().all(|s| s["state"] == "ok"));
+        if synced {
+            let out = ctl(&["-o", "json", "assets", "list"]);
+            assert!(out.status.success());
+            break serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json");
         }
-        assert!(Instant::now() < deadline, "the demo never listed 30 assets");
+        assert!(Instant::now() < deadline, "the demo's sources never synced");
         std::thread::sleep(Duration::from_millis(200));
     };
+    let assets = assets.as_array().expect("array");
+    for source in ["auvik", "syncro"] {
+        assert!(
+            assets.iter().any(|a| a["source"] == source),
+            "the demo lists {source} assets"
+        );
+    }
+    assert!(assets.len() > 30, "both sources' assets: {}", assets.len());
     assert!(assets[0]["client"].as_str().is_some_and(|c| !c.is_empty()));
 
     // SAFETY: signalling our own child.

@@ -234,9 +234,13 @@ impl Agent {
             .expect("a run record")
     }
 
-    /// Waits until `f` holds, polling.
-    pub fn wait_for(&self, what: &str, mut f: impl FnMut(&Agent) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+    /// Waits until `f` holds, polling, for up to a minute.
+    pub fn wait_for(&self, what: &str, f: impl FnMut(&Agent) -> bool) {
+        self.wait_up_to(Duration::from_secs(60), what, f)
+    }
+
+    pub fn wait_up_to(&self, limit: Duration, what: &str, mut f: impl FnMut(&Agent) -> bool) {
+        let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if f(self) {
                 return;
