@@ -71,6 +71,7 @@ impl SourceConfig {
 pub enum VendorConfig {
     Auvik(AuvikConfig),
     Syncro(SyncroConfig),
+    Passportal(PassportalConfig),
 }
 
 impl VendorConfig {
@@ -78,8 +79,20 @@ impl VendorConfig {
         match self {
             VendorConfig::Auvik(_) => "auvik",
             VendorConfig::Syncro(_) => "syncro",
+            VendorConfig::Passportal(_) => "passportal",
         }
     }
+}
+
+/// Passportal's datacenters (`https://<dc>-clover.passportalmsp.com`).
+pub const PASSPORTAL_DATACENTERS: &[&str] = &["us", "ca", "uk", "de", "au"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassportalConfig {
+    pub datacenter: String,
+    /// The Access key ID (64 hex characters); not secret, it names the key.
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
 }
 
 /// Syncro's documented limit: 180 requests per minute per IP address.
@@ -508,11 +521,8 @@ impl Validator<'_> {
                 self.syncro(s, &name)?
             }
             "passportal" => {
-                self.error(
-                    &raw.kind,
-                    format!("source `{name}`: kind `{kind}` is not supported by this version of assetd yet"),
-                );
-                return None;
+                self.refuse_foreign_keys(raw, &name, kind, &["passportal"]);
+                self.passportal(s, &name)?
             }
             other => {
                 self.error(
@@ -713,6 +723,68 @@ impl Validator<'_> {
                     .include_disabled_customers
                     .as_ref()
                     .is_some_and(|v| *v.get_ref()),
+            }),
+            default_url,
+        ))
+    }
+
+    fn passportal(
+        &mut self,
+        s: &Spanned<raw::Source>,
+        name: &str,
+    ) -> Option<(VendorConfig, url::Url)> {
+        let raw = s.get_ref();
+        let datacenter = raw.datacenter.as_ref().map_or("us".to_string(), |d| {
+            d.get_ref().trim().to_ascii_lowercase()
+        });
+        if let Some(d) = &raw.datacenter
+            && !PASSPORTAL_DATACENTERS.contains(&datacenter.as_str())
+        {
+            self.error(
+                d,
+                format!(
+                    "source `{name}`: unknown Passportal datacenter `{}`; expected one of {} (the start of your Passportal address, e.g. us for https://us-clover.passportalmsp.com)",
+                    d.get_ref(),
+                    PASSPORTAL_DATACENTERS.join(", ")
+                ),
+            );
+        }
+        let key_id = self.required(
+            s,
+            &raw.access_key_id,
+            name,
+            "access_key_id",
+            "the Access key ID from Passportal's Settings > API Keys",
+        );
+        let secret = match &raw.secret_access_key {
+            Some(k) => Some(self.secret(k, "secret_access_key")),
+            None => {
+                self.error(s, format!("source `{name}`: `secret_access_key` is missing (the Secret access key shown once when the key was created, e.g. secret_access_key = {{ credential = \"passportal\" }})"));
+                None
+            }
+        };
+        // The two values look alike and are often swapped; the key id is 64 hex characters.
+        let is_key_id = |v: &str| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit());
+        if let (Some(id), Some(secret), Some(at)) =
+            (key_id, secret.as_ref(), raw.access_key_id.as_ref())
+            && !is_key_id(id.trim())
+            && is_key_id(secret.expose())
+        {
+            self.error(
+                at,
+                format!(
+                    "source `{name}`: `access_key_id` and `secret_access_key` look swapped: the Access key ID is the 64 hex characters; exchange the two values"
+                ),
+            );
+            return None;
+        }
+        let default_url =
+            url::Url::parse(&format!("https://{datacenter}-clover.passportalmsp.com/")).ok()?;
+        Some((
+            VendorConfig::Passportal(PassportalConfig {
+                datacenter,
+                access_key_id: key_id?.trim().to_string(),
+                secret_access_key: secret?,
             }),
             default_url,
         ))
@@ -1000,6 +1072,35 @@ interval = "30m"
         assert!(
             e.contains("`region` is not a setting of a syncro source"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn passportal_datacenters_and_swapped_keys() {
+        let id = "a14e6b4923ba5027189baded6ba7b68e6fcda742008c5d57b867f43a09768ece";
+        let src = |dc: &str, key: &str, secret: &str| {
+            format!(
+                "[[source]]\nname = \"pp\"\nkind = \"passportal\"\ndatacenter = \"{dc}\"\naccess_key_id = \"{key}\"\nsecret_access_key = \"{secret}\"\n"
+            )
+        };
+        let c = parse_ok(&src("de", id, "s3cr3t-value"));
+        assert_eq!(
+            c.sources[0].base_url.as_str(),
+            "https://de-clover.passportalmsp.com/"
+        );
+        let e = parse_err(&src("eu", id, "s3cr3t-value"));
+        assert!(
+            e.contains("c.toml:4:14:") && e.contains("unknown Passportal datacenter"),
+            "{e}"
+        );
+        let e = parse_err(&src("us", "s3cr3t-value", id));
+        assert!(
+            e.contains("c.toml:5:17:") && e.contains("look swapped"),
+            "{e}"
+        );
+        assert!(
+            !e.contains(id) && !e.contains("s3cr3t"),
+            "no secret in the message: {e}"
         );
     }
 

@@ -81,14 +81,7 @@ impl Auvik {
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<url::Url, VendorError> {
-        let mut url = self
-            .base
-            .join(path)
-            .map_err(|e| VendorError::Http(format!("bad Auvik URL for {path}: {e}")))?;
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        Ok(url)
+        super::endpoint(&self.base, path, query)
     }
 
     async fn get(

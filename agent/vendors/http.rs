@@ -97,13 +97,26 @@ impl HttpClient {
         self
     }
 
-    /// GETs `url` and returns its JSON body, retrying throttling, 5xx, timeouts and
-    /// connection failures. Any other non-success status is returned as `Err(Ok(failure))`
-    /// for the connector to explain; transport and decoding problems as `Err(Err(..))`.
+    /// GETs `url` with `auth` applied; see `send_json`.
     pub async fn get_json(
         &self,
         url: &url::Url,
         auth: &(dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Sync),
+        counters: &Counters,
+        cancel: &CancellationToken,
+    ) -> Result<JsonResponse, Result<Failure, VendorError>> {
+        let build = |client: &reqwest::Client| auth(client.get(url.clone()));
+        self.send_json(url, &build, counters, cancel).await
+    }
+
+    /// Sends the request `build` makes (once per attempt) and returns its JSON body,
+    /// retrying throttling, 5xx, timeouts and connection failures. Any other non-success
+    /// status is returned as `Err(Ok(failure))` for the connector to explain; transport
+    /// and decoding problems as `Err(Err(..))`. `url` names the request in messages.
+    pub async fn send_json(
+        &self,
+        url: &url::Url,
+        build: &(dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Sync),
         counters: &Counters,
         cancel: &CancellationToken,
     ) -> Result<JsonResponse, Result<Failure, VendorError>> {
@@ -118,7 +131,7 @@ impl HttpClient {
                 return Err(Err(VendorError::Cancelled));
             }
             counters.requests.fetch_add(1, Ordering::Relaxed);
-            let outcome = self.once(url, auth, cancel).await;
+            let outcome = self.once(url, build, cancel).await;
             let retry_after = match outcome {
                 Attempt::Done(r) => return r,
                 Attempt::Fatal(e) => return Err(Err(e)),
@@ -141,10 +154,10 @@ impl HttpClient {
     async fn once(
         &self,
         url: &url::Url,
-        auth: &(dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Sync),
+        build: &(dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Sync),
         cancel: &CancellationToken,
     ) -> Attempt {
-        let request = auth(self.client.get(url.clone()))
+        let request = build(&self.client)
             .header(header::ACCEPT, "application/vnd.api+json, application/json");
         let send = async {
             let resp = request.send().await?;

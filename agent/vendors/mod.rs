@@ -7,6 +7,7 @@
 
 pub mod auvik;
 pub mod http;
+pub mod passportal;
 pub mod ratelimit;
 pub mod syncro;
 
@@ -112,7 +113,26 @@ pub fn connector_for(source: &SourceConfig) -> Result<Arc<dyn Connector>, Vendor
             source.base_url.clone(),
             cfg.clone(),
         )?)),
+        VendorConfig::Passportal(cfg) => Ok(Arc::new(passportal::Passportal::new(
+            source.base_url.clone(),
+            cfg.clone(),
+        )?)),
     }
+}
+
+/// `base` joined with a relative API `path`, plus query pairs (encoded).
+pub fn endpoint(
+    base: &url::Url,
+    path: &str,
+    query: &[(&str, &str)],
+) -> Result<url::Url, VendorError> {
+    let mut url = base
+        .join(path)
+        .map_err(|e| VendorError::Http(format!("bad URL for {path} under {base}: {e}")))?;
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    Ok(url)
 }
 
 /// Decodes the HTML entities vendors leave in names (`&amp;`, `&#39;`, `&#x27;`, ...)

@@ -50,14 +50,7 @@ impl Syncro {
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<url::Url, VendorError> {
-        let mut url = self
-            .base
-            .join(path)
-            .map_err(|e| VendorError::Http(format!("bad Syncro URL for {path}: {e}")))?;
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        Ok(url)
+        super::endpoint(&self.base, path, query)
     }
 
     async fn get(&self, url: &url::Url, ctx: &FetchContext) -> Result<String, VendorError> {
@@ -329,7 +322,7 @@ const FORM_FACTORS: &[(&str, Category)] = &[
     ("lunch box", Category::Workstation),
 ];
 
-fn keyword_category(table: &[(&str, Category)], text: &str) -> Option<Category> {
+pub(crate) fn keyword_category(table: &[(&str, Category)], text: &str) -> Option<Category> {
     let text = text.to_ascii_lowercase();
     // Whole-word matches, so "nas" does not match "dynasty" nor "ups" "groups".
     let words: Vec<&str> = text

@@ -1,0 +1,715 @@
+//! N-able Passportal (Documents API v2): clients are clients, asset documents are assets.
+//!
+//! Auth is a token exchange signed with HMAC-SHA256: `x-key` (the Access key ID) and
+//! `x-hash` (lowercase hex of HMAC(secret, content)) on `POST /api/v2/auth/client_token`
+//! return an access token sent as `x-access-token` on every later call. Tokens are renewed
+//! before `expiry_time`, and once more on a 401 "Invalid token". Passportal answers some
+//! failures with HTTP 200 and `"success": "false"`, so success is judged by the body.
+//! The asset list carries no hardware fields: each document's detail is fetched (a few at
+//! a time) for serial, model and manufacturer, and kept verbatim as `raw`.
+//! Facts and quirks: shared/research/passportal.md.
+
+use super::http::{Failure, HttpClient, RetryPolicy, redact};
+use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, endpoint};
+use crate::config::PassportalConfig;
+use crate::model::{AssetRecord, Category, SourceClient};
+use crate::secret::Secret;
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, stream};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Documents per list page (Passportal documents no maximum; 1000 works in practice).
+const DOCUMENTS_PER_PAGE: usize = 1000;
+const CLIENTS_PER_PAGE: usize = 100;
+/// Detail calls in flight at once.
+const DETAIL_CONCURRENCY: usize = 8;
+/// Passportal rejects pageNum above 9999.
+const MAX_PAGE: usize = 9999;
+/// Renew a token this long before it expires.
+const RENEW_EARLY: chrono::Duration = chrono::Duration::seconds(60);
+/// Passportal does not document a token lifetime; when a response omits `expiry_time`,
+/// assume this (what other clients assume) and rely on the 401 retry if it was shorter.
+const ASSUMED_TTL: chrono::Duration = chrono::Duration::minutes(55);
+
+/// Lowercase hex HMAC-SHA256 of `content` keyed with the secret's bytes (not hex-decoded).
+pub fn x_hash(secret: &str, content: &str) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes any key length");
+    mac.update(content.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Passportal's `success`: a boolean, or the string "true"/"false".
+pub fn is_success(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+struct Token {
+    value: Secret,
+    expires: DateTime<Utc>,
+}
+
+pub struct Passportal {
+    http: HttpClient,
+    base: url::Url,
+    config: PassportalConfig,
+    token: Mutex<Option<Arc<Token>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How a documents call ended, before the connector turns it into an error.
+enum Call {
+    Body(String),
+    /// 401 with a token that Passportal no longer accepts.
+    InvalidToken,
+    Failed(Failure),
+}
+
+impl Passportal {
+    pub fn new(base: url::Url, config: PassportalConfig) -> Result<Passportal, VendorError> {
+        let http = HttpClient::new(
+            RetryPolicy::default(),
+            Duration::from_secs(30),
+            Arc::new(|_, _| false),
+        )?;
+        Ok(Passportal {
+            http,
+            base,
+            config,
+            token: Mutex::new(None),
+        })
+    }
+
+    /// A valid access token, exchanged anew when there is none or it is about to expire.
+    async fn token(&self, ctx: &FetchContext, renew: bool) -> Result<Arc<Token>, VendorError> {
+        if !renew
+            && let Some(t) = lock(&self.token).clone()
+            && t.expires - RENEW_EARLY > Utc::now()
+        {
+            return Ok(t);
+        }
+        let token = Arc::new(self.exchange(ctx).await?);
+        *lock(&self.token) = Some(token.clone());
+        Ok(token)
+    }
+
+    async fn exchange(&self, ctx: &FetchContext) -> Result<Token, VendorError> {
+        let url = endpoint(&self.base, "api/v2/auth/client_token", &[])?;
+        // The content is any text we choose; it is not secret, only its signature proves
+        // we hold the key. A fresh one per exchange costs nothing.
+        let content = format!("assetd-{:016x}", fastrand::u64(..));
+        let hash = x_hash(self.config.secret_access_key.expose(), &content);
+        let body = serde_json::json!({ "scope": "docs_api", "content": content });
+        let build = |c: &reqwest::Client| {
+            c.post(url.clone())
+                .header("x-key", &self.config.access_key_id)
+                .header("x-hash", &hash)
+                .json(&body)
+        };
+        let rejected = |detail: &str| {
+            VendorError::CredentialsRejected(format!(
+                "Passportal refused the access key{detail}: check `access_key_id` (the 64-hex Access key ID) and \
+                 `secret_access_key` (they are easy to swap) in Settings > API Keys; assetd will not call \
+                 Passportal again until they change in the config"
+            ))
+        };
+        let text = match self
+            .http
+            .send_json(&url, &build, &ctx.progress.http, &ctx.cancel)
+            .await
+        {
+            Ok(r) => r.body,
+            Err(Err(e)) => return Err(e),
+            Err(Ok(f)) if matches!(f.status.as_u16(), 400 | 401 | 403) => {
+                return Err(rejected(&format!(
+                    " ({} from {}{})",
+                    f.status.as_u16(),
+                    redact(&url),
+                    message_of(&f.body)
+                )));
+            }
+            Err(Ok(f)) => return Err(self.explain(&url, &f)),
+        };
+        let v: Value = serde_json::from_str(&text).map_err(|e| {
+            VendorError::Decode(format!(
+                "{}: the token response is not JSON ({e})",
+                redact(&url)
+            ))
+        })?;
+        let access = v["access_token"].as_str().unwrap_or_default();
+        // A 200 can still be a refusal: success "false" in the body.
+        if !is_success(&v["success"]) || access.is_empty() {
+            return Err(rejected(&format!(
+                " (from {}{})",
+                redact(&url),
+                message_of(&text)
+            )));
+        }
+        let expires = match &v["expiry_time"] {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        }
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(|| Utc::now() + ASSUMED_TTL);
+        Ok(Token {
+            value: Secret::new(access),
+            expires,
+        })
+    }
+
+    async fn call(
+        &self,
+        url: &url::Url,
+        token: &Token,
+        ctx: &FetchContext,
+    ) -> Result<Call, VendorError> {
+        let build = |c: &reqwest::Client| {
+            c.get(url.clone())
+                .header("x-access-token", token.value.expose())
+        };
+        match self
+            .http
+            .send_json(url, &build, &ctx.progress.http, &ctx.cancel)
+            .await
+        {
+            Ok(r) => Ok(Call::Body(r.body)),
+            Err(Err(e)) => Err(e),
+            Err(Ok(f)) if f.status.as_u16() == 401 => Ok(Call::InvalidToken),
+            Err(Ok(f)) => Ok(Call::Failed(f)),
+        }
+    }
+
+    /// GETs `url` with a token; on "Invalid token" renews it once and tries again.
+    async fn get(
+        &self,
+        url: &url::Url,
+        ctx: &FetchContext,
+    ) -> Result<Result<String, Failure>, VendorError> {
+        let token = self.token(ctx, false).await?;
+        match self.call(url, &token, ctx).await? {
+            Call::Body(b) => return Ok(Ok(b)),
+            Call::Failed(f) => return Ok(Err(f)),
+            Call::InvalidToken => {}
+        }
+        let token = self.token(ctx, true).await?;
+        match self.call(url, &token, ctx).await? {
+            Call::Body(b) => Ok(Ok(b)),
+            Call::Failed(f) => Ok(Err(f)),
+            Call::InvalidToken => Err(VendorError::CredentialsRejected(format!(
+                "Passportal rejected a fresh access token (401 from {}): the access key may have lost its rights; \
+                 check it in Settings > API Keys. assetd will not call Passportal again until the key changes in the config",
+                redact(url)
+            ))),
+        }
+    }
+
+    fn explain(&self, url: &url::Url, f: &Failure) -> VendorError {
+        let what = redact(url);
+        match f.status.as_u16() {
+            403 => VendorError::Http(format!(
+                "Passportal refused access (403 from {what}){}: the key's user needs Superuser or Administrator rights",
+                message_of(&f.body)
+            )),
+            429 => VendorError::Http(format!(
+                "Passportal kept rate-limiting requests (429 from {what}) after several retries; the next run will retry"
+            )),
+            s if s >= 500 => VendorError::Http(format!(
+                "Passportal had a server error ({s} from {what}) after several retries; the next run will retry"
+            )),
+            s => VendorError::Http(format!(
+                "Passportal answered {s} from {what}{}",
+                message_of(&f.body)
+            )),
+        }
+    }
+
+    /// Walks a paged list until a short or empty page, a `null` page, or the 404 Passportal
+    /// gives past the end; hands each page's items to `each`.
+    async fn pages<'f>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        per_page: usize,
+        ctx: &FetchContext,
+        each: &mut (dyn FnMut(Vec<Value>) -> BoxFuture<'f, Result<(), VendorError>> + Send),
+    ) -> Result<(), VendorError> {
+        let per_page_s = per_page.to_string();
+        for page in 1..=MAX_PAGE {
+            let page_s = page.to_string();
+            let mut q: Vec<(&str, &str)> = query.to_vec();
+            q.push(("resultsPerPage", &per_page_s));
+            q.push(("pageNum", &page_s));
+            let url = endpoint(&self.base, path, &q)?;
+            let body = match self.get(&url, ctx).await? {
+                Ok(b) => b,
+                Err(f) if page > 1 && f.status.as_u16() == 404 => return Ok(()),
+                Err(f) => return Err(self.explain(&url, &f)),
+            };
+            let v: Value = serde_json::from_str(&body).map_err(|e| {
+                VendorError::Decode(format!(
+                    "{}: Passportal's response is not JSON ({e})",
+                    redact(&url)
+                ))
+            })?;
+            if !is_success(&v["success"]) {
+                if page > 1 {
+                    return Ok(());
+                }
+                return Err(VendorError::Http(format!(
+                    "Passportal answered success=false from {}{}",
+                    redact(&url),
+                    message_of(&body)
+                )));
+            }
+            let items = match &v["results"] {
+                Value::Array(a) => a.clone(),
+                Value::Null => Vec::new(),
+                _ => {
+                    return Err(VendorError::Decode(format!(
+                        "{}: `results` is not a list",
+                        redact(&url)
+                    )));
+                }
+            };
+            let n = items.len();
+            if n > 0 {
+                each(items).await?;
+            }
+            if n < per_page {
+                return Ok(());
+            }
+        }
+        Err(VendorError::Decode(format!(
+            "{path}: more than {MAX_PAGE} pages; Passportal's paging looks broken, the run stops here"
+        )))
+    }
+
+    fn fetch_all<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
+        Box::pin(async move {
+            let mut clients: Vec<SourceClient> = Vec::new();
+            self.pages(
+                "api/v2/documents/clients",
+                &[],
+                CLIENTS_PER_PAGE,
+                ctx,
+                &mut |items| {
+                    for item in items {
+                        if let Some(c) = client_from(&item) {
+                            clients.push(c);
+                        }
+                    }
+                    Box::pin(async { Ok(()) })
+                },
+            )
+            .await?;
+            let mut seen = HashSet::new();
+            clients.retain(|c| seen.insert(c.external_id.clone()));
+            let known: HashMap<String, String> = clients
+                .iter()
+                .map(|c| (c.external_id.clone(), c.name.clone()))
+                .collect();
+            ctx.progress
+                .clients_total
+                .store(clients.len() as i64, Ordering::Relaxed);
+            ctx.send(Batch::Clients(clients)).await?;
+
+            let mut extra_clients: HashSet<String> = HashSet::new();
+            let query = [("type", "asset"), ("orderBy", "id"), ("orderDir", "asc")];
+            self.pages(
+                "api/v2/documents",
+                &query,
+                DOCUMENTS_PER_PAGE,
+                ctx,
+                &mut |items| {
+                    // A list item's client may be missing from the client list (its filters
+                    // are unreliable): name it from the item, so nothing is hidden.
+                    let mut new_clients = Vec::new();
+                    for item in &items {
+                        let id = id_text(&item["client_id"]);
+                        if !id.is_empty()
+                            && !known.contains_key(&id)
+                            && extra_clients.insert(id.clone())
+                        {
+                            let name = item["clientName"]
+                                .as_str()
+                                .map(clean_name)
+                                .unwrap_or_default();
+                            new_clients.push(SourceClient {
+                                external_id: id.clone(),
+                                name: if name.is_empty() {
+                                    format!("Passportal client {id}")
+                                } else {
+                                    name
+                                },
+                                aliases: Vec::new(),
+                            });
+                        }
+                    }
+                    Box::pin(async move {
+                        if !new_clients.is_empty() {
+                            ctx.send(Batch::Clients(new_clients)).await?;
+                        }
+                        let records = self.details(items, ctx).await?;
+                        ctx.send(Batch::Assets(records)).await
+                    })
+                },
+            )
+            .await?;
+            ctx.progress.clients_done.store(
+                ctx.progress.clients_total.load(Ordering::Relaxed),
+                Ordering::Relaxed,
+            );
+            Ok(FetchOutcome::default())
+        })
+    }
+
+    /// Fetches each listed document's detail (a few at a time) and maps it.
+    async fn details(
+        &self,
+        items: Vec<Value>,
+        ctx: &FetchContext,
+    ) -> Result<Vec<AssetRecord>, VendorError> {
+        let fetched: Vec<Result<AssetRecord, VendorError>> = stream::iter(0..items.len())
+            .map(|i| self.detail_task(&items[i], ctx))
+            .buffer_unordered(DETAIL_CONCURRENCY)
+            .collect()
+            .await;
+        fetched.into_iter().collect()
+    }
+
+    /// One document's detail as a boxed future (indices, not references, reach the stream
+    /// closure above: see auvik.rs `tenant_task`).
+    fn detail_task<'a>(
+        &'a self,
+        item: &'a Value,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<AssetRecord, VendorError>> {
+        Box::pin(async move {
+            let id = id_text(&item["id"]);
+            if id.is_empty() {
+                return Err(VendorError::Decode(
+                    "a Passportal document has no id".into(),
+                ));
+            }
+            let url = endpoint(&self.base, &format!("api/v2/documents/{id}"), &[])?;
+            let body = match self.get(&url, ctx).await? {
+                Ok(b) => b,
+                Err(f) => return Err(self.explain(&url, &f)),
+            };
+            let detail: Value = serde_json::from_str(&body).map_err(|e| {
+                VendorError::Decode(format!("{}: the document is not JSON ({e})", redact(&url)))
+            })?;
+            if !is_success(&detail["success"]) {
+                return Err(VendorError::Http(format!(
+                    "Passportal answered success=false from {}{}",
+                    redact(&url),
+                    message_of(&body)
+                )));
+            }
+            Ok(to_record(item, &detail, body))
+        })
+    }
+}
+
+impl Connector for Passportal {
+    fn supports_incremental(&self) -> bool {
+        false
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
+        self.fetch_all(ctx)
+    }
+}
+
+/// Ids come as numbers (or, defensively, strings).
+fn id_text(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => String::new(),
+    }
+}
+
+/// `: <message>` of a Passportal error envelope, for messages.
+fn message_of(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v["message"]
+                .as_str()
+                .map(|m| format!(": {}", m.chars().take(200).collect::<String>()))
+        })
+        .unwrap_or_default()
+}
+
+fn client_from(item: &Value) -> Option<SourceClient> {
+    let id = id_text(&item["id"]);
+    if id.is_empty() {
+        return None;
+    }
+    // Names arrive HTML-encoded ("Matt&#039;s Museum").
+    let name = item["name"]
+        .as_str()
+        .map(clean_name)
+        .filter(|n| !n.is_empty());
+    Some(SourceClient {
+        name: name.unwrap_or_else(|| format!("Passportal client {id}")),
+        external_id: id,
+        aliases: Vec::new(),
+    })
+}
+
+/// The detail's fields as label (lowercase) → text, from either layout Passportal uses:
+/// numeric keys holding `{name, value: {text}}` (what the API returns), or named keys
+/// holding such objects or plain strings (what its documentation shows).
+pub fn detail_fields(details: &Value) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let Some(map) = details.as_object() else {
+        return out;
+    };
+    for (key, v) in map {
+        let (label, text) = match v {
+            Value::Object(o) => {
+                let label = o.get("name").and_then(Value::as_str).unwrap_or(key);
+                let text = match o.get("value") {
+                    Some(Value::Object(val)) => {
+                        val.get("text").map(scalar_text).unwrap_or_default()
+                    }
+                    Some(other) => scalar_text(other),
+                    None => String::new(),
+                };
+                (label.to_string(), text)
+            }
+            Value::String(s) => (key.replace('_', " "), s.clone()),
+            _ => continue,
+        };
+        let text = clean_name(&text);
+        // Unset dropdowns read "Please Select"; that is no value.
+        if !text.is_empty() && !text.eq_ignore_ascii_case("please select") {
+            out.entry(label.trim().to_ascii_lowercase()).or_insert(text);
+        }
+    }
+    out
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A Passportal asset's "Type" (free text per tenant) → category, first match wins.
+const TYPE_KEYWORDS: &[(&str, Category)] = &[
+    ("access point", Category::AccessPoint),
+    ("wireless", Category::AccessPoint),
+    ("firewall", Category::Firewall),
+    ("router", Category::Router),
+    ("switch", Category::Switch),
+    ("controller", Category::Controller),
+    ("virtual", Category::VirtualMachine),
+    ("hypervisor", Category::Hypervisor),
+    ("host", Category::Hypervisor),
+    ("server", Category::Server),
+    ("laptop", Category::Laptop),
+    ("notebook", Category::Laptop),
+    ("workstation", Category::Workstation),
+    ("desktop", Category::Workstation),
+    ("pc", Category::Workstation),
+    ("nas", Category::Storage),
+    ("storage", Category::Storage),
+    ("printer", Category::Printer),
+    ("copier", Category::Printer),
+    ("phone", Category::Phone),
+    ("ups", Category::Ups),
+    ("camera", Category::Camera),
+    ("iot", Category::Iot),
+];
+
+pub fn category_for(asset_type: &str) -> Category {
+    if asset_type.trim().is_empty() {
+        return Category::Unknown;
+    }
+    super::syncro::keyword_category(TYPE_KEYWORDS, asset_type).unwrap_or(Category::Other)
+}
+
+fn to_record(item: &Value, detail: &Value, raw: String) -> AssetRecord {
+    let fields = detail_fields(&detail["details"]);
+    let field = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| fields.get(*n).cloned())
+            .unwrap_or_default()
+    };
+    let label = item["label"].as_str().map(clean_name).unwrap_or_default();
+    let name = if label.is_empty() {
+        field(&["name"])
+    } else {
+        label
+    };
+    let asset_type = field(&["type"]);
+    let mac = field(&["mac address"]);
+    let ip = field(&["primary ip", "ip address"]);
+    AssetRecord {
+        external_id: id_text(&item["id"]),
+        source_client_id: id_text(&item["client_id"]),
+        name,
+        category: Some(category_for(&asset_type)),
+        vendor_type: if asset_type.is_empty() {
+            item["templateName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            asset_type
+        },
+        manufacturer: field(&["manufacturer", "make", "vendor"]),
+        model: field(&["model"]),
+        serial: field(&["serial number", "serial"]),
+        mac_addresses: mac
+            .split([',', ';', ' '])
+            .filter_map(super::syncro::normalise_mac)
+            .collect(),
+        ip_addresses: ip
+            .split([',', ';', ' '])
+            .map(str::trim)
+            .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+            .map(str::to_string)
+            .collect(),
+        os: field(&["operating system", "platform"]),
+        firmware: String::new(),
+        online_status: String::new(),
+        managed: None,
+        last_seen: None,
+        updated_at: item["last_modified"]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc)),
+        raw,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The research notes' vector: HMAC_SHA256("test-secret-access-key", "api-content-hash").
+    #[test]
+    fn hmac_matches_the_known_vector() {
+        assert_eq!(
+            x_hash("test-secret-access-key", "api-content-hash"),
+            "18f1b37c1779ab6b4c5af70eeafb505cc55cb27a9fd7fe202e11ad72c92906d9"
+        );
+    }
+
+    #[test]
+    fn success_is_a_boolean_or_a_string() {
+        for yes in [
+            serde_json::json!(true),
+            serde_json::json!("true"),
+            serde_json::json!("TRUE "),
+        ] {
+            assert!(is_success(&yes), "{yes}");
+        }
+        for no in [
+            serde_json::json!(false),
+            serde_json::json!("false"),
+            Value::Null,
+            serde_json::json!(1),
+        ] {
+            assert!(!is_success(&no), "{no}");
+        }
+    }
+
+    #[test]
+    fn client_names_are_entity_decoded() {
+        let c = client_from(
+            &serde_json::json!({"id": 41610798, "name": "Matt&#039;s Museum of Marbles"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.external_id.as_str(), c.name.as_str()),
+            ("41610798", "Matt's Museum of Marbles")
+        );
+        assert!(client_from(&serde_json::json!({"name": "no id"})).is_none());
+    }
+
+    #[test]
+    fn both_detail_layouts_are_read() {
+        // The layout the API returns: numeric keys, references for vendors.
+        let observed = serde_json::json!({
+            "name": "KAL-007565", "tags": [],
+            "0": {"name": "Name", "description": "", "value": {"type": "string", "text": "KAL-007565"}},
+            "1": {"name": "Type", "description": "", "value": {"type": "string", "text": "Workstation"}},
+            "8": {"name": "Serial Number", "description": "", "value": {"type": "string", "text": "4Z2QJH2"}},
+            "9": null,
+            "10": {"name": "Manufacturer", "description": "", "value": {"text": "Dell", "id": 1843839, "type": "vendors"},
+                   "attribute": [{"text": "Dell", "id": 1843839, "type": "vendors"}]},
+            "11": {"name": "Model", "description": null, "value": {"type": "string", "text": "Please Select"}}
+        });
+        let f = detail_fields(&observed);
+        assert_eq!(f["serial number"], "4Z2QJH2");
+        assert_eq!(f["manufacturer"], "Dell");
+        assert_eq!(f["type"], "Workstation");
+        assert!(!f.contains_key("model"), "placeholders are no value");
+        // The layout the documentation shows: named keys, objects and plain strings.
+        let documented = serde_json::json!({
+            "name": {"name": "Name", "description": "", "value": {"type": "string", "text": "Dundee Office"}},
+            "city": null, "country": "Scotland", "phone": "01382 309040"
+        });
+        let f = detail_fields(&documented);
+        assert_eq!(
+            (f["name"].as_str(), f["country"].as_str()),
+            ("Dundee Office", "Scotland")
+        );
+    }
+
+    #[test]
+    fn a_listed_document_and_its_detail_map_to_a_record() {
+        let item = serde_json::json!({"id": 31182486, "label": "Leapfrog-Laptop-0124", "client_id": 41609738,
+            "clientName": "Hudu Technologies", "templateName": "Generic Asset", "type": "asset",
+            "last_modified": "2025-08-01T18:42:18Z"});
+        let detail = serde_json::json!({"success": "true", "id": 31182486, "details": {
+            "1": {"name": "Type", "value": {"type": "string", "text": "Laptop"}},
+            "8": {"name": "Serial Number", "value": {"type": "string", "text": "5CG1234"}},
+            "12": {"name": "MAC Address", "value": {"type": "string", "text": "aa-bb-cc-dd-ee-01"}},
+            "13": {"name": "Primary IP", "value": {"type": "string", "text": "10.2.3.4"}}}});
+        let r = to_record(&item, &detail, detail.to_string());
+        assert_eq!(r.external_id, "31182486");
+        assert_eq!(r.source_client_id, "41609738");
+        assert_eq!(r.category, Some(Category::Laptop));
+        assert_eq!(r.serial, "5CG1234");
+        assert_eq!(r.mac_addresses, vec!["AA:BB:CC:DD:EE:01"]);
+        assert_eq!(r.ip_addresses, vec!["10.2.3.4"]);
+        assert!(r.updated_at.is_some());
+        assert!(r.raw.contains("5CG1234"), "the detail is kept verbatim");
+    }
+}
