@@ -1042,18 +1042,21 @@ fn apply_assets(
          LEFT JOIN source_clients sc ON sc.id = a.source_client_id
          WHERE s.run_id = ?2",
     )?;
-    let mut insert = tx.prepare_cached(
+    // One statement writes new and changed assets alike: a new row keeps `first_seen`
+    // (?17), a changed one keeps its own and comes back if it was removed.
+    let mut write = tx.prepare_cached(
         "INSERT INTO assets (source, external_id, source_client_id, name, category, vendor_type, manufacturer,
            model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed, billable, first_seen,
            last_seen, updated_at, removed_at, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL, ?20)",
-    )?;
-    let mut update = tx.prepare_cached(
-        "UPDATE assets SET source_client_id = ?2, name = ?3, category = ?4, vendor_type = ?5, manufacturer = ?6,
-           model = ?7, serial = ?8, mac_addresses = ?9, ip_addresses = ?10, os = ?11, firmware = ?12,
-           online_status = ?13, managed = ?14, billable = ?15, last_seen = ?16, updated_at = ?17, removed_at = NULL,
-           raw = ?18
-         WHERE id = ?1",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL, ?20)
+         ON CONFLICT (source, external_id) DO UPDATE SET source_client_id = excluded.source_client_id,
+           name = excluded.name, category = excluded.category, vendor_type = excluded.vendor_type,
+           manufacturer = excluded.manufacturer, model = excluded.model, serial = excluded.serial,
+           mac_addresses = excluded.mac_addresses, ip_addresses = excluded.ip_addresses, os = excluded.os,
+           firmware = excluded.firmware, online_status = excluded.online_status, managed = excluded.managed,
+           billable = excluded.billable, last_seen = excluded.last_seen, updated_at = excluded.updated_at,
+           removed_at = NULL, raw = excluded.raw
+         RETURNING id",
     )?;
     let mut history = tx.prepare_cached(
         "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
@@ -1068,30 +1071,35 @@ fn apply_assets(
         let client_row = client_ids.get(&new.source_client_id).copied();
         let billable = is_billable(new.category(), new.managed);
         let new_values = field_values(&new, &new.source_client_id);
+        let mut write_row = || -> rusqlite::Result<i64> {
+            write.query_row(
+                params![
+                    run.source,
+                    new.external_id,
+                    client_row,
+                    new.name,
+                    new.category().as_str(),
+                    new.vendor_type,
+                    new.manufacturer,
+                    new.model,
+                    new.serial,
+                    new_values[7],
+                    new_values[8],
+                    new.os,
+                    new.firmware,
+                    new.online_status,
+                    new.managed,
+                    billable,
+                    now_s,
+                    new.last_seen.map(ts),
+                    new.updated_at.map(ts),
+                    new.raw,
+                ],
+                |r| r.get(0),
+            )
+        };
         let Some(id) = existing_id else {
-            insert.execute(params![
-                run.source,
-                new.external_id,
-                client_row,
-                new.name,
-                new.category().as_str(),
-                new.vendor_type,
-                new.manufacturer,
-                new.model,
-                new.serial,
-                new_values[7],
-                new_values[8],
-                new.os,
-                new.firmware,
-                new.online_status,
-                new.managed,
-                billable,
-                now_s,
-                new.last_seen.map(ts),
-                new.updated_at.map(ts),
-                new.raw,
-            ])?;
-            let id = tx.last_insert_rowid();
+            let id = write_row()?;
             // Until devices are merged across sources, every asset is its own device.
             set_device.execute([id])?;
             history.execute(params![id, run.id, now_s, "asset", "", "added"])?;
@@ -1110,26 +1118,7 @@ fn apply_assets(
             counts.unchanged += 1;
             continue;
         }
-        update.execute(params![
-            id,
-            client_row,
-            new.name,
-            new.category().as_str(),
-            new.vendor_type,
-            new.manufacturer,
-            new.model,
-            new.serial,
-            new_values[7],
-            new_values[8],
-            new.os,
-            new.firmware,
-            new.online_status,
-            new.managed,
-            billable,
-            new.last_seen.map(ts),
-            new.updated_at.map(ts),
-            new.raw,
-        ])?;
+        write_row()?;
         if let Some(was) = removed_at {
             history.execute(params![id, run.id, now_s, "removed_at", was, ""])?;
         }
