@@ -10,8 +10,10 @@ use crate::convert::{
     AssetRecord, ChangeRecord, ClientRecord, CountsRecord, DeviceRecord, PeriodCountsRecord,
     PurgeRecord, RunRecord, SourceRecord, StatusRecord,
 };
-use crate::error::{CtlError, EXIT_OK, call, rpc_error};
-use crate::output::{Format, Sink, print_json_object, print_list, print_text, terminal_width};
+use crate::error::{Call, CtlError, EXIT_OK, call, rpc_error};
+use crate::output::{
+    Format, Record, Sink, print_json_object, print_list, print_text, terminal_width,
+};
 use crate::{status, sync};
 use assetd::proto;
 
@@ -51,7 +53,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<i32> {
     }
 }
 
-fn stdout_sink<R: crate::output::Record>(format: Format) -> Sink<R, BufWriter<io::Stdout>> {
+fn stdout_sink<R: Record>(format: Format) -> Sink<R, BufWriter<io::Stdout>> {
     Sink::new(format, BufWriter::new(io::stdout()), terminal_width())
 }
 
@@ -79,16 +81,67 @@ fn next_token(current: &str, next: String) -> Result<Option<String>> {
     }
 }
 
-async fn assets_list(ctx: &Ctx, args: &ListArgs) -> Result<i32> {
-    const C: crate::error::Call = call("ListAssets", "assets list");
-    let mut client = ctx.agent.assets();
-    let mut sink = stdout_sink::<AssetRecord>(ctx.format);
-    let mut remaining = args.limit;
+/// Walk a paged list: `fetch(page_token, page_size)` asks for one page and returns its
+/// items and the next page token; each item goes to `each`, until `limit` items have gone
+/// or the last page is in.
+async fn walk_pages<T, F, Fut>(
+    limit: Option<u64>,
+    mut fetch: F,
+    mut each: impl FnMut(T) -> Result<()>,
+) -> Result<()>
+where
+    F: FnMut(String, i32) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, String)>>,
+{
+    let mut remaining = limit;
     let mut token = String::new();
     loop {
+        let (items, next) = fetch(token.clone(), page_size(remaining)).await?;
+        for item in items {
+            if remaining == Some(0) {
+                break;
+            }
+            each(item)?;
+            remaining = remaining.map(|r| r - 1);
+        }
+        if remaining == Some(0) {
+            break;
+        }
+        match next_token(&token, next)? {
+            Some(t) => token = t,
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// Print a paged list (see [`walk_pages`]) as records, saying `empty` when a table is empty.
+async fn print_pages<T, R, F, Fut>(
+    ctx: &Ctx,
+    limit: Option<u64>,
+    empty: &str,
+    record: fn(T) -> R,
+    fetch: F,
+) -> Result<i32>
+where
+    R: Record,
+    F: FnMut(String, i32) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, String)>>,
+{
+    let mut sink = stdout_sink::<R>(ctx.format);
+    walk_pages(limit, fetch, |item| sink.push(&record(item))).await?;
+    let n = sink.finish()?;
+    note_empty(ctx.format, n, empty);
+    Ok(EXIT_OK)
+}
+
+async fn assets_list(ctx: &Ctx, args: &ListArgs) -> Result<i32> {
+    const C: Call = call("ListAssets", "assets list");
+    let agent = &ctx.agent;
+    let fetch = |page_token, page_size| async move {
         let req = proto::ListAssetsRequest {
-            page_size: page_size(remaining),
-            page_token: token.clone(),
+            page_size,
+            page_token,
             source: args.source.clone().unwrap_or_default(),
             client: args.client.clone().unwrap_or_default(),
             category: args.category.map_or(0, |c| c as i32),
@@ -96,39 +149,42 @@ async fn assets_list(ctx: &Ctx, args: &ListArgs) -> Result<i32> {
             not_seen_since: args.not_seen_since.map(crate::convert::pb_duration),
             include_removed: args.include_removed,
         };
-        let resp = client
+        let resp = agent
+            .assets()
             .list_assets(unary(req))
             .await
             .map_err(|s| rpc_error(s, C))?
             .into_inner();
-        for asset in resp.assets {
-            if remaining == Some(0) {
-                break;
-            }
-            sink.push(&AssetRecord::from(asset))?;
-            remaining = remaining.map(|r| r - 1);
-        }
-        if remaining == Some(0) {
-            break;
-        }
-        match next_token(&token, resp.next_page_token)? {
-            Some(t) => token = t,
-            None => break,
-        }
-    }
-    let n = sink.finish()?;
-    note_empty(ctx.format, n, "no assets match");
-    Ok(EXIT_OK)
+        anyhow::Ok((resp.assets, resp.next_page_token))
+    };
+    print_pages(ctx, args.limit, "no assets match", AssetRecord::from, fetch).await
 }
 
-fn no_asset(id: i64) -> impl Fn(tonic::Status) -> CtlError {
+/// NOT_FOUND for an asset id says which; other statuses as usual.
+fn no_asset(id: i64, c: Call) -> impl Fn(tonic::Status) -> CtlError {
     move |s| {
         if s.code() == tonic::Code::NotFound {
             CtlError::NotFound(format!("no asset with id {id}"))
         } else {
-            rpc_error(s, call("GetAsset", "assets get"))
+            rpc_error(s, c)
         }
     }
+}
+
+/// Print one record: `table` renders it for `-o table`; JSON is one object, CSV one row.
+fn print_record<R: Record>(
+    format: Format,
+    record: R,
+    table: impl FnOnce(&R) -> String,
+) -> Result<()> {
+    match format {
+        Format::Table => print_text(&table(&record))?,
+        Format::Json => print_json_object(&record)?,
+        Format::Csv => {
+            print_list(Format::Csv, &[record])?;
+        }
+    }
+    Ok(())
 }
 
 async fn assets_get(ctx: &Ctx, id: i64) -> Result<i32> {
@@ -137,85 +193,52 @@ async fn assets_get(ctx: &Ctx, id: i64) -> Result<i32> {
         .assets()
         .get_asset(unary(proto::GetAssetRequest { id }))
         .await
-        .map_err(no_asset(id))?
+        .map_err(no_asset(id, call("GetAsset", "assets get")))?
         .into_inner();
-    let record = AssetRecord::from(asset);
-    match ctx.format {
-        Format::Table => print_text(&record.detail())?,
-        Format::Json => print_json_object(&record)?,
-        Format::Csv => {
-            print_list(Format::Csv, &[record])?;
-        }
-    }
+    print_record(ctx.format, AssetRecord::from(asset), AssetRecord::detail)?;
     Ok(EXIT_OK)
 }
 
 async fn assets_history(ctx: &Ctx, id: i64) -> Result<i32> {
-    const C: crate::error::Call = call("ListAssetChanges", "assets history");
-    let mut client = ctx.agent.assets();
-    let mut sink = stdout_sink::<ChangeRecord>(ctx.format);
-    let mut token = String::new();
-    loop {
+    const C: Call = call("ListAssetChanges", "assets history");
+    let agent = &ctx.agent;
+    let fetch = |page_token, page_size| async move {
         let req = proto::ListAssetChangesRequest {
             asset_id: id,
-            page_size: page_size(None),
-            page_token: token.clone(),
+            page_size,
+            page_token,
         };
-        let resp = client
+        let resp = agent
+            .assets()
             .list_asset_changes(unary(req))
             .await
-            .map_err(|s| {
-                if s.code() == tonic::Code::NotFound {
-                    CtlError::NotFound(format!("no asset with id {id}"))
-                } else {
-                    rpc_error(s, C)
-                }
-            })?
+            .map_err(no_asset(id, C))?
             .into_inner();
-        for change in resp.changes {
-            sink.push(&ChangeRecord::from(change))?;
-        }
-        match next_token(&token, resp.next_page_token)? {
-            Some(t) => token = t,
-            None => break,
-        }
-    }
-    let n = sink.finish()?;
-    note_empty(
-        ctx.format,
-        n,
-        &format!("no changes recorded for asset {id}"),
-    );
-    Ok(EXIT_OK)
+        anyhow::Ok((resp.changes, resp.next_page_token))
+    };
+    let empty = format!("no changes recorded for asset {id}");
+    print_pages(ctx, None, &empty, ChangeRecord::from, fetch).await
 }
 
 async fn devices(ctx: &Ctx, client_filter: Option<String>) -> Result<i32> {
-    const C: crate::error::Call = call("ListDevices", "devices");
-    let mut client = ctx.agent.assets();
-    let mut sink = stdout_sink::<DeviceRecord>(ctx.format);
-    let mut token = String::new();
-    loop {
+    const C: Call = call("ListDevices", "devices");
+    let agent = &ctx.agent;
+    let client_filter = &client_filter;
+    let fetch = |page_token, page_size| async move {
         let req = proto::ListDevicesRequest {
-            page_size: page_size(None),
-            page_token: token.clone(),
+            page_size,
+            page_token,
             client: client_filter.clone().unwrap_or_default(),
         };
-        let resp = client
+        let resp = agent
+            .assets()
             .list_devices(unary(req))
             .await
             .map_err(|s| rpc_error(s, C))?
             .into_inner();
-        for device in resp.devices {
-            sink.push(&DeviceRecord::from(device))?;
-        }
-        match next_token(&token, resp.next_page_token)? {
-            Some(t) => token = t,
-            None => break,
-        }
-    }
-    let n = sink.finish()?;
-    note_empty(ctx.format, n, "no devices");
-    Ok(EXIT_OK)
+        anyhow::Ok((resp.devices, resp.next_page_token))
+    };
+    print_pages(ctx, None, "no devices", DeviceRecord::from, fetch).await
 }
 
 async fn export(
@@ -223,7 +246,7 @@ async fn export(
     format: Option<crate::cli::ExportFormat>,
     include_removed: bool,
 ) -> Result<i32> {
-    const C: crate::error::Call = call("ExportAssets", "export");
+    const C: Call = call("ExportAssets", "export");
     let format = match (format, ctx.format) {
         (Some(crate::cli::ExportFormat::Csv), _) | (None, Format::Csv) => Format::Csv,
         _ => Format::Json,
@@ -347,40 +370,24 @@ async fn sources(ctx: &Ctx) -> Result<i32> {
 }
 
 async fn runs(ctx: &Ctx, source: Option<String>, limit: Option<u64>) -> Result<i32> {
-    const C: crate::error::Call = call("ListSyncRuns", "runs");
-    let mut client = ctx.agent.sync();
-    let mut sink = stdout_sink::<RunRecord>(ctx.format);
-    let mut remaining = limit;
-    let mut token = String::new();
-    loop {
+    const C: Call = call("ListSyncRuns", "runs");
+    let agent = &ctx.agent;
+    let source = &source;
+    let fetch = |page_token, page_size| async move {
         let req = proto::ListSyncRunsRequest {
             source: source.clone().unwrap_or_default(),
-            page_size: page_size(remaining),
-            page_token: token.clone(),
+            page_size,
+            page_token,
         };
-        let resp = client
+        let resp = agent
+            .sync()
             .list_sync_runs(unary(req))
             .await
             .map_err(|s| rpc_error(s, C))?
             .into_inner();
-        for run in resp.runs {
-            if remaining == Some(0) {
-                break;
-            }
-            sink.push(&RunRecord::from(run))?;
-            remaining = remaining.map(|r| r - 1);
-        }
-        if remaining == Some(0) {
-            break;
-        }
-        match next_token(&token, resp.next_page_token)? {
-            Some(t) => token = t,
-            None => break,
-        }
-    }
-    let n = sink.finish()?;
-    note_empty(ctx.format, n, "no sync runs yet");
-    Ok(EXIT_OK)
+        anyhow::Ok((resp.runs, resp.next_page_token))
+    };
+    print_pages(ctx, limit, "no sync runs yet", RunRecord::from, fetch).await
 }
 
 async fn purge(ctx: &Ctx, source: &str, yes: bool) -> Result<i32> {
@@ -422,16 +429,12 @@ async fn purge(ctx: &Ctx, source: &str, yes: bool) -> Result<i32> {
         source: source.to_owned(),
         assets_deleted: resp.assets_deleted,
     };
-    match ctx.format {
-        Format::Table => print_text(&format!(
+    print_record(ctx.format, record, |r| {
+        format!(
             "purged source {source}: {} assets deleted, with their history and sync runs\n",
-            record.assets_deleted
-        ))?,
-        Format::Json => print_json_object(&record)?,
-        Format::Csv => {
-            print_list(Format::Csv, &[record])?;
-        }
-    }
+            r.assets_deleted
+        )
+    })?;
     Ok(EXIT_OK)
 }
 
@@ -475,6 +478,60 @@ mod tests {
         assert_eq!(next_token("", String::new()).ok(), Some(None));
         assert_eq!(next_token("", "a".into()).ok(), Some(Some("a".into())));
         assert!(next_token("a", "a".into()).is_err());
+    }
+
+    #[tokio::test]
+    async fn pages_are_walked_to_the_limit() {
+        // Pages of two (of five), whatever page size is asked for.
+        let page = |token: &str| match token {
+            "" => (vec![1, 2], "a"),
+            "a" => (vec![3, 4], "b"),
+            _ => (vec![5], ""),
+        };
+        let cases = [
+            (
+                None,
+                vec![1, 2, 3, 4, 5],
+                vec![("", 1000), ("a", 1000), ("b", 1000)],
+            ),
+            (Some(3), vec![1, 2, 3], vec![("", 3), ("a", 1)]),
+            (Some(2), vec![1, 2], vec![("", 2)]),
+        ];
+        for (limit, want, asked) in cases {
+            let mut requests = Vec::new();
+            let mut got = Vec::new();
+            let fetch = |token: String, size| {
+                let (items, next) = page(&token);
+                requests.push((token, size));
+                async move { anyhow::Ok((items, next.to_owned())) }
+            };
+            walk_pages(limit, fetch, |item| {
+                got.push(item);
+                Ok(())
+            })
+            .await
+            .expect("walks");
+            assert_eq!(got, want, "limit {limit:?}");
+            let asked: Vec<(String, i32)> = asked.iter().map(|(t, n)| ((*t).into(), *n)).collect();
+            assert_eq!(requests, asked, "limit {limit:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeated_page_token_stops_the_walk() {
+        let mut got = Vec::new();
+        let fetch = |_token, _size| async { anyhow::Ok((vec![1], "same".to_owned())) };
+        let err = walk_pages(None, fetch, |item| {
+            got.push(item);
+            Ok(())
+        })
+        .await
+        .expect_err("stops");
+        assert_eq!(
+            err.to_string(),
+            "the agent returned the same page token twice; stopping"
+        );
+        assert_eq!(got, [1, 1]);
     }
 
     #[test]

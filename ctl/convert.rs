@@ -62,7 +62,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use prost_types::{Duration as PbDuration, Timestamp};
 use serde::Serialize;
 
-use crate::output::{Col, Record, flex, left, right};
+use crate::output::{Col, Field, Record, flex, left, right};
 use assetd::proto;
 
 /// The category names of DESIGN §4, in proto enum order (1..=21).
@@ -231,32 +231,6 @@ impl From<proto::Asset> for AssetRecord {
     }
 }
 
-pub const ASSET_CSV_HEADER: [&str; 23] = [
-    "id",
-    "source",
-    "external_id",
-    "client",
-    "source_client",
-    "name",
-    "category",
-    "vendor_type",
-    "manufacturer",
-    "model",
-    "serial",
-    "mac_addresses",
-    "ip_addresses",
-    "os",
-    "firmware",
-    "online_status",
-    "managed",
-    "billable",
-    "first_seen",
-    "last_seen",
-    "updated_at",
-    "removed_at",
-    "device_id",
-];
-
 fn opt_bool(b: Option<bool>) -> String {
     b.map(|b| b.to_string()).unwrap_or_default()
 }
@@ -321,70 +295,49 @@ pub fn elapsed(from: &Option<String>, to: &Option<String>) -> Option<String> {
 }
 
 impl Record for AssetRecord {
-    fn table_columns() -> &'static [Col] {
-        const COLS: &[Col] = &[
-            right("ID"),
-            left("SOURCE"),
-            flex("CLIENT"),
-            flex("NAME"),
-            left("CATEGORY"),
-            flex("MODEL"),
-            left("SERIAL"),
-            left("IP"),
-            left("STATUS"),
-            left("LAST SEEN"),
-        ];
-        COLS
-    }
-    fn table_row(&self) -> Vec<String> {
-        let status = if self.removed_at.is_some() {
-            "removed".to_owned()
-        } else {
-            cell(&self.online_status)
-        };
-        vec![
-            self.id.to_string(),
-            self.source.clone(),
-            cell(&self.client),
-            cell(&self.name),
-            self.category.clone(),
-            cell(&self.model),
-            cell(&self.serial),
-            cell(&self.ip_addresses.join(",")),
-            status,
-            short_ts(&self.last_seen),
-        ]
-    }
-    fn csv_header() -> &'static [&'static str] {
-        &ASSET_CSV_HEADER
-    }
-    fn csv_row(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.source.clone(),
-            self.external_id.clone(),
-            self.client.clone(),
-            self.source_client.clone(),
-            self.name.clone(),
-            self.category.clone(),
-            self.vendor_type.clone(),
-            self.manufacturer.clone(),
-            self.model.clone(),
-            self.serial.clone(),
-            self.mac_addresses.join(";"),
-            self.ip_addresses.join(";"),
-            self.os.clone(),
-            self.firmware.clone(),
-            self.online_status.clone(),
-            opt_bool(self.managed),
-            self.billable.to_string(),
-            opt(&self.first_seen),
-            opt(&self.last_seen),
-            opt(&self.updated_at),
-            opt(&self.removed_at),
-            self.device_id.to_string(),
-        ]
-    }
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (right("ID"), |a| a.id.to_string()),
+        (left("SOURCE"), |a| a.source.clone()),
+        (flex("CLIENT"), |a| cell(&a.client)),
+        (flex("NAME"), |a| cell(&a.name)),
+        (left("CATEGORY"), |a| a.category.clone()),
+        (flex("MODEL"), |a| cell(&a.model)),
+        (left("SERIAL"), |a| cell(&a.serial)),
+        (left("IP"), |a| cell(&a.ip_addresses.join(","))),
+        (left("STATUS"), |a| {
+            if a.removed_at.is_some() {
+                "removed".to_owned()
+            } else {
+                cell(&a.online_status)
+            }
+        }),
+        (left("LAST SEEN"), |a| short_ts(&a.last_seen)),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("id", |a| a.id.to_string()),
+        ("source", |a| a.source.clone()),
+        ("external_id", |a| a.external_id.clone()),
+        ("client", |a| a.client.clone()),
+        ("source_client", |a| a.source_client.clone()),
+        ("name", |a| a.name.clone()),
+        ("category", |a| a.category.clone()),
+        ("vendor_type", |a| a.vendor_type.clone()),
+        ("manufacturer", |a| a.manufacturer.clone()),
+        ("model", |a| a.model.clone()),
+        ("serial", |a| a.serial.clone()),
+        ("mac_addresses", |a| a.mac_addresses.join(";")),
+        ("ip_addresses", |a| a.ip_addresses.join(";")),
+        ("os", |a| a.os.clone()),
+        ("firmware", |a| a.firmware.clone()),
+        ("online_status", |a| a.online_status.clone()),
+        ("managed", |a| opt_bool(a.managed)),
+        ("billable", |a| a.billable.to_string()),
+        ("first_seen", |a| opt(&a.first_seen)),
+        ("last_seen", |a| opt(&a.last_seen)),
+        ("updated_at", |a| opt(&a.updated_at)),
+        ("removed_at", |a| opt(&a.removed_at)),
+        ("device_id", |a| a.device_id.to_string()),
+    ];
 }
 
 impl AssetRecord {
@@ -460,45 +413,21 @@ impl From<proto::AssetChange> for ChangeRecord {
 }
 
 impl Record for ChangeRecord {
-    fn table_columns() -> &'static [Col] {
-        const COLS: &[Col] = &[
-            left("CHANGED"),
-            right("RUN"),
-            left("FIELD"),
-            flex("OLD"),
-            flex("NEW"),
-        ];
-        COLS
-    }
-    fn table_row(&self) -> Vec<String> {
-        vec![
-            short_ts(&self.changed_at),
-            self.run_id.to_string(),
-            self.field.clone(),
-            cell(&self.old_value),
-            cell(&self.new_value),
-        ]
-    }
-    fn csv_header() -> &'static [&'static str] {
-        &[
-            "asset_id",
-            "run_id",
-            "changed_at",
-            "field",
-            "old_value",
-            "new_value",
-        ]
-    }
-    fn csv_row(&self) -> Vec<String> {
-        vec![
-            self.asset_id.to_string(),
-            self.run_id.to_string(),
-            opt(&self.changed_at),
-            self.field.clone(),
-            self.old_value.clone(),
-            self.new_value.clone(),
-        ]
-    }
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (left("CHANGED"), |c| short_ts(&c.changed_at)),
+        (right("RUN"), |c| c.run_id.to_string()),
+        (left("FIELD"), |c| c.field.clone()),
+        (flex("OLD"), |c| cell(&c.old_value)),
+        (flex("NEW"), |c| cell(&c.new_value)),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("asset_id", |c| c.asset_id.to_string()),
+        ("run_id", |c| c.run_id.to_string()),
+        ("changed_at", |c| opt(&c.changed_at)),
+        ("field", |c| c.field.clone()),
+        ("old_value", |c| c.old_value.clone()),
+        ("new_value", |c| c.new_value.clone()),
+    ];
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -531,60 +460,31 @@ impl From<proto::Device> for DeviceRecord {
 }
 
 impl Record for DeviceRecord {
-    fn table_columns() -> &'static [Col] {
-        const COLS: &[Col] = &[
-            right("ID"),
-            flex("CLIENT"),
-            flex("NAME"),
-            left("CATEGORY"),
-            left("SERIAL"),
-            left("SOURCES"),
-            left("ASSETS"),
-            left("MANAGED"),
-            left("BILLABLE"),
-        ];
-        COLS
-    }
-    fn table_row(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            cell(&self.client),
-            cell(&self.name),
-            self.category.clone(),
-            cell(&self.serial),
-            cell(&self.sources.join(",")),
-            cell(&join_ids(&self.asset_ids, ",")),
-            self.managed
-                .map_or_else(|| "unknown".to_owned(), |b| yes_no(b).to_owned()),
-            yes_no(self.billable).to_owned(),
-        ]
-    }
-    fn csv_header() -> &'static [&'static str] {
-        &[
-            "id",
-            "client",
-            "name",
-            "category",
-            "serial",
-            "sources",
-            "asset_ids",
-            "managed",
-            "billable",
-        ]
-    }
-    fn csv_row(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.client.clone(),
-            self.name.clone(),
-            self.category.clone(),
-            self.serial.clone(),
-            self.sources.join(";"),
-            join_ids(&self.asset_ids, ";"),
-            opt_bool(self.managed),
-            self.billable.to_string(),
-        ]
-    }
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (right("ID"), |d| d.id.to_string()),
+        (flex("CLIENT"), |d| cell(&d.client)),
+        (flex("NAME"), |d| cell(&d.name)),
+        (left("CATEGORY"), |d| d.category.clone()),
+        (left("SERIAL"), |d| cell(&d.serial)),
+        (left("SOURCES"), |d| cell(&d.sources.join(","))),
+        (left("ASSETS"), |d| cell(&join_ids(&d.asset_ids, ","))),
+        (left("MANAGED"), |d| {
+            d.managed
+                .map_or_else(|| "unknown".to_owned(), |b| yes_no(b).to_owned())
+        }),
+        (left("BILLABLE"), |d| yes_no(d.billable).to_owned()),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("id", |d| d.id.to_string()),
+        ("client", |d| d.client.clone()),
+        ("name", |d| d.name.clone()),
+        ("category", |d| d.category.clone()),
+        ("serial", |d| d.serial.clone()),
+        ("sources", |d| d.sources.join(";")),
+        ("asset_ids", |d| join_ids(&d.asset_ids, ";")),
+        ("managed", |d| opt_bool(d.managed)),
+        ("billable", |d| d.billable.to_string()),
+    ];
 }
 
 fn join_ids(ids: &[i64], sep: &str) -> String {
@@ -649,19 +549,9 @@ impl ClientRecord {
             .collect::<Vec<_>>()
             .join(sep)
     }
-}
 
-impl Record for ClientRecord {
-    fn table_columns() -> &'static [Col] {
-        const COLS: &[Col] = &[
-            flex("CLIENT"),
-            right("ASSETS"),
-            left("FLAGS"),
-            flex("MEMBERS"),
-        ];
-        COLS
-    }
-    fn table_row(&self) -> Vec<String> {
+    /// `excluded,unmapped`, or the one that applies.
+    fn flags(&self) -> String {
         let mut flags = Vec::new();
         if self.excluded {
             flags.push("excluded");
@@ -669,33 +559,25 @@ impl Record for ClientRecord {
         if self.unmapped {
             flags.push("unmapped");
         }
-        vec![
-            cell(&self.name),
-            self.asset_count.to_string(),
-            cell(&flags.join(",")),
-            cell(&self.members_text(", ", true)),
-        ]
+        flags.join(",")
     }
-    fn csv_header() -> &'static [&'static str] {
-        &[
-            "name",
-            "members",
-            "asset_count",
-            "excluded",
-            "unmapped",
-            "suggestion",
-        ]
-    }
-    fn csv_row(&self) -> Vec<String> {
-        vec![
-            self.name.clone(),
-            self.members_text(";", false),
-            self.asset_count.to_string(),
-            self.excluded.to_string(),
-            self.unmapped.to_string(),
-            self.suggestion.clone(),
-        ]
-    }
+}
+
+impl Record for ClientRecord {
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (flex("CLIENT"), |c| cell(&c.name)),
+        (right("ASSETS"), |c| c.asset_count.to_string()),
+        (left("FLAGS"), |c| cell(&c.flags())),
+        (flex("MEMBERS"), |c| cell(&c.members_text(", ", true))),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("name", |c| c.name.clone()),
+        ("members", |c| c.members_text(";", false)),
+        ("asset_count", |c| c.asset_count.to_string()),
+        ("excluded", |c| c.excluded.to_string()),
+        ("unmapped", |c| c.unmapped.to_string()),
+        ("suggestion", |c| c.suggestion.clone()),
+    ];
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -729,63 +611,31 @@ impl From<proto::BillableCounts> for CountsRecord {
     }
 }
 
-impl CountsRecord {
-    fn services(&self) -> [i64; 9] {
-        [
-            self.total_billable,
-            self.firewalls,
-            self.controllers,
-            self.routers,
-            self.l3_switches,
-            self.voip_switches,
-            self.switch_stacks,
-            self.total_switches,
-            self.access_points,
-        ]
-    }
-}
-
-const COUNTS_COLUMNS: [Col; 10] = [
-    flex("CLIENT"),
-    right("BILLABLE"),
-    right("FIREWALLS"),
-    right("CONTROLLERS"),
-    right("ROUTERS"),
-    right("L3_SWITCHES"),
-    right("VOIP_SWITCHES"),
-    right("STACKS"),
-    right("SWITCHES"),
-    right("APS"),
-];
-
 impl Record for CountsRecord {
-    fn table_columns() -> &'static [Col] {
-        &COUNTS_COLUMNS
-    }
-    fn table_row(&self) -> Vec<String> {
-        std::iter::once(cell(&self.client))
-            .chain(self.services().iter().map(i64::to_string))
-            .collect()
-    }
-    fn csv_header() -> &'static [&'static str] {
-        &[
-            "client",
-            "total_billable",
-            "firewalls",
-            "controllers",
-            "routers",
-            "l3_switches",
-            "voip_switches",
-            "switch_stacks",
-            "total_switches",
-            "access_points",
-        ]
-    }
-    fn csv_row(&self) -> Vec<String> {
-        std::iter::once(self.client.clone())
-            .chain(self.services().iter().map(i64::to_string))
-            .collect()
-    }
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (flex("CLIENT"), |c| cell(&c.client)),
+        (right("BILLABLE"), |c| c.total_billable.to_string()),
+        (right("FIREWALLS"), |c| c.firewalls.to_string()),
+        (right("CONTROLLERS"), |c| c.controllers.to_string()),
+        (right("ROUTERS"), |c| c.routers.to_string()),
+        (right("L3_SWITCHES"), |c| c.l3_switches.to_string()),
+        (right("VOIP_SWITCHES"), |c| c.voip_switches.to_string()),
+        (right("STACKS"), |c| c.switch_stacks.to_string()),
+        (right("SWITCHES"), |c| c.total_switches.to_string()),
+        (right("APS"), |c| c.access_points.to_string()),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("client", |c| c.client.clone()),
+        ("total_billable", |c| c.total_billable.to_string()),
+        ("firewalls", |c| c.firewalls.to_string()),
+        ("controllers", |c| c.controllers.to_string()),
+        ("routers", |c| c.routers.to_string()),
+        ("l3_switches", |c| c.l3_switches.to_string()),
+        ("voip_switches", |c| c.voip_switches.to_string()),
+        ("switch_stacks", |c| c.switch_stacks.to_string()),
+        ("total_switches", |c| c.total_switches.to_string()),
+        ("access_points", |c| c.access_points.to_string()),
+    ];
 }
 
 /// Counts over a billing period: the daily average (the nine service names) and the daily
@@ -875,64 +725,65 @@ impl PeriodCountsRecord {
         }
         out
     }
+}
 
-    fn pairs(&self) -> [(i64, i64); 9] {
-        [
-            (self.total_billable, self.max_total_billable),
-            (self.firewalls, self.max_firewalls),
-            (self.controllers, self.max_controllers),
-            (self.routers, self.max_routers),
-            (self.l3_switches, self.max_l3_switches),
-            (self.voip_switches, self.max_voip_switches),
-            (self.switch_stacks, self.max_switch_stacks),
-            (self.total_switches, self.max_total_switches),
-            (self.access_points, self.max_access_points),
-        ]
-    }
+/// A period cell: `average/maximum`.
+fn avg_max(avg: i64, max: i64) -> String {
+    format!("{avg}/{max}")
 }
 
 impl Record for PeriodCountsRecord {
-    fn table_columns() -> &'static [Col] {
-        &COUNTS_COLUMNS
-    }
-    /// Cells are `average/maximum`.
-    fn table_row(&self) -> Vec<String> {
-        std::iter::once(cell(&self.client))
-            .chain(self.pairs().iter().map(|(a, m)| format!("{a}/{m}")))
-            .collect()
-    }
-    fn csv_header() -> &'static [&'static str] {
-        &[
-            "client",
-            "period",
-            "total_billable",
-            "firewalls",
-            "controllers",
-            "routers",
-            "l3_switches",
-            "voip_switches",
-            "switch_stacks",
-            "total_switches",
-            "access_points",
-            "max_total_billable",
-            "max_firewalls",
-            "max_controllers",
-            "max_routers",
-            "max_l3_switches",
-            "max_voip_switches",
-            "max_switch_stacks",
-            "max_total_switches",
-            "max_access_points",
-        ]
-    }
-    fn csv_row(&self) -> Vec<String> {
-        let pairs = self.pairs();
-        [self.client.clone(), self.period.clone()]
-            .into_iter()
-            .chain(pairs.iter().map(|(a, _)| a.to_string()))
-            .chain(pairs.iter().map(|(_, m)| m.to_string()))
-            .collect()
-    }
+    /// The columns of `counts`; cells are `average/maximum`.
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (flex("CLIENT"), |p| cell(&p.client)),
+        (right("BILLABLE"), |p| {
+            avg_max(p.total_billable, p.max_total_billable)
+        }),
+        (right("FIREWALLS"), |p| {
+            avg_max(p.firewalls, p.max_firewalls)
+        }),
+        (right("CONTROLLERS"), |p| {
+            avg_max(p.controllers, p.max_controllers)
+        }),
+        (right("ROUTERS"), |p| avg_max(p.routers, p.max_routers)),
+        (right("L3_SWITCHES"), |p| {
+            avg_max(p.l3_switches, p.max_l3_switches)
+        }),
+        (right("VOIP_SWITCHES"), |p| {
+            avg_max(p.voip_switches, p.max_voip_switches)
+        }),
+        (right("STACKS"), |p| {
+            avg_max(p.switch_stacks, p.max_switch_stacks)
+        }),
+        (right("SWITCHES"), |p| {
+            avg_max(p.total_switches, p.max_total_switches)
+        }),
+        (right("APS"), |p| {
+            avg_max(p.access_points, p.max_access_points)
+        }),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("client", |p| p.client.clone()),
+        ("period", |p| p.period.clone()),
+        ("total_billable", |p| p.total_billable.to_string()),
+        ("firewalls", |p| p.firewalls.to_string()),
+        ("controllers", |p| p.controllers.to_string()),
+        ("routers", |p| p.routers.to_string()),
+        ("l3_switches", |p| p.l3_switches.to_string()),
+        ("voip_switches", |p| p.voip_switches.to_string()),
+        ("switch_stacks", |p| p.switch_stacks.to_string()),
+        ("total_switches", |p| p.total_switches.to_string()),
+        ("access_points", |p| p.access_points.to_string()),
+        ("max_total_billable", |p| p.max_total_billable.to_string()),
+        ("max_firewalls", |p| p.max_firewalls.to_string()),
+        ("max_controllers", |p| p.max_controllers.to_string()),
+        ("max_routers", |p| p.max_routers.to_string()),
+        ("max_l3_switches", |p| p.max_l3_switches.to_string()),
+        ("max_voip_switches", |p| p.max_voip_switches.to_string()),
+        ("max_switch_stacks", |p| p.max_switch_stacks.to_string()),
+        ("max_total_switches", |p| p.max_total_switches.to_string()),
+        ("max_access_points", |p| p.max_access_points.to_string()),
+    ];
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -978,81 +829,41 @@ impl From<proto::SyncRun> for RunRecord {
 }
 
 impl Record for RunRecord {
-    fn table_columns() -> &'static [Col] {
-        const COLS: &[Col] = &[
-            right("ID"),
-            left("SOURCE"),
-            left("KIND"),
-            left("TRIGGER"),
-            left("STARTED"),
-            left("TOOK"),
-            left("STATE"),
-            right("FETCHED"),
-            right("ADDED"),
-            right("UPDATED"),
-            right("REMOVED"),
-            right("REQUESTS"),
-            right("RETRIES"),
-            flex("ERROR"),
-        ];
-        COLS
-    }
-    fn table_row(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.source.clone(),
-            self.kind.clone(),
-            self.trigger.clone(),
-            short_ts(&self.started),
-            elapsed(&self.started, &self.finished).unwrap_or_else(|| "-".to_owned()),
-            self.state.clone(),
-            self.fetched.to_string(),
-            self.added.to_string(),
-            self.updated.to_string(),
-            self.removed.to_string(),
-            self.requests.to_string(),
-            self.retries.to_string(),
-            cell(&self.error),
-        ]
-    }
-    fn csv_header() -> &'static [&'static str] {
-        &[
-            "id",
-            "source",
-            "kind",
-            "trigger",
-            "started",
-            "finished",
-            "state",
-            "fetched",
-            "added",
-            "updated",
-            "unchanged",
-            "removed",
-            "requests",
-            "retries",
-            "error",
-        ]
-    }
-    fn csv_row(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.source.clone(),
-            self.kind.clone(),
-            self.trigger.clone(),
-            opt(&self.started),
-            opt(&self.finished),
-            self.state.clone(),
-            self.fetched.to_string(),
-            self.added.to_string(),
-            self.updated.to_string(),
-            self.unchanged.to_string(),
-            self.removed.to_string(),
-            self.requests.to_string(),
-            self.retries.to_string(),
-            self.error.clone(),
-        ]
-    }
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (right("ID"), |r| r.id.to_string()),
+        (left("SOURCE"), |r| r.source.clone()),
+        (left("KIND"), |r| r.kind.clone()),
+        (left("TRIGGER"), |r| r.trigger.clone()),
+        (left("STARTED"), |r| short_ts(&r.started)),
+        (left("TOOK"), |r| {
+            elapsed(&r.started, &r.finished).unwrap_or_else(|| "-".to_owned())
+        }),
+        (left("STATE"), |r| r.state.clone()),
+        (right("FETCHED"), |r| r.fetched.to_string()),
+        (right("ADDED"), |r| r.added.to_string()),
+        (right("UPDATED"), |r| r.updated.to_string()),
+        (right("REMOVED"), |r| r.removed.to_string()),
+        (right("REQUESTS"), |r| r.requests.to_string()),
+        (right("RETRIES"), |r| r.retries.to_string()),
+        (flex("ERROR"), |r| cell(&r.error)),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("id", |r| r.id.to_string()),
+        ("source", |r| r.source.clone()),
+        ("kind", |r| r.kind.clone()),
+        ("trigger", |r| r.trigger.clone()),
+        ("started", |r| opt(&r.started)),
+        ("finished", |r| opt(&r.finished)),
+        ("state", |r| r.state.clone()),
+        ("fetched", |r| r.fetched.to_string()),
+        ("added", |r| r.added.to_string()),
+        ("updated", |r| r.updated.to_string()),
+        ("unchanged", |r| r.unchanged.to_string()),
+        ("removed", |r| r.removed.to_string()),
+        ("requests", |r| r.requests.to_string()),
+        ("retries", |r| r.retries.to_string()),
+        ("error", |r| r.error.clone()),
+    ];
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -1099,85 +910,65 @@ impl SourceRecord {
             }
         }
     }
-}
 
-impl Record for SourceRecord {
-    fn table_columns() -> &'static [Col] {
-        const COLS: &[Col] = &[
-            left("NAME"),
-            left("KIND"),
-            left("STATE"),
-            right("ASSETS"),
-            left("INTERVAL"),
-            left("LAST RUN"),
-            left("NEXT RUN"),
-            flex("DETAIL"),
-        ];
-        COLS
-    }
-    fn table_row(&self) -> Vec<String> {
-        let now = Utc::now();
-        let state = if self.removed_from_config {
+    /// The state, marked when the source is no longer in the config.
+    fn state_text(&self) -> String {
+        if self.removed_from_config {
             format!("{} (not in config)", self.state)
         } else {
             self.state.clone()
-        };
-        let interval = match (&self.interval, &self.full_interval) {
+        }
+    }
+
+    /// `10m (full 1day)`, or whichever of the two is set; `-` for neither.
+    fn interval_text(&self) -> String {
+        match (&self.interval, &self.full_interval) {
             (Some(i), Some(f)) => format!("{i} (full {f})"),
             (Some(i), None) => i.clone(),
             (None, Some(f)) => format!("full {f}"),
             (None, None) => "-".to_owned(),
-        };
-        vec![
-            self.name.clone(),
-            cell(&self.kind),
-            state,
-            self.asset_count.to_string(),
-            interval,
-            self.last_run_text(now),
-            relative(&self.next_run_at, now),
-            cell(&self.state_detail),
-        ]
+        }
     }
-    fn csv_header() -> &'static [&'static str] {
-        &[
-            "name",
-            "kind",
-            "state",
-            "state_detail",
-            "base_url",
-            "interval",
-            "full_interval",
-            "last_run_id",
-            "last_run_state",
-            "last_run_started",
-            "last_run_finished",
-            "last_run_error",
-            "next_run_at",
-            "asset_count",
-            "removed_from_config",
-        ]
+
+    /// A field of the last run, for CSV; empty when there is none.
+    fn last_run_field(&self, field: Field<RunRecord>) -> String {
+        self.last_run.as_ref().map(field).unwrap_or_default()
     }
-    fn csv_row(&self) -> Vec<String> {
-        let run = self.last_run.as_ref();
-        vec![
-            self.name.clone(),
-            self.kind.clone(),
-            self.state.clone(),
-            self.state_detail.clone(),
-            self.base_url.clone(),
-            opt(&self.interval),
-            opt(&self.full_interval),
-            run.map(|r| r.id.to_string()).unwrap_or_default(),
-            run.map(|r| r.state.clone()).unwrap_or_default(),
-            run.map(|r| opt(&r.started)).unwrap_or_default(),
-            run.map(|r| opt(&r.finished)).unwrap_or_default(),
-            run.map(|r| r.error.clone()).unwrap_or_default(),
-            opt(&self.next_run_at),
-            self.asset_count.to_string(),
-            self.removed_from_config.to_string(),
-        ]
-    }
+}
+
+impl Record for SourceRecord {
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (left("NAME"), |s| s.name.clone()),
+        (left("KIND"), |s| cell(&s.kind)),
+        (left("STATE"), |s| s.state_text()),
+        (right("ASSETS"), |s| s.asset_count.to_string()),
+        (left("INTERVAL"), |s| s.interval_text()),
+        (left("LAST RUN"), |s| s.last_run_text(Utc::now())),
+        (left("NEXT RUN"), |s| relative(&s.next_run_at, Utc::now())),
+        (flex("DETAIL"), |s| cell(&s.state_detail)),
+    ];
+    /// The last run is flattened into `last_run_*` columns.
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("name", |s| s.name.clone()),
+        ("kind", |s| s.kind.clone()),
+        ("state", |s| s.state.clone()),
+        ("state_detail", |s| s.state_detail.clone()),
+        ("base_url", |s| s.base_url.clone()),
+        ("interval", |s| opt(&s.interval)),
+        ("full_interval", |s| opt(&s.full_interval)),
+        ("last_run_id", |s| s.last_run_field(|r| r.id.to_string())),
+        ("last_run_state", |s| s.last_run_field(|r| r.state.clone())),
+        ("last_run_started", |s| {
+            s.last_run_field(|r| opt(&r.started))
+        }),
+        ("last_run_finished", |s| {
+            s.last_run_field(|r| opt(&r.finished))
+        }),
+        ("last_run_error", |s| s.last_run_field(|r| r.error.clone())),
+        ("next_run_at", |s| opt(&s.next_run_at)),
+        ("asset_count", |s| s.asset_count.to_string()),
+        ("removed_from_config", |s| s.removed_from_config.to_string()),
+    ];
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -1287,32 +1078,23 @@ impl From<proto::TriggeredRun> for TriggeredRecord {
 }
 
 impl Record for TriggeredRecord {
-    fn table_columns() -> &'static [Col] {
-        const COLS: &[Col] = &[left("SOURCE"), right("RUN"), left("NOTE")];
-        COLS
-    }
-    fn table_row(&self) -> Vec<String> {
-        vec![
-            self.source.clone(),
-            self.run_id.to_string(),
-            if self.joined {
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (left("SOURCE"), |t| t.source.clone()),
+        (right("RUN"), |t| t.run_id.to_string()),
+        (left("NOTE"), |t| {
+            if t.joined {
                 "joined the run already in progress"
             } else {
                 "started"
             }
-            .to_owned(),
-        ]
-    }
-    fn csv_header() -> &'static [&'static str] {
-        &["source", "run_id", "joined"]
-    }
-    fn csv_row(&self) -> Vec<String> {
-        vec![
-            self.source.clone(),
-            self.run_id.to_string(),
-            self.joined.to_string(),
-        ]
-    }
+            .to_owned()
+        }),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("source", |t| t.source.clone()),
+        ("run_id", |t| t.run_id.to_string()),
+        ("joined", |t| t.joined.to_string()),
+    ];
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -1322,19 +1104,14 @@ pub struct PurgeRecord {
 }
 
 impl Record for PurgeRecord {
-    fn table_columns() -> &'static [Col] {
-        const COLS: &[Col] = &[left("SOURCE"), right("ASSETS DELETED")];
-        COLS
-    }
-    fn table_row(&self) -> Vec<String> {
-        vec![self.source.clone(), self.assets_deleted.to_string()]
-    }
-    fn csv_header() -> &'static [&'static str] {
-        &["source", "assets_deleted"]
-    }
-    fn csv_row(&self) -> Vec<String> {
-        vec![self.source.clone(), self.assets_deleted.to_string()]
-    }
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (left("SOURCE"), |p| p.source.clone()),
+        (right("ASSETS DELETED"), |p| p.assets_deleted.to_string()),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("source", |p| p.source.clone()),
+        ("assets_deleted", |p| p.assets_deleted.to_string()),
+    ];
 }
 
 #[cfg(test)]
@@ -1439,7 +1216,7 @@ mod tests {
         };
         let record = AssetRecord::from(asset);
         let v = serde_json::to_value(&record).expect("json");
-        assert_eq!(keys(&record), sorted(&ASSET_CSV_HEADER));
+        assert_eq!(keys(&record), sorted(&AssetRecord::csv_header()));
         assert_eq!(v["category"], "l3_switch");
         assert_eq!(v["managed"], serde_json::Value::Null);
         assert_eq!(v["removed_at"], serde_json::Value::Null);
@@ -1454,14 +1231,14 @@ mod tests {
         // Field order in the output is the DESIGN order.
         let text = serde_json::to_string(&record).expect("json");
         let mut last = 0;
-        for k in ASSET_CSV_HEADER {
+        for k in AssetRecord::csv_header() {
             let at = text.find(&format!("\"{k}\":")).expect("present");
             assert!(at >= last, "{k} out of order");
             last = at;
         }
         // CSV rows match the header.
         let row = record.csv_row();
-        assert_eq!(row.len(), ASSET_CSV_HEADER.len());
+        assert_eq!(row.len(), AssetRecord::csv_header().len());
         assert_eq!(row[12], "10.0.0.2;10.0.1.2");
         assert_eq!(row[16], "");
     }

@@ -82,12 +82,29 @@ pub const fn flex(header: &'static str) -> Col {
     }
 }
 
-/// A record that can be printed in every format.
-pub trait Record: Serialize {
-    fn table_columns() -> &'static [Col];
-    fn table_row(&self) -> Vec<String>;
-    fn csv_header() -> &'static [&'static str];
-    fn csv_row(&self) -> Vec<String>;
+/// How one value of a record is shown: a table cell or a CSV field.
+pub type Field<R> = fn(&R) -> String;
+
+/// A record that can be printed in every format. Each record type describes itself once,
+/// as two tables pairing every column with the value it shows.
+pub trait Record: Serialize + 'static {
+    /// The table columns and their cells.
+    const TABLE: &'static [(Col, Field<Self>)];
+    /// The CSV columns (the JSON field names, in order) and their fields.
+    const CSV: &'static [(&'static str, Field<Self>)];
+
+    fn table_columns() -> Vec<Col> {
+        Self::TABLE.iter().map(|(col, _)| *col).collect()
+    }
+    fn table_row(&self) -> Vec<String> {
+        Self::TABLE.iter().map(|(_, field)| field(self)).collect()
+    }
+    fn csv_header() -> Vec<&'static str> {
+        Self::CSV.iter().map(|(name, _)| *name).collect()
+    }
+    fn csv_row(&self) -> Vec<String> {
+        Self::CSV.iter().map(|(_, field)| field(self)).collect()
+    }
 }
 
 /// Replace control characters (newlines, tabs, escapes) with spaces.
@@ -234,7 +251,7 @@ impl<R: Record, W: Write> Sink<R, W> {
             }
             Format::Csv => {
                 if self.count == 0 {
-                    self.out.write_all(csv_line(R::csv_header()).as_bytes())?;
+                    self.out.write_all(csv_line(&R::csv_header()).as_bytes())?;
                 }
                 self.out.write_all(csv_line(&record.csv_row()).as_bytes())?;
             }
@@ -247,7 +264,7 @@ impl<R: Record, W: Write> Sink<R, W> {
     pub fn finish(mut self) -> anyhow::Result<u64> {
         match self.format {
             Format::Table => {
-                let table = render_table(R::table_columns(), &self.rows, self.width);
+                let table = render_table(&R::table_columns(), &self.rows, self.width);
                 self.out.write_all(table.as_bytes())?;
             }
             Format::Json => {
@@ -256,7 +273,7 @@ impl<R: Record, W: Write> Sink<R, W> {
             }
             Format::Csv => {
                 if self.count == 0 {
-                    self.out.write_all(csv_line(R::csv_header()).as_bytes())?;
+                    self.out.write_all(csv_line(&R::csv_header()).as_bytes())?;
                 }
             }
         }
@@ -375,19 +392,12 @@ mod tests {
             name: String,
         }
         impl Record for R {
-            fn table_columns() -> &'static [Col] {
-                const COLS: &[Col] = &[right("ID"), left("NAME")];
-                COLS
-            }
-            fn table_row(&self) -> Vec<String> {
-                vec![self.id.to_string(), self.name.clone()]
-            }
-            fn csv_header() -> &'static [&'static str] {
-                &["id", "name"]
-            }
-            fn csv_row(&self) -> Vec<String> {
-                vec![self.id.to_string(), self.name.clone()]
-            }
+            const TABLE: &'static [(Col, Field<Self>)] = &[
+                (right("ID"), |r| r.id.to_string()),
+                (left("NAME"), |r| r.name.clone()),
+            ];
+            const CSV: &'static [(&'static str, Field<Self>)] =
+                &[("id", |r| r.id.to_string()), ("name", |r| r.name.clone())];
         }
         let render = |format, records: &[R]| {
             let mut buf = Vec::new();

@@ -130,7 +130,7 @@ pub fn render(s: &StatusRecord, now: DateTime<Utc>, width: usize) -> String {
         out.push_str("No sources configured: add [[source]] tables to the config.\n");
     } else {
         let rows: Vec<Vec<String>> = s.sources.iter().map(Record::table_row).collect();
-        out.push_str(&render_table(SourceRecord::table_columns(), &rows, width));
+        out.push_str(&render_table(&SourceRecord::table_columns(), &rows, width));
     }
     let items = attention(s, now);
     out.push('\n');
