@@ -7,6 +7,7 @@
 pub mod auvik;
 pub mod faults;
 pub mod names;
+pub mod passportal;
 pub mod server;
 pub mod syncro;
 
@@ -14,13 +15,15 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 /// The simulators `assetd sim` can run.
-pub const KINDS: &[&str] = &["auvik", "syncro"];
+pub const KINDS: &[&str] = &["auvik", "syncro", "passportal"];
 
 /// `assetd sim <kind> ...`: runs one simulator until the process is killed. Prints exactly one
 /// JSON line on stdout first (flushed), e.g. `{"vendor":"auvik","base_url":"http://127.0.0.1:PORT",
 /// "username":"...","api_key":"...","domain_prefix":"mspdemo","region":"us1"}`; for Syncro
 /// `{"vendor":"syncro","base_url":…,"api_url":…/api/v1,"api_key":…,"limited_api_key":…,
-/// "subdomain":"acme"}` (`base_url` stands for `https://<subdomain>.syncromsp.com`).
+/// "subdomain":"acme"}` (`base_url` stands for `https://<subdomain>.syncromsp.com`); for Passportal
+/// `{"vendor":"passportal","base_url":…,"access_key_id":…,"secret_access_key":…,
+/// "organization_id":…}` (`base_url` stands for `https://<dc>-clover.passportalmsp.com`).
 pub async fn run_standalone(
     kind: &str,
     listen: SocketAddr,
@@ -65,6 +68,24 @@ pub async fn run_standalone(
                 "api_key": sim.api_key(),
                 "limited_api_key": sim.limited_api_key(),
                 "subdomain": sim.subdomain(),
+            });
+            (line, server)
+        }
+        "passportal" => {
+            let sim = passportal::PassportalSim::new(passportal::PassportalSimOptions {
+                seed,
+                clients,
+                assets_per_client,
+                ..Default::default()
+            });
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let server = sim.start(listener).await?;
+            let line = serde_json::json!({
+                "vendor": "passportal",
+                "base_url": server.base_url,
+                "access_key_id": sim.access_key_id(),
+                "secret_access_key": sim.secret_access_key(),
+                "organization_id": sim.organization_id(),
             });
             (line, server)
         }

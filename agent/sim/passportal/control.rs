@@ -1,0 +1,349 @@
+//! The simulator's own control surface under `/_sim/` (not part of Passportal): the mutation,
+//! credential, quirk and fault API of [`PassportalSim`] as JSON over HTTP, for tools and tests
+//! outside the process (`assetd sim passportal` users, the Python tests). No auth and not
+//! counted: it is meant for loopback use only.
+//!
+//! | method & path | body | answer |
+//! |---|---|---|
+//! | `GET /_sim/state` | | counts, request and exchange totals, token lifetime, quirks, pending faults |
+//! | `GET /_sim/clients` | | every client's ground truth (encoded and decoded name, shared name) |
+//! | `GET /_sim/assets` | | every asset document's ground truth |
+//! | `GET /_sim/assets/{id}` | | one asset document's ground truth |
+//! | `POST /_sim/assets` | `{"client_id": 41600123}` | 201 `{"id": …, "asset": …}` |
+//! | `PATCH /_sim/assets/{id}` | fields, e.g. `{"serial":"X1","model":null,"label":"y"}` | the asset |
+//! | `DELETE /_sim/assets/{id}` | | 204 |
+//! | `POST /_sim/rotate-secret` | | `{"secret_access_key": …}` |
+//! | `POST /_sim/expire-tokens` | | 204 |
+//! | `GET`/`PUT /_sim/token-ttl` | `{"seconds": 5}` | `{"seconds": …}` |
+//! | `GET`/`PUT /_sim/quirks` | any of `{"auth_failure","expiry_time","success","past_end"}` | the quirks |
+//! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use super::api::App;
+use super::render::TEXT_FIELDS;
+use super::{Quirks, SimAssetDoc};
+use crate::sim::faults::FaultRule;
+
+type AppState = State<Arc<App>>;
+
+pub fn router() -> Router<Arc<App>> {
+    Router::new()
+        .route("/state", get(state))
+        .route("/clients", get(clients))
+        .route("/assets", get(list_assets).post(add_asset))
+        .route(
+            "/assets/{id}",
+            get(get_asset).patch(patch_asset).delete(delete_asset),
+        )
+        .route("/rotate-secret", post(rotate_secret))
+        .route("/expire-tokens", post(expire_tokens))
+        .route("/token-ttl", get(token_ttl).put(set_token_ttl))
+        .route("/quirks", get(quirks).put(set_quirks))
+        .route(
+            "/faults",
+            get(list_faults).post(push_fault).delete(clear_faults),
+        )
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such control endpoint") })
+}
+
+fn reply(status: StatusCode, body: &Value) -> Response {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    reply(status, &json!({ "error": msg }))
+}
+
+fn no_content() -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    resp
+}
+
+fn parse_object(body: &Bytes) -> Result<Map<String, Value>, String> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err("body must be a JSON object".to_owned()),
+        Err(e) => Err(format!("body is not JSON: {e}")),
+    }
+}
+
+fn asset_json(a: &SimAssetDoc) -> Value {
+    serde_json::to_value(a).unwrap_or(Value::Null)
+}
+
+async fn state(State(app): AppState) -> Response {
+    let sim = &app.sim;
+    let (clients, assets, documents) = {
+        let store = sim.store();
+        (
+            store.clients().count(),
+            store.asset_count(),
+            store.document_count(),
+        )
+    };
+    reply(
+        StatusCode::OK,
+        &json!({
+            "vendor": "passportal",
+            "base_url": &*app.base_url,
+            "organization_id": sim.organization_id(),
+            "access_key_id": sim.access_key_id(),
+            "clients": clients,
+            "assets": assets,
+            "documents": documents,
+            "requests": sim.request_count(),
+            "token_exchanges": sim.token_exchanges(),
+            "rejected_token_exchanges": sim.rejected_token_exchanges(),
+            "token_ttl_seconds": sim.token_ttl().as_secs_f64(),
+            "page_size_cap": sim.page_size_cap(),
+            "quirks": sim.quirks(),
+            "faults": sim.faults().rules(),
+        }),
+    )
+}
+
+async fn clients(State(app): AppState) -> Response {
+    let list = serde_json::to_value(app.sim.clients()).unwrap_or(Value::Null);
+    reply(StatusCode::OK, &list)
+}
+
+async fn list_assets(State(app): AppState) -> Response {
+    let list = serde_json::to_value(app.sim.assets()).unwrap_or(Value::Null);
+    reply(StatusCode::OK, &list)
+}
+
+async fn get_asset(State(app): AppState, Path(id): Path<String>) -> Response {
+    match id.parse::<i64>().ok().and_then(|id| app.sim.asset(id)) {
+        Some(a) => reply(StatusCode::OK, &asset_json(&a)),
+        None => error(StatusCode::NOT_FOUND, "no such asset"),
+    }
+}
+
+async fn add_asset(State(app): AppState, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let Some(client) = obj.get("client_id").and_then(Value::as_i64) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "body needs \"client_id\" (an integer)",
+        );
+    };
+    match app.sim.add_asset(client) {
+        Some(id) => {
+            let asset = app.sim.asset(id).as_ref().map_or(Value::Null, asset_json);
+            reply(StatusCode::CREATED, &json!({ "id": id, "asset": asset }))
+        }
+        None => error(StatusCode::NOT_FOUND, "no such client"),
+    }
+}
+
+/// A validated PATCH: every field checked before anything changes.
+struct Patch {
+    label: Option<String>,
+    description: Option<String>,
+    custom_id: Option<String>,
+    client_id: Option<i64>,
+    fields: Vec<(String, Option<String>)>,
+}
+
+impl Patch {
+    fn parse(obj: Map<String, Value>) -> Result<Self, String> {
+        let mut p = Patch {
+            label: None,
+            description: None,
+            custom_id: None,
+            client_id: None,
+            fields: Vec::new(),
+        };
+        // A throwaway asset answers which names are text fields.
+        let mut probe = SimAssetDoc::default();
+        for (key, v) in obj {
+            let string = || {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or(format!("{key} must be a string"))
+            };
+            match key.as_str() {
+                "label" => p.label = Some(string()?),
+                "description" => p.description = Some(string()?),
+                "custom_id" => p.custom_id = Some(string()?),
+                "client_id" => {
+                    p.client_id = Some(v.as_i64().ok_or("client_id must be an integer")?)
+                }
+                k if probe.text_field_mut(k).is_some() => {
+                    let value = match &v {
+                        Value::Null => None,
+                        Value::String(s) => Some(s.clone()),
+                        _ => return Err(format!("{key} must be a string or null")),
+                    };
+                    p.fields.push((key, value));
+                }
+                other => {
+                    return Err(format!(
+                        "unknown field {other:?}; known: label, description, custom_id, \
+                         client_id, {TEXT_FIELDS}"
+                    ));
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    fn apply(self, a: &mut SimAssetDoc) {
+        if let Some(v) = self.label {
+            a.label = v;
+        }
+        if let Some(v) = self.description {
+            a.description = v;
+        }
+        if let Some(v) = self.custom_id {
+            a.custom_id = v;
+        }
+        if let Some(v) = self.client_id {
+            a.client_id = v;
+        }
+        for (k, v) in self.fields {
+            if let Some(slot) = a.text_field_mut(&k) {
+                *slot = v;
+            }
+        }
+    }
+}
+
+async fn patch_asset(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return error(StatusCode::NOT_FOUND, "no such asset");
+    };
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let patch = match Patch::parse(obj) {
+        Ok(p) => p,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    if let Some(c) = patch.client_id
+        && app.sim.store().client(c).is_none()
+    {
+        return error(StatusCode::BAD_REQUEST, "client_id names no client");
+    }
+    if !app.sim.update_asset(id, |a| patch.apply(a)) {
+        return error(StatusCode::NOT_FOUND, "no such asset");
+    }
+    match app.sim.asset(id) {
+        Some(a) => reply(StatusCode::OK, &asset_json(&a)),
+        None => error(StatusCode::NOT_FOUND, "no such asset"),
+    }
+}
+
+async fn delete_asset(State(app): AppState, Path(id): Path<String>) -> Response {
+    if id.parse::<i64>().is_ok_and(|id| app.sim.remove_asset(id)) {
+        no_content()
+    } else {
+        error(StatusCode::NOT_FOUND, "no such asset")
+    }
+}
+
+async fn rotate_secret(State(app): AppState) -> Response {
+    reply(
+        StatusCode::OK,
+        &json!({ "secret_access_key": app.sim.rotate_secret() }),
+    )
+}
+
+async fn expire_tokens(State(app): AppState) -> Response {
+    app.sim.expire_tokens();
+    no_content()
+}
+
+fn ttl_json(app: &App) -> Value {
+    json!({ "seconds": app.sim.token_ttl().as_secs_f64() })
+}
+
+async fn token_ttl(State(app): AppState) -> Response {
+    reply(StatusCode::OK, &ttl_json(&app))
+}
+
+async fn set_token_ttl(State(app): AppState, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let secs = obj
+        .get("seconds")
+        .and_then(Value::as_f64)
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9);
+    let Some(secs) = secs else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "body needs \"seconds\" (a number, 0 or more)",
+        );
+    };
+    app.sim.set_token_ttl(Duration::from_secs_f64(secs));
+    reply(StatusCode::OK, &ttl_json(&app))
+}
+
+async fn quirks(State(app): AppState) -> Response {
+    reply(StatusCode::OK, &json!(app.sim.quirks()))
+}
+
+/// Sets the named quirks; the others keep their current values.
+async fn set_quirks(State(app): AppState, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let mut merged = match serde_json::to_value(app.sim.quirks()) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    merged.extend(obj);
+    match serde_json::from_value::<Quirks>(Value::Object(merged)) {
+        Ok(q) => {
+            app.sim.set_quirks(q);
+            reply(StatusCode::OK, &json!(q))
+        }
+        Err(e) => error(
+            StatusCode::BAD_REQUEST,
+            &format!("not a quirk setting: {e}"),
+        ),
+    }
+}
+
+async fn list_faults(State(app): AppState) -> Response {
+    reply(StatusCode::OK, &json!(app.sim.faults().rules()))
+}
+
+async fn push_fault(State(app): AppState, body: Bytes) -> Response {
+    match serde_json::from_slice::<FaultRule>(&body) {
+        Ok(rule) => {
+            app.sim.faults().push(rule);
+            reply(StatusCode::CREATED, &json!(app.sim.faults().rules()))
+        }
+        Err(e) => error(StatusCode::BAD_REQUEST, &format!("not a fault rule: {e}")),
+    }
+}
+
+async fn clear_faults(State(app): AppState) -> Response {
+    app.sim.faults().clear();
+    no_content()
+}

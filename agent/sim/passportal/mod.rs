@@ -1,0 +1,476 @@
+//! A simulated N-able Passportal "Documents" API (v2), written from the research notes
+//! (`research/passportal.md`: N-able's user guide plus the API output public clients committed),
+//! never from the connector's code. Passportal publishes no machine-readable spec, so every
+//! shape here follows a verbatim sample from the notes, and every choice the notes leave open is
+//! made explicitly below and listed in the report of the module's author.
+//!
+//! It serves one MSP's Passportal tenant: clients (8-digit ids, names HTML-entity encoded as
+//! PHP's `htmlspecialchars` stores them), and documents of several types — asset documents
+//! ("Generic Asset", template 79) with their numeric-keyed `details`, plus the location, contact
+//! and vendor documents the assets' reference fields point at. Auth is the real two-step one:
+//! `POST /api/v2/auth/client_token` with `x-key` and `x-hash` (lowercase hex HMAC-SHA256 of the
+//! body's `content` under the secret access key) gives a JWT-shaped access token with an absolute
+//! `expiry_time`; every later call carries it in `x-access-token`.
+//!
+//! Between syncs a test can change the data ([`PassportalSim::add_asset`] …), rotate the secret,
+//! expire every token, change the token lifetime, switch the documented quirks ([`Quirks`]), or
+//! inject faults; the same is reachable over HTTP under `/_sim/` (see `control`).
+
+mod api;
+mod auth;
+mod catalog;
+mod control;
+mod render;
+mod seed;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use crate::sim::faults::{Fault, FaultPlan, FaultRule};
+pub use crate::sim::server::SimServer;
+
+use store::Store;
+
+/// The asset template's id (Passportal's "Generic Asset"; `tpl-79` in the docs' create example).
+pub const ASSET_TEMPLATE_ID: i64 = 79;
+
+/// What to simulate. Everything seeded derives from `seed`, `clients` and `assets_per_client`.
+///
+/// The tenant holds `clients` clients named like the other simulators' clients for the same seed
+/// ([`crate::sim::names::client_names`]; about 15% spelled a little differently, as real MSP data
+/// is), each with `assets_per_client` asset documents, plus the MSP's own client
+/// ([`INTERNAL_CLIENT`]) with `ceil(assets_per_client / 10)` assets and the tenant's vendor
+/// documents.
+#[derive(Debug, Clone)]
+pub struct PassportalSimOptions {
+    pub seed: u64,
+    pub clients: usize,
+    pub assets_per_client: usize,
+    /// The Access key ID; empty means "derive one from the seed" (64 lowercase hex characters,
+    /// the format third-party integrations validate).
+    pub access_key_id: String,
+    /// The Secret access key; empty means "derive one from the seed". Its format is undocumented;
+    /// the derived one is 64 mixed-case alphanumerics ("about the same length" as the key id, so
+    /// easy to swap, but never mistakable for 64 hex characters).
+    pub secret_access_key: String,
+    /// How long an access token works. Passportal does not document it; one hour is what the
+    /// public clients' fallback (55 minutes, an hour less a margin) implies.
+    pub token_ttl: Duration,
+    /// The largest `resultsPerPage` honoured; larger requests get this many. Undocumented; public
+    /// clients use 1000 for documents without trouble, so 1000.
+    pub page_size_cap: usize,
+    /// Representations the notes show in more than one form (see [`Quirks`]).
+    pub quirks: Quirks,
+}
+
+impl Default for PassportalSimOptions {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            clients: 5,
+            assets_per_client: 40,
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            token_ttl: Duration::from_secs(3600),
+            page_size_cap: 1000,
+            quirks: Quirks::default(),
+        }
+    }
+}
+
+/// The name of the MSP's own client, which owns the tenant's vendor documents (as in the
+/// public migration tool's log, where the vendor document belongs to the MSP's own client).
+pub const INTERNAL_CLIENT: &str = "Acme IT Services";
+
+/// Where the notes show Passportal answering the same thing in more than one form, which form
+/// the simulator sends. Each default (`mixed`, or `alternate` for `expiry_time`) sends both forms,
+/// deterministically, so a client meets them all without configuration; the other values pin one
+/// form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quirks {
+    #[serde(default)]
+    pub auth_failure: AuthFailure,
+    #[serde(default)]
+    pub expiry_time: ExpiryTime,
+    #[serde(default)]
+    pub success: SuccessForm,
+    #[serde(default)]
+    pub past_end: PastEnd,
+}
+
+/// How a rejected token exchange (code 1000, "Key verification failed") is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthFailure {
+    /// An unknown `x-key` gets the documented HTTP 401 with `"success":false`; a known key with
+    /// a wrong `x-hash` (a wrong or rotated secret) gets HTTP 200 with `"success":"false"` and the
+    /// same message: public clients report that a failed exchange can look like success ("either
+    /// way, you get data") and judge by the body's `success`.
+    #[default]
+    Mixed,
+    /// Always the documented HTTP 401 `{"success":false,…,"code":1000,"status":401}`.
+    Documented,
+    /// Always HTTP 200 with `{"success":"false",…,"code":1000,"status":401}`.
+    Http200,
+}
+
+/// The JSON type of the token response's `expiry_time` (the docs' format block says "string",
+/// their sample sends a number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryTime {
+    /// A number on the 1st, 3rd, 5th… successful exchange, a string of digits on the others.
+    #[default]
+    Alternate,
+    Number,
+    String,
+}
+
+/// The JSON type of `success` in successful responses (error bodies always follow the documented
+/// examples, which already mix `false` and `"false"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuccessForm {
+    /// `true` where the docs show it (token, document list, document), the string `"true"` on the
+    /// undocumented client list (the API is known to send `"success":"true"` elsewhere).
+    #[default]
+    Mixed,
+    Boolean,
+    String,
+}
+
+/// What a list answers for a page past the last one (the notes: unknown; empty, `null` or an
+/// error are all plausible). Page 1 of an empty list is always an empty `results`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PastEnd {
+    /// Documents: 200 with `"results":[]`; clients: the documented 404 envelope.
+    #[default]
+    Mixed,
+    Empty,
+    Null,
+    NotFound,
+}
+
+/// A client as the simulator holds it (ground truth for tests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimClient {
+    /// 8-digit ids, as observed.
+    pub id: i64,
+    /// The name as the API sends it: HTML-entity encoded (`Smith &amp; Sons`, `Margie&#039;s`).
+    pub name: String,
+    /// `name` with the entities decoded: what the MSP typed.
+    pub decoded_name: String,
+    /// The name the other simulators give this client for the same seed (`None` for the MSP's
+    /// own client). Equal to `decoded_name` unless this client is one of the ~15% spelled
+    /// differently in Passportal.
+    pub shared_name: Option<String>,
+}
+
+/// An asset document as the simulator holds it (ground truth for tests). `label` is the title
+/// (list `label`, detail `details.name` and field "Name"); every other field is one of the asset
+/// template's fields, `None` when empty (sent as `null`). Reference fields (`manufacturer`,
+/// `location`, `assigned_user`) hold the referenced document's title; the detail sends its id
+/// too when such a document exists.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct SimAssetDoc {
+    /// Document ids are 8-digit, shared with every other document type.
+    pub id: i64,
+    pub client_id: i64,
+    pub label: String,
+    pub description: String,
+    pub custom_id: String,
+    pub asset_type: Option<String>,
+    pub status: Option<String>,
+    pub asset_tag: Option<String>,
+    pub hostname: Option<String>,
+    pub assigned_user: Option<String>,
+    pub location: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub purchased_by: Option<String>,
+    pub manufacturer: Option<String>,
+    pub purchase_date: Option<String>,
+    pub platform: Option<String>,
+    pub primary_ip: Option<String>,
+    pub secondary_ip: Option<String>,
+    pub default_gateway: Option<String>,
+    pub mac_address: Option<String>,
+    pub operating_system: Option<String>,
+    pub os_notes: Option<String>,
+    pub firmware_version: Option<String>,
+    pub processor: Option<String>,
+    pub memory: Option<String>,
+    pub storage: Option<String>,
+    pub domain: Option<String>,
+    pub portal_url: Option<String>,
+    pub remote_launch_url: Option<String>,
+    pub integration_type: Option<String>,
+    pub rmm_id: Option<String>,
+    pub last_logged_in_user: Option<String>,
+    pub install_date: Option<String>,
+    pub installed_by: Option<String>,
+    pub expiration_date: Option<String>,
+    pub antivirus: Option<String>,
+    pub support_contract: Option<String>,
+    pub notes: Option<String>,
+    #[serde(serialize_with = "ser_time")]
+    pub last_modified: DateTime<Utc>,
+}
+
+// chrono is built without its serde feature here; times serialize as Passportal writes them.
+fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&render::Ts(*t))
+}
+
+/// A running-or-not simulated Passportal tenant. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct PassportalSim {
+    inner: Arc<Inner>,
+}
+
+/// Shared state behind every clone and every HTTP task.
+struct Inner {
+    opts: PassportalSimOptions,
+    access_key_id: String,
+    /// The current secret, and how many rotations produced it (the token signing key follows
+    /// it, so a rotation also invalidates every token issued before).
+    secret: RwLock<(String, u64)>,
+    token_ttl: RwLock<Duration>,
+    quirks: RwLock<Quirks>,
+    /// Tokens carry a serial number; those below this one are expired ([`PassportalSim::expire_tokens`]).
+    tokens_valid_from: AtomicU64,
+    next_token: AtomicU64,
+    store: RwLock<Store>,
+    faults: FaultPlan,
+    requests: AtomicU64,
+    requests_by_path: Mutex<HashMap<String, u64>>,
+    token_exchanges: AtomicU64,
+    rejected_exchanges: AtomicU64,
+    /// Added to the wall clock (tests move time forward without sleeping).
+    clock_offset_ms: AtomicU64,
+}
+
+impl PassportalSim {
+    /// Seeds a simulator. Deterministic for `(seed, clients, assets_per_client)`.
+    pub fn new(opts: PassportalSimOptions) -> Self {
+        let access_key_id = if opts.access_key_id.is_empty() {
+            seed::access_key_id(opts.seed)
+        } else {
+            opts.access_key_id.clone()
+        };
+        let secret = if opts.secret_access_key.is_empty() {
+            seed::secret_access_key(opts.seed, 0)
+        } else {
+            opts.secret_access_key.clone()
+        };
+        let store = Store::new(seed::generate(&opts));
+        Self {
+            inner: Arc::new(Inner {
+                access_key_id,
+                secret: RwLock::new((secret, 0)),
+                token_ttl: RwLock::new(opts.token_ttl),
+                quirks: RwLock::new(opts.quirks),
+                tokens_valid_from: AtomicU64::new(1),
+                next_token: AtomicU64::new(1),
+                store: RwLock::new(store),
+                faults: FaultPlan::new(),
+                requests: AtomicU64::new(0),
+                requests_by_path: Mutex::new(HashMap::new()),
+                token_exchanges: AtomicU64::new(0),
+                rejected_exchanges: AtomicU64::new(0),
+                clock_offset_ms: AtomicU64::new(0),
+                opts,
+            }),
+        }
+    }
+
+    /// Serves the API (under `/api/v2`) and `/_sim/` on `listener` in a spawned task until the
+    /// returned server is dropped. `server.base_url` stands for `https://<dc>-clover.passportalmsp.com`.
+    pub async fn start(&self, listener: tokio::net::TcpListener) -> std::io::Result<SimServer> {
+        let sim = self.clone();
+        SimServer::spawn(listener, move |base_url, shutdown| {
+            api::router(sim, base_url, shutdown)
+        })
+    }
+
+    pub fn access_key_id(&self) -> String {
+        self.inner.access_key_id.clone()
+    }
+
+    /// The current Secret access key.
+    pub fn secret_access_key(&self) -> String {
+        read(&self.inner.secret).0.clone()
+    }
+
+    /// The MSP's tenant id (`organization_id` on every document).
+    pub fn organization_id(&self) -> i64 {
+        self.store().organization_id()
+    }
+
+    /// Every client, by id (the MSP's own client included).
+    pub fn clients(&self) -> Vec<SimClient> {
+        self.store().clients().cloned().collect()
+    }
+
+    /// Every asset document, by id.
+    pub fn assets(&self) -> Vec<SimAssetDoc> {
+        self.store().assets().cloned().collect()
+    }
+
+    /// One asset document by id.
+    pub fn asset(&self, id: i64) -> Option<SimAssetDoc> {
+        self.store().asset(id).cloned()
+    }
+
+    /// How many documents of every type the tenant holds.
+    pub fn document_count(&self) -> usize {
+        self.store().document_count()
+    }
+
+    /// Adds a seeded-looking asset document to the client and returns its id (higher than every
+    /// existing document's); `None` if there is no such client.
+    pub fn add_asset(&self, client_id: i64) -> Option<i64> {
+        let seed = self.inner.opts.seed;
+        let now = self.now();
+        self.store_mut().add_asset(seed, client_id, now)
+    }
+
+    /// Changes an asset document in place; its `last_modified` becomes now. Its id cannot change;
+    /// a `client_id` that names no client is ignored. `false` if there is no such asset.
+    pub fn update_asset(&self, id: i64, f: impl FnOnce(&mut SimAssetDoc)) -> bool {
+        let now = self.now();
+        self.store_mut().update_asset(id, now, f)
+    }
+
+    /// Deletes an asset document; `false` if there is no such asset.
+    pub fn remove_asset(&self, id: i64) -> bool {
+        self.store_mut().remove_asset(id)
+    }
+
+    /// Replaces the Secret access key (the Access key ID stays) and returns the new one. From now
+    /// on an exchange signed with the old secret is rejected ("Key verification failed"), and
+    /// every token issued before is refused ("Invalid token: Signature verification failed."),
+    /// as when an MSP deletes a key in the dashboard.
+    pub fn rotate_secret(&self) -> String {
+        let mut guard = write(&self.inner.secret);
+        let n = guard.1 + 1;
+        let secret = seed::secret_access_key(self.inner.opts.seed, n);
+        *guard = (secret.clone(), n);
+        secret
+    }
+
+    /// Every token issued so far is expired from now on ("Invalid token: Expired token.").
+    pub fn expire_tokens(&self) {
+        let next = self.inner.next_token.load(Ordering::SeqCst);
+        self.inner
+            .tokens_valid_from
+            .fetch_max(next, Ordering::SeqCst);
+    }
+
+    /// The lifetime of tokens issued from now on (zero: they are expired when issued).
+    pub fn set_token_ttl(&self, ttl: Duration) {
+        *write(&self.inner.token_ttl) = ttl;
+    }
+
+    pub fn token_ttl(&self) -> Duration {
+        *read(&self.inner.token_ttl)
+    }
+
+    pub fn quirks(&self) -> Quirks {
+        *read(&self.inner.quirks)
+    }
+
+    pub fn set_quirks(&self, quirks: Quirks) {
+        *write(&self.inner.quirks) = quirks;
+    }
+
+    /// The largest `resultsPerPage` honoured.
+    pub fn page_size_cap(&self) -> usize {
+        self.inner.opts.page_size_cap.max(1)
+    }
+
+    pub fn faults(&self) -> &FaultPlan {
+        &self.inner.faults
+    }
+
+    /// API requests received (everything except `/_sim/`), including rejected and faulted ones.
+    pub fn request_count(&self) -> u64 {
+        self.inner.requests.load(Ordering::SeqCst)
+    }
+
+    /// API requests received whose path starts with `path_prefix`.
+    pub fn requests_for(&self, path_prefix: &str) -> u64 {
+        lock(&self.inner.requests_by_path)
+            .iter()
+            .filter(|(p, _)| p.starts_with(path_prefix))
+            .map(|(_, n)| *n)
+            .sum()
+    }
+
+    /// Successful `POST /api/v2/auth/client_token` calls (tokens issued).
+    pub fn token_exchanges(&self) -> u64 {
+        self.inner.token_exchanges.load(Ordering::SeqCst)
+    }
+
+    /// Token exchanges refused with "Key verification failed".
+    pub fn rejected_token_exchanges(&self) -> u64 {
+        self.inner.rejected_exchanges.load(Ordering::SeqCst)
+    }
+
+    /// The simulator's "now": the wall clock plus whatever tests advanced it by.
+    fn now(&self) -> DateTime<Utc> {
+        let offset = self.inner.clock_offset_ms.load(Ordering::SeqCst);
+        Utc::now() + chrono::Duration::milliseconds(i64::try_from(offset).unwrap_or(i64::MAX / 2))
+    }
+
+    /// Moves the simulator's clock forward (tests of token expiry, without sleeping).
+    #[cfg(test)]
+    fn advance_clock(&self, by: Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX / 4);
+        self.inner.clock_offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    fn count_request(&self, path: &str) {
+        self.inner.requests.fetch_add(1, Ordering::SeqCst);
+        let mut by_path = lock(&self.inner.requests_by_path);
+        // Look up before inserting: `entry` would allocate a key per request.
+        match by_path.get_mut(path) {
+            Some(n) => *n += 1,
+            None => {
+                by_path.insert(path.to_owned(), 1);
+            }
+        }
+    }
+
+    fn store(&self) -> RwLockReadGuard<'_, Store> {
+        read(&self.inner.store)
+    }
+
+    fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
+        write(&self.inner.store)
+    }
+}
+
+// The simulator's locks guard plain data that every writer leaves consistent before it can
+// panic, so a poisoned lock is still safe to use; a test that panicked must not wedge the server.
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(|e| e.into_inner())
+}
