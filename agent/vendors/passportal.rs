@@ -32,7 +32,7 @@ const CLIENTS_PER_PAGE: usize = 100;
 const DETAIL_CONCURRENCY: usize = 8;
 /// Passportal rejects pageNum above 9999.
 const MAX_PAGE: usize = 9999;
-/// Renew a token this long before it expires.
+/// Renew a token this long before it expires (or a fifth of its lifetime, if shorter).
 const RENEW_EARLY: chrono::Duration = chrono::Duration::seconds(60);
 /// Passportal does not document a token lifetime; when a response omits `expiry_time`,
 /// assume this (what other clients assume) and rely on the 401 retry if it was shorter.
@@ -62,7 +62,8 @@ pub fn is_success(v: &Value) -> bool {
 
 struct Token {
     value: Secret,
-    expires: DateTime<Utc>,
+    /// When to exchange a new one: a little before it expires.
+    renew_at: DateTime<Utc>,
 }
 
 pub struct Passportal {
@@ -103,7 +104,7 @@ impl Passportal {
     async fn token(&self, ctx: &FetchContext, renew: bool) -> Result<Arc<Token>, VendorError> {
         if !renew
             && let Some(t) = lock(&self.token).clone()
-            && t.expires - RENEW_EARLY > Utc::now()
+            && t.renew_at > Utc::now()
         {
             return Ok(t);
         }
@@ -171,9 +172,10 @@ impl Passportal {
         }
         .and_then(|secs| DateTime::from_timestamp(secs, 0))
         .unwrap_or_else(|| Utc::now() + ASSUMED_TTL);
+        let lifetime = expires - Utc::now();
         Ok(Token {
             value: Secret::new(access),
-            expires,
+            renew_at: expires - RENEW_EARLY.min(lifetime / 5),
         })
     }
 
@@ -243,8 +245,12 @@ impl Passportal {
         }
     }
 
-    /// Walks a paged list until a short or empty page, a `null` page, or the 404 Passportal
-    /// gives past the end; hands each page's items to `each`.
+    /// Walks a paged list until an empty or `null` page, the 404 Passportal gives past the
+    /// end, or `success: false` past page 1; hands each page's items to `each`.
+    ///
+    /// A short page is not taken as the end: a server that caps `resultsPerPage` below what
+    /// we ask sends short pages too, and stopping there would truncate the list (and a full
+    /// sync would then mark the rest removed). Asking once more costs one request per list.
     async fn pages<'f>(
         &self,
         path: &str,
@@ -254,6 +260,7 @@ impl Passportal {
         each: &mut (dyn FnMut(Vec<Value>) -> BoxFuture<'f, Result<(), VendorError>> + Send),
     ) -> Result<(), VendorError> {
         let per_page_s = per_page.to_string();
+        let mut previous_first: Option<String> = None;
         for page in 1..=MAX_PAGE {
             let page_s = page.to_string();
             let mut q: Vec<(&str, &str)> = query.to_vec();
@@ -291,13 +298,17 @@ impl Passportal {
                     )));
                 }
             };
-            let n = items.len();
-            if n > 0 {
-                each(items).await?;
-            }
-            if n < per_page {
+            let Some(first) = items.first().map(|i| id_text(&i["id"])) else {
                 return Ok(());
+            };
+            if previous_first.as_deref() == Some(first.as_str()) {
+                return Err(VendorError::Decode(format!(
+                    "{}: Passportal sent the previous page again; its paging is broken, the run stops here",
+                    redact(&url)
+                )));
             }
+            previous_first = Some(first);
+            each(items).await?;
         }
         Err(VendorError::Decode(format!(
             "{path}: more than {MAX_PAGE} pages; Passportal's paging looks broken, the run stops here"
@@ -429,7 +440,15 @@ impl Passportal {
                     message_of(&body)
                 )));
             }
-            Ok(to_record(item, &detail, body))
+            // Keep the document's `details` verbatim, not the envelope around it: the
+            // envelope changes on every response (`apiRequestUid`, the form of `success`),
+            // and would make every unchanged document look changed.
+            let raw = serde_json::from_str::<DetailEnvelope>(&body)
+                .ok()
+                .and_then(|e| e.details)
+                .map(|d| d.get().to_string())
+                .unwrap_or_default();
+            Ok(to_record(item, &detail, raw))
         })
     }
 }
@@ -445,6 +464,12 @@ impl Connector for Passportal {
     ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
         self.fetch_all(ctx)
     }
+}
+
+#[derive(serde::Deserialize)]
+struct DetailEnvelope<'a> {
+    #[serde(borrow)]
+    details: Option<&'a serde_json::value::RawValue>,
 }
 
 /// Ids come as numbers (or, defensively, strings).
@@ -605,7 +630,7 @@ fn to_record(item: &Value, detail: &Value, raw: String) -> AssetRecord {
             .map(str::to_string)
             .collect(),
         os: field(&["operating system", "platform"]),
-        firmware: String::new(),
+        firmware: field(&["firmware version", "firmware"]),
         online_status: String::new(),
         managed: None,
         last_seen: None,
