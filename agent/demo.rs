@@ -1,10 +1,11 @@
-//! `assetd demo`: simulated Auvik and Syncro on loopback with seeded data (the same clients,
+//! `assetd demo`: simulated Auvik, Syncro and Passportal on loopback with seeded data (the same clients,
 //! some named a little differently, as in real MSP data) and a real agent against them on
 //! the per-user socket, so `assetctl` works with no flags and no credentials.
 
 use crate::config;
 use crate::daemon::{self, DaemonError};
 use crate::sim::auvik::{AuvikSim, AuvikSimOptions};
+use crate::sim::passportal::{PassportalSim, PassportalSimOptions};
 use crate::sim::syncro::{SyncroSim, SyncroSimOptions};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -50,22 +51,35 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
     let syncro_server = syncro
         .start(tokio::net::TcpListener::bind("127.0.0.1:0").await?)
         .await?;
+    let passportal = PassportalSim::new(PassportalSimOptions {
+        seed,
+        clients,
+        assets_per_client,
+        ..PassportalSimOptions::default()
+    });
+    let passportal_server = passportal
+        .start(tokio::net::TcpListener::bind("127.0.0.1:0").await?)
+        .await?;
 
     let key_file = dir.join("demo-auvik.key");
     write_private(&key_file, &sim.api_key())?;
     let syncro_key_file = dir.join("demo-syncro.key");
     write_private(&syncro_key_file, &syncro.api_key())?;
+    let passportal_key_file = dir.join("demo-passportal.key");
+    write_private(&passportal_key_file, &passportal.secret_access_key())?;
     let socket = config::per_user_socket();
     let config_path = dir.join("demo.toml");
     write_private(
         &config_path,
         &format!(
-            "# Written by `assetd demo`: an agent against simulated Auvik and Syncro.\n\
+            "# Written by `assetd demo`: an agent against simulated Auvik, Syncro and Passportal.\n\
              [agent]\ndatabase = \"{db}\"\nlisten = [\"unix://{sock}\"]\nsync_interval = \"10m\"\n\n\
              [[source]]\nname = \"auvik\"\nkind = \"auvik\"\nusername = \"{user}\"\n\
              api_key = {{ file = \"{key}\" }}\ndomain_prefix = \"{prefix}\"\nbase_url = \"{url}\"\n\n\
              [[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{sub}\"\n\
-             api_key = {{ file = \"{skey}\" }}\nbase_url = \"{surl}\"\n",
+             api_key = {{ file = \"{skey}\" }}\nbase_url = \"{surl}\"\n\n\
+             [[source]]\nname = \"passportal\"\nkind = \"passportal\"\ndatacenter = \"us\"\n\
+             access_key_id = \"{pid}\"\nsecret_access_key = {{ file = \"{pkey}\" }}\nbase_url = \"{purl}\"\n",
             db = database.display(),
             sock = socket.display(),
             user = sim.username(),
@@ -75,6 +89,9 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
             sub = syncro.subdomain(),
             skey = syncro_key_file.display(),
             surl = syncro_server.base_url,
+            pid = passportal.access_key_id(),
+            pkey = passportal_key_file.display(),
+            purl = passportal_server.base_url,
         ),
     )?;
 
@@ -96,6 +113,7 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
             "assetd demo is running.\n\
              \n  simulated Auvik:  {url} ({clients} clients, {total} devices)\
              \n  simulated Syncro: {surl} ({clients} customers, {total} assets)\
+             \n  simulated Passportal: {purl} ({clients} clients, {total} asset documents)\
              \n  agent socket:     {sock}\
              \n  config:           {cfg}\
              \n  database:         {db}\n\
@@ -110,6 +128,7 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
              \nEdit {cfg} and save: the agent reloads it. Ctrl-C stops everything.",
             url = server.base_url,
             surl = syncro_server.base_url,
+            purl = passportal_server.base_url,
             total = clients * assets_per_client,
             sock = socket.display(),
             cfg = config_path.display(),
@@ -121,6 +140,7 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     drop(server);
     drop(syncro_server);
+    drop(passportal_server);
     result?;
     Ok(())
 }

@@ -48,7 +48,7 @@ fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
             && serde_json::from_slice::<serde_json::Value>(&out.stdout)
                 .ok()
                 .and_then(|v| v.as_array().cloned())
-                .is_some_and(|s| s.len() == 2 && s.iter().all(|s| s["state"] == "ok"));
+                .is_some_and(|s| s.len() == 3 && s.iter().all(|s| s["state"] == "ok"));
         if synced {
             let out = ctl(&["-o", "json", "assets", "list"]);
             assert!(out.status.success());
@@ -58,13 +58,13 @@ fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
         std::thread::sleep(Duration::from_millis(200));
     };
     let assets = assets.as_array().expect("array");
-    for source in ["auvik", "syncro"] {
+    for source in ["auvik", "syncro", "passportal"] {
         assert!(
             assets.iter().any(|a| a["source"] == source),
             "the demo lists {source} assets"
         );
     }
-    assert!(assets.len() > 30, "both sources' assets: {}", assets.len());
+    assert!(assets.len() > 30, "every source's assets: {}", assets.len());
     assert!(assets[0]["client"].as_str().is_some_and(|c| !c.is_empty()));
 
     // SAFETY: signalling our own child.
