@@ -4,7 +4,7 @@
 use crate::clients::{self, ClientView};
 use crate::config::{self, Config, ConfigErrors};
 use crate::model::{Asset, AssetChange, SyncRun};
-use crate::store::{AssetFilter, Store, StoreError};
+use crate::store::{AssetFilter, BillableCounts, DeviceRow, Store, StoreError};
 use crate::sync::{Engine, RunSnapshot, SourceState, SourceStatus, SyncError, Triggered};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -334,6 +334,57 @@ impl Agent {
         }
         views.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(views)
+    }
+
+    /// Current billable counts per client (excluded clients left out), or with `period`
+    /// ("YYYY-MM") each service's daily average and maximum over that month.
+    pub async fn billable_counts(
+        &self,
+        client: Option<String>,
+        period: Option<String>,
+    ) -> Result<Vec<(String, BillableCounts, Option<BillableCounts>)>, ApiError> {
+        let config = self.config();
+        let excluded: Vec<String> = config
+            .clients
+            .iter()
+            .filter(|g| g.exclude)
+            .map(|g| g.name.clone())
+            .collect();
+        let keep = |name: &str| {
+            !excluded.iter().any(|e| e == name) && client.as_deref().is_none_or(|c| c == name)
+        };
+        let rows: Vec<(String, BillableCounts, Option<BillableCounts>)> = match period {
+            None => {
+                let cutoff = self.grace_cutoff();
+                self.store
+                    .call(move |s| s.billable_counts(Some(cutoff)))
+                    .await?
+                    .into_iter()
+                    .map(|(c, n)| (c, n, None))
+                    .collect()
+            }
+            Some(month) => self
+                .store
+                .call(move |s| s.period_counts(&month))
+                .await?
+                .into_iter()
+                .map(|(c, avg, max)| (c, avg, Some(max)))
+                .collect(),
+        };
+        Ok(rows.into_iter().filter(|(c, _, _)| keep(c)).collect())
+    }
+
+    pub async fn list_devices(
+        &self,
+        client: Option<String>,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<DeviceRow>, ApiError> {
+        let cutoff = self.grace_cutoff();
+        Ok(self
+            .store
+            .call(move |s| s.list_devices(client.as_deref(), Some(cutoff), after_id, limit))
+            .await?)
     }
 
     pub async fn purge_source(&self, source: String) -> Result<i64, ApiError> {

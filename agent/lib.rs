@@ -11,6 +11,7 @@ pub mod clients;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod devices;
 pub mod model;
 pub mod proto;
 pub mod rpc;

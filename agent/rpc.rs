@@ -373,11 +373,43 @@ impl pb::asset_service_server::AssetService for Api {
 
     async fn list_devices(
         &self,
-        _req: Request<pb::ListDevicesRequest>,
+        req: Request<pb::ListDevicesRequest>,
     ) -> RpcResult<pb::ListDevicesResponse> {
-        Err(status(ApiError::Unimplemented(
-            "devices merged across sources are not available in this version of assetd".into(),
-        )))
+        let r = req.into_inner();
+        let limit = page_size("page_size", r.page_size).map_err(status)?;
+        let after = decode_token("page_token", "devices", &r.page_token).map_err(status)?;
+        let client = optional_text("client", &r.client, MAX_NAME_CHARS).map_err(status)?;
+        let mut rows = self
+            .agent
+            .list_devices(client, after, limit + 1)
+            .await
+            .map_err(status)?;
+        let next_page_token = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last()
+                .map(|d| encode_token("devices", d.id))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListDevicesResponse {
+            devices: rows
+                .into_iter()
+                .map(|d| pb::Device {
+                    id: d.id,
+                    client: d.client,
+                    name: d.name,
+                    category: category_to_proto(d.category.parse().unwrap_or(Category::Unknown))
+                        as i32,
+                    serial: d.serial,
+                    sources: d.sources,
+                    asset_ids: d.asset_ids,
+                    managed: d.managed,
+                    billable: d.billable,
+                })
+                .collect(),
+            next_page_token,
+        }))
     }
 
     async fn list_clients(
@@ -413,11 +445,45 @@ impl pb::asset_service_server::AssetService for Api {
 
     async fn get_billable_counts(
         &self,
-        _req: Request<pb::GetBillableCountsRequest>,
+        req: Request<pb::GetBillableCountsRequest>,
     ) -> RpcResult<pb::GetBillableCountsResponse> {
-        Err(status(ApiError::Unimplemented(
-            "billable counts are not available in this version of assetd".into(),
-        )))
+        let r = req.into_inner();
+        let client = optional_text("client", &r.client, MAX_NAME_CHARS).map_err(status)?;
+        let period = optional_text("period", &r.period, 7).map_err(status)?;
+        if let Some(p) = &period {
+            let valid = chrono::NaiveDate::parse_from_str(&format!("{p}-01"), "%Y-%m-%d").is_ok()
+                && p.len() == 7;
+            if !valid {
+                return Err(status(ApiError::invalid(
+                    "period",
+                    format!("`{p}` is not a month; write YYYY-MM, e.g. 2026-11"),
+                )));
+            }
+        }
+        let rows = self
+            .agent
+            .billable_counts(client, period)
+            .await
+            .map_err(status)?;
+        let proto = |client: &str, c: &crate::store::BillableCounts| pb::BillableCounts {
+            client: client.to_string(),
+            total_billable: c.total_billable,
+            firewalls: c.firewalls,
+            controllers: c.controllers,
+            routers: c.routers,
+            l3_switches: c.l3_switches,
+            voip_switches: c.voip_switches,
+            switch_stacks: c.switch_stacks,
+            total_switches: c.total_switches,
+            access_points: c.access_points,
+        };
+        Ok(Response::new(pb::GetBillableCountsResponse {
+            counts: rows.iter().map(|(c, n, _)| proto(c, n)).collect(),
+            maximum: rows
+                .iter()
+                .filter_map(|(c, _, max)| max.as_ref().map(|m| proto(c, m)))
+                .collect(),
+        }))
     }
 
     type ExportAssetsStream = BoxStream<pb::Asset>;

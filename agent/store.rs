@@ -13,6 +13,7 @@
 
 use crate::clients;
 use crate::config::ClientGroup;
+use crate::devices;
 use crate::model::{
     Asset, AssetChange, AssetRecord, Category, RunCounts, RunKind, RunState, RunTrigger,
     SourceClient, SyncRun, is_billable,
@@ -166,6 +167,24 @@ CREATE TABLE staged_assets (
     r#"
 ALTER TABLE assets ADD COLUMN raw TEXT NOT NULL DEFAULT '';
 ALTER TABLE staged_assets ADD COLUMN raw TEXT NOT NULL DEFAULT '';
+"#,
+    // 3: devices merged across sources, and a daily snapshot of billable counts per client.
+    r#"
+CREATE INDEX assets_device ON assets (device_id);
+CREATE TABLE billable_snapshots (
+    day TEXT NOT NULL,
+    client TEXT NOT NULL,
+    total_billable INTEGER NOT NULL,
+    firewalls INTEGER NOT NULL,
+    controllers INTEGER NOT NULL,
+    routers INTEGER NOT NULL,
+    l3_switches INTEGER NOT NULL,
+    voip_switches INTEGER NOT NULL,
+    switch_stacks INTEGER NOT NULL,
+    total_switches INTEGER NOT NULL,
+    access_points INTEGER NOT NULL,
+    PRIMARY KEY (day, client)
+) WITHOUT ROWID;
 "#,
 ];
 
@@ -514,6 +533,8 @@ impl Store {
                 if end.apply == Apply::UpsertsAndRemovals {
                     counts.removed = apply_removals(&tx, run, finished)?;
                 }
+                merge_devices(&tx)?;
+                snapshot_counts(&tx, finished)?;
                 // The next incremental run asks for changes since this run *started*, so
                 // nothing modified during the run is missed.
                 tx.execute(
@@ -1062,7 +1083,6 @@ fn apply_assets(
         "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    let mut set_device = tx.prepare_cached("UPDATE assets SET device_id = id WHERE id = ?1")?;
     let mut rows = staged.query(params![run.source, run.id])?;
     while let Some(r) = rows.next()? {
         let mut new = record_from_row(r, 2, r.get(0)?, r.get(1)?)?;
@@ -1100,8 +1120,6 @@ fn apply_assets(
         };
         let Some(id) = existing_id else {
             let id = write_row()?;
-            // Until devices are merged across sources, every asset is its own device.
-            set_device.execute([id])?;
             history.execute(params![id, run.id, now_s, "asset", "", "added"])?;
             counts.added += 1;
             continue;
@@ -1184,9 +1202,249 @@ fn relink(
     Ok(())
 }
 
+/// Re-derives every present asset's device from serials and MACs (see `devices`), writing
+/// only the rows whose device changed.
+fn merge_devices(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    let mut identities = Vec::new();
+    let mut current: HashMap<i64, i64> = HashMap::new();
+    {
+        let mut st = tx.prepare(
+            "SELECT id, serial, mac_addresses, device_id FROM assets WHERE removed_at IS NULL",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            current.insert(id, r.get(3)?);
+            identities.push(devices::Identity {
+                asset_id: id,
+                serial: r.get(1)?,
+                macs: parse_list(&r.get::<_, String>(2)?),
+            });
+        }
+    }
+    let merged = devices::merge(&identities);
+    let mut set = tx.prepare_cached("UPDATE assets SET device_id = ?2 WHERE id = ?1")?;
+    for (id, device) in merged {
+        if current.get(&id) != Some(&device) {
+            set.execute(params![id, device])?;
+        }
+    }
+    // A removed asset leaves its device: it is its own again, should it come back.
+    tx.execute(
+        "UPDATE assets SET device_id = id WHERE removed_at IS NOT NULL AND device_id != id",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Per-client billable counts of DESIGN §5, from present assets merged into devices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BillableCounts {
+    pub total_billable: i64,
+    pub firewalls: i64,
+    pub controllers: i64,
+    pub routers: i64,
+    pub l3_switches: i64,
+    pub voip_switches: i64,
+    pub switch_stacks: i64,
+    pub total_switches: i64,
+    pub access_points: i64,
+}
+
+impl BillableCounts {
+    fn from_row(r: &Row, at: usize) -> rusqlite::Result<BillableCounts> {
+        Ok(BillableCounts {
+            total_billable: r.get(at)?,
+            firewalls: r.get(at + 1)?,
+            controllers: r.get(at + 2)?,
+            routers: r.get(at + 3)?,
+            l3_switches: r.get(at + 4)?,
+            voip_switches: r.get(at + 5)?,
+            switch_stacks: r.get(at + 6)?,
+            total_switches: r.get(at + 7)?,
+            access_points: r.get(at + 8)?,
+        })
+    }
+}
+
+/// Counts per client: a device counts once however many sources report it. It is
+/// billable when any present member is (a billable category, managed); its category for
+/// the services is that member's. Managed access points are counted, never billable.
+const COUNTS_SQL: &str = "
+    WITH devices AS (
+        SELECT MIN(sc.client) AS client,
+               MAX(a.billable) AS billable,
+               MAX(CASE WHEN a.billable THEN a.category END) AS category,
+               MAX(a.category = 'access_point' AND a.managed = 1) AS managed_ap
+        FROM assets a JOIN source_clients sc ON sc.id = a.source_client_id
+        WHERE a.removed_at IS NULL OR a.removed_at > ?1
+        GROUP BY a.device_id
+    )
+    SELECT client,
+           SUM(billable),
+           SUM(billable AND category = 'firewall'),
+           SUM(billable AND category = 'controller'),
+           SUM(billable AND category = 'router'),
+           SUM(billable AND category = 'l3_switch'),
+           SUM(billable AND category = 'voip_switch'),
+           SUM(billable AND category = 'switch_stack'),
+           SUM(billable AND category IN ('switch', 'l3_switch', 'voip_switch', 'switch_stack')),
+           SUM(managed_ap)
+    FROM devices WHERE client != '' GROUP BY client ORDER BY client";
+
+fn counts_now(
+    c: &Connection,
+    grace_cutoff: Option<DateTime<Utc>>,
+) -> rusqlite::Result<Vec<(String, BillableCounts)>> {
+    let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+    let mut st = c.prepare_cached(COUNTS_SQL)?;
+    st.query_map([cutoff], |r| {
+        Ok((r.get::<_, String>(0)?, BillableCounts::from_row(r, 1)?))
+    })?
+    .collect()
+}
+
+/// Today's counts per client, replacing today's earlier snapshot (the last run of the day
+/// stands for the day).
+fn snapshot_counts(tx: &rusqlite::Transaction, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    let day = now.format("%Y-%m-%d").to_string();
+    let counts = counts_now(tx, None)?;
+    tx.execute("DELETE FROM billable_snapshots WHERE day = ?1", [&day])?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO billable_snapshots (day, client, total_billable, firewalls, controllers, routers, l3_switches,
+           voip_switches, switch_stacks, total_switches, access_points) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for (client, c) in counts {
+        st.execute(params![
+            day,
+            client,
+            c.total_billable,
+            c.firewalls,
+            c.controllers,
+            c.routers,
+            c.l3_switches,
+            c.voip_switches,
+            c.switch_stacks,
+            c.total_switches,
+            c.access_points
+        ])?;
+    }
+    Ok(())
+}
+
+/// One merged device, for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub client: String,
+    pub name: String,
+    pub category: String,
+    pub serial: String,
+    pub sources: Vec<String>,
+    pub asset_ids: Vec<i64>,
+    pub managed: Option<bool>,
+    pub billable: bool,
+}
+
+impl Store {
+    pub fn billable_counts(
+        &self,
+        grace_cutoff: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(String, BillableCounts)>> {
+        self.with_reader(|c| Ok(counts_now(c, grace_cutoff)?))
+    }
+
+    /// Each client's daily average (rounded half up) and maximum over the days of `month`
+    /// ("YYYY-MM") that have a snapshot.
+    pub fn period_counts(
+        &self,
+        month: &str,
+    ) -> Result<Vec<(String, BillableCounts, BillableCounts)>> {
+        let cols = [
+            "total_billable",
+            "firewalls",
+            "controllers",
+            "routers",
+            "l3_switches",
+            "voip_switches",
+            "switch_stacks",
+            "total_switches",
+            "access_points",
+        ];
+        let avg: Vec<String> = cols
+            .iter()
+            .map(|c| format!("CAST(ROUND(AVG({c}) + 0.0000001) AS INTEGER)"))
+            .collect();
+        let max: Vec<String> = cols.iter().map(|c| format!("MAX({c})")).collect();
+        let sql = format!(
+            "SELECT client, {}, {} FROM billable_snapshots WHERE day LIKE ?1 || '-%' GROUP BY client ORDER BY client",
+            avg.join(", "),
+            max.join(", ")
+        );
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st
+                .query_map([month], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        BillableCounts::from_row(r, 1)?,
+                        BillableCounts::from_row(r, 10)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Devices in id order after `after_id`, optionally of one client.
+    pub fn list_devices(
+        &self,
+        client: Option<&str>,
+        grace_cutoff: Option<DateTime<Utc>>,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<DeviceRow>> {
+        let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT a.device_id, MIN(sc.client), MIN(a.name), MAX(CASE WHEN a.billable THEN a.category END),
+                   MIN(a.category), MAX(a.serial), GROUP_CONCAT(a.source, ','), GROUP_CONCAT(a.id, ','),
+                   MAX(a.managed), MAX(a.billable)
+                 FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+                 WHERE (a.removed_at IS NULL OR a.removed_at > ?1) AND a.device_id > ?2
+                   AND (?3 IS NULL OR a.device_id IN (SELECT a2.device_id FROM assets a2
+                        JOIN source_clients s2 ON s2.id = a2.source_client_id WHERE s2.client = ?3))
+                 GROUP BY a.device_id ORDER BY a.device_id LIMIT ?4",
+            )?;
+            let rows = st
+                .query_map(params![cutoff, after_id, client, limit as i64], |r| {
+                    let billable_category: Option<String> = r.get(3)?;
+                    let mut sources: Vec<String> =
+                        r.get::<_, String>(6)?.split(',').map(str::to_string).collect();
+                    sources.sort();
+                    sources.dedup();
+                    Ok(DeviceRow {
+                        id: r.get(0)?,
+                        client: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                        name: r.get(2)?,
+                        category: billable_category.map_or_else(|| r.get(4), Ok)?,
+                        serial: r.get(5)?,
+                        sources,
+                        asset_ids: r.get::<_, String>(7)?.split(',').filter_map(|i| i.parse().ok()).collect(),
+                        managed: r.get(8)?,
+                        billable: r.get(9)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn record(id: &str, name: &str) -> AssetRecord {
         AssetRecord {
@@ -1440,5 +1698,177 @@ mod tests {
             }
         }
         drop(store);
+    }
+
+    fn asset(
+        id: &str,
+        client: &str,
+        category: Category,
+        managed: Option<bool>,
+        serial: &str,
+        macs: &[&str],
+    ) -> AssetRecord {
+        AssetRecord {
+            external_id: id.into(),
+            source_client_id: client.into(),
+            name: id.into(),
+            category: Some(category),
+            managed,
+            serial: serial.into(),
+            mac_addresses: macs.iter().map(|m| m.to_string()).collect(),
+            ..AssetRecord::default()
+        }
+    }
+
+    fn sync_source(store: &Store, source: &str, clients: &[(&str, &str)], records: &[AssetRecord]) {
+        store.ensure_source(source, source).unwrap();
+        let r = store
+            .begin_run(source, RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        let clients: Vec<SourceClient> = clients
+            .iter()
+            .map(|(id, name)| SourceClient {
+                external_id: (*id).into(),
+                name: (*name).into(),
+                aliases: vec![],
+            })
+            .collect();
+        store.stage_clients(r.id, &clients).unwrap();
+        store.stage_assets(r.id, records).unwrap();
+        let end = RunEnd {
+            state: RunState::Ok,
+            apply: Apply::UpsertsAndRemovals,
+            requests: 1,
+            retries: 0,
+            error: String::new(),
+        };
+        store.finish_run(&r, end).unwrap();
+    }
+
+    #[test]
+    fn devices_merge_across_sources_and_count_once() {
+        let (_d, store) = open();
+        use Category::*;
+        sync_source(
+            &store,
+            "auvik",
+            &[("t1", "Contoso"), ("t2", "Fabrikam")],
+            &[
+                asset("fw", "t1", Firewall, Some(true), "FGT60F123", &[]),
+                asset(
+                    "sw",
+                    "t1",
+                    Switch,
+                    Some(true),
+                    "SW-1",
+                    &["00:1A:2B:3C:4D:01"],
+                ),
+                asset("sw-unmanaged", "t1", Switch, Some(false), "SW-2", &[]),
+                asset("sw-unknown", "t1", Switch, None, "SW-3", &[]),
+                asset(
+                    "oem-a",
+                    "t1",
+                    L3Switch,
+                    Some(true),
+                    "To be filled by O.E.M.",
+                    &[],
+                ),
+                asset(
+                    "oem-b",
+                    "t1",
+                    L3Switch,
+                    Some(true),
+                    "To be filled by O.E.M.",
+                    &[],
+                ),
+                asset("stack", "t1", SwitchStack, Some(true), "ST-1", &[]),
+                asset("ap", "t1", AccessPoint, Some(true), "AP-1", &[]),
+                asset("rt", "t2", Router, Some(true), "RT-1", &[]),
+                asset("wlc", "t2", Controller, Some(true), "WLC-1", &[]),
+            ],
+        );
+        // Syncro reports the firewall (same serial, other case and spaces) and the switch
+        // (by MAC, no serial): both are the same devices.
+        sync_source(
+            &store,
+            "syncro",
+            &[("c1", "Contoso"), ("c2", "Northwind")],
+            &[
+                asset("s-fw", "c1", Other, None, " fgt60f123 ", &[]),
+                asset("s-sw", "c1", Other, None, "", &["00:1a:2b:3c:4d:01"]),
+                asset("s-pc", "c2", Workstation, Some(true), "PC-1", &[]),
+            ],
+        );
+        let counts: HashMap<String, BillableCounts> =
+            store.billable_counts(None).unwrap().into_iter().collect();
+        let contoso = counts["Contoso"];
+        assert_eq!(
+            contoso,
+            BillableCounts {
+                total_billable: 5, // fw, sw, two O.E.M. l3 switches (placeholders never merge), stack
+                firewalls: 1,
+                controllers: 0,
+                routers: 0,
+                l3_switches: 2,
+                voip_switches: 0,
+                switch_stacks: 1,
+                total_switches: 4,
+                access_points: 1,
+            }
+        );
+        assert_eq!(
+            (
+                counts["Fabrikam"].total_billable,
+                counts["Fabrikam"].routers,
+                counts["Fabrikam"].controllers
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(counts["Northwind"].total_billable, 0);
+
+        let devices = store.list_devices(None, None, 0, 100).unwrap();
+        let fw = devices.iter().find(|d| d.name == "fw").unwrap();
+        assert_eq!(
+            fw.sources,
+            vec!["auvik", "syncro"],
+            "one device, two sources"
+        );
+        assert_eq!(fw.asset_ids.len(), 2);
+        assert_eq!(devices.len(), 13 - 2, "13 assets, 2 merged away");
+
+        // Today's snapshot gives this month's average and maximum.
+        let month = Utc::now().format("%Y-%m").to_string();
+        let period: HashMap<String, (BillableCounts, BillableCounts)> = store
+            .period_counts(&month)
+            .unwrap()
+            .into_iter()
+            .map(|(c, a, m)| (c, (a, m)))
+            .collect();
+        assert_eq!(period["Contoso"], (contoso, contoso));
+
+        // The firewall disappears from Auvik: Syncro still reports it, but unmanaged there,
+        // so it is no longer billable; it is still one device.
+        sync_source(
+            &store,
+            "auvik",
+            &[("t1", "Contoso"), ("t2", "Fabrikam")],
+            &[asset(
+                "sw",
+                "t1",
+                Switch,
+                Some(true),
+                "SW-1",
+                &["00:1A:2B:3C:4D:01"],
+            )],
+        );
+        let counts: HashMap<String, BillableCounts> =
+            store.billable_counts(None).unwrap().into_iter().collect();
+        assert_eq!(
+            (
+                counts["Contoso"].total_billable,
+                counts["Contoso"].firewalls
+            ),
+            (1, 0)
+        );
     }
 }

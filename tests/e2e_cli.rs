@@ -36,8 +36,18 @@ fn errors_are_one_line_with_distinct_exit_codes() {
         stderr(&out)
     );
 
-    let out = agent.ctl(&["devices"]);
-    assert_eq!(code(&out), Some(6), "{}", stderr(&out));
+    let out = agent.ctl(&["counts", "--period", "2026-13"]);
+    assert_eq!(
+        code(&out),
+        Some(2),
+        "a bad month is refused: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("period"),
+        "the message names the field: {}",
+        stderr(&out)
+    );
 
     let out = agent.ctl(&["purge", "--source", "auvik"]);
     assert_eq!(code(&out), Some(2), "purge needs --yes: {}", stderr(&out));

@@ -67,6 +67,54 @@ fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
     assert!(assets.len() > 30, "every source's assets: {}", assets.len());
     assert!(assets[0]["client"].as_str().is_some_and(|c| !c.is_empty()));
 
+    // Billable counts per client, with the nine services, and devices with their sources.
+    let out = ctl(&["-o", "json", "counts"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let counts = counts.as_array().expect("array");
+    assert!(!counts.is_empty());
+    for service in [
+        "total_billable",
+        "firewalls",
+        "controllers",
+        "routers",
+        "l3_switches",
+        "voip_switches",
+        "switch_stacks",
+        "total_switches",
+        "access_points",
+    ] {
+        assert!(counts[0][service].is_i64(), "{service} in {}", counts[0]);
+    }
+    assert!(
+        counts
+            .iter()
+            .map(|c| c["total_billable"].as_i64().unwrap_or(0))
+            .sum::<i64>()
+            > 0
+    );
+    let out = ctl(&["-o", "json", "devices"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let devices: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let devices = devices.as_array().expect("array");
+    assert!(
+        !devices.is_empty() && devices.len() <= assets.len(),
+        "devices merge assets, never split them"
+    );
+    assert!(
+        devices
+            .iter()
+            .all(|d| d["sources"].as_array().is_some_and(|s| !s.is_empty()))
+    );
+
     // SAFETY: signalling our own child.
     unsafe { libc::kill(demo.id() as i32, libc::SIGINT) };
     let deadline = Instant::now() + Duration::from_secs(20);
