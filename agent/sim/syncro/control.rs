@@ -15,19 +15,19 @@
 //! | `GET`/`PUT /_sim/rate-limit` | `{"requests_per_minute": 60, "retry_after": true}` (either) | the settings |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
 
+use crate::sim::control::{self, error, no_content, parse_object, reply};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::SimAsset;
 use super::api::App;
-use crate::sim::faults::FaultRule;
 
 type AppState = State<Arc<App>>;
 
@@ -47,34 +47,6 @@ pub fn router() -> Router<Arc<App>> {
             get(list_faults).post(push_fault).delete(clear_faults),
         )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such control endpoint") })
-}
-
-fn reply(status: StatusCode, body: &Value) -> Response {
-    let mut resp = Response::new(Body::from(body.to_string()));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-fn error(status: StatusCode, msg: &str) -> Response {
-    reply(status, &json!({ "error": msg }))
-}
-
-fn no_content() -> Response {
-    let mut resp = Response::new(Body::empty());
-    *resp.status_mut() = StatusCode::NO_CONTENT;
-    resp
-}
-
-fn parse_object(body: &Bytes) -> Result<Map<String, Value>, String> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err("body must be a JSON object".to_owned()),
-        Err(e) => Err(format!("body is not JSON: {e}")),
-    }
 }
 
 fn asset_json(a: &SimAsset) -> Value {
@@ -239,22 +211,15 @@ async fn set_rate_limit(State(app): AppState, body: Bytes) -> Response {
 }
 
 async fn list_faults(State(app): AppState) -> Response {
-    reply(StatusCode::OK, &json!(app.sim.faults().rules()))
+    control::list_faults(app.sim.faults())
 }
 
 async fn push_fault(State(app): AppState, body: Bytes) -> Response {
-    match serde_json::from_slice::<FaultRule>(&body) {
-        Ok(rule) => {
-            app.sim.faults().push(rule);
-            reply(StatusCode::CREATED, &json!(app.sim.faults().rules()))
-        }
-        Err(e) => error(StatusCode::BAD_REQUEST, &format!("not a fault rule: {e}")),
-    }
+    control::push_fault(app.sim.faults(), &body)
 }
 
 async fn clear_faults(State(app): AppState) -> Response {
-    app.sim.faults().clear();
-    no_content()
+    control::clear_faults(app.sim.faults())
 }
 
 /// A validated PATCH: every field checked before anything changes.
