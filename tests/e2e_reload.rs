@@ -132,3 +132,97 @@ fn alive(pid: i32) -> bool {
             .is_some_and(|(_, rest)| !rest.starts_with('Z')),
     }
 }
+
+/// Auvik and Syncro name most clients alike (they group by themselves) and a few slightly
+/// differently: those are unmapped, with a ready [[client]] snippet. Pasting the snippet
+/// into the config re-links them at once, without a resync.
+#[test]
+fn a_suggested_client_table_relinks_without_a_resync() {
+    use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
+    let auvik = start_auvik(55, 8, 3);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let syncro = SyncroSim::new(SyncroSimOptions {
+        seed: 55,
+        clients: 8,
+        assets_per_client: 3,
+        ..SyncroSimOptions::default()
+    });
+    let syncro_server = runtime.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        syncro.start(l).await.unwrap()
+    });
+    let agent = Agent::start_with(|a| {
+        common::write_private(&a.key_file, &auvik.sim.api_key());
+        let key = a.dir.path().join("syncro.key");
+        common::write_private(&key, &syncro.api_key());
+        format!(
+            "{}[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\napi_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n",
+            a.auvik_config(&auvik, ""),
+            syncro.subdomain(),
+            key.display(),
+            syncro_server.base_url
+        )
+    });
+    agent.wait_for("both sources", |a| {
+        a.state_of("auvik") == "ok" && a.state_of("syncro") == "ok"
+    });
+
+    let clients = agent.json(&["clients"]);
+    let grouped = clients
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["members"].as_array().is_some_and(|m| m.len() == 2))
+        .count();
+    assert!(
+        grouped > 0,
+        "identical names group by themselves: {clients}"
+    );
+    let unmapped = agent.json(&["clients", "--unmapped"]);
+    let with_snippet = unmapped
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["suggestion"]
+                .as_str()
+                .is_some_and(|s| s.contains("[[client]]"))
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("a respelled client gets a suggestion: {unmapped}"));
+    let snippet = with_snippet["suggestion"].as_str().unwrap();
+    let runs_before = agent.json(&["runs"]).as_array().map(Vec::len);
+
+    let config = std::fs::read_to_string(&agent.config).unwrap();
+    agent.write_config(&format!("{config}\n{snippet}"));
+    let group_name = snippet
+        .lines()
+        .find_map(|l| l.strip_prefix("name = "))
+        .map(|n| n.trim_matches('"').to_string())
+        .unwrap();
+    agent.wait_for("the re-link", |a| {
+        a.json(&["clients"]).as_array().unwrap().iter().any(|c| {
+            c["name"] == group_name.as_str()
+                && c["members"].as_array().is_some_and(|m| m.len() == 2)
+                && c["unmapped"] == false
+        })
+    });
+    assert_eq!(
+        agent.json(&["runs"]).as_array().map(Vec::len),
+        runs_before,
+        "no resync was needed"
+    );
+    let still = agent.json(&["clients", "--unmapped"]);
+    assert!(
+        !still
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == with_snippet["name"]),
+        "it is no longer unmapped: {still}"
+    );
+}
