@@ -513,7 +513,17 @@ impl Store {
     /// Ends a run: applies its staged records as `end.apply` says and records the outcome,
     /// all in one transaction (see the module docs).
     pub fn finish_run(&self, run: &SyncRun, end: RunEnd) -> Result<SyncRun> {
-        let finished = Utc::now();
+        self.finish_run_at(run, end, Utc::now())
+    }
+
+    /// `finish_run` with the clock given: `finished` stamps the run, its changes and the
+    /// day of its billable-counts snapshot.
+    pub fn finish_run_at(
+        &self,
+        run: &SyncRun,
+        end: RunEnd,
+        finished: DateTime<Utc>,
+    ) -> Result<SyncRun> {
         let groups = lock(&self.inner.groups).clone();
         let result = self.with_writer(|c| {
             let tx = c.transaction()?;
@@ -1279,18 +1289,29 @@ const COUNTS_SQL: &str = "
         FROM assets a JOIN source_clients sc ON sc.id = a.source_client_id
         WHERE a.removed_at IS NULL OR a.removed_at > ?1
         GROUP BY a.device_id
+    ),
+    per_client AS (
+        SELECT client,
+               SUM(billable) AS total_billable,
+               SUM(billable AND category = 'firewall') AS firewalls,
+               SUM(billable AND category = 'controller') AS controllers,
+               SUM(billable AND category = 'router') AS routers,
+               SUM(billable AND category = 'l3_switch') AS l3_switches,
+               SUM(billable AND category = 'voip_switch') AS voip_switches,
+               SUM(billable AND category = 'switch_stack') AS switch_stacks,
+               SUM(billable AND category IN ('switch', 'l3_switch', 'voip_switch', 'switch_stack')) AS total_switches,
+               SUM(managed_ap) AS access_points
+        FROM devices GROUP BY client
     )
-    SELECT client,
-           SUM(billable),
-           SUM(billable AND category = 'firewall'),
-           SUM(billable AND category = 'controller'),
-           SUM(billable AND category = 'router'),
-           SUM(billable AND category = 'l3_switch'),
-           SUM(billable AND category = 'voip_switch'),
-           SUM(billable AND category = 'switch_stack'),
-           SUM(billable AND category IN ('switch', 'l3_switch', 'voip_switch', 'switch_stack')),
-           SUM(managed_ap)
-    FROM devices WHERE client != '' GROUP BY client ORDER BY client";
+    -- Every known client, with zeros when it has no device today: a month's average
+    -- must count its zero days.
+    SELECT c.client,
+           COALESCE(p.total_billable, 0), COALESCE(p.firewalls, 0), COALESCE(p.controllers, 0),
+           COALESCE(p.routers, 0), COALESCE(p.l3_switches, 0), COALESCE(p.voip_switches, 0),
+           COALESCE(p.switch_stacks, 0), COALESCE(p.total_switches, 0), COALESCE(p.access_points, 0)
+    FROM (SELECT DISTINCT client FROM source_clients WHERE client != '') c
+    LEFT JOIN per_client p ON p.client = c.client
+    ORDER BY c.client";
 
 fn counts_now(
     c: &Connection,
@@ -1870,5 +1891,93 @@ mod tests {
             ),
             (1, 0)
         );
+    }
+
+    /// A month of daily runs whose billable firewalls follow a known pattern: the period's
+    /// average and maximum are those of the pattern, derived here, not typed in.
+    #[test]
+    fn a_month_of_snapshots_gives_the_daily_average_and_maximum() {
+        let (_d, store) = open();
+        store.ensure_source("auvik", "auvik").unwrap();
+        let firewalls_on = |day: u32| (day * 7 % 5) as usize; // 0..=4, varying by day
+        let days = 30u32;
+        for day in 1..=days {
+            let records: Vec<AssetRecord> = (0..firewalls_on(day))
+                .map(|i| {
+                    asset(
+                        &format!("fw{i}"),
+                        "t1",
+                        Category::Firewall,
+                        Some(true),
+                        &format!("FW-{i}"),
+                        &[],
+                    )
+                })
+                .chain(std::iter::once(asset(
+                    "ap",
+                    "t1",
+                    Category::AccessPoint,
+                    Some(true),
+                    "AP",
+                    &[],
+                )))
+                .collect();
+            let r = store
+                .begin_run("auvik", RunKind::Full, RunTrigger::Schedule)
+                .unwrap();
+            store.stage_clients(r.id, &[client()]).unwrap();
+            store.stage_assets(r.id, &records).unwrap();
+            let end = RunEnd {
+                state: RunState::Ok,
+                apply: Apply::UpsertsAndRemovals,
+                requests: 1,
+                retries: 0,
+                error: String::new(),
+            };
+            let when = DateTime::parse_from_rfc3339(&format!("2026-09-{day:02}T12:00:00Z"))
+                .unwrap()
+                .with_timezone(&Utc);
+            store.finish_run_at(&r, end, when).unwrap();
+        }
+        // A run in another month does not count towards September.
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Schedule)
+            .unwrap();
+        store.stage_clients(r.id, &[client()]).unwrap();
+        let end = RunEnd {
+            state: RunState::Ok,
+            apply: Apply::UpsertsAndRemovals,
+            requests: 1,
+            retries: 0,
+            error: String::new(),
+        };
+        let october = DateTime::parse_from_rfc3339("2026-10-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        store.finish_run_at(&r, end, october).unwrap();
+
+        let daily: Vec<i64> = (1..=days).map(|d| firewalls_on(d) as i64).collect();
+        let expected_max = *daily.iter().max().unwrap();
+        let sum: i64 = daily.iter().sum();
+        let expected_avg = (sum as f64 / days as f64).round() as i64;
+        let rows = store.period_counts("2026-09").unwrap();
+        let (name, avg, max) = &rows[0];
+        assert_eq!(name, "Contoso");
+        assert_eq!((avg.firewalls, max.firewalls), (expected_avg, expected_max));
+        assert_eq!(
+            (avg.total_billable, max.total_billable),
+            (expected_avg, expected_max)
+        );
+        assert_eq!(
+            (avg.access_points, max.access_points),
+            (1, 1),
+            "managed APs counted, every day"
+        );
+        let october_rows = store.period_counts("2026-10").unwrap();
+        assert_eq!(
+            october_rows[0].1.firewalls, 0,
+            "October has its own snapshot"
+        );
+        assert!(store.period_counts("2026-08").unwrap().is_empty());
     }
 }
