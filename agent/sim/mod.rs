@@ -9,6 +9,7 @@ pub mod control;
 pub mod faults;
 pub mod names;
 pub mod passportal;
+pub mod requests;
 pub mod server;
 pub mod syncro;
 

@@ -17,9 +17,9 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use super::requests::RequestLog;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -138,8 +138,7 @@ struct Inner {
     rotations: AtomicU64,
     store: RwLock<Store>,
     faults: FaultPlan,
-    requests: AtomicU64,
-    requests_by_path: Mutex<HashMap<String, u64>>,
+    requests: RequestLog,
     /// Responses sent so far; its parity picks the Content-Type variant.
     responses: AtomicU64,
 }
@@ -161,8 +160,7 @@ impl AuvikSim {
                 rotations: AtomicU64::new(0),
                 store: RwLock::new(store),
                 faults: FaultPlan::new(),
-                requests: AtomicU64::new(0),
-                requests_by_path: Mutex::new(HashMap::new()),
+                requests: RequestLog::default(),
                 responses: AtomicU64::new(0),
             }),
         }
@@ -256,23 +254,16 @@ impl AuvikSim {
     /// API requests received (everything except the `/_sim/` control surface), including
     /// rejected and faulted ones.
     pub fn request_count(&self) -> u64 {
-        self.inner.requests.load(Ordering::SeqCst)
+        self.inner.requests.total()
     }
 
     /// API requests received whose path starts with `path_prefix`.
     pub fn requests_for(&self, path_prefix: &str) -> u64 {
-        lock(&self.inner.requests_by_path)
-            .iter()
-            .filter(|(p, _)| p.starts_with(path_prefix))
-            .map(|(_, n)| *n)
-            .sum()
+        self.inner.requests.for_prefix(path_prefix)
     }
 
     fn count_request(&self, path: &str) {
-        self.inner.requests.fetch_add(1, Ordering::SeqCst);
-        *lock(&self.inner.requests_by_path)
-            .entry(path.to_owned())
-            .or_insert(0) += 1;
+        self.inner.requests.record(path);
     }
 
     fn store(&self) -> RwLockReadGuard<'_, Store> {
@@ -292,8 +283,4 @@ fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|e| e.into_inner())
-}
-
-fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    l.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -26,9 +26,9 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use super::requests::RequestLog;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -252,8 +252,7 @@ struct Inner {
     next_token: AtomicU64,
     store: RwLock<Store>,
     faults: FaultPlan,
-    requests: AtomicU64,
-    requests_by_path: Mutex<HashMap<String, u64>>,
+    requests: RequestLog,
     token_exchanges: AtomicU64,
     rejected_exchanges: AtomicU64,
     /// Added to the wall clock (tests move time forward without sleeping).
@@ -284,8 +283,7 @@ impl PassportalSim {
                 next_token: AtomicU64::new(1),
                 store: RwLock::new(store),
                 faults: FaultPlan::new(),
-                requests: AtomicU64::new(0),
-                requests_by_path: Mutex::new(HashMap::new()),
+                requests: RequestLog::default(),
                 token_exchanges: AtomicU64::new(0),
                 rejected_exchanges: AtomicU64::new(0),
                 clock_offset_ms: AtomicU64::new(0),
@@ -405,16 +403,12 @@ impl PassportalSim {
 
     /// API requests received (everything except `/_sim/`), including rejected and faulted ones.
     pub fn request_count(&self) -> u64 {
-        self.inner.requests.load(Ordering::SeqCst)
+        self.inner.requests.total()
     }
 
     /// API requests received whose path starts with `path_prefix`.
     pub fn requests_for(&self, path_prefix: &str) -> u64 {
-        lock(&self.inner.requests_by_path)
-            .iter()
-            .filter(|(p, _)| p.starts_with(path_prefix))
-            .map(|(_, n)| *n)
-            .sum()
+        self.inner.requests.for_prefix(path_prefix)
     }
 
     /// Successful `POST /api/v2/auth/client_token` calls (tokens issued).
@@ -441,15 +435,7 @@ impl PassportalSim {
     }
 
     fn count_request(&self, path: &str) {
-        self.inner.requests.fetch_add(1, Ordering::SeqCst);
-        let mut by_path = lock(&self.inner.requests_by_path);
-        // Look up before inserting: `entry` would allocate a key per request.
-        match by_path.get_mut(path) {
-            Some(n) => *n += 1,
-            None => {
-                by_path.insert(path.to_owned(), 1);
-            }
-        }
+        self.inner.requests.record(path);
     }
 
     fn store(&self) -> RwLockReadGuard<'_, Store> {
@@ -469,8 +455,4 @@ fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|e| e.into_inner())
-}
-
-fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    l.lock().unwrap_or_else(|e| e.into_inner())
 }

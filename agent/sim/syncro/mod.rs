@@ -25,9 +25,9 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use super::requests::RequestLog;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -177,8 +177,7 @@ struct Inner {
     rotations: AtomicU64,
     store: RwLock<Store>,
     faults: FaultPlan,
-    requests: AtomicU64,
-    requests_by_path: Mutex<HashMap<String, u64>>,
+    requests: RequestLog,
     rate_limited: AtomicU64,
     requests_per_minute: AtomicU32,
     retry_after: AtomicBool,
@@ -212,8 +211,7 @@ impl SyncroSim {
                 rotations: AtomicU64::new(0),
                 store: RwLock::new(store),
                 faults: FaultPlan::new(),
-                requests: AtomicU64::new(0),
-                requests_by_path: Mutex::new(HashMap::new()),
+                requests: RequestLog::default(),
                 rate_limited: AtomicU64::new(0),
                 requests_per_minute: AtomicU32::new(opts.requests_per_minute),
                 retry_after: AtomicBool::new(opts.retry_after_on_429),
@@ -325,17 +323,13 @@ impl SyncroSim {
     /// API requests received (everything except the `/_sim/` control surface), including
     /// rate-limited, rejected and faulted ones.
     pub fn request_count(&self) -> u64 {
-        self.inner.requests.load(Ordering::SeqCst)
+        self.inner.requests.total()
     }
 
     /// API requests received whose path starts with `path_prefix` (e.g.
     /// `"/api/v1/customer_assets"`).
     pub fn requests_for(&self, path_prefix: &str) -> u64 {
-        lock(&self.inner.requests_by_path)
-            .iter()
-            .filter(|(p, _)| p.starts_with(path_prefix))
-            .map(|(_, n)| *n)
-            .sum()
+        self.inner.requests.for_prefix(path_prefix)
     }
 
     /// 429s sent by the rate limiter (injected `status429` faults are not counted).
@@ -344,15 +338,7 @@ impl SyncroSim {
     }
 
     fn count_request(&self, path: &str) {
-        self.inner.requests.fetch_add(1, Ordering::SeqCst);
-        let mut by_path = lock(&self.inner.requests_by_path);
-        // Look up before inserting: `entry` would allocate a key per request.
-        match by_path.get_mut(path) {
-            Some(n) => *n += 1,
-            None => {
-                by_path.insert(path.to_owned(), 1);
-            }
-        }
+        self.inner.requests.record(path);
     }
 
     fn store(&self) -> RwLockReadGuard<'_, Store> {
@@ -372,8 +358,4 @@ fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|e| e.into_inner())
-}
-
-fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    l.lock().unwrap_or_else(|e| e.into_inner())
 }
