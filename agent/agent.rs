@@ -342,7 +342,7 @@ impl Agent {
         &self,
         client: Option<String>,
         period: Option<String>,
-    ) -> Result<Vec<(String, BillableCounts, Option<BillableCounts>)>, ApiError> {
+    ) -> Result<CountsReport, ApiError> {
         let config = self.config();
         let excluded: Vec<String> = config
             .clients
@@ -353,25 +353,76 @@ impl Agent {
         let keep = |name: &str| {
             !excluded.iter().any(|e| e == name) && client.as_deref().is_none_or(|c| c == name)
         };
-        let rows: Vec<(String, BillableCounts, Option<BillableCounts>)> = match period {
-            None => {
-                let cutoff = self.grace_cutoff();
-                self.store
-                    .call(move |s| s.billable_counts(Some(cutoff)))
-                    .await?
-                    .into_iter()
-                    .map(|(c, n)| (c, n, None))
-                    .collect()
-            }
-            Some(month) => self
+        let Some(month) = period else {
+            let cutoff = self.grace_cutoff();
+            let rows = self
                 .store
-                .call(move |s| s.period_counts(&month))
+                .call(move |s| s.billable_counts(Some(cutoff)))
                 .await?
                 .into_iter()
-                .map(|(c, avg, max)| (c, avg, Some(max)))
-                .collect(),
+                .filter(|(c, _)| keep(c))
+                .map(|(c, n)| (c, n, None))
+                .collect();
+            return Ok(CountsReport {
+                rows,
+                ..CountsReport::default()
+            });
         };
-        Ok(rows.into_iter().filter(|(c, _, _)| keep(c)).collect())
+        let m = month.clone();
+        let (rows, own, vendor, sources) = self
+            .store
+            .call(move |s| {
+                Ok((
+                    s.period_counts(&m)?,
+                    s.own_averages(&m)?,
+                    s.vendor_usage(&m)?,
+                    s.usage_sources(&m)?,
+                ))
+            })
+            .await?;
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|(c, _, _)| keep(c))
+            .map(|(c, avg, max)| (c, avg, Some(max)))
+            .collect();
+        let reconciliation = rows
+            .iter()
+            .map(|(client, _, _)| {
+                let ours = own.iter().find(|o| &o.client == client);
+                let theirs = vendor.iter().find(|v| &v.client == client);
+                let average = ours.map(|o| o.average_billable).unwrap_or(0.0);
+                Reconciliation {
+                    client: client.clone(),
+                    average_billable: average,
+                    days: ours.map(|o| o.days).unwrap_or(0),
+                    auvik_average_billable: theirs.map(|v| v.average_billable),
+                    auvik_days: theirs.map(|v| v.days).unwrap_or(0),
+                    difference: theirs.map(|v| average - v.average_billable),
+                    auvik_fetched_at: theirs.and_then(|v| v.fetched_at),
+                }
+            })
+            .collect();
+        let notes = sources
+            .into_iter()
+            .filter(|s| s.kind == "auvik")
+            .filter_map(|s| {
+                if !s.note.is_empty() {
+                    Some(format!("{}: {}", s.source, s.note))
+                } else if !s.has_period {
+                    Some(format!(
+                        "{}: no Auvik billing figures for {month}; assetd reads the current and the previous month on each full sync",
+                        s.source
+                    ))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        Ok(CountsReport {
+            rows,
+            reconciliation,
+            notes,
+        })
     }
 
     pub async fn list_devices(
@@ -399,4 +450,30 @@ impl Agent {
             Some(_) => Ok(self.store.call(move |s| s.purge_source(&source)).await?),
         }
     }
+}
+
+/// Billable counts as `GetBillableCounts` answers them.
+#[derive(Debug, Default)]
+pub struct CountsReport {
+    /// Per client: current counts, or the period's daily average and maximum.
+    pub rows: Vec<(String, BillableCounts, Option<BillableCounts>)>,
+    /// With a period: each client's figure beside Auvik's.
+    pub reconciliation: Vec<Reconciliation>,
+    /// With a period: why Auvik's figures are missing, per source.
+    pub notes: Vec<String>,
+}
+
+/// One client's billable devices over a period, ours beside what Auvik bills.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconciliation {
+    pub client: String,
+    /// Our daily average of `total_billable`, unrounded.
+    pub average_billable: f64,
+    /// Days of the period with a snapshot of ours.
+    pub days: i64,
+    pub auvik_average_billable: Option<f64>,
+    pub auvik_days: i64,
+    /// Ours minus Auvik's.
+    pub difference: Option<f64>,
+    pub auvik_fetched_at: Option<DateTime<Utc>>,
 }

@@ -133,6 +133,22 @@ pub struct SourceClient {
     pub aliases: Vec<String>,
 }
 
+/// A vendor's own billing figure for one of its clients over one month (Auvik's billing
+/// usage), kept to reconcile assetd's billable counts against what the vendor bills.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorUsage {
+    /// The source client's external id (an Auvik tenant id).
+    pub source_client_id: String,
+    /// The month, "YYYY-MM".
+    pub period: String,
+    /// Days the vendor's figure covers (the month so far for the current month).
+    pub days: i64,
+    /// Billable device-days over those days.
+    pub device_days: f64,
+    /// Average billable devices per day: what the vendor bills.
+    pub average_billable: f64,
+}
+
 /// One asset as a connector reports it: the DESIGN §4 fields the vendor owns.
 /// assetd's own fields (id, first_seen, removed_at, client, device) are the store's.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

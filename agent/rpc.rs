@@ -146,6 +146,11 @@ fn category_to_proto(c: Category) -> pb::Category {
 // ---------------------------------------------------------------------------------------
 // Conversions
 
+/// Day counts fit an i32; saturate rather than wrap if a bug ever says otherwise.
+fn clamp_i32(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX })
+}
+
 fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: t.timestamp(),
@@ -460,11 +465,12 @@ impl pb::asset_service_server::AssetService for Api {
                 )));
             }
         }
-        let rows = self
+        let report = self
             .agent
             .billable_counts(client, period)
             .await
             .map_err(status)?;
+        let rows = &report.rows;
         let proto = |client: &str, c: &crate::store::BillableCounts| pb::BillableCounts {
             client: client.to_string(),
             total_billable: c.total_billable,
@@ -483,6 +489,20 @@ impl pb::asset_service_server::AssetService for Api {
                 .iter()
                 .filter_map(|(c, _, max)| max.as_ref().map(|m| proto(c, m)))
                 .collect(),
+            reconciliation: report
+                .reconciliation
+                .iter()
+                .map(|r| pb::BillableReconciliation {
+                    client: r.client.clone(),
+                    average_billable: r.average_billable,
+                    days: clamp_i32(r.days),
+                    auvik_average_billable: r.auvik_average_billable,
+                    auvik_days: clamp_i32(r.auvik_days),
+                    difference: r.difference,
+                    auvik_fetched_at: r.auvik_fetched_at.map(timestamp),
+                })
+                .collect(),
+            notes: report.notes,
         }))
     }
 

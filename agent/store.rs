@@ -16,7 +16,7 @@ use crate::config::ClientGroup;
 use crate::devices;
 use crate::model::{
     Asset, AssetChange, AssetRecord, Category, RunCounts, RunKind, RunState, RunTrigger,
-    SourceClient, SyncRun, is_billable,
+    SourceClient, SyncRun, VendorUsage, is_billable,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
@@ -185,6 +185,30 @@ CREATE TABLE billable_snapshots (
     access_points INTEGER NOT NULL,
     PRIMARY KEY (day, client)
 ) WITHOUT ROWID;
+"#,
+    // 4: the vendors' own billing figures (Auvik's billing usage) for reconciliation, and
+    // why a source's figures are missing (e.g. the API user may not read billing).
+    r#"
+CREATE TABLE vendor_usage (
+    source TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    days INTEGER NOT NULL,
+    device_days REAL NOT NULL,
+    average_billable REAL NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (source, external_id, period)
+) WITHOUT ROWID;
+CREATE TABLE staged_vendor_usage (
+    run_id INTEGER NOT NULL,
+    external_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    days INTEGER NOT NULL,
+    device_days REAL NOT NULL,
+    average_billable REAL NOT NULL,
+    PRIMARY KEY (run_id, external_id, period)
+) WITHOUT ROWID;
+ALTER TABLE sources ADD COLUMN usage_note TEXT NOT NULL DEFAULT '';
 "#,
 ];
 
@@ -416,6 +440,7 @@ impl Store {
             )?;
             tx.execute("DELETE FROM staged_assets", [])?;
             tx.execute("DELETE FROM staged_clients", [])?;
+            tx.execute("DELETE FROM staged_vendor_usage", [])?;
             tx.commit()?;
             Ok(n)
         })
@@ -510,6 +535,44 @@ impl Store {
         })
     }
 
+    /// Stages a vendor's billing figures; they replace the stored ones for the same client and
+    /// month when the run is applied.
+    pub fn stage_usage(&self, run_id: i64, usage: &[VendorUsage]) -> Result<()> {
+        self.with_writer(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO staged_vendor_usage (run_id, external_id, period, days, device_days,
+                     average_billable) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for u in usage {
+                    st.execute(params![
+                        run_id,
+                        u.source_client_id,
+                        u.period,
+                        u.days,
+                        u.device_days,
+                        u.average_billable
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Records why a source's billing figures cannot be read ("" when they can). Returns
+    /// whether the note changed, so the caller says so once rather than on every run.
+    pub fn set_usage_note(&self, source: &str, note: &str) -> Result<bool> {
+        self.with_writer(|c| {
+            let n = c.execute(
+                "UPDATE sources SET usage_note = ?2 WHERE name = ?1 AND usage_note != ?2",
+                params![source, note],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
     /// Ends a run: applies its staged records as `end.apply` says and records the outcome,
     /// all in one transaction (see the module docs).
     pub fn finish_run(&self, run: &SyncRun, end: RunEnd) -> Result<SyncRun> {
@@ -543,6 +606,7 @@ impl Store {
                 if end.apply == Apply::UpsertsAndRemovals {
                     counts.removed = apply_removals(&tx, run, finished)?;
                 }
+                apply_usage(&tx, run, finished)?;
                 merge_devices(&tx)?;
                 snapshot_counts(&tx, finished)?;
                 // The next incremental run asks for changes since this run *started*, so
@@ -555,6 +619,7 @@ impl Store {
             }
             tx.execute("DELETE FROM staged_assets WHERE run_id = ?1", [run.id])?;
             tx.execute("DELETE FROM staged_clients WHERE run_id = ?1", [run.id])?;
+            tx.execute("DELETE FROM staged_vendor_usage WHERE run_id = ?1", [run.id])?;
             tx.execute(
                 "UPDATE sync_runs SET finished = ?2, state = ?3, fetched = ?4, added = ?5, updated = ?6,
                  unchanged = ?7, removed = ?8, requests = ?9, retries = ?10, error = ?11 WHERE id = ?1",
@@ -588,6 +653,7 @@ impl Store {
             let _ = self.with_writer(|c| {
                 c.execute("DELETE FROM staged_assets WHERE run_id = ?1", [run.id])?;
                 c.execute("DELETE FROM staged_clients WHERE run_id = ?1", [run.id])?;
+                c.execute("DELETE FROM staged_vendor_usage WHERE run_id = ?1", [run.id])?;
                 c.execute(
                     "UPDATE sync_runs SET finished = ?2, state = 'failed', requests = ?3, retries = ?4, error = ?5 WHERE id = ?1",
                     params![run.id, ts(finished), end.requests, end.retries, msg],
@@ -875,6 +941,7 @@ impl Store {
             let n = tx.execute("DELETE FROM assets WHERE source = ?1", [source])?;
             tx.execute("DELETE FROM sync_runs WHERE source = ?1 AND state != 'running'", [source])?;
             tx.execute("DELETE FROM source_clients WHERE source = ?1", [source])?;
+            tx.execute("DELETE FROM vendor_usage WHERE source = ?1", [source])?;
             tx.execute("DELETE FROM sources WHERE name = ?1", [source])?;
             tx.commit()?;
             Ok(n as i64)
@@ -1351,6 +1418,125 @@ fn snapshot_counts(tx: &rusqlite::Transaction, now: DateTime<Utc>) -> rusqlite::
         ])?;
     }
     Ok(())
+}
+
+/// Moves a run's staged billing figures into `vendor_usage`. Figures that arrived mean the
+/// vendor's billing is readable again, so any note saying otherwise is cleared.
+fn apply_usage(
+    tx: &rusqlite::Transaction,
+    run: &SyncRun,
+    finished: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let n = tx.execute(
+        "INSERT OR REPLACE INTO vendor_usage (source, external_id, period, days, device_days, average_billable, fetched_at)
+         SELECT ?2, external_id, period, days, device_days, average_billable, ?3
+         FROM staged_vendor_usage WHERE run_id = ?1",
+        params![run.id, run.source, ts(finished)],
+    )?;
+    if n > 0 {
+        tx.execute(
+            "UPDATE sources SET usage_note = '' WHERE name = ?1",
+            [&run.source],
+        )?;
+    }
+    Ok(())
+}
+
+/// A vendor's billing figure for one assetd client and month, beside assetd's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRow {
+    pub client: String,
+    /// Sum over the client's members in that source of the vendor's average billable devices.
+    pub average_billable: f64,
+    /// The most days any member's figure covers.
+    pub days: i64,
+    pub fetched_at: Option<DateTime<Utc>>,
+}
+
+/// assetd's own daily average of `total_billable` over a month, unrounded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnAverage {
+    pub client: String,
+    pub average_billable: f64,
+    /// Days of the month with a snapshot.
+    pub days: i64,
+}
+
+/// A source whose billing figures are missing, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageSource {
+    pub source: String,
+    pub kind: String,
+    /// Why its figures are missing ("" when nothing is known to be wrong).
+    pub note: String,
+    /// Whether it has figures for the month asked about.
+    pub has_period: bool,
+}
+
+impl Store {
+    /// The vendors' billing figures for `month`, summed per assetd client.
+    pub fn vendor_usage(&self, month: &str) -> Result<Vec<UsageRow>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT sc.client, SUM(v.average_billable), MAX(v.days), MAX(v.fetched_at)
+                 FROM vendor_usage v JOIN source_clients sc ON sc.source = v.source AND sc.external_id = v.external_id
+                 WHERE v.period = ?1 AND sc.client != '' GROUP BY sc.client ORDER BY sc.client",
+            )?;
+            let rows = st
+                .query_map([month], |r| {
+                    Ok(UsageRow {
+                        client: r.get(0)?,
+                        average_billable: r.get(1)?,
+                        days: r.get(2)?,
+                        fetched_at: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// assetd's daily average of `total_billable` per client over `month`, unrounded.
+    pub fn own_averages(&self, month: &str) -> Result<Vec<OwnAverage>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT client, AVG(total_billable), COUNT(*) FROM billable_snapshots
+                 WHERE day LIKE ?1 || '-%' GROUP BY client ORDER BY client",
+            )?;
+            let rows = st
+                .query_map([month], |r| {
+                    Ok(OwnAverage {
+                        client: r.get(0)?,
+                        average_billable: r.get(1)?,
+                        days: r.get(2)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Every source with its billing-usage note and whether it has figures for `month`.
+    pub fn usage_sources(&self, month: &str) -> Result<Vec<UsageSource>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT s.name, s.kind, s.usage_note,
+                   EXISTS (SELECT 1 FROM vendor_usage v WHERE v.source = s.name AND v.period = ?1)
+                 FROM sources s ORDER BY s.name",
+            )?;
+            let rows = st
+                .query_map([month], |r| {
+                    Ok(UsageSource {
+                        source: r.get(0)?,
+                        kind: r.get(1)?,
+                        note: r.get(2)?,
+                        has_period: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
 }
 
 /// One merged device, for listings.
@@ -1979,5 +2165,124 @@ mod tests {
             "October has its own snapshot"
         );
         assert!(store.period_counts("2026-08").unwrap().is_empty());
+        let own = store.own_averages("2026-09").unwrap();
+        assert_eq!(own[0].days, i64::from(days));
+        assert!((own[0].average_billable - sum as f64 / f64::from(days)).abs() < 1e-9);
+    }
+
+    fn usage(tenant: &str, period: &str, average: f64) -> VendorUsage {
+        VendorUsage {
+            source_client_id: tenant.into(),
+            period: period.into(),
+            days: 30,
+            device_days: average * 30.0,
+            average_billable: average,
+        }
+    }
+
+    /// Runs one Auvik sync whose only payload is billing figures.
+    fn usage_run(store: &Store, rows: &[VendorUsage], apply: Apply) {
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        store.stage_clients(r.id, &[client()]).unwrap();
+        store.stage_usage(r.id, rows).unwrap();
+        let end = RunEnd {
+            state: if apply == Apply::Nothing {
+                RunState::Failed
+            } else {
+                RunState::Ok
+            },
+            apply,
+            requests: 1,
+            retries: 0,
+            error: String::new(),
+        };
+        store.finish_run(&r, end).unwrap();
+    }
+
+    #[test]
+    fn vendor_billing_figures_land_with_the_run_and_sum_per_client() {
+        let (_d, store) = open();
+        run(&store, RunKind::Full, &[], Apply::UpsertsAndRemovals);
+        // A note said once: the second identical note is not a change.
+        assert!(store.set_usage_note("auvik", "no billing rights").unwrap());
+        assert!(!store.set_usage_note("auvik", "no billing rights").unwrap());
+        assert_eq!(
+            store.usage_sources("2026-09").unwrap()[0].note,
+            "no billing rights"
+        );
+
+        // A failed run's figures are dropped with the rest of it.
+        usage_run(&store, &[usage("t1", "2026-09", 4.0)], Apply::Nothing);
+        assert!(store.vendor_usage("2026-09").unwrap().is_empty());
+        assert!(!store.usage_sources("2026-09").unwrap()[0].has_period);
+
+        // An applied run's figures land, replace earlier ones, and clear the note.
+        usage_run(&store, &[usage("t1", "2026-09", 4.0)], Apply::Upserts);
+        usage_run(
+            &store,
+            &[usage("t1", "2026-09", 5.5), usage("t1", "2026-08", 3.0)],
+            Apply::Upserts,
+        );
+        let sept = store.vendor_usage("2026-09").unwrap();
+        assert_eq!(sept.len(), 1);
+        assert_eq!(
+            (sept[0].client.as_str(), sept[0].average_billable),
+            ("Contoso", 5.5)
+        );
+        assert_eq!(
+            store.vendor_usage("2026-08").unwrap()[0].average_billable,
+            3.0
+        );
+        let src = &store.usage_sources("2026-09").unwrap()[0];
+        assert_eq!((src.note.as_str(), src.has_period), ("", true));
+
+        // Two tenants of one assetd client add up (a [[client]] grouping them).
+        store
+            .set_client_groups(vec![ClientGroup {
+                name: "Contoso Group".into(),
+                exclude: false,
+                members: ["t1", "t2"]
+                    .map(|k| crate::config::ClientMemberRef {
+                        source: "auvik".into(),
+                        key: k.into(),
+                    })
+                    .to_vec(),
+            }])
+            .unwrap();
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        let second = SourceClient {
+            external_id: "t2".into(),
+            name: "Contoso West".into(),
+            aliases: vec![],
+        };
+        store.stage_clients(r.id, &[client(), second]).unwrap();
+        store
+            .stage_usage(
+                r.id,
+                &[usage("t1", "2026-09", 5.5), usage("t2", "2026-09", 2.0)],
+            )
+            .unwrap();
+        let end = RunEnd {
+            state: RunState::Ok,
+            apply: Apply::Upserts,
+            requests: 1,
+            retries: 0,
+            error: String::new(),
+        };
+        store.finish_run(&r, end).unwrap();
+        let sept = store.vendor_usage("2026-09").unwrap();
+        assert_eq!(sept.len(), 1, "{sept:?}");
+        assert_eq!(
+            (sept[0].client.as_str(), sept[0].average_billable),
+            ("Contoso Group", 7.5)
+        );
+
+        // Purge forgets the source's figures.
+        store.purge_source("auvik").unwrap();
+        assert!(store.vendor_usage("2026-09").unwrap().is_empty());
     }
 }

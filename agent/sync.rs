@@ -524,6 +524,19 @@ async fn execute(
                     fetched += a.len() as i64;
                     store.call(move |s| s.stage_assets(id, &a)).await?
                 }
+                Batch::Usage(u) => store.call(move |s| s.stage_usage(id, &u)).await?,
+                Batch::UsageUnavailable(note) => {
+                    let source = run.source.clone();
+                    let logged = note.clone();
+                    // Said once: the note is kept with the source and logged only when it
+                    // changes, so a user without billing rights is not warned every run.
+                    if store
+                        .call(move |s| s.set_usage_note(&source, &note))
+                        .await?
+                    {
+                        tracing::warn!(source = %run.source, "{logged}");
+                    }
+                }
             }
             snapshots.send_modify(|s| {
                 s.run.counts.fetched = fetched;

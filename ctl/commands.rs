@@ -338,13 +338,20 @@ async fn counts(ctx: &Ctx, client: Option<String>, period: Option<String>) -> Re
     }
     let n = match &period {
         Some(period) => {
-            let records = PeriodCountsRecord::join(period, resp.counts, resp.maximum);
+            let records =
+                PeriodCountsRecord::join(period, resp.counts, resp.maximum, &resp.reconciliation);
             if ctx.format == Format::Table {
                 print_text(&format!(
-                    "Billing period {period}: daily average/maximum per service\n"
+                    "Billing period {period}: daily average/maximum per service; AVG is our daily average \
+                     of billable devices, AUVIK_AVG Auvik's billed average, DIFF ours minus Auvik's\n"
                 ))?;
             }
-            print_list(ctx.format, &records)?
+            let n = print_list(ctx.format, &records)?;
+            // Notes go to stderr so `-o json`/`-o csv` stay one clean document.
+            for note in &resp.notes {
+                eprintln!("note: {note}");
+            }
+            n
         }
         None => {
             let records: Vec<CountsRecord> = resp.counts.into_iter().map(Into::into).collect();

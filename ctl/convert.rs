@@ -40,7 +40,12 @@
 //!   average over the period (rounded half up by the agent), then the nine daily maxima as
 //!   `max_total_billable`, `max_firewalls`, `max_controllers`, `max_routers`,
 //!   `max_l3_switches`, `max_voip_switches`, `max_switch_stacks`, `max_total_switches`,
-//!   `max_access_points`.
+//!   `max_access_points`; then the reconciliation with Auvik's billing: `days` (days of the
+//!   period with a snapshot), `average_billable` (unrounded daily average of total_billable),
+//!   `auvik_average_billable` (Auvik's average billable devices per day, or null when Auvik's
+//!   figure is not available), `auvik_days` (days Auvik's figure covers), `difference`
+//!   (`average_billable - auvik_average_billable`, or null). Notes on missing Auvik figures
+//!   go to stderr.
 //! - **run**: `id`, `source`, `kind` (full/incremental), `trigger` (schedule/manual/config),
 //!   `started`, `finished` (null while running), `state` (running/ok/partial/failed/cancelled),
 //!   `fetched`, `added`, `updated`, `unchanged`, `removed`, `requests`, `retries`, `error`
@@ -662,11 +667,21 @@ pub struct PeriodCountsRecord {
     pub max_switch_stacks: i64,
     pub max_total_switches: i64,
     pub max_access_points: i64,
+    pub days: i64,
+    pub average_billable: f64,
+    pub auvik_average_billable: Option<f64>,
+    pub auvik_days: i64,
+    pub difference: Option<f64>,
 }
 
 impl PeriodCountsRecord {
     pub fn new(period: &str, avg: CountsRecord, max: CountsRecord) -> Self {
         Self {
+            days: 0,
+            average_billable: avg.total_billable as f64,
+            auvik_average_billable: None,
+            auvik_days: 0,
+            difference: None,
             period: period.to_owned(),
             total_billable: avg.total_billable,
             firewalls: avg.firewalls,
@@ -696,6 +711,7 @@ impl PeriodCountsRecord {
         period: &str,
         counts: Vec<proto::BillableCounts>,
         maximum: Vec<proto::BillableCounts>,
+        reconciliation: &[proto::BillableReconciliation],
     ) -> Vec<Self> {
         let mut maxima: Vec<Option<CountsRecord>> =
             maximum.into_iter().map(|m| Some(m.into())).collect();
@@ -723,6 +739,15 @@ impl PeriodCountsRecord {
             };
             out.push(Self::new(period, avg, max));
         }
+        for r in &mut out {
+            if let Some(rec) = reconciliation.iter().find(|x| x.client == r.client) {
+                r.days = i64::from(rec.days);
+                r.average_billable = rec.average_billable;
+                r.auvik_average_billable = rec.auvik_average_billable;
+                r.auvik_days = i64::from(rec.auvik_days);
+                r.difference = rec.difference;
+            }
+        }
         out
     }
 }
@@ -730,6 +755,26 @@ impl PeriodCountsRecord {
 /// A period cell: `average/maximum`.
 fn avg_max(avg: i64, max: i64) -> String {
     format!("{avg}/{max}")
+}
+
+/// A fractional figure as people read it: two decimals at most, no trailing zeros.
+fn decimal(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
+fn optional_decimal(v: Option<f64>) -> String {
+    v.map(decimal).unwrap_or_default()
+}
+
+/// A difference with its sign, so "+2" reads as "we count two more than Auvik".
+fn signed_decimal(v: Option<f64>) -> String {
+    match v {
+        Some(d) if d > 0.004 => format!("+{}", decimal(d)),
+        Some(d) => decimal(d),
+        None => "-".into(),
+    }
 }
 
 impl Record for PeriodCountsRecord {
@@ -761,6 +806,13 @@ impl Record for PeriodCountsRecord {
         (right("APS"), |p| {
             avg_max(p.access_points, p.max_access_points)
         }),
+        (right("AVG"), |p| decimal(p.average_billable)),
+        (right("AUVIK_AVG"), |p| {
+            p.auvik_average_billable
+                .map(decimal)
+                .unwrap_or_else(|| "-".into())
+        }),
+        (right("DIFF"), |p| signed_decimal(p.difference)),
     ];
     const CSV: &'static [(&'static str, Field<Self>)] = &[
         ("client", |p| p.client.clone()),
@@ -783,6 +835,13 @@ impl Record for PeriodCountsRecord {
         ("max_switch_stacks", |p| p.max_switch_stacks.to_string()),
         ("max_total_switches", |p| p.max_total_switches.to_string()),
         ("max_access_points", |p| p.max_access_points.to_string()),
+        ("days", |p| p.days.to_string()),
+        ("average_billable", |p| decimal(p.average_billable)),
+        ("auvik_average_billable", |p| {
+            optional_decimal(p.auvik_average_billable)
+        }),
+        ("auvik_days", |p| p.auvik_days.to_string()),
+        ("difference", |p| optional_decimal(p.difference)),
     ];
 }
 
@@ -1335,7 +1394,16 @@ mod tests {
             total_billable: 2,
             ..Default::default()
         };
-        let joined = PeriodCountsRecord::join("2025-03", vec![c], vec![other, max]);
+        let rec = proto::BillableReconciliation {
+            client: "Contoso Ltd".into(),
+            average_billable: 9.25,
+            days: 28,
+            auvik_average_billable: Some(8.0),
+            auvik_days: 31,
+            difference: Some(1.25),
+            auvik_fetched_at: None,
+        };
+        let joined = PeriodCountsRecord::join("2025-03", vec![c], vec![other, max], &[rec]);
         assert_eq!(joined.len(), 2);
         assert_eq!(joined[0].client, "Contoso Ltd");
         assert_eq!(joined[0].total_billable, 9);
@@ -1347,10 +1415,25 @@ mod tests {
         want.extend(nine);
         let maxes: Vec<String> = nine.iter().map(|n| format!("max_{n}")).collect();
         want.extend(maxes.iter().map(String::as_str));
+        want.extend([
+            "days",
+            "average_billable",
+            "auvik_average_billable",
+            "auvik_days",
+            "difference",
+        ]);
         assert_eq!(keys(&joined[0]), sorted(&want));
         assert_eq!(PeriodCountsRecord::csv_header(), &want[..]);
         assert_eq!(joined[0].csv_row().len(), want.len());
-        assert_eq!(joined[0].table_row()[1], "9/11");
+        let row = joined[0].table_row();
+        assert_eq!(row[1], "9/11");
+        assert_eq!(row[row.len() - 3..], ["9.25", "8", "+1.25"]);
+        // A client without Auvik's figure: null in JSON, empty in CSV, "-" in the table.
+        assert_eq!(joined[1].auvik_average_billable, None);
+        let json = serde_json::to_value(&joined[1]).unwrap();
+        assert!(json["auvik_average_billable"].is_null() && json["difference"].is_null());
+        assert_eq!(joined[1].csv_row().last().map(String::as_str), Some(""));
+        assert_eq!(joined[1].table_row().last().map(String::as_str), Some("-"));
     }
 
     #[test]

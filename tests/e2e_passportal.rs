@@ -129,15 +129,21 @@ fn tokens_expiring_mid_sync_are_renewed_and_the_sync_completes() {
     });
     let agent = agent_for(&p, &p.sim.secret_access_key());
     agent.wait_for("the first sync", |a| a.state_of("passportal") == "ok");
-    // Expire every token again and again while a full sync runs.
+    // Expire every token again and again while a full sync runs. Paced by requests, not by
+    // the clock: a token expired before the agent could use it once would be a test artefact
+    // (and a loaded machine would make it one), so each token serves a few dozen requests.
     let exchanges = p.sim.token_exchanges();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let expirer = {
         let (sim, stop) = (p.sim.clone(), stop.clone());
         std::thread::spawn(move || {
+            let mut last = sim.request_count();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                sim.expire_tokens();
-                std::thread::sleep(Duration::from_millis(30));
+                if sim.request_count() >= last + 40 {
+                    sim.expire_tokens();
+                    last = sim.request_count();
+                }
+                std::thread::sleep(Duration::from_millis(2));
             }
         })
     };

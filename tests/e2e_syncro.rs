@@ -3,7 +3,7 @@
 mod common;
 
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
-use assetd::vendors::syncro::normalise_mac;
+use assetd::vendors::normalise_mac;
 use common::Agent;
 use serde_json::Value;
 use std::collections::HashMap;

@@ -2,16 +2,18 @@
 //!
 //! A run: verify the credentials; list tenants and their display names; then, for each
 //! client tenant (a few at a time), read `manageStatus` from the device *detail* list and
-//! stream the device *info* pages joined with it. Pages are followed through `links.next`
+//! stream the device *info* pages joined with it. A full run then reads Auvik's billing usage
+//! (billable device-days per tenant) for the current and the previous month, so counts can be
+//! reconciled with what Auvik bills; a user without billing rights only loses that. Pages are followed through `links.next`
 //! exactly as Auvik returns them (never rebuilt: they carry the cursor and the filters),
 //! and only while they stay on the configured host, since they carry our credentials.
 //! Facts and quirks: shared/research/auvik.md.
 
 use super::http::{Failure, HttpClient, RetryPolicy, redact};
-use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name};
+use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, normalise_mac};
 use crate::config::{AUVIK_REGIONS, AuvikConfig};
-use crate::model::{AssetRecord, Category, RunKind, SourceClient};
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::model::{AssetRecord, Category, RunKind, SourceClient, VendorUsage};
+use chrono::{DateTime, Datelike, Days, NaiveDate, SecondsFormat, Utc};
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use reqwest::StatusCode;
@@ -28,6 +30,8 @@ const PAGE_SIZE: u32 = 1000;
 const TENANT_CONCURRENCY: usize = 4;
 /// More pages than any real tenant has: past it, paging is broken (a looping cursor).
 const MAX_PAGES_PER_LIST: usize = 10_000;
+/// Tenant ids per billing-usage request: ~20 characters each keeps the URL near 1 KB.
+const BILLING_TENANTS_PER_REQUEST: usize = 50;
 
 /// Maps every `deviceType` of Auvik's `DeviceTypeSchema` to a category. `None` for a type
 /// the spec does not have (a newer Auvik); the connector files those under `unknown`.
@@ -170,16 +174,31 @@ impl Auvik {
                 tenants.iter().map(|t| t.client.clone()).collect(),
             ))
             .await?;
-            let results: Vec<Result<Option<String>, VendorError>> = stream::iter(0..tenants.len())
-                .map(|i| self.tenant_task(&tenants[i], ctx))
-                .buffer_unordered(TENANT_CONCURRENCY)
-                .collect()
-                .await;
+            let results: Vec<(usize, Result<Option<String>, VendorError>)> =
+                stream::iter(0..tenants.len())
+                    .map(|i| self.tenant_task(i, &tenants[i], ctx))
+                    .buffer_unordered(TENANT_CONCURRENCY)
+                    .collect()
+                    .await;
             let mut outcome = FetchOutcome::default();
-            for r in results {
+            let mut readable = vec![true; tenants.len()];
+            for (i, r) in results {
                 if let Some(skipped) = r? {
                     outcome.skipped.push(skipped);
+                    readable[i] = false;
                 }
+            }
+            if ctx.kind == RunKind::Full {
+                // Tenants that refused inventory would refuse billing too, and one refused
+                // tenant fails a whole multi-tenant billing request.
+                let ids: Vec<&str> = tenants
+                    .iter()
+                    .zip(&readable)
+                    .filter(|(_, ok)| **ok)
+                    .map(|(t, _)| t.client.external_id.as_str())
+                    .collect();
+                self.billing_usage(&ids, Utc::now().date_naive(), ctx)
+                    .await?;
             }
             Ok(outcome)
         })
@@ -190,14 +209,70 @@ impl Auvik {
     /// cannot prove the boxed run future `Send`.
     fn tenant_task<'a>(
         &'a self,
+        index: usize,
         tenant: &'a Tenant,
         ctx: &'a FetchContext,
-    ) -> BoxFuture<'a, Result<Option<String>, VendorError>> {
+    ) -> BoxFuture<'a, (usize, Result<Option<String>, VendorError>)> {
         Box::pin(async move {
             let r = self.fetch_tenant(tenant, ctx).await;
             ctx.progress.clients_done.fetch_add(1, Ordering::Relaxed);
-            r
+            (index, r)
         })
+    }
+
+    /// Reads Auvik's billing usage of `tenant_ids` for the month of `today` (so far) and the
+    /// month before, and hands it on. Billing is optional: any failure other than a
+    /// cancellation becomes a note (said once by the sync layer), never a failed run.
+    async fn billing_usage(
+        &self,
+        tenant_ids: &[&str],
+        today: NaiveDate,
+        ctx: &FetchContext,
+    ) -> Result<(), VendorError> {
+        if tenant_ids.is_empty() {
+            return Ok(());
+        }
+        let mut usage = Vec::new();
+        for (from, thru) in billing_periods(today) {
+            for chunk in tenant_ids.chunks(BILLING_TENANTS_PER_REQUEST) {
+                let url = self.url(
+                    "v1/billing/usage/client",
+                    &[
+                        ("tenants", &chunk.join(",")),
+                        ("filter[fromDate]", &from.to_string()),
+                        ("filter[thruDate]", &thru.to_string()),
+                    ],
+                )?;
+                let note = match self.get(&url, ctx).await {
+                    Ok(body) => match decode::<Document<Vec<UsageResource>>>(&url, body) {
+                        Ok(doc) => {
+                            usage.extend(doc.data.into_iter().filter_map(|u| u.usage(from)));
+                            continue;
+                        }
+                        Err(e) => format!(
+                            "Auvik's billing usage could not be read ({e}); counts are shown without Auvik's figures"
+                        ),
+                    },
+                    Err(Err(VendorError::Cancelled)) => return Err(VendorError::Cancelled),
+                    Err(Err(e)) => format!(
+                        "Auvik's billing usage could not be read ({e}); counts are shown without Auvik's figures"
+                    ),
+                    Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => format!(
+                        "Auvik's billing usage is not readable by this API user (403 from {}{}): to compare \
+                         billable counts with Auvik's, give the user permission to view billing; \
+                         counts are shown without Auvik's figures",
+                        redact(&url),
+                        error_detail(&f.body)
+                    ),
+                    Err(Ok(f)) => format!(
+                        "Auvik's billing usage could not be read ({}); counts are shown without Auvik's figures",
+                        self.explain(&url, &f)
+                    ),
+                };
+                return ctx.send(Batch::UsageUnavailable(note)).await;
+            }
+        }
+        ctx.send(Batch::Usage(usage)).await
     }
 
     /// The client tenants, named by their display names.
@@ -269,8 +344,9 @@ impl Auvik {
     ) -> Result<Option<String>, VendorError> {
         let id = tenant.client.external_id.as_str();
         let page_size = PAGE_SIZE.to_string();
-        // manageStatus lives on the device detail resource (same id as the device).
-        let mut managed: HashMap<String, bool> = HashMap::new();
+        // manageStatus and the interfaces' MACs live on the device detail resource (same id
+        // as the device); v1 device info has neither.
+        let mut details: HashMap<String, Detail> = HashMap::new();
         let detail = self.url(
             "v1/inventory/device/detail",
             &[("tenants", id), ("page[first]", &page_size)],
@@ -284,11 +360,7 @@ impl Auvik {
         };
         let r = self
             .paginate(detail, ctx, |page: Document<Vec<DetailResource>>| {
-                for d in page.data {
-                    if let Some(m) = d.attributes.and_then(|a| a.manage_status) {
-                        managed.insert(d.id, m);
-                    }
-                }
+                details.extend(page.data.into_iter().map(DetailResource::into_detail));
                 async { Ok(()) }
             })
             .await;
@@ -312,7 +384,7 @@ impl Auvik {
                 let records: Vec<AssetRecord> = page
                     .data
                     .into_iter()
-                    .map(|d| to_record(d, id, &managed))
+                    .map(|d| to_record(d, id, &mut details))
                     .collect();
                 async move {
                     if !records.is_empty() {
@@ -398,6 +470,16 @@ impl Connector for Auvik {
     }
 }
 
+/// The billing periods a full run reads: the month of `today` up to `today` (Auvik's
+/// `thruDate` is inclusive), then the whole previous month, which may still be open to
+/// corrections in its first days.
+fn billing_periods(today: NaiveDate) -> [(NaiveDate, NaiveDate); 2] {
+    let first = today.with_day(1).unwrap_or(today);
+    let last_of_previous = first.checked_sub_days(Days::new(1)).unwrap_or(first);
+    let first_of_previous = last_of_previous.with_day(1).unwrap_or(last_of_previous);
+    [(first, today), (first_of_previous, last_of_previous)]
+}
+
 /// The region in a `Location` such as `https://auvikapi.eu1.my.auvik.com/v1/...`.
 fn region_of(location: &str) -> Option<String> {
     let url = url::Url::parse(location).ok()?;
@@ -431,7 +513,15 @@ fn decode<T: serde::de::DeserializeOwned>(url: &url::Url, body: String) -> Resul
     })
 }
 
-fn to_record(d: DeviceResource, tenant_id: &str, managed: &HashMap<String, bool>) -> AssetRecord {
+fn to_record(
+    d: DeviceResource,
+    tenant_id: &str,
+    details: &mut HashMap<String, Detail>,
+) -> AssetRecord {
+    let detail = details.remove(&d.id).unwrap_or_default();
+    let mut macs = detail.macs;
+    macs.sort();
+    macs.dedup();
     let a = d.attributes.unwrap_or_default();
     let device_type = a.device_type.unwrap_or_default();
     let text = |s: Option<String>| s.map(|s| s.trim().to_string()).unwrap_or_default();
@@ -446,7 +536,7 @@ fn to_record(d: DeviceResource, tenant_id: &str, managed: &HashMap<String, bool>
         .map(|t| t.id)
         .unwrap_or_else(|| tenant_id.to_string());
     AssetRecord {
-        managed: managed.get(&d.id).copied(),
+        managed: detail.managed,
         external_id: d.id,
         source_client_id: tenant,
         name: text(a.device_name),
@@ -455,7 +545,7 @@ fn to_record(d: DeviceResource, tenant_id: &str, managed: &HashMap<String, bool>
         manufacturer: text(a.vendor_name),
         model: text(a.make_model),
         serial: text(a.serial_number),
-        mac_addresses: Vec::new(),
+        mac_addresses: macs,
         ip_addresses: a
             .ip_addresses
             .unwrap_or_default()
@@ -532,10 +622,57 @@ struct TenantDetailAttributes {
     display_name: Option<String>,
 }
 
+/// What the detail list adds to a device.
+#[derive(Default)]
+struct Detail {
+    managed: Option<bool>,
+    macs: Vec<String>,
+}
+
 #[derive(Deserialize)]
 struct DetailResource {
     id: String,
     attributes: Option<DetailAttributes>,
+    relationships: Option<DetailRelationships>,
+}
+
+impl DetailResource {
+    /// The device id with its managed state and its interfaces' MACs (normalised; zeros and
+    /// junk dropped).
+    fn into_detail(self) -> (String, Detail) {
+        let managed = self.attributes.and_then(|a| a.manage_status);
+        let macs = self
+            .relationships
+            .and_then(|r| r.interfaces)
+            .and_then(|i| i.data)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| i.attributes?.mac_address)
+            .filter_map(|m| normalise_mac(&m))
+            .collect();
+        (self.id, Detail { managed, macs })
+    }
+}
+
+#[derive(Deserialize)]
+struct DetailRelationships {
+    interfaces: Option<InterfaceList>,
+}
+
+#[derive(Deserialize)]
+struct InterfaceList {
+    data: Option<Vec<InterfaceRef>>,
+}
+
+#[derive(Deserialize)]
+struct InterfaceRef {
+    attributes: Option<InterfaceAttributes>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InterfaceAttributes {
+    mac_address: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -582,6 +719,54 @@ struct RelatedId {
     id: String,
 }
 
+/// One tenant's row of `/v1/billing/usage/client`.
+#[derive(Deserialize)]
+struct UsageResource {
+    id: String,
+    attributes: Option<UsageAttributes>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageAttributes {
+    usage_period: Option<UsagePeriod>,
+    device_usage: Option<DeviceUsage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UsagePeriod {
+    length_in_days: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceUsage {
+    total_days: Option<f64>,
+    average_days: Option<f64>,
+}
+
+impl UsageResource {
+    /// The figure for the month starting `from`; `None` when Auvik left out the numbers.
+    fn usage(self, from: NaiveDate) -> Option<VendorUsage> {
+        let a = self.attributes?;
+        let d = a.device_usage?;
+        let total = d.total_days?;
+        let days = a.usage_period.and_then(|p| p.length_in_days);
+        // `averageDays` is total / days; derive it when only the total came.
+        let average = d
+            .average_days
+            .or_else(|| days.filter(|n| *n > 0.0).map(|n| total / n))?;
+        Some(VendorUsage {
+            source_client_id: self.id,
+            period: from.format("%Y-%m").to_string(),
+            days: days.map(|n| n.round() as i64).unwrap_or(0),
+            device_days: total,
+            average_billable: average,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,6 +811,69 @@ mod tests {
     }
 
     #[test]
+    fn billing_covers_this_month_so_far_and_the_whole_previous_month() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            billing_periods(d("2026-03-15")),
+            [
+                (d("2026-03-01"), d("2026-03-15")),
+                (d("2026-02-01"), d("2026-02-28"))
+            ]
+        );
+        assert_eq!(
+            billing_periods(d("2026-01-01")),
+            [
+                (d("2026-01-01"), d("2026-01-01")),
+                (d("2025-12-01"), d("2025-12-31"))
+            ]
+        );
+    }
+
+    #[test]
+    fn billing_usage_rows_tolerate_nulls_and_derive_the_average() {
+        let from = NaiveDate::from_ymd_opt(2019, 6, 1).unwrap();
+        let parse = |v: serde_json::Value| -> Option<VendorUsage> {
+            serde_json::from_value::<UsageResource>(v)
+                .unwrap()
+                .usage(from)
+        };
+        let full = parse(serde_json::json!({
+            "id": "1", "type": "clientUsage",
+            "attributes": {
+                "usagePeriod": {"lengthInDays": 30},
+                "deviceUsage": {"totalDays": 150, "averageDays": 5}
+            }
+        }))
+        .unwrap();
+        assert_eq!(
+            (
+                full.period.as_str(),
+                full.days,
+                full.device_days,
+                full.average_billable
+            ),
+            ("2019-06", 30, 150.0, 5.0)
+        );
+        let derived = parse(serde_json::json!({
+            "id": "1",
+            "attributes": {
+                "usagePeriod": {"lengthInDays": 30},
+                "deviceUsage": {"totalDays": 45, "averageDays": null}
+            }
+        }))
+        .unwrap();
+        assert_eq!(derived.average_billable, 1.5);
+        assert_eq!(
+            parse(serde_json::json!({"id": "1", "attributes": {"deviceUsage": null}})),
+            None
+        );
+        assert_eq!(
+            parse(serde_json::json!({"id": "1", "attributes": null})),
+            None
+        );
+    }
+
+    #[test]
     fn region_is_read_from_a_redirect() {
         assert_eq!(
             region_of("https://auvikapi.eu2.my.auvik.com/v1/tenants").as_deref(),
@@ -647,8 +895,25 @@ mod tests {
         });
         let doc: Document<Vec<DeviceResource>> = serde_json::from_value(json).unwrap();
         assert_eq!(doc.next_link(), None);
-        let managed = HashMap::from([("X".to_string(), true)]);
-        let r = to_record(doc.data.into_iter().next().unwrap(), "T0", &managed);
+        // The detail list's interfaces give the MACs (any spelling; zeros and junk dropped).
+        let detail: Document<Vec<DetailResource>> = serde_json::from_value(serde_json::json!({
+            "data": [{"type": "deviceDetail", "id": "X",
+                "attributes": {"manageStatus": true},
+                "relationships": {"interfaces": {"data": [
+                    {"type": "interface", "id": "i1", "attributes": {"macAddress": "00-1a-2b-3c-4d-5e"}},
+                    {"type": "interface", "id": "i2", "attributes": {"macAddress": null}},
+                    {"type": "interface", "id": "i3", "attributes": {"macAddress": "00:00:00:00:00:00"}},
+                    {"type": "interface", "id": "i4", "attributes": {"macAddress": "00:1A:2B:3C:4D:5E"}}
+                ]}}}]
+        }))
+        .unwrap();
+        let mut details: HashMap<String, Detail> = detail
+            .data
+            .into_iter()
+            .map(DetailResource::into_detail)
+            .collect();
+        let r = to_record(doc.data.into_iter().next().unwrap(), "T0", &mut details);
+        assert_eq!(r.mac_addresses, vec!["00:1A:2B:3C:4D:5E"]);
         assert_eq!(r.category, Some(Category::L3Switch));
         assert_eq!(r.serial, "");
         assert_eq!(r.source_client_id, "T");

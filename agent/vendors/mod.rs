@@ -12,7 +12,7 @@ pub mod ratelimit;
 pub mod syncro;
 
 use crate::config::{SourceConfig, VendorConfig};
-use crate::model::{AssetRecord, RunKind, SourceClient};
+use crate::model::{AssetRecord, RunKind, SourceClient, VendorUsage};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -25,6 +25,11 @@ use tokio_util::sync::CancellationToken;
 pub enum Batch {
     Clients(Vec<SourceClient>),
     Assets(Vec<AssetRecord>),
+    /// The vendor's own billing figures (Auvik's billing usage), for reconciliation.
+    Usage(Vec<VendorUsage>),
+    /// The vendor's billing figures cannot be read, and why (with what to do). Not a run
+    /// failure: the inventory is what a run is for.
+    UsageUnavailable(String),
 }
 
 /// Live figures of a run, read by progress reports.
@@ -177,6 +182,28 @@ pub fn clean_name(s: &str) -> String {
     }
     out.push_str(rest);
     out.trim().to_string()
+}
+
+/// `00-1a-2b-3c-4d-5e`, `001A2B3C4D5E` → `00:1A:2B:3C:4D:5E`; None for non-MACs and zeros.
+pub fn normalise_mac(s: &str) -> Option<String> {
+    let hex: String = s
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let separators_ok = s
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '-' | '.' | ' '));
+    if hex.len() != 12 || !separators_ok || hex.chars().all(|c| c == '0') {
+        return None;
+    }
+    Some(
+        hex.as_bytes()
+            .chunks(2)
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
 }
 
 #[cfg(test)]

@@ -621,7 +621,7 @@ fn to_record(item: &Value, detail: &Value, raw: String) -> AssetRecord {
         serial: field(&["serial number", "serial"]),
         mac_addresses: mac
             .split([',', ';', ' '])
-            .filter_map(super::syncro::normalise_mac)
+            .filter_map(super::normalise_mac)
             .collect(),
         ip_addresses: ip
             .split([',', ';', ' '])

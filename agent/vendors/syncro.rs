@@ -10,7 +10,7 @@
 
 use super::http::{Failure, HttpClient, RetryPolicy, redact};
 use super::ratelimit::RateLimiter;
-use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name};
+use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, normalise_mac};
 use crate::config::SyncroConfig;
 use crate::model::{AssetRecord, Category, SourceClient};
 use chrono::{DateTime, Utc};
@@ -358,28 +358,6 @@ pub fn category_for(asset_type: &str, form_factor: &str, os: &str) -> Category {
         // A custom type this table does not know.
         (false, false) => Category::Other,
     }
-}
-
-/// `00-1a-2b-3c-4d-5e`, `001A2B3C4D5E` → `00:1A:2B:3C:4D:5E`; None for non-MACs and zeros.
-pub fn normalise_mac(s: &str) -> Option<String> {
-    let hex: String = s
-        .chars()
-        .filter(|c| c.is_ascii_hexdigit())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    let separators_ok = s
-        .chars()
-        .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '-' | '.' | ' '));
-    if hex.len() != 12 || !separators_ok || hex.chars().all(|c| c == '0') {
-        return None;
-    }
-    Some(
-        hex.as_bytes()
-            .chunks(2)
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect::<Vec<_>>()
-            .join(":"),
-    )
 }
 
 /// A case-sensitive path into `properties` (keys may differ only by case; never fold).
