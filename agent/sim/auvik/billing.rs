@@ -5,6 +5,9 @@
 //! Billable, per Auvik's "What counts as a billable device?": routers, switches (including layer
 //! 3, VoIP and stacks), firewalls (including UTM and security appliances) and controllers, when
 //! managed.
+//!
+//! Both need the API user's billing-view permission; without it
+//! ([`super::AuvikSim::deny_billing`]) they answer 403.
 
 use chrono::{Days, NaiveDate};
 use serde_json::{Value, json};
@@ -102,7 +105,22 @@ fn add_tiers(into: &mut Value, other: &Value) {
     }
 }
 
+/// 403 while the API user lacks the billing-view permission ([`super::AuvikSim::deny_billing`]),
+/// in the same `basicError` shape as a denied tenant's. Checked before the query, as a role check
+/// comes before looking at what was asked. The text never says "rate limit": clients read a 403
+/// that does as throttling (research §6).
+fn require_billing_view(app: &App) -> Result<(), ApiError> {
+    if app.sim.billing_denied() {
+        return Err(ApiError::forbidden(
+            "You do not have permission to view billing information. Ask an administrator for \
+             a role with the billing view permission.",
+        ));
+    }
+    Ok(())
+}
+
 pub fn client_usage(app: &App, q: &Query) -> ApiResult {
+    require_billing_view(app)?;
     let period = Period::parse(q)?;
     let store = app.sim.store();
     let ords = if q.get("tenants").is_some() {
@@ -242,6 +260,7 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
 }
 
 pub fn device_usage(app: &App, q: &Query, id: &str) -> ApiResult {
+    require_billing_view(app)?;
     let period = Period::parse(q)?;
     let store = app.sim.store();
     let (ord, d) = store

@@ -4,14 +4,18 @@
 //!
 //! | method & path | body | answer |
 //! |---|---|---|
-//! | `GET /_sim/state` | | counts, request totals, denied tenants, pending faults |
+//! | `GET /_sim/state` | | counts, request totals, denied tenants, `billing_denied`, pending faults |
+//! | `POST /_sim/tenants` | `{"display_name": "Smith & Sons", "domain_prefix": "smithsons"}` | 201 `{"id": …, "tenant": …}`; 409 if the prefix is taken |
 //! | `GET /_sim/devices/{id}` | | the device's ground truth |
 //! | `POST /_sim/devices` | `{"tenant_id": "…"}` | 201 `{"id": …, "device": …}` |
 //! | `PATCH /_sim/devices/{id}` | Auvik attribute names, e.g. `{"deviceName":"x","manageStatus":true}` | the device |
 //! | `DELETE /_sim/devices/{id}` | | 204 |
 //! | `POST /_sim/rotate-key` | | `{"api_key": …}` |
 //! | `PUT /_sim/tenants/{id}/denied` | `{"denied": true}` | 204 |
+//! | `PUT /_sim/billing/denied` | `{"denied": true}` | 204 |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
+//!
+//! A body that is not the JSON object described gets 400 with `{"error": …}`.
 
 use crate::sim::control::{self, error, no_content, parse_object, reply};
 use std::sync::Arc;
@@ -28,6 +32,7 @@ use serde_json::{Map, Value, json};
 use super::SimDevice;
 use super::api::App;
 use super::catalog::{DEVICE_TYPES, ONLINE_STATUSES, TRAFFIC_INSIGHTS_STATUSES};
+use super::store::TenantRefusal;
 
 type AppState = State<Arc<App>>;
 
@@ -40,7 +45,9 @@ pub fn router() -> Router<Arc<App>> {
             get(get_device).patch(patch_device).delete(delete_device),
         )
         .route("/rotate-key", post(rotate_key))
+        .route("/tenants", post(add_tenant))
         .route("/tenants/{id}/denied", put(deny_tenant))
+        .route("/billing/denied", put(deny_billing))
         .route(
             "/faults",
             get(list_faults).post(push_fault).delete(clear_faults),
@@ -74,6 +81,7 @@ async fn state(State(app): AppState) -> Response {
             "devices": devices,
             "requests": sim.request_count(),
             "denied_tenants": denied,
+            "billing_denied": sim.billing_denied(),
             "faults": sim.faults().rules(),
         }),
     )
@@ -140,21 +148,65 @@ async fn rotate_key(State(app): AppState) -> Response {
     reply(StatusCode::OK, &json!({ "api_key": app.sim.rotate_key() }))
 }
 
-async fn deny_tenant(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Response {
+async fn add_tenant(State(app): AppState, body: Bytes) -> Response {
     let obj = match parse_object(&body) {
         Ok(o) => o,
         Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
     };
-    let Some(denied) = obj.get("denied").and_then(Value::as_bool) else {
+    let field = |key: &str| obj.get(key).and_then(Value::as_str);
+    let (Some(name), Some(prefix)) = (field("display_name"), field("domain_prefix")) else {
         return error(
             StatusCode::BAD_REQUEST,
-            "body needs \"denied\" (true or false)",
+            "body needs \"display_name\" and \"domain_prefix\" (strings)",
         );
+    };
+    match app.sim.try_add_tenant(name, prefix) {
+        Ok(id) => {
+            let tenant = app
+                .sim
+                .tenants()
+                .into_iter()
+                .find(|t| t.id == id)
+                .map_or(Value::Null, |t| {
+                    serde_json::to_value(t).unwrap_or(Value::Null)
+                });
+            reply(StatusCode::CREATED, &json!({ "id": id, "tenant": tenant }))
+        }
+        Err(TenantRefusal::Invalid(msg)) => error(StatusCode::BAD_REQUEST, &msg),
+        Err(TenantRefusal::Taken) => error(
+            StatusCode::CONFLICT,
+            &format!("domain_prefix {prefix:?} is taken by another tenant"),
+        ),
+    }
+}
+
+/// `{"denied": bool}` from a body, or why the body is bad (answered 400).
+fn denied_flag(body: &Bytes) -> Result<bool, String> {
+    parse_object(body)?
+        .get("denied")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| "body needs \"denied\" (true or false)".to_owned())
+}
+
+async fn deny_tenant(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Response {
+    let denied = match denied_flag(&body) {
+        Ok(d) => d,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
     };
     if app.sim.deny_tenant(&id, denied) {
         no_content()
     } else {
         error(StatusCode::NOT_FOUND, "no such tenant")
+    }
+}
+
+async fn deny_billing(State(app): AppState, body: Bytes) -> Response {
+    match denied_flag(&body) {
+        Ok(denied) => {
+            app.sim.deny_billing(denied);
+            no_content()
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
     }
 }
 

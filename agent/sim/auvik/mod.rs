@@ -4,8 +4,24 @@
 //! It serves an MSP account: one `multiClient` root tenant and N `client` tenants with seeded
 //! devices, behind HTTP Basic auth, with Auvik's JSON:API shapes, cursor paging, nulls and error
 //! bodies. Between syncs a test can change the data ([`AuvikSim::add_device`] …), rotate the key,
-//! deny a tenant, or inject faults; the same is reachable over HTTP under `/_sim/` for tools
-//! outside the process (see `control`).
+//! deny a tenant or the billing API, or inject faults; the same is reachable over HTTP under
+//! `/_sim/` for tools outside the process (see `control`).
+//!
+//! # Building a known-answer account
+//!
+//! Seed with `clients: 0, assets_per_client: 0` (the root tenant alone), add clients with
+//! [`AuvikSim::add_tenant`] and devices with [`AuvikSim::add_device`], then pin what identifies
+//! and categorises each device in an [`AuvikSim::update_device`] closure. Every attribute is
+//! rendered from the [`SimDevice`] at request time; nothing is derived behind it:
+//!
+//! - `device_type`: `deviceType` (one of the spec's values, see `catalog::DEVICE_TYPES`);
+//! - `serial`: `serialNumber` (`None` sends `null`);
+//! - `mac_addresses`: one `interface` each in the `deviceDetail`'s `interfaces` relationship;
+//! - `manage_status`: `manageStatus` of the `deviceDetail`. A device is billable
+//!   (`/v1/billing/usage/*`) when it is managed and of a billable type (see `billing`).
+//!
+//! Over HTTP the same is `PATCH /_sim/devices/{id}` with `deviceType`, `serialNumber`,
+//! `macAddresses` and `manageStatus`.
 
 mod api;
 mod billing;
@@ -18,7 +34,7 @@ mod store;
 mod tests;
 
 use super::requests::RequestLog;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
@@ -141,6 +157,8 @@ struct Inner {
     requests: RequestLog,
     /// Responses sent so far; its parity picks the Content-Type variant.
     responses: AtomicU64,
+    /// The API user's role lacks the billing-view permission: the billing endpoints answer 403.
+    billing_denied: AtomicBool,
 }
 
 impl AuvikSim {
@@ -162,6 +180,7 @@ impl AuvikSim {
                 faults: FaultPlan::new(),
                 requests: RequestLog::default(),
                 responses: AtomicU64::new(0),
+                billing_denied: AtomicBool::new(false),
             }),
         }
     }
@@ -206,6 +225,29 @@ impl AuvikSim {
         self.store().device(id).map(|(_, d)| d.clone())
     }
 
+    /// Adds a `client` tenant named `display_name` under the MSP's root tenant and returns its
+    /// id: ~18 digits from the same formula as the seeded clients' ids, larger than every other
+    /// tenant's. It is listed after them by `/v1/tenants` and `/v1/tenants/detail`, covered by
+    /// the root's billing usage, and takes devices through [`AuvikSim::add_device`].
+    ///
+    /// `None` if another tenant has `domain_prefix` (compared ignoring case), if it is no
+    /// lower-case DNS label (`a-z`, `0-9`, inner `-`, at most 63 characters: Auvik serves the
+    /// tenant at `https://<prefix>.my.auvik.com`), or if `display_name` is blank.
+    pub fn add_tenant(&self, display_name: &str, domain_prefix: &str) -> Option<String> {
+        self.try_add_tenant(display_name, domain_prefix).ok()
+    }
+
+    /// [`AuvikSim::add_tenant`], saying why it refused.
+    fn try_add_tenant(
+        &self,
+        display_name: &str,
+        domain_prefix: &str,
+    ) -> Result<String, store::TenantRefusal> {
+        let seed = self.inner.opts.seed;
+        self.store_mut()
+            .add_tenant(seed, display_name, domain_prefix)
+    }
+
     /// Adds a seeded-looking device to `tenant_id` and returns its id.
     ///
     /// # Panics
@@ -245,6 +287,19 @@ impl AuvikSim {
     /// Returns `false` if there is no such tenant.
     pub fn deny_tenant(&self, tenant_id: &str, denied: bool) -> bool {
         self.store_mut().set_denied(tenant_id, denied)
+    }
+
+    /// Takes away (or gives back) the API user's billing-view permission (research §2: the
+    /// billing API needs "a user with permissions to view billing information"): while denied,
+    /// `/v1/billing/usage/client` and `/v1/billing/usage/device/{id}` answer 403 with Auvik's
+    /// error body; every other endpoint is unaffected.
+    pub fn deny_billing(&self, denied: bool) {
+        self.inner.billing_denied.store(denied, Ordering::SeqCst);
+    }
+
+    /// Whether the billing endpoints are denied ([`AuvikSim::deny_billing`]).
+    pub fn billing_denied(&self) -> bool {
+        self.inner.billing_denied.load(Ordering::SeqCst)
     }
 
     pub fn faults(&self) -> &FaultPlan {

@@ -97,7 +97,7 @@ pub fn generate(opts: &AuvikSimOptions) -> Seeded {
     ));
     for (c, name) in client_names.into_iter().enumerate() {
         let ord = c + 1;
-        let id = root_id + ord as u64 * 1_000 + mix(opts.seed, ord as u64) % 997;
+        let id = client_id(opts.seed, root_id, ord);
         let mut prefix = names::slug(&name);
         let mut n = 2;
         while !used_prefixes.insert(prefix.clone()) {
@@ -119,6 +119,44 @@ pub fn generate(opts: &AuvikSimOptions) -> Seeded {
     }
     share_serials(&mut tenants);
     Seeded { tenants }
+}
+
+/// The id of the client tenant at position `ord` (the root is 0): increasing with `ord`, so a
+/// tenant added later gets a larger id than every seeded one, as Auvik's do.
+fn client_id(seed: u64, root_id: u64, ord: usize) -> u64 {
+    root_id + ord as u64 * 1_000 + mix(seed, ord as u64) % 997
+}
+
+/// A client tenant added after seeding (by a test), at position `ord` after every existing
+/// tenant: its id, network, tier and city come from the same formulas as the seeded ones'. It
+/// has no devices yet.
+pub fn added_tenant(
+    seed: u64,
+    root_id: u64,
+    ord: usize,
+    display_name: &str,
+    domain_prefix: &str,
+) -> TenantSeed {
+    let id = client_id(seed, root_id, ord);
+    let info = SimTenant {
+        id: id.to_string(),
+        domain_prefix: domain_prefix.to_owned(),
+        display_name: display_name.to_owned(),
+        tenant_type: "client".to_owned(),
+        parent_id: Some(root_id.to_string()),
+    };
+    tenant_seed(ord, id, info, seed)
+}
+
+/// Whether `p` can be a domain prefix: Auvik serves each tenant at `https://<prefix>.my.auvik.com`,
+/// so it must be one DNS label. Lower case only: the seeded prefixes are, and a prefix that
+/// differs only by case would name the same host.
+pub fn valid_domain_prefix(p: &str) -> bool {
+    (1..=63).contains(&p.len())
+        && p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !p.starts_with('-')
+        && !p.ends_with('-')
 }
 
 fn root_display_name(prefix: &str) -> String {

@@ -158,24 +158,10 @@ impl Store {
         let mut tenant_by_id = HashMap::with_capacity(seeded.tenants.len());
         let total: usize = seeded.tenants.iter().map(|t| t.devices.len()).sum();
         let mut device_by_id = HashMap::with_capacity(total);
-        for (ord, mut ts) in seeded.tenants.into_iter().enumerate() {
-            let list = std::mem::take(&mut ts.devices);
-            let next_j = list.len();
-            let next_num = list
-                .last()
-                .map_or(ts.site + 4_237_000, |(num, _)| num + 256);
-            let mut state = TenantState {
-                next_num,
-                seed: ts,
-                denied: false,
-                devices: BTreeMap::new(),
-                by_type: HashMap::new(),
-                max_modified: DateTime::UNIX_EPOCH,
-                next_j,
-            };
-            for (num, d) in list {
-                device_by_id.insert(d.id.clone(), (ord, num));
-                state.index(num, d);
+        for (ord, ts) in seeded.tenants.into_iter().enumerate() {
+            let (state, ids) = TenantState::load(ts);
+            for (id, num) in ids {
+                device_by_id.insert(id, (ord, num));
             }
             tenant_by_id.insert(state.seed.info.id.clone(), ord);
             tenants.push(state);
@@ -297,6 +283,49 @@ impl Store {
             .is_some()
     }
 
+    /// Adds a `client` tenant under the root, after every other tenant (so it pages last), and
+    /// returns its id.
+    pub fn add_tenant(
+        &mut self,
+        seed_value: u64,
+        display_name: &str,
+        domain_prefix: &str,
+    ) -> Result<String, TenantRefusal> {
+        if display_name.trim().is_empty() {
+            return Err(TenantRefusal::Invalid(
+                "display_name must not be blank".to_owned(),
+            ));
+        }
+        if !seed::valid_domain_prefix(domain_prefix) {
+            return Err(TenantRefusal::Invalid(format!(
+                "domain_prefix {domain_prefix:?} is not a lower-case DNS label (a-z, 0-9 and \
+                 inner hyphens, at most 63 characters)"
+            )));
+        }
+        if self
+            .tenants
+            .iter()
+            .any(|t| t.info().domain_prefix.eq_ignore_ascii_case(domain_prefix))
+        {
+            return Err(TenantRefusal::Taken);
+        }
+        // The root's id is the simulator's own 18-digit number, so this cannot fail; a refusal
+        // beats a panic if it ever did.
+        let root_id = self.root().info().id.parse::<u64>().map_err(|_| {
+            TenantRefusal::Invalid("the root tenant's id is not numeric".to_owned())
+        })?;
+        let ord = self.tenants.len();
+        let ts = seed::added_tenant(seed_value, root_id, ord, display_name, domain_prefix);
+        let id = ts.info.id.clone();
+        if self.tenant_by_id.contains_key(&id) {
+            return Err(TenantRefusal::Invalid(format!("tenant id {id} is taken")));
+        }
+        let (state, _) = TenantState::load(ts);
+        self.tenants.push(state);
+        self.tenant_by_id.insert(id.clone(), ord);
+        Ok(id)
+    }
+
     pub fn set_denied(&mut self, tenant_id: &str, denied: bool) -> bool {
         match self
             .tenant_ord(tenant_id)
@@ -388,7 +417,41 @@ impl Store {
     }
 }
 
+/// Why a tenant could not be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantRefusal {
+    /// A blank display name or a domain prefix that cannot be one.
+    Invalid(String),
+    /// Another tenant has the domain prefix.
+    Taken,
+}
+
 impl TenantState {
+    /// A tenant's state with its seeded devices indexed, and the devices' `(id, number)` for
+    /// the account-wide index.
+    fn load(mut ts: TenantSeed) -> (Self, Vec<(String, u64)>) {
+        let list = std::mem::take(&mut ts.devices);
+        let next_j = list.len();
+        let next_num = list
+            .last()
+            .map_or(ts.site + 4_237_000, |(num, _)| num + 256);
+        let mut state = TenantState {
+            next_num,
+            seed: ts,
+            denied: false,
+            devices: BTreeMap::new(),
+            by_type: HashMap::new(),
+            max_modified: DateTime::UNIX_EPOCH,
+            next_j,
+        };
+        let mut ids = Vec::with_capacity(list.len());
+        for (num, d) in list {
+            ids.push((d.id.clone(), num));
+            state.index(num, d);
+        }
+        (state, ids)
+    }
+
     fn index(&mut self, num: u64, d: SimDevice) {
         self.max_modified = self.max_modified.max(d.last_modified);
         // Look up before inserting: `entry` would allocate a key per device.

@@ -918,3 +918,441 @@ async fn thousand_pages_of_a_thousand() {
     );
     assert_eq!(pages, 1000);
 }
+
+/// The keys of a JSON object, recursively (`a.b.c`), so two resources can be compared by shape.
+fn shape(v: &Value, at: &str, out: &mut std::collections::BTreeSet<String>) {
+    if let Value::Object(m) = v {
+        for (k, x) in m {
+            let path = format!("{at}.{k}");
+            out.insert(path.clone());
+            shape(x, &path, out);
+        }
+    }
+}
+
+fn shape_of(v: &Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    shape(v, "", &mut out);
+    out
+}
+
+const JUNE: &str = "filter[fromDate]=2025-06-01&filter[thruDate]=2025-06-30";
+
+#[tokio::test]
+async fn added_tenants_are_listed_like_seeded_clients() {
+    let h = Harness::new(opts(7, 2, 3)).await;
+    let before = h.sim.tenants();
+    let root = before[0].clone();
+    let id = h
+        .sim
+        .add_tenant("Known Answer Labs, Inc.", "knownanswer")
+        .expect("a new prefix is accepted");
+    assert!(
+        (17..=18).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()),
+        "{id}"
+    );
+    let num: u64 = id.parse().expect("numeric");
+    for t in &before {
+        assert!(num > t.id.parse::<u64>().expect("numeric"), "ids increase");
+    }
+    let tenants = h.sim.tenants();
+    assert_eq!(tenants.len(), 4);
+    let added = tenants.last().expect("added last");
+    assert_eq!(
+        (
+            added.id.as_str(),
+            added.display_name.as_str(),
+            added.domain_prefix.as_str(),
+            added.tenant_type.as_str(),
+            added.parent_id.as_deref(),
+        ),
+        (
+            id.as_str(),
+            "Known Answer Labs, Inc.",
+            "knownanswer",
+            "client",
+            Some(root.id.as_str()),
+        )
+    );
+
+    // Refused: a taken prefix (in any case, the root's too), a prefix that is no DNS label, a
+    // blank name. Nothing is added by a refusal.
+    for (name, prefix) in [
+        ("Other", "knownanswer"),
+        ("Other", "KnownAnswer"),
+        ("Other", root.domain_prefix.as_str()),
+        ("Other", before[1].domain_prefix.as_str()),
+        ("Other", ""),
+        ("Other", "bad prefix"),
+        ("Other", "-dash"),
+        ("Other", "dash-"),
+        ("Other", "ünïcode"),
+        ("Other", &"x".repeat(64)),
+        ("  ", "blankname"),
+    ] {
+        assert_eq!(h.sim.add_tenant(name, prefix), None, "{name:?} {prefix:?}");
+    }
+    assert_eq!(h.sim.tenants().len(), 4);
+
+    // `/v1/tenants`: listed last, shaped exactly like a seeded client.
+    let list = h.json("/v1/tenants").await;
+    let data = list["data"].as_array().expect("data");
+    assert_eq!(data.len(), 4);
+    let mine = &data[3];
+    assert_eq!(mine["id"], id.as_str());
+    assert_eq!(mine["type"], "tenant");
+    assert_eq!(mine["attributes"]["domainPrefix"], "knownanswer");
+    assert_eq!(mine["attributes"]["tenantType"], "client");
+    assert_eq!(
+        mine["relationships"]["parent"]["data"]["id"],
+        root.id.as_str()
+    );
+    assert_eq!(shape_of(mine), shape_of(&data[1]));
+
+    // `/v1/tenants/detail` and `/v1/tenants/detail/{id}`.
+    let detail = h
+        .json("/v1/tenants/detail?tenantDomainPrefix=mspdemo")
+        .await;
+    let rows = detail["data"].as_array().expect("data");
+    let row = rows
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .expect("listed in detail");
+    assert_eq!(row["type"], "tenants");
+    assert_eq!(row["attributes"]["displayName"], "Known Answer Labs, Inc.");
+    assert_eq!(row["attributes"]["domainPrefix"], "knownanswer");
+    assert_eq!(row["attributes"]["tenantType"], "client");
+    assert_eq!(row["attributes"]["subscriptionOwner"], "mspdemo");
+    assert_eq!(
+        row["relationships"]["parent"]["data"]["id"],
+        root.id.as_str()
+    );
+    assert_eq!(shape_of(row), shape_of(&rows[1]));
+    let available = h
+        .json("/v1/tenants/detail?tenantDomainPrefix=mspdemo&filter[availableTenants]=true")
+        .await;
+    assert!(
+        available["data"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|r| r["id"] == id.as_str()))
+    );
+    let one = h
+        .json(&format!(
+            "/v1/tenants/detail/{id}?tenantDomainPrefix=mspdemo"
+        ))
+        .await;
+    assert_eq!(
+        one["data"]["attributes"]["displayName"],
+        "Known Answer Labs, Inc."
+    );
+
+    // A device added to it, with every identifying field pinned, is served as set.
+    assert!(
+        h.get(&format!("/v1/inventory/device/info?tenants={id}"))
+            .await
+            .2
+            .starts_with(br#"{"data":[]"#)
+    );
+    let dev = h.sim.add_device(&id);
+    assert!(h.sim.update_device(&dev, |d| {
+        d.device_type = "firewall".to_owned();
+        d.serial = Some("FGT60FTK20000001".to_owned());
+        d.mac_addresses = vec![
+            "00:09:0f:aa:00:01".to_owned(),
+            "00:09:0f:aa:00:02".to_owned(),
+        ];
+        d.manage_status = true;
+    }));
+    let info = h
+        .json(&format!(
+            "/v1/inventory/device/info?tenants={id}&include=deviceDetail"
+        ))
+        .await;
+    let items = info["data"].as_array().expect("data");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], dev.as_str());
+    assert_eq!(items[0]["attributes"]["deviceType"], "firewall");
+    assert_eq!(items[0]["attributes"]["serialNumber"], "FGT60FTK20000001");
+    assert_eq!(
+        items[0]["relationships"]["tenant"]["data"]["attributes"]["domainPrefix"],
+        "knownanswer"
+    );
+    let detail = h
+        .json(&format!("/v1/inventory/device/detail?tenants={id}"))
+        .await;
+    let d = &detail["data"][0];
+    assert_eq!(d["id"], dev.as_str());
+    assert_eq!(d["attributes"]["manageStatus"], true);
+    let macs: Vec<&str> = d["relationships"]["interfaces"]["data"]
+        .as_array()
+        .expect("interfaces")
+        .iter()
+        .filter_map(|i| i["attributes"]["macAddress"].as_str())
+        .collect();
+    assert_eq!(macs, ["00:09:0f:aa:00:01", "00:09:0f:aa:00:02"]);
+    // The whole-account list has it too, last (its tenant pages last).
+    let all = ids(&h.pages("/v1/inventory/device/info?page[first]=4").await);
+    assert_eq!(all.len(), 7);
+    assert_eq!(all.last(), Some(&dev));
+
+    // Billing counts it: in its own usage and in the root's.
+    let usage = h
+        .json(&format!("/v1/billing/usage/client?tenants={id}&{JUNE}"))
+        .await;
+    let u = &usage["data"][0];
+    assert_eq!(u["attributes"]["domainPrefix"], "knownanswer");
+    assert_eq!(u["attributes"]["deviceUsage"]["averageDays"], 1);
+    assert_eq!(u["relationships"]["devices"]["data"][0]["id"], dev.as_str());
+    let root_usage = h.json(&format!("/v1/billing/usage/client?{JUNE}")).await;
+    let clients = root_usage["data"][0]["relationships"]["clients"]["data"]
+        .as_array()
+        .expect("clients");
+    let entry = clients
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .expect("the root's usage lists the added client");
+    assert_eq!(entry["attributes"]["totalBillableDays"], 30);
+    let per_device = h
+        .json(&format!("/v1/billing/usage/device/{dev}?{JUNE}"))
+        .await;
+    assert_eq!(per_device["data"]["attributes"]["totalDays"], 30);
+
+    // Unmanaged, it stops being billable.
+    h.sim.update_device(&dev, |d| d.manage_status = false);
+    let usage = h
+        .json(&format!("/v1/billing/usage/client?tenants={id}&{JUNE}"))
+        .await;
+    assert_eq!(
+        usage["data"][0]["attributes"]["deviceUsage"]["averageDays"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_account_without_clients_serves_its_root_alone() {
+    let h = Harness::new(opts(7, 0, 0)).await;
+    let tenants = h.sim.tenants();
+    assert_eq!(tenants.len(), 1);
+    assert_eq!(tenants[0].tenant_type, "multiClient");
+    assert!(h.sim.devices().is_empty());
+    let list = h.json("/v1/tenants").await;
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1));
+    let detail = h
+        .json("/v1/tenants/detail?tenantDomainPrefix=mspdemo")
+        .await;
+    assert_eq!(detail["data"].as_array().map(Vec::len), Some(1));
+    for path in ["/v1/inventory/device/info", "/v1/inventory/device/detail"] {
+        let page = h.json(path).await;
+        assert_eq!(page["data"].as_array().map(Vec::len), Some(0), "{path}");
+        assert_eq!(page["meta"]["totalPages"], 0, "{path}");
+        assert!(page["links"].get("next").is_none(), "{path}");
+    }
+    let usage = h.json(&format!("/v1/billing/usage/client?{JUNE}")).await;
+    assert_eq!(
+        usage["data"][0]["attributes"]["deviceUsage"]["totalDays"],
+        0
+    );
+    assert_eq!(
+        usage["data"][0]["relationships"]["clients"]["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+
+    // Then a known-answer account built from nothing.
+    let a = h.sim.add_tenant("Alpha", "alpha").expect("alpha");
+    let b = h.sim.add_tenant("Beta", "beta").expect("beta");
+    let da = h.sim.add_device(&a);
+    let db = h.sim.add_device(&b);
+    let all = ids(&h.pages("/v1/inventory/device/info").await);
+    assert_eq!(all, [da, db]);
+    let usage = h.json(&format!("/v1/billing/usage/client?{JUNE}")).await;
+    assert_eq!(
+        usage["data"][0]["relationships"]["clients"]["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    // Clients without devices are fine too.
+    let h = Harness::new(opts(7, 3, 0)).await;
+    assert_eq!(h.sim.tenants().len(), 4);
+    assert_eq!(
+        h.json("/v1/inventory/device/info").await["data"],
+        Value::Array(vec![])
+    );
+}
+
+#[tokio::test]
+async fn billing_can_be_denied() {
+    let h = Harness::new(opts(7, 2, 10)).await;
+    let tenant = h.sim.tenants()[1].id.clone();
+    let device = h.sim.devices()[0].id.clone();
+    let client = format!("/v1/billing/usage/client?tenants={tenant}&{JUNE}");
+    let per_device = format!("/v1/billing/usage/device/{device}?{JUNE}");
+    assert!(!h.sim.billing_denied());
+    assert_eq!(h.get(&client).await.0, 200);
+    assert_eq!(h.get(&per_device).await.0, 200);
+
+    h.sim.deny_billing(true);
+    assert!(h.sim.billing_denied());
+    // Denied whatever the query: the role is checked first.
+    for path in [
+        client.clone(),
+        per_device.clone(),
+        format!("/v1/billing/usage/client?{JUNE}"),
+        "/v1/billing/usage/client".to_owned(),
+        "/v1/billing/usage/device/bm9wZSxub3Bl".to_owned(),
+    ] {
+        let (status, ct, body) = h.get(&path).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(ct.starts_with("application/vnd.api+json"), "{path}: {ct}");
+        let v: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(v["errors"][0]["status"], "403", "{path}");
+        assert_eq!(v["errors"][0]["title"], "Forbidden", "{path}");
+        let detail = error_detail(&body).to_lowercase();
+        assert!(detail.contains("billing"), "{detail}");
+        assert!(!detail.contains("rate limit"), "{detail}");
+    }
+    // Same shape as a denied tenant's 403.
+    h.sim.deny_tenant(&tenant, true);
+    let (_, _, tenant_body) = h
+        .get(&format!("/v1/inventory/device/info?tenants={tenant}"))
+        .await;
+    h.sim.deny_tenant(&tenant, false);
+    let (_, _, billing_body) = h.get(&client).await;
+    let (a, b): (Value, Value) = (
+        serde_json::from_slice(&tenant_body).expect("JSON"),
+        serde_json::from_slice(&billing_body).expect("JSON"),
+    );
+    assert_eq!(shape_of(&a["errors"][0]), shape_of(&b["errors"][0]));
+    assert_eq!(a["errors"][0]["title"], b["errors"][0]["title"]);
+    // Only billing is denied.
+    assert_eq!(h.get("/v1/tenants").await.0, 200);
+    assert_eq!(h.get("/v1/inventory/device/info").await.0, 200);
+
+    h.sim.deny_billing(false);
+    assert_eq!(h.get(&client).await.0, 200);
+    assert_eq!(h.get(&per_device).await.0, 200);
+}
+
+#[tokio::test]
+async fn control_surface_adds_tenants_and_denies_billing() {
+    let h = Harness::new(opts(7, 1, 2)).await;
+    let base = h.server.base_url.clone();
+    let post = |body: &'static str| {
+        h.http
+            .post(format!("{base}/_sim/tenants"))
+            .body(body)
+            .send()
+    };
+
+    let resp = post(r#"{"display_name":"Smith & Sons Test","domain_prefix":"smithtest"}"#)
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 201);
+    let created: Value = resp.json().await.expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(created["tenant"]["display_name"], "Smith & Sons Test");
+    assert_eq!(created["tenant"]["domain_prefix"], "smithtest");
+    assert_eq!(created["tenant"]["tenant_type"], "client");
+    assert!(h.sim.tenants().iter().any(|t| t.id == id));
+    let listed = h.json("/v1/tenants").await;
+    assert!(
+        listed["data"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|t| t["id"] == id.as_str()))
+    );
+    // Devices can be added to it over HTTP as well.
+    let resp = h
+        .http
+        .post(format!("{base}/_sim/devices"))
+        .body(format!("{{\"tenant_id\":\"{id}\"}}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 201);
+
+    let resp = post(r#"{"display_name":"Again","domain_prefix":"smithtest"}"#)
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 409);
+    for bad in [
+        "nope",
+        "[1]",
+        "{}",
+        r#"{"display_name":"x"}"#,
+        r#"{"domain_prefix":"x"}"#,
+        r#"{"display_name":1,"domain_prefix":"x"}"#,
+        r#"{"display_name":"x","domain_prefix":"Not A Label"}"#,
+        r#"{"display_name":"","domain_prefix":"emptyname"}"#,
+    ] {
+        let resp = post(bad).await.expect("send");
+        assert_eq!(resp.status().as_u16(), 400, "{bad}");
+        let body: Value = resp.json().await.expect("json");
+        assert!(body["error"].is_string(), "{bad}");
+    }
+    assert_eq!(h.sim.tenants().len(), 3);
+
+    let state = |h: &Harness| {
+        let url = format!("{}/_sim/state", h.server.base_url);
+        let http = h.http.clone();
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .expect("send")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    assert_eq!(state(&h).await["billing_denied"], false);
+    let put = |body: &'static str| {
+        h.http
+            .put(format!("{base}/_sim/billing/denied"))
+            .body(body)
+            .send()
+    };
+    let usage = format!("/v1/billing/usage/client?{JUNE}");
+    assert_eq!(
+        put(r#"{"denied":true}"#)
+            .await
+            .expect("send")
+            .status()
+            .as_u16(),
+        204
+    );
+    assert!(h.sim.billing_denied());
+    assert_eq!(state(&h).await["billing_denied"], true);
+    assert_eq!(h.get(&usage).await.0, 403);
+    for bad in ["nope", "[true]", "{}", r#"{"denied":"yes"}"#] {
+        let resp = put(bad).await.expect("send");
+        assert_eq!(resp.status().as_u16(), 400, "{bad}");
+    }
+    assert!(h.sim.billing_denied(), "a bad body changes nothing");
+    assert_eq!(
+        put(r#"{"denied":false}"#)
+            .await
+            .expect("send")
+            .status()
+            .as_u16(),
+        204
+    );
+    assert_eq!(state(&h).await["billing_denied"], false);
+    assert_eq!(h.get(&usage).await.0, 200);
+}
+
+#[test]
+fn domain_prefixes_are_compared_ignoring_case() {
+    // The root's prefix comes from the options and may carry capitals; it still names the same
+    // host as its lower-case spelling.
+    let sim = AuvikSim::new(AuvikSimOptions {
+        domain_prefix: "MspDemo".to_owned(),
+        clients: 0,
+        assets_per_client: 0,
+        ..Default::default()
+    });
+    assert_eq!(sim.add_tenant("Clash", "mspdemo"), None);
+    assert!(sim.add_tenant("Fine", "mspdemo2").is_some());
+}

@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `GET /_sim/state` | | counts, request and exchange totals, token lifetime, quirks, pending faults |
 //! | `GET /_sim/clients` | | every client's ground truth (encoded and decoded name, shared name) |
+//! | `POST /_sim/clients` | `{"name": "Smith & Sons"}` (plain, not encoded) | 201 `{"id": …, "client": …}` |
 //! | `GET /_sim/assets` | | every asset document's ground truth |
 //! | `GET /_sim/assets/{id}` | | one asset document's ground truth |
 //! | `POST /_sim/assets` | `{"client_id": 41600123}` | 201 `{"id": …, "asset": …}` |
@@ -17,6 +18,8 @@
 //! | `GET`/`PUT /_sim/token-ttl` | `{"seconds": 5}` | `{"seconds": …}` |
 //! | `GET`/`PUT /_sim/quirks` | any of `{"auth_failure","expiry_time","success","past_end"}` | the quirks |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
+//!
+//! A body that is not the JSON object described gets 400 with `{"error": …}`.
 
 use crate::sim::control::{self, error, no_content, parse_object, reply};
 use std::sync::Arc;
@@ -39,7 +42,7 @@ type AppState = State<Arc<App>>;
 pub fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/state", get(state))
-        .route("/clients", get(clients))
+        .route("/clients", get(clients).post(add_client))
         .route("/assets", get(list_assets).post(add_asset))
         .route(
             "/assets/{id}",
@@ -94,6 +97,29 @@ async fn state(State(app): AppState) -> Response {
 async fn clients(State(app): AppState) -> Response {
     let list = serde_json::to_value(app.sim.clients()).unwrap_or(Value::Null);
     reply(StatusCode::OK, &list)
+}
+
+async fn add_client(State(app): AppState, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    // Passportal's form requires a client name.
+    let Some(name) = obj
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "body needs \"name\" (a non-blank string, not HTML-encoded)",
+        );
+    };
+    let id = app.sim.add_client(name);
+    let client = app.sim.store().client(id).map_or(Value::Null, |c| {
+        serde_json::to_value(c).unwrap_or(Value::Null)
+    });
+    reply(StatusCode::CREATED, &json!({ "id": id, "client": client }))
 }
 
 async fn list_assets(State(app): AppState) -> Response {

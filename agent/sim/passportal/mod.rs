@@ -12,6 +12,23 @@
 //! body's `content` under the secret access key) gives a JWT-shaped access token with an absolute
 //! `expiry_time`; every later call carries it in `x-access-token`.
 //!
+//! # Building a known-answer tenant
+//!
+//! Seed with `clients: 0, assets_per_client: 0` (the MSP's own client alone, with no assets and
+//! no vendors), add clients with [`PassportalSim::add_client`] and asset documents with
+//! [`PassportalSim::add_asset`], then pin what identifies and categorises each asset in a
+//! [`PassportalSim::update_asset`] closure. Every field of the asset template is rendered from
+//! the [`SimAssetDoc`] at request time (`None` sends `null`); nothing is derived behind it:
+//!
+//! - `asset_type`: the "Type" field (free text, e.g. `"Workstation"`, `"Firewall"`);
+//! - `serial`: the "Serial Number" field;
+//! - `mac_address`: the "MAC Address" field (one string; several MACs are typed comma-separated);
+//! - `manufacturer`, `model`, `hostname`, `primary_ip`, `operating_system`, … likewise.
+//!
+//! The asset template has no managed/unmanaged field (`status` is the document's own "Status"
+//! drop-down, free to set like the rest). Over HTTP the same is `PATCH /_sim/assets/{id}` with
+//! those field names.
+//!
 //! Between syncs a test can change the data ([`PassportalSim::add_asset`] …), rotate the secret,
 //! expire every token, change the token lifetime, switch the documented quirks ([`Quirks`]), or
 //! inject faults; the same is reachable over HTTP under `/_sim/` (see `control`).
@@ -333,6 +350,19 @@ impl PassportalSim {
     /// How many documents of every type the tenant holds.
     pub fn document_count(&self) -> usize {
         self.store().document_count()
+    }
+
+    /// Adds a client named `name` and returns its id: the next of the client sequence (8 digits,
+    /// larger than every other client's, so it lists last). `name` is the plain name as the MSP
+    /// typed it (it becomes [`SimClient::decoded_name`]); the API sends it HTML-entity encoded as
+    /// Passportal stores it (`Smith & Sons` → `Smith &amp; Sons`, [`SimClient::name`]). Like a
+    /// seeded client it gets one or two location and a few contact documents, which added assets'
+    /// `location` and `assigned_user` may name. Its `shared_name` is `None` (the test knows
+    /// which names it gave the other simulators). [`PassportalSim::add_asset`] takes it.
+    pub fn add_client(&self, name: &str) -> i64 {
+        let seed = self.inner.opts.seed;
+        let now = self.now();
+        self.store_mut().add_client(seed, name, now)
     }
 
     /// Adds a seeded-looking asset document to the client and returns its id (higher than every

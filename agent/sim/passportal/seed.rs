@@ -116,6 +116,8 @@ pub struct Seeded {
     pub assets: Vec<SimAssetDoc>,
     pub others: Vec<OtherDoc>,
     pub next_doc_id: i64,
+    /// Id for the next added client: the sequence goes on.
+    pub next_client_id: i64,
 }
 
 /// A document before it has an id.
@@ -167,7 +169,7 @@ pub fn generate(opts: &PassportalSimOptions) -> Seeded {
             decoded_name: decoded,
             shared_name,
         };
-        next_client += 4 * (1 + ids.i64(0..10)) + if ids.u8(..10) == 0 { 1000 } else { 0 };
+        next_client += client_id_gap(&mut ids);
         // Clients joined over the years, in id order.
         let joined_at = start + Duration::days(ord as i64 * 2000 / (n as i64 + 1));
         let mut site = make_site(&mut rng, &client, ord as u32);
@@ -228,7 +230,47 @@ pub fn generate(opts: &PassportalSimOptions) -> Seeded {
         assets,
         others,
         next_doc_id: next_doc,
+        next_client_id: next_client,
     }
+}
+
+/// The step from one client id to the next: small gaps, now and then a large one (other
+/// tenants' clients in between), as observed.
+pub fn client_id_gap(rng: &mut fastrand::Rng) -> i64 {
+    4 * (1 + rng.i64(0..10)) + if rng.u8(..10) == 0 { 1000 } else { 0 }
+}
+
+/// A client a test adds after seeding, with `decoded_name` as the MSP typed it (stored
+/// HTML-entity encoded, as Passportal does), and its locations and contacts drawn like a seeded
+/// client's, all changed last `at`. `n` counts added clients (it seeds their RNGs); `ord` is the
+/// client's position in the tenant (it keeps the site's network and MACs apart from the
+/// others'). The documents' ids are the caller's to set.
+pub fn added_client(
+    seed: u64,
+    n: u64,
+    id: i64,
+    decoded_name: &str,
+    ord: u32,
+    at: DateTime<Utc>,
+) -> (SimClient, Site, Vec<OtherDoc>) {
+    // Tags of seeded clients are positions in the name list (or u64::MAX); added ones start at
+    // 2^42.
+    let mut rng = fastrand::Rng::with_seed(mix(seed, ((1 << 42) | n) ^ 0xc11e));
+    let client = SimClient {
+        id,
+        name: html_encode(decoded_name),
+        decoded_name: decoded_name.to_owned(),
+        // Which name the other simulators use for it is the test's business, not the seed's.
+        shared_name: None,
+    };
+    let mut site = make_site(&mut rng, &client, ord);
+    let mut docs = client_docs(&mut rng, &client, &mut site, at);
+    // Seeded documents were written over the weeks after their client joined; an added client's
+    // are written now (never in the future).
+    for d in &mut docs {
+        d.last_modified = whole_seconds(at);
+    }
+    (client, site, docs)
 }
 
 fn make_site(rng: &mut fastrand::Rng, client: &SimClient, ord: u32) -> Site {

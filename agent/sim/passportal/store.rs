@@ -134,8 +134,11 @@ pub struct Store {
     /// `(client, reference type, title)` → id, for locations and contacts.
     client_refs: HashMap<(i64, &'static str, String), i64>,
     next_doc_id: i64,
+    next_client_id: i64,
     /// Assets added so far (seeds each added asset's RNG).
     added: u64,
+    /// Clients added so far (seeds each added client's RNG).
+    clients_added: u64,
 }
 
 impl Store {
@@ -167,25 +170,12 @@ impl Store {
             vendors: HashMap::new(),
             client_refs: HashMap::new(),
             next_doc_id: seeded.next_doc_id,
+            next_client_id: seeded.next_client_id,
             added: 0,
+            clients_added: 0,
         };
         for o in seeded.others {
-            match o.template.doc_type {
-                "vendor" => {
-                    store.vendors.insert(o.label.clone(), o.id);
-                }
-                "location" => {
-                    store
-                        .client_refs
-                        .insert((o.client_id, "locations", o.label.clone()), o.id);
-                }
-                "contact" => {
-                    store
-                        .client_refs
-                        .insert((o.client_id, "contacts", o.label.clone()), o.id);
-                }
-                _ => {}
-            }
+            store.register_reference(&o);
             store.docs.insert(o.id, DocEntry::new(Doc::Other(o)));
         }
         for a in seeded.assets {
@@ -219,6 +209,24 @@ impl Store {
         store.by_id = ids;
         store.by_label = labelled;
         store
+    }
+
+    /// Makes a vendor, location or contact document resolvable by title from asset fields.
+    fn register_reference(&mut self, o: &OtherDoc) {
+        match o.template.doc_type {
+            "vendor" => {
+                self.vendors.insert(o.label.clone(), o.id);
+            }
+            "location" => {
+                self.client_refs
+                    .insert((o.client_id, "locations", o.label.clone()), o.id);
+            }
+            "contact" => {
+                self.client_refs
+                    .insert((o.client_id, "contacts", o.label.clone()), o.id);
+            }
+            _ => {}
+        }
     }
 
     pub fn organization_id(&self) -> i64 {
@@ -383,6 +391,33 @@ impl Store {
                 name: &e.client.name,
             })
         })
+    }
+
+    /// Adds a client named `decoded_name` (with its locations and contacts) and returns its id,
+    /// the next of the client sequence (so larger than every other client's: it lists last).
+    pub fn add_client(&mut self, seed_value: u64, decoded_name: &str, now: DateTime<Utc>) -> i64 {
+        self.clients_added += 1;
+        let n = self.clients_added;
+        let mut gaps = fastrand::Rng::with_seed(seed::mix(seed_value, 0xc1_0000 + n));
+        let id = self.next_client_id;
+        self.next_client_id += seed::client_id_gap(&mut gaps);
+        let ord = u32::try_from(self.clients.len()).unwrap_or(u32::MAX);
+        let (client, site, docs) =
+            seed::added_client(seed_value, n, id, decoded_name, ord, stamp(now));
+        // Ids only grow, so pushing keeps `clients` in id order.
+        self.client_idx.insert(id, self.clients.len());
+        self.clients.push(ClientEntry {
+            client,
+            site,
+            json: OnceLock::new(),
+        });
+        for mut doc in docs {
+            doc.id = self.next_doc_id;
+            self.next_doc_id += 1 + gaps.i64(0..12);
+            self.register_reference(&doc);
+            self.insert(Doc::Other(doc));
+        }
+        id
     }
 
     pub fn add_asset(

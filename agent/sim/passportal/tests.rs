@@ -1699,3 +1699,194 @@ async fn dropping_the_server_stops_it() {
     assert!(ended.is_ok(), "a hung request ends when the server stops");
     assert!(h.http.get(url).send().await.is_err());
 }
+
+// ---- clients added by tests ---------------------------------------------------------------------
+
+/// The value text of the details field labelled `label`.
+fn field_text<'v>(details: &'v Value, label: &str) -> Option<&'v str> {
+    let i = ASSET_FIELDS.iter().position(|f| *f == label)?;
+    details[i.to_string()]["value"]["text"].as_str()
+}
+
+#[tokio::test]
+async fn added_clients_are_listed_like_seeded_ones() {
+    let h = Harness::new(opts(7, 3, 4)).await;
+    let token = h.token().await;
+    let before = h.sim.clients();
+    let docs_before = h.sim.document_count();
+    let max = before.iter().map(|c| c.id).max().expect("clients");
+    let name = "Smith & O'Brien <Known> \"Answer\"";
+    let id = h.sim.add_client(name);
+    assert!(id > max, "the sequence goes on: {id} after {max}");
+    assert_eq!(id.to_string().len(), 8);
+    let second = h.sim.add_client("Second Known Answer");
+    assert!(second > id);
+    let c = h
+        .sim
+        .clients()
+        .into_iter()
+        .find(|c| c.id == id)
+        .expect("held");
+    assert_eq!(c.decoded_name, name);
+    assert_eq!(
+        c.name,
+        "Smith &amp; O&#039;Brien &lt;Known&gt; &quot;Answer&quot;"
+    );
+    assert_eq!(c.shared_name, None);
+    // Like seeded clients it comes with a location and contacts.
+    assert!(h.sim.document_count() >= docs_before + 2 * 2);
+
+    // The client list: last (id order), with the name encoded as Passportal stores it, shaped
+    // like every other item.
+    let r = h
+        .get_with(&format!("{CLIENTS_PATH}?resultsPerPage=1000"), &token)
+        .await;
+    assert_eq!(r.status, 200);
+    for item in members(text(&r.body), "results") {
+        assert_eq!(keys(&item), ["id", "name"]);
+    }
+    let listed = r.json()["results"].as_array().cloned().expect("results");
+    assert_eq!(listed.len(), before.len() + 2);
+    assert_eq!(ids(&listed[listed.len() - 2..]), [id, second]);
+    let mine = &listed[listed.len() - 2];
+    assert_eq!(mine["name"], c.name.as_str());
+    assert_eq!(html_decode(mine["name"].as_str().unwrap_or("")), name);
+
+    // Its locations and contacts are documents of the client.
+    let own = h
+        .walk(&format!("/api/v2/documents?clientId={id}"), 100, &token)
+        .await;
+    let kinds: HashSet<&str> = own.iter().filter_map(|d| d["type"].as_str()).collect();
+    assert!(
+        kinds.contains("location") && kinds.contains("contact"),
+        "{kinds:?}"
+    );
+    assert!(
+        own.iter()
+            .all(|d| d["client_id"] == id || d["type"] == "vendor")
+    );
+    let now = chrono::Utc::now() + chrono::Duration::seconds(5);
+    for d in &own {
+        let at = d["last_modified"].as_str().expect("last_modified");
+        let at = chrono::DateTime::parse_from_rfc3339(at).expect("time");
+        assert!(at <= now, "{at} is in the future");
+    }
+
+    // An asset added to it takes every identifying field a test sets.
+    let asset = h.sim.add_asset(id).expect("client exists");
+    assert!(h.sim.update_asset(asset, |a| {
+        a.label = "KAL-FW01".to_owned();
+        a.asset_type = Some("Firewall".to_owned());
+        a.serial = Some("FGT60FTK20000001".to_owned());
+        a.mac_address = Some("00:09:0F:AA:00:01, 00:09:0F:AA:00:02".to_owned());
+        a.manufacturer = Some("Fortinet".to_owned());
+        a.model = Some("FortiGate 60F".to_owned());
+    }));
+    let assets = h
+        .walk(&format!("{ASSETS}&clientId={id}"), 100, &token)
+        .await;
+    assert_eq!(ids(&assets), [asset]);
+    assert_eq!(assets[0]["label"], "KAL-FW01");
+    assert_eq!(assets[0]["client_id"], id);
+    assert_eq!(assets[0]["clientName"], c.name.as_str());
+    let d = h.json(&format!("{DOCUMENTS_PATH}/{asset}"), &token).await;
+    let details = &d["details"];
+    assert_eq!(details["name"], "KAL-FW01");
+    assert_eq!(field_text(details, "Type"), Some("Firewall"));
+    assert_eq!(
+        field_text(details, "Serial Number"),
+        Some("FGT60FTK20000001")
+    );
+    assert_eq!(
+        field_text(details, "MAC Address"),
+        Some("00:09:0F:AA:00:01, 00:09:0F:AA:00:02")
+    );
+    assert_eq!(field_text(details, "Model"), Some("FortiGate 60F"));
+    // Clearing a field sends null, as for seeded assets.
+    h.sim.update_asset(asset, |a| a.serial = None);
+    let d = h.json(&format!("{DOCUMENTS_PATH}/{asset}"), &token).await;
+    let serial = ASSET_FIELDS
+        .iter()
+        .position(|f| *f == "Serial Number")
+        .expect("field");
+    assert!(d["details"][serial.to_string()].is_null());
+}
+
+#[tokio::test]
+async fn a_tenant_without_clients_keeps_the_msps_own() {
+    let h = Harness::new(opts(7, 0, 0)).await;
+    let token = h.token().await;
+    let clients = h.sim.clients();
+    assert_eq!(clients.len(), 1);
+    assert_eq!(clients[0].decoded_name, INTERNAL_CLIENT);
+    assert!(h.sim.assets().is_empty());
+    let listed = h.walk(CLIENTS_PATH, 10, &token).await;
+    assert_eq!(ids(&listed), [clients[0].id]);
+    assert!(h.walk(ASSETS, 10, &token).await.is_empty());
+    // Its own locations and contacts are still there; vendors come only with assets.
+    let docs = h.walk("/api/v2/documents", 100, &token).await;
+    assert!(!docs.is_empty());
+    assert!(docs.iter().all(|d| d["type"] != "vendor"));
+
+    let a = h.sim.add_client("Alpha");
+    let asset = h.sim.add_asset(a).expect("client exists");
+    let listed = h.walk(CLIENTS_PATH, 10, &token).await;
+    assert_eq!(ids(&listed), [clients[0].id, a]);
+    assert_eq!(ids(&h.walk(ASSETS, 10, &token).await), [asset]);
+
+    // Clients without assets are fine too.
+    let h = Harness::new(opts(7, 4, 0)).await;
+    assert_eq!(h.sim.clients().len(), 5);
+    assert!(h.sim.assets().is_empty());
+}
+
+#[tokio::test]
+async fn control_surface_adds_clients() {
+    let h = Harness::new(opts(7, 2, 1)).await;
+    let url = h.url("/_sim/clients");
+    let resp = h
+        .http
+        .post(&url)
+        .body(r#"{"name":"Smith & Sons Test"}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 201);
+    let created: Value = resp.json().await.expect("json");
+    let id = created["id"].as_i64().expect("id");
+    assert_eq!(created["client"]["id"], id);
+    assert_eq!(created["client"]["decoded_name"], "Smith & Sons Test");
+    assert_eq!(created["client"]["name"], "Smith &amp; Sons Test");
+    let token = h.token().await;
+    let listed = h.walk(CLIENTS_PATH, 100, &token).await;
+    assert_eq!(listed.last().map(|c| c["id"].clone()), Some(json!(id)));
+    assert_eq!(
+        listed.last().map(|c| c["name"].clone()),
+        Some(json!("Smith &amp; Sons Test"))
+    );
+    let resp = h
+        .http
+        .post(h.url("/_sim/assets"))
+        .body(format!("{{\"client_id\":{id}}}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 201);
+
+    let count = h.sim.clients().len();
+    for bad in [
+        "nope",
+        "[1]",
+        "{}",
+        r#"{"name":5}"#,
+        r#"{"name":null}"#,
+        r#"{"name":"  "}"#,
+        r#"{"business_name":"Wrong key"}"#,
+    ] {
+        let resp = h.http.post(&url).body(bad).send().await.expect("send");
+        assert_eq!(resp.status().as_u16(), 400, "{bad}");
+        let body: Value = resp.json().await.expect("json");
+        assert!(body["error"].is_string(), "{bad}");
+    }
+    assert_eq!(h.sim.clients().len(), count, "a bad body adds nothing");
+}

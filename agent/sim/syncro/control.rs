@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `GET /_sim/state` | | counts, request totals, limiter settings, asset types, pending faults |
 //! | `GET /_sim/customers` | | every customer's ground truth (disabled ones too) |
+//! | `POST /_sim/customers` | `{"business_name": "Smith & Sons"}` | 201 `{"id": …, "customer": …}` |
 //! | `GET /_sim/assets/{id}` | | the asset's ground truth |
 //! | `POST /_sim/assets` | `{"customer_id": 21400123}` | 201 `{"id": …, "asset": …}` |
 //! | `PATCH /_sim/assets/{id}` | asset fields, e.g. `{"name":"x","asset_serial":null}` | the asset |
@@ -14,6 +15,8 @@
 //! | `POST /_sim/rotate-key` | | `{"api_key": …}` |
 //! | `GET`/`PUT /_sim/rate-limit` | `{"requests_per_minute": 60, "retry_after": true}` (either) | the settings |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
+//!
+//! A body that is not the JSON object described gets 400 with `{"error": …}`.
 
 use crate::sim::control::{self, error, no_content, parse_object, reply};
 use std::sync::Arc;
@@ -34,7 +37,7 @@ type AppState = State<Arc<App>>;
 pub fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/state", get(state))
-        .route("/customers", get(customers))
+        .route("/customers", get(customers).post(add_customer))
         .route("/assets", post(add_asset))
         .route(
             "/assets/{id}",
@@ -92,6 +95,32 @@ async fn state(State(app): AppState) -> Response {
 async fn customers(State(app): AppState) -> Response {
     let list = serde_json::to_value(app.sim.customers()).unwrap_or(Value::Null);
     reply(StatusCode::OK, &list)
+}
+
+async fn add_customer(State(app): AppState, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    // Syncro's form requires a name; a blank one would be a customer nobody can find.
+    let Some(name) = obj
+        .get("business_name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "body needs \"business_name\" (a non-blank string)",
+        );
+    };
+    let id = app.sim.add_customer(name);
+    let customer = app.sim.store().customer(id).map_or(Value::Null, |c| {
+        serde_json::to_value(c).unwrap_or(Value::Null)
+    });
+    reply(
+        StatusCode::CREATED,
+        &json!({ "id": id, "customer": customer }),
+    )
 }
 
 async fn get_asset(State(app): AppState, Path(id): Path<String>) -> Response {

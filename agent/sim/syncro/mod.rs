@@ -10,6 +10,28 @@
 //! rotate the key, tune the limiter, or inject faults; the same is reachable over HTTP under
 //! `/_sim/` for tools outside the process (see `control`).
 //!
+//! # Building a known-answer account
+//!
+//! Seed with `clients: 0, assets_per_client: 0` (no customers at all), add customers with
+//! [`SyncroSim::add_customer`] and assets with [`SyncroSim::add_asset`], then pin what identifies
+//! and categorises each asset in a [`SyncroSim::update_asset`] closure. The asset JSON is the
+//! [`SimAsset`] as stored (plus the customer and the RMM store around it); nothing a client reads
+//! for identity is derived behind it:
+//!
+//! - `asset_type`: the type's name, e.g. `"Syncro Device"` for an agent-managed machine or a
+//!   custom type such as `"Firewall"` (a new name gets a type id of its own);
+//! - `asset_serial`: `None` sends `null`; `Some("")` and stray spaces are what real data has;
+//! - `properties`: free-form JSON, kept as given. An agent device's facts live under
+//!   `kabuto_information` (`general.serial_number`, `general.manufacturer`, `general.model`,
+//!   `general.form_factor`, `os.name`, `network_adapters[].physical_address` for MACs,
+//!   `last_synced_at`); the presence of `kabuto_information` is what shows the agent (RMM)
+//!   manages the asset. A manual asset's fields are keyed by display name (`"MAC Address"`,
+//!   `"Make"`, `"Model"`, `"LAN IP(s)"`, …). To pin a MAC, replace the whole `properties` (or
+//!   edit the adapters in place): seeded agent assets carry several adapters.
+//!
+//! Over HTTP the same is `PATCH /_sim/assets/{id}` with `asset_type`, `asset_serial` and
+//! `properties`.
+//!
 //! Choices the vendor does not document (all from `research/syncro.md`, and listed in the module
 //! docs where they are made): the bad-token 401 body, the 429 body, what counts toward the limit,
 //! ordering (id ascending), `per_page` (honoured up to 100), an invalid `page` (read as 1), the
@@ -266,6 +288,16 @@ impl SyncroSim {
     /// only the name; the id is what the `asset_type_id` filter takes.
     pub fn asset_types(&self) -> Vec<(i64, String)> {
         self.store().asset_types()
+    }
+
+    /// Adds an enabled business customer whose `business_name` is exactly `business_name`, with
+    /// a contact person, address and e-mail drawn like a seeded client's, created now, and returns
+    /// its id: the next of the account's customer sequence, so it is listed after every other
+    /// customer by `/customers` (id order). Its `shared_name` is `None` (the test knows which
+    /// names it gave the other simulators). [`SyncroSim::add_asset`] takes it.
+    pub fn add_customer(&self, business_name: &str) -> i64 {
+        let seed = self.inner.opts.seed;
+        self.store_mut().add_customer(seed, business_name)
     }
 
     /// Adds a seeded-looking asset to the customer and returns its id (higher than every

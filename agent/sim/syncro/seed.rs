@@ -62,6 +62,9 @@ pub struct Seeded {
     pub asset_types: Vec<(i64, String)>,
     /// Id for the next added asset.
     pub next_asset_id: i64,
+    /// Id for the next added customer, and for its address record: the sequences go on.
+    pub next_customer_id: i64,
+    pub next_address_id: i64,
 }
 
 /// Per-customer facts that asset generation needs, kept so added assets fit in.
@@ -208,7 +211,38 @@ pub fn generate(opts: &SyncroSimOptions) -> Seeded {
         assets: out,
         asset_types,
         next_asset_id: next_id,
+        next_customer_id: next_customer,
+        next_address_id: next_address,
     }
+}
+
+/// A business customer a test adds after seeding, named `business_name` exactly: enabled, with a
+/// contact person, address, e-mail and site drawn like a seeded client's, created (and last
+/// updated) `at`. `n` counts added customers (it seeds their RNGs); `ord` is the customer's
+/// position in the account (it keeps the site's network and MACs apart from the others'). The id
+/// and address id are the caller's to set.
+pub fn added_customer(
+    seed: u64,
+    n: u64,
+    business_name: &str,
+    ord: u32,
+    at: DateTime<Utc>,
+) -> (SimCustomer, Site) {
+    // Tags of seeded customers stay below 2^41; added ones start at 2^42.
+    let tag = (1 << 42) | n;
+    let rng = fastrand::Rng::with_seed(mix(seed, tag ^ 0xc057));
+    let kind = Kind::Business {
+        shared: business_name.to_owned(),
+        spelling: Spelling::Same,
+    };
+    let mut d = draft_customer(rng, tag, kind, &mut HashSet::new(), &mut HashSet::new());
+    d.customer.created_at = at;
+    d.customer.updated_at = at;
+    // Which name the other simulators use for it is the test's business, not the seed's.
+    d.customer.shared_name = None;
+    d.site.ord = ord;
+    d.site.net_base = net_base(ord as usize);
+    (d.customer, d.site)
 }
 
 struct Draft {

@@ -59,10 +59,14 @@ pub struct Store {
     /// `(asset_type_id, name)` by id.
     types: Vec<(i64, String)>,
     next_asset_id: i64,
+    next_customer_id: i64,
+    next_address_id: i64,
     /// Last mutation time handed out; mutations get strictly increasing stamps.
     last_stamp: DateTime<Utc>,
     /// Assets added so far (seeds each added asset's RNG).
     added: u64,
+    /// Customers added so far (seeds each added customer's RNG).
+    customers_added: u64,
 }
 
 impl Store {
@@ -92,8 +96,11 @@ impl Store {
             by_type: HashMap::new(),
             types: seeded.asset_types,
             next_asset_id: seeded.next_asset_id,
+            next_customer_id: seeded.next_customer_id,
+            next_address_id: seeded.next_address_id,
             last_stamp: seed::epoch(),
             added: 0,
+            customers_added: 0,
         };
         let mut assets = seeded.assets;
         assets.sort_by_key(|a| a.id);
@@ -252,6 +259,32 @@ impl Store {
         let next = now.max(self.last_stamp + Duration::milliseconds(1));
         self.last_stamp = next;
         next
+    }
+
+    /// Adds an enabled business customer named `business_name` and returns its id, the next of
+    /// the account's customer sequence (so larger than every other customer's: it lists last).
+    pub fn add_customer(&mut self, seed_value: u64, business_name: &str) -> i64 {
+        let stamp = self.stamp();
+        self.customers_added += 1;
+        let n = self.customers_added;
+        let ord = u32::try_from(self.customers.len()).unwrap_or(u32::MAX);
+        let (mut customer, site) = seed::added_customer(seed_value, n, business_name, ord, stamp);
+        // Syncro's sequences are shared by every account: this account's next ids are larger
+        // but not consecutive.
+        let mut gaps = fastrand::Rng::with_seed(seed::mix(seed_value, 0xc0_0000 + n));
+        let id = self.next_customer_id;
+        customer.id = id;
+        customer.address_id = self.next_address_id;
+        self.next_customer_id += 1 + gaps.i64(0..40_000);
+        self.next_address_id += 1 + gaps.i64(0..9_000);
+        // Ids only grow, so pushing keeps `customers` in id order.
+        self.customer_by_id.insert(id, self.customers.len());
+        self.customers.push(CustomerEntry {
+            customer,
+            site,
+            json: OnceLock::new(),
+        });
+        id
     }
 
     pub fn add_asset(&mut self, seed_value: u64, customer_id: i64) -> Option<i64> {

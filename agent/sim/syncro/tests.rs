@@ -1244,3 +1244,231 @@ async fn pages_of_a_large_account_are_quick_to_serve() {
         "early {early:?}, late {late:?}"
     );
 }
+
+/// The keys of a JSON object, recursively (`a.b.c`), so two records can be compared by shape.
+fn shape_of(v: &Value) -> std::collections::BTreeSet<String> {
+    fn walk(v: &Value, at: &str, out: &mut std::collections::BTreeSet<String>) {
+        if let Value::Object(m) = v {
+            for (k, x) in m {
+                let path = format!("{at}.{k}");
+                out.insert(path.clone());
+                walk(x, &path, out);
+            }
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    walk(v, "", &mut out);
+    out
+}
+
+#[tokio::test]
+async fn added_customers_are_listed_like_seeded_ones() {
+    let h = Harness::new(opts(7, 3, 4)).await;
+    let before = h.sim.customers();
+    let max = before.iter().map(|c| c.id).max().expect("seeded customers");
+    let name = "Known Answer Labs & Co.";
+    let id = h.sim.add_customer(name);
+    assert!(id > max, "the sequence goes on: {id} after {max}");
+    let second = h.sim.add_customer("Second Known Answer");
+    assert!(second > id);
+    let c = h
+        .sim
+        .customers()
+        .into_iter()
+        .find(|c| c.id == id)
+        .expect("held");
+    assert_eq!(c.business_name.as_deref(), Some(name));
+    assert_eq!(c.business_then_name, name);
+    assert!(c.business_and_full_name.starts_with(&format!("{name} - ")));
+    assert!(!c.disabled);
+    assert_eq!(c.shared_name, None);
+    assert!(c.created_at > epoch(), "created now, after the seeded data");
+
+    // Listed by `/customers` (id order: last two), shaped like a seeded business customer.
+    let page = h.json(CUSTOMERS).await;
+    let listed = ids(std::slice::from_ref(&page), "customers");
+    assert_eq!(&listed[listed.len() - 2..], &[id, second]);
+    let list = page["customers"].as_array().expect("customers");
+    let mine = list.iter().find(|x| x["id"] == id).expect("listed");
+    assert_eq!(mine["business_name"], name);
+    assert_eq!(mine["business_then_name"], name);
+    assert_eq!(mine["disabled"], false);
+    let seeded = list
+        .iter()
+        .find(|x| x["business_name"].is_string() && x["id"] != id && x["id"] != second)
+        .expect("a seeded business");
+    assert_eq!(shape_of(mine), shape_of(seeded));
+    let found = h
+        .json(&format!(
+            "{CUSTOMERS}?business_name={}",
+            urlencode("known answer labs")
+        ))
+        .await;
+    assert_eq!(ids(&[found], "customers"), [id]);
+    let one = h.json(&format!("{CUSTOMERS}/{id}")).await;
+    assert_eq!(one["customer"]["business_name"], name);
+
+    // Assets added to it take every identifying field a test sets.
+    let fw = h.sim.add_asset(id).expect("customer exists");
+    let pc = h.sim.add_asset(id).expect("customer exists");
+    assert!(h.sim.update_asset(fw, |a| {
+        a.asset_type = "Firewall".to_owned();
+        a.asset_serial = Some("FGT60FTK20000001".to_owned());
+        a.properties = serde_json::json!({
+            "Make": "Fortinet",
+            "Model": "FortiGate 60F",
+            "MAC Address": "00:09:0F:AA:00:01",
+        });
+    }));
+    assert!(h.sim.update_asset(pc, |a| {
+        a.name = "KAL-WS001".to_owned();
+        a.asset_type = "Syncro Device".to_owned();
+        a.asset_serial = None;
+        a.properties = serde_json::json!({
+            "kabuto_information": {
+                "last_synced_at": "2025-05-31T12:00:00.000Z",
+                "general": {
+                    "name": "KAL-WS001",
+                    "manufacturer": "Dell Inc.",
+                    "model": "OptiPlex 7010",
+                    "serial_number": "7K2QJH3",
+                    "form_factor": "Desktop",
+                },
+                "os": { "name": "Microsoft Windows 11 Pro" },
+                "network_adapters": [{ "physical_address": "D4:81:D7:00:00:01", "ipv4": "10.9.0.20" }],
+            },
+        });
+    }));
+    let assets = h.json(&format!("{ASSETS}?customer_id={id}")).await;
+    let list = assets["assets"].as_array().expect("assets");
+    assert_eq!(list.len(), 2);
+    let by_id = |want: i64| {
+        list.iter()
+            .find(|a| a["id"] == want)
+            .cloned()
+            .expect("listed")
+    };
+    let f = by_id(fw);
+    assert_eq!(f["customer_id"], id);
+    assert_eq!(f["customer"]["business_name"], name);
+    assert_eq!(f["asset_type"], "Firewall");
+    assert_eq!(f["asset_serial"], "FGT60FTK20000001");
+    assert_eq!(f["properties"]["MAC Address"], "00:09:0F:AA:00:01");
+    assert_eq!(f["properties"]["Make"], "Fortinet");
+    let p = by_id(pc);
+    assert_eq!(p["name"], "KAL-WS001");
+    assert_eq!(p["asset_type"], "Syncro Device");
+    assert_eq!(p["asset_serial"], Value::Null);
+    let k = &p["properties"]["kabuto_information"];
+    assert_eq!(k["general"]["serial_number"], "7K2QJH3");
+    assert_eq!(k["general"]["form_factor"], "Desktop");
+    assert_eq!(
+        k["network_adapters"][0]["physical_address"],
+        "D4:81:D7:00:00:01"
+    );
+    // Shaped like any other asset.
+    let seeded = h
+        .json(&format!("{ASSETS}?customer_id={}", before[0].id))
+        .await;
+    let other = &seeded["assets"][0];
+    assert_eq!(
+        shape_of(&f)
+            .into_iter()
+            .filter(|k| !k.starts_with(".properties"))
+            .collect::<Vec<_>>(),
+        shape_of(other)
+            .into_iter()
+            .filter(|k| !k.starts_with(".properties"))
+            .collect::<Vec<_>>()
+    );
+    // The detail endpoint and the type filter see the pinned values too.
+    let one = h.json(&format!("{ASSETS}/{fw}")).await;
+    assert_eq!(one["asset"]["asset_serial"], "FGT60FTK20000001");
+    let firewall_type = h
+        .sim
+        .asset_types()
+        .into_iter()
+        .find(|(_, n)| n == "Firewall")
+        .map(|(i, _)| i)
+        .expect("type id");
+    let typed = h
+        .json(&format!(
+            "{ASSETS}?customer_id={id}&asset_type_id={firewall_type}"
+        ))
+        .await;
+    assert_eq!(ids(&[typed], "assets"), [fw]);
+}
+
+#[tokio::test]
+async fn an_account_without_customers_works() {
+    let h = Harness::new(opts(7, 0, 0)).await;
+    assert!(h.sim.customers().is_empty());
+    assert!(h.sim.assets().is_empty());
+    for (path, key) in [(CUSTOMERS, "customers"), (ASSETS, "assets")] {
+        let page = h.json(path).await;
+        assert_eq!(page[key], Value::Array(Vec::new()), "{path}");
+        assert_eq!(page["meta"]["total_pages"], 1, "{path}");
+        assert_eq!(page["meta"]["total_entries"], 0, "{path}");
+    }
+    assert_eq!(h.get("/api/v1/me").await.0, 200);
+
+    let a = h.sim.add_customer("Alpha");
+    let b = h.sim.add_customer("Beta");
+    let asset = h.sim.add_asset(b).expect("customer exists");
+    let page = h.json(CUSTOMERS).await;
+    assert_eq!(ids(&[page], "customers"), [a, b]);
+    let page = h.json(ASSETS).await;
+    assert_eq!(ids(&[page], "assets"), [asset]);
+
+    // Customers without assets are fine too.
+    let h = Harness::new(opts(7, 4, 0)).await;
+    assert!(!h.sim.customers().is_empty());
+    assert!(h.sim.assets().is_empty());
+    assert_eq!(h.json(ASSETS).await["assets"], Value::Array(Vec::new()));
+}
+
+#[tokio::test]
+async fn control_surface_adds_customers() {
+    let h = Harness::new(opts(7, 2, 1)).await;
+    let url = format!("{}/_sim/customers", h.server.base_url);
+    let resp = h
+        .http
+        .post(&url)
+        .body(r#"{"business_name":"Smith & Sons Test"}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 201);
+    let created: Value = resp.json().await.expect("json");
+    let id = created["id"].as_i64().expect("id");
+    assert_eq!(created["customer"]["id"], id);
+    assert_eq!(created["customer"]["business_name"], "Smith & Sons Test");
+    assert_eq!(created["customer"]["disabled"], false);
+    let page = h.json(&format!("{CUSTOMERS}?id={id}")).await;
+    assert_eq!(page["customers"][0]["business_name"], "Smith & Sons Test");
+    let resp = h
+        .http
+        .post(format!("{}/_sim/assets", h.server.base_url))
+        .body(format!("{{\"customer_id\":{id}}}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 201);
+
+    let count = h.sim.customers().len();
+    for bad in [
+        "nope",
+        "[1]",
+        "{}",
+        r#"{"business_name":5}"#,
+        r#"{"business_name":null}"#,
+        r#"{"business_name":"   "}"#,
+        r#"{"name":"Right field, wrong key"}"#,
+    ] {
+        let resp = h.http.post(&url).body(bad).send().await.expect("send");
+        assert_eq!(resp.status().as_u16(), 400, "{bad}");
+        let body: Value = resp.json().await.expect("json");
+        assert!(body["error"].is_string(), "{bad}");
+    }
+    assert_eq!(h.sim.customers().len(), count, "a bad body adds nothing");
+}
