@@ -423,12 +423,6 @@ impl SourceTask {
                 return;
             }
         };
-        if let Some(reply) = reply {
-            let _ = reply.send(Ok(Triggered {
-                run_id: run.id,
-                joined: false,
-            }));
-        }
         tracing::info!(source = %name, run = run.id, kind = kind.as_str(), trigger = trigger.as_str(), "Sync started.");
         self.set_status(SourceState::Syncing, String::new(), None);
         let (snap_tx, snap_rx) = watch::channel(RunSnapshot {
@@ -437,6 +431,14 @@ impl SourceTask {
             clients_total: 0,
         });
         lock(&self.active).insert(run.id, snap_rx);
+        // Only now answer the trigger: a caller that watches the run id at once must find
+        // the live run, not its `running` record with no progress to follow.
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(Triggered {
+                run_id: run.id,
+                joined: false,
+            }));
+        }
 
         let execution = execute(
             self.store.clone(),

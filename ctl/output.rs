@@ -5,8 +5,12 @@
 //!   characters in vendor data are replaced by spaces, so a cell can never move the cursor.
 //! - **json**: a list is one JSON array written incrementally, one record per line; a single
 //!   record is one pretty-printed object. The record shapes are documented in `convert`.
-//! - **csv**: a header row, then one row per record; RFC 4180 quoting (fields containing
-//!   `,`, `"`, CR or LF are quoted and `"` doubled), LF line ends, UTF-8; lists joined with `;`.
+//! - **csv**: a header row, then one row per record; RFC 4180: fields containing `,`, `"`,
+//!   CR or LF are quoted and `"` doubled, lines end in CRLF; UTF-8 without a byte-order mark;
+//!   lists joined with `;`. A text field that a spreadsheet would take for a formula (it
+//!   starts with `=`, `+`, `-`, `@`, a tab or CR and is not a number) gets a leading `'`:
+//!   device names come from the network, and a name like `=HYPERLINK(…)` must not run when
+//!   the export is opened (OWASP's advice on CSV injection).
 
 use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
@@ -198,23 +202,36 @@ pub fn render_table(cols: &[Col], rows: &[Vec<String>], width: usize) -> String 
     out
 }
 
-/// One CSV field, quoted when it has to be (RFC 4180).
+/// One CSV field, defused if a spreadsheet would run it, then quoted when it has to be
+/// (RFC 4180).
 pub fn csv_field(s: &str) -> Cow<'_, str> {
+    let s = defuse_formula(s);
     if s.contains([',', '"', '\r', '\n']) {
         Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
+    } else {
+        s
+    }
+}
+
+/// `'` before text that a spreadsheet would evaluate as a formula. Numbers (a negative
+/// difference, say) stay as they are.
+fn defuse_formula(s: &str) -> Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.trim().parse::<f64>().is_err() {
+        Cow::Owned(format!("'{s}"))
     } else {
         Cow::Borrowed(s)
     }
 }
 
-/// One CSV line, with its line end.
+/// One CSV line, with RFC 4180's CRLF line end.
 pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
     let mut line = fields
         .iter()
         .map(|f| csv_field(f.as_ref()))
         .collect::<Vec<_>>()
         .join(",");
-    line.push('\n');
+    line.push_str("\r\n");
     line
 }
 
@@ -327,8 +344,23 @@ mod tests {
         assert_eq!(csv_field("Zürich; Genève"), "Zürich; Genève");
         assert_eq!(
             csv_line(&["1", "Contoso, Ltd.", "", "\"q\""]),
-            "1,\"Contoso, Ltd.\",,\"\"\"q\"\"\"\n"
+            "1,\"Contoso, Ltd.\",,\"\"\"q\"\"\"\r\n"
         );
+    }
+
+    #[test]
+    fn csv_defuses_formulas_but_not_numbers() {
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("+44 20 7946"), "'+44 20 7946");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_field("-1.25"), "-1.25");
+        assert_eq!(csv_field("-3"), "-3");
+        assert_eq!(csv_field("-5 dBm"), "'-5 dBm");
+        assert_eq!(csv_field("a=b"), "a=b");
     }
 
     #[test]
@@ -425,8 +457,8 @@ mod tests {
             "[\n{\"id\":1,\"name\":\"a,b\"},\n{\"id\":2,\"name\":\"c\"}\n]\n"
         );
         assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
-        assert_eq!(render(Format::Csv, &[]), "id,name\n");
-        assert_eq!(render(Format::Csv, &two), "id,name\n1,\"a,b\"\n2,c\n");
+        assert_eq!(render(Format::Csv, &[]), "id,name\r\n");
+        assert_eq!(render(Format::Csv, &two), "id,name\r\n1,\"a,b\"\r\n2,c\r\n");
         assert_eq!(render(Format::Table, &two), "ID  NAME\n 1  a,b\n 2  c\n");
     }
 }

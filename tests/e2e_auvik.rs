@@ -311,3 +311,87 @@ fn sigterm_mid_sync_records_a_cancelled_run_and_removes_the_socket() {
     );
     assert!(agent.assets(false).is_empty(), "nothing half-written");
 }
+
+#[test]
+fn auvik_billing_sits_beside_our_counts_and_a_403_on_it_is_said_once() {
+    let sim = start_auvik(17, 3, 30);
+    sim.sim.deny_billing(true);
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    // Not being allowed to read billing costs the comparison only, not the run.
+    let run = agent.sync(true);
+    assert_eq!(run["state"], "ok", "{run}");
+    let warning = "billing usage is not readable by this API user";
+    assert_eq!(
+        agent.log_text().matches(warning).count(),
+        1,
+        "said once over two runs:\n{}",
+        agent.log_text()
+    );
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let out = agent.ctl(&["-o", "json", "counts", "--period", &month]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(warning) && stderr.contains("permission to view billing"),
+        "{stderr}"
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout only");
+    let rows = rows.as_array().expect("array");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["auvik_average_billable"].is_null()));
+
+    // Allowed again: the next full run brings Auvik's figures and the note goes.
+    sim.sim.deny_billing(false);
+    let run = agent.sync(true);
+    assert_eq!(run["state"], "ok", "{run}");
+    let out = agent.ctl(&["-o", "json", "counts", "--period", &month]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).trim().is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let names: HashMap<String, String> = sim
+        .sim
+        .tenants()
+        .into_iter()
+        .map(|t| (t.id.clone(), t.display_name.clone()))
+        .collect();
+    // Auvik's figure per client: its managed devices of a billable type (the simulator's
+    // ground truth, counted here by Auvik's rule, not the agent's).
+    let billable_types = [
+        "router",
+        "switch",
+        "l3Switch",
+        "voipSwitch",
+        "stack",
+        "firewall",
+        "utm",
+        "securityAppliance",
+        "controller",
+    ];
+    let mut expected: HashMap<String, f64> = HashMap::new();
+    for d in sim.sim.devices() {
+        let billable = d.manage_status && billable_types.contains(&d.device_type.as_str());
+        *expected.entry(names[&d.tenant_id].clone()).or_default() += f64::from(u8::from(billable));
+    }
+    for row in rows.as_array().expect("array") {
+        let client = row["client"].as_str().unwrap_or_default();
+        let theirs = expected[client];
+        assert_eq!(
+            row["auvik_average_billable"].as_f64(),
+            Some(theirs),
+            "{row}"
+        );
+        let ours = row["average_billable"].as_f64().unwrap_or(-1.0);
+        assert_eq!(row["difference"].as_f64(), Some(ours - theirs), "{row}");
+        assert_eq!(
+            ours,
+            row["total_billable"].as_f64().unwrap_or(-1.0),
+            "one day: {row}"
+        );
+        // Auvik alone, one rule: nothing to reconcile.
+        assert_eq!(ours, theirs, "{row}");
+    }
+}

@@ -73,6 +73,17 @@ fn python_clients_interoperate() {
 
     let (clients, per_client) = (4, 15);
     let sim = start_auvik(21, clients, per_client);
+    // Names that break naive CSV writers and readers, and one a spreadsheet would run
+    // (test_csv_export.py reads them back).
+    let hostile = [
+        "Core \"SW\", rack 2",
+        "Zürich — 東京",
+        "two\nlines",
+        "=HYPERLINK(\"http://example.invalid\",\"x\")",
+    ];
+    for (d, name) in sim.sim.devices().iter().zip(hostile) {
+        assert!(sim.sim.update_device(&d.id, |x| x.name = name.to_string()));
+    }
     let agent = Agent::start(&sim, "");
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
 
@@ -91,6 +102,7 @@ fn python_clients_interoperate() {
         .env("EXPECTED_ASSETS", (clients * per_client).to_string())
         .env("PROTO_OUT", stubs.path())
         .env("ASSETD_BIN", common::ASSETD)
+        .env("ASSETCTL_BIN", common::ASSETCTL)
         .env("SHARED_DIR", &shared)
         .output()
         .expect("run pytest");

@@ -227,11 +227,20 @@ impl Agent {
             args.push("--full");
         }
         // The exit status depends on the run's state; the record tells.
-        let _ = self.ctl(&args);
-        self.json(&["runs", "--source", source])
+        let out = self.ctl(&args);
+        let run = self
+            .json(&["runs", "--source", source])
             .as_array()
             .and_then(|r| r.first().cloned())
-            .expect("a run record")
+            .expect("a run record");
+        assert_ne!(
+            run["state"],
+            "running",
+            "`assetctl {args:?}` returned while its run still runs: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        run
     }
 
     /// Waits until `f` holds, polling, for up to a minute.
