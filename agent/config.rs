@@ -38,6 +38,31 @@ pub struct AgentConfig {
     pub sync_interval: Duration,
     pub full_sync_interval: Duration,
     pub removed_grace: Duration,
+    /// Defaults for every source's `request_timeout`, `run_timeout` and `max_retries`.
+    pub limits: RunLimits,
+}
+
+/// How long a source may wait on its vendor and how hard it retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunLimits {
+    /// One HTTP request, from connecting to the last byte of the body.
+    pub request_timeout: Duration,
+    /// A whole run; past it the run stops and is recorded failed, the data unchanged.
+    pub run_timeout: Duration,
+    /// Retries of a throttled, failed (5xx) or timed-out request after the first attempt.
+    pub max_retries: u32,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            request_timeout: Duration::from_secs(60),
+            // Far above any real inventory's run (Syncro's 180 requests a minute read
+            // 500,000 assets in under an hour), so it only stops a run that is stuck.
+            run_timeout: Duration::from_secs(6 * 3600),
+            max_retries: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +78,7 @@ pub struct SourceConfig {
     pub full_interval: Duration,
     pub base_url: url::Url,
     pub vendor: VendorConfig,
+    pub limits: RunLimits,
 }
 
 impl SourceConfig {
@@ -60,10 +86,12 @@ impl SourceConfig {
         self.vendor.kind()
     }
 
-    /// Everything that decides *what* is synced and *as whom*; when it changes, the source
-    /// restarts with a full sync and forgets a credentials rejection.
+    /// Everything that decides *what* is synced, *as whom* and *how*; when it changes, the
+    /// source restarts with a full sync and forgets a credentials rejection.
     pub fn connection_eq(&self, other: &SourceConfig) -> bool {
-        self.base_url == other.base_url && self.vendor == other.vendor
+        self.base_url == other.base_url
+            && self.vendor == other.vendor
+            && self.limits == other.limits
     }
 }
 
@@ -199,6 +227,9 @@ mod raw {
         pub sync_interval: Option<Spanned<String>>,
         pub full_sync_interval: Option<Spanned<String>>,
         pub removed_grace: Option<Spanned<String>>,
+        pub request_timeout: Option<Spanned<String>>,
+        pub run_timeout: Option<Spanned<String>>,
+        pub max_retries: Option<Spanned<i64>>,
         // The TCP/TLS settings of DESIGN §6 are part of the file format; this build refuses
         // them with a clear message rather than as unknown keys.
         pub tls_cert: Option<Spanned<String>>,
@@ -218,6 +249,9 @@ mod raw {
         pub interval: Option<Spanned<String>>,
         pub full_interval: Option<Spanned<String>>,
         pub base_url: Option<Spanned<String>>,
+        pub request_timeout: Option<Spanned<String>>,
+        pub run_timeout: Option<Spanned<String>>,
+        pub max_retries: Option<Spanned<i64>>,
         // auvik
         pub region: Option<Spanned<String>>,
         pub username: Option<Spanned<String>>,
@@ -457,6 +491,47 @@ impl Validator<'_> {
                 "full_sync_interval",
             ),
             removed_grace: self.duration(&raw.removed_grace, Duration::ZERO, "removed_grace"),
+            limits: self.limits(
+                &raw.request_timeout,
+                &raw.run_timeout,
+                &raw.max_retries,
+                RunLimits::default(),
+            ),
+        }
+    }
+
+    /// `request_timeout`, `run_timeout` and `max_retries`, each defaulting to `defaults`.
+    fn limits(
+        &mut self,
+        request_timeout: &Option<Spanned<String>>,
+        run_timeout: &Option<Spanned<String>>,
+        max_retries: &Option<Spanned<i64>>,
+        defaults: RunLimits,
+    ) -> RunLimits {
+        let max_retries = match max_retries {
+            None => defaults.max_retries,
+            Some(n) => match u32::try_from(*n.get_ref()) {
+                Ok(v) if v <= 20 => v,
+                _ => {
+                    self.error(
+                        n,
+                        format!(
+                            "`max_retries = {}`: give 0 to 20 (retries of a failed request)",
+                            n.get_ref()
+                        ),
+                    );
+                    defaults.max_retries
+                }
+            },
+        };
+        RunLimits {
+            request_timeout: self.positive_duration(
+                request_timeout,
+                defaults.request_timeout,
+                "request_timeout",
+            ),
+            run_timeout: self.positive_duration(run_timeout, defaults.run_timeout, "run_timeout"),
+            max_retries,
         }
     }
 
@@ -510,6 +585,12 @@ impl Validator<'_> {
             agent.full_sync_interval,
             "full_interval",
         );
+        let limits = self.limits(
+            &raw.request_timeout,
+            &raw.run_timeout,
+            &raw.max_retries,
+            agent.limits,
+        );
         let kind = raw.kind.get_ref().as_str();
         let (vendor, default_url) = match kind {
             "auvik" => {
@@ -542,6 +623,7 @@ impl Validator<'_> {
             full_interval,
             base_url,
             vendor,
+            limits,
         })
     }
 
@@ -972,6 +1054,32 @@ api_key = "k-123"
 domain_prefix = "mspdemo"
 interval = "30m"
 "#;
+
+    #[test]
+    fn run_limits_default_from_the_agent_and_sources_override_them() {
+        let c = parse_ok(AUVIK);
+        assert_eq!(c.sources[0].limits, RunLimits::default());
+        let text = AUVIK.replace(
+            "listen = [\"unix:///tmp/x.sock\"]",
+            "listen = [\"unix:///tmp/x.sock\"]\nrequest_timeout = \"5s\"\nmax_retries = 2",
+        ) + "run_timeout = \"10m\"\nmax_retries = 0\n";
+        let s = &parse_ok(&text).sources[0];
+        assert_eq!(
+            s.limits,
+            RunLimits {
+                request_timeout: Duration::from_secs(5),
+                run_timeout: Duration::from_secs(600),
+                max_retries: 0,
+            }
+        );
+        let e = parse_err(&(AUVIK.to_string() + "max_retries = 99\n"));
+        assert!(
+            e.contains("c.toml:14:15:") && e.contains("max_retries"),
+            "{e}"
+        );
+        let e = parse_err(&(AUVIK.to_string() + "run_timeout = \"0s\"\n"));
+        assert!(e.contains("run_timeout"), "{e}");
+    }
 
     #[test]
     fn a_valid_auvik_config_loads() {

@@ -440,12 +440,13 @@ impl SourceTask {
             }));
         }
 
+        let run_timeout = self.config.borrow().limits.run_timeout;
         let execution = execute(
             self.store.clone(),
             connector,
             run.clone(),
             since,
-            self.cancel.clone(),
+            (self.cancel.clone(), run_timeout),
             &snap_tx,
         );
         tokio::pin!(execution);
@@ -500,10 +501,21 @@ async fn execute(
     connector: Arc<dyn Connector>,
     run: SyncRun,
     since: Option<DateTime<Utc>>,
-    cancel: CancellationToken,
+    (stop, run_timeout): (CancellationToken, Duration),
     snapshots: &watch::Sender<RunSnapshot>,
 ) -> Result<(SyncRun, Option<SourceState>), StoreError> {
     let progress = Arc::new(Progress::default());
+    // The run's own token: cancelled when the agent stops or the config changes (`stop`),
+    // or when the run outlives `run_timeout`, so a vendor that stalls cannot hold the
+    // source (and its next runs) forever.
+    let cancel = stop.child_token();
+    let deadline = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(run_timeout).await;
+            cancel.cancel();
+        })
+    };
     // Two batches in flight: the connector fetches the next page while one is written.
     let (tx, mut rx) = mpsc::channel::<Batch>(2);
     let ctx = FetchContext {
@@ -551,6 +563,8 @@ async fn execute(
         Ok::<(), StoreError>(())
     };
     let (fetched, written) = tokio::join!(fetch, write);
+    deadline.abort();
+    let timed_out = cancel.is_cancelled() && !stop.is_cancelled();
     let requests = progress.http.requests.load(Ordering::Relaxed);
     let retries = progress.http.retries.load(Ordering::Relaxed);
     let end = |state, apply, error: String| RunEnd {
@@ -570,6 +584,16 @@ async fn execute(
             };
             end(RunState::Failed, Apply::Nothing, msg)
         }
+        (Err(VendorError::Cancelled), _) if timed_out => end(
+            RunState::Failed,
+            Apply::Nothing,
+            format!(
+                "the run took longer than run_timeout ({}) and was stopped; the previous data is unchanged and \
+                 the next run starts over. A vendor that stalls does this; if the inventory is simply that large, \
+                 raise `run_timeout`",
+                humantime::format_duration(run_timeout)
+            ),
+        ),
         (Err(VendorError::Cancelled), _) => end(
             RunState::Cancelled,
             Apply::Nothing,

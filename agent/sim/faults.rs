@@ -45,6 +45,10 @@ pub enum Fault {
     InvalidJson,
     /// 200 with a `text/html` body (a captive portal or maintenance page).
     WrongContentType,
+    /// 200 with valid JSON of the vendor's content type but none of the vendor's fields (an
+    /// API change, or a proxy answering for it): a client that defaults missing lists to
+    /// empty would take it for "no records" and, in a full sync, remove everything.
+    WrongShape,
     /// 401 with an empty body, as for a bad key.
     Unauthorized,
     /// 308 Permanent Redirect to the same path on another region's host.
@@ -248,6 +252,11 @@ pub async fn serve_with_fault(
              maintenance.</p></body></html>\n"
                 .to_owned(),
         ),
+        Fault::WrongShape => text(
+            StatusCode::OK,
+            style.json_content_type(),
+            "{\"status\": \"ok\", \"items\": [], \"next\": null}".to_owned(),
+        ),
         Fault::Unauthorized => empty(StatusCode::UNAUTHORIZED),
         Fault::PlainText { status, body } => text(
             StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
@@ -326,6 +335,7 @@ pub const FAULT_KINDS: &[&str] = &[
     "truncated_json",
     "invalid_json",
     "wrong_content_type",
+    "wrong_shape",
     "unauthorized",
     "wrong_region",
     "plain_text",
@@ -354,6 +364,7 @@ impl TryFrom<RawFault> for Fault {
             "truncated_json" => Fault::TruncatedJson,
             "invalid_json" => Fault::InvalidJson,
             "wrong_content_type" => Fault::WrongContentType,
+            "wrong_shape" => Fault::WrongShape,
             "unauthorized" => Fault::Unauthorized,
             "wrong_region" => {
                 let region = raw.region.ok_or("wrong_region needs \"region\"")?;
@@ -410,6 +421,7 @@ impl From<Fault> for RawFault {
             Fault::TruncatedJson => "truncated_json",
             Fault::InvalidJson => "invalid_json",
             Fault::WrongContentType => "wrong_content_type",
+            Fault::WrongShape => "wrong_shape",
             Fault::Unauthorized => "unauthorized",
             Fault::WrongRegion { region } => {
                 raw.region = Some(region);

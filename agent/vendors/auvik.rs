@@ -11,7 +11,7 @@
 
 use super::http::{Failure, HttpClient, RetryPolicy, redact};
 use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, normalise_mac};
-use crate::config::{AUVIK_REGIONS, AuvikConfig};
+use crate::config::{AUVIK_REGIONS, AuvikConfig, RunLimits};
 use crate::model::{AssetRecord, Category, RunKind, SourceClient, VendorUsage};
 use chrono::{DateTime, Datelike, Days, NaiveDate, SecondsFormat, Utc};
 use futures_util::future::BoxFuture;
@@ -21,7 +21,6 @@ use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 /// Auvik's largest documented v1 page.
 const PAGE_SIZE: u32 = 1000;
@@ -75,12 +74,20 @@ pub struct Auvik {
 }
 
 impl Auvik {
-    pub fn new(base: url::Url, config: AuvikConfig) -> Result<Auvik, VendorError> {
+    pub fn new(
+        base: url::Url,
+        config: AuvikConfig,
+        limits: &RunLimits,
+    ) -> Result<Auvik, VendorError> {
         // Auvik signals throttling with 429 and also with a 403 whose text says so.
         let is_throttle = Arc::new(|status: StatusCode, body: &str| {
             status == StatusCode::FORBIDDEN && body.to_ascii_lowercase().contains("rate limit")
         });
-        let http = HttpClient::new(RetryPolicy::default(), Duration::from_secs(60), is_throttle)?;
+        let http = HttpClient::new(
+            RetryPolicy::with_retries(limits.max_retries),
+            limits.request_timeout,
+            is_throttle,
+        )?;
         Ok(Auvik { http, base, config })
     }
 
@@ -930,7 +937,12 @@ mod tests {
             api_key: crate::secret::Secret::new("k"),
             domain_prefix: "p".into(),
         };
-        let a = Auvik::new(url::Url::parse("http://127.0.0.1:9/").unwrap(), cfg).unwrap();
+        let a = Auvik::new(
+            url::Url::parse("http://127.0.0.1:9/").unwrap(),
+            cfg,
+            &RunLimits::default(),
+        )
+        .unwrap();
         let cur = url::Url::parse("http://127.0.0.1:9/v1/inventory/device/info?x=1").unwrap();
         assert!(
             a.follow(

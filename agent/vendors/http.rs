@@ -21,6 +21,16 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
 }
 
+impl RetryPolicy {
+    /// The default backoff with the source's retry budget.
+    pub fn with_retries(max_retries: u32) -> Self {
+        RetryPolicy {
+            max_retries,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -68,6 +78,8 @@ pub struct HttpClient {
     is_throttle: ThrottleCheck,
     /// A request budget to wait for before every attempt, retries included.
     limiter: Option<std::sync::Arc<RateLimiter>>,
+    /// For messages: how long one request may take.
+    request_timeout: Duration,
 }
 
 impl HttpClient {
@@ -89,6 +101,7 @@ impl HttpClient {
             policy,
             is_throttle,
             limiter: None,
+            request_timeout,
         })
     }
 
@@ -173,7 +186,7 @@ impl HttpClient {
         let (status, headers, body) = match result {
             Ok(r) => r,
             Err(e) => {
-                let what = transport_error(&e, url);
+                let what = transport_error(&e, url, self.request_timeout);
                 return Attempt::Retryable {
                     last: Err(what),
                     retry_after: None,
@@ -286,15 +299,26 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<Option<Vec<u8>>, req
     Ok(Some(body))
 }
 
-fn transport_error(e: &reqwest::Error, url: &url::Url) -> VendorError {
-    let what = if e.is_timeout() {
-        "timed out".to_string()
+/// A transport failure, said with what to do about it (the message ends up in the run
+/// record after the retries are spent).
+fn transport_error(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> VendorError {
+    let (what, advice) = if e.is_timeout() {
+        (
+            format!("timed out after {}", humantime::format_duration(timeout)),
+            "the vendor is slow or not answering; the next run will retry (raise `request_timeout` if its pages are just slow)",
+        )
     } else if e.is_connect() {
-        "could not connect".to_string()
+        (
+            "could not connect".to_string(),
+            "check the network, DNS, proxy and firewall between this host and the vendor, and the source's `base_url`; the next run will retry",
+        )
     } else if e.is_body() || e.is_decode() {
-        "the connection broke while reading the response".to_string()
+        (
+            "the connection broke while reading the response".to_string(),
+            "the next run will retry",
+        )
     } else {
-        "request failed".to_string()
+        ("request failed".to_string(), "the next run will retry")
     };
     // reqwest's own message can include the URL; ours never carries credentials (they go
     // in headers), but keep the message to the cause chain without the URL anyway.
@@ -305,7 +329,7 @@ fn transport_error(e: &reqwest::Error, url: &url::Url) -> VendorError {
         src = s.source();
     }
     VendorError::Transport(format!(
-        "{}: {what}{}",
+        "{}: {what}{}; {advice}",
         redact(url),
         if cause.is_empty() {
             String::new()

@@ -73,14 +73,20 @@ pub enum VendorError {
     /// The vendor refused the credentials: stop calling it until they change.
     #[error("{0}")]
     CredentialsRejected(String),
-    /// Auvik answered 308: the account lives in another region.
+    /// The vendor redirected: the account lives at another address (for Auvik, another
+    /// region). Calls stop until the config changes; redirects are never followed.
     #[error("{0}")]
     WrongRegion(String),
     #[error("{0}")]
     Http(String),
     #[error("{0}")]
     Transport(String),
-    #[error("{0}")]
+    /// The vendor's answer could not be understood (cut short, not JSON, the wrong shape,
+    /// paging that loops). Said with what to do, once, for every such case.
+    #[error(
+        "{0}; nothing was changed and the next run will retry. If this persists, check for a proxy \
+         between assetd and the vendor, or the vendor's API has changed"
+    )]
     Decode(String),
     #[error("cancelled")]
     Cancelled,
@@ -109,18 +115,22 @@ pub trait Connector: Send + Sync {
 }
 
 pub fn connector_for(source: &SourceConfig) -> Result<Arc<dyn Connector>, VendorError> {
+    let limits = &source.limits;
     match &source.vendor {
         VendorConfig::Auvik(cfg) => Ok(Arc::new(auvik::Auvik::new(
             source.base_url.clone(),
             cfg.clone(),
+            limits,
         )?)),
         VendorConfig::Syncro(cfg) => Ok(Arc::new(syncro::Syncro::new(
             source.base_url.clone(),
             cfg.clone(),
+            limits,
         )?)),
         VendorConfig::Passportal(cfg) => Ok(Arc::new(passportal::Passportal::new(
             source.base_url.clone(),
             cfg.clone(),
+            limits,
         )?)),
     }
 }

@@ -11,7 +11,7 @@
 
 use super::http::{Failure, HttpClient, RetryPolicy, redact};
 use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, endpoint};
-use crate::config::PassportalConfig;
+use crate::config::{PassportalConfig, RunLimits};
 use crate::model::{AssetRecord, Category, SourceClient};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
@@ -23,7 +23,6 @@ use sha2::Sha256;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// Documents per list page (Passportal documents no maximum; 1000 works in practice).
 const DOCUMENTS_PER_PAGE: usize = 1000;
@@ -86,10 +85,14 @@ enum Call {
 }
 
 impl Passportal {
-    pub fn new(base: url::Url, config: PassportalConfig) -> Result<Passportal, VendorError> {
+    pub fn new(
+        base: url::Url,
+        config: PassportalConfig,
+        limits: &RunLimits,
+    ) -> Result<Passportal, VendorError> {
         let http = HttpClient::new(
-            RetryPolicy::default(),
-            Duration::from_secs(30),
+            RetryPolicy::with_retries(limits.max_retries),
+            limits.request_timeout,
             Arc::new(|_, _| false),
         )?;
         Ok(Passportal {
@@ -238,8 +241,18 @@ impl Passportal {
             s if s >= 500 => VendorError::Http(format!(
                 "Passportal had a server error ({s} from {what}) after several retries; the next run will retry"
             )),
+            301 | 302 | 307 | 308 => VendorError::WrongRegion(format!(
+                "Passportal answered {} from {what} (a redirect{}): check the source's `datacenter` (and \
+                 `base_url`); assetd does not follow redirects, which could carry the key elsewhere, and will \
+                 not call Passportal again until the config changes",
+                f.status.as_u16(),
+                f.location
+                    .as_deref()
+                    .map(|l| format!(" to {l}"))
+                    .unwrap_or_default()
+            )),
             s => VendorError::Http(format!(
-                "Passportal answered {s} from {what}{}",
+                "Passportal answered {s} from {what}{}; the next run will retry",
                 message_of(&f.body)
             )),
         }
@@ -278,12 +291,22 @@ impl Passportal {
                     redact(&url)
                 ))
             })?;
+            if v.get("success").is_none() {
+                // Not "the end of the list" (that is success=false or a 404): not a
+                // Passportal answer at all. Taking it for the end would cut the list short,
+                // and a full sync would then mark the rest removed.
+                return Err(VendorError::Decode(format!(
+                    "{}: the response has no `success` field, so it is not Passportal's documented answer",
+                    redact(&url)
+                )));
+            }
             if !is_success(&v["success"]) {
                 if page > 1 {
                     return Ok(());
                 }
                 return Err(VendorError::Http(format!(
-                    "Passportal answered success=false from {}{}",
+                    "Passportal answered success=false from {}{}; the next run will retry, and if this persists \
+                     check the access key's permissions in Settings > API Keys",
                     redact(&url),
                     message_of(&body)
                 )));

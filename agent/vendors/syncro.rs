@@ -11,7 +11,7 @@
 use super::http::{Failure, HttpClient, RetryPolicy, redact};
 use super::ratelimit::RateLimiter;
 use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, normalise_mac};
-use crate::config::SyncroConfig;
+use crate::config::{RunLimits, SyncroConfig};
 use crate::model::{AssetRecord, Category, SourceClient};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -21,7 +21,6 @@ use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 /// More pages than any real account has: past it, paging is broken.
 const MAX_PAGES: u64 = 100_000;
@@ -33,7 +32,11 @@ pub struct Syncro {
 }
 
 impl Syncro {
-    pub fn new(base: url::Url, config: SyncroConfig) -> Result<Syncro, VendorError> {
+    pub fn new(
+        base: url::Url,
+        config: SyncroConfig,
+        limits: &RunLimits,
+    ) -> Result<Syncro, VendorError> {
         let host = format!(
             "{}:{}",
             base.host_str().unwrap_or(""),
@@ -41,8 +44,8 @@ impl Syncro {
         );
         let limiter = RateLimiter::shared(&host, config.requests_per_minute);
         let http = HttpClient::new(
-            RetryPolicy::default(),
-            Duration::from_secs(30),
+            RetryPolicy::with_retries(limits.max_retries),
+            limits.request_timeout,
             Arc::new(|_, _| false),
         )?
         .with_limiter(limiter);
@@ -98,8 +101,18 @@ impl Syncro {
             s if s >= 500 => VendorError::Http(format!(
                 "Syncro had a server error ({s} from {what}) after several retries; the next run will retry"
             )),
+            301 | 302 | 307 | 308 => VendorError::WrongRegion(format!(
+                "Syncro answered {} from {what} (a redirect{}): check the source's `subdomain` (and `base_url`); \
+                 assetd does not follow redirects, which could carry the API key elsewhere, and will not call \
+                 Syncro again until the config changes",
+                f.status.as_u16(),
+                f.location
+                    .as_deref()
+                    .map(|l| format!(" to {l}"))
+                    .unwrap_or_default()
+            )),
             s => VendorError::Http(format!(
-                "Syncro answered {s} from {what}{}",
+                "Syncro answered {s} from {what}{}; the next run will retry",
                 error_detail(&f.body)
             )),
         }
@@ -492,7 +505,9 @@ struct Meta {
 
 #[derive(Deserialize)]
 struct CustomersPage {
-    #[serde(default)]
+    // Required: a body without the list is not "no customers" but not Syncro's answer at
+    // all (a proxy, an API change), and taking it for empty would let a full sync remove
+    // everything.
     customers: Vec<Customer>,
     meta: Option<Meta>,
 }
@@ -544,7 +559,8 @@ impl Customer {
 
 #[derive(Deserialize)]
 struct AssetsPage<'a> {
-    #[serde(default, borrow)]
+    // Required, as `customers` above.
+    #[serde(borrow)]
     assets: Vec<&'a RawValue>,
     meta: Option<Meta>,
 }
