@@ -21,6 +21,9 @@ const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
 const MAX_QUERY_CHARS: usize = 200;
 const MAX_NAME_CHARS: usize = 256;
+/// Assets read at a time by `ExportAssets`; a client that stops reading keeps at most one
+/// such page in the agent's memory for as long as it stays connected.
+const EXPORT_PAGE: usize = 200;
 
 /// The one mapping from domain errors to gRPC statuses.
 pub fn status(e: ApiError) -> Status {
@@ -513,36 +516,52 @@ impl pb::asset_service_server::AssetService for Api {
         req: Request<pb::ExportAssetsRequest>,
     ) -> RpcResult<Self::ExportAssetsStream> {
         let include_removed = req.into_inner().include_removed;
-        let agent = self.agent.clone();
-        // A small buffer: the export streams at the client's pace with flat memory.
-        let (tx, rx) = mpsc::channel(4);
-        tokio::spawn(async move {
-            let mut after = 0;
+        // Pulled, not pushed: the next page is read only when the client has taken the
+        // last one. A slow or stuck client therefore holds one small page plus what
+        // HTTP/2's flow-control window lets through, never a copy of what it has not read,
+        // and no task is left behind: when the client goes, hyper drops the stream and
+        // everything in it.
+        let start = ExportState {
+            agent: self.agent.clone(),
+            after: 0,
+            page: Vec::new().into_iter(),
+            last_page: false,
+        };
+        let stream = futures_util::stream::try_unfold(start, move |mut st| async move {
             loop {
+                if let Some(a) = st.page.next() {
+                    return Ok(Some((asset_to_proto(a), st)));
+                }
+                if st.last_page {
+                    return Ok(None);
+                }
                 let filter = AssetFilter {
                     include_removed,
                     ..AssetFilter::default()
                 };
-                let page = match agent.list_assets(filter, after, MAX_PAGE).await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let _ = tx.send(Err(status(e))).await;
-                        return;
-                    }
-                };
-                let Some(last) = page.last().map(|a| a.id) else {
-                    return;
-                };
-                after = last;
-                for a in page {
-                    if tx.send(Ok(asset_to_proto(a))).await.is_err() {
-                        return; // the client went away
-                    }
+                let page = st
+                    .agent
+                    .list_assets(filter, st.after, EXPORT_PAGE)
+                    .await
+                    .map_err(status)?;
+                st.last_page = page.len() < EXPORT_PAGE;
+                match page.last() {
+                    Some(a) => st.after = a.id,
+                    None => return Ok(None),
                 }
+                st.page = page.into_iter();
             }
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(stream)))
     }
+}
+
+/// Where an `ExportAssets` stream is: the page being sent and the last id read.
+struct ExportState {
+    agent: Arc<Agent>,
+    after: i64,
+    page: std::vec::IntoIter<model::Asset>,
+    last_page: bool,
 }
 
 #[tonic::async_trait]
@@ -637,9 +656,14 @@ impl pb::sync_service_server::SyncService for Api {
                         {
                             return;
                         }
-                        if rx.changed().await.is_err() {
-                            // The run's task ended without a final snapshot: read the record.
-                            return;
+                        // Also end when the client goes away between two events, rather
+                        // than holding on until the run's next progress (a run can be long).
+                        tokio::select! {
+                            changed = rx.changed() => if changed.is_err() {
+                                // The run's task ended without a final snapshot.
+                                return;
+                            },
+                            () = tx.closed() => return,
                         }
                     },
                 }

@@ -5,6 +5,7 @@ use crate::config::Listen;
 use crate::proto::{self as pb};
 use crate::rpc::Api;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tokio::net::UnixListener;
 use tokio_stream::wrappers::UnixListenerStream;
 
@@ -104,7 +105,21 @@ pub async fn serve(
         .map_err(|e| ServerError::Serve(e.to_string()))?;
     // Requests larger than this are refused before they reach a handler.
     const MAX_MESSAGE: usize = 1 << 20;
+    // Streams one connection may have open at once. tonic's default is *no* limit (it
+    // overrides hyper's 200), so one client could open streams without end, each holding
+    // a page of an export; past this, a client's further calls wait their turn on its own
+    // connection (HTTP/2 queues them) and nobody else's.
+    const MAX_STREAMS_PER_CONNECTION: u32 = 128;
+    // A peer that stops answering HTTP/2 pings (its process frozen, its host gone) is
+    // disconnected, which drops its streams and whatever they hold. A client that is alive
+    // but does not read only stalls its own streams: flow control stops the agent after
+    // one window, and the streams keep a bounded page each (see `rpc::export_assets`).
+    const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+    const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
     let router = tonic::transport::Server::builder()
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

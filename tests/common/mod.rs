@@ -79,19 +79,25 @@ impl Agent {
     /// Starts an agent on the config `config` writes (given the agent's paths; the
     /// `[agent]` table is `agent_section()`).
     pub fn start_with(config: impl FnOnce(&Agent) -> String) -> Agent {
+        let mut agent = Agent::unstarted();
+        let text = config(&agent);
+        agent.write_config(&text);
+        agent.spawn();
+        agent
+    }
+
+    /// An agent's paths in a fresh directory, with no config written and no process yet:
+    /// for tests that lay the files out themselves (e.g. a symlinked config), then `spawn`.
+    pub fn unstarted() -> Agent {
         let dir = short_tempdir();
-        let mut agent = Agent {
+        Agent {
             config: dir.path().join("config.toml"),
             socket: dir.path().join("a.sock"),
             key_file: dir.path().join("auvik.key"),
             log: dir.path().join("agent.log"),
             dir,
             child: None,
-        };
-        let text = config(&agent);
-        agent.write_config(&text);
-        agent.spawn();
-        agent
+        }
     }
 
     /// The `[agent]` table every test config starts with.
@@ -260,6 +266,32 @@ impl Agent {
             "timed out waiting for {what}\n--- agent log ---\n{}",
             self.log_text()
         );
+    }
+
+    /// `assetctl status`'s `config` object: `state`, `last_error`, `loaded_at`, `generation`.
+    pub fn config_status(&self) -> Value {
+        self.json(&["status"])["config"].clone()
+    }
+
+    /// How many changed configs the agent has loaded since it started (1 at start).
+    pub fn generation(&self) -> i64 {
+        self.config_status()["generation"]
+            .as_i64()
+            .expect("config.generation")
+    }
+
+    /// Waits until the agent has loaded a changed config `generation`; panics with the
+    /// status if it skips past it (two reloads where one was expected).
+    pub fn wait_for_generation(&self, generation: i64) {
+        self.wait_for(&format!("config generation {generation}"), |a| {
+            let g = a.generation();
+            assert!(
+                g <= generation,
+                "config generation went past {generation} to {g}: {}",
+                a.config_status()
+            );
+            g == generation
+        });
     }
 
     /// Every asset, through `assets list` (including removed ones when asked).
