@@ -140,9 +140,26 @@ impl Agent {
     /// arrives. Settings that need a restart (database, listen) keep their running values.
     pub async fn reload(&self) -> Result<bool, ConfigErrors> {
         let path = lock(&self.config_status).path.clone();
+        let had_sources = !self.config().sources.is_empty();
         let loaded = {
             let p = path.clone();
-            tokio::task::spawn_blocking(move || config::load(&p))
+            tokio::task::spawn_blocking(move || {
+                // An editor that truncates and then writes leaves the file empty for a moment;
+                // loading that would stop every source. An empty file is never a config
+                // someone meant while sources run.
+                let empty = std::fs::read_to_string(&p).is_ok_and(|t| t.trim().is_empty());
+                if empty && had_sources {
+                    return Err(ConfigErrors(vec![config::ConfigError {
+                        path: p.clone(),
+                        line: 0,
+                        column: 0,
+                        message: "the file is empty (a save still being written?); the running config stays. \
+                                  To run with no sources, keep an [agent] table in it"
+                            .into(),
+                    }]));
+                }
+                config::load(&p)
+            })
                 .await
                 .unwrap_or_else(|e| {
                     Err(ConfigErrors(vec![config::ConfigError {

@@ -691,3 +691,26 @@ fn a_removed_source_stops_its_schedule_and_its_assets_stay_queryable() {
     assert_eq!(one["source"], "auvik-b", "{one}");
     assert_eq!(agent.assets(false).len(), 6 + 8);
 }
+
+#[test]
+fn an_emptied_config_is_refused_while_sources_run() {
+    let (sim, agent) = synced_agent(71);
+    // The moment between an in-place truncate and the write, frozen: an empty file.
+    std::fs::write(&agent.config, "").unwrap();
+    agent.wait_for("the empty file to be refused", |a| {
+        a.config_status()["state"] == "rejected"
+    });
+    let status = agent.config_status();
+    assert!(
+        status["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("the file is empty")),
+        "{status}"
+    );
+    assert_eq!(status["generation"], 1, "nothing was loaded: {status}");
+    assert_eq!(interval_of(&agent, "auvik"), "1h", "the source still runs");
+    // The write that follows loads as usual.
+    std::fs::write(&agent.config, agent.auvik_config(&sim, "interval = \"3h\"")).unwrap();
+    agent.wait_for_generation(2);
+    assert_eq!(interval_of(&agent, "auvik"), "3h");
+}
