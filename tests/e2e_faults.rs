@@ -91,10 +91,13 @@ impl Bench {
                 assets_per_client: assets,
                 ..AuvikSimOptions::default()
             })),
+            // A generous budget on both sides: Syncro's real 180/min is tested elsewhere, and
+            // here it would only make the endless-paging cell wait a minute for the next one.
             "syncro" => Sim::Syncro(SyncroSim::new(SyncroSimOptions {
                 seed: 602,
                 clients,
                 assets_per_client: assets,
+                requests_per_minute: 6000,
                 ..SyncroSimOptions::default()
             })),
             _ => Sim::Passportal(PassportalSim::new(PassportalSimOptions {
@@ -162,7 +165,7 @@ fn source_config<'a>(
             ),
             Sim::Syncro(s) => format!(
                 "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\n\
-                 api_key = {{ file = \"{key}\" }}\nbase_url = \"{base_url}\"\n{limits}",
+                 api_key = {{ file = \"{key}\" }}\nbase_url = \"{base_url}\"\nrequests_per_minute = 6000\n{limits}",
                 s.subdomain()
             ),
             Sim::Passportal(s) => format!(
@@ -256,6 +259,12 @@ fn cells(sim: &Sim) -> Vec<(&'static str, FaultRule, Outcome)> {
             "Auvik's 403 rate-limit text, once",
             once(Fault::RateLimit403),
             RecoveredAfter(1),
+        ));
+        // Cursor paging that points back at itself (Syncro and Passportal page by number).
+        cells.push((
+            "a cursor that loops back",
+            always(Fault::LoopingPages),
+            FailedAtOnce("loops"),
         ));
     }
     // Last: a redirect to another region stops the source's calls until its config changes.
@@ -437,6 +446,31 @@ fn config_cells(kind: &str) {
         before,
         "{kind} run timeout: data untouched"
     );
+
+    // A list that never ends (more pages than any inventory): run_timeout ends it too, where
+    // the vendor's paging can say "one more page" forever. (Passportal's list ends at the
+    // first empty page, so it cannot.)
+    if !matches!(b.sim, Sim::Passportal(_)) {
+        b.sim
+            .faults()
+            .push(FaultRule::always(Fault::EndlessPages).on(b.sim.assets_path()));
+        let (run, _) = sync_while_polling(&b);
+        b.sim.faults().clear();
+        assert_eq!(run["state"], "failed", "{kind} endless pages: {run}");
+        assert!(
+            run["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("run_timeout"),
+            "{kind} endless pages: {run}"
+        );
+        assert!(n(&run, "requests") > 3, "{kind}: it kept paging: {run}");
+        assert_eq!(
+            snapshot(&b.agent),
+            before,
+            "{kind} endless pages: data untouched"
+        );
+    }
 
     // A key rotated mid-sync: the asset listing is the first request after the switch.
     let g = generation(&b.agent);

@@ -53,6 +53,12 @@ pub enum Fault {
     Unauthorized,
     /// 308 Permanent Redirect to the same path on another region's host.
     WrongRegion { region: String },
+    /// The list's paging points back at the page just served (a cursor that loops), where
+    /// the vendor pages by cursor; other vendors serve the page unchanged.
+    LoopingPages,
+    /// The list never ends: every page says there is another (Auvik: a fresh `next` link to
+    /// the same records; Syncro: `total_pages` in the billions).
+    EndlessPages,
     /// A `text/plain` body instead of JSON, with any status (Syncro has answered an API call
     /// with 200 and the bare text "Disabled").
     PlainText { status: u16, body: String },
@@ -159,6 +165,17 @@ pub trait FaultStyle: Send + Sync {
     fn error_body(&self, status: u16, title: &str, detail: &str) -> String;
     /// Absolute URL of the same request on another region's host.
     fn region_location(&self, region: &str, path_and_query: &str) -> String;
+    /// Rewrites a list page's paging so that it loops back to itself, or (`endless`) never
+    /// ends. `false` where the vendor's paging has no such form; the page is then served as
+    /// it was.
+    fn rewrite_paging(
+        &self,
+        _page: &mut serde_json::Value,
+        _path_and_query: &str,
+        _endless: bool,
+    ) -> bool {
+        false
+    }
 }
 
 /// Serves one request under `fault`: either a canned failure, or the normal response from
@@ -257,6 +274,25 @@ pub async fn serve_with_fault(
             style.json_content_type(),
             "{\"status\": \"ok\", \"items\": [], \"next\": null}".to_owned(),
         ),
+        Fault::LoopingPages | Fault::EndlessPages => {
+            let endless = fault == Fault::EndlessPages;
+            let (mut parts, body) = normal().into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, MAX_WRAPPED_BODY).await else {
+                return server_error(500);
+            };
+            let page = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .filter(|_| parts.status.is_success());
+            let Some(mut page) = page else {
+                return Response::from_parts(parts, Body::from(bytes));
+            };
+            if !style.rewrite_paging(&mut page, path_and_query, endless) {
+                return Response::from_parts(parts, Body::from(bytes));
+            }
+            parts.headers.remove(header::CONTENT_LENGTH);
+            let out = serde_json::to_vec(&page).unwrap_or_else(|_| bytes.to_vec());
+            Response::from_parts(parts, Body::from(out))
+        }
         Fault::Unauthorized => empty(StatusCode::UNAUTHORIZED),
         Fault::PlainText { status, body } => text(
             StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
@@ -336,6 +372,8 @@ pub const FAULT_KINDS: &[&str] = &[
     "invalid_json",
     "wrong_content_type",
     "wrong_shape",
+    "looping_pages",
+    "endless_pages",
     "unauthorized",
     "wrong_region",
     "plain_text",
@@ -365,6 +403,8 @@ impl TryFrom<RawFault> for Fault {
             "invalid_json" => Fault::InvalidJson,
             "wrong_content_type" => Fault::WrongContentType,
             "wrong_shape" => Fault::WrongShape,
+            "looping_pages" => Fault::LoopingPages,
+            "endless_pages" => Fault::EndlessPages,
             "unauthorized" => Fault::Unauthorized,
             "wrong_region" => {
                 let region = raw.region.ok_or("wrong_region needs \"region\"")?;
@@ -422,6 +462,8 @@ impl From<Fault> for RawFault {
             Fault::InvalidJson => "invalid_json",
             Fault::WrongContentType => "wrong_content_type",
             Fault::WrongShape => "wrong_shape",
+            Fault::LoopingPages => "looping_pages",
+            Fault::EndlessPages => "endless_pages",
             Fault::Unauthorized => "unauthorized",
             Fault::WrongRegion { region } => {
                 raw.region = Some(region);

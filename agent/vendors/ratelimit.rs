@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -37,18 +37,25 @@ impl RateLimiter {
 
     /// The limiter for `host` (e.g. `acme.syncromsp.com:443`), created on first use. When
     /// sources on one host ask for different budgets, the smallest wins.
+    ///
+    /// Limiters live as long as the process: a source restarted by a reload must find the
+    /// requests of the last minute still counted, or it would spend a fresh budget the vendor
+    /// has already seen used (one per host; a few KB each).
     pub fn shared(host: &str, per_minute: u32) -> Arc<RateLimiter> {
-        static REGISTRY: OnceLock<Mutex<HashMap<String, Weak<RateLimiter>>>> = OnceLock::new();
+        static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<RateLimiter>>>> = OnceLock::new();
         let mut registry = lock(REGISTRY.get_or_init(Default::default));
-        registry.retain(|_, w| w.strong_count() > 0);
-        if let Some(existing) = registry.get(host).and_then(Weak::upgrade) {
-            existing
-                .per_window
-                .fetch_min(per_minute.max(1), Ordering::Relaxed);
-            return existing;
+        let per_minute = per_minute.max(1);
+        if let Some(existing) = registry.get(host) {
+            if Arc::strong_count(existing) == 1 {
+                // No source uses it now: the budget is the new source's, the history stays.
+                existing.per_window.store(per_minute, Ordering::Relaxed);
+            } else {
+                existing.per_window.fetch_min(per_minute, Ordering::Relaxed);
+            }
+            return existing.clone();
         }
         let limiter = Arc::new(RateLimiter::new(per_minute));
-        registry.insert(host.to_string(), Arc::downgrade(&limiter));
+        registry.insert(host.to_string(), limiter.clone());
         limiter
     }
 
@@ -122,6 +129,25 @@ mod tests {
         assert_eq!(a.per_minute(), 60);
         let other = RateLimiter::shared("other-test.example:443", 180);
         assert!(!Arc::ptr_eq(&a, &other));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_restarted_source_finds_the_last_minute_still_counted() {
+        let cancel = CancellationToken::new();
+        let first = RateLimiter::shared("restart-test.example:443", 3);
+        for _ in 0..3 {
+            assert!(first.acquire(&cancel).await);
+        }
+        drop(first);
+        // The source comes back (a reload) with a larger budget: the history stays, the
+        // budget is the new one.
+        let again = RateLimiter::shared("restart-test.example:443", 4);
+        assert_eq!(again.per_minute(), 4);
+        let t0 = Instant::now();
+        assert!(again.acquire(&cancel).await);
+        assert!(Instant::now() - t0 < Duration::from_millis(1), "one left");
+        assert!(again.acquire(&cancel).await);
+        assert_eq!(Instant::now() - t0, WINDOW, "then the window must pass");
     }
 
     #[tokio::test(start_paused = true)]

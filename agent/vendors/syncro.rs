@@ -215,20 +215,22 @@ impl Connector for Syncro {
 }
 
 /// Advances `page`; false when the list is done. `meta.total_pages` decides; without it
-/// (some endpoints omit meta) an empty page ends the list.
+/// (some endpoints omit meta) an empty page ends the list. `MAX_PAGES` (and the run's
+/// timeout) end a list whose `total_pages` is absurd.
 fn next_page(
     page: &mut u64,
     meta: Option<&Meta>,
     empty: bool,
     url: &url::Url,
 ) -> Result<bool, VendorError> {
-    if empty {
-        return Ok(false);
-    }
-    if let Some(total) = meta.and_then(|m| m.total_pages)
-        && *page >= total
-    {
-        return Ok(false);
+    match meta.and_then(|m| m.total_pages) {
+        Some(total) if *page >= total => return Ok(false),
+        // Syncro says there are more pages: an empty one before them (records deleted while
+        // we page) does not end the list. Stopping there could cut it short, and a full
+        // sync would then mark the rest removed.
+        Some(_) => {}
+        None if empty => return Ok(false),
+        None => {}
     }
     *page += 1;
     if *page > MAX_PAGES {

@@ -63,6 +63,42 @@ impl FaultStyle for AuvikStyle {
     fn region_location(&self, region: &str, path_and_query: &str) -> String {
         format!("https://auvikapi.{region}.my.auvik.com{path_and_query}")
     }
+
+    fn rewrite_paging(
+        &self,
+        page: &mut serde_json::Value,
+        path_and_query: &str,
+        endless: bool,
+    ) -> bool {
+        let Some(links) = page
+            .get_mut("links")
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            return false;
+        };
+        let next = if endless {
+            // The same records again under a URL never seen before: `endless=N` is ignored
+            // by the list itself but makes every next link new.
+            let (path, query) = path_and_query
+                .split_once('?')
+                .unwrap_or((path_and_query, ""));
+            let mut n = 0u64;
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+                if k == "endless" {
+                    n = v.parse().unwrap_or(0);
+                } else {
+                    ser.append_pair(&k, &v);
+                }
+            }
+            ser.append_pair("endless", &(n + 1).to_string());
+            format!("{path}?{}", ser.finish())
+        } else {
+            path_and_query.to_owned()
+        };
+        links.insert("next".to_owned(), serde_json::Value::String(next));
+        true
+    }
 }
 
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {

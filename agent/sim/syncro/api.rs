@@ -83,6 +83,18 @@ impl FaultStyle for SyncroStyle {
         // Syncro has no regions; the nearest thing is another account's subdomain.
         format!("https://{region}.syncromsp.com{path_and_query}")
     }
+
+    /// Syncro pages by number, so there is no cursor to loop; an endless list is one whose
+    /// `meta.total_pages` never comes (past the last real page, pages are empty).
+    fn rewrite_paging(&self, page: &mut Value, _path_and_query: &str, endless: bool) -> bool {
+        match page.get_mut("meta").and_then(Value::as_object_mut) {
+            Some(meta) if endless => {
+                meta.insert("total_pages".to_owned(), json!(2_000_000_000u64));
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
