@@ -113,11 +113,20 @@ pub async fn run(
             .await
             .map_err(|e| StoreError::Task(e.to_string()))??
     };
-    let interrupted = store.call(|s| s.recover()).await?;
-    if interrupted > 0 {
+    let interrupted = match store.call(|s| s.recover()).await {
+        Ok(sources) => sources,
+        // Still serve what the database holds: queries work on a full disk, and each run
+        // says why it fails until space is freed.
+        Err(e) if e.is_disk_full() => {
+            tracing::error!(error = %e, "Could not record the runs the last stop interrupted.");
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !interrupted.is_empty() {
         tracing::warn!(
-            runs = interrupted,
-            "Runs interrupted by the last stop were marked failed; they start over."
+            sources = ?interrupted,
+            "Runs interrupted by the last stop were marked failed; they start over now."
         );
     }
     let sockets = server::bind(&config.agent.listen).await?;
@@ -125,7 +134,7 @@ pub async fn run(
         .iter()
         .map(|s| s.path.display().to_string())
         .collect();
-    let agent = Agent::start(config_path, config, store).await?;
+    let agent = Agent::start(config_path, config, store, interrupted).await?;
     let mut watcher =
         watch::start(config_path, Duration::from_millis(300)).map_err(DaemonError::Watch)?;
     let reloader = {
