@@ -28,6 +28,9 @@ pub enum ApiError {
     Unimplemented(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Out of disk space: the caller's request may work once space is freed.
+    #[error("{0}")]
+    ResourceExhausted(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -43,7 +46,11 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        if e.is_disk_full() {
+            ApiError::ResourceExhausted(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
     }
 }
 
@@ -99,14 +106,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Agent {
     /// Starts an agent on an already loaded config: links clients and starts the sources.
+    /// `interrupted`: sources whose run the last stop cut short (`Store::recover`); they
+    /// run again at once.
     pub async fn start(
         config_path: &Path,
         config: Config,
         store: Store,
+        interrupted: Vec<String>,
     ) -> Result<Arc<Agent>, StoreError> {
         let groups = config.clients.clone();
         store.call(move |s| s.set_client_groups(groups)).await?;
-        let engine = Engine::new(store.clone());
+        let engine = Engine::new(store.clone(), interrupted);
         engine.apply_config(&config, true).await;
         Ok(Arc::new(Agent {
             store,

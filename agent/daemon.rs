@@ -56,13 +56,35 @@ fn lock_database(db: &Path) -> Result<File, DaemonError> {
         .open(&path)
         .map_err(|e| DaemonError::Lock {
             path: path.clone(),
-            reason: e.to_string(),
+            reason: lock_failure(&e, &path),
         })?;
     // SAFETY: flock on a file descriptor we own; no memory is passed.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         return Err(DaemonError::DatabaseLocked(db.to_path_buf()));
     }
     Ok(file)
+}
+
+/// Why the lock file cannot be opened, and what to do. This is the first write at start, so
+/// an unwritable database directory shows here, before anything is created or changed.
+fn lock_failure(e: &std::io::Error, lock: &Path) -> String {
+    let dir = lock
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let need = format!(
+        "the database directory {} must be writable (assetd keeps the database, its WAL and this lock there)",
+        dir.display()
+    );
+    match e.kind() {
+        std::io::ErrorKind::ReadOnlyFilesystem => format!(
+            "{e}: the file system is read-only; {need}: remount it read-write or set agent.database to a writable path"
+        ),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("{e}; {need} by the user assetd runs as (the packaged unit uses user `assetd`)")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// Runs the agent until `shutdown` is cancelled. `ready` is told once every listener is
@@ -91,11 +113,20 @@ pub async fn run(
             .await
             .map_err(|e| StoreError::Task(e.to_string()))??
     };
-    let interrupted = store.call(|s| s.recover()).await?;
-    if interrupted > 0 {
+    let interrupted = match store.call(|s| s.recover()).await {
+        Ok(sources) => sources,
+        // Still serve what the database holds: queries work on a full disk, and each run
+        // says why it fails until space is freed.
+        Err(e) if e.is_disk_full() => {
+            tracing::error!(error = %e, "Could not record the runs the last stop interrupted.");
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !interrupted.is_empty() {
         tracing::warn!(
-            runs = interrupted,
-            "Runs interrupted by the last stop were marked failed; they start over."
+            sources = ?interrupted,
+            "Runs interrupted by the last stop were marked failed; they start over now."
         );
     }
     let sockets = server::bind(&config.agent.listen).await?;
@@ -103,7 +134,7 @@ pub async fn run(
         .iter()
         .map(|s| s.path.display().to_string())
         .collect();
-    let agent = Agent::start(config_path, config, store).await?;
+    let agent = Agent::start(config_path, config, store, interrupted).await?;
     let mut watcher =
         watch::start(config_path, Duration::from_millis(300)).map_err(DaemonError::Watch)?;
     let reloader = {

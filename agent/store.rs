@@ -33,22 +33,65 @@ pub enum StoreError {
     },
     #[error("database {path}: {reason}")]
     Setup { path: PathBuf, reason: String },
+    /// SQLite could not write because the file system is full (or its page limit is
+    /// reached), or a run stopped staging before it would be (`MIN_FREE_BYTES`). Its own
+    /// variant so that every message built from it says what to do.
+    #[error(
+        "the disk is full ({0}); free space on the database's file system (nothing was lost; the next run retries)"
+    )]
+    DiskFull(String),
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("database task failed: {0}")]
     Task(String),
     #[error("no sync run with id {0}")]
     NoSuchRun(i64),
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+                StoreError::DiskFull(e.to_string())
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
 impl StoreError {
     /// Whether the disk is full (or SQLite's page limit reached): the message says what to do.
     pub fn is_disk_full(&self) -> bool {
-        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DiskFull)
+        matches!(self, StoreError::DiskFull(_))
     }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A run stops staging when less than this is left on the database's file system. SQLite
+/// needs room even to record that it has none: this keeps enough for the run's failure to
+/// be written (and for the rest of the machine) instead of failing at the last byte.
+pub const MIN_FREE_BYTES: u64 = 16 << 20;
+
+/// Bytes available to the agent on the file system holding `path`; `None` if unknown.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs only writes the struct we own; the path is NUL-terminated. An
+    // all-zero statvfs is a valid value of this plain C struct.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(dir.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    // The field types differ across platforms.
+    #[allow(clippy::unnecessary_cast)]
+    let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
+    Some(free)
+}
 
 /// Ordered migrations; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -323,6 +366,19 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     /// The config's `[[client]]` tables, for linking source clients as runs add them.
     groups: Mutex<Arc<Vec<ClientGroup>>>,
+    /// Failed runs whose end could not be written (a full disk), written before the next
+    /// run begins so none stays `running`.
+    unsaved_ends: Mutex<Vec<FailedEnd>>,
+}
+
+/// The record of a run that failed, as `finish_run` writes it when the run's own
+/// transaction could not be saved.
+struct FailedEnd {
+    run_id: i64,
+    finished: String,
+    requests: i64,
+    retries: i64,
+    error: String,
 }
 
 /// A handle to the database; cheap to clone.
@@ -376,6 +432,7 @@ impl Store {
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
                 groups: Mutex::new(Arc::new(Vec::new())),
+                unsaved_ends: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -428,22 +485,30 @@ impl Store {
     // Runs
 
     /// Marks runs left `running` by a crash as failed and drops their staged rows.
-    /// Returns how many runs were interrupted.
-    pub fn recover(&self) -> Result<usize> {
-        self.with_writer(|c| {
-            let tx = c.transaction()?;
-            let n = tx.execute(
+    /// Returns the sources whose run was interrupted (each once), so they can run again.
+    pub fn recover(&self) -> Result<Vec<String>> {
+        let mut sources = self.with_writer(|c| {
+            let mut st = c.prepare(
                 "UPDATE sync_runs SET state = 'failed', finished = ?1,
                  error = 'interrupted: the agent stopped during this run; the next run starts over'
-                 WHERE state = 'running'",
-                params![ts(Utc::now())],
+                 WHERE state = 'running' RETURNING source",
             )?;
-            tx.execute("DELETE FROM staged_assets", [])?;
-            tx.execute("DELETE FROM staged_clients", [])?;
-            tx.execute("DELETE FROM staged_vendor_usage", [])?;
+            let sources = st
+                .query_map(params![ts(Utc::now())], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(sources)
+        })?;
+        sources.sort();
+        sources.dedup();
+        // Separately, and allowed to fail: on a full disk the runs' states above are what
+        // matters; the staging goes with the next run's start (`begin_run`).
+        let _ = self.with_writer(|c| {
+            let tx = c.transaction()?;
+            drop_ended_staging(&tx)?;
             tx.commit()?;
-            Ok(n)
-        })
+            Ok(())
+        });
+        Ok(sources)
     }
 
     pub fn ensure_source(&self, name: &str, kind: &str) -> Result<()> {
@@ -460,6 +525,15 @@ impl Store {
     /// Records a new run as `running` and returns it.
     pub fn begin_run(&self, source: &str, kind: RunKind, trigger: RunTrigger) -> Result<SyncRun> {
         let started = Utc::now();
+        self.save_unsaved_ends();
+        // Staging a run could not drop when it ended (a full disk) goes now, before this
+        // run takes more space. Allowed to fail: recording the run matters more.
+        let _ = self.with_writer(|c| {
+            let tx = c.transaction()?;
+            drop_ended_staging(&tx)?;
+            tx.commit()?;
+            Ok(())
+        });
         let id = self.with_writer(|c| {
             c.execute(
                 "INSERT INTO sync_runs (source, kind, trigger, started, state) VALUES (?1, ?2, ?3, ?4, 'running')",
@@ -482,7 +556,21 @@ impl Store {
         })
     }
 
+    /// Refuses to stage more when the file system is nearly full (`MIN_FREE_BYTES`).
+    fn ensure_room(&self) -> Result<()> {
+        match free_bytes(&self.inner.path) {
+            Some(free) if free < MIN_FREE_BYTES => Err(StoreError::DiskFull(format!(
+                "{} MiB left on the file system of {}; runs stop below {} MiB so their outcome can still be saved",
+                free >> 20,
+                self.inner.path.display(),
+                MIN_FREE_BYTES >> 20
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     pub fn stage_clients(&self, run_id: i64, clients: &[SourceClient]) -> Result<()> {
+        self.ensure_room()?;
         self.with_writer(|c| {
             let tx = c.transaction()?;
             {
@@ -499,6 +587,7 @@ impl Store {
     }
 
     pub fn stage_assets(&self, run_id: i64, assets: &[AssetRecord]) -> Result<()> {
+        self.ensure_room()?;
         self.with_writer(|c| {
             let tx = c.transaction()?;
             {
@@ -538,6 +627,7 @@ impl Store {
     /// Stages a vendor's billing figures; they replace the stored ones for the same client and
     /// month when the run is applied.
     pub fn stage_usage(&self, run_id: i64, usage: &[VendorUsage]) -> Result<()> {
+        self.ensure_room()?;
         self.with_writer(|c| {
             let tx = c.transaction()?;
             {
@@ -642,27 +732,58 @@ impl Store {
         });
         if let Err(e) = result {
             // The big transaction rolled back: record the failure on its own so the run
-            // does not stay `running`, and keep the previous data as it was.
-            let msg = if e.is_disk_full() {
-                format!(
-                    "could not save the run: the disk is full ({e}); free space on the database's filesystem, the next run will retry"
-                )
-            } else {
-                format!("could not save the run: {e}")
+            // does not stay `running`, and keep the previous data as it was. A full disk
+            // explains itself (see `StoreError::DiskFull`).
+            let failed = FailedEnd {
+                run_id: run.id,
+                finished: ts(finished),
+                requests: end.requests,
+                retries: end.retries,
+                error: format!("could not save the run: {e}"),
             };
-            let _ = self.with_writer(|c| {
-                c.execute("DELETE FROM staged_assets WHERE run_id = ?1", [run.id])?;
-                c.execute("DELETE FROM staged_clients WHERE run_id = ?1", [run.id])?;
-                c.execute("DELETE FROM staged_vendor_usage WHERE run_id = ?1", [run.id])?;
-                c.execute(
-                    "UPDATE sync_runs SET finished = ?2, state = 'failed', requests = ?3, retries = ?4, error = ?5 WHERE id = ?1",
-                    params![run.id, ts(finished), end.requests, end.retries, msg],
-                )?;
-                Ok(())
-            });
+            // The run's row first: one page, the write most likely to fit on a full disk.
+            // If even that does not fit, it is written before the next run begins.
+            if self.write_failed_end(&failed).is_err() {
+                lock(&self.inner.unsaved_ends).push(failed);
+            } else {
+                // Many pages; if they do not fit now, `begin_run` or `recover` drops them
+                // later (no run reads another run's staging).
+                let _ = self.with_writer(|c| {
+                    let tx = c.transaction()?;
+                    tx.execute("DELETE FROM staged_assets WHERE run_id = ?1", [run.id])?;
+                    tx.execute("DELETE FROM staged_clients WHERE run_id = ?1", [run.id])?;
+                    tx.execute(
+                        "DELETE FROM staged_vendor_usage WHERE run_id = ?1",
+                        [run.id],
+                    )?;
+                    tx.commit()?;
+                    Ok(())
+                });
+            }
             return Err(e);
         }
         self.get_run(run.id)?.ok_or(StoreError::NoSuchRun(run.id))
+    }
+
+    fn write_failed_end(&self, end: &FailedEnd) -> Result<()> {
+        self.with_writer(|c| {
+            c.execute(
+                "UPDATE sync_runs SET finished = ?2, state = 'failed', requests = ?3, retries = ?4, error = ?5
+                 WHERE id = ?1 AND state = 'running'",
+                params![end.run_id, end.finished, end.requests, end.retries, end.error],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Writes the failed ends `finish_run` could not, keeping those that still do not fit.
+    fn save_unsaved_ends(&self) {
+        let pending = std::mem::take(&mut *lock(&self.inner.unsaved_ends));
+        let still: Vec<FailedEnd> = pending
+            .into_iter()
+            .filter(|end| self.write_failed_end(end).is_err())
+            .collect();
+        lock(&self.inner.unsaved_ends).extend(still);
     }
 
     // -----------------------------------------------------------------------------------
@@ -947,6 +1068,21 @@ impl Store {
             Ok(n as i64)
         })
     }
+}
+
+/// Deletes the staged rows of every run that is not `running`: ended runs drop their own
+/// (in `finish_run`), so these are left over from a crash or a failed cleanup. A run in
+/// progress is always `running` until the transaction that drops its staging commits.
+fn drop_ended_staging(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    for table in ["staged_assets", "staged_clients", "staged_vendor_usage"] {
+        tx.execute(
+            &format!(
+                "DELETE FROM {table} WHERE run_id NOT IN (SELECT id FROM sync_runs WHERE state = 'running')"
+            ),
+            [],
+        )?;
+    }
+    Ok(())
 }
 
 fn configure(c: &Connection) -> rusqlite::Result<()> {
@@ -1806,7 +1942,7 @@ mod tests {
             .begin_run("auvik", RunKind::Full, RunTrigger::Schedule)
             .unwrap();
         store.stage_assets(r.id, &[record("a", "x")]).unwrap();
-        assert_eq!(store.recover().unwrap(), 1);
+        assert_eq!(store.recover().unwrap(), vec!["auvik".to_string()]);
         let r = store.get_run(r.id).unwrap().unwrap();
         assert_eq!(r.state, RunState::Failed);
         assert!(r.error.contains("interrupted"));

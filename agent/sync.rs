@@ -88,6 +88,8 @@ pub struct Engine {
     sources: tokio::sync::Mutex<HashMap<String, SourceSlot>>,
     active: ActiveRuns,
     shutdown: CancellationToken,
+    /// Sources whose last run a crash cut short: at the first load they run again at once.
+    interrupted: Vec<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -95,12 +97,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Engine {
-    pub fn new(store: Store) -> Arc<Engine> {
+    pub fn new(store: Store, interrupted: Vec<String>) -> Arc<Engine> {
         Arc::new(Engine {
             store,
             sources: tokio::sync::Mutex::new(HashMap::new()),
             active: Arc::new(Mutex::new(HashMap::new())),
             shutdown: CancellationToken::new(),
+            interrupted,
         })
     }
 
@@ -142,8 +145,16 @@ impl Engine {
                 continue;
             }
             // A source new to this process: at the first load it follows its schedule
-            // (a never-synced one runs at once); added or changed later, it syncs fully now.
-            let initial = (!first_load).then_some(RunTrigger::Config);
+            // (a never-synced one runs at once, and so does one whose run a crash cut
+            // short: a full run, as nothing of it was kept); added or changed later, it
+            // syncs fully now.
+            let initial = if first_load {
+                self.interrupted
+                    .contains(&source.name)
+                    .then_some(RunTrigger::Schedule)
+            } else {
+                Some(RunTrigger::Config)
+            };
             match self.spawn_source(source.clone(), initial).await {
                 Ok(slot) => {
                     sources.insert(source.name.clone(), slot);
@@ -192,6 +203,7 @@ impl Engine {
             status: status.clone(),
             cancel: cancel.clone(),
             active: self.active.clone(),
+            not_before: None,
         };
         let task = tokio::spawn(task.run(connector, initial));
         Ok(SourceSlot {
@@ -276,6 +288,9 @@ struct SourceTask {
     status: Arc<Mutex<SourceStatus>>,
     cancel: CancellationToken,
     active: ActiveRuns,
+    /// Set when a run could not even be recorded (a full disk): no scheduled run before
+    /// then, so a broken database is not hammered, while triggers still go through at once.
+    not_before: Option<DateTime<Utc>>,
 }
 
 impl SourceTask {
@@ -309,6 +324,7 @@ impl SourceTask {
             };
             let halted = lock(&self.status).halted;
             let due = if halted { None } else { due };
+            let due = due.map(|d| self.not_before.map_or(d, |n| d.max(n)));
             lock(&self.status).next_run_at = due;
             let sleep_for = due
                 .map(|d| (d - Utc::now()).to_std().unwrap_or(Duration::ZERO))
@@ -415,14 +431,13 @@ impl SourceTask {
                 if let Some(reply) = reply {
                     let _ = reply.send(Err(e.into()));
                 }
-                // Do not spin on a broken database: wait before the loop schedules again.
-                tokio::select! {
-                    _ = self.cancel.cancelled() => {}
-                    _ = tokio::time::sleep(Duration::from_secs(60)) => {}
-                }
+                // Do not spin on a broken database: the schedule waits a minute. Not a
+                // sleep here, which would leave triggers unanswered for that minute.
+                self.not_before = Some(Utc::now() + chrono::Duration::minutes(1));
                 return;
             }
         };
+        self.not_before = None;
         tracing::info!(source = %name, run = run.id, kind = kind.as_str(), trigger = trigger.as_str(), "Sync started.");
         self.set_status(SourceState::Syncing, String::new(), None);
         let (snap_tx, snap_rx) = watch::channel(RunSnapshot {
@@ -466,8 +481,12 @@ impl SourceTask {
                 let mut failed = run.clone();
                 failed.state = RunState::Failed;
                 failed.error = e.to_string();
+                // The stored record, unless even the failure could not be written to it.
+                let stored = self.store.get_run(run.id).ok().flatten();
                 (
-                    self.store.get_run(run.id).ok().flatten().unwrap_or(failed),
+                    stored
+                        .filter(|r| r.state != RunState::Running)
+                        .unwrap_or(failed),
                     None,
                 )
             }
@@ -517,7 +536,7 @@ async fn execute(
         })
     };
     // Two batches in flight: the connector fetches the next page while one is written.
-    let (tx, mut rx) = mpsc::channel::<Batch>(2);
+    let (tx, rx) = mpsc::channel::<Batch>(2);
     let ctx = FetchContext {
         kind: run.kind,
         modified_since: since,
@@ -529,6 +548,9 @@ async fn execute(
     // the channel close when the fetch ends.
     let fetch = async move { connector.fetch(&ctx).await };
     let write = async {
+        // Owned here, so a writer that stops early (a full disk) drops it and the fetch's
+        // next send fails at once, instead of waiting forever for room in the channel.
+        let mut rx = rx;
         let mut fetched = 0i64;
         while let Some(batch) = rx.recv().await {
             let id = run.id;
@@ -577,8 +599,9 @@ async fn execute(
     let mut halt = None;
     let end = match (fetched, written) {
         (_, Err(e)) => {
+            // A full disk's message already says what to do.
             let msg = if e.is_disk_full() {
-                format!("the disk is full ({e}); free space on the database's filesystem, the next run will retry")
+                e.to_string()
             } else {
                 format!("could not write to the database: {e}")
             };

@@ -79,9 +79,7 @@ impl Agent {
     /// Starts an agent on the config `config` writes (given the agent's paths; the
     /// `[agent]` table is `agent_section()`).
     pub fn start_with(config: impl FnOnce(&Agent) -> String) -> Agent {
-        let mut agent = Agent::unstarted();
-        let text = config(&agent);
-        agent.write_config(&text);
+        let mut agent = Agent::configure(config);
         agent.spawn();
         agent
     }
@@ -98,6 +96,15 @@ impl Agent {
             dir,
             child: None,
         }
+    }
+
+    /// Like `start_with`, but only writes the config: `spawn` starts the agent (or
+    /// `run_until_exit(&agent.config, …)` watches it refuse to).
+    pub fn configure(config: impl FnOnce(&Agent) -> String) -> Agent {
+        let agent = Agent::unstarted();
+        let text = config(&agent);
+        agent.write_config(&text);
+        agent
     }
 
     /// The `[agent]` table every test config starts with.
@@ -190,6 +197,18 @@ impl Agent {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Kills the agent with SIGKILL (a crash: no cleanup runs) and reaps it.
+    pub fn kill9(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let _ = child.kill();
+        child.wait().expect("reap assetd")
+    }
+
+    /// The database file of the default config (`agent_section`).
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("a.db")
     }
 
     pub fn ctl(&self, args: &[&str]) -> Output {
@@ -323,4 +342,31 @@ impl Drop for Agent {
             let _ = child.wait();
         }
     }
+}
+
+/// Runs `assetd run --config CONFIG` expecting it to exit by itself within `limit` (a
+/// refused start); panics (after killing it) if it is still running then.
+pub fn run_until_exit(config: &Path, limit: Duration) -> Output {
+    let mut child = Command::new(ASSETD)
+        .args(["run", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn assetd");
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return child.wait_with_output().expect("collect output");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("collect output");
+    panic!(
+        "assetd was still running after {limit:?}; expected it to refuse to start:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
