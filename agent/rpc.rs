@@ -288,11 +288,18 @@ impl pb::asset_service_server::AssetService for Api {
                     "must not be negative",
                 )));
             }
+            Some(d) if d.nanos >= 1_000_000_000 => {
+                return Err(status(ApiError::invalid(
+                    "not_seen_since",
+                    "has nanos of a second or more; carry them into seconds",
+                )));
+            }
+            // Checked all the way: a duration reaching before year 0 must be an error, not a
+            // panic in the handler.
             Some(d) => Some(
-                Utc::now()
-                    - chrono::Duration::try_seconds(d.seconds).ok_or_else(|| {
-                        status(ApiError::invalid("not_seen_since", "is too large"))
-                    })?,
+                chrono::Duration::try_seconds(d.seconds)
+                    .and_then(|span| Utc::now().checked_sub_signed(span))
+                    .ok_or_else(|| status(ApiError::invalid("not_seen_since", "is too large")))?,
             ),
         };
         let filter = AssetFilter {
