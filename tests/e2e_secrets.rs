@@ -95,3 +95,172 @@ fn the_api_key_never_leaves_the_config() {
         "the checked output includes the 401 message"
     );
 }
+
+/// Issue 7's canary: every secret of every vendor is a unique marker; full syncs, faults,
+/// bad configs, trace-level logging of every crate and every RPC; then the logs, the
+/// agent's stdout/stderr, the database files and every answer are searched for the markers.
+#[test]
+fn no_secret_of_any_vendor_leaks_under_trace_logging_faults_and_bad_configs() {
+    use assetd::sim::faults::{Fault, FaultRule};
+    use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
+    use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
+
+    const AUVIK_KEY: &str = "CANARY-auvik-4f1b9a7c2e";
+    const SYNCRO_KEY: &str = "CANARY-syncro-8d2e6b3f1a";
+    // Passportal's secret is hex in real life; the marker must survive its HMAC use.
+    const PASSPORTAL_SECRET: &str = "CANARY-passportal-5a9c0e7d3b";
+    let markers = [AUVIK_KEY, SYNCRO_KEY, PASSPORTAL_SECRET];
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let auvik = AuvikSim::new(AuvikSimOptions {
+        seed: 41,
+        clients: 2,
+        assets_per_client: 6,
+        api_key: AUVIK_KEY.into(),
+        ..AuvikSimOptions::default()
+    });
+    let syncro = SyncroSim::new(SyncroSimOptions {
+        seed: 42,
+        clients: 2,
+        assets_per_client: 6,
+        api_key: SYNCRO_KEY.into(),
+        ..SyncroSimOptions::default()
+    });
+    let passportal = PassportalSim::new(PassportalSimOptions {
+        seed: 43,
+        clients: 2,
+        assets_per_client: 6,
+        secret_access_key: PASSPORTAL_SECRET.into(),
+        ..PassportalSimOptions::default()
+    });
+    let (a, s, p) = runtime.block_on(async {
+        let l = || async { tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap() };
+        (
+            auvik.start(l().await).await.unwrap(),
+            syncro.start(l().await).await.unwrap(),
+            passportal.start(l().await).await.unwrap(),
+        )
+    });
+    // Inline secrets in a private config: the form most likely to be echoed by mistake.
+    let config = |agent: &Agent, extra: &str| {
+        format!(
+            "{}[[source]]\nname = \"auvik\"\nkind = \"auvik\"\nusername = \"{}\"\napi_key = \"{AUVIK_KEY}\"\n\
+             domain_prefix = \"{}\"\nbase_url = \"{}\"\nmax_retries = 1\nrequest_timeout = \"2s\"\n\n\
+             [[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\napi_key = \"{SYNCRO_KEY}\"\n\
+             base_url = \"{}\"\nmax_retries = 1\n\n\
+             [[source]]\nname = \"passportal\"\nkind = \"passportal\"\naccess_key_id = \"{}\"\n\
+             secret_access_key = \"{PASSPORTAL_SECRET}\"\nbase_url = \"{}\"\nmax_retries = 1\n{extra}",
+            agent.agent_section(),
+            auvik.username(),
+            auvik.domain_prefix(),
+            a.base_url,
+            syncro.subdomain(),
+            s.base_url,
+            passportal.access_key_id(),
+            p.base_url
+        )
+    };
+    let mut agent = Agent::configure(|agent| config(agent, ""));
+    agent.log_filter = "trace".into();
+    agent.spawn();
+    for source in ["auvik", "syncro", "passportal"] {
+        agent.wait_for("the first syncs", |a| a.state_of(source) == "ok");
+    }
+
+    // Faults on every vendor (the error paths format requests and responses).
+    auvik
+        .faults()
+        .push(FaultRule::times(Fault::ServerError(503), 3));
+    syncro
+        .faults()
+        .push(FaultRule::times(Fault::TruncatedJson, 1));
+    passportal
+        .faults()
+        .push(FaultRule::times(Fault::Unauthorized, 5));
+    for source in ["auvik", "syncro", "passportal"] {
+        let _ = agent.sync_source(source, true);
+    }
+    // Bad configs carrying the markers: a syntax error on a secret's line, an unknown key
+    // holding one, a secret of the wrong type.
+    for bad in [
+        format!("api_kye = \"{AUVIK_KEY}\"\n"),
+        format!("junk = \"{SYNCRO_KEY}\" trailing\n"),
+        format!(
+            "[[source]]\nname = \"x\"\nkind = \"auvik\"\nusername = \"u\"\ndomain_prefix = \"p\"\napi_key = [\"{PASSPORTAL_SECRET}\"]\n"
+        ),
+    ] {
+        let generation = agent.generation();
+        agent.write_config(&config(&agent, &bad));
+        agent.wait_for("the bad config to be refused", |a| {
+            a.config_status()["state"] == "rejected"
+        });
+        assert_eq!(agent.generation(), generation);
+    }
+    agent.write_config(&config(&agent, ""));
+
+    // Every RPC, through assetctl (JSON and the human forms).
+    let mut seen = String::new();
+    let first_asset = agent.assets(false)[0]["id"].as_i64().unwrap().to_string();
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let verbs: Vec<Vec<&str>> = vec![
+        vec!["status"],
+        vec!["sources"],
+        vec!["runs"],
+        vec!["clients"],
+        vec!["clients", "--unmapped"],
+        vec!["assets", "list"],
+        vec!["assets", "get", &first_asset],
+        vec!["assets", "history", &first_asset],
+        vec!["devices"],
+        vec!["counts"],
+        vec!["counts", "--period", &month],
+        vec!["export", "--format", "json"],
+        vec!["export", "--format", "csv"],
+        vec!["sync", "--wait"],
+        vec!["purge", "--source", "nosuch", "--yes"],
+    ];
+    for args in &verbs {
+        for format in ["json", "table"] {
+            let mut full = vec!["-o", format];
+            full.extend(args.iter().copied());
+            let out = agent.ctl(&full);
+            seen.push_str(&String::from_utf8_lossy(&out.stdout));
+            seen.push_str(&String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    agent.stop();
+    let log = agent.log_text();
+    assert!(
+        log.contains("TRACE") || log.contains("trace"),
+        "trace logging was on"
+    );
+    seen.push_str(&log);
+    for entry in std::fs::read_dir(agent.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("a.db") {
+            seen.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    for m in markers {
+        assert!(!seen.contains(m), "{m} leaked");
+        // Nor in an encoded form a log line could carry (Basic auth is base64).
+        let b64 = base64::engine::general_purpose::STANDARD.encode(m);
+        assert!(
+            !seen.contains(&b64[..b64.len() - 4]),
+            "{m} leaked base64-encoded"
+        );
+    }
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{AUVIK_KEY}", auvik.username()));
+    assert!(!seen.contains(&basic), "Auvik's Basic header leaked");
+    assert!(
+        seen.contains("unknown field `api_kye`"),
+        "the bad configs were refused and checked"
+    );
+    drop((a, s, p));
+}

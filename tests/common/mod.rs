@@ -64,6 +64,8 @@ pub struct Agent {
     pub socket: PathBuf,
     pub key_file: PathBuf,
     pub log: PathBuf,
+    /// `RUST_LOG` for the agent process.
+    pub log_filter: String,
     child: Option<Child>,
 }
 
@@ -93,6 +95,7 @@ impl Agent {
             socket: dir.path().join("a.sock"),
             key_file: dir.path().join("auvik.key"),
             log: dir.path().join("agent.log"),
+            log_filter: "info,assetd=debug".to_string(),
             dir,
             child: None,
         }
@@ -144,7 +147,7 @@ impl Agent {
         let child = Command::new(ASSETD)
             .args(["run", "--config"])
             .arg(&self.config)
-            .env("RUST_LOG", "info,assetd=debug")
+            .env("RUST_LOG", &self.log_filter)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
