@@ -55,11 +55,17 @@ async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
             _ => e.to_string(),
         },
     };
+    let group = assetd_gid();
     if let Some(dir) = path.parent()
         && !dir.exists()
     {
+        // A directory of our own, open to the socket's group only (under systemd,
+        // RuntimeDirectory= makes it).
         std::fs::create_dir_all(dir).map_err(bind_err)?;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750));
+        if let Some(gid) = group {
+            let _ = std::os::unix::fs::chown(dir, None, Some(gid));
+        }
     }
     if path.exists() {
         if tokio::net::UnixStream::connect(path).await.is_ok() {
@@ -70,10 +76,33 @@ async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
     let listener = UnixListener::bind(path).map_err(bind_err)?;
     // Owner and group may connect; set before the socket is served or readiness told.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(bind_err)?;
+    // The group is `assetd` where the system has one (the package creates it), so granting
+    // access is `usermod -aG assetd`; elsewhere it stays the agent's own group.
+    if let Some(gid) = group
+        && let Err(e) = std::os::unix::fs::chown(path, None, Some(gid))
+    {
+        tracing::warn!(socket = %path.display(), error = %e,
+            "Cannot give the socket to group `assetd`; it keeps the agent's group. Run the agent as a member of `assetd`.");
+    }
     Ok(BoundSocket {
         path: path.to_path_buf(),
         listener: Some(listener),
     })
+}
+
+/// The gid of group `assetd`, if the system has one.
+fn assetd_gid() -> Option<libc::gid_t> {
+    let name = std::ffi::CString::new("assetd").ok()?;
+    // SAFETY: `name` is NUL-terminated; getgrnam returns null or a pointer to static storage
+    // that stays valid until the next getgr* call, and the gid is copied out at once. Nothing
+    // else in the process calls getgr*, and binding happens once, at start-up.
+    let entry = unsafe { libc::getgrnam(name.as_ptr()) };
+    if entry.is_null() {
+        None
+    } else {
+        // SAFETY: checked non-null just above.
+        Some(unsafe { (*entry).gr_gid })
+    }
 }
 
 /// Serves the API on every bound socket until `shutdown` resolves; health turns
