@@ -342,8 +342,9 @@ async fn counts(ctx: &Ctx, client: Option<String>, period: Option<String>) -> Re
                 PeriodCountsRecord::join(period, resp.counts, resp.maximum, &resp.reconciliation);
             if ctx.format == Format::Table {
                 print_text(&format!(
-                    "Billing period {period}: daily average/maximum per service; AVG is our daily average \
-                     of billable devices, AUVIK_AVG Auvik's billed average, DIFF ours minus Auvik's\n"
+                    "Billing period {period}: daily average/maximum per service (FW firewalls, CTRL controllers, \
+                     L3/VOIP switches); AVG is our daily average of billable devices, AUVIK_AVG Auvik's billed \
+                     average, DIFF ours minus Auvik's\n"
                 ))?;
             }
             let n = print_list(ctx.format, &records)?;

@@ -620,11 +620,11 @@ impl Record for CountsRecord {
     const TABLE: &'static [(Col, Field<Self>)] = &[
         (flex("CLIENT"), |c| cell(&c.client)),
         (right("BILLABLE"), |c| c.total_billable.to_string()),
-        (right("FIREWALLS"), |c| c.firewalls.to_string()),
-        (right("CONTROLLERS"), |c| c.controllers.to_string()),
+        (right("FW"), |c| c.firewalls.to_string()),
+        (right("CTRL"), |c| c.controllers.to_string()),
         (right("ROUTERS"), |c| c.routers.to_string()),
-        (right("L3_SWITCHES"), |c| c.l3_switches.to_string()),
-        (right("VOIP_SWITCHES"), |c| c.voip_switches.to_string()),
+        (right("L3"), |c| c.l3_switches.to_string()),
+        (right("VOIP"), |c| c.voip_switches.to_string()),
         (right("STACKS"), |c| c.switch_stacks.to_string()),
         (right("SWITCHES"), |c| c.total_switches.to_string()),
         (right("APS"), |c| c.access_points.to_string()),
@@ -784,17 +784,11 @@ impl Record for PeriodCountsRecord {
         (right("BILLABLE"), |p| {
             avg_max(p.total_billable, p.max_total_billable)
         }),
-        (right("FIREWALLS"), |p| {
-            avg_max(p.firewalls, p.max_firewalls)
-        }),
-        (right("CONTROLLERS"), |p| {
-            avg_max(p.controllers, p.max_controllers)
-        }),
+        (right("FW"), |p| avg_max(p.firewalls, p.max_firewalls)),
+        (right("CTRL"), |p| avg_max(p.controllers, p.max_controllers)),
         (right("ROUTERS"), |p| avg_max(p.routers, p.max_routers)),
-        (right("L3_SWITCHES"), |p| {
-            avg_max(p.l3_switches, p.max_l3_switches)
-        }),
-        (right("VOIP_SWITCHES"), |p| {
+        (right("L3"), |p| avg_max(p.l3_switches, p.max_l3_switches)),
+        (right("VOIP"), |p| {
             avg_max(p.voip_switches, p.max_voip_switches)
         }),
         (right("STACKS"), |p| {
