@@ -28,6 +28,9 @@ pub enum ApiError {
     Unimplemented(String),
     #[error("{0}")]
     Unavailable(String),
+    /// No valid bearer token on a TCP listener (`auth`).
+    #[error("{0}")]
+    Unauthenticated(String),
     /// Out of disk space: the caller's request may work once space is freed.
     #[error("{0}")]
     ResourceExhausted(String),
@@ -198,6 +201,16 @@ impl Agent {
             );
             new.agent.database = current.agent.database.clone();
             new.agent.listen = current.agent.listen.clone();
+        }
+        // Whether the TCP listeners speak TLS was settled when they were bound: a new
+        // certificate, key or client CA applies to the next connection, but turning TLS on
+        // or off needs a restart, and until then the running settings stay (a TLS listener
+        // must never be left without a certificate).
+        if new.agent.tls.is_some() != current.agent.tls.is_some() {
+            tracing::warn!(
+                "Adding or removing `tls_cert`/`tls_key` takes effect at the next restart; the TCP listeners keep their TLS settings."
+            );
+            new.agent.tls = current.agent.tls.clone();
         }
         let changed = new != *current;
         if changed {

@@ -5,10 +5,13 @@
 //! `validate` turns them into the typed `Config`, collecting *every* error rather than
 //! stopping at the first, because `assetd check-config` should show them all at once.
 
+use crate::auth::BearerToken;
 use crate::secret::{Secret, SecretSpec};
+use crate::tls::{ServerTls, TlsPart};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
@@ -35,6 +38,12 @@ pub struct Config {
 pub struct AgentConfig {
     pub database: PathBuf,
     pub listen: Vec<Listen>,
+    /// TLS for the TCP listeners (`tls_cert`, `tls_key`, `tls_client_ca`); required for a
+    /// non-loopback one. Read and checked at load, so a reload picks up a renewed certificate.
+    pub tls: Option<ServerTls>,
+    /// The bearer tokens TCP clients may present (`auth_tokens`); at least one whenever
+    /// there is a TCP listener. Shared, as every TCP request reads them.
+    pub auth_tokens: std::sync::Arc<[BearerToken]>,
     pub sync_interval: Duration,
     pub full_sync_interval: Duration,
     pub removed_grace: Duration,
@@ -68,6 +77,19 @@ impl Default for RunLimits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listen {
     Unix(PathBuf),
+    /// `tcp://HOST:PORT`: TLS when the agent has `tls_cert`/`tls_key` (required unless the
+    /// address is loopback), and a bearer token on every request. Port 0 takes any free
+    /// port, which the agent logs when it starts.
+    Tcp(SocketAddr),
+}
+
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listen::Unix(p) => write!(f, "unix://{}", p.display()),
+            Listen::Tcp(a) => write!(f, "tcp://{a}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -230,12 +252,13 @@ mod raw {
         pub request_timeout: Option<Spanned<String>>,
         pub run_timeout: Option<Spanned<String>>,
         pub max_retries: Option<Spanned<i64>>,
-        // The TCP/TLS settings of DESIGN §6 are part of the file format; this build refuses
-        // them with a clear message rather than as unknown keys.
+        // TCP listeners (DESIGN §6).
         pub tls_cert: Option<Spanned<String>>,
         pub tls_key: Option<Spanned<SecretSpec>>,
         pub tls_client_ca: Option<Spanned<String>>,
-        pub auth_tokens: Option<Spanned<Vec<SecretSpec>>>,
+        pub auth_tokens: Option<Spanned<Vec<Spanned<SecretSpec>>>>,
+        // Part of the file format (DESIGN §3); this build refuses it with a clear message
+        // rather than as an unknown key.
         pub metrics_listen: Option<Spanned<String>>,
     }
 
@@ -445,41 +468,34 @@ impl Validator<'_> {
             || PathBuf::from(DEFAULT_DATABASE),
             |d| PathBuf::from(d.get_ref()),
         );
-        let listen = match &raw.listen {
-            None => vec![Listen::Unix(PathBuf::from(DEFAULT_SOCKET))],
-            Some(list) => list.iter().filter_map(|l| self.listen(l)).collect(),
+        // Each listener with where it is written, for the TCP rules' messages.
+        let located: Vec<(Listen, Option<usize>)> = match &raw.listen {
+            None => vec![(Listen::Unix(PathBuf::from(DEFAULT_SOCKET)), None)],
+            Some(list) => list
+                .iter()
+                .filter_map(|l| self.listen(l).map(|x| (x, Some(l.span().start))))
+                .collect(),
         };
         if raw.listen.as_ref().is_some_and(|l| l.is_empty()) {
             self.error_at(
                 None,
-                "`agent.listen` is empty: give at least one unix:// address",
+                "`agent.listen` is empty: give at least one unix:// or tcp:// address",
             );
         }
-        for (key, span) in [
-            ("tls_cert", raw.tls_cert.as_ref().map(|s| s.span())),
-            ("tls_key", raw.tls_key.as_ref().map(|s| s.span())),
-            (
-                "tls_client_ca",
-                raw.tls_client_ca.as_ref().map(|s| s.span()),
-            ),
-            ("auth_tokens", raw.auth_tokens.as_ref().map(|s| s.span())),
-            (
-                "metrics_listen",
-                raw.metrics_listen.as_ref().map(|s| s.span()),
-            ),
-        ] {
-            if let Some(span) = span {
-                self.error_at(
-                    Some(span.start),
-                    format!(
-                        "`agent.{key}` is not supported by this version of assetd yet; remove it"
-                    ),
-                );
-            }
+        if let Some(m) = &raw.metrics_listen {
+            self.error(
+                m,
+                "`agent.metrics_listen` is not supported by this version of assetd yet; remove it",
+            );
         }
+        let tls = self.tls(&raw);
+        let auth_tokens = self.auth_tokens(&raw);
+        self.tcp_rules(&raw, &located, tls.is_some(), &auth_tokens);
         AgentConfig {
             database,
-            listen,
+            listen: located.into_iter().map(|(l, _)| l).collect(),
+            tls,
+            auth_tokens: auth_tokens.into(),
             sync_interval: self.positive_duration(
                 &raw.sync_interval,
                 Duration::from_secs(3600),
@@ -552,15 +568,141 @@ impl Validator<'_> {
                 return None;
             }
             Some(Listen::Unix(path))
-        } else if s.starts_with("tcp://") {
-            self.error(
-                l,
-                format!("`{s}`: TCP listeners (with TLS and tokens) are not supported by this version of assetd yet; use unix://"),
-            );
-            None
+        } else if let Some(rest) = s.strip_prefix("tcp://") {
+            match tcp_address(rest) {
+                Ok(addr) => Some(Listen::Tcp(addr)),
+                Err(why) => {
+                    self.error(l, format!("`{s}`: {why}"));
+                    None
+                }
+            }
         } else {
-            self.error(l, format!("`{s}`: a listen address starts with unix:// (e.g. unix:///run/assetd/assetd.sock)"));
+            self.error(l, format!("`{s}`: a listen address starts with unix:// or tcp:// (e.g. unix:///run/assetd/assetd.sock, tcp://0.0.0.0:7443)"));
             None
+        }
+    }
+
+    /// `tls_cert` + `tls_key` (+ `tls_client_ca`), read and checked now.
+    fn tls(&mut self, raw: &raw::Agent) -> Option<ServerTls> {
+        let (cert, key) = match (&raw.tls_cert, &raw.tls_key) {
+            (None, None) => {
+                if let Some(ca) = &raw.tls_client_ca {
+                    self.error(
+                        ca,
+                        "`tls_client_ca` needs `tls_cert` and `tls_key`: client certificates are checked only on TLS listeners",
+                    );
+                }
+                return None;
+            }
+            (Some(cert), None) => {
+                self.error(
+                    cert,
+                    "`tls_cert` needs `tls_key` too, e.g. tls_key = { file = \"/etc/assetd/tls/key.pem\" }",
+                );
+                return None;
+            }
+            (None, Some(key)) => {
+                self.error(
+                    key,
+                    "`tls_key` needs `tls_cert` too, e.g. tls_cert = \"/etc/assetd/tls/cert.pem\"",
+                );
+                return None;
+            }
+            (Some(cert), Some(key)) => (cert, key),
+        };
+        let errors_before = self.errors.len();
+        let key_secret = self.secret(key, "tls_key");
+        if self.errors.len() > errors_before {
+            return None;
+        }
+        let ca = raw.tls_client_ca.as_ref();
+        match crate::tls::load_server(
+            Path::new(cert.get_ref()),
+            &key_secret,
+            &key.get_ref().describe(),
+            ca.map(|c| Path::new(c.get_ref().as_str())),
+        ) {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                let at = match (e.part(), ca) {
+                    (TlsPart::Key, _) => key.span(),
+                    (TlsPart::ClientCa, Some(ca)) => ca.span(),
+                    _ => cert.span(),
+                };
+                let key_name = match e.part() {
+                    TlsPart::Cert => "tls_cert",
+                    TlsPart::Key => "tls_key",
+                    TlsPart::ClientCa => "tls_client_ca",
+                };
+                self.error_at(Some(at.start), format!("`{key_name}`: {e}"));
+                None
+            }
+        }
+    }
+
+    /// `auth_tokens`: each a secret, each long enough to resist guessing.
+    fn auth_tokens(&mut self, raw: &raw::Agent) -> Vec<BearerToken> {
+        let Some(list) = &raw.auth_tokens else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for spec in list.get_ref() {
+            let errors_before = self.errors.len();
+            let secret = self.secret(spec, "auth_tokens");
+            if self.errors.len() > errors_before {
+                continue;
+            }
+            let from = spec.get_ref().describe();
+            match BearerToken::new(&secret, from.clone()) {
+                Ok(t) => out.push(t),
+                Err(e) => self.error(spec, format!("`auth_tokens`: the token from {from}: {e}")),
+            }
+        }
+        out
+    }
+
+    /// TCP listeners: plain text only on loopback, and never without a token to check.
+    /// (A TLS or token setting that failed to load has its own error already.)
+    fn tcp_rules(
+        &mut self,
+        raw: &raw::Agent,
+        listen: &[(Listen, Option<usize>)],
+        has_tls: bool,
+        tokens: &[BearerToken],
+    ) {
+        let tls_written = raw.tls_cert.is_some() || raw.tls_key.is_some();
+        let mut first_tcp = None;
+        for (i, (l, at)) in listen.iter().enumerate() {
+            if listen[..i].iter().any(|(seen, _)| seen == l) {
+                self.error_at(*at, format!("`{l}` is listed twice in `listen`"));
+                continue;
+            }
+            let Listen::Tcp(addr) = l else { continue };
+            first_tcp.get_or_insert(*at);
+            if !addr.ip().is_loopback() && !has_tls && !tls_written {
+                self.error_at(
+                    *at,
+                    format!(
+                        "`{l}` is not a loopback address, so it must use TLS: add tls_cert = \"/etc/assetd/tls/cert.pem\" \
+                         and tls_key = {{ file = \"/etc/assetd/tls/key.pem\" }} to [agent] (plain text is allowed only on 127.0.0.1 or [::1])"
+                    ),
+                );
+            }
+        }
+        let tokens_written = raw
+            .auth_tokens
+            .as_ref()
+            .is_some_and(|t| !t.get_ref().is_empty());
+        if let Some(at) = first_tcp
+            && tokens.is_empty()
+            && !tokens_written
+        {
+            let msg = "TCP listeners require bearer tokens: add auth_tokens = [{ file = \"/etc/assetd/tokens/NAME\" }] to [agent], \
+                       a file (chmod 600) holding a random token of at least 16 characters, e.g. from `openssl rand -hex 32`";
+            match &raw.auth_tokens {
+                Some(t) => self.error(t, msg),
+                None => self.error_at(at, msg),
+            }
         }
     }
 
@@ -1003,6 +1145,32 @@ pub fn syncro_subdomain(input: &str) -> Option<String> {
     valid.then(|| label.to_string())
 }
 
+/// `HOST:PORT` of a `tcp://` listener: an IPv4 address, a bracketed IPv6 address, or
+/// `localhost`; a listener binds an address, so other names are refused rather than resolved.
+fn tcp_address(rest: &str) -> Result<SocketAddr, String> {
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if let Ok(addr) = rest.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = rest.rsplit_once(':') else {
+        return Err("give HOST:PORT, e.g. tcp://0.0.0.0:7443 or tcp://127.0.0.1:7443".into());
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("`{port}` is not a port number (0-65535)"))?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Err(format!(
+            "write an IPv6 address in brackets: tcp://[{host}]:{port}"
+        ));
+    }
+    Err(format!(
+        "`{host}` is not an IP address; give the address to listen on (0.0.0.0 or [::] for every interface, 127.0.0.1 for this machine only)"
+    ))
+}
+
 fn is_loopback_host(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -1264,6 +1432,169 @@ interval = "30m"
         assert_eq!(a.api_key.expose(), "from-credential");
         let e = parse_err(&AUVIK.replace("\"k-123\"", "{ vault = \"x\" }"));
         assert!(e.contains("vault"), "{e}");
+    }
+
+    /// A self-signed certificate for 127.0.0.1 and its key, written to `dir` (key 0600).
+    fn cert_files(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let cert = dir.join(format!("{name}.pem"));
+        let key = dir.join(format!("{name}.key"));
+        std::fs::write(&cert, ck.cert.pem()).unwrap();
+        std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        (cert, key)
+    }
+
+    const TOKEN: &str = "auth_tokens = [\"t0k3n-canary-0123456789\"]\n";
+
+    #[test]
+    fn plain_text_tcp_is_refused_off_loopback_with_what_to_add() {
+        let e = parse_err(&format!(
+            "[agent]\nlisten = [\"unix:///tmp/x.sock\", \"tcp://0.0.0.0:7443\"]\n{TOKEN}"
+        ));
+        assert!(e.starts_with("c.toml:2:33: `tcp://0.0.0.0:7443` is not a loopback address, so it must use TLS: add tls_cert"), "{e}");
+        assert!(e.contains("tls_key = { file ="), "{e}");
+        assert!(!e.contains("t0k3n-canary"), "{e}");
+        // IPv6 "any" too.
+        let e = parse_err(&format!("[agent]\nlisten = [\"tcp://[::]:7443\"]\n{TOKEN}"));
+        assert!(e.contains("must use TLS"), "{e}");
+    }
+
+    #[test]
+    fn loopback_tcp_needs_only_a_token() {
+        let c = parse_ok(&format!(
+            "[agent]\nlisten = [\"tcp://127.0.0.1:7443\", \"tcp://localhost:7444\", \"tcp://[::1]:0\"]\n{TOKEN}"
+        ));
+        assert_eq!(
+            c.agent.listen,
+            vec![
+                Listen::Tcp("127.0.0.1:7443".parse().unwrap()),
+                Listen::Tcp("127.0.0.1:7444".parse().unwrap()),
+                Listen::Tcp("[::1]:0".parse().unwrap()),
+            ]
+        );
+        assert_eq!(c.agent.auth_tokens.len(), 1);
+        assert!(c.agent.tls.is_none());
+        assert!(
+            !format!("{c:?}").contains("t0k3n-canary"),
+            "Debug masks tokens"
+        );
+        // Without a token: refused, at the listener.
+        let e = parse_err("[agent]\nlisten = [\"tcp://127.0.0.1:7443\"]\n");
+        assert!(
+            e.starts_with("c.toml:2:11: TCP listeners require bearer tokens: add auth_tokens"),
+            "{e}"
+        );
+        let e = parse_err("[agent]\nlisten = [\"tcp://127.0.0.1:7443\"]\nauth_tokens = []\n");
+        assert!(e.starts_with("c.toml:3:15: TCP listeners require"), "{e}");
+    }
+
+    #[test]
+    fn bad_tcp_addresses_and_tokens_are_explained() {
+        for (listen, expect) in [
+            ("tcp://assetd.example:7443", "is not an IP address"),
+            ("tcp://0.0.0.0", "give HOST:PORT"),
+            ("tcp://0.0.0.0:http", "is not a port number"),
+            ("tcp://::1:7443", "in brackets"),
+            ("udp://0.0.0.0:7443", "starts with unix:// or tcp://"),
+        ] {
+            let e = parse_err(&format!("[agent]\nlisten = [\"{listen}\"]\n{TOKEN}"));
+            assert!(
+                e.contains("c.toml:2:11:") && e.contains(expect),
+                "{listen}: {e}"
+            );
+        }
+        let e = parse_err(
+            "[agent]\nlisten = [\"tcp://127.0.0.1:7443\"]\nauth_tokens = [\"short-t0k3n\"]\n",
+        );
+        assert!(
+            e.contains("c.toml:3:16:") && e.contains("11 characters long; use at least 16"),
+            "{e}"
+        );
+        assert!(!e.contains("short-t0k3n"), "the token is not quoted: {e}");
+        let e = parse_err(&format!(
+            "[agent]\nlisten = [\"tcp://127.0.0.1:1\", \"tcp://127.0.0.1:1\"]\n{TOKEN}"
+        ));
+        assert!(e.contains("listed twice"), "{e}");
+        let e = parse_err("[agent]\nmetrics_listen = \"127.0.0.1:9187\"\n");
+        assert!(e.contains("`agent.metrics_listen` is not supported"), "{e}");
+    }
+
+    #[test]
+    fn tls_files_are_read_and_checked_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = cert_files(dir.path(), "server");
+        let (_, other_key) = cert_files(dir.path(), "other");
+        let agent = |cert: &Path, key: &Path, extra: &str| {
+            format!(
+                "[agent]\nlisten = [\"tcp://0.0.0.0:7443\"]\n{TOKEN}tls_cert = \"{}\"\ntls_key = {{ file = \"{}\" }}\n{extra}",
+                cert.display(),
+                key.display()
+            )
+        };
+        let c = parse_ok(&agent(&cert, &key, ""));
+        let tls = c.agent.tls.as_ref().expect("TLS");
+        assert_eq!(tls.cert, cert);
+        assert!(tls.client_ca.is_none());
+        assert!(!format!("{c:?}").contains("PRIVATE KEY"));
+        // Mutual TLS: any PEM certificate serves as the client CA here.
+        let c = parse_ok(&agent(
+            &cert,
+            &key,
+            &format!("tls_client_ca = \"{}\"\n", cert.display()),
+        ));
+        assert_eq!(c.agent.tls.unwrap().client_ca, Some(cert.clone()));
+
+        let e = parse_err(&agent(&dir.path().join("none.pem"), &key, ""));
+        assert!(
+            e.starts_with("c.toml:4:12: `tls_cert`: cannot read ") && e.contains("none.pem"),
+            "{e}"
+        );
+        let e = parse_err(&agent(&cert, &other_key, ""));
+        assert!(
+            e.starts_with("c.toml:5:11: `tls_key`:")
+                && e.contains("does not belong to the certificate"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("junk.pem"), "not a certificate\n").unwrap();
+        let e = parse_err(&agent(&dir.path().join("junk.pem"), &key, ""));
+        assert!(e.contains("holds no PEM certificate"), "{e}");
+        let cert_as_key = dir.path().join("cert-as-key.pem");
+        std::fs::copy(&cert, &cert_as_key).unwrap();
+        std::fs::set_permissions(
+            &cert_as_key,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+        let e = parse_err(&agent(&cert, &cert_as_key, ""));
+        assert!(
+            e.contains("`tls_key`:") && e.contains("not a PEM private key"),
+            "{e}"
+        );
+        let e = parse_err(&agent(
+            &cert,
+            &key,
+            &format!(
+                "tls_client_ca = \"{}\"\n",
+                dir.path().join("junk.pem").display()
+            ),
+        ));
+        assert!(e.contains("c.toml:6:17: `tls_client_ca`:"), "{e}");
+        // Half a TLS setup says what is missing.
+        let e = parse_err(&format!(
+            "[agent]\nlisten = [\"tcp://127.0.0.1:7443\"]\n{TOKEN}tls_cert = \"{}\"\n",
+            cert.display()
+        ));
+        assert!(e.contains("`tls_cert` needs `tls_key` too"), "{e}");
+        let e = parse_err(&format!(
+            "[agent]\ntls_client_ca = \"{}\"\n",
+            cert.display()
+        ));
+        assert!(
+            e.contains("`tls_client_ca` needs `tls_cert` and `tls_key`"),
+            "{e}"
+        );
     }
 
     #[test]

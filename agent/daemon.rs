@@ -129,11 +129,8 @@ pub async fn run(
             "Runs interrupted by the last stop were marked failed; they start over now."
         );
     }
-    let sockets = server::bind(&config.agent.listen).await?;
-    let listening: Vec<String> = sockets
-        .iter()
-        .map(|s| s.path.display().to_string())
-        .collect();
+    let listeners = server::bind(&config.agent.listen, config.agent.tls.is_some()).await?;
+    let listening = listeners.describe();
     let agent = Agent::start(config_path, config, store, interrupted).await?;
     let mut watcher =
         watch::start(config_path, Duration::from_millis(300)).map_err(DaemonError::Watch)?;
@@ -150,9 +147,14 @@ pub async fn run(
     if let Some(ready) = ready {
         let _ = ready.send(());
     }
+    let current: server::CurrentConfig = {
+        let agent = agent.clone();
+        std::sync::Arc::new(move || agent.config())
+    };
     let server = tokio::spawn(server::serve(
         Api::new(agent.clone()),
-        sockets,
+        listeners,
+        current,
         shutdown.clone(),
     ));
     shutdown.cancelled().await;

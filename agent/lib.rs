@@ -3,10 +3,12 @@
 //!
 //! One concern per module: `config` (+ `secret`) reads the file, `store` owns SQLite,
 //! `vendors` talk to the vendor APIs and produce `model` records, `sync` schedules and
-//! runs them, `rpc` adapts the domain to gRPC, `server` binds the listeners, `watch`
-//! reloads the config. `sim` holds the vendor simulators used by tests and the demo.
+//! runs them, `rpc` adapts the domain to gRPC, `server` binds the listeners (`tls` and
+//! `auth` guard the TCP ones), `watch` reloads the config. `sim` holds the vendor
+//! simulators used by tests and the demo.
 
 pub mod agent;
+pub mod auth;
 pub mod clients;
 pub mod config;
 pub mod daemon;
@@ -20,5 +22,6 @@ pub mod server;
 pub mod sim;
 pub mod store;
 pub mod sync;
+pub mod tls;
 pub mod vendors;
 pub mod watch;

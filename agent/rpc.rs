@@ -33,6 +33,7 @@ pub fn status(e: ApiError) -> Status {
         ApiError::FailedPrecondition(m) => Status::failed_precondition(m),
         ApiError::Unimplemented(m) => Status::unimplemented(m),
         ApiError::Unavailable(m) => Status::unavailable(m),
+        ApiError::Unauthenticated(m) => Status::unauthenticated(m),
         ApiError::ResourceExhausted(m) => Status::resource_exhausted(m),
         ApiError::Internal(m) => {
             tracing::error!(error = %m, "Internal error answering an RPC.");

@@ -72,6 +72,16 @@ impl SecretSpec {
         matches!(self, SecretSpec::Inline(_))
     }
 
+    /// Where the secret comes from, for messages and logs: never the value.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretSpec::Inline(_) => "the config file (inline)".to_string(),
+            SecretSpec::File(p) => p.display().to_string(),
+            SecretSpec::Env(n) => format!("${n}"),
+            SecretSpec::Credential(n) => format!("credential {n}"),
+        }
+    }
+
     /// Reads the secret now. Trailing newlines (as editors and `echo` leave them) are dropped.
     pub fn resolve(&self) -> Result<Secret, SecretError> {
         let value = match self {

@@ -1,13 +1,25 @@
 //! Binding the listeners and serving the gRPC services, with health and reflection so
 //! grpcurl and any grpcio client work without the .proto file.
+//!
+//! Unix sockets are guarded by their file permissions. TCP listeners (DESIGN §6) serve the
+//! same services behind `auth::RequireToken` (every request needs a bearer token, health and
+//! reflection included) and, when the agent has `tls_cert`/`tls_key`, behind TLS. The TLS
+//! accept is done here rather than by tonic's `ServerTlsConfig`, which is fixed when the
+//! server starts: each connection takes the certificate, key and client CA of the config in
+//! force, so a reload (e.g. after renewing the certificate) applies without closing the
+//! listener, and a failed handshake is logged with the peer's address.
 
-use crate::config::Listen;
+use crate::auth::{BearerToken, RequireToken};
+use crate::config::{Config, Listen};
 use crate::proto::{self as pb};
 use crate::rpc::Api;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::UnixListener;
-use tokio_stream::wrappers::UnixListenerStream;
+use tokio::net::{TcpListener, TcpStream, UnixListener};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_stream::wrappers::{ReceiverStream, UnixListenerStream};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -17,9 +29,14 @@ pub enum ServerError {
     AlreadyRunning(PathBuf),
     #[error("cannot listen on {path}: {reason}")]
     Bind { path: PathBuf, reason: String },
+    #[error("cannot listen on tcp://{addr}: {reason}")]
+    BindTcp { addr: SocketAddr, reason: String },
     #[error("gRPC server: {0}")]
     Serve(String),
 }
+
+/// The config in force: the agent's, replaced on every successful reload.
+pub type CurrentConfig = Arc<dyn Fn() -> Arc<Config> + Send + Sync>;
 
 /// A bound Unix socket, removed again when dropped.
 pub struct BoundSocket {
@@ -33,15 +50,97 @@ impl Drop for BoundSocket {
     }
 }
 
+/// A bound TCP listener.
+pub struct BoundTcp {
+    /// The address bound (with the port the system chose, for port 0).
+    pub addr: SocketAddr,
+    /// Decided at start by whether the config has TLS; a reload changes the certificate,
+    /// never whether a listener speaks TLS.
+    pub tls: bool,
+    listener: Option<TcpListener>,
+}
+
+/// Every bound listener.
+#[derive(Default)]
+pub struct Listeners {
+    pub unix: Vec<BoundSocket>,
+    pub tcp: Vec<BoundTcp>,
+}
+
+impl Listeners {
+    /// What each listener is, for the start-up log line (`tcp://` entries carry the bound
+    /// port, which is how a port-0 listener's clients find it).
+    pub fn describe(&self) -> Vec<String> {
+        let unix = self
+            .unix
+            .iter()
+            .map(|s| format!("unix://{}", s.path.display()));
+        let tcp = self.tcp.iter().map(|t| {
+            format!(
+                "tcp://{} ({})",
+                t.addr,
+                if t.tls {
+                    "TLS, bearer token"
+                } else {
+                    "plain text on loopback, bearer token"
+                }
+            )
+        });
+        unix.chain(tcp).collect()
+    }
+}
+
 /// Binds every configured listener. A socket file left by a crashed agent is replaced; one
-/// that answers belongs to a live agent, and then this one refuses to start.
-pub async fn bind(listen: &[Listen]) -> Result<Vec<BoundSocket>, ServerError> {
-    let mut out = Vec::new();
+/// that answers belongs to a live agent, and then this one refuses to start. `tls`: whether
+/// the TCP listeners speak TLS (the config has `tls_cert` and `tls_key`).
+pub async fn bind(listen: &[Listen], tls: bool) -> Result<Listeners, ServerError> {
+    let mut out = Listeners::default();
     for l in listen {
-        let Listen::Unix(path) = l;
-        out.push(bind_unix(path).await?);
+        match l {
+            Listen::Unix(path) => out.unix.push(bind_unix(path).await?),
+            Listen::Tcp(addr) => out.tcp.push(bind_tcp(*addr, tls)?),
+        }
     }
     Ok(out)
+}
+
+fn bind_tcp(addr: SocketAddr, tls: bool) -> Result<BoundTcp, ServerError> {
+    // Config validation refuses this; checked again here because serving plain text off
+    // this machine must be impossible, not merely unconfigured.
+    if !tls && !addr.ip().is_loopback() {
+        return Err(ServerError::BindTcp {
+            addr,
+            reason: "a non-loopback listener needs tls_cert and tls_key".into(),
+        });
+    }
+    let bind_err = |e: std::io::Error| ServerError::BindTcp {
+        addr,
+        reason: match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                format!(
+                    "{e}; another program (another assetd?) uses this port: stop it or pick another port"
+                )
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                format!("{e}; ports below 1024 need CAP_NET_BIND_SERVICE: use a port such as 7443")
+            }
+            std::io::ErrorKind::AddrNotAvailable => {
+                format!(
+                    "{e}; this machine has no such address (0.0.0.0 listens on every interface)"
+                )
+            }
+            _ => e.to_string(),
+        },
+    };
+    let std_listener = std::net::TcpListener::bind(addr).map_err(bind_err)?;
+    std_listener.set_nonblocking(true).map_err(bind_err)?;
+    let listener = TcpListener::from_std(std_listener).map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+    Ok(BoundTcp {
+        addr,
+        tls,
+        listener: Some(listener),
+    })
 }
 
 async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
@@ -105,11 +204,13 @@ fn assetd_gid() -> Option<libc::gid_t> {
     }
 }
 
-/// Serves the API on every bound socket until `shutdown` resolves; health turns
-/// NOT_SERVING first so load balancers and probes stop sending work.
+/// Serves the API on every bound listener until `shutdown` resolves; health turns
+/// NOT_SERVING first so load balancers and probes stop sending work. `current` gives the
+/// TLS settings and tokens in force for each new TCP connection and request.
 pub async fn serve(
     api: Api,
-    mut sockets: Vec<BoundSocket>,
+    mut listeners: Listeners,
+    current: CurrentConfig,
     shutdown: tokio_util::sync::CancellationToken,
 ) -> Result<(), ServerError> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -134,21 +235,9 @@ pub async fn serve(
         .map_err(|e| ServerError::Serve(e.to_string()))?;
     // Requests larger than this are refused before they reach a handler.
     const MAX_MESSAGE: usize = 1 << 20;
-    // Streams one connection may have open at once. tonic's default is *no* limit (it
-    // overrides hyper's 200), so one client could open streams without end, each holding
-    // a page of an export; past this, a client's further calls wait their turn on its own
-    // connection (HTTP/2 queues them) and nobody else's.
-    const MAX_STREAMS_PER_CONNECTION: u32 = 128;
-    // A peer that stops answering HTTP/2 pings (its process frozen, its host gone) is
-    // disconnected, which drops its streams and whatever they hold. A client that is alive
-    // but does not read only stalls its own streams: flow control stops the agent after
-    // one window, and the streams keep a bounded page each (see `rpc::export_assets`).
-    const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
-    const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
-    let router = tonic::transport::Server::builder()
-        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
-        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
-        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+    // One set of routes, served bare on the Unix sockets and behind the token check on TCP.
+    let mut routes = tonic::service::Routes::builder();
+    routes
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -164,24 +253,53 @@ pub async fn serve(
             pb::agent_service_server::AgentServiceServer::new(api)
                 .max_decoding_message_size(MAX_MESSAGE),
         );
+    let routes = routes.routes();
+    let unix_router = server_builder().add_routes(routes.clone());
+    let tokens: crate::auth::TokenSource = {
+        let current = current.clone();
+        Arc::new(move || -> Arc<[BearerToken]> { current().agent.auth_tokens.clone() })
+    };
+    let tcp_router = server_builder()
+        .layer(RequireToken::new(tokens))
+        .add_routes(routes);
+
     let mut servers = Vec::new();
-    for socket in &mut sockets {
+    let stopped = |stop: tokio_util::sync::CancellationToken,
+                   health: tonic_health::server::HealthReporter| async move {
+        stop.cancelled().await;
+        health
+            .set_not_serving::<pb::agent_service_server::AgentServiceServer<Api>>()
+            .await;
+    };
+    for socket in &mut listeners.unix {
         let Some(listener) = socket.listener.take() else {
             continue;
         };
-        let router = router.clone();
-        let stop = shutdown.clone();
-        let health = health.clone();
+        let signal = stopped(shutdown.clone(), health.clone());
+        let router = unix_router.clone();
         servers.push(tokio::spawn(async move {
             router
-                .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async move {
-                    stop.cancelled().await;
-                    health
-                        .set_not_serving::<pb::agent_service_server::AgentServiceServer<Api>>()
-                        .await;
-                })
+                .serve_with_incoming_shutdown(UnixListenerStream::new(listener), signal)
                 .await
         }));
+    }
+    for tcp in &mut listeners.tcp {
+        let Some(listener) = tcp.listener.take() else {
+            continue;
+        };
+        let signal = stopped(shutdown.clone(), health.clone());
+        let router = tcp_router.clone();
+        if tcp.tls {
+            let incoming = tls_incoming(listener, current.clone());
+            servers.push(tokio::spawn(async move {
+                router.serve_with_incoming_shutdown(incoming, signal).await
+            }));
+        } else {
+            let incoming = accept_loop(listener, |stream, _peer| async move { Some(stream) });
+            servers.push(tokio::spawn(async move {
+                router.serve_with_incoming_shutdown(incoming, signal).await
+            }));
+        }
     }
     let mut result = Ok(());
     for s in servers {
@@ -191,6 +309,147 @@ pub async fn serve(
             Err(e) => result = Err(ServerError::Serve(e.to_string())),
         }
     }
-    drop(sockets); // removes the socket files
+    drop(listeners); // removes the socket files
     result
+}
+
+/// The server settings every listener shares.
+fn server_builder() -> tonic::transport::Server {
+    // Streams one connection may have open at once. tonic's default is *no* limit (it
+    // overrides hyper's 200), so one client could open streams without end, each holding
+    // a page of an export; past this, a client's further calls wait their turn on its own
+    // connection (HTTP/2 queues them) and nobody else's.
+    const MAX_STREAMS_PER_CONNECTION: u32 = 128;
+    // A peer that stops answering HTTP/2 pings (its process frozen, its host gone) is
+    // disconnected, which drops its streams and whatever they hold. A client that is alive
+    // but does not read only stalls its own streams: flow control stops the agent after
+    // one window, and the streams keep a bounded page each (see `rpc::export_assets`).
+    const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+    const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+    tonic::transport::Server::builder()
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+}
+
+/// A TLS handshake that has not finished by then is dropped, so a client that connects and
+/// says nothing holds no task for long.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections being set up (TLS handshakes) at once per listener; past this, accepting
+/// waits and new connections queue in the kernel's backlog instead of in assetd's memory.
+const MAX_PENDING_CONNECTIONS: usize = 64;
+
+/// Accepts TCP connections and prepares each in its own task (`prepare`: a TLS handshake, or
+/// nothing), so one slow client never holds up the others. Connections come out of the
+/// stream ready to serve; accept errors (e.g. out of file descriptors) are logged and
+/// retried, never handed to tonic, which would stop serving the listener on them. The
+/// loop ends when the server drops the stream, which closes the listener.
+fn accept_loop<IO, F, Fut>(
+    listener: TcpListener,
+    prepare: F,
+) -> ReceiverStream<Result<IO, std::io::Error>>
+where
+    IO: Send + 'static,
+    F: Fn(TcpStream, SocketAddr) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<IO>> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        let pending = Arc::new(Semaphore::new(MAX_PENDING_CONNECTIONS));
+        loop {
+            let permit = tokio::select! {
+                p = pending.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                _ = tx.closed() => break,
+            };
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = tx.closed() => break,
+            };
+            let (stream, peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Accepting a TCP connection failed; retrying.");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            // gRPC is many small frames; Nagle's delay would only add latency.
+            let _ = stream.set_nodelay(true);
+            let ready = prepare(stream, peer);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                if let Some(io) = ready.await {
+                    let _ = tx.send(Ok(io)).await;
+                }
+            });
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
+/// TLS connections, each accepted with the TLS settings in force when it arrives.
+fn tls_incoming(
+    listener: TcpListener,
+    current: CurrentConfig,
+) -> ReceiverStream<Result<tokio_rustls::server::TlsStream<TcpStream>, std::io::Error>> {
+    accept_loop(listener, move |stream, peer| {
+        let tls = current().agent.tls.as_ref().map(|t| t.rustls_config());
+        async move {
+            let Some(tls) = tls else {
+                // Reload keeps TLS settings while TLS listeners run (`Agent::reload`), so
+                // this is a bug; refusing the connection keeps it from becoming plain text.
+                tracing::error!(%peer, "No TLS settings for a TLS listener; connection closed.");
+                return None;
+            };
+            let accept = tokio_rustls::TlsAcceptor::from(tls).accept(stream);
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
+                Ok(Ok(io)) => Some(io),
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    // Port scanners and TCP health checks connect and close at once.
+                    tracing::debug!(%peer, "A TCP connection closed before its TLS handshake.");
+                    None
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(%peer, error = %e, "Refused a connection: the TLS handshake failed{}.", handshake_hint(&e));
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!(%peer, "Refused a connection: no TLS handshake within {HANDSHAKE_TIMEOUT:?}.");
+                    None
+                }
+            }
+        }
+    })
+}
+
+/// What a failed handshake most likely means, for the operator reading the log.
+fn handshake_hint(e: &std::io::Error) -> &'static str {
+    use rustls::{AlertDescription, CertificateError, Error};
+    let Some(err) = e.get_ref().and_then(|i| i.downcast_ref::<Error>()) else {
+        return "";
+    };
+    match err {
+        Error::InvalidMessage(_) => {
+            " (not a TLS client: a plain-text client must use https:// here)"
+        }
+        Error::NoCertificatesPresented => {
+            " (the client sent no certificate; this listener requires one signed by tls_client_ca)"
+        }
+        Error::InvalidCertificate(CertificateError::UnknownIssuer)
+        | Error::InvalidCertificate(CertificateError::BadSignature) => {
+            " (the client's certificate is not signed by tls_client_ca)"
+        }
+        Error::InvalidCertificate(_) => " (the client's certificate is not valid)",
+        Error::AlertReceived(AlertDescription::UnknownCA)
+        | Error::AlertReceived(AlertDescription::BadCertificate)
+        | Error::AlertReceived(AlertDescription::CertificateUnknown) => {
+            " (the client does not trust tls_cert: give it the CA that signed it)"
+        }
+        Error::NoApplicationProtocol => " (the client does not speak HTTP/2, which gRPC needs)",
+        _ => "",
+    }
 }

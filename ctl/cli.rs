@@ -13,12 +13,16 @@ use crate::output::Format;
 use assetd::proto::Category;
 
 const TOP_AFTER_HELP: &str = "\
-Finding the agent: --socket or --endpoint, else $ASSETD_SOCKET, else /run/assetd/assetd.sock
-if it exists, else the per-user socket of `assetd demo` ($XDG_RUNTIME_DIR/assetd/assetd.sock,
-or /tmp/assetd-$UID/assetd.sock without XDG_RUNTIME_DIR).
+Finding the agent: --socket or --endpoint, else $ASSETD_ENDPOINT, else $ASSETD_SOCKET, else
+/run/assetd/assetd.sock if it exists, else the per-user socket of `assetd demo`
+($XDG_RUNTIME_DIR/assetd/assetd.sock, or /tmp/assetd-$UID/assetd.sock without XDG_RUNTIME_DIR).
+
+Over TCP the agent wants a bearer token (--token-file) and, off loopback, TLS (https://):
+  assetctl --endpoint https://assetd.msp.example:7443 --token-file ~/.config/assetd/token \\
+           --ca-file /etc/assetd/tls/ca.pem status
 
 Exit codes: 0 ok; 1 error; 2 bad usage or refused (e.g. purge without --yes);
-3 agent not running or unreachable; 4 access denied (socket permissions, token);
+3 agent not running or unreachable; 4 access denied (socket permissions, token, TLS trust);
 5 not found; 6 the agent does not support the request; 7 a sync run failed or was cancelled.
 
 Examples:
@@ -35,13 +39,41 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", conflicts_with = "endpoint")]
     pub socket: Option<PathBuf>,
 
-    /// The agent's TCP listener, http://HOST:PORT (loopback; TLS comes later), or unix:///PATH.
+    /// The agent's TCP listener: https://HOST:PORT (TLS), http://HOST:PORT (loopback plain
+    /// text only), or unix:///PATH. Default: $ASSETD_ENDPOINT, else the Unix socket.
     #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint)]
     pub endpoint: Option<EndpointArg>,
 
-    /// A file holding the bearer token to present (sent as `authorization: Bearer …`).
+    /// A file holding the bearer token to present (sent as `authorization: Bearer …`); it
+    /// must not be readable by others.
     #[arg(long, global = true, value_name = "PATH", env = "ASSETD_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
+
+    /// With https://: trust only this CA (PEM) for the agent's certificate, instead of the
+    /// system's CAs.
+    #[arg(long, global = true, value_name = "PATH", env = "ASSETD_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// With https://: a client certificate (PEM) for an agent that requires one
+    /// (`tls_client_ca`); needs --key-file.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "ASSETD_CERT_FILE",
+        requires = "key_file"
+    )]
+    pub cert_file: Option<PathBuf>,
+
+    /// The private key (PEM) of --cert-file; it must not be readable by others.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "ASSETD_KEY_FILE",
+        requires = "cert_file"
+    )]
+    pub key_file: Option<PathBuf>,
 
     /// Output format.
     #[arg(
@@ -62,6 +94,8 @@ pub struct Cli {
 pub enum EndpointArg {
     /// `http://host:port`, normalised without a trailing slash.
     Http(String),
+    /// `https://host:port`, normalised without a trailing slash.
+    Https(String),
     /// `unix:///path`.
     Unix(PathBuf),
 }
@@ -294,27 +328,37 @@ pub fn parse_endpoint(s: &str) -> Result<EndpointArg, String> {
         }
         return Ok(EndpointArg::Unix(PathBuf::from(path)));
     }
-    if s.starts_with("https://") {
-        return Err(
-            "https:// endpoints need TLS, which this assetctl does not support yet; use http:// on a loopback address or the unix socket (--socket)".to_owned(),
-        );
-    }
-    let Some(rest) = s.strip_prefix("http://") else {
-        return Err("expected http://HOST:PORT (or unix:///PATH)".to_owned());
+    let (scheme, rest) = match (s.strip_prefix("https://"), s.strip_prefix("http://")) {
+        (Some(rest), _) => ("https", rest),
+        (None, Some(rest)) => ("http", rest),
+        (None, None) => {
+            return Err(
+                "expected https://HOST:PORT, http://HOST:PORT (loopback) or unix:///PATH"
+                    .to_owned(),
+            );
+        }
     };
     let uri: tonic::transport::Uri = s
         .parse()
-        .map_err(|e| format!("not a valid URL ({e}); expected http://HOST:PORT"))?;
+        .map_err(|e| format!("not a valid URL ({e}); expected {scheme}://HOST:PORT"))?;
     if uri.host().is_none_or(str::is_empty) {
-        return Err("expected http://HOST:PORT".to_owned());
+        return Err(format!("expected {scheme}://HOST:PORT"));
+    }
+    if uri.port().is_none() {
+        return Err(format!(
+            "expected {scheme}://HOST:PORT with the port of the agent's tcp:// listener, e.g. {scheme}://{}:7443",
+            uri.host().unwrap_or("HOST")
+        ));
     }
     if uri.path() != "/" && !uri.path().is_empty() {
-        return Err("expected http://HOST:PORT without a path".to_owned());
+        return Err(format!("expected {scheme}://HOST:PORT without a path"));
     }
-    Ok(EndpointArg::Http(format!(
-        "http://{}",
-        rest.trim_end_matches('/')
-    )))
+    let normalised = format!("{scheme}://{}", rest.trim_end_matches('/'));
+    Ok(if scheme == "https" {
+        EndpointArg::Https(normalised)
+    } else {
+        EndpointArg::Http(normalised)
+    })
 }
 
 #[cfg(test)]
@@ -363,8 +407,11 @@ mod tests {
             &["assetctl", "counts", "--period", "2025-13"],
             &["assetctl", "counts", "--period", "25-03"],
             &["assetctl", "sync", "Auvik"],
-            &["assetctl", "--endpoint", "https://x:1", "status"],
+            &["assetctl", "--endpoint", "https://x", "status"],
+            &["assetctl", "--endpoint", "https://x:1/api", "status"],
             &["assetctl", "--endpoint", "tcp://x:1", "status"],
+            &["assetctl", "--cert-file", "/c.pem", "status"],
+            &["assetctl", "--key-file", "/k.pem", "status"],
             &[
                 "assetctl",
                 "--socket",
@@ -403,6 +450,16 @@ mod tests {
         assert_eq!(
             parse_endpoint("http://127.0.0.1:7443/"),
             Ok(EndpointArg::Http("http://127.0.0.1:7443".to_owned()))
+        );
+        assert_eq!(
+            parse_endpoint("https://assetd.msp.example:7443"),
+            Ok(EndpointArg::Https(
+                "https://assetd.msp.example:7443".to_owned()
+            ))
+        );
+        assert_eq!(
+            parse_endpoint("https://[::1]:7443/"),
+            Ok(EndpointArg::Https("https://[::1]:7443".to_owned()))
         );
         assert_eq!(
             parse_endpoint("unix:///run/x.sock"),

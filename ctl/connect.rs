@@ -1,8 +1,13 @@
 //! Finding the agent and opening a gRPC channel to it.
 //!
-//! Without `--socket`/`--endpoint`: `$ASSETD_SOCKET`, then `/run/assetd/assetd.sock` if it
-//! exists, then the per-user socket of `assetd demo`: `$XDG_RUNTIME_DIR/assetd/assetd.sock`,
-//! or `/tmp/assetd-$UID/assetd.sock` without `XDG_RUNTIME_DIR`.
+//! Without `--socket`/`--endpoint`: `$ASSETD_ENDPOINT`, then `$ASSETD_SOCKET`, then
+//! `/run/assetd/assetd.sock` if it exists, then the per-user socket of `assetd demo`:
+//! `$XDG_RUNTIME_DIR/assetd/assetd.sock`, or `/tmp/assetd-$UID/assetd.sock` without
+//! `XDG_RUNTIME_DIR`.
+//!
+//! Over TCP: `https://` is TLS (rustls, through tonic), trusting `--ca-file` alone when given
+//! and the system's CAs otherwise, with an optional client certificate; `http://` is plain
+//! text and allowed to carry a token only to loopback, as the agent serves it only there.
 
 use std::ffi::OsString;
 use std::io;
@@ -14,11 +19,11 @@ use anyhow::{Context, anyhow};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Request, Status};
 
-use crate::cli::EndpointArg;
-use crate::error::CtlError;
+use crate::cli::{EndpointArg, parse_endpoint};
+use crate::error::{CtlError, tls_failure};
 use assetd::proto::agent_service_client::AgentServiceClient;
 use assetd::proto::asset_service_client::AssetServiceClient;
 use assetd::proto::sync_service_client::SyncServiceClient;
@@ -94,8 +99,26 @@ impl std::fmt::Debug for Auth {
     }
 }
 
+/// Refuses a secret file that others may read, as the agent does with its own secrets: a
+/// token or key anyone on the machine can read is no longer a secret.
+fn check_private(path: &Path, what: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    if meta.permissions().mode() & 0o007 != 0 {
+        return Err(CtlError::Usage(format!(
+            "{what} {} is readable by others: run `chmod o-rwx {}` (0600 or 0640)",
+            path.display(),
+            path.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Read a bearer token file (surrounding whitespace ignored). Messages never quote it.
 pub fn read_token(path: &Path) -> anyhow::Result<Auth> {
+    check_private(path, "token file")?;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read token file {}", path.display()))?;
     let token = text.trim();
@@ -118,6 +141,8 @@ pub type Svc = InterceptedService<Channel, Auth>;
 pub struct Agent {
     channel: Channel,
     auth: Auth,
+    /// The TCP endpoint connected to, if any (for `explain`).
+    endpoint: Option<EndpointArg>,
 }
 
 impl Agent {
@@ -147,6 +172,9 @@ pub struct Options<'a> {
     pub socket: Option<&'a Path>,
     pub endpoint: Option<&'a EndpointArg>,
     pub token_file: Option<&'a Path>,
+    pub ca_file: Option<&'a Path>,
+    pub cert_file: Option<&'a Path>,
+    pub key_file: Option<&'a Path>,
 }
 
 pub async fn connect(opts: &Options<'_>) -> anyhow::Result<Agent> {
@@ -154,11 +182,32 @@ pub async fn connect(opts: &Options<'_>) -> anyhow::Result<Agent> {
         Some(path) => read_token(path)?,
         None => Auth::default(),
     };
-    let channel = match (opts.endpoint, opts.socket) {
+    // $ASSETD_ENDPOINT stands in for --endpoint when neither it nor --socket was given.
+    let from_env = match (opts.endpoint, opts.socket) {
+        (None, None) => std::env::var("ASSETD_ENDPOINT")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| {
+                parse_endpoint(v.trim())
+                    .map_err(|e| CtlError::Usage(format!("ASSETD_ENDPOINT={v}: {e}")))
+            })
+            .transpose()?,
+        _ => None,
+    };
+    let endpoint = opts.endpoint.or(from_env.as_ref());
+    let tls_flags = opts.ca_file.is_some() || opts.cert_file.is_some();
+    if tls_flags && !matches!(endpoint, Some(EndpointArg::Https(_))) {
+        return Err(CtlError::Usage(
+            "--ca-file, --cert-file and --key-file are for TLS: use them with --endpoint https://HOST:PORT".into(),
+        )
+        .into());
+    }
+    let channel = match (endpoint, opts.socket) {
+        (Some(EndpointArg::Https(url)), _) => connect_tls(url, opts).await?,
         (Some(EndpointArg::Http(url)), _) => {
             if auth.0.is_some() && !is_loopback_url(url) {
                 return Err(CtlError::Usage(format!(
-                    "refusing to send the token in clear text to {url}; use a loopback address or the unix socket (TLS comes in a later version)"
+                    "refusing to send the token in clear text to {url}; use https:// (the agent serves plain text only on loopback)"
                 ))
                 .into());
             }
@@ -173,7 +222,195 @@ pub async fn connect(opts: &Options<'_>) -> anyhow::Result<Agent> {
             connect_unix(&found.path, &found.considered).await?
         }
     };
-    Ok(Agent { channel, auth })
+    Ok(Agent {
+        channel,
+        auth,
+        endpoint: endpoint.cloned(),
+    })
+}
+
+/// Turns a failed command's error into what to do about it: an UNAUTHENTICATED answer says
+/// whether to add a token or fix the one given; a connection that broke under a call over
+/// https:// is checked for a TLS refusal. (With TLS 1.3 the agent judges the client's
+/// certificate after the client considers the handshake done, so its refusal reaches tonic
+/// only as a closed connection; a fresh handshake that reads the agent's first bytes gets
+/// the alert, and with it the reason.)
+pub async fn explain(err: anyhow::Error, agent: &Agent, opts: &Options<'_>) -> anyhow::Error {
+    let err = crate::error::explain_unauthenticated(err, opts.token_file);
+    let lost = err
+        .chain()
+        .find_map(|e| match e.downcast_ref::<CtlError>() {
+            Some(CtlError::Lost(why)) => Some(why.clone()),
+            _ => None,
+        });
+    match &agent.endpoint {
+        Some(EndpointArg::Https(url)) if lost.is_some() => match tls_verdict(url, opts).await {
+            Some(reason) => CtlError::Tls {
+                target: url.to_owned(),
+                reason,
+            }
+            .into(),
+            None => err,
+        },
+        // A TLS listener answers an HTTP/2 preface with a TLS alert, which h2 reads as a
+        // protocol error.
+        Some(EndpointArg::Http(url)) if lost.is_some() => CtlError::Unreachable {
+            target: url.to_owned(),
+            reason: format!(
+                "the connection broke ({}); if the agent serves TLS on this port, use https://{}",
+                lost.unwrap_or_default(),
+                url.trim_start_matches("http://")
+            ),
+        }
+        .into(),
+        _ => err,
+    }
+}
+
+/// A rustls client config from the same flags tonic's was made from.
+fn rustls_client_config(opts: &Options<'_>) -> anyhow::Result<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    match opts.ca_file {
+        Some(ca) => {
+            for cert in CertificateDer::pem_slice_iter(&read_certificates(ca, "--ca-file")?) {
+                roots.add(cert?)?;
+            }
+        }
+        None => {
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        }
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(assetd::tls::provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots);
+    let mut config = match (opts.cert_file, opts.key_file) {
+        (Some(cert), Some(key)) => {
+            let chain = CertificateDer::pem_slice_iter(&read_certificates(cert, "--cert-file")?)
+                .collect::<Result<Vec<_>, _>>()?;
+            check_private(key, "key file")?;
+            let key = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| anyhow!("key file {}: {e}", key.display()))?;
+            builder.with_client_auth_cert(chain, key)?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
+/// Connects once more, completes the TLS handshake and reads the agent's first bytes: the
+/// reason, if TLS refused us; `None` if TLS was not the problem (or it cannot be told).
+async fn tls_verdict(url: &str, opts: &Options<'_>) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let uri: tonic::transport::Uri = url.parse().ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let port = uri.port_u16()?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_owned()).ok()?;
+    let config = std::sync::Arc::new(rustls_client_config(opts).ok()?);
+    let tcp = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio::net::TcpStream::connect((host, port)),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let handshake = tokio_rustls::TlsConnector::from(config).connect(name, tcp);
+    let mut tls = match tokio::time::timeout(CONNECT_TIMEOUT, handshake)
+        .await
+        .ok()?
+    {
+        Ok(tls) => tls,
+        Err(e) => return tls_failure(&e),
+    };
+    // The agent speaks first (its HTTP/2 settings), unless it refused our certificate.
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(CONNECT_TIMEOUT, tls.read(&mut first))
+        .await
+        .ok()?
+    {
+        Err(e) => tls_failure(&e),
+        Ok(_) => None,
+    }
+}
+
+/// Reads a PEM file of certificates, refusing one that holds none (tonic would skip what it
+/// cannot parse, and the failure would show later as an untrusted agent).
+fn read_certificates(path: &Path, flag: &str) -> anyhow::Result<Vec<u8>> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let pem =
+        std::fs::read(path).with_context(|| format!("cannot read {flag} {}", path.display()))?;
+    let count = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CtlError::Usage(format!("{flag} {} is not valid PEM: {e}", path.display())))?
+        .len();
+    if count == 0 {
+        return Err(CtlError::Usage(format!(
+            "{flag} {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(pem)
+}
+
+fn tls_config(opts: &Options<'_>) -> anyhow::Result<ClientTlsConfig> {
+    let mut tls = ClientTlsConfig::new();
+    tls = match opts.ca_file {
+        // A private CA is how an MSP's agents are usually set up; trusting only it means
+        // no public CA can vouch for an impostor.
+        Some(ca) => tls.ca_certificate(Certificate::from_pem(read_certificates(ca, "--ca-file")?)),
+        None => tls.with_native_roots(),
+    };
+    if let (Some(cert), Some(key)) = (opts.cert_file, opts.key_file) {
+        let cert_pem = read_certificates(cert, "--cert-file")?;
+        check_private(key, "key file")?;
+        let key_pem = std::fs::read(key)
+            .with_context(|| format!("cannot read key file {}", key.display()))?;
+        tls = tls.identity(Identity::from_pem(cert_pem, key_pem));
+    }
+    Ok(tls)
+}
+
+async fn connect_tls(url: &str, opts: &Options<'_>) -> anyhow::Result<Channel> {
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("bad endpoint {url}"))?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tls_config(tls_config(opts)?)
+        .map_err(|e| {
+            let hint = if opts.ca_file.is_none() {
+                "; pass --ca-file with the CA that signed the agent's certificate"
+            } else {
+                ""
+            };
+            CtlError::Usage(format!(
+                "cannot set up TLS for {url}: {}{hint}",
+                chain_text(&e)
+            ))
+        })?;
+    endpoint.connect().await.map_err(|e| {
+        if let Some(reason) = tls_failure(&e) {
+            return CtlError::Tls {
+                target: url.to_owned(),
+                reason,
+            }
+            .into();
+        }
+        let reason = match io_kind(&e) {
+            Some(io::ErrorKind::ConnectionRefused) => {
+                "connection refused; is assetd running with this tcp:// entry in [agent] listen?"
+                    .to_owned()
+            }
+            _ => chain_text(&e),
+        };
+        CtlError::Unreachable {
+            target: url.to_owned(),
+            reason,
+        }
+        .into()
+    })
 }
 
 fn list_paths(paths: &[PathBuf]) -> String {
@@ -226,7 +463,11 @@ async fn connect_tcp(url: &str) -> anyhow::Result<Channel> {
                 "connection refused; is assetd running with a tcp:// entry in [agent] listen?"
                     .to_owned()
             }
-            _ => chain_text(&e),
+            _ => format!(
+                "{}; if the agent serves TLS on this port, use https://{}",
+                chain_text(&e),
+                url.trim_start_matches("http://")
+            ),
         };
         CtlError::Unreachable {
             target: url.to_owned(),
@@ -256,7 +497,7 @@ pub fn classify_unix(err: &(dyn std::error::Error + 'static), path: &str) -> Ctl
 }
 
 /// The kind of the first I/O error in an error's cause chain.
-fn io_kind(err: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
+pub(crate) fn io_kind(err: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(io) = e.downcast_ref::<io::Error>() {
@@ -268,7 +509,7 @@ fn io_kind(err: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
 }
 
 /// An error and its causes, `: `-joined, without repeats.
-fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
@@ -408,6 +649,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("token");
         std::fs::write(&path, "s3cr3t-token\n").expect("write");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let err = read_token(&path).expect_err("readable by others");
+        assert!(err.to_string().contains("chmod o-rwx"), "{err}");
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         let auth = read_token(&path).expect("token");
         assert!(!format!("{auth:?}").contains("s3cr3t"));
         let mut auth2 = auth.clone();

@@ -63,11 +63,17 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         socket: cli.socket.as_deref(),
         endpoint: cli.endpoint.as_ref(),
         token_file: cli.token_file.as_deref(),
+        ca_file: cli.ca_file.as_deref(),
+        cert_file: cli.cert_file.as_deref(),
+        key_file: cli.key_file.as_deref(),
     };
     let agent = connect::connect(&opts).await?;
     let ctx = commands::Ctx {
         format: cli.output,
         agent,
     };
-    commands::run(&ctx, cli.command).await
+    match commands::run(&ctx, cli.command).await {
+        Ok(code) => Ok(code),
+        Err(e) => Err(connect::explain(e, &ctx.agent, &opts).await),
+    }
 }

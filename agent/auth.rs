@@ -1,0 +1,282 @@
+//! Bearer tokens on the TCP listeners (DESIGN §6): every request on a TCP connection must
+//! carry `authorization: Bearer <token>` with one of the configured `auth_tokens`. The Unix
+//! socket has no such check; its file permissions decide who may connect.
+//!
+//! The check is a tower layer around the whole TCP router, so it covers every service
+//! (health and reflection too) and no handler can forget it. Tokens are compared in
+//! constant time, against every configured token, and never logged: a refusal is logged
+//! with the peer address, the method and why, nothing of what was sent.
+
+use crate::agent::ApiError;
+use crate::secret::Secret;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use subtle::ConstantTimeEq;
+
+/// Shortest token accepted: shorter ones are guessable, and 16 characters is the least that
+/// `openssl rand -hex 8` gives; the README suggests `openssl rand -hex 32`.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// A configured token. Only its SHA-256 digest is kept: comparing digests takes the same
+/// time whatever the lengths, and the token itself stays out of the agent's memory.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BearerToken {
+    digest: [u8; 32],
+    /// Where the token came from (a path, `$VAR`, a credential name), for debug logs that
+    /// show which client got in; never the token.
+    pub label: String,
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BearerToken({}: ********)", self.label)
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error(
+        "the token is {0} characters long; use at least {MIN_TOKEN_CHARS} (e.g. `openssl rand -hex 32`)"
+    )]
+    TooShort(usize),
+    #[error(
+        "the token may hold only visible ASCII characters (no spaces), as it is sent in an HTTP header"
+    )]
+    BadCharacters,
+}
+
+impl BearerToken {
+    /// Surrounding whitespace is ignored, as `assetctl --token-file` ignores it.
+    pub fn new(secret: &Secret, label: impl Into<String>) -> Result<BearerToken, TokenError> {
+        let token = secret.expose().trim();
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(TokenError::BadCharacters);
+        }
+        if token.len() < MIN_TOKEN_CHARS {
+            return Err(TokenError::TooShort(token.len()));
+        }
+        Ok(BearerToken {
+            digest: Sha256::digest(token.as_bytes()).into(),
+            label: label.into(),
+        })
+    }
+}
+
+/// Why a request on a TCP listener was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error(
+        "missing bearer token: TCP listeners require the metadata `authorization: Bearer <token>` with one of the agent's auth_tokens (assetctl: --token-file PATH)"
+    )]
+    Missing,
+    #[error(
+        "the authorization metadata is not `Bearer <token>`: send `authorization: Bearer <token>` with one of the agent's auth_tokens"
+    )]
+    Malformed,
+    #[error(
+        "the bearer token was refused: it is not one of the agent's auth_tokens (revoked or mistyped?); send a current token"
+    )]
+    Refused,
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        ApiError::Unauthenticated(e.to_string())
+    }
+}
+
+/// Checks an `authorization` header value against `tokens`. Every token is compared, with
+/// no early exit, so the time taken says nothing about which one (if any) matched.
+pub fn check<'t>(
+    tokens: &'t [BearerToken],
+    authorization: Option<&[u8]>,
+) -> Result<&'t BearerToken, AuthError> {
+    let value = authorization.ok_or(AuthError::Missing)?;
+    // RFC 6750 / RFC 9110: the scheme is case-insensitive, then one or more spaces.
+    let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
+        Some(i) => value.split_at(i),
+        None => return Err(AuthError::Malformed),
+    };
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return Err(AuthError::Malformed);
+    }
+    let presented = rest.trim_ascii();
+    if presented.is_empty() {
+        return Err(AuthError::Missing);
+    }
+    let digest: [u8; 32] = Sha256::digest(presented).into();
+    let mut found = None;
+    for t in tokens {
+        let equal: bool = t.digest.ct_eq(&digest).into();
+        if equal && found.is_none() {
+            found = Some(t);
+        }
+    }
+    found.ok_or(AuthError::Refused)
+}
+
+/// The peer of a TCP connection, plain or TLS, from what tonic records for the connection.
+pub fn peer_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    extensions
+        .get::<TcpConnectInfo>()
+        .and_then(TcpConnectInfo::remote_addr)
+        .or_else(|| {
+            extensions
+                .get::<TlsConnectInfo<TcpConnectInfo>>()
+                .and_then(|i| i.get_ref().remote_addr())
+        })
+}
+
+/// Where the layer finds the tokens in force: read on every request, so a reload that adds
+/// or removes a token applies to the next request, on connections already open too.
+pub type TokenSource = Arc<dyn Fn() -> Arc<[BearerToken]> + Send + Sync>;
+
+/// The tower layer that requires a bearer token on every request.
+#[derive(Clone)]
+pub struct RequireToken {
+    tokens: TokenSource,
+}
+
+impl RequireToken {
+    pub fn new(tokens: TokenSource) -> RequireToken {
+        RequireToken { tokens }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for RequireToken {
+    type Service = RequireTokenService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireTokenService {
+            inner,
+            tokens: self.tokens.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RequireTokenService<S> {
+    inner: S,
+    tokens: TokenSource,
+}
+
+impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for RequireTokenService<S>
+where
+    S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    ResBody: Default,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        futures_util::future::Either<S::Future, std::future::Ready<Result<S::Response, S::Error>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<ReqBody>) -> Self::Future {
+        let tokens = (self.tokens)();
+        let header = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .map(|v| v.as_bytes());
+        match check(&tokens, header) {
+            Ok(token) => {
+                tracing::debug!(
+                    peer = %display_peer(peer_addr(req.extensions())),
+                    method = req.uri().path(),
+                    token = %token.label,
+                    "Authenticated a request."
+                );
+                futures_util::future::Either::Left(self.inner.call(req))
+            }
+            Err(e) => {
+                tracing::warn!(
+                    peer = %display_peer(peer_addr(req.extensions())),
+                    method = req.uri().path(),
+                    reason = ?e,
+                    "Refused a request on a TCP listener: no valid bearer token."
+                );
+                let status = crate::rpc::status(ApiError::from(e));
+                futures_util::future::Either::Right(std::future::ready(Ok(status.into_http())))
+            }
+        }
+    }
+}
+
+fn display_peer(addr: Option<SocketAddr>) -> String {
+    addr.map_or_else(|| "unknown".to_string(), |a| a.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(s: &str) -> BearerToken {
+        BearerToken::new(&Secret::new(s), "test").expect("valid token")
+    }
+
+    #[test]
+    fn short_and_unprintable_tokens_are_refused() {
+        assert_eq!(
+            BearerToken::new(&Secret::new("short"), "x"),
+            Err(TokenError::TooShort(5))
+        );
+        assert_eq!(
+            BearerToken::new(&Secret::new("has a space in the middle"), "x"),
+            Err(TokenError::BadCharacters)
+        );
+        // Surrounding whitespace is not part of the token.
+        assert_eq!(
+            token(" 0123456789abcdef\n"),
+            BearerToken::new(&Secret::new("0123456789abcdef"), "test").unwrap()
+        );
+    }
+
+    #[test]
+    fn every_configured_token_is_accepted_and_nothing_else() {
+        let tokens = [
+            token("first-token-0123456789"),
+            token("second-token-0123456789"),
+        ];
+        assert_eq!(
+            check(&tokens, Some(b"Bearer first-token-0123456789")),
+            Ok(&tokens[0])
+        );
+        assert_eq!(
+            check(&tokens, Some(b"bearer   second-token-0123456789")),
+            Ok(&tokens[1])
+        );
+        assert_eq!(check(&tokens, None), Err(AuthError::Missing));
+        assert_eq!(check(&tokens, Some(b"Bearer ")), Err(AuthError::Missing));
+        assert_eq!(
+            check(&tokens, Some(b"Basic Zmlyc3Q6dG9rZW4=")),
+            Err(AuthError::Malformed)
+        );
+        assert_eq!(
+            check(&tokens, Some(b"first-token-0123456789")),
+            Err(AuthError::Malformed)
+        );
+        assert_eq!(
+            check(&tokens, Some(b"Bearer first-token-012345678")),
+            Err(AuthError::Refused)
+        );
+        assert_eq!(
+            check(&tokens, Some(b"Bearer first-token-0123456789x")),
+            Err(AuthError::Refused)
+        );
+        assert_eq!(
+            check(&[], Some(b"Bearer first-token-0123456789")),
+            Err(AuthError::Refused)
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let t = token("canary-token-5f1e2d3c");
+        assert!(!format!("{t:?}").contains("canary"));
+    }
+}
