@@ -497,6 +497,17 @@ fn tls_with_a_valid_token_works_and_every_wrong_client_is_refused() {
     );
     seen.push_str(&log);
     assert_no_token_material(&seen, "logs or answers");
+    // Nor any line of the agent's private key.
+    let key = std::fs::read_to_string(&pki.server_key).expect("server key");
+    for line in key
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 16)
+    {
+        assert!(
+            !seen.contains(line),
+            "the TLS key leaked into the logs or answers"
+        );
+    }
 }
 
 #[test]
