@@ -250,20 +250,21 @@ impl Auvik {
                         ("filter[thruDate]", &thru.to_string()),
                     ],
                 )?;
+                let unreadable = |cause: &dyn std::fmt::Display| {
+                    format!(
+                        "Auvik's billing usage could not be read ({cause}); counts are shown without Auvik's figures"
+                    )
+                };
                 let note = match self.get(&url, ctx).await {
                     Ok(body) => match decode::<Document<Vec<UsageResource>>>(&url, body) {
                         Ok(doc) => {
                             usage.extend(doc.data.into_iter().filter_map(|u| u.usage(from)));
                             continue;
                         }
-                        Err(e) => format!(
-                            "Auvik's billing usage could not be read ({e}); counts are shown without Auvik's figures"
-                        ),
+                        Err(e) => unreadable(&e),
                     },
                     Err(Err(VendorError::Cancelled)) => return Err(VendorError::Cancelled),
-                    Err(Err(e)) => format!(
-                        "Auvik's billing usage could not be read ({e}); counts are shown without Auvik's figures"
-                    ),
+                    Err(Err(e)) => unreadable(&e),
                     Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => format!(
                         "Auvik's billing usage is not readable by this API user (403 from {}{}): to compare \
                          billable counts with Auvik's, give the user permission to view billing; \
@@ -271,10 +272,7 @@ impl Auvik {
                         redact(&url),
                         error_detail(&f.body)
                     ),
-                    Err(Ok(f)) => format!(
-                        "Auvik's billing usage could not be read ({}); counts are shown without Auvik's figures",
-                        self.explain(&url, &f)
-                    ),
+                    Err(Ok(f)) => unreadable(&self.explain(&url, &f)),
                 };
                 return ctx.send(Batch::UsageUnavailable(note)).await;
             }
