@@ -1,0 +1,1102 @@
+//! assetd's performance benchmarks (issue 8; results and the machine in BENCHMARKS.md).
+//!
+//! ```text
+//! cargo bench --bench perf                       # everything (about 10 minutes on 2 cores)
+//! cargo bench --bench perf -- auvik floors       # some groups only
+//! cargo bench --bench perf -- --quick            # a small smoke run of every group
+//! cargo bench --bench perf -- --seed 7 --reps 5
+//! ```
+//!
+//! Groups: `auvik` (100k first sync, resync, 1% incremental, 10k vs 100k memory), `floors`
+//! (the network-and-JSON floor and the storage floor for the same 100k), `syncro` (20k assets
+//! under a 600/min limit), `big` (a 1,000,000-asset database: ListAssets under load,
+//! GetBillableCounts, ExportAssets, start-up), `idle` (RSS and CPU of an idle agent).
+//!
+//! Everything goes through the real path: in-process vendor simulators over loopback HTTP,
+//! the real `assetd` binary (its connectors, its store), and real gRPC clients over the Unix
+//! socket. Datasets are generated from the seed, so a run is reproducible. Each figure is
+//! printed as min / median / max over the repetitions. Nothing here is a pass/fail test:
+//! figures are compared with the targets by a reader (BENCHMARKS.md), never asserted.
+
+use assetd::proto as pb;
+use assetd::sim::auvik::{AuvikSim, AuvikSimOptions};
+use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
+use pb::agent_service_client::AgentServiceClient;
+use pb::asset_service_client::AssetServiceClient;
+use pb::sync_service_client::SyncServiceClient;
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tonic::transport::{Channel, Endpoint};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The agent under test: this build's, or another build given in `ASSETD_BIN` (to compare
+/// two versions in one run on the same machine).
+fn assetd_bin() -> String {
+    std::env::var("ASSETD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_assetd").to_string())
+}
+
+struct Options {
+    groups: Vec<String>,
+    seed: u64,
+    reps: usize,
+    quick: bool,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        groups: Vec::new(),
+        seed: 42,
+        reps: 3,
+        quick: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            // cargo bench passes --bench to every bench target.
+            "--bench" => {}
+            "--quick" => o.quick = true,
+            "--seed" => o.seed = args.next().and_then(|v| v.parse().ok()).unwrap_or(o.seed),
+            "--reps" => o.reps = args.next().and_then(|v| v.parse().ok()).unwrap_or(o.reps),
+            g if !g.starts_with('-') => o.groups.push(g.to_string()),
+            _ => {}
+        }
+    }
+    o.reps = o.reps.max(1);
+    o
+}
+
+fn main() -> Result<()> {
+    let opts = options();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    print_machine();
+    println!("agent binary: {}", assetd_bin());
+    let wants = |g: &str| opts.groups.is_empty() || opts.groups.iter().any(|x| x == g);
+    rt.block_on(async {
+        if wants("auvik") {
+            auvik_group(&opts).await?;
+        }
+        if wants("floors") {
+            floors_group(&opts).await?;
+        }
+        if wants("syncro") {
+            syncro_group(&opts).await?;
+        }
+        if wants("big") {
+            big_group(&opts).await?;
+        }
+        if wants("idle") {
+            idle_group(&opts).await?;
+        }
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Reporting
+
+/// Prints `label: min / median / max unit` (and the target) for a set of samples.
+fn report(label: &str, unit: &str, samples: &[f64], target: &str) {
+    let mut s = samples.to_vec();
+    s.sort_by(f64::total_cmp);
+    let (min, max) = (s[0], s[s.len() - 1]);
+    let median = if s.len() % 2 == 1 {
+        s[s.len() / 2]
+    } else {
+        (s[s.len() / 2 - 1] + s[s.len() / 2]) / 2.0
+    };
+    println!(
+        "  {label:<52} min {:>10} median {:>10} max {:>10} {unit:<8} (n={}; target {target})",
+        fmt(min),
+        fmt(median),
+        fmt(max),
+        s.len()
+    );
+}
+
+fn fmt(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn print_machine() {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(|l| l.to_string()))
+        .unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("machine: {cpu}, {cores} cores, {}", mem.replace("  ", ""));
+    println!("load average at start: {}", load.trim());
+}
+
+// ---------------------------------------------------------------------------------------
+// The agent process
+
+/// A running `assetd run` with its own directory, killed when dropped.
+struct AgentProc {
+    dir: PathBuf,
+    socket: PathBuf,
+    config: PathBuf,
+    child: Option<Child>,
+    spawned: Instant,
+}
+
+impl AgentProc {
+    /// A directory under /tmp with a short name: the socket path must stay under 100 bytes.
+    fn new_dir() -> Result<PathBuf> {
+        let dir =
+            std::env::temp_dir().join(format!("ab{}-{}", std::process::id(), fastrand::u32(..)));
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    /// Writes `sources` (TOML `[[source]]` tables) under a standard `[agent]` table.
+    fn configure(dir: &Path, sources: &str) -> Result<AgentProc> {
+        let socket = dir.join("a.sock");
+        let config = dir.join("config.toml");
+        let text = format!(
+            "[agent]\ndatabase = \"{}\"\nlisten = [\"unix://{}\"]\nsync_interval = \"1h\"\n\n{sources}",
+            dir.join("a.db").display(),
+            socket.display()
+        );
+        write_private(&config, &text)?;
+        Ok(AgentProc {
+            dir: dir.to_path_buf(),
+            socket,
+            config,
+            child: None,
+            spawned: Instant::now(),
+        })
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.join("a.db")
+    }
+
+    /// Starts the agent and returns when it answers GetStatus, with the time that took.
+    async fn start(&mut self) -> Result<Duration> {
+        let log = std::fs::File::create(self.dir.join("agent.log"))?;
+        let t0 = Instant::now();
+        self.spawned = t0;
+        let child = Command::new(assetd_bin())
+            .args(["run", "--config"])
+            .arg(&self.config)
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_AGENT_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        self.child = Some(child);
+        loop {
+            if let Ok(ch) = self.try_channel().await
+                && AgentServiceClient::new(ch)
+                    .get_status(pb::GetStatusRequest {})
+                    .await
+                    .is_ok()
+            {
+                return Ok(t0.elapsed());
+            }
+            if let Some(c) = self.child.as_mut()
+                && let Some(status) = c.try_wait()?
+            {
+                return Err(
+                    format!("assetd exited at start ({status}): {}", self.log_tail()).into(),
+                );
+            }
+            if t0.elapsed() > Duration::from_secs(120) {
+                return Err("assetd did not start serving within 120 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.join("agent.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(10)..].join("\n")
+    }
+
+    async fn try_channel(&self) -> Result<Channel> {
+        Ok(
+            Endpoint::from_shared(format!("unix://{}", self.socket.display()))?
+                .connect()
+                .await?,
+        )
+    }
+
+    async fn channel(&self) -> Result<Channel> {
+        self.try_channel().await
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// SIGTERM, and wait for the exit.
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(60) {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for AgentProc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// `VmHWM` (peak) and `VmRSS` of a process, in MiB.
+fn memory_mib(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|kib| kib / 1024.0)
+            .unwrap_or(f64::NAN)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// User plus system CPU time of a process so far, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) are space-separated;
+    // utime and stime are fields 14 and 15 (1-based), i.e. 12 and 13 after ") ".
+    let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / hz
+}
+
+// ---------------------------------------------------------------------------------------
+// Syncing through the API
+
+/// Triggers a run of `source` and follows it to the end; returns the finished run.
+async fn sync(ch: &Channel, source: &str, full: bool) -> Result<pb::SyncRun> {
+    let mut sync = SyncServiceClient::new(ch.clone());
+    let triggered = sync
+        .trigger_sync(pb::TriggerSyncRequest {
+            sources: vec![source.to_string()],
+            full,
+        })
+        .await?
+        .into_inner();
+    let run_id = triggered.runs.first().ok_or("no run triggered")?.run_id;
+    wait_run(ch, run_id).await
+}
+
+async fn wait_run(ch: &Channel, run_id: i64) -> Result<pb::SyncRun> {
+    let mut sync = SyncServiceClient::new(ch.clone());
+    let mut stream = sync
+        .watch_sync(pb::WatchSyncRequest {
+            run_ids: vec![run_id],
+        })
+        .await?
+        .into_inner();
+    let mut last = None;
+    while let Some(ev) = stream.message().await? {
+        last = ev.run;
+    }
+    let mut run = last.ok_or("the run's watch ended without a run")?;
+    // The run's end as this client saw it: some versions stamp `finished` before applying
+    // the run, which would leave the apply out of its duration.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    run.finished = Some(prost_types::Timestamp {
+        seconds: now.as_secs() as i64,
+        nanos: now.subsec_nanos() as i32,
+    });
+    if run.state != pb::RunState::Ok as i32 {
+        return Err(format!("run {} ended {:?}: {}", run.id, run.state, run.error).into());
+    }
+    Ok(run)
+}
+
+/// The run that is going on or last ended for `source` (the agent starts a never-synced
+/// source's first run by itself).
+async fn latest_run(ch: &Channel, source: &str) -> Result<Option<pb::SyncRun>> {
+    let runs = SyncServiceClient::new(ch.clone())
+        .list_sync_runs(pb::ListSyncRunsRequest {
+            source: source.to_string(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await?
+        .into_inner()
+        .runs;
+    Ok(runs.into_iter().next())
+}
+
+/// Waits for the agent's own first run of `source` and returns it when it ends.
+async fn first_run(ch: &Channel, source: &str) -> Result<pb::SyncRun> {
+    let t0 = Instant::now();
+    loop {
+        if let Some(run) = latest_run(ch, source).await? {
+            return wait_run(ch, run.id).await;
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            return Err("the first run did not start".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The run's duration: from its start (the agent's clock) to when its end reached us (this
+/// machine's same clock), so applying the run is included.
+fn run_seconds(run: &pb::SyncRun) -> f64 {
+    let secs = |t: &Option<prost_types::Timestamp>| {
+        t.as_ref()
+            .map(|t| t.seconds as f64 + t.nanos as f64 / 1e9)
+            .unwrap_or(f64::NAN)
+    };
+    secs(&run.finished) - secs(&run.started)
+}
+
+fn counts(run: &pb::SyncRun) -> pb::RunCounts {
+    run.counts.unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// Auvik
+
+fn auvik_sim(seed: u64, tenants: usize, per_tenant: usize) -> AuvikSim {
+    AuvikSim::new(AuvikSimOptions {
+        seed,
+        clients: tenants,
+        assets_per_client: per_tenant,
+        ..Default::default()
+    })
+}
+
+async fn serve<F, Fut, S>(start: F) -> Result<S>
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<S>>,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    Ok(start(listener).await?)
+}
+
+fn auvik_source(dir: &Path, sim: &AuvikSim, base_url: &str) -> Result<String> {
+    let key = dir.join("auvik.key");
+    write_private(&key, &sim.api_key())?;
+    Ok(format!(
+        "[[source]]\nname = \"auvik\"\nkind = \"auvik\"\nregion = \"us1\"\nusername = \"{}\"\n\
+         api_key = {{ file = \"{}\" }}\ndomain_prefix = \"{}\"\nbase_url = \"{base_url}\"\n",
+        sim.username(),
+        key.display(),
+        sim.domain_prefix(),
+    ))
+}
+
+/// A fresh agent on an empty database against `sim`; returns it once its first (full) run
+/// has ended, with that run.
+async fn agent_after_first_sync(
+    sim: &AuvikSim,
+    base_url: &str,
+) -> Result<(AgentProc, Channel, pb::SyncRun)> {
+    let dir = AgentProc::new_dir()?;
+    let sources = auvik_source(&dir, sim, base_url)?;
+    let mut agent = AgentProc::configure(&dir, &sources)?;
+    agent.start().await?;
+    let ch = agent.channel().await?;
+    let run = first_run(&ch, "auvik").await?;
+    Ok((agent, ch, run))
+}
+
+async fn auvik_group(o: &Options) -> Result<()> {
+    let (tenants, per) = if o.quick { (50, 200) } else { (500, 200) };
+    let n = tenants * per;
+    println!(
+        "\n== auvik: {tenants} tenants x {per} devices = {n} devices (seed {})",
+        o.seed
+    );
+    let sim = auvik_sim(o.seed, tenants, per);
+    let server = serve(|l| sim.start(l)).await?;
+    let base = server.base_url.to_string();
+
+    let (mut full, mut peak, mut resync, mut incr) = (vec![], vec![], vec![], vec![]);
+    // The agent's own CPU time per run: steadier than wall time on a shared machine.
+    let (mut full_cpu, mut resync_cpu, mut incr_cpu) = (vec![], vec![], vec![]);
+    let mut rng = fastrand::Rng::with_seed(o.seed);
+    let ids: Vec<String> = sim.devices().into_iter().map(|d| d.id).collect();
+    for rep in 0..o.reps {
+        let (agent, ch, run) = agent_after_first_sync(&sim, &base).await?;
+        let c = counts(&run);
+        check(
+            c.added as usize == n,
+            format!("first sync added {} of {n}", c.added),
+        )?;
+        full.push(run_seconds(&run));
+        full_cpu.push(cpu_seconds(agent.pid()));
+        if std::env::var_os("BENCH_DEBUG").is_some() {
+            println!(
+                "  debug: agent alive {:.2} s, cpu {:.2} s\n{}",
+                agent.spawned.elapsed().as_secs_f64(),
+                cpu_seconds(agent.pid()),
+                agent.log_tail()
+            );
+        }
+        peak.push(memory_mib(agent.pid()).0);
+
+        let changes_before = count_rows(&agent.db(), "asset_changes")?;
+        let cpu0 = cpu_seconds(agent.pid());
+        let run = sync(&ch, "auvik", true).await?;
+        resync_cpu.push(cpu_seconds(agent.pid()) - cpu0);
+        let c = counts(&run);
+        check(
+            c.added == 0 && c.updated == 0 && c.removed == 0 && c.unchanged as usize == n,
+            format!("resync wrote rows: {c:?}"),
+        )?;
+        check(
+            count_rows(&agent.db(), "asset_changes")? == changes_before,
+            "resync wrote history".to_string(),
+        )?;
+        resync.push(run_seconds(&run));
+
+        // 1% of the devices change upstream (a firmware upgrade); the incremental run must
+        // write exactly those rows and their history.
+        let changed: HashSet<String> = (0..n / 100)
+            .map(|_| ids[rng.usize(..ids.len())].clone())
+            .collect();
+        for id in &changed {
+            sim.update_device(id, |d| {
+                d.firmware = Some(format!("bench-fw-{rep}-{}", fastrand::u32(..)))
+            });
+        }
+        let cpu0 = cpu_seconds(agent.pid());
+        let run = sync(&ch, "auvik", false).await?;
+        incr_cpu.push(cpu_seconds(agent.pid()) - cpu0);
+        let c = counts(&run);
+        check(
+            c.updated as usize == changed.len() && c.added == 0 && c.removed == 0,
+            format!("incremental counts {c:?} for {} changed", changed.len()),
+        )?;
+        let written = changed_external_ids(&agent.db(), run.id)?;
+        check(
+            written == changed,
+            format!(
+                "incremental history covers {} assets, {} changed",
+                written.len(),
+                changed.len()
+            ),
+        )?;
+        incr.push(run_seconds(&run));
+        drop(agent);
+    }
+    report(
+        &format!("full sync of {n} into an empty db"),
+        "s",
+        &full,
+        "<= 3 s",
+    );
+    report("... agent CPU (start-up included)", "s", &full_cpu, "-");
+    report("agent peak RSS (VmHWM) after it", "MiB", &peak, "<= 80 MB");
+    report(
+        "full resync, no upstream change",
+        "s",
+        &resync,
+        "<= 1.5 s, 0 rows",
+    );
+    report("... agent CPU", "s", &resync_cpu, "-");
+    report(
+        "incremental run, 1% changed",
+        "s",
+        &incr,
+        "<= 0.5 s, exactly those rows",
+    );
+    report("... agent CPU", "s", &incr_cpu, "-");
+
+    // Memory must not grow with the inventory: the same sync at a tenth of the size.
+    let small = auvik_sim(o.seed, tenants / 10, per);
+    let small_server = serve(|l| small.start(l)).await?;
+    let mut small_peak = vec![];
+    for _ in 0..o.reps {
+        let (agent, _ch, _run) =
+            agent_after_first_sync(&small, &small_server.base_url.to_string()).await?;
+        small_peak.push(memory_mib(agent.pid()).0);
+    }
+    report(
+        &format!("agent peak RSS, first sync of {}", n / 10),
+        "MiB",
+        &small_peak,
+        "flat vs. the full size",
+    );
+    Ok(())
+}
+
+fn check(ok: bool, what: String) -> Result<()> {
+    if ok { Ok(()) } else { Err(what.into()) }
+}
+
+fn open_ro(db: &Path) -> Result<rusqlite::Connection> {
+    Ok(rusqlite::Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?)
+}
+
+fn count_rows(db: &Path, table: &str) -> Result<i64> {
+    Ok(open_ro(db)?.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+}
+
+fn changed_external_ids(db: &Path, run_id: i64) -> Result<HashSet<String>> {
+    let c = open_ro(db)?;
+    let mut st = c.prepare(
+        "SELECT DISTINCT a.external_id FROM asset_changes h JOIN assets a ON a.id = h.asset_id
+         WHERE h.run_id = ?1",
+    )?;
+    let ids = st
+        .query_map([run_id], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<HashSet<_>>>()?;
+    Ok(ids)
+}
+
+// ---------------------------------------------------------------------------------------
+// Floors
+
+async fn floors_group(o: &Options) -> Result<()> {
+    let (tenants, per) = if o.quick { (50, 200) } else { (500, 200) };
+    let n = tenants * per;
+    println!("\n== floors: the same {n} devices (seed {})", o.seed);
+    let sim = auvik_sim(o.seed, tenants, per);
+    let server = serve(|l| sim.start(l)).await?;
+    let base = server.base_url.to_string();
+
+    let (mut sync_s, mut http_s, mut store_s) = (vec![], vec![], vec![]);
+    for _ in 0..o.reps {
+        let before = sim.request_count();
+        let (agent, _ch, run) = agent_after_first_sync(&sim, &base).await?;
+        sync_s.push(run_seconds(&run));
+        let agent_requests = sim.request_count() - before;
+
+        let before = sim.request_count();
+        let t0 = Instant::now();
+        http_floor(&sim, &base).await?;
+        http_s.push(t0.elapsed().as_secs_f64());
+        let floor_requests = sim.request_count() - before;
+        if floor_requests != agent_requests {
+            println!(
+                "  note: the HTTP floor made {floor_requests} requests, the agent {agent_requests}"
+            );
+        }
+        store_s.push(storage_floor(&agent.db())?);
+    }
+    report(
+        "assetd full sync (same run)",
+        "s",
+        &sync_s,
+        "close to the larger floor",
+    );
+    report(
+        "HTTP floor: every page to a plain client",
+        "s",
+        &http_s,
+        "-",
+    );
+    report(
+        "storage floor: bulk insert of the same rows",
+        "s",
+        &store_s,
+        "-",
+    );
+    Ok(())
+}
+
+/// The lists the Auvik connector reads per tenant (agent/vendors/auvik.rs), in order.
+const FLOOR_TENANT_LISTS: [&str; 1] = [
+    "/v1/inventory/device/info?tenants={tenant}&page%5Bfirst%5D=1000&include=deviceDetail\
+     &fields%5BdeviceDetail%5D=manageStatus%2Cinterfaces",
+];
+/// The connector's `TENANT_CONCURRENCY`.
+const FLOOR_TENANT_CONCURRENCY: usize = 4;
+
+/// Reads every page the connector reads, as bytes, with the connector's concurrency: what
+/// the simulator and loopback HTTP cost with no parsing or storing on our side.
+async fn http_floor(sim: &AuvikSim, base: &str) -> Result<()> {
+    let client = reqwest::Client::new();
+    let auth = (sim.username(), sim.api_key());
+    let get = |url: String| {
+        let client = client.clone();
+        let auth = auth.clone();
+        async move {
+            let resp = client
+                .get(&url)
+                .basic_auth(&auth.0, Some(&auth.1))
+                .send()
+                .await?
+                .error_for_status()?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(resp.bytes().await?)
+        }
+    };
+    get(format!("{base}/v1/authentication/verify")).await?;
+    get(format!("{base}/v1/tenants")).await?;
+    get(format!(
+        "{base}/v1/tenants/detail?tenantDomainPrefix={}",
+        sim.domain_prefix()
+    ))
+    .await?;
+    let tenants: Vec<String> = sim
+        .tenants()
+        .into_iter()
+        .filter(|t| t.tenant_type == "client")
+        .map(|t| t.id)
+        .collect();
+    use futures_util::StreamExt;
+    let pages = FLOOR_TENANT_LISTS;
+    let results: Vec<Result<()>> = futures_util::stream::iter(tenants.iter().cloned())
+        .map(|t| {
+            let get = &get;
+            async move {
+                for first in pages {
+                    let mut url = Some(format!("{base}{}", first.replace("{tenant}", &t)));
+                    while let Some(u) = url.take() {
+                        let body = get(u).await?;
+                        url = next_link(&body);
+                    }
+                }
+                Ok(())
+            }
+        })
+        .buffer_unordered(FLOOR_TENANT_CONCURRENCY)
+        .collect()
+        .await;
+    for r in results {
+        r?;
+    }
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let this_month = today.with_day(1).ok_or("date")?;
+    let last_day = this_month.pred_opt().ok_or("date")?;
+    let last_month = last_day.with_day(1).ok_or("date")?;
+    for (from, thru) in [(this_month, today), (last_month, last_day)] {
+        for chunk in tenants.chunks(50) {
+            get(format!(
+                "{base}/v1/billing/usage/client?tenants={}&filter[fromDate]={from}&filter[thruDate]={thru}",
+                chunk.join(",")
+            ))
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `links.next` of a JSON:API page, found without parsing the whole page.
+fn next_link(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Links {
+        next: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Page {
+        links: Option<Links>,
+    }
+    serde_json::from_slice::<Page>(body).ok()?.links?.next
+}
+
+/// Copies the agent's assets into a fresh database with the same schema (a new `Store`
+/// migrates it) in one transaction through one prepared statement: how fast SQLite itself
+/// stores these rows. Returns the seconds the insert took.
+fn storage_floor(agent_db: &Path) -> Result<f64> {
+    let src = open_ro(agent_db)?;
+    let mut st = src.prepare(
+        "SELECT source, external_id, source_client_id, name, category, vendor_type, manufacturer, model,
+         serial, mac_addresses, ip_addresses, os, firmware, online_status, managed, billable, first_seen,
+         last_seen, updated_at, raw FROM assets",
+    )?;
+    let rows: Vec<Vec<rusqlite::types::Value>> = st
+        .query_map([], |r| (0..20).map(|i| r.get(i)).collect())?
+        .collect::<rusqlite::Result<_>>()?;
+    let clients: Vec<(i64, String, String, String)> = src
+        .prepare("SELECT id, source, external_id, name FROM source_clients")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let dir = AgentProc::new_dir()?;
+    let path = dir.join("floor.db");
+    drop(assetd::store::Store::open(&path)?);
+    let mut c = rusqlite::Connection::open(&path)?;
+    c.pragma_update(None, "journal_mode", "WAL")?;
+    c.pragma_update(None, "synchronous", "NORMAL")?;
+    let t0 = Instant::now();
+    let tx = c.transaction()?;
+    {
+        let mut ins = tx.prepare(
+            "INSERT INTO source_clients (id, source, external_id, name) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (id, s, e, n) in &clients {
+            ins.execute(rusqlite::params![id, s, e, n])?;
+        }
+        let mut ins = tx.prepare(
+            "INSERT INTO assets (source, external_id, source_client_id, name, category, vendor_type,
+             manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed,
+             billable, first_seen, last_seen, updated_at, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        )?;
+        for r in &rows {
+            ins.execute(rusqlite::params_from_iter(r.iter()))?;
+        }
+    }
+    tx.commit()?;
+    let secs = t0.elapsed().as_secs_f64();
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(secs)
+}
+
+// ---------------------------------------------------------------------------------------
+// Syncro under its rate limit
+
+async fn syncro_group(o: &Options) -> Result<()> {
+    let (customers, per) = if o.quick { (20, 100) } else { (200, 100) };
+    let per_minute = 600u32;
+    let n = customers * per;
+    println!(
+        "\n== syncro: {n} assets, simulator limit {per_minute} requests/min (seed {})",
+        o.seed
+    );
+    let sim = SyncroSim::new(SyncroSimOptions {
+        seed: o.seed,
+        clients: customers,
+        assets_per_client: per,
+        requests_per_minute: per_minute,
+        ..Default::default()
+    });
+    let server = serve(|l| sim.start(l)).await?;
+    let (mut wall, mut ratio) = (vec![], vec![]);
+    // One run takes over a minute at this limit; the repetitions are kept few.
+    for _ in 0..o.reps.min(2) {
+        // The simulator's window must be empty at the start, as for a first sync of the day.
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        let dir = AgentProc::new_dir()?;
+        let key = dir.join("syncro.key");
+        write_private(&key, &sim.api_key())?;
+        let sources = format!(
+            "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\n\
+             api_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\nrequests_per_minute = {per_minute}\n",
+            sim.subdomain(),
+            key.display(),
+            server.base_url
+        );
+        let mut agent = AgentProc::configure(&dir, &sources)?;
+        let limited_before = sim.rate_limited_count();
+        let before = sim.request_count();
+        agent.start().await?;
+        let ch = agent.channel().await?;
+        let run = first_run(&ch, "syncro").await?;
+        check(
+            counts(&run).added as usize == n,
+            format!("syncro added {}", counts(&run).added),
+        )?;
+        let requests = sim.request_count() - before;
+        let limited = sim.rate_limited_count() - limited_before;
+        check(limited == 0, format!("{limited} requests got 429"))?;
+        // The fastest the limit allows: request k (0-based) cannot start before
+        // floor(k / limit) windows have passed.
+        let minimum = ((requests.saturating_sub(1)) / per_minute as u64) as f64 * 60.0;
+        let secs = run_seconds(&run);
+        println!(
+            "  run: {requests} requests, 0 x 429, {secs:.1} s; the limit's minimum {minimum:.0} s"
+        );
+        wall.push(secs);
+        if minimum > 0.0 {
+            ratio.push(secs / minimum);
+        }
+    }
+    report(&format!("syncro full sync of {n}"), "s", &wall, "-");
+    if !ratio.is_empty() {
+        report(
+            "... as a multiple of the limit's minimum",
+            "x",
+            &ratio,
+            "<= 1.05",
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// A million assets
+
+async fn big_group(o: &Options) -> Result<()> {
+    let (tenants, per) = if o.quick { (100, 200) } else { (5000, 200) };
+    let n = tenants * per;
+    println!(
+        "\n== big: {tenants} tenants x {per} = {n} assets (seed {})",
+        o.seed
+    );
+    let t0 = Instant::now();
+    let sim = auvik_sim(o.seed, tenants, per);
+    let server = serve(|l| sim.start(l)).await?;
+    println!("  simulator seeded in {:.1} s", t0.elapsed().as_secs_f64());
+    let (mut agent, ch, run) = agent_after_first_sync(&sim, &server.base_url.to_string()).await?;
+    println!(
+        "  loaded through the Auvik connector in {:.1} s (peak RSS {:.0} MiB)",
+        run_seconds(&run),
+        memory_mib(agent.pid()).0
+    );
+    drop(server);
+    drop(sim);
+
+    // Start-up on the full database.
+    let mut start = vec![];
+    for _ in 0..o.reps.max(5) {
+        agent.stop();
+        start.push(agent.start().await?.as_secs_f64() * 1000.0);
+    }
+    report(
+        &format!("start to serving, {n}-asset db"),
+        "ms",
+        &start,
+        "<= 300 ms",
+    );
+    let ch = if start.is_empty() {
+        ch
+    } else {
+        agent.channel().await?
+    };
+
+    // GetBillableCounts for every client.
+    let mut assets = AssetServiceClient::new(ch.clone());
+    let mut cold = vec![];
+    let mut warm = vec![];
+    for _ in 0..o.reps {
+        // A run invalidates whatever was derived from the previous data.
+        sync(&ch, "auvik", false).await?;
+        let t0 = Instant::now();
+        let r = assets
+            .get_billable_counts(pb::GetBillableCountsRequest::default())
+            .await?
+            .into_inner();
+        cold.push(t0.elapsed().as_secs_f64() * 1000.0);
+        check(
+            r.counts.len() == tenants,
+            format!("{} clients counted", r.counts.len()),
+        )?;
+        for _ in 0..10 {
+            let t0 = Instant::now();
+            assets
+                .get_billable_counts(pb::GetBillableCountsRequest::default())
+                .await?;
+            warm.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    report(
+        "GetBillableCounts, all clients, first after a run",
+        "ms",
+        &cold,
+        "<= 50 ms",
+    );
+    report(
+        "GetBillableCounts, all clients, repeated",
+        "ms",
+        &warm,
+        "<= 50 ms",
+    );
+
+    list_assets_load(&agent, o).await?;
+    export(&agent, n, o).await?;
+    Ok(())
+}
+
+/// 8 clients, each on its own connection, ask for a random client's first page of 100 as
+/// fast as they can.
+async fn list_assets_load(agent: &AgentProc, o: &Options) -> Result<()> {
+    let clients: Vec<String> = AssetServiceClient::new(agent.channel().await?)
+        .list_clients(pb::ListClientsRequest::default())
+        .await?
+        .into_inner()
+        .clients
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let clients = Arc::new(clients);
+    let secs = if o.quick { 2.0 } else { 5.0 };
+    let (mut p50, mut p99, mut rps) = (vec![], vec![], vec![]);
+    for _ in 0..o.reps {
+        let mut tasks = vec![];
+        let t0 = Instant::now();
+        for w in 0..8u64 {
+            let ch = agent.channel().await?;
+            let clients = clients.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut rng = fastrand::Rng::with_seed(w);
+                let mut api = AssetServiceClient::new(ch);
+                let mut lat = vec![];
+                let start = Instant::now();
+                while start.elapsed().as_secs_f64() < secs {
+                    let client = clients[rng.usize(..clients.len())].clone();
+                    let t = Instant::now();
+                    let r = api
+                        .list_assets(pb::ListAssetsRequest {
+                            page_size: 100,
+                            client,
+                            ..Default::default()
+                        })
+                        .await?
+                        .into_inner();
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    if r.assets.len() != 100 {
+                        return Err(format!("a page had {} assets", r.assets.len()).into());
+                    }
+                }
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(lat)
+            }));
+        }
+        let mut all = vec![];
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        let elapsed = t0.elapsed().as_secs_f64();
+        all.sort_by(f64::total_cmp);
+        p50.push(percentile(&all, 0.5));
+        p99.push(percentile(&all, 0.99));
+        rps.push(all.len() as f64 / elapsed);
+    }
+    report(
+        "ListAssets by client, page 100, 8 clients: p50",
+        "ms",
+        &p50,
+        "<= 1 ms",
+    );
+    report("... p99", "ms", &p99, "<= 5 ms");
+    report("... throughput", "req/s", &rps, ">= 5000");
+    Ok(())
+}
+
+/// Streams every asset; samples the agent's RSS meanwhile.
+async fn export(agent: &AgentProc, n: usize, o: &Options) -> Result<()> {
+    let (mut rate, mut growth) = (vec![], vec![]);
+    for _ in 0..o.reps {
+        let mut api = AssetServiceClient::new(agent.channel().await?);
+        let pid = agent.pid();
+        let rss_before = memory_mib(pid).1;
+        let mut samples = VecDeque::new();
+        let t0 = Instant::now();
+        let mut stream = api
+            .export_assets(pb::ExportAssetsRequest::default())
+            .await?
+            .into_inner();
+        let mut got = 0usize;
+        let mut last_sample = Instant::now();
+        while let Some(a) = stream.message().await? {
+            got += 1;
+            std::hint::black_box(a);
+            if last_sample.elapsed() > Duration::from_millis(100) {
+                samples.push_back(memory_mib(pid).1);
+                last_sample = Instant::now();
+            }
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        check(got == n, format!("exported {got} of {n}"))?;
+        rate.push(got as f64 / secs);
+        let max = samples.iter().copied().fold(rss_before, f64::max);
+        growth.push(max - rss_before);
+    }
+    report(
+        &format!("ExportAssets of {n}"),
+        "assets/s",
+        &rate,
+        ">= 200000",
+    );
+    report(
+        "... agent RSS growth during the export",
+        "MiB",
+        &growth,
+        "flat",
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Idle
+
+async fn idle_group(o: &Options) -> Result<()> {
+    let (tenants, per) = if o.quick { (50, 200) } else { (500, 200) };
+    let n = tenants * per;
+    println!("\n== idle: an agent holding {n} assets");
+    let sim = auvik_sim(o.seed, tenants, per);
+    let server = serve(|l| sim.start(l)).await?;
+    let (agent, ch, _run) = agent_after_first_sync(&sim, &server.base_url.to_string()).await?;
+    // A query or two, as an idle agent has served some.
+    AssetServiceClient::new(ch.clone())
+        .get_billable_counts(pb::GetBillableCountsRequest::default())
+        .await?;
+    let window = if o.quick { 5 } else { 20 };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mut rss, mut cpu) = (vec![], vec![]);
+    for _ in 0..o.reps {
+        let c0 = cpu_seconds(agent.pid());
+        tokio::time::sleep(Duration::from_secs(window)).await;
+        cpu.push((cpu_seconds(agent.pid()) - c0) * 1000.0);
+        rss.push(memory_mib(agent.pid()).1);
+    }
+    report(&format!("idle RSS, {n} assets"), "MiB", &rss, "<= 30 MB");
+    report(&format!("CPU used in {window} s idle"), "ms", &cpu, "~0");
+    Ok(())
+}
