@@ -399,9 +399,9 @@ impl Agent {
                 .store
                 .call(move |s| s.billable_counts(Some(cutoff)))
                 .await?
-                .into_iter()
+                .iter()
                 .filter(|(c, _)| keep(c))
-                .map(|(c, n)| (c, n, None))
+                .map(|(c, n)| (c.clone(), *n, None))
                 .collect();
             return Ok(CountsReport {
                 rows,

@@ -4,6 +4,7 @@
 //! vendors ship, and any serial or MAC shared by implausibly many assets (a template value,
 //! a virtual adapter present on every machine).
 
+#[cfg(test)]
 use std::collections::HashMap;
 
 /// More assets than this sharing one serial or MAC cannot be one device.
@@ -53,67 +54,109 @@ pub fn identifying_mac(mac: &str) -> Option<String> {
     (m.len() == 17 && !SHARED_MACS.contains(&m.as_str())).then_some(m)
 }
 
+/// The keys an asset merges on: `S:<serial>` for an identifying serial and `M:<mac>` for each
+/// identifying MAC, without repeats. Two present assets sharing a key are one device, unless
+/// more than `MAX_ASSETS_PER_DEVICE` assets share it. The store keeps these in `asset_keys`
+/// (indexed), so a merge streams them in key order instead of holding every asset's
+/// identity in memory.
+pub fn identity_keys(serial: &str, macs: &[String]) -> Vec<String> {
+    let mut keys: Vec<String> = normalise_serial(serial)
+        .map(|s| format!("S:{s}"))
+        .into_iter()
+        .chain(
+            macs.iter()
+                .filter_map(|m| identifying_mac(m))
+                .map(|m| format!("M:{m}")),
+        )
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Union-find over asset ids: 8 bytes per id up to the largest, so merging a million assets
+/// needs 8 MB whatever their serials and MACs look like.
+///
+/// A device's id is the smallest asset id in it (stable while that asset exists): a union
+/// always makes the smaller root the parent, so an asset's root *is* that id.
+pub struct Merger {
+    parent: Vec<i64>,
+}
+
+impl Merger {
+    /// For asset ids in `0..=max_id`.
+    pub fn new(max_id: i64) -> Merger {
+        let len = usize::try_from(max_id.max(0)).unwrap_or(0) + 1;
+        Merger {
+            parent: (0..len as i64).collect(),
+        }
+    }
+
+    fn slot(&self, id: i64) -> Option<usize> {
+        usize::try_from(id).ok().filter(|&i| i < self.parent.len())
+    }
+
+    fn find(&mut self, id: i64) -> i64 {
+        let Some(mut i) = self.slot(id) else {
+            return id;
+        };
+        while self.parent[i] as usize != i {
+            let grand = self.parent[self.parent[i] as usize];
+            self.parent[i] = grand;
+            i = grand as usize;
+        }
+        i as i64
+    }
+
+    /// The assets sharing one key. A key shared by more assets than one device plausibly
+    /// has (a template serial, a virtual adapter) links none of them.
+    pub fn link(&mut self, assets: &[i64]) {
+        if assets.len() < 2 || assets.len() > MAX_ASSETS_PER_DEVICE {
+            return;
+        }
+        for w in assets.windows(2) {
+            let (a, b) = (self.find(w[0]), self.find(w[1]));
+            if a != b
+                && let Some(hi) = self.slot(a.max(b))
+            {
+                self.parent[hi] = a.min(b);
+            }
+        }
+    }
+
+    /// The device `asset_id` belongs to.
+    pub fn device_of(&mut self, asset_id: i64) -> i64 {
+        self.find(asset_id)
+    }
+}
+
 /// One asset's identity, as the merge sees it.
+#[cfg(test)]
 pub struct Identity {
     pub asset_id: i64,
     pub serial: String,
     pub macs: Vec<String>,
 }
 
-/// Groups assets into devices: returns asset id → device id, where a device's id is the
-/// smallest asset id in it (stable while that asset exists).
+/// Groups assets into devices in memory (the store does the same from `asset_keys`):
+/// returns asset id → device id.
+#[cfg(test)]
 pub fn merge(assets: &[Identity]) -> HashMap<i64, i64> {
-    let index: HashMap<i64, usize> = assets
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.asset_id, i))
-        .collect();
-    let mut parent: Vec<usize> = (0..assets.len()).collect();
-    fn find(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    let union_all = |members: &[usize], parent: &mut Vec<usize>| {
-        for w in members.windows(2) {
-            let (a, b) = (find(parent, w[0]), find(parent, w[1]));
-            if a != b {
-                parent[a.max(b)] = a.min(b);
-            }
-        }
-    };
-    let mut by_serial: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut by_mac: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, a) in assets.iter().enumerate() {
-        if let Some(s) = normalise_serial(&a.serial) {
-            by_serial.entry(s).or_default().push(i);
-        }
-        for m in a.macs.iter().filter_map(|m| identifying_mac(m)) {
-            let list = by_mac.entry(m).or_default();
-            if list.last() != Some(&i) {
-                list.push(i);
-            }
+    let mut by_key: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for a in assets {
+        for k in identity_keys(&a.serial, &a.macs) {
+            by_key.entry(k).or_default().push(a.asset_id);
         }
     }
-    for members in by_serial.values().chain(by_mac.values()) {
-        if members.len() > 1 && members.len() <= MAX_ASSETS_PER_DEVICE {
-            union_all(members, &mut parent);
-        }
-    }
-    let mut smallest: HashMap<usize, i64> = HashMap::new();
-    for (i, a) in assets.iter().enumerate() {
-        let root = find(&mut parent, i);
-        let e = smallest.entry(root).or_insert(a.asset_id);
-        *e = (*e).min(a.asset_id);
+    let max = assets.iter().map(|a| a.asset_id).max().unwrap_or(0);
+    let mut m = Merger::new(max);
+    for ids in by_key.values_mut() {
+        ids.sort_unstable();
+        m.link(ids);
     }
     assets
         .iter()
-        .map(|a| {
-            let root = find(&mut parent, index[&a.asset_id]);
-            (a.asset_id, smallest[&root])
-        })
+        .map(|a| (a.asset_id, m.device_of(a.asset_id)))
         .collect()
 }
 

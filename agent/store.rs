@@ -22,6 +22,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Debug, thiserror::Error)]
@@ -253,7 +254,23 @@ CREATE TABLE staged_vendor_usage (
 ) WITHOUT ROWID;
 ALTER TABLE sources ADD COLUMN usage_note TEXT NOT NULL DEFAULT '';
 "#,
+    // 5: the keys present assets merge on (see `devices::identity_keys`), so merging streams
+    // them in key order rather than holding every asset in memory, and runs that change no
+    // serial or MAC skip it; removed assets indexed for the few queries about them.
+    // `Store::open` fills `asset_keys` for assets stored before this migration.
+    r#"
+CREATE TABLE asset_keys (
+    key TEXT NOT NULL,
+    asset_id INTEGER NOT NULL,
+    PRIMARY KEY (key, asset_id)
+) WITHOUT ROWID;
+CREATE INDEX asset_keys_asset ON asset_keys (asset_id);
+CREATE INDEX assets_removed ON assets (removed_at) WHERE removed_at IS NOT NULL;
+"#,
 ];
+
+/// The migration that created `asset_keys`: opening a database from before it fills them.
+const ASSET_KEYS_MIGRATION: i64 = 5;
 
 /// The fields of an asset that a vendor owns, in the order of `field_values`; history
 /// rows use these names.
@@ -369,6 +386,32 @@ struct Inner {
     /// Failed runs whose end could not be written (a full disk), written before the next
     /// run begins so none stays `running`.
     unsaved_ends: Mutex<Vec<FailedEnd>>,
+    /// Bumped after every commit that can change billable counts; see `CountsCache`.
+    counts_generation: AtomicU64,
+    counts_cache: Mutex<Option<CountsCache>>,
+    /// How far back the last `billable_counts` caller's grace cutoff was, so the cache can be
+    /// refilled for it after a run (`warm_counts`).
+    last_grace: Mutex<Option<chrono::Duration>>,
+}
+
+/// Billable counts as last computed. Counting a million assets takes a second; the answer
+/// only changes when a run (or a client mapping, or a purge) changes the data, or when the
+/// grace cutoff moves past an asset's removal time. So an entry holds for its data
+/// generation and for every cutoff in `[valid_from, valid_until)`: the span between the
+/// removal times around the cutoff it was computed for.
+struct CountsCache {
+    generation: u64,
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+    counts: Arc<Vec<(String, BillableCounts)>>,
+}
+
+impl CountsCache {
+    fn holds(&self, generation: u64, cutoff: &str) -> bool {
+        self.generation == generation
+            && self.valid_from.as_deref().is_none_or(|f| f <= cutoff)
+            && self.valid_until.as_deref().is_none_or(|u| cutoff < u)
+    }
 }
 
 /// The record of a run that failed, as `finish_run` writes it when the run's own
@@ -433,6 +476,9 @@ impl Store {
                 readers: Mutex::new(Vec::new()),
                 groups: Mutex::new(Arc::new(Vec::new())),
                 unsaved_ends: Mutex::new(Vec::new()),
+                counts_generation: AtomicU64::new(0),
+                counts_cache: Mutex::new(None),
+                last_grace: Mutex::new(None),
             }),
         })
     }
@@ -669,8 +715,9 @@ impl Store {
         self.finish_run_at(run, end, Utc::now())
     }
 
-    /// `finish_run` with the clock given: `finished` stamps the run, its changes and the
-    /// day of its billable-counts snapshot.
+    /// `finish_run` with the clock given: `finished` stamps the run's changes and the day of
+    /// its billable-counts snapshot; the run itself ends when its changes are applied (the
+    /// apply of a large first run takes seconds, and a run's duration must include it).
     pub fn finish_run_at(
         &self,
         run: &SyncRun,
@@ -678,6 +725,9 @@ impl Store {
         finished: DateTime<Utc>,
     ) -> Result<SyncRun> {
         let groups = lock(&self.inner.groups).clone();
+        let mut counts_changed = false;
+        let began = std::time::Instant::now();
+        let mut phases = Phases::default();
         let result = self.with_writer(|c| {
             let tx = c.transaction()?;
             let fetched: i64 = tx.query_row(
@@ -690,15 +740,33 @@ impl Store {
                 ..RunCounts::default()
             };
             if end.apply != Apply::Nothing {
-                apply_clients(&tx, run)?;
-                relink(&tx, Some(&run.source), &groups)?;
-                apply_assets(&tx, run, finished, &mut counts)?;
+                let mut effects = Effects {
+                    counts: apply_clients(&tx, run)? + relink(&tx, Some(&run.source), &groups)? > 0,
+                    identities: false,
+                };
+                apply_assets(&tx, run, finished, &mut counts, &mut effects)?;
+                phases.assets = began.elapsed();
                 if end.apply == Apply::UpsertsAndRemovals {
                     counts.removed = apply_removals(&tx, run, finished)?;
+                    if counts.removed > 0 {
+                        effects.identities = true;
+                        effects.counts = true;
+                    }
                 }
                 apply_usage(&tx, run, finished)?;
-                merge_devices(&tx)?;
-                snapshot_counts(&tx, finished)?;
+                // Both are whole-inventory passes: a run that changed no serial, MAC,
+                // category, client or presence (most runs) skips them.
+                let t = std::time::Instant::now();
+                if effects.identities {
+                    merge_devices(&tx)?;
+                }
+                phases.merge = t.elapsed();
+                let t = std::time::Instant::now();
+                if effects.counts || !has_snapshot(&tx, finished)? {
+                    snapshot_counts(&tx, finished)?;
+                }
+                phases.counts = t.elapsed();
+                counts_changed = effects.counts;
                 // The next incremental run asks for changes since this run *started*, so
                 // nothing modified during the run is missed.
                 tx.execute(
@@ -710,12 +778,16 @@ impl Store {
             tx.execute("DELETE FROM staged_assets WHERE run_id = ?1", [run.id])?;
             tx.execute("DELETE FROM staged_clients WHERE run_id = ?1", [run.id])?;
             tx.execute("DELETE FROM staged_vendor_usage WHERE run_id = ?1", [run.id])?;
+            let ended = chrono::Duration::from_std(began.elapsed())
+                .ok()
+                .and_then(|d| finished.checked_add_signed(d))
+                .unwrap_or(finished);
             tx.execute(
                 "UPDATE sync_runs SET finished = ?2, state = ?3, fetched = ?4, added = ?5, updated = ?6,
                  unchanged = ?7, removed = ?8, requests = ?9, retries = ?10, error = ?11 WHERE id = ?1",
                 params![
                     run.id,
-                    ts(finished),
+                    ts(ended),
                     end.state.as_str(),
                     counts.fetched,
                     counts.added,
@@ -727,9 +799,23 @@ impl Store {
                     end.error
                 ],
             )?;
+            let t = std::time::Instant::now();
             tx.commit()?;
+            phases.commit = t.elapsed();
             Ok(())
         });
+        tracing::debug!(
+            run_id = run.id,
+            total_ms = began.elapsed().as_millis() as u64,
+            assets_ms = phases.assets.as_millis() as u64,
+            merge_ms = phases.merge.as_millis() as u64,
+            counts_ms = phases.counts.as_millis() as u64,
+            commit_ms = phases.commit.as_millis() as u64,
+            "Run applied."
+        );
+        if counts_changed {
+            self.counts_changed();
+        }
         if let Err(e) = result {
             // The big transaction rolled back: record the failure on its own so the run
             // does not stay `running`, and keep the previous data as it was. A full disk
@@ -799,7 +885,9 @@ impl Store {
             relink(&tx, None, &groups)?;
             tx.commit()?;
             Ok(())
-        })
+        })?;
+        self.counts_changed();
+        Ok(())
     }
 
     pub fn list_source_clients(
@@ -1059,7 +1147,13 @@ impl Store {
                 "DELETE FROM asset_changes WHERE asset_id IN (SELECT id FROM assets WHERE source = ?1)",
                 [source],
             )?;
+            tx.execute(
+                "DELETE FROM asset_keys WHERE asset_id IN (SELECT id FROM assets WHERE source = ?1)",
+                [source],
+            )?;
             let n = tx.execute("DELETE FROM assets WHERE source = ?1", [source])?;
+            // Other sources' assets that were one device with these are their own again.
+            merge_devices(&tx)?;
             tx.execute("DELETE FROM sync_runs WHERE source = ?1 AND state != 'running'", [source])?;
             tx.execute("DELETE FROM source_clients WHERE source = ?1", [source])?;
             tx.execute("DELETE FROM vendor_usage WHERE source = ?1", [source])?;
@@ -1067,6 +1161,7 @@ impl Store {
             tx.commit()?;
             Ok(n as i64)
         })
+        .inspect(|_| self.counts_changed())
     }
 }
 
@@ -1095,10 +1190,38 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
 fn migrate(c: &Connection) -> rusqlite::Result<()> {
     let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        c.execute_batch(&format!(
-            "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
-            i + 1
-        ))?;
+        let to = i as i64 + 1;
+        c.execute_batch(&format!("BEGIN; {sql};"))?;
+        // Data migrations that need Rust (key normalisation) run in the same transaction
+        // as their schema change, so a crash cannot leave one without the other.
+        let step = (|| {
+            if to == ASSET_KEYS_MIGRATION {
+                fill_asset_keys(c)?;
+            }
+            c.execute_batch(&format!("PRAGMA user_version = {to}; COMMIT;"))
+        })();
+        if let Err(e) = step {
+            let _ = c.execute_batch("ROLLBACK;");
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `asset_keys` for every present asset (migration 5 on a database that has assets).
+fn fill_asset_keys(c: &Connection) -> rusqlite::Result<()> {
+    let mut st =
+        c.prepare("SELECT id, serial, mac_addresses FROM assets WHERE removed_at IS NULL")?;
+    let mut rows = st.query([])?;
+    let mut insert =
+        c.prepare("INSERT OR IGNORE INTO asset_keys (key, asset_id) VALUES (?1, ?2)")?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let serial: String = r.get(1)?;
+        let macs = parse_list(&r.get::<_, String>(2)?);
+        for key in devices::identity_keys(&serial, &macs) {
+            insert.execute(params![key, id])?;
+        }
     }
     Ok(())
 }
@@ -1195,15 +1318,33 @@ fn run_from_row(r: &Row) -> rusqlite::Result<SyncRun> {
 }
 
 /// Upserts the run's staged clients into `source_clients`.
-fn apply_clients(tx: &rusqlite::Transaction, run: &SyncRun) -> rusqlite::Result<()> {
+/// Where `finish_run` spent its time (logged at debug level).
+#[derive(Default)]
+struct Phases {
+    assets: std::time::Duration,
+    merge: std::time::Duration,
+    counts: std::time::Duration,
+    commit: std::time::Duration,
+}
+
+/// What a run's apply changed beyond its rows, so the whole-inventory passes run only
+/// when they can have a different outcome.
+struct Effects {
+    /// Billable counts may differ: a client, a link, a category, `managed` or presence.
+    counts: bool,
+    /// Devices may merge differently: a serial, a MAC or presence.
+    identities: bool,
+}
+
+/// Upserts the run's clients; returns how many rows changed.
+fn apply_clients(tx: &rusqlite::Transaction, run: &SyncRun) -> rusqlite::Result<usize> {
     tx.execute(
         "INSERT INTO source_clients (source, external_id, name, aliases)
          SELECT ?1, external_id, name, aliases FROM staged_clients WHERE run_id = ?2
          ON CONFLICT (source, external_id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases
          WHERE name != excluded.name OR aliases != excluded.aliases",
         params![run.source, run.id],
-    )?;
-    Ok(())
+    )
 }
 
 /// The text of a field for history rows and comparison.
@@ -1250,8 +1391,16 @@ fn apply_assets(
     run: &SyncRun,
     now: DateTime<Utc>,
     counts: &mut RunCounts,
+    effects: &mut Effects,
 ) -> rusqlite::Result<()> {
     let now_s = ts(now);
+    // New assets get their ids here rather than from SQLite, so each is written once with
+    // its own id as its device (the merge then rewrites only assets that really merge).
+    // Safe: this is the only writer, inside its transaction.
+    let mut next_id: i64 =
+        tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM assets", [], |r| {
+            r.get(0)
+        })?;
     // The source's clients: external id -> (row id, external id). Small (one per tenant).
     let mut client_ids: HashMap<String, i64> = HashMap::new();
     {
@@ -1281,17 +1430,20 @@ fn apply_assets(
     let mut write = tx.prepare_cached(
         "INSERT INTO assets (source, external_id, source_client_id, name, category, vendor_type, manufacturer,
            model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed, billable, first_seen,
-           last_seen, updated_at, removed_at, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL, ?20)
+           last_seen, updated_at, removed_at, raw, id, device_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL, ?20,
+           ?21, ?21)
          ON CONFLICT (source, external_id) DO UPDATE SET source_client_id = excluded.source_client_id,
            name = excluded.name, category = excluded.category, vendor_type = excluded.vendor_type,
            manufacturer = excluded.manufacturer, model = excluded.model, serial = excluded.serial,
            mac_addresses = excluded.mac_addresses, ip_addresses = excluded.ip_addresses, os = excluded.os,
            firmware = excluded.firmware, online_status = excluded.online_status, managed = excluded.managed,
            billable = excluded.billable, last_seen = excluded.last_seen, updated_at = excluded.updated_at,
-           removed_at = NULL, raw = excluded.raw
-         RETURNING id",
+           removed_at = NULL, raw = excluded.raw",
     )?;
+    let mut delete_keys = tx.prepare_cached("DELETE FROM asset_keys WHERE asset_id = ?1")?;
+    let mut insert_key =
+        tx.prepare_cached("INSERT OR IGNORE INTO asset_keys (key, asset_id) VALUES (?1, ?2)")?;
     let mut history = tx.prepare_cached(
         "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1304,37 +1456,48 @@ fn apply_assets(
         let client_row = client_ids.get(&new.source_client_id).copied();
         let billable = is_billable(new.category(), new.managed);
         let new_values = field_values(&new, &new.source_client_id);
-        let mut write_row = || -> rusqlite::Result<i64> {
-            write.query_row(
-                params![
-                    run.source,
-                    new.external_id,
-                    client_row,
-                    new.name,
-                    new.category().as_str(),
-                    new.vendor_type,
-                    new.manufacturer,
-                    new.model,
-                    new.serial,
-                    new_values[7],
-                    new_values[8],
-                    new.os,
-                    new.firmware,
-                    new.online_status,
-                    new.managed,
-                    billable,
-                    now_s,
-                    new.last_seen.map(ts),
-                    new.updated_at.map(ts),
-                    new.raw,
-                ],
-                |r| r.get(0),
-            )
+        // `id` is the new asset's (ignored for an existing one: the upsert updates it).
+        let mut write_row = |id: i64| -> rusqlite::Result<usize> {
+            write.execute(params![
+                run.source,
+                new.external_id,
+                client_row,
+                new.name,
+                new.category().as_str(),
+                new.vendor_type,
+                new.manufacturer,
+                new.model,
+                new.serial,
+                new_values[7],
+                new_values[8],
+                new.os,
+                new.firmware,
+                new.online_status,
+                new.managed,
+                billable,
+                now_s,
+                new.last_seen.map(ts),
+                new.updated_at.map(ts),
+                new.raw,
+                id,
+            ])
+        };
+        let mut write_keys = |id: i64| -> rusqlite::Result<()> {
+            delete_keys.execute([id])?;
+            for key in devices::identity_keys(&new.serial, &new.mac_addresses) {
+                insert_key.execute(params![key, id])?;
+            }
+            Ok(())
         };
         let Some(id) = existing_id else {
-            let id = write_row()?;
+            let id = next_id;
+            next_id += 1;
+            write_row(id)?;
+            write_keys(id)?;
             history.execute(params![id, run.id, now_s, "asset", "", "added"])?;
             counts.added += 1;
+            effects.counts = true;
+            effects.identities = true;
             continue;
         };
         let removed_at: Option<String> = r.get(17)?;
@@ -1349,7 +1512,18 @@ fn apply_assets(
             counts.unchanged += 1;
             continue;
         }
-        write_row()?;
+        write_row(id)?;
+        // Indexes into VENDOR_FIELDS: source_client, category, managed decide counts;
+        // serial and mac_addresses decide merging.
+        let returned = removed_at.is_some();
+        if returned || changed.iter().any(|&i| matches!(i, 6 | 7)) {
+            write_keys(id)?;
+            effects.identities = true;
+            effects.counts = true;
+        }
+        if changed.iter().any(|&i| matches!(i, 0 | 2 | 12)) {
+            effects.counts = true;
+        }
         if let Some(was) = removed_at {
             history.execute(params![id, run.id, now_s, "removed_at", was, ""])?;
         }
@@ -1384,63 +1558,84 @@ fn apply_removals(
         .query_map(params![run.source, run.id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut mark = tx.prepare_cached("UPDATE assets SET removed_at = ?2 WHERE id = ?1")?;
+    let mut delete_keys = tx.prepare_cached("DELETE FROM asset_keys WHERE asset_id = ?1")?;
     let mut history = tx.prepare_cached(
         "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
          VALUES (?1, ?2, ?3, 'removed_at', '', ?3)",
     )?;
     for id in &gone {
         mark.execute(params![id, now_s])?;
+        delete_keys.execute([id])?;
         history.execute(params![id, run.id, now_s])?;
     }
     Ok(gone.len() as i64)
 }
 
 /// Rewrites the links of a source's clients (all sources' with `None`) to assetd clients.
+/// Returns how many links changed.
 fn relink(
     tx: &rusqlite::Transaction,
     source: Option<&str>,
     groups: &[ClientGroup],
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<usize> {
     let rows: Vec<(i64, String, String, String, String, String)> = tx
         .prepare("SELECT id, source, external_id, name, aliases, client FROM source_clients WHERE ?1 IS NULL OR source = ?1")?
         .query_map([source], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut st = tx.prepare_cached("UPDATE source_clients SET client = ?2 WHERE id = ?1")?;
+    let mut changed = 0;
     for (id, source, ext, name, aliases, current) in rows {
         let client = clients::resolve(groups, &source, &ext, &name, &parse_list(&aliases));
         if client != current {
-            st.execute(params![id, client])?;
+            changed += st.execute(params![id, client])?;
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
-/// Re-derives every present asset's device from serials and MACs (see `devices`), writing
-/// only the rows whose device changed.
+/// Re-derives every present asset's device from `asset_keys` (see `devices`), writing only
+/// the rows whose device changed. Keys arrive in index order, so memory is the union-find
+/// (8 bytes per asset id) whatever the inventory looks like.
 fn merge_devices(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
-    let mut identities = Vec::new();
-    let mut current: HashMap<i64, i64> = HashMap::new();
+    let max_id: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM assets", [], |r| r.get(0))?;
+    let mut merger = devices::Merger::new(max_id);
     {
-        let mut st = tx.prepare(
-            "SELECT id, serial, mac_addresses, device_id FROM assets WHERE removed_at IS NULL",
-        )?;
+        let mut st = tx.prepare("SELECT key, asset_id FROM asset_keys ORDER BY key, asset_id")?;
+        let mut rows = st.query([])?;
+        let mut key = String::new();
+        // One more than a device may have is enough to know the key links nothing.
+        let mut group: Vec<i64> = Vec::with_capacity(devices::MAX_ASSETS_PER_DEVICE + 1);
+        while let Some(r) = rows.next()? {
+            let k = r.get_ref(0)?.as_str()?;
+            if k != key {
+                merger.link(&group);
+                group.clear();
+                key.clear();
+                key.push_str(k);
+            }
+            if group.len() <= devices::MAX_ASSETS_PER_DEVICE {
+                group.push(r.get(1)?);
+            }
+        }
+        merger.link(&group);
+    }
+    // Collected first: SQLite does not promise a scan sees consistent rows while the same
+    // table is updated under it. Few assets change device in one run.
+    let mut moved: Vec<(i64, i64)> = Vec::new();
+    {
+        let mut st = tx.prepare("SELECT id, device_id FROM assets WHERE removed_at IS NULL")?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            current.insert(id, r.get(3)?);
-            identities.push(devices::Identity {
-                asset_id: id,
-                serial: r.get(1)?,
-                macs: parse_list(&r.get::<_, String>(2)?),
-            });
+            let (id, current): (i64, i64) = (r.get(0)?, r.get(1)?);
+            let device = merger.device_of(id);
+            if device != current {
+                moved.push((id, device));
+            }
         }
     }
-    let merged = devices::merge(&identities);
     let mut set = tx.prepare_cached("UPDATE assets SET device_id = ?2 WHERE id = ?1")?;
-    for (id, device) in merged {
-        if current.get(&id) != Some(&device) {
-            set.execute(params![id, device])?;
-        }
+    for (id, device) in moved {
+        set.execute(params![id, device])?;
     }
     // A removed asset leaves its device: it is its own again, should it come back.
     tx.execute(
@@ -1448,6 +1643,16 @@ fn merge_devices(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
         [],
     )?;
     Ok(())
+}
+
+/// Whether the day of `now` already has a billable-counts snapshot.
+fn has_snapshot(tx: &rusqlite::Transaction, now: DateTime<Utc>) -> rusqlite::Result<bool> {
+    let day = now.format("%Y-%m-%d").to_string();
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM billable_snapshots WHERE day = ?1)",
+        [day],
+        |r| r.get(0),
+    )
 }
 
 /// Per-client billable counts of DESIGN §5, from present assets merged into devices.
@@ -1516,11 +1721,12 @@ const COUNTS_SQL: &str = "
     LEFT JOIN per_client p ON p.client = c.client
     ORDER BY c.client";
 
-fn counts_now(
-    c: &Connection,
-    grace_cutoff: Option<DateTime<Utc>>,
-) -> rusqlite::Result<Vec<(String, BillableCounts)>> {
-    let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+/// The grace cutoff as compared in SQL: no grace is a cutoff after every removal.
+fn cutoff_text(grace_cutoff: Option<DateTime<Utc>>) -> String {
+    grace_cutoff.map(ts).unwrap_or_else(|| "9999".into())
+}
+
+fn counts_now(c: &Connection, cutoff: &str) -> rusqlite::Result<Vec<(String, BillableCounts)>> {
     let mut st = c.prepare_cached(COUNTS_SQL)?;
     st.query_map([cutoff], |r| {
         Ok((r.get::<_, String>(0)?, BillableCounts::from_row(r, 1)?))
@@ -1532,7 +1738,7 @@ fn counts_now(
 /// stands for the day).
 fn snapshot_counts(tx: &rusqlite::Transaction, now: DateTime<Utc>) -> rusqlite::Result<()> {
     let day = now.format("%Y-%m-%d").to_string();
-    let counts = counts_now(tx, None)?;
+    let counts = counts_now(tx, &cutoff_text(None))?;
     tx.execute("DELETE FROM billable_snapshots WHERE day = ?1", [&day])?;
     let mut st = tx.prepare_cached(
         "INSERT INTO billable_snapshots (day, client, total_billable, firewalls, controllers, routers, l3_switches,
@@ -1690,11 +1896,66 @@ pub struct DeviceRow {
 }
 
 impl Store {
+    /// Billable counts per client now; assets removed after `grace_cutoff` still count.
+    /// Served from `CountsCache` while it holds.
     pub fn billable_counts(
         &self,
         grace_cutoff: Option<DateTime<Utc>>,
-    ) -> Result<Vec<(String, BillableCounts)>> {
-        self.with_reader(|c| Ok(counts_now(c, grace_cutoff)?))
+    ) -> Result<Arc<Vec<(String, BillableCounts)>>> {
+        *lock(&self.inner.last_grace) = grace_cutoff.map(|c| Utc::now() - c);
+        let cutoff = cutoff_text(grace_cutoff);
+        // Read before counting: a commit after this makes the entry stale, never wrong.
+        let generation = self.inner.counts_generation.load(Ordering::SeqCst);
+        if let Some(hit) = lock(&self.inner.counts_cache)
+            .as_ref()
+            .filter(|c| c.holds(generation, &cutoff))
+        {
+            return Ok(hit.counts.clone());
+        }
+        let entry = self.with_reader(|c| {
+            // One read transaction: the counts and their validity from the same snapshot.
+            c.execute_batch("BEGIN")?;
+            let entry = (|| {
+                let counts = counts_now(c, &cutoff)?;
+                let valid_from: Option<String> = c.query_row(
+                    "SELECT MAX(removed_at) FROM assets WHERE removed_at IS NOT NULL AND removed_at <= ?1",
+                    [&cutoff],
+                    |r| r.get(0),
+                )?;
+                let valid_until: Option<String> = c.query_row(
+                    "SELECT MIN(removed_at) FROM assets WHERE removed_at IS NOT NULL AND removed_at > ?1",
+                    [&cutoff],
+                    |r| r.get(0),
+                )?;
+                Ok::<_, rusqlite::Error>(CountsCache {
+                    generation,
+                    valid_from,
+                    valid_until,
+                    counts: Arc::new(counts),
+                })
+            })();
+            let _ = c.execute_batch("COMMIT");
+            Ok(entry?)
+        })?;
+        let counts = entry.counts.clone();
+        *lock(&self.inner.counts_cache) = Some(entry);
+        Ok(counts)
+    }
+
+    /// Recomputes the cached counts for the grace the last caller asked with (after a run
+    /// changed them), so the next `billable_counts` is answered at once.
+    pub fn warm_counts(&self) -> Result<()> {
+        let grace = *lock(&self.inner.last_grace);
+        if let Some(grace) = grace {
+            self.billable_counts(Some(Utc::now() - grace))?;
+        }
+        Ok(())
+    }
+
+    /// Called after a commit that may change billable counts.
+    fn counts_changed(&self) {
+        self.inner.counts_generation.fetch_add(1, Ordering::SeqCst);
+        *lock(&self.inner.counts_cache) = None;
     }
 
     /// Each client's daily average (rounded half up) and maximum over the days of `month`
@@ -2088,6 +2349,150 @@ mod tests {
         store.finish_run(&r, end).unwrap();
     }
 
+    fn device_of(store: &Store, source: &str, external_id: &str) -> (i64, i64) {
+        store
+            .with_reader(|c| {
+                Ok(c.query_row(
+                    "SELECT id, device_id FROM assets WHERE source = ?1 AND external_id = ?2",
+                    [source, external_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap()
+    }
+
+    fn total_billable(store: &Store, cutoff: Option<DateTime<Utc>>) -> i64 {
+        store
+            .billable_counts(cutoff)
+            .unwrap()
+            .iter()
+            .map(|(_, c)| c.total_billable)
+            .sum()
+    }
+
+    /// Merging follows later runs both ways (keys kept in `asset_keys`), and only runs that
+    /// change identities re-merge; a purge leaves the other source's asset on its own.
+    #[test]
+    fn devices_follow_serial_changes_and_purges() {
+        let (_d, store) = open();
+        use Category::*;
+        let a = |serial: &str| asset("fw", "t1", Firewall, Some(true), serial, &[]);
+        let b = |serial: &str| asset("s-fw", "c1", Firewall, Some(true), serial, &[]);
+        sync_source(&store, "auvik", &[("t1", "Contoso")], &[a("SN-1")]);
+        sync_source(&store, "syncro", &[("c1", "Contoso")], &[b("SN-2")]);
+        let (fw, _) = device_of(&store, "auvik", "fw");
+        let (sfw, sdev) = device_of(&store, "syncro", "s-fw");
+        assert_eq!(sdev, sfw, "different serials: two devices");
+        assert_eq!(total_billable(&store, None), 2);
+        // The Syncro asset's serial is corrected: one device, counted once.
+        sync_source(&store, "syncro", &[("c1", "Contoso")], &[b(" sn-1 ")]);
+        assert_eq!(device_of(&store, "syncro", "s-fw").1, fw);
+        assert_eq!(total_billable(&store, None), 1);
+        // And changed back: apart again.
+        sync_source(&store, "syncro", &[("c1", "Contoso")], &[b("SN-2")]);
+        assert_eq!(device_of(&store, "syncro", "s-fw").1, sfw);
+        sync_source(&store, "syncro", &[("c1", "Contoso")], &[b("SN-1")]);
+        assert_eq!(device_of(&store, "syncro", "s-fw").1, fw);
+        // Purging Auvik leaves the Syncro asset its own device.
+        store.purge_source("auvik").unwrap();
+        assert_eq!(device_of(&store, "syncro", "s-fw").1, sfw);
+        assert_eq!(total_billable(&store, None), 1);
+    }
+
+    /// A database from before migration 5 gets `asset_keys` filled when opened, so merging
+    /// keeps working without a resync.
+    #[test]
+    fn asset_keys_are_filled_for_a_database_from_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        {
+            let store = Store::open(&path).unwrap();
+            use Category::*;
+            sync_source(
+                &store,
+                "auvik",
+                &[("t1", "Contoso")],
+                &[asset(
+                    "fw",
+                    "t1",
+                    Firewall,
+                    Some(true),
+                    "SN-1",
+                    &["00:1A:2B:3C:4D:01"],
+                )],
+            );
+        }
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "DROP TABLE asset_keys; DROP INDEX assets_removed; PRAGMA user_version = 4;",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let keys: Vec<String> = store
+            .with_reader(|c| {
+                let mut st = c.prepare("SELECT key FROM asset_keys ORDER BY key")?;
+                let keys = st
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(keys)
+            })
+            .unwrap();
+        assert_eq!(keys, ["M:00:1A:2B:3C:4D:01", "S:SN-1"]);
+        use Category::*;
+        sync_source(
+            &store,
+            "syncro",
+            &[("c1", "Contoso")],
+            &[asset(
+                "s-fw",
+                "c1",
+                Firewall,
+                Some(true),
+                "",
+                &["00:1a:2b:3c:4d:01"],
+            )],
+        );
+        let (fw, _) = device_of(&store, "auvik", "fw");
+        assert_eq!(device_of(&store, "syncro", "s-fw").1, fw);
+    }
+
+    /// Cached counts never outlive the data or the cutoff they were computed for: a removed
+    /// asset counts while the cutoff is before its removal, whichever order callers ask in.
+    #[test]
+    fn cached_counts_follow_the_grace_cutoff_and_new_runs() {
+        let (_d, store) = open();
+        use Category::*;
+        let fw = asset("fw", "t1", Firewall, Some(true), "SN-1", &[]);
+        let rt = asset("rt", "t1", Router, Some(true), "SN-2", &[]);
+        sync_source(
+            &store,
+            "auvik",
+            &[("t1", "Contoso")],
+            &[fw.clone(), rt.clone()],
+        );
+        let before_removal = Utc::now();
+        sync_source(
+            &store,
+            "auvik",
+            &[("t1", "Contoso")],
+            std::slice::from_ref(&fw),
+        );
+        let after_removal = Utc::now() + chrono::Duration::seconds(1);
+        for _ in 0..2 {
+            assert_eq!(total_billable(&store, Some(before_removal)), 2);
+            assert_eq!(total_billable(&store, Some(after_removal)), 1);
+            assert_eq!(total_billable(&store, None), 1);
+        }
+        sync_source(&store, "auvik", &[("t1", "Contoso")], &[fw, rt]);
+        assert_eq!(
+            total_billable(&store, Some(after_removal)),
+            2,
+            "a run invalidates"
+        );
+    }
+
     #[test]
     fn devices_merge_across_sources_and_count_once() {
         let (_d, store) = open();
@@ -2142,8 +2547,12 @@ mod tests {
                 asset("s-pc", "c2", Workstation, Some(true), "PC-1", &[]),
             ],
         );
-        let counts: HashMap<String, BillableCounts> =
-            store.billable_counts(None).unwrap().into_iter().collect();
+        let counts: HashMap<String, BillableCounts> = store
+            .billable_counts(None)
+            .unwrap()
+            .iter()
+            .cloned()
+            .collect();
         let contoso = counts["Contoso"];
         assert_eq!(
             contoso,
@@ -2204,8 +2613,12 @@ mod tests {
                 &["00:1A:2B:3C:4D:01"],
             )],
         );
-        let counts: HashMap<String, BillableCounts> =
-            store.billable_counts(None).unwrap().into_iter().collect();
+        let counts: HashMap<String, BillableCounts> = store
+            .billable_counts(None)
+            .unwrap()
+            .iter()
+            .cloned()
+            .collect();
         assert_eq!(
             (
                 counts["Contoso"].total_billable,

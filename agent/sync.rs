@@ -642,5 +642,12 @@ async fn execute(
         (Ok(_), _) => end(RunState::Ok, Apply::Upserts, String::new()),
     };
     let finished = store.call(move |s| s.finish_run(&run, end)).await?;
+    // Recount now, off the run's path, so the next GetBillableCounts does not pay for it.
+    let warm = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.call(|s| s.warm_counts()).await {
+            tracing::debug!(error = %e, "Could not precompute billable counts.");
+        }
+    });
     Ok((finished, halt))
 }

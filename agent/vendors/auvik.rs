@@ -1,10 +1,11 @@
 //! Auvik Network Management (API v1): tenants are clients, devices are assets.
 //!
 //! A run: verify the credentials; list tenants and their display names; then, for each
-//! client tenant (a few at a time), read `manageStatus` from the device *detail* list and
-//! stream the device *info* pages joined with it. A full run then reads Auvik's billing usage
-//! (billable device-days per tenant) for the current and the previous month, so counts can be
-//! reconciled with what Auvik bills; a user without billing rights only loses that. Pages are followed through `links.next`
+//! client tenant (a few at a time), stream the device *info* pages with each device's
+//! *detail* (`manageStatus`, the interfaces' MACs) included in the same page. A full run then
+//! reads Auvik's billing usage (billable device-days per tenant) for the current and the
+//! previous month, so counts can be reconciled with what Auvik bills; a user without billing
+//! rights only loses that. Pages are followed through `links.next`
 //! exactly as Auvik returns them (never rebuilt: they carry the cursor and the filters),
 //! and only while they stay on the configured host, since they carry our credentials.
 //! Facts and quirks: shared/research/auvik.md.
@@ -349,13 +350,6 @@ impl Auvik {
     ) -> Result<Option<String>, VendorError> {
         let id = tenant.client.external_id.as_str();
         let page_size = PAGE_SIZE.to_string();
-        // manageStatus and the interfaces' MACs live on the device detail resource (same id
-        // as the device); v1 device info has neither.
-        let mut details: HashMap<String, Detail> = HashMap::new();
-        let detail = self.url(
-            "v1/inventory/device/detail",
-            &[("tenants", id), ("page[first]", &page_size)],
-        )?;
         let skip = |f: &Failure| {
             format!(
                 "tenant `{}` ({id}): Auvik answered 403{}; give the API user a role in this tenant",
@@ -363,29 +357,34 @@ impl Auvik {
                 error_detail(&f.body)
             )
         };
-        let r = self
-            .paginate(detail, ctx, |page: Document<Vec<DetailResource>>| {
-                details.extend(page.data.into_iter().map(DetailResource::into_detail));
-                async { Ok(()) }
-            })
-            .await;
-        match r {
-            Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => return Ok(Some(skip(&f))),
-            Err(Ok(f)) => return Err(self.explain(&self.base, &f)),
-            Err(Err(e)) => return Err(e),
-            Ok(()) => {}
-        }
         let since = ctx
             .modified_since
             .filter(|_| ctx.kind == RunKind::Incremental)
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
-        let mut query = vec![("tenants", id), ("page[first]", page_size.as_str())];
+        // manageStatus and the interfaces' MACs live on the device *detail* resource; v1
+        // device info has neither. `include=deviceDetail` brings each page's details in the
+        // same response (research §4.2-4.3), limited to those two fields: one request per
+        // page instead of two lists to join, and an incremental run reads the details of
+        // the changed devices only.
+        let mut query = vec![
+            ("tenants", id),
+            ("page[first]", page_size.as_str()),
+            ("include", "deviceDetail"),
+            ("fields[deviceDetail]", "manageStatus,interfaces"),
+        ];
         if let Some(s) = &since {
             query.push(("filter[modifiedAfter]", s));
         }
         let info = self.url("v1/inventory/device/info", &query)?;
         let r = self
-            .paginate(info, ctx, |page: Document<Vec<DeviceResource>>| {
+            .paginate(info, ctx, |page: InfoPage| {
+                let mut details: HashMap<String, Detail> = page
+                    .included
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|d| d.kind.as_deref().is_none_or(|k| k == "deviceDetail"))
+                    .map(DetailResource::into_detail)
+                    .collect();
                 let records: Vec<AssetRecord> = page
                     .data
                     .into_iter()
@@ -523,7 +522,18 @@ fn to_record(
     tenant_id: &str,
     details: &mut HashMap<String, Detail>,
 ) -> AssetRecord {
-    let detail = details.remove(&d.id).unwrap_or_default();
+    // The device names its detail; the spec's own example gives it another id than the
+    // device's (research §4.3), so the relationship decides, the device id is the fallback.
+    let detail_id = d
+        .relationships
+        .as_ref()
+        .and_then(|r| r.device_detail.as_ref())
+        .and_then(|r| r.data.as_ref())
+        .map(|r| r.id.clone());
+    let detail = detail_id
+        .and_then(|i| details.remove(&i))
+        .or_else(|| details.remove(&d.id))
+        .unwrap_or_default();
     let mut macs = detail.macs;
     macs.sort();
     macs.dedup();
@@ -589,12 +599,15 @@ struct Document<T> {
 
 impl<T> HasNext for Document<T> {
     fn next_link(&self) -> Option<String> {
-        // The end of data is `next` absent, null or empty (clients disagree; accept all).
-        self.links
-            .as_ref()
-            .and_then(|l| l.next.clone())
-            .filter(|n| !n.trim().is_empty())
+        next_of(self.links.as_ref())
     }
+}
+
+/// The end of data is `next` absent, null or empty (clients disagree; accept all).
+fn next_of(links: Option<&Links>) -> Option<String> {
+    links
+        .and_then(|l| l.next.clone())
+        .filter(|n| !n.trim().is_empty())
 }
 
 #[derive(Deserialize, Default)]
@@ -634,8 +647,26 @@ struct Detail {
     macs: Vec<String>,
 }
 
+/// A `/v1/inventory/device/info` page with `include=deviceDetail`.
+#[derive(Deserialize)]
+struct InfoPage {
+    data: Vec<DeviceResource>,
+    #[serde(default)]
+    included: Option<Vec<DetailResource>>,
+    #[serde(default)]
+    links: Option<Links>,
+}
+
+impl HasNext for InfoPage {
+    fn next_link(&self) -> Option<String> {
+        next_of(self.links.as_ref())
+    }
+}
+
 #[derive(Deserialize)]
 struct DetailResource {
+    #[serde(rename = "type")]
+    kind: Option<String>,
     id: String,
     attributes: Option<DetailAttributes>,
     relationships: Option<DetailRelationships>,
@@ -710,8 +741,10 @@ struct DeviceAttributes {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct DeviceRelationships {
     tenant: Option<Related>,
+    device_detail: Option<Related>,
 }
 
 #[derive(Deserialize)]

@@ -443,7 +443,14 @@ impl App {
         };
         let data = resources(detail)?;
         let included = if include {
-            Some(resources(true)?)
+            let full = resources(true)?;
+            Some(match detail_fieldset(q) {
+                Some(fields) => full
+                    .iter()
+                    .map(|r| render::sparse(r, &fields).map(Cow::Owned))
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => full,
+            })
         } else {
             None
         };
@@ -469,7 +476,11 @@ impl App {
         }
         let data = self.device_json(t, num, &entry.device, &entry.json, detail)?;
         let included = if include {
-            Some(self.device_json(t, num, &entry.device, &entry.json, true)?)
+            let full = self.device_json(t, num, &entry.device, &entry.json, true)?;
+            Some(match detail_fieldset(q) {
+                Some(fields) => Cow::Owned(render::sparse(&full, &fields)?),
+                None => full,
+            })
         } else {
             None
         };
@@ -554,6 +565,12 @@ fn empty(status: StatusCode) -> Response {
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = status;
     resp
+}
+
+/// The `fields[deviceDetail]` sparse fieldset (validated by `include_detail`).
+fn detail_fieldset(q: &Query) -> Option<Vec<&str>> {
+    q.get("fields[deviceDetail]")
+        .map(|f| f.split(',').map(str::trim).collect())
 }
 
 fn include_detail(q: &Query) -> Result<bool, ApiError> {

@@ -619,6 +619,31 @@ impl JsonCache {
     }
 }
 
+/// A rendered resource cut down to a JSON:API sparse fieldset (`fields[TYPE]=a,b`): only the
+/// listed attributes and relationships stay, as a real server returns them, so a client that
+/// forgets to ask for a field it reads sees it missing here too.
+pub fn sparse(resource: &str, fields: &[&str]) -> Result<String, serde_json::Error> {
+    use serde_json::value::RawValue;
+    use std::collections::BTreeMap;
+    // Two levels are looked into; everything below stays as rendered (no re-parse).
+    let top: BTreeMap<&str, &RawValue> = serde_json::from_str(resource)?;
+    let mut out: BTreeMap<&str, Box<RawValue>> = BTreeMap::new();
+    for (name, value) in top {
+        let kept = if name == "attributes" || name == "relationships" {
+            let inner: BTreeMap<&str, &RawValue> = serde_json::from_str(value.get())?;
+            let inner: BTreeMap<&str, &RawValue> = inner
+                .into_iter()
+                .filter(|(k, _)| fields.contains(k))
+                .collect();
+            serde_json::value::to_raw_value(&inner)?
+        } else {
+            value.to_owned()
+        };
+        out.insert(name, kept);
+    }
+    serde_json::to_string(&out)
+}
+
 /// Auvik's `basicError` document.
 pub fn error_body(status: u16, title: &str, detail: &str) -> String {
     serde_json::json!({

@@ -568,6 +568,26 @@ async fn documents_have_auvik_shapes() {
         .await;
     assert_eq!(list["included"].as_array().map(Vec::len), Some(5));
 
+    // A sparse fieldset keeps only the listed attributes and relationships, as JSON:API says.
+    let sparse = h
+        .json("/v1/inventory/device/info?include=deviceDetail&fields[deviceDetail]=manageStatus&page[first]=5")
+        .await;
+    let detail = &sparse["included"][0];
+    assert_eq!(detail["type"], "deviceDetail");
+    let attrs: Vec<&String> = detail["attributes"]
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(attrs, ["manageStatus"]);
+    assert_eq!(
+        detail["relationships"].as_object().map(|m| m.len()),
+        Some(0)
+    );
+    let with_macs = h
+        .json("/v1/inventory/device/info?include=deviceDetail&fields[deviceDetail]=manageStatus,interfaces&page[first]=5")
+        .await;
+    assert!(with_macs["included"][0]["relationships"]["interfaces"]["data"].is_array());
+
     let details = h
         .pages("/v1/inventory/device/detail?filter[manageStatus]=true&page[first]=4")
         .await;
