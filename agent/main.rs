@@ -140,7 +140,19 @@ fn main() -> ExitCode {
 async fn run(config: PathBuf) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     assetd::daemon::cancel_on_signals(shutdown.clone())?;
-    assetd::daemon::run(&config, shutdown, None).await?;
+    // Under systemd (Type=notify): READY=1, STATUS=, RELOADING=1, STOPPING=1, watchdog.
+    let service_manager = match assetd::supervise::ServiceManager::from_env() {
+        Ok(m) => m.map(std::sync::Arc::new),
+        Err(e) => {
+            tracing::warn!(error = %e, "Not notifying the service manager.");
+            None
+        }
+    };
+    let observers = assetd::daemon::Observers {
+        ready: None,
+        service_manager,
+    };
+    assetd::daemon::run(&config, shutdown, observers).await?;
     Ok(())
 }
 
