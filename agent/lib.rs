@@ -15,6 +15,7 @@ pub mod daemon;
 pub mod daemonize;
 pub mod demo;
 pub mod devices;
+pub mod docs;
 pub mod logging;
 pub mod model;
 pub mod notify;

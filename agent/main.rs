@@ -4,7 +4,7 @@ use anyhow::Context;
 use assetd::daemonize::{Pidfile, Role, Startup, StartupSender};
 use assetd::logging::{LogFormat, LogTarget};
 use assetd::supervise::ServiceManager;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,11 +12,62 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// FILES, ENVIRONMENT and SIGNALS: in the man page as sections, in `--help` as text.
+const SECTIONS: &[assetd::docs::Section] = &[
+    assetd::docs::Section {
+        title: "FILES",
+        entries: &[
+            (
+                "/etc/assetd/config.toml",
+                "the config; watched, and re-read on SIGHUP",
+            ),
+            ("/var/lib/assetd/assetd.db", "the database (0600)"),
+            (
+                "/run/assetd/assetd.sock",
+                "the gRPC socket (0660, group assetd)",
+            ),
+            (
+                "/usr/share/doc/assetd/config.example.toml",
+                "a complete, commented config",
+            ),
+        ],
+    },
+    assetd::docs::Section {
+        title: "ENVIRONMENT",
+        entries: &[
+            (
+                "RUST_LOG",
+                "log filter, default `info` (e.g. `info,assetd=debug`)",
+            ),
+            ("ASSETD_LOG_FORMAT", "as --log-format"),
+            (
+                "CREDENTIALS_DIRECTORY",
+                "where `{ credential = NAME }` secrets are read (systemd LoadCredential=)",
+            ),
+            (
+                "NOTIFY_SOCKET, WATCHDOG_USEC",
+                "set by systemd for Type=notify and WatchdogSec=",
+            ),
+        ],
+    },
+    assetd::docs::Section {
+        title: "SIGNALS",
+        entries: &[
+            ("SIGHUP", "re-read the config and every secret file"),
+            (
+                "SIGTERM, SIGINT",
+                "stop cleanly: runs in progress are recorded as cancelled, the socket and pidfile removed",
+            ),
+        ],
+    },
+];
+
 #[derive(Parser)]
 #[command(
     name = "assetd",
     version,
-    about = "On-prem asset agent for MSPs: syncs Auvik, SyncroMSP and N-able Passportal assets into SQLite and serves them over gRPC"
+    about = "On-prem asset agent for MSPs: syncs Auvik, SyncroMSP and N-able Passportal assets into SQLite and serves them over gRPC",
+    after_long_help = assetd::docs::help_text(SECTIONS)
 )]
 struct Cli {
     /// How logs are written: `auto` is the systemd journal (structured fields) under
@@ -92,7 +143,11 @@ enum Command {
 const STARTUP_LIMIT: Duration = Duration::from_secs(90);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = assetd::docs::with_generate(Cli::command()).get_matches();
+    if let Some(done) = assetd::docs::generate(&matches, Cli::command(), SECTIONS) {
+        return finish(done.map_err(Into::into));
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let format = cli.log_format;
     match cli.command {
         Command::CheckConfig { path } => match assetd::config::load(&path) {
