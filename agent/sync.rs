@@ -547,7 +547,9 @@ impl SourceTask {
             kind = kind.as_str(),
             trigger = trigger.as_str()
         );
-        tracing::info!(parent: &span, "Sync started.");
+        // Events are logged *inside* the span (not with `parent:`): the journal and JSON
+        // layers take span fields from the current span stack, not an explicit parent.
+        span.in_scope(|| tracing::info!("Sync started."));
         self.set_status(SourceState::Syncing, String::new(), None);
         let (snap_tx, snap_rx) = watch::channel(RunSnapshot {
             run: run.clone(),
@@ -590,7 +592,7 @@ impl SourceTask {
         let (finished, halt) = match finished {
             Ok(f) => f,
             Err(e) => {
-                tracing::error!(parent: &span, error = %e, "Could not save the run.");
+                span.in_scope(|| tracing::error!(error = %e, "Could not save the run."));
                 let mut failed = run.clone();
                 failed.state = RunState::Failed;
                 failed.error = e.to_string();
@@ -621,13 +623,14 @@ impl SourceTask {
             .finished
             .map(|end| (end - finished.started).num_milliseconds().max(0))
             .unwrap_or(0);
-        tracing::info!(
-            parent: &span,
-            state = finished.state.as_str(),
-            fetched = c.fetched, added = c.added, updated = c.updated, unchanged = c.unchanged,
-            removed = c.removed, requests = finished.requests, retries = finished.retries,
-            duration_ms, error = %finished.error, "Sync finished."
-        );
+        span.in_scope(|| {
+            tracing::info!(
+                state = finished.state.as_str(),
+                fetched = c.fetched, added = c.added, updated = c.updated, unchanged = c.unchanged,
+                removed = c.removed, requests = finished.requests, retries = finished.retries,
+                duration_ms, error = %finished.error, "Sync finished."
+            )
+        });
         snap_tx.send_modify(|s| s.run = finished.clone());
         lock(&self.active).remove(&run.id);
     }
