@@ -272,7 +272,7 @@ fn run_agent(
     if let Some(p) = &mut pidfile
         && let Err(e) = p.write_pid(std::process::id())
     {
-        return failed_start(startup, e.into());
+        return failed_start(startup, pidfile, e.into());
     }
     init_logging(&target);
     // Under --daemonize the service manager (if any) is not waiting for this process.
@@ -289,14 +289,14 @@ fn run_agent(
     };
     let rt = match runtime() {
         Ok(rt) => rt,
-        Err(e) => return failed_start(startup, e),
+        Err(e) => return failed_start(startup, pidfile, e),
     };
     let result = rt.block_on(serve(config, &mut startup, service_manager));
-    // The daemon's start failed: the parent prints why.
-    if let (Err(e), Some(s)) = (&result, startup.take()) {
-        s.failed(&format!("{e:#}"));
-        return ExitCode::FAILURE;
-    }
+    // Failed before serving: the parent is still waiting to print why.
+    let result = match result {
+        Err(e) if startup.is_some() => return failed_start(startup, pidfile, e),
+        r => r,
+    };
     if daemonize && let Err(e) = &result {
         // The daemon's stderr is its log file or nothing: say it where the logs go too.
         tracing::error!(error = format!("{e:#}"), "assetd stopped on an error.");
@@ -306,8 +306,15 @@ fn run_agent(
     finish(result)
 }
 
-/// A start that failed before serving: told to the waiting parent, or printed.
-fn failed_start(startup: Option<StartupSender>, e: anyhow::Error) -> ExitCode {
+/// A start that failed before serving: the pidfile is removed first (the parent exits as
+/// soon as it hears, and must leave nothing behind), then the error is told to the waiting
+/// parent, or printed.
+fn failed_start(
+    startup: Option<StartupSender>,
+    pidfile: Option<Pidfile>,
+    e: anyhow::Error,
+) -> ExitCode {
+    drop(pidfile);
     match startup {
         Some(s) => {
             s.failed(&format!("{e:#}"));

@@ -93,11 +93,11 @@ async fn watchdog(
                 if stop.is_cancelled() {
                     return;
                 }
-                manager.notifier.watchdog();
                 if failing {
                     tracing::info!("The scheduler answers again; watchdog pings resumed.");
                     failing = false;
                 }
+                manager.notifier.watchdog();
             }
             Err(e) => {
                 if !failing {
