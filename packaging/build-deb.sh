@@ -26,8 +26,9 @@ compress=xz
 strip=yes
 
 usage() {
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
+    # The comment block at the top of this file.
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
+    exit "${1:-2}"
 }
 
 while [ $# -gt 0 ]; do
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:?--out needs a value}; shift 2 ;;
     --compress) compress=${2:?--compress needs a value}; shift 2 ;;
     --no-strip) strip=no; shift ;;
-    -h | --help) usage ;;
+    -h | --help) usage 0 ;;
     *) echo "build-deb.sh: unknown option $1" >&2; usage ;;
     esac
 done
