@@ -1430,6 +1430,14 @@ interval = "30m"
             panic!("auvik")
         };
         assert_eq!(a.api_key.expose(), "from-credential");
+        let e = parse_err(&AUVIK.replace("\"k-123\"", "{ credential = \"auvik-typo\" }"));
+        assert!(
+            e.contains("credential `auvik-typo` is not in $CREDENTIALS_DIRECTORY")
+                && e.contains("LoadCredential=auvik-typo:"),
+            "{e}"
+        );
+        let e = parse_err(&AUVIK.replace("\"k-123\"", "{ credential = \"../auvik\" }"));
+        assert!(e.contains("without `/`"), "{e}");
         let e = parse_err(&AUVIK.replace("\"k-123\"", "{ vault = \"x\" }"));
         assert!(e.contains("vault"), "{e}");
     }

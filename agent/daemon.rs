@@ -7,9 +7,11 @@ use crate::config::{self, ConfigErrors};
 use crate::rpc::Api;
 use crate::server::{self, ServerError};
 use crate::store::{Store, StoreError};
+use crate::supervise::{self, ServiceManager};
 use crate::watch;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -87,13 +89,31 @@ fn lock_failure(e: &std::io::Error, lock: &Path) -> String {
     }
 }
 
-/// Runs the agent until `shutdown` is cancelled. `ready` is told once every listener is
-/// bound (with its permissions set) and the sources are started.
+/// Who learns how the start went.
+#[derive(Default)]
+pub struct Observers {
+    /// Told once the database is open, every listener is bound (with its permissions set)
+    /// and served, and the sources are started; dropped unsent if the start fails.
+    pub ready: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The service manager (systemd `Type=notify`): READY=1 at that same moment, STATUS=
+    /// lines, RELOADING=1 around reloads, STOPPING=1, and watchdog pings (`supervise`).
+    pub service_manager: Option<Arc<ServiceManager>>,
+}
+
+/// Runs the agent until `shutdown` is cancelled.
 pub async fn run(
     config_path: &Path,
     shutdown: CancellationToken,
-    ready: Option<tokio::sync::oneshot::Sender<()>>,
+    observers: Observers,
 ) -> Result<(), DaemonError> {
+    let Observers {
+        ready,
+        service_manager,
+    } = observers;
+    if let Some(m) = &service_manager {
+        m.notifier
+            .status(&format!("Starting: loading {}", config_path.display()));
+    }
     let config = {
         let p = config_path.to_path_buf();
         tokio::task::spawn_blocking(move || config::load(&p))
@@ -105,6 +125,12 @@ pub async fn run(
         tracing::warn!(
             "Running as root. The packaged unit runs assetd as user `assetd`; do the same."
         );
+    }
+    if let Some(m) = &service_manager {
+        m.notifier.status(&format!(
+            "Starting: opening {}",
+            config.agent.database.display()
+        ));
     }
     let _lock = lock_database(&config.agent.database)?;
     let store = {
@@ -136,28 +162,47 @@ pub async fn run(
         watch::start(config_path, Duration::from_millis(300)).map_err(DaemonError::Watch)?;
     let reloader = {
         let agent = agent.clone();
+        let manager = service_manager.clone();
         tokio::spawn(async move {
             while let Some(cause) = watcher.rx.recv().await {
                 tracing::info!(?cause, "Reloading the config.");
+                // `systemctl reload` waits for READY=1 after RELOADING=1; a refused config
+                // is a finished reload too (the old config runs, STATUS says why).
+                if let Some(m) = &manager {
+                    m.notifier.reloading();
+                }
                 let _ = agent.reload().await;
+                if let Some(m) = &manager {
+                    m.notifier.ready(&supervise::status_line(&agent).await);
+                }
             }
         })
     };
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), listen = ?listening, "assetd is serving.");
-    if let Some(ready) = ready {
-        let _ = ready.send(());
-    }
     let current: server::CurrentConfig = {
         let agent = agent.clone();
         std::sync::Arc::new(move || agent.config())
     };
+    // Serving before anyone is told we are ready: the listeners are bound, so a client
+    // that connects at once waits in the backlog for at most this spawn.
     let server = tokio::spawn(server::serve(
         Api::new(agent.clone()),
         listeners,
         current,
         shutdown.clone(),
     ));
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), listen = ?listening, "assetd is serving.");
+    if let Some(ready) = ready {
+        let _ = ready.send(());
+    }
+    if let Some(m) = &service_manager {
+        let status = supervise::status_line(&agent).await;
+        m.notifier.ready(&status);
+        supervise::spawn(m.clone(), agent.clone(), shutdown.clone(), status);
+    }
     shutdown.cancelled().await;
+    if let Some(m) = &service_manager {
+        m.notifier.stopping();
+    }
     tracing::info!("Stopping: cancelling runs in progress.");
     agent.engine.shutdown(Duration::from_secs(10)).await;
     reloader.abort();

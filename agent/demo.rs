@@ -101,7 +101,11 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
     let agent = {
         let shutdown = shutdown.clone();
         let config_path = config_path.clone();
-        tokio::spawn(async move { daemon::run(&config_path, shutdown, Some(ready_tx)).await })
+        let observers = daemon::Observers {
+            ready: Some(ready_tx),
+            ..daemon::Observers::default()
+        };
+        tokio::spawn(async move { daemon::run(&config_path, shutdown, observers).await })
     };
     if ready_rx.await.is_ok() {
         let via = if Path::new(config::DEFAULT_SOCKET).exists() {

@@ -4,7 +4,10 @@
 //! One concern per module: `config` (+ `secret`) reads the file, `store` owns SQLite,
 //! `vendors` talk to the vendor APIs and produce `model` records, `sync` schedules and
 //! runs them, `rpc` adapts the domain to gRPC, `server` binds the listeners (`tls` and
-//! `auth` guard the TCP ones), `watch` reloads the config. `sim` holds the vendor
+//! `auth` guard the TCP ones), `watch` reloads the config, `daemon` runs it all.
+//! Operations: `notify` speaks systemd's notification protocol and `supervise` decides
+//! what to tell it (STATUS=, watchdog); `logging` picks where logs go; `daemonize` forks
+//! with a pidfile; `docs` makes man pages and completions. `sim` holds the vendor
 //! simulators used by tests and the demo.
 
 pub mod agent;
@@ -12,15 +15,20 @@ pub mod auth;
 pub mod clients;
 pub mod config;
 pub mod daemon;
+pub mod daemonize;
 pub mod demo;
 pub mod devices;
+pub mod docs;
+pub mod logging;
 pub mod model;
+pub mod notify;
 pub mod proto;
 pub mod rpc;
 pub mod secret;
 pub mod server;
 pub mod sim;
 pub mod store;
+pub mod supervise;
 pub mod sync;
 pub mod tls;
 pub mod vendors;

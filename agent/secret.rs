@@ -60,9 +60,13 @@ pub enum SecretError {
     #[error("environment variable {0} is not set (or not valid UTF-8)")]
     EnvMissing(String),
     #[error(
-        "`{{ credential = \"{0}\" }}` needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; outside systemd use `{{ file = ... }}`"
+        "`{{ credential = \"{0}\" }}` needs $CREDENTIALS_DIRECTORY, which systemd sets for LoadCredential=; outside systemd use `{{ file = ... }}` (to check such a config by hand: `sudo CREDENTIALS_DIRECTORY=/etc/assetd/secrets assetd check-config PATH`)"
     )]
     NoCredentialsDirectory(String),
+    #[error(
+        "credential `{name}` is not in $CREDENTIALS_DIRECTORY ({dir}): add `LoadCredential={name}:/etc/assetd/secrets/{name}` to the unit (`systemctl edit assetd`), or check the name"
+    )]
+    CredentialMissing { name: String, dir: PathBuf },
     #[error("the secret is empty")]
     Empty,
 }
@@ -92,8 +96,16 @@ impl SecretSpec {
             }
             SecretSpec::Credential(name) => {
                 let dir = std::env::var_os("CREDENTIALS_DIRECTORY")
+                    .filter(|d| !d.is_empty())
                     .ok_or_else(|| SecretError::NoCredentialsDirectory(name.clone()))?;
-                read_secret_file(&Path::new(&dir).join(name))?
+                let path = Path::new(&dir).join(name);
+                if !path.exists() {
+                    return Err(SecretError::CredentialMissing {
+                        name: name.clone(),
+                        dir: PathBuf::from(dir),
+                    });
+                }
+                read_secret_file(&path)?
             }
         };
         let value = value.trim_end_matches(['\n', '\r']).to_string();
@@ -148,7 +160,20 @@ impl<'de> serde::Deserialize<'de> for SecretSpec {
                     spec = Some(match key.as_str() {
                         "file" => SecretSpec::File(PathBuf::from(value)),
                         "env" => SecretSpec::Env(value),
-                        "credential" => SecretSpec::Credential(value),
+                        "credential" => {
+                            // A credential is a file name in systemd's directory, never a path
+                            // out of it.
+                            if value.is_empty()
+                                || value.contains('/')
+                                || value == "."
+                                || value == ".."
+                            {
+                                return Err(A::Error::custom(format!(
+                                    "`credential = {value:?}`: a credential name is the first part of LoadCredential=NAME:PATH, without `/`"
+                                )));
+                            }
+                            SecretSpec::Credential(value)
+                        }
                         other => {
                             return Err(A::Error::unknown_field(
                                 other,

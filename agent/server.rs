@@ -176,8 +176,15 @@ async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
     // Owner and group may connect; set before the socket is served or readiness told.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(bind_err)?;
     // The group is `assetd` where the system has one (the package creates it), so granting
-    // access is `usermod -aG assetd`; elsewhere it stays the agent's own group.
+    // access is `usermod -aG assetd`; elsewhere it stays the agent's own group. Under the
+    // packaged unit (Group=assetd) it already is, and chown is not even attempted: the
+    // unit's system call filter refuses the chown family.
+    let current_gid = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).map(|m| m.gid()).ok()
+    };
     if let Some(gid) = group
+        && current_gid != Some(gid)
         && let Err(e) = std::os::unix::fs::chown(path, None, Some(gid))
     {
         tracing::warn!(socket = %path.display(), error = %e,

@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -29,6 +30,15 @@ pub enum SyncError {
     ShuttingDown,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why the scheduler failed a liveness probe (`Engine::probe`).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProbeError {
+    #[error("the scheduler's source table stayed locked for {0:?}")]
+    SchedulerBusy(Duration),
+    #[error("source `{name}`'s scheduling loop did not answer within {within:?}")]
+    SourceUnresponsive { name: String, within: Duration },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +83,17 @@ struct TriggerRequest {
     reply: oneshot::Sender<Result<Triggered, SyncError>>,
 }
 
+/// What a source task is asked, on the one channel its loop always listens to.
+enum SourceMsg {
+    Trigger(TriggerRequest),
+    /// "Are you turning?": answered by the loop itself, so an answer proves the source's
+    /// scheduling is alive (the watchdog's question, see `Engine::probe`).
+    Probe(oneshot::Sender<()>),
+}
+
 struct SourceSlot {
     config_tx: watch::Sender<SourceConfig>,
-    trigger_tx: mpsc::Sender<TriggerRequest>,
+    trigger_tx: mpsc::Sender<SourceMsg>,
     status: Arc<Mutex<SourceStatus>>,
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<()>,
@@ -90,6 +108,8 @@ pub struct Engine {
     shutdown: CancellationToken,
     /// Sources whose last run a crash cut short: at the first load they run again at once.
     interrupted: Vec<String>,
+    /// Woken whenever a source's state changes or sources come and go (`changes`).
+    changes: Arc<Notify>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -104,7 +124,52 @@ impl Engine {
             active: Arc::new(Mutex::new(HashMap::new())),
             shutdown: CancellationToken::new(),
             interrupted,
+            changes: Arc::new(Notify::new()),
         })
+    }
+
+    /// Notified (one stored permit, so nothing is missed between waits) whenever a
+    /// source's state changes or sources are added or removed: the one consumer re-reads
+    /// `statuses()` (the service manager's STATUS= line).
+    pub fn changes(&self) -> Arc<Notify> {
+        self.changes.clone()
+    }
+
+    /// Whether every source's scheduling loop answers within `within`. Each is asked on
+    /// the channel it takes triggers on, and answers from its own loop (idle, or between
+    /// the steps of a run), so success means the scheduler turns, not merely that the
+    /// runtime is alive. A loop stuck in a store call that does not return (a database
+    /// locked by someone else past the busy timeout, a deadlock) fails it.
+    pub async fn probe(&self, within: Duration) -> Result<(), ProbeError> {
+        let deadline = tokio::time::Instant::now() + within;
+        let senders: Vec<(String, mpsc::Sender<SourceMsg>)> =
+            match tokio::time::timeout_at(deadline, self.sources.lock()).await {
+                Ok(sources) => sources
+                    .iter()
+                    .map(|(name, slot)| (name.clone(), slot.trigger_tx.clone()))
+                    .collect(),
+                Err(_) => return Err(ProbeError::SchedulerBusy(within)),
+            };
+        let asks = senders.into_iter().map(|(name, tx)| async move {
+            let (answer, answered) = oneshot::channel();
+            let ok = tokio::time::timeout_at(deadline, async {
+                tx.send(SourceMsg::Probe(answer)).await.is_ok() && answered.await.is_ok()
+            })
+            .await
+            .unwrap_or(false);
+            (name, ok)
+        });
+        let mut silent: Vec<String> = futures_util::future::join_all(asks)
+            .await
+            .into_iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(name, _)| name)
+            .collect();
+        silent.sort();
+        match silent.into_iter().next() {
+            None => Ok(()),
+            Some(name) => Err(ProbeError::SourceUnresponsive { name, within }),
+        }
     }
 
     /// Brings the running sources in line with `config`: starts new ones (with an
@@ -164,6 +229,7 @@ impl Engine {
                 }
             }
         }
+        self.changes.notify_one();
     }
 
     async fn spawn_source(
@@ -201,11 +267,14 @@ impl Engine {
             config: config_rx,
             triggers: trigger_rx,
             status: status.clone(),
+            changes: self.changes.clone(),
             cancel: cancel.clone(),
             active: self.active.clone(),
             not_before: None,
         };
-        let task = tokio::spawn(task.run(connector, initial));
+        // Everything the source logs (its runs, its vendor's retries) carries `source`.
+        let span = tracing::info_span!("source", source = %config.name);
+        let task = tokio::spawn(task.run(connector, initial).instrument(span));
         Ok(SourceSlot {
             config_tx,
             trigger_tx,
@@ -242,11 +311,11 @@ impl Engine {
         let mut out = Vec::new();
         for (name, tx) in requests {
             let (reply, rx) = oneshot::channel();
-            tx.send(TriggerRequest {
+            tx.send(SourceMsg::Trigger(TriggerRequest {
                 full,
                 trigger: RunTrigger::Manual,
                 reply,
-            })
+            }))
             .await
             .map_err(|_| SyncError::ShuttingDown)?;
             let triggered = rx.await.map_err(|_| SyncError::ShuttingDown)??;
@@ -278,14 +347,16 @@ impl Engine {
         let mut sources = self.sources.lock().await;
         let tasks: Vec<_> = sources.drain().map(|(_, slot)| slot.task).collect();
         let _ = tokio::time::timeout(grace, futures_util::future::join_all(tasks)).await;
+        self.changes.notify_one();
     }
 }
 
 struct SourceTask {
     store: Store,
     config: watch::Receiver<SourceConfig>,
-    triggers: mpsc::Receiver<TriggerRequest>,
+    triggers: mpsc::Receiver<SourceMsg>,
     status: Arc<Mutex<SourceStatus>>,
+    changes: Arc<Notify>,
     cancel: CancellationToken,
     active: ActiveRuns,
     /// Set when a run could not even be recorded (a full disk): no scheduled run before
@@ -302,9 +373,20 @@ impl SourceTask {
         let connector = match connector {
             Ok(c) => c,
             Err(e) => {
-                self.set_status(SourceState::Failed, e.to_string(), None);
                 lock(&self.status).halted = true;
-                return;
+                self.set_status(SourceState::Failed, e.to_string(), None);
+                // Stay and answer until the config changes the source (which replaces
+                // this task): triggers learn why it is stopped, and the watchdog's probes
+                // see a live loop rather than a closed channel, which means a dead one.
+                loop {
+                    tokio::select! {
+                        _ = self.cancel.cancelled() => return,
+                        Some(msg) = self.triggers.recv() => match msg {
+                            SourceMsg::Probe(answer) => { let _ = answer.send(()); }
+                            SourceMsg::Trigger(req) => self.refuse(req),
+                        },
+                    }
+                }
             }
         };
         loop {
@@ -313,7 +395,7 @@ impl SourceTask {
                 None => match self.next_due(connector.as_ref()).await {
                     Ok((kind, due)) => (kind, due, RunTrigger::Schedule),
                     Err(e) => {
-                        tracing::error!(source = %self.name(), error = %e, "Cannot read the source's schedule; retrying in a minute.");
+                        tracing::error!(error = %e, "Cannot read the source's schedule; retrying in a minute.");
                         (
                             RunKind::Full,
                             Some(Utc::now() + chrono::Duration::minutes(1)),
@@ -329,23 +411,39 @@ impl SourceTask {
             let sleep_for = due
                 .map(|d| (d - Utc::now()).to_std().unwrap_or(Duration::ZERO))
                 .unwrap_or(Duration::from_secs(365 * 24 * 3600));
-            let (kind, trigger, reply) = tokio::select! {
-                _ = self.cancel.cancelled() => return,
-                _ = tokio::time::sleep(sleep_for), if due.is_some() => (kind, schedule_trigger, None),
-                Some(req) = self.triggers.recv() => {
-                    if halted {
-                        let detail = lock(&self.status).detail.clone();
-                        let _ = req.reply.send(Err(SyncError::Halted(format!(
-                            "source `{}` is stopped: {detail}", self.name()))));
-                        continue;
-                    }
-                    let kind = if req.full || !connector.supports_incremental() { RunKind::Full } else { kind };
-                    (kind, req.trigger, Some(req.reply))
+            // Pinned once: answering probes and refused triggers must not restart the wait
+            // (nor re-roll its jitter).
+            let sleep = tokio::time::sleep(sleep_for);
+            tokio::pin!(sleep);
+            let next = loop {
+                tokio::select! {
+                    _ = self.cancel.cancelled() => return,
+                    _ = &mut sleep, if due.is_some() => break Some((kind, schedule_trigger, None)),
+                    Some(msg) = self.triggers.recv() => match msg {
+                        SourceMsg::Probe(answer) => { let _ = answer.send(()); }
+                        SourceMsg::Trigger(req) if halted => self.refuse(req),
+                        SourceMsg::Trigger(req) => {
+                            let kind = if req.full || !connector.supports_incremental() { RunKind::Full } else { kind };
+                            break Some((kind, req.trigger, Some(req.reply)));
+                        }
+                    },
+                    Ok(()) = self.config.changed() => break None,
                 }
-                Ok(()) = self.config.changed() => continue,
+            };
+            let Some((kind, trigger, reply)) = next else {
+                continue;
             };
             self.run_once(connector.clone(), kind, trigger, reply).await;
         }
+    }
+
+    /// Answers a trigger of a source that must not call its vendor until the config changes.
+    fn refuse(&self, req: TriggerRequest) {
+        let detail = lock(&self.status).detail.clone();
+        let _ = req.reply.send(Err(SyncError::Halted(format!(
+            "source `{}` is stopped: {detail}",
+            self.name()
+        ))));
     }
 
     fn name(&self) -> String {
@@ -353,10 +451,13 @@ impl SourceTask {
     }
 
     fn set_status(&self, state: SourceState, detail: String, next: Option<DateTime<Utc>>) {
-        let mut s = lock(&self.status);
-        s.state = state;
-        s.detail = detail;
-        s.next_run_at = next;
+        {
+            let mut s = lock(&self.status);
+            s.state = state;
+            s.detail = detail;
+            s.next_run_at = next;
+        }
+        self.changes.notify_one();
     }
 
     /// When the next scheduled run is due and whether it is full: the interval after the
@@ -422,7 +523,7 @@ impl SourceTask {
         let run = match run {
             Ok(r) => r,
             Err(e) => {
-                tracing::error!(source = %name, error = %e, "Cannot record a new run.");
+                tracing::error!(error = %e, "Cannot record a new run.");
                 self.set_status(
                     SourceState::Failed,
                     format!("cannot record a run: {e}"),
@@ -438,7 +539,17 @@ impl SourceTask {
             }
         };
         self.not_before = None;
-        tracing::info!(source = %name, run = run.id, kind = kind.as_str(), trigger = trigger.as_str(), "Sync started.");
+        // Everything logged during the run (vendor retries, warnings) carries `run_id`; the
+        // source span around it adds `source`.
+        let span = tracing::info_span!(
+            "run",
+            run_id = run.id,
+            kind = kind.as_str(),
+            trigger = trigger.as_str()
+        );
+        // Events are logged *inside* the span (not with `parent:`): the journal and JSON
+        // layers take span fields from the current span stack, not an explicit parent.
+        span.in_scope(|| tracing::info!("Sync started."));
         self.set_status(SourceState::Syncing, String::new(), None);
         let (snap_tx, snap_rx) = watch::channel(RunSnapshot {
             run: run.clone(),
@@ -463,21 +574,25 @@ impl SourceTask {
             since,
             (self.cancel.clone(), run_timeout),
             &snap_tx,
-        );
+        )
+        .instrument(span.clone());
         tokio::pin!(execution);
         // Answer triggers while the run goes on: they join it.
         let finished = loop {
             tokio::select! {
                 r = &mut execution => break r,
-                Some(req) = self.triggers.recv() => {
-                    let _ = req.reply.send(Ok(Triggered { run_id: run.id, joined: true }));
-                }
+                Some(msg) = self.triggers.recv() => match msg {
+                    SourceMsg::Probe(answer) => { let _ = answer.send(()); }
+                    SourceMsg::Trigger(req) => {
+                        let _ = req.reply.send(Ok(Triggered { run_id: run.id, joined: true }));
+                    }
+                },
             }
         };
         let (finished, halt) = match finished {
             Ok(f) => f,
             Err(e) => {
-                tracing::error!(source = %name, run = run.id, error = %e, "Could not save the run.");
+                span.in_scope(|| tracing::error!(error = %e, "Could not save the run."));
                 let mut failed = run.clone();
                 failed.state = RunState::Failed;
                 failed.error = e.to_string();
@@ -497,17 +612,25 @@ impl SourceTask {
             (RunState::Partial, _) => SourceState::Partial,
             _ => SourceState::Failed,
         };
-        self.set_status(state, finished.error.clone(), None);
         if halt.is_some() {
             lock(&self.status).halted = true;
         }
+        self.set_status(state, finished.error.clone(), None);
         let c = finished.counts;
-        tracing::info!(
-            source = %name, run = finished.id, kind = kind.as_str(), state = finished.state.as_str(),
-            fetched = c.fetched, added = c.added, updated = c.updated, unchanged = c.unchanged,
-            removed = c.removed, requests = finished.requests, retries = finished.retries,
-            error = %finished.error, "Sync finished."
-        );
+        // The one line per run, with everything needed to judge it (RELIABILITY.md and the
+        // README point at it).
+        let duration_ms = finished
+            .finished
+            .map(|end| (end - finished.started).num_milliseconds().max(0))
+            .unwrap_or(0);
+        span.in_scope(|| {
+            tracing::info!(
+                state = finished.state.as_str(),
+                fetched = c.fetched, added = c.added, updated = c.updated, unchanged = c.unchanged,
+                removed = c.removed, requests = finished.requests, retries = finished.retries,
+                duration_ms, error = %finished.error, "Sync finished."
+            )
+        });
         snap_tx.send_modify(|s| s.run = finished.clone());
         lock(&self.active).remove(&run.id);
     }
@@ -570,7 +693,7 @@ async fn execute(
                         .call(move |s| s.set_usage_note(&source, &note))
                         .await?
                     {
-                        tracing::warn!(source = %run.source, "{logged}");
+                        tracing::warn!("{logged}");
                     }
                 }
             }

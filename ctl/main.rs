@@ -22,12 +22,24 @@ mod sync;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `generate man DIR` (hidden) writes the man pages for the Debian package, from the
+    // very definitions parsed here.
+    let matches = assetd::docs::with_generate(Cli::command()).get_matches();
+    if let Some(done) = assetd::docs::generate(&matches, Cli::command(), &[]) {
+        return match done {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("assetctl: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(
             shell,

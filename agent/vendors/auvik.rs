@@ -22,6 +22,7 @@ use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use tracing::Instrument;
 
 /// Auvik's largest documented v1 page.
 const PAGE_SIZE: u32 = 1000;
@@ -221,11 +222,19 @@ impl Auvik {
         tenant: &'a Tenant,
         ctx: &'a FetchContext,
     ) -> BoxFuture<'a, (usize, Result<Option<String>, VendorError>)> {
-        Box::pin(async move {
-            let r = self.fetch_tenant(tenant, ctx).await;
-            ctx.progress.clients_done.fetch_add(1, Ordering::Relaxed);
-            (index, r)
-        })
+        // What happens for one client (retries, a refusal) is logged with its name.
+        let span = tracing::info_span!("client", client = %tenant.client.name);
+        Box::pin(
+            async move {
+                let r = self.fetch_tenant(tenant, ctx).await;
+                if let Ok(Some(skipped)) = &r {
+                    tracing::warn!("Skipped a tenant: {skipped}.");
+                }
+                ctx.progress.clients_done.fetch_add(1, Ordering::Relaxed);
+                (index, r)
+            }
+            .instrument(span),
+        )
     }
 
     /// Reads Auvik's billing usage of `tenant_ids` for the month of `today` (so far) and the

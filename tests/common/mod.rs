@@ -66,6 +66,8 @@ pub struct Agent {
     pub log: PathBuf,
     /// `RUST_LOG` for the agent process.
     pub log_filter: String,
+    /// More environment for the agent process (e.g. `CREDENTIALS_DIRECTORY`).
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -96,6 +98,7 @@ impl Agent {
             key_file: dir.path().join("auvik.key"),
             log: dir.path().join("agent.log"),
             log_filter: "info,assetd=debug".to_string(),
+            env: Vec::new(),
             dir,
             child: None,
         }
@@ -148,6 +151,7 @@ impl Agent {
             .args(["run", "--config"])
             .arg(&self.config)
             .env("RUST_LOG", &self.log_filter)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

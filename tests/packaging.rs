@@ -1,0 +1,322 @@
+//! The Debian package and the systemd files, checked with the system's own tools where it
+//! has them (dpkg-deb, systemd-analyze, systemd-sysusers); each check says why it is
+//! skipped when a tool is missing.
+//!
+//! The package is built by `packaging/build-deb.sh --bin-dir` from the binaries this test
+//! run already built (the test profile's), so no second, release build happens here; the
+//! script's default (`cargo build --release`) is what the README documents.
+
+mod common;
+
+use common::{ASSETD, short_tempdir};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn cargo_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+#[test]
+fn the_deb_installs_everything_where_debian_expects_it() {
+    if !have("dpkg-deb") {
+        println!("SKIPPED: dpkg-deb is not installed, so the .deb cannot be built here");
+        return;
+    }
+    let bin_dir = Path::new(ASSETD).parent().expect("the binaries' directory");
+    let out_dir = short_tempdir();
+    let built = run(Command::new(repo().join("packaging/build-deb.sh"))
+        .arg("--bin-dir")
+        .arg(bin_dir)
+        .arg("--out")
+        .arg(out_dir.path())
+        // The test profile's binaries are large; compressing them would only cost time.
+        .args(["--compress", "none"]));
+    let deb = PathBuf::from(text(&built).lines().last().expect("the .deb's path"));
+    let arch = text(&run(Command::new("dpkg").arg("--print-architecture")));
+    assert_eq!(
+        deb.file_name().and_then(|n| n.to_str()),
+        Some(format!("assetd_{}-1_{}.deb", cargo_version(), arch.trim()).as_str())
+    );
+
+    // Control fields: the version is Cargo.toml's, dependencies are computed.
+    let field = |name: &str| {
+        text(&run(Command::new("dpkg-deb").arg("-f").arg(&deb).arg(name)))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(field("Package"), "assetd");
+    assert_eq!(field("Version"), format!("{}-1", cargo_version()));
+    assert!(field("Depends").contains("libc6"), "{}", field("Depends"));
+    assert!(!field("Description").is_empty());
+
+    // Contents, with owners and modes.
+    let listing = text(&run(Command::new("dpkg-deb").arg("-c").arg(&deb)));
+    let entry = |path: &str| {
+        listing
+            .lines()
+            .find(|l| l.ends_with(&format!(" ./{path}")) || l.ends_with(&format!(" ./{path}/")))
+            .unwrap_or_else(|| panic!("{path} is not in the package:\n{listing}"))
+            .to_string()
+    };
+    for (path, mode) in [
+        ("usr/bin/assetd", "-rwxr-xr-x"),
+        ("usr/bin/assetctl", "-rwxr-xr-x"),
+        ("usr/lib/systemd/system/assetd.service", "-rw-r--r--"),
+        ("usr/lib/sysusers.d/assetd.conf", "-rw-r--r--"),
+        ("etc/assetd", "drwxr-x---"),
+        ("etc/assetd/config.toml", "-rw-r-----"),
+        ("usr/share/doc/assetd/config.example.toml", "-rw-r--r--"),
+        ("usr/share/doc/assetd/copyright", "-rw-r--r--"),
+        ("usr/share/man/man1/assetd.1.gz", "-rw-r--r--"),
+        ("usr/share/man/man1/assetd-run.1.gz", "-rw-r--r--"),
+        ("usr/share/man/man1/assetctl.1.gz", "-rw-r--r--"),
+        ("usr/share/man/man1/assetctl-assets-list.1.gz", "-rw-r--r--"),
+        ("usr/share/bash-completion/completions/assetd", "-rw-r--r--"),
+        (
+            "usr/share/bash-completion/completions/assetctl",
+            "-rw-r--r--",
+        ),
+        ("usr/share/zsh/vendor-completions/_assetd", "-rw-r--r--"),
+        ("usr/share/zsh/vendor-completions/_assetctl", "-rw-r--r--"),
+        (
+            "usr/share/fish/vendor_completions.d/assetd.fish",
+            "-rw-r--r--",
+        ),
+        (
+            "usr/share/fish/vendor_completions.d/assetctl.fish",
+            "-rw-r--r--",
+        ),
+    ] {
+        let line = entry(path);
+        assert!(
+            line.starts_with(mode) && line.contains(" root/root "),
+            "{path}: expected {mode} root/root, got {line}"
+        );
+    }
+    assert!(
+        !listing.contains("generate"),
+        "the hidden generate command gets no page or completion:\n{listing}"
+    );
+
+    // The control area: conffiles and maintainer scripts.
+    let control = out_dir.path().join("control");
+    run(Command::new("dpkg-deb").arg("-e").arg(&deb).arg(&control));
+    assert_eq!(
+        std::fs::read_to_string(control.join("conffiles")).unwrap(),
+        "/etc/assetd/config.toml\n"
+    );
+    let script = |name: &str| {
+        let path = control.join(name);
+        for shell in ["sh", "dash"] {
+            if have(shell) {
+                run(Command::new(shell).arg("-n").arg(&path));
+            }
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o755, "{name} must be executable");
+        std::fs::read_to_string(path).unwrap()
+    };
+    let postinst = script("postinst");
+    for line in [
+        "systemd-sysusers assetd.conf",
+        "adduser --system --ingroup assetd",
+        "chown root:assetd /etc/assetd",
+        "chmod 0750 /etc/assetd",
+        "chmod 0640 /etc/assetd/config.toml",
+        "dpkg-statoverride --list /etc/assetd",
+        "deb-systemd-helper enable assetd.service",
+        "if [ -d /run/systemd/system ]; then",
+        "systemctl --system daemon-reload",
+    ] {
+        assert!(postinst.contains(line), "postinst lacks `{line}`");
+    }
+    let prerm = script("prerm");
+    assert!(prerm.contains("stop assetd.service") && prerm.contains("[ \"$1\" = remove ]"));
+    let postrm = script("postrm");
+    assert!(postrm.contains("[ \"$1\" = purge ]") && postrm.contains("rm -rf /var/lib/assetd"));
+    assert!(
+        !postrm
+            .lines()
+            .any(|l| l.trim_start().starts_with("rm ") && l.contains("/etc/assetd")),
+        "purge leaves the admin's files under /etc/assetd to dpkg and the admin"
+    );
+
+    // The files themselves, as installed.
+    let root = out_dir.path().join("root");
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
+    assert_eq!(
+        std::fs::read(root.join("usr/lib/systemd/system/assetd.service")).unwrap(),
+        std::fs::read(repo().join("packaging/assetd.service")).unwrap()
+    );
+    let packaged = root.join("usr/bin/assetd");
+    let version = text(&run(Command::new(&packaged).arg("--version")));
+    assert_eq!(version.trim(), format!("assetd {}", cargo_version()));
+    let man = run(Command::new("gzip")
+        .arg("-dc")
+        .arg(root.join("usr/share/man/man1/assetd.1.gz")));
+    let man = text(&man);
+    assert!(
+        man.contains(".TH assetd 1") && man.contains(".SH FILES") && man.contains("SIGHUP"),
+        "{man}"
+    );
+    if have("bash") {
+        for bin in ["assetd", "assetctl"] {
+            run(Command::new("bash")
+                .arg("-n")
+                .arg(root.join("usr/share/bash-completion/completions").join(bin)));
+        }
+    }
+
+    // The conffile passes check-config as shipped (no sources yet, so the service starts
+    // right after install and says what to add).
+    let conffile = root.join("etc/assetd/config.toml");
+    let ok = run(Command::new(&packaged).arg("check-config").arg(&conffile));
+    assert!(text(&ok).contains("ok (0 sources)"), "{}", text(&ok));
+
+    // The example passes once its three credentials exist, and names each missing one
+    // without them.
+    let example = root.join("usr/share/doc/assetd/config.example.toml");
+    let refused = Command::new(&packaged)
+        .arg("check-config")
+        .arg(&example)
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    for name in ["auvik", "syncro", "passportal"] {
+        assert!(
+            why.contains(&format!("{{ credential = \"{name}\" }}")),
+            "{why}"
+        );
+    }
+    let creds = out_dir.path().join("credentials");
+    std::fs::create_dir(&creds).unwrap();
+    for name in ["auvik", "syncro", "passportal"] {
+        common::write_private(&creds.join(name), "placeholder-secret\n");
+    }
+    let ok = run(Command::new(&packaged)
+        .arg("check-config")
+        .arg(&example)
+        .env("CREDENTIALS_DIRECTORY", &creds));
+    assert!(text(&ok).contains("ok (3 sources)"), "{}", text(&ok));
+}
+
+/// `systemd-analyze verify` on the unit as shipped, except that ExecStart= and
+/// ExecStartPre= point at the binary this test built (verify checks that they exist and
+/// are executable, and /usr/bin/assetd is not installed here).
+#[test]
+fn the_unit_verifies_and_is_well_sandboxed() {
+    if !have("systemd-analyze") {
+        println!("SKIPPED: systemd-analyze is not installed, so the unit cannot be verified here");
+        return;
+    }
+    let dir = short_tempdir();
+    let unit = std::fs::read_to_string(repo().join("packaging/assetd.service")).unwrap();
+    assert!(unit.contains("ExecStart=/usr/bin/assetd run --config /etc/assetd/config.toml"));
+    let copy = dir.path().join("assetd.service");
+    std::fs::write(&copy, unit.replace("/usr/bin/assetd", ASSETD)).unwrap();
+    // --man=no: the man pages named in Documentation= are in the package, not on this
+    // machine (the package test checks they are built).
+    let out = run(Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&copy));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // verify exits 0 on unknown keys and bad values; it only says so.
+    assert!(
+        !said.contains("assetd.service"),
+        "systemd-analyze verify complained:\n{said}"
+    );
+
+    // The sandbox's rating (systemd 250+ rates a unit file offline). 0 is perfect, 10
+    // unprotected; the README records the figure.
+    let security = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&security.stdout),
+        String::from_utf8_lossy(&security.stderr)
+    );
+    let Some(score) = report
+        .lines()
+        .find_map(|l| l.split("exposure level for assetd.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<f64>().ok())
+    else {
+        println!(
+            "SKIPPED the security rating: this systemd-analyze cannot rate a unit file offline:\n{report}"
+        );
+        return;
+    };
+    println!("systemd-analyze security: exposure {score}");
+    assert!(score <= 2.0, "exposure {score}:\n{report}");
+}
+
+/// The sysusers file creates the user and group `assetd`, in a scratch root.
+#[test]
+fn sysusers_creates_the_assetd_user() {
+    if !have("systemd-sysusers") {
+        println!("SKIPPED: systemd-sysusers is not installed");
+        return;
+    }
+    let root = short_tempdir();
+    let conf_dir = root.path().join("usr/lib/sysusers.d");
+    std::fs::create_dir_all(&conf_dir).unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::copy(
+        repo().join("packaging/assetd.sysusers"),
+        conf_dir.join("assetd.conf"),
+    )
+    .unwrap();
+    run(Command::new("systemd-sysusers")
+        .arg(format!("--root={}", root.path().display()))
+        .arg("assetd.conf"));
+    let passwd = std::fs::read_to_string(root.path().join("etc/passwd")).unwrap();
+    let group = std::fs::read_to_string(root.path().join("etc/group")).unwrap();
+    let user = passwd
+        .lines()
+        .find(|l| l.starts_with("assetd:"))
+        .unwrap_or_else(|| panic!("no assetd user:\n{passwd}"));
+    let fields: Vec<&str> = user.split(':').collect();
+    assert_eq!(fields[5], "/var/lib/assetd", "{user}");
+    assert!(fields[6].ends_with("nologin"), "{user}");
+    let uid: u32 = fields[2].parse().unwrap();
+    assert!(uid < 1000, "a system user: {user}");
+    assert!(group.lines().any(|l| l.starts_with("assetd:")), "{group}");
+}
