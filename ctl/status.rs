@@ -89,7 +89,7 @@ fn source_attention(src: &SourceRecord, now: DateTime<Utc>) -> Option<String> {
 }
 
 /// The whole report.
-pub fn render(s: &StatusRecord, now: DateTime<Utc>, width: usize) -> String {
+pub fn render(s: &StatusRecord, now: DateTime<Utc>, width: Option<usize>) -> String {
     let mut out = String::new();
     let version = if s.version.is_empty() {
         "assetd".to_owned()
@@ -216,7 +216,7 @@ mod tests {
                 old,
             ],
         };
-        let text = render(&s, now, 120);
+        let text = render(&s, now, Some(120));
         assert!(text.starts_with("assetd 0.1.0, up 3h 1s (since 2025-03-01 09:00 UTC)\n"));
         assert!(text.contains("5.0 MiB, 10 assets"));
         assert!(text.contains("12:5: unknown key `intervall`"));
@@ -238,7 +238,7 @@ mod tests {
             sources: vec![source("fine", "ok", "")],
             ..s
         };
-        assert!(render(&ok, now, 120).contains("Nothing needs attention."));
+        assert!(render(&ok, now, Some(120)).contains("Nothing needs attention."));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::commands::Ctx;
 use crate::connect::unary;
 use crate::convert::{RunRecord, TriggeredRecord, elapsed, run_state_name};
 use crate::error::{CtlError, EXIT_ERROR, EXIT_OK, EXIT_SYNC_FAILED, call, rpc_error};
-use crate::output::{Format, print_list, print_text, stdout_is_terminal, terminal_width, truncate};
+use crate::output::{Format, print_list, print_text, truncate, tty_columns};
 use assetd::proto::{self, RunState};
 
 const PLAIN_EVERY: Duration = Duration::from_secs(2);
@@ -204,7 +204,7 @@ pub async fn sync(ctx: &Ctx, sources: Vec<String>, full: bool, wait: bool) -> Re
 
     let mode = match ctx.format {
         Format::Json | Format::Csv => Mode::Quiet,
-        Format::Table if stdout_is_terminal() => Mode::Live,
+        Format::Table if tty_columns(libc::STDOUT_FILENO).is_some() => Mode::Live,
         Format::Table => Mode::Plain,
     };
     let mut tracked: BTreeMap<i64, Tracked> = BTreeMap::new();
@@ -220,7 +220,7 @@ pub async fn sync(ctx: &Ctx, sources: Vec<String>, full: bool, wait: bool) -> Re
     let order: Vec<i64> = tracked.keys().copied().collect();
     let mut live = Live {
         drawn: 0,
-        width: terminal_width(),
+        width: tty_columns(libc::STDOUT_FILENO).unwrap_or(80),
     };
     let lines = |tracked: &BTreeMap<i64, Tracked>| -> Vec<String> {
         order
