@@ -16,7 +16,7 @@
 //!   the export is opened (OWASP's advice on CSV injection).
 
 use std::borrow::Cow;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::marker::PhantomData;
 
 use serde::Serialize;
@@ -47,6 +47,11 @@ fn choose_width(tty: Option<usize>, columns: Option<&str>) -> Option<usize> {
             .and_then(|c| c.trim().parse::<usize>().ok())
             .filter(|&c| c > 0)
     })
+}
+
+/// Whether stderr is a terminal that can show live progress (not `TERM=dumb`).
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
 /// The column count of the terminal on `fd`, or `None` when it is not a terminal.

@@ -99,3 +99,93 @@ fn a_failed_run_makes_sync_wait_fail_and_csv_has_a_header() {
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     assert!(agent.assets(true).is_empty(), "purged");
 }
+
+/// Runs `assetctl ARGS` on a pseudo-terminal (util-linux `script`), as a person at a
+/// terminal would; returns what the terminal showed and the exit code. `None` when `script`
+/// is not installed.
+fn on_a_terminal(agent: &Agent, args: &str) -> Option<(String, Option<i32>)> {
+    let cmd = format!(
+        "{} --socket {} {args}",
+        common::ASSETCTL,
+        agent.socket.display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    Some((String::from_utf8_lossy(&out.stdout).to_string(), code(&out)))
+}
+
+#[test]
+fn sync_wait_draws_bars_on_a_terminal_and_plain_lines_in_a_pipe() {
+    use assetd::sim::faults::{Fault, FaultRule};
+    let sim = start_auvik(43, 2, 5);
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    // A throttled page makes the run wait a second for Retry-After, so the bars are up for
+    // several redraws whatever the machine's speed.
+    let throttle = || {
+        sim.sim.faults().push(
+            FaultRule::times(
+                Fault::Status429 {
+                    retry_after: Some(1),
+                },
+                1,
+            )
+            .on("/v1/inventory/device/info"),
+        )
+    };
+
+    // In a pipe: plain lines, no escape codes, a start line and a summary with counts.
+    throttle();
+    let out = agent.ctl(&["sync", "auvik", "--full", "--wait"]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!text.contains('\x1b'), "no ANSI codes in a pipe: {text:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines.first().is_some_and(|l| l.starts_with("auvik: run ") && l.ends_with(" running (full, manual)")),
+        "{text}"
+    );
+    let last = lines.last().copied().unwrap_or_default();
+    assert!(
+        last.contains(" ok in ")
+            && last.contains(": 10 fetched, 0 added, 0 updated, 10 unchanged, 0 removed (")
+            && last.contains("1 retry)"),
+        "{text}"
+    );
+
+    // On a terminal: a bar (here a spinner and the counts) redrawn on stderr, then cleared,
+    // and the same summary line.
+    throttle();
+    let Some((screen, exit)) = on_a_terminal(&agent, "sync auvik --full --wait") else {
+        eprintln!("skipped the terminal half: util-linux `script` is not installed");
+        return;
+    };
+    assert_eq!(exit, Some(0), "{screen}");
+    assert!(
+        screen.contains("\x1b["),
+        "the bars are drawn with escape codes: {screen:?}"
+    );
+    assert!(
+        screen.contains("auvik  run ") || screen.contains("auvik [="),
+        "a bar names its source: {screen:?}"
+    );
+    assert!(
+        screen.contains(" requests"),
+        "the bar shows the requests: {screen:?}"
+    );
+    let summary = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(
+        summary.contains("auvik: run ")
+            && summary.contains(" ok in ")
+            && summary.contains("1 retry)"),
+        "the summary is the last line: {screen:?}"
+    );
+}
