@@ -93,6 +93,8 @@ pub struct SourceView {
     pub next_run_at: Option<DateTime<Utc>>,
     pub asset_count: i64,
     pub removed_from_config: bool,
+    /// Why the vendor's billing figures cannot be read ("" when they can).
+    pub billing_note: String,
 }
 
 pub struct Agent {
@@ -286,6 +288,12 @@ impl Agent {
         Ok(clients::build(rows, &config.clients, &sources))
     }
 
+    /// How many clients are unmapped: present in only one of several configured sources.
+    pub async fn unmapped_client_count(&self) -> Result<i64, ApiError> {
+        let clients = self.list_clients().await?;
+        Ok(clients.iter().filter(|c| c.unmapped).count() as i64)
+    }
+
     pub async fn list_runs(
         &self,
         source: Option<String>,
@@ -343,6 +351,7 @@ impl Agent {
                     next_run_at: status.next_run_at,
                     asset_count: row.map_or(0, |r| r.asset_count),
                     removed_from_config: false,
+                    billing_note: row.map(|r| r.usage_note.clone()).unwrap_or_default(),
                 }
             })
             .collect();
@@ -370,6 +379,7 @@ impl Agent {
                 next_run_at: None,
                 asset_count: row.asset_count,
                 removed_from_config: true,
+                billing_note: row.usage_note,
             });
         }
         views.sort_by(|a, b| a.name.cmp(&b.name));

@@ -348,6 +348,8 @@ pub struct SourceRow {
     pub last_full_at: Option<DateTime<Utc>>,
     pub asset_count: i64,
     pub last_run: Option<SyncRun>,
+    /// Why the vendor's billing figures cannot be read ("" when they can).
+    pub usage_note: String,
 }
 
 /// What the scheduler needs of a source's history.
@@ -983,7 +985,8 @@ impl Store {
         let mut rows = self.with_reader(|c| {
             let mut st = c.prepare_cached(
                 "SELECT s.name, s.kind, s.incremental_since, s.last_full_at,
-                   (SELECT COUNT(*) FROM assets a WHERE a.source = s.name AND (a.removed_at IS NULL OR a.removed_at > ?1))
+                   (SELECT COUNT(*) FROM assets a WHERE a.source = s.name AND (a.removed_at IS NULL OR a.removed_at > ?1)),
+                   s.usage_note
                  FROM sources s ORDER BY s.name",
             )?;
             let rows = st
@@ -995,6 +998,7 @@ impl Store {
                         last_full_at: r.get::<_, Option<String>>(3)?.and_then(|s| parse_ts(&s)),
                         asset_count: r.get(4)?,
                         last_run: None,
+                        usage_note: r.get(5)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

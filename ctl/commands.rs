@@ -452,9 +452,11 @@ async fn status_cmd(ctx: &Ctx) -> Result<i32> {
         .await
         .map_err(|s| rpc_error(s, call("GetStatus", "status")))?
         .into_inner();
-    let record = StatusRecord::from(resp);
+    let now = chrono::Utc::now();
+    let mut record = StatusRecord::from(resp);
+    record.attention = status::attention(&record, now);
     match ctx.format {
-        Format::Table => print_text(&status::render(&record, chrono::Utc::now(), table_width()))?,
+        Format::Table => print_text(&status::render(&record, now, table_width()))?,
         Format::Json => print_json_object(&record)?,
         Format::Csv => {
             let kv = record.key_values();

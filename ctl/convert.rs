@@ -52,10 +52,12 @@
 //!   ("" when nothing went wrong).
 //! - **source**: `name`, `kind`, `state` (pending/ok/syncing/partial/failed/
 //!   credentials_rejected), `state_detail`, `base_url`, `interval`, `full_interval`,
-//!   `last_run` (a run or null), `next_run_at`, `asset_count`, `removed_from_config`.
+//!   `last_run` (a run or null), `next_run_at`, `asset_count`, `removed_from_config`,
+//!   `billing_note`.
 //! - **status**: `version`, `started_at`, `uptime`, `config` {`path`, `state` (ok/rejected),
 //!   `last_error`, `loaded_at`, `generation`}, `database` {`path`, `size_bytes`,
-//!   `asset_count`}, `sources` (array of source).
+//!   `asset_count`}, `sources` (array of source), `unmapped_clients`, `attention` (array of
+//!   {`subject`, `problem`, `detail`, `fix`}).
 //! - **triggered**: `source`, `run_id`, `joined` (true when the trigger joined a run already
 //!   in progress).
 //! - **purge**: `source`, `assets_deleted`.
@@ -932,6 +934,7 @@ pub struct SourceRecord {
     pub next_run_at: Option<String>,
     pub asset_count: i64,
     pub removed_from_config: bool,
+    pub billing_note: String,
 }
 
 impl From<proto::Source> for SourceRecord {
@@ -948,6 +951,7 @@ impl From<proto::Source> for SourceRecord {
             base_url: s.base_url,
             asset_count: s.asset_count,
             removed_from_config: s.removed_from_config,
+            billing_note: s.billing_note,
         }
     }
 }
@@ -1021,6 +1025,7 @@ impl Record for SourceRecord {
         ("next_run_at", |s| opt(&s.next_run_at)),
         ("asset_count", |s| s.asset_count.to_string()),
         ("removed_from_config", |s| s.removed_from_config.to_string()),
+        ("billing_note", |s| s.billing_note.clone()),
     ];
 }
 
@@ -1048,6 +1053,20 @@ pub struct StatusRecord {
     pub config: ConfigRecord,
     pub database: DatabaseRecord,
     pub sources: Vec<SourceRecord>,
+    pub unmapped_clients: i64,
+    /// What needs attention and how to fix it; filled by `status` (it depends on the time).
+    pub attention: Vec<AttentionRecord>,
+}
+
+/// One thing that needs attention: what it concerns, what is wrong, the detail the agent
+/// gave, and what to do.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AttentionRecord {
+    /// `config`, `clients`, or `source NAME`.
+    pub subject: String,
+    pub problem: String,
+    pub detail: String,
+    pub fix: String,
 }
 
 impl From<proto::GetStatusResponse> for StatusRecord {
@@ -1071,6 +1090,8 @@ impl From<proto::GetStatusResponse> for StatusRecord {
                 asset_count: database.asset_count,
             },
             sources: s.sources.into_iter().map(SourceRecord::from).collect(),
+            unmapped_clients: s.unmapped_clients,
+            attention: Vec::new(),
         }
     }
 }
@@ -1101,7 +1122,14 @@ impl StatusRecord {
                 "database.asset_count".into(),
                 self.database.asset_count.to_string(),
             ),
+            ("unmapped_clients".into(), self.unmapped_clients.to_string()),
         ];
+        for (i, a) in self.attention.iter().enumerate() {
+            kv.push((format!("attention.{}.subject", i + 1), a.subject.clone()));
+            kv.push((format!("attention.{}.problem", i + 1), a.problem.clone()));
+            kv.push((format!("attention.{}.detail", i + 1), a.detail.clone()));
+            kv.push((format!("attention.{}.fix", i + 1), a.fix.clone()));
+        }
         for src in &self.sources {
             for (column, value) in SourceRecord::csv_header().iter().zip(src.csv_row()) {
                 if *column != "name" {
@@ -1454,6 +1482,7 @@ mod tests {
             next_run_at: None,
             asset_count: 10,
             removed_from_config: false,
+            billing_note: String::new(),
         };
         let record = SourceRecord::from(source.clone());
         assert_eq!(
@@ -1469,7 +1498,8 @@ mod tests {
                 "last_run",
                 "next_run_at",
                 "asset_count",
-                "removed_from_config"
+                "removed_from_config",
+                "billing_note"
             ])
         );
         let v = serde_json::to_value(&record).expect("json");
@@ -1497,6 +1527,7 @@ mod tests {
             }),
             database: None,
             sources: vec![source],
+            unmapped_clients: 3,
         });
         let v = serde_json::to_value(&status).expect("json");
         assert_eq!(
@@ -1507,7 +1538,9 @@ mod tests {
                 "uptime",
                 "config",
                 "database",
-                "sources"
+                "sources",
+                "unmapped_clients",
+                "attention"
             ])
         );
         assert_eq!(
@@ -1522,6 +1555,8 @@ mod tests {
         assert_eq!(v["config"]["state"], "rejected");
         assert_eq!(v["database"]["size_bytes"], 0);
         assert_eq!(v["sources"][0]["name"], "auvik");
+        assert_eq!(v["unmapped_clients"], 3);
+        assert_eq!(v["attention"], serde_json::json!([]));
         let kv = status.key_values();
         assert_eq!(kv[0], ("version".to_owned(), "0.1.0".to_owned()));
         assert!(kv.contains(&("config.state".to_owned(), "rejected".to_owned())));
