@@ -271,6 +271,11 @@ impl Api {
     pub fn new(agent: Arc<Agent>) -> Api {
         Api { agent }
     }
+
+    /// The agent the API serves (the metrics endpoint reads it too).
+    pub fn agent(&self) -> &Arc<Agent> {
+        &self.agent
+    }
 }
 
 #[tonic::async_trait]

@@ -1035,6 +1035,23 @@ impl Store {
         })
     }
 
+    /// When each source's last successful (`ok`) run finished, for the metrics.
+    pub fn last_successes(&self) -> Result<Vec<(String, DateTime<Utc>)>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT source, MAX(finished) FROM sync_runs
+                 WHERE state = 'ok' AND finished IS NOT NULL GROUP BY source",
+            )?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(source, t)| parse_ts(&t).map(|t| (source, t)))
+                .collect())
+        })
+    }
+
     pub fn count_assets(&self) -> Result<i64> {
         self.with_reader(|c| {
             Ok(c.query_row(
