@@ -4,9 +4,10 @@
 //! One concern per module: `config` (+ `secret`) reads the file, `store` owns SQLite,
 //! `vendors` talk to the vendor APIs and produce `model` records, `sync` schedules and
 //! runs them, `rpc` adapts the domain to gRPC, `server` binds the listeners (`tls` and
-//! `auth` guard the TCP ones), `watch` reloads the config, `metrics` counts and serves
-//! Prometheus metrics. `sim` holds the vendor
+//! `auth` guard the TCP ones), `watch` reloads the config. `sim` holds the vendor
 //! simulators used by tests and the demo.
+//!
+//! `metrics` counts what runs and vendor requests did, for Prometheus.
 
 pub mod agent;
 pub mod auth;
