@@ -93,6 +93,8 @@ pub struct SourceView {
     pub next_run_at: Option<DateTime<Utc>>,
     pub asset_count: i64,
     pub removed_from_config: bool,
+    /// Why the vendor's billing figures cannot be read ("" when they can).
+    pub billing_note: String,
 }
 
 pub struct Agent {
@@ -150,7 +152,8 @@ impl Agent {
     /// Re-reads the config file: a valid one replaces the running config (sources added,
     /// removed, restarted as needed; clients re-linked at once); an invalid one is refused,
     /// the running config stays, and the error shows in `GetStatus` until a good file
-    /// arrives. Settings that need a restart (database, listen) keep their running values.
+    /// arrives. Settings that need a restart (database, listen, metrics_listen) keep their
+    /// running values.
     pub async fn reload(&self) -> Result<bool, ConfigErrors> {
         let path = lock(&self.config_status).path.clone();
         let had_sources = !self.config().sources.is_empty();
@@ -194,13 +197,16 @@ impl Agent {
             }
         };
         let current = self.config();
-        if new.agent.database != current.agent.database || new.agent.listen != current.agent.listen
+        if new.agent.database != current.agent.database
+            || new.agent.listen != current.agent.listen
+            || new.agent.metrics_listen != current.agent.metrics_listen
         {
             tracing::warn!(
-                "`agent.database` and `agent.listen` changes take effect at the next restart."
+                "`agent.database`, `agent.listen` and `agent.metrics_listen` changes take effect at the next restart."
             );
             new.agent.database = current.agent.database.clone();
             new.agent.listen = current.agent.listen.clone();
+            new.agent.metrics_listen = current.agent.metrics_listen;
         }
         // Whether the TCP listeners speak TLS was settled when they were bound: a new
         // certificate, key or client CA applies to the next connection, but turning TLS on
@@ -286,6 +292,12 @@ impl Agent {
         Ok(clients::build(rows, &config.clients, &sources))
     }
 
+    /// How many clients are unmapped: present in only one of several configured sources.
+    pub async fn unmapped_client_count(&self) -> Result<i64, ApiError> {
+        let clients = self.list_clients().await?;
+        Ok(clients.iter().filter(|c| c.unmapped).count() as i64)
+    }
+
     pub async fn list_runs(
         &self,
         source: Option<String>,
@@ -343,6 +355,7 @@ impl Agent {
                     next_run_at: status.next_run_at,
                     asset_count: row.map_or(0, |r| r.asset_count),
                     removed_from_config: false,
+                    billing_note: row.map(|r| r.usage_note.clone()).unwrap_or_default(),
                 }
             })
             .collect();
@@ -370,6 +383,7 @@ impl Agent {
                 next_run_at: None,
                 asset_count: row.asset_count,
                 removed_from_config: true,
+                billing_note: row.usage_note,
             });
         }
         views.sort_by(|a, b| a.name.cmp(&b.name));

@@ -49,6 +49,9 @@ pub struct AgentConfig {
     pub removed_grace: Duration,
     /// Defaults for every source's `request_timeout`, `run_timeout` and `max_retries`.
     pub limits: RunLimits,
+    /// Where to serve Prometheus metrics over plain HTTP (`GET /metrics`); none by default.
+    /// Port 0 takes any free port, which the agent logs when it starts.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// How long a source may wait on its vendor and how hard it retries.
@@ -257,8 +260,6 @@ mod raw {
         pub tls_key: Option<Spanned<SecretSpec>>,
         pub tls_client_ca: Option<Spanned<String>>,
         pub auth_tokens: Option<Spanned<Vec<Spanned<SecretSpec>>>>,
-        // Part of the file format (DESIGN §3); this build refuses it with a clear message
-        // rather than as an unknown key.
         pub metrics_listen: Option<Spanned<String>>,
     }
 
@@ -482,12 +483,10 @@ impl Validator<'_> {
                 "`agent.listen` is empty: give at least one unix:// or tcp:// address",
             );
         }
-        if let Some(m) = &raw.metrics_listen {
-            self.error(
-                m,
-                "`agent.metrics_listen` is not supported by this version of assetd yet; remove it",
-            );
-        }
+        let metrics_listen = raw
+            .metrics_listen
+            .as_ref()
+            .and_then(|m| self.metrics_listen(m, &located));
         let tls = self.tls(&raw);
         let auth_tokens = self.auth_tokens(&raw);
         self.tcp_rules(&raw, &located, tls.is_some(), &auth_tokens);
@@ -513,7 +512,51 @@ impl Validator<'_> {
                 &raw.max_retries,
                 RunLimits::default(),
             ),
+            metrics_listen,
         }
+    }
+
+    /// `metrics_listen = "HOST:PORT"`: an IP address (`[v6]` in brackets) or `localhost`.
+    /// Any address is allowed: Prometheus scrapes from another host as a rule. What is served
+    /// is counts and timings labelled with source names and vendor kinds only (no client
+    /// names, URLs or secrets), unauthenticated: README says to keep it on loopback or behind
+    /// a firewall when that matters.
+    fn metrics_listen(
+        &mut self,
+        m: &Spanned<String>,
+        listen: &[(Listen, Option<usize>)],
+    ) -> Option<SocketAddr> {
+        let text = m.get_ref().trim();
+        if let Some((scheme, _)) = text.split_once("://") {
+            self.error(
+                m,
+                format!(
+                    "`metrics_listen = \"{text}\"`: write HOST:PORT without `{scheme}://`, e.g. \"127.0.0.1:9187\" (metrics are plain HTTP on GET /metrics)"
+                ),
+            );
+            return None;
+        }
+        let addr = match tcp_address(text) {
+            Ok(a) => a,
+            Err(why) => {
+                let why = why.replace("tcp://", "");
+                self.error(m, format!("`metrics_listen = \"{text}\"`: {why}"));
+                return None;
+            }
+        };
+        let clash = listen
+            .iter()
+            .any(|(l, _)| matches!(l, Listen::Tcp(t) if t.port() != 0 && t.port() == addr.port() && (t.ip() == addr.ip() || t.ip().is_unspecified() || addr.ip().is_unspecified())));
+        if addr.port() != 0 && clash {
+            self.error(
+                m,
+                format!(
+                    "`metrics_listen = \"{text}\"` is the port of a `tcp://` listener in `listen`; give metrics a port of their own, e.g. 9187"
+                ),
+            );
+            return None;
+        }
+        Some(addr)
     }
 
     /// `request_timeout`, `run_timeout` and `max_retries`, each defaulting to `defaults`.
@@ -1525,8 +1568,49 @@ interval = "30m"
             "[agent]\nlisten = [\"tcp://127.0.0.1:1\", \"tcp://127.0.0.1:1\"]\n{TOKEN}"
         ));
         assert!(e.contains("listed twice"), "{e}");
-        let e = parse_err("[agent]\nmetrics_listen = \"127.0.0.1:9187\"\n");
-        assert!(e.contains("`agent.metrics_listen` is not supported"), "{e}");
+    }
+
+    #[test]
+    fn metrics_listen_takes_an_address_and_refuses_what_is_not_one() {
+        let at = |text: &str| {
+            parse_ok(&format!("[agent]\nmetrics_listen = \"{text}\"\n"))
+                .agent
+                .metrics_listen
+        };
+        assert_eq!(
+            parse_ok("").agent.metrics_listen,
+            None,
+            "off unless asked for"
+        );
+        assert_eq!(
+            at("127.0.0.1:9187"),
+            Some("127.0.0.1:9187".parse().unwrap())
+        );
+        assert_eq!(at("0.0.0.0:9187"), Some("0.0.0.0:9187".parse().unwrap()));
+        assert_eq!(at("[::1]:9187"), Some("[::1]:9187".parse().unwrap()));
+        assert_eq!(at("localhost:0"), Some("127.0.0.1:0".parse().unwrap()));
+        for (text, expect) in [
+            ("http://127.0.0.1:9187", "without `http://`"),
+            ("127.0.0.1", "give HOST:PORT"),
+            ("127.0.0.1:http", "is not a port number"),
+            ("127.0.0.1:70000", "is not a port number"),
+            ("metrics.example:9187", "is not an IP address"),
+            ("::1:9187", "in brackets"),
+        ] {
+            let e = parse_err(&format!("[agent]\nmetrics_listen = \"{text}\"\n"));
+            assert!(e.starts_with("c.toml:2:18: `metrics_listen"), "{text}: {e}");
+            assert!(e.contains(expect), "{text}: {e}");
+            assert!(
+                !e.contains("tcp://"),
+                "metrics are not a tcp:// listener: {e}"
+            );
+        }
+        let e = parse_err(&format!(
+            "[agent]\nlisten = [\"tcp://127.0.0.1:7443\"]\n{TOKEN}metrics_listen = \"0.0.0.0:7443\"\n"
+        ));
+        assert!(e.contains("is the port of a `tcp://` listener"), "{e}");
+        let e = parse_err("[agent]\nmetrics_listen = 9187\n");
+        assert!(e.contains("c.toml:2:18"), "{e}");
     }
 
     #[test]

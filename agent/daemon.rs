@@ -155,7 +155,8 @@ pub async fn run(
             "Runs interrupted by the last stop were marked failed; they start over now."
         );
     }
-    let listeners = server::bind(&config.agent.listen, config.agent.tls.is_some()).await?;
+    let mut listeners = server::bind(&config.agent.listen, config.agent.tls.is_some()).await?;
+    listeners.metrics = server::bind_metrics(config.agent.metrics_listen)?;
     let listening = listeners.describe();
     let agent = Agent::start(config_path, config, store, interrupted).await?;
     let mut watcher =

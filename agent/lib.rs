@@ -9,6 +9,8 @@
 //! what to tell it (STATUS=, watchdog); `logging` picks where logs go; `daemonize` forks
 //! with a pidfile; `docs` makes man pages and completions. `sim` holds the vendor
 //! simulators used by tests and the demo.
+//!
+//! `metrics` counts what runs and vendor requests did, for Prometheus.
 
 pub mod agent;
 pub mod auth;
@@ -20,6 +22,7 @@ pub mod demo;
 pub mod devices;
 pub mod docs;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod notify;
 pub mod proto;

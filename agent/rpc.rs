@@ -255,6 +255,7 @@ fn source_to_proto(s: SourceView) -> pb::Source {
         next_run_at: s.next_run_at.map(timestamp),
         asset_count: s.asset_count,
         removed_from_config: s.removed_from_config,
+        billing_note: s.billing_note,
     }
 }
 
@@ -269,6 +270,11 @@ pub struct Api {
 impl Api {
     pub fn new(agent: Arc<Agent>) -> Api {
         Api { agent }
+    }
+
+    /// The agent the API serves (the metrics endpoint reads it too).
+    pub fn agent(&self) -> &Arc<Agent> {
+        &self.agent
     }
 }
 
@@ -735,6 +741,7 @@ impl pb::agent_service_server::AgentService for Api {
     ) -> RpcResult<pb::GetStatusResponse> {
         let cfg = self.agent.config_status();
         let sources = self.agent.sources().await.map_err(status)?;
+        let unmapped_clients = self.agent.unmapped_client_count().await.map_err(status)?;
         let store = self.agent.store.clone();
         let (size, count) = store
             .call(|s| Ok((s.size_bytes(), s.count_assets()?)))
@@ -764,6 +771,7 @@ impl pb::agent_service_server::AgentService for Api {
                 asset_count: count,
             }),
             sources: sources.into_iter().map(source_to_proto).collect(),
+            unmapped_clients,
         }))
     }
 }

@@ -31,6 +31,8 @@ pub enum ServerError {
     Bind { path: PathBuf, reason: String },
     #[error("cannot listen on tcp://{addr}: {reason}")]
     BindTcp { addr: SocketAddr, reason: String },
+    #[error("cannot serve metrics on {addr} (`agent.metrics_listen`): {reason}")]
+    BindMetrics { addr: SocketAddr, reason: String },
     #[error("gRPC server: {0}")]
     Serve(String),
 }
@@ -60,11 +62,20 @@ pub struct BoundTcp {
     listener: Option<TcpListener>,
 }
 
+/// The bound metrics listener (`agent.metrics_listen`).
+pub struct BoundMetrics {
+    /// The address bound (with the port the system chose, for port 0).
+    pub addr: SocketAddr,
+    listener: Option<TcpListener>,
+}
+
 /// Every bound listener.
 #[derive(Default)]
 pub struct Listeners {
     pub unix: Vec<BoundSocket>,
     pub tcp: Vec<BoundTcp>,
+    /// Set with `bind_metrics`.
+    pub metrics: Option<BoundMetrics>,
 }
 
 impl Listeners {
@@ -86,7 +97,11 @@ impl Listeners {
                 }
             )
         });
-        unix.chain(tcp).collect()
+        let metrics = self
+            .metrics
+            .iter()
+            .map(|m| format!("metrics http://{}/metrics", m.addr));
+        unix.chain(tcp).chain(metrics).collect()
     }
 }
 
@@ -115,32 +130,54 @@ fn bind_tcp(addr: SocketAddr, tls: bool) -> Result<BoundTcp, ServerError> {
     }
     let bind_err = |e: std::io::Error| ServerError::BindTcp {
         addr,
-        reason: match e.kind() {
-            std::io::ErrorKind::AddrInUse => {
-                format!(
-                    "{e}; another program (another assetd?) uses this port: stop it or pick another port"
-                )
-            }
-            std::io::ErrorKind::PermissionDenied => {
-                format!("{e}; ports below 1024 need CAP_NET_BIND_SERVICE: use a port such as 7443")
-            }
-            std::io::ErrorKind::AddrNotAvailable => {
-                format!(
-                    "{e}; this machine has no such address (0.0.0.0 listens on every interface)"
-                )
-            }
-            _ => e.to_string(),
-        },
+        reason: bind_reason(&e, 7443),
     };
-    let std_listener = std::net::TcpListener::bind(addr).map_err(bind_err)?;
-    std_listener.set_nonblocking(true).map_err(bind_err)?;
-    let listener = TcpListener::from_std(std_listener).map_err(bind_err)?;
-    let addr = listener.local_addr().map_err(bind_err)?;
+    let (listener, addr) = bind_tcp_listener(addr).map_err(bind_err)?;
     Ok(BoundTcp {
         addr,
         tls,
         listener: Some(listener),
     })
+}
+
+/// Binds `agent.metrics_listen`, if set. Bound with the gRPC listeners, so an address in
+/// use or not allowed stops the start with a message, instead of metrics silently missing.
+pub fn bind_metrics(addr: Option<SocketAddr>) -> Result<Option<BoundMetrics>, ServerError> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
+    let (listener, addr) = bind_tcp_listener(addr).map_err(|e| ServerError::BindMetrics {
+        addr,
+        reason: bind_reason(&e, 9187),
+    })?;
+    Ok(Some(BoundMetrics {
+        addr,
+        listener: Some(listener),
+    }))
+}
+
+fn bind_tcp_listener(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let std_listener = std::net::TcpListener::bind(addr)?;
+    std_listener.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(std_listener)?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}
+
+/// Why a TCP bind failed, with what to do (`port`: a port to suggest).
+fn bind_reason(e: &std::io::Error, port: u16) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "{e}; another program (another assetd?) uses this port: stop it or pick another port"
+        ),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("{e}; ports below 1024 need CAP_NET_BIND_SERVICE: use a port such as {port}")
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            format!("{e}; this machine has no such address (0.0.0.0 listens on every interface)")
+        }
+        _ => e.to_string(),
+    }
 }
 
 async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
@@ -220,6 +257,7 @@ pub async fn serve(
     current: CurrentConfig,
     shutdown: tokio_util::sync::CancellationToken,
 ) -> Result<(), ServerError> {
+    let agent = api.agent().clone();
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<pb::asset_service_server::AssetServiceServer<Api>>()
@@ -269,6 +307,19 @@ pub async fn serve(
     let tcp_router = server_builder()
         .layer(RequireToken::new(tokens))
         .add_routes(routes);
+    // Metrics run beside the gRPC servers; they end with the same shutdown, and their
+    // failure is logged without taking the API down.
+    let metrics = listeners
+        .metrics
+        .as_mut()
+        .and_then(|m| m.listener.take())
+        .map(|l| {
+            tokio::spawn(crate::metrics::http::serve(
+                l,
+                agent.clone(),
+                shutdown.clone(),
+            ))
+        });
 
     let mut servers = Vec::new();
     let stopped = |stop: tokio_util::sync::CancellationToken,
@@ -315,6 +366,10 @@ pub async fn serve(
             Ok(Err(e)) => result = Err(ServerError::Serve(e.to_string())),
             Err(e) => result = Err(ServerError::Serve(e.to_string())),
         }
+    }
+    if let Some(m) = metrics {
+        // A scraper holding a request open does not hold up the stop for long.
+        let _ = tokio::time::timeout(Duration::from_secs(2), m).await;
     }
     drop(listeners); // removes the socket files
     result

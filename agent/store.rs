@@ -365,6 +365,8 @@ pub struct SourceRow {
     pub last_full_at: Option<DateTime<Utc>>,
     pub asset_count: i64,
     pub last_run: Option<SyncRun>,
+    /// Why the vendor's billing figures cannot be read ("" when they can).
+    pub usage_note: String,
 }
 
 /// What the scheduler needs of a source's history.
@@ -1071,7 +1073,8 @@ impl Store {
         let mut rows = self.with_reader(|c| {
             let mut st = c.prepare_cached(
                 "SELECT s.name, s.kind, s.incremental_since, s.last_full_at,
-                   (SELECT COUNT(*) FROM assets a WHERE a.source = s.name AND (a.removed_at IS NULL OR a.removed_at > ?1))
+                   (SELECT COUNT(*) FROM assets a WHERE a.source = s.name AND (a.removed_at IS NULL OR a.removed_at > ?1)),
+                   s.usage_note
                  FROM sources s ORDER BY s.name",
             )?;
             let rows = st
@@ -1083,6 +1086,7 @@ impl Store {
                         last_full_at: r.get::<_, Option<String>>(3)?.and_then(|s| parse_ts(&s)),
                         asset_count: r.get(4)?,
                         last_run: None,
+                        usage_note: r.get(5)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -1116,6 +1120,23 @@ impl Store {
                 incremental_since,
                 last_run_started,
             })
+        })
+    }
+
+    /// When each source's last successful (`ok`) run finished, for the metrics.
+    pub fn last_successes(&self) -> Result<Vec<(String, DateTime<Utc>)>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT source, MAX(finished) FROM sync_runs
+                 WHERE state = 'ok' AND finished IS NOT NULL GROUP BY source",
+            )?;
+            let rows = st
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(source, t)| parse_ts(&t).map(|t| (source, t)))
+                .collect())
         })
     }
 

@@ -7,6 +7,7 @@
 //! flat however large the inventory; `Store::finish_run` then applies it atomically.
 
 use crate::config::{Config, SourceConfig};
+use crate::metrics::{Metrics, RunReport, SourceMetrics};
 use crate::model::{RunKind, RunState, RunTrigger, SyncRun};
 use crate::store::{Apply, RunEnd, Store, StoreError};
 use crate::vendors::{self, Batch, Connector, FetchContext, Progress, VendorError};
@@ -103,6 +104,8 @@ type ActiveRuns = Arc<Mutex<HashMap<i64, watch::Receiver<RunSnapshot>>>>;
 
 pub struct Engine {
     store: Store,
+    /// Counters of every source's runs and requests since the start; reloads keep them.
+    metrics: Arc<Metrics>,
     sources: tokio::sync::Mutex<HashMap<String, SourceSlot>>,
     active: ActiveRuns,
     shutdown: CancellationToken,
@@ -120,6 +123,7 @@ impl Engine {
     pub fn new(store: Store, interrupted: Vec<String>) -> Arc<Engine> {
         Arc::new(Engine {
             store,
+            metrics: Arc::new(Metrics::default()),
             sources: tokio::sync::Mutex::new(HashMap::new()),
             active: Arc::new(Mutex::new(HashMap::new())),
             shutdown: CancellationToken::new(),
@@ -262,6 +266,7 @@ impl Engine {
         let (trigger_tx, trigger_rx) = mpsc::channel(16);
         let cancel = self.shutdown.child_token();
         let connector = vendors::connector_for(&config);
+        let metrics = self.metrics.source(&config.name, config.kind());
         let task = SourceTask {
             store: self.store.clone(),
             config: config_rx,
@@ -271,6 +276,7 @@ impl Engine {
             cancel: cancel.clone(),
             active: self.active.clone(),
             not_before: None,
+            metrics,
         };
         // Everything the source logs (its runs, its vendor's retries) carries `source`.
         let span = tracing::info_span!("source", source = %config.name);
@@ -324,6 +330,11 @@ impl Engine {
         Ok(out)
     }
 
+    /// The metrics of every source since the start.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// Progress of a run in progress; `None` once it has finished (read it from the store).
     pub fn watch(&self, run_id: i64) -> Option<watch::Receiver<RunSnapshot>> {
         lock(&self.active).get(&run_id).cloned()
@@ -362,6 +373,7 @@ struct SourceTask {
     /// Set when a run could not even be recorded (a full disk): no scheduled run before
     /// then, so a broken database is not hammered, while triggers still go through at once.
     not_before: Option<DateTime<Utc>>,
+    metrics: Arc<SourceMetrics>,
 }
 
 impl SourceTask {
@@ -572,7 +584,7 @@ impl SourceTask {
             connector,
             run.clone(),
             since,
-            (self.cancel.clone(), run_timeout),
+            (self.cancel.clone(), run_timeout, self.metrics.clone()),
             &snap_tx,
         )
         .instrument(span.clone());
@@ -643,10 +655,11 @@ async fn execute(
     connector: Arc<dyn Connector>,
     run: SyncRun,
     since: Option<DateTime<Utc>>,
-    (stop, run_timeout): (CancellationToken, Duration),
+    (stop, run_timeout, metrics): (CancellationToken, Duration, Arc<SourceMetrics>),
     snapshots: &watch::Sender<RunSnapshot>,
 ) -> Result<(SyncRun, Option<SourceState>), StoreError> {
-    let progress = Arc::new(Progress::default());
+    let started = std::time::Instant::now();
+    let progress = Arc::new(Progress::for_source(metrics.clone()));
     // The run's own token: cancelled when the agent stops or the config changes (`stop`),
     // or when the run outlives `run_timeout`, so a vendor that stalls cannot hold the
     // source (and its next runs) forever.
@@ -719,6 +732,7 @@ async fn execute(
         retries,
         error,
     };
+    let reason = failure_reason(&fetched, &written, timed_out);
     let mut halt = None;
     let end = match (fetched, written) {
         (_, Err(e)) => {
@@ -764,7 +778,28 @@ async fn execute(
         (Ok(_), _) if run.kind == RunKind::Full => end(RunState::Ok, Apply::UpsertsAndRemovals, String::new()),
         (Ok(_), _) => end(RunState::Ok, Apply::Upserts, String::new()),
     };
-    let finished = store.call(move |s| s.finish_run(&run, end)).await?;
+    let state = end.state;
+    let finished = store.call(move |s| s.finish_run(&run, end)).await;
+    let counts = finished.as_ref().map(|r| r.counts).unwrap_or_default();
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    metrics.run_finished(&RunReport {
+        outcome: match (&finished, state) {
+            (Err(_), _) | (_, RunState::Failed | RunState::Running) => "failed",
+            (_, RunState::Ok) => "ok",
+            (_, RunState::Partial) => "partial",
+            (_, RunState::Cancelled) => "cancelled",
+        },
+        reason: match &finished {
+            Err(_) => Some("storage"),
+            Ok(_) if state == RunState::Failed => reason,
+            Ok(_) => None,
+        },
+        duration: started.elapsed(),
+        fetched: count(counts.fetched),
+        added: count(counts.added),
+        updated: count(counts.updated),
+        removed: count(counts.removed),
+    });
     // Recount now, off the run's path, so the next GetBillableCounts does not pay for it.
     let warm = store.clone();
     tokio::spawn(async move {
@@ -772,5 +807,20 @@ async fn execute(
             tracing::debug!(error = %e, "Could not precompute billable counts.");
         }
     });
-    Ok((finished, halt))
+    Ok((finished?, halt))
+}
+
+/// Why a run failed, in the words of `assetd_sync_errors_total{reason}`; `None` when the
+/// fetch and the writes went through (or the run was merely cancelled).
+fn failure_reason(
+    fetched: &Result<vendors::FetchOutcome, VendorError>,
+    written: &Result<(), StoreError>,
+    timed_out: bool,
+) -> Option<&'static str> {
+    match (fetched, written) {
+        (_, Err(_)) => Some("storage"),
+        (Err(VendorError::Cancelled), _) if timed_out => Some("timeout"),
+        (Err(e), _) => e.reason(),
+        (Ok(_), Ok(())) => None,
+    }
 }

@@ -11,9 +11,7 @@ use crate::convert::{
     PurgeRecord, RunRecord, SourceRecord, StatusRecord,
 };
 use crate::error::{Call, CtlError, EXIT_OK, call, rpc_error};
-use crate::output::{
-    Format, Record, Sink, print_json_object, print_list, print_text, terminal_width,
-};
+use crate::output::{Format, Record, Sink, print_json_object, print_list, print_text, table_width};
 use crate::{status, sync};
 use assetd::proto;
 
@@ -54,7 +52,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<i32> {
 }
 
 fn stdout_sink<R: Record>(format: Format) -> Sink<R, BufWriter<io::Stdout>> {
-    Sink::new(format, BufWriter::new(io::stdout()), terminal_width())
+    Sink::new(format, BufWriter::new(io::stdout()), table_width())
 }
 
 /// Say on stderr that a table came out empty (JSON and CSV speak for themselves).
@@ -454,13 +452,11 @@ async fn status_cmd(ctx: &Ctx) -> Result<i32> {
         .await
         .map_err(|s| rpc_error(s, call("GetStatus", "status")))?
         .into_inner();
-    let record = StatusRecord::from(resp);
+    let now = chrono::Utc::now();
+    let mut record = StatusRecord::from(resp);
+    record.attention = status::attention(&record, now);
     match ctx.format {
-        Format::Table => print_text(&status::render(
-            &record,
-            chrono::Utc::now(),
-            terminal_width(),
-        ))?,
+        Format::Table => print_text(&status::render(&record, now, table_width()))?,
         Format::Json => print_json_object(&record)?,
         Format::Csv => {
             let kv = record.key_values();

@@ -1,67 +1,15 @@
-//! Proto messages → the records assetctl prints, and the JSON contract of `-o json`.
+//! Proto messages → the records assetctl prints, and so the shapes of `-o json`.
 //!
-//! Every command prints ONE JSON value: an array of records for lists, one object otherwise.
-//! Lists are written one record per line inside the array. Field names and order are stable;
-//! fields are never omitted (absent values are `null`, empty strings stay `""`).
-//! Timestamps are RFC 3339 UTC strings (`2025-03-01T12:00:00Z`) or `null`; durations are
-//! humantime strings (`30m`, `1day`, `1h 30m`) or `null`; enums are lowercase names.
+//! The shapes are a contract, written down in `docs/cli-json.md` (every command's output,
+//! every record's fields and their JSON types, and the stability promise: fields are only
+//! ever added). `tests/e2e_cli_json.rs` reads that document and checks every command's
+//! output against it, so a field added or changed here must be added there too.
 //!
-//! | verb | JSON |
-//! |---|---|
-//! | `assets list`, `export` | array of **asset** |
-//! | `assets get ID` | one **asset** object |
-//! | `assets history ID` | array of **change** |
-//! | `devices` | array of **device** |
-//! | `clients [--unmapped]` | array of **client** |
-//! | `counts` | array of **counts** |
-//! | `counts --period M` | array of **period counts** |
-//! | `sources` | array of **source** |
-//! | `runs` | array of **run** |
-//! | `sync` | array of **triggered** |
-//! | `sync --wait` | array of **run** (final state of each run) |
-//! | `status` | one **status** object |
-//! | `purge --yes` | one **purge** object |
-//!
-//! - **asset**: `id`, `source`, `external_id`, `client`, `source_client`, `name`, `category`,
-//!   `vendor_type`, `manufacturer`, `model`, `serial`, `mac_addresses` (array of strings),
-//!   `ip_addresses` (array), `os`, `firmware`, `online_status`, `managed` (true/false/null),
-//!   `billable`, `first_seen`, `last_seen`, `updated_at`, `removed_at` (timestamps or null),
-//!   `device_id`. `category` is one of firewall, router, switch, l3_switch, voip_switch,
-//!   switch_stack, controller, access_point, server, workstation, laptop, virtual_machine,
-//!   hypervisor, storage, printer, phone, ups, camera, iot, other, unknown.
-//! - **change**: `asset_id`, `run_id`, `changed_at`, `field`, `old_value`, `new_value`.
-//! - **device**: `id`, `client`, `name`, `category`, `serial`, `sources` (array of source
-//!   names), `asset_ids` (array of ints), `managed` (true/false/null), `billable`.
-//! - **client**: `name`, `members` (array of {`source`, `external_id`, `name`, `asset_count`}),
-//!   `asset_count`, `excluded`, `unmapped`, `suggestion` (a `[[client]]` TOML snippet or "").
-//! - **counts**: `client`, `total_billable`, `firewalls`, `controllers`, `routers`,
-//!   `l3_switches`, `voip_switches`, `switch_stacks`, `total_switches`, `access_points`.
-//! - **period counts**: `client`, `period` ("YYYY-MM"), the nine services as the daily
-//!   average over the period (rounded half up by the agent), then the nine daily maxima as
-//!   `max_total_billable`, `max_firewalls`, `max_controllers`, `max_routers`,
-//!   `max_l3_switches`, `max_voip_switches`, `max_switch_stacks`, `max_total_switches`,
-//!   `max_access_points`; then the reconciliation with Auvik's billing: `days` (days of the
-//!   period with a snapshot), `average_billable` (unrounded daily average of total_billable),
-//!   `auvik_average_billable` (Auvik's average billable devices per day, or null when Auvik's
-//!   figure is not available), `auvik_days` (days Auvik's figure covers), `difference`
-//!   (`average_billable - auvik_average_billable`, or null). Notes on missing Auvik figures
-//!   go to stderr.
-//! - **run**: `id`, `source`, `kind` (full/incremental), `trigger` (schedule/manual/config),
-//!   `started`, `finished` (null while running), `state` (running/ok/partial/failed/cancelled),
-//!   `fetched`, `added`, `updated`, `unchanged`, `removed`, `requests`, `retries`, `error`
-//!   ("" when nothing went wrong).
-//! - **source**: `name`, `kind`, `state` (pending/ok/syncing/partial/failed/
-//!   credentials_rejected), `state_detail`, `base_url`, `interval`, `full_interval`,
-//!   `last_run` (a run or null), `next_run_at`, `asset_count`, `removed_from_config`.
-//! - **status**: `version`, `started_at`, `uptime`, `config` {`path`, `state` (ok/rejected),
-//!   `last_error`, `loaded_at`, `generation`}, `database` {`path`, `size_bytes`,
-//!   `asset_count`}, `sources` (array of source).
-//! - **triggered**: `source`, `run_id`, `joined` (true when the trigger joined a run already
-//!   in progress).
-//! - **purge**: `source`, `assets_deleted`.
-//!
-//! An enum value the agent sends but this assetctl does not know prints as `unspecified`
-//! (`unknown` for a category).
+//! In short: one JSON value per command; field names and order are stable; fields are
+//! never omitted (absent values are `null`, empty strings stay `""`; only `raw` is left out
+//! where there is none); timestamps are RFC 3339 UTC strings, durations humantime strings,
+//! enums lowercase names. An enum value the agent sends but this assetctl does not know
+//! prints as `unspecified` (`unknown` for a category).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use prost_types::{Duration as PbDuration, Timestamp};
@@ -932,6 +880,7 @@ pub struct SourceRecord {
     pub next_run_at: Option<String>,
     pub asset_count: i64,
     pub removed_from_config: bool,
+    pub billing_note: String,
 }
 
 impl From<proto::Source> for SourceRecord {
@@ -948,6 +897,7 @@ impl From<proto::Source> for SourceRecord {
             base_url: s.base_url,
             asset_count: s.asset_count,
             removed_from_config: s.removed_from_config,
+            billing_note: s.billing_note,
         }
     }
 }
@@ -1021,6 +971,7 @@ impl Record for SourceRecord {
         ("next_run_at", |s| opt(&s.next_run_at)),
         ("asset_count", |s| s.asset_count.to_string()),
         ("removed_from_config", |s| s.removed_from_config.to_string()),
+        ("billing_note", |s| s.billing_note.clone()),
     ];
 }
 
@@ -1048,6 +999,20 @@ pub struct StatusRecord {
     pub config: ConfigRecord,
     pub database: DatabaseRecord,
     pub sources: Vec<SourceRecord>,
+    pub unmapped_clients: i64,
+    /// What needs attention and how to fix it; filled by `status` (it depends on the time).
+    pub attention: Vec<AttentionRecord>,
+}
+
+/// One thing that needs attention: what it concerns, what is wrong, the detail the agent
+/// gave, and what to do.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AttentionRecord {
+    /// `config`, `clients`, or `source NAME`.
+    pub subject: String,
+    pub problem: String,
+    pub detail: String,
+    pub fix: String,
 }
 
 impl From<proto::GetStatusResponse> for StatusRecord {
@@ -1071,6 +1036,8 @@ impl From<proto::GetStatusResponse> for StatusRecord {
                 asset_count: database.asset_count,
             },
             sources: s.sources.into_iter().map(SourceRecord::from).collect(),
+            unmapped_clients: s.unmapped_clients,
+            attention: Vec::new(),
         }
     }
 }
@@ -1101,7 +1068,14 @@ impl StatusRecord {
                 "database.asset_count".into(),
                 self.database.asset_count.to_string(),
             ),
+            ("unmapped_clients".into(), self.unmapped_clients.to_string()),
         ];
+        for (i, a) in self.attention.iter().enumerate() {
+            kv.push((format!("attention.{}.subject", i + 1), a.subject.clone()));
+            kv.push((format!("attention.{}.problem", i + 1), a.problem.clone()));
+            kv.push((format!("attention.{}.detail", i + 1), a.detail.clone()));
+            kv.push((format!("attention.{}.fix", i + 1), a.fix.clone()));
+        }
         for src in &self.sources {
             for (column, value) in SourceRecord::csv_header().iter().zip(src.csv_row()) {
                 if *column != "name" {
@@ -1454,6 +1428,7 @@ mod tests {
             next_run_at: None,
             asset_count: 10,
             removed_from_config: false,
+            billing_note: String::new(),
         };
         let record = SourceRecord::from(source.clone());
         assert_eq!(
@@ -1469,7 +1444,8 @@ mod tests {
                 "last_run",
                 "next_run_at",
                 "asset_count",
-                "removed_from_config"
+                "removed_from_config",
+                "billing_note"
             ])
         );
         let v = serde_json::to_value(&record).expect("json");
@@ -1497,6 +1473,7 @@ mod tests {
             }),
             database: None,
             sources: vec![source],
+            unmapped_clients: 3,
         });
         let v = serde_json::to_value(&status).expect("json");
         assert_eq!(
@@ -1507,7 +1484,9 @@ mod tests {
                 "uptime",
                 "config",
                 "database",
-                "sources"
+                "sources",
+                "unmapped_clients",
+                "attention"
             ])
         );
         assert_eq!(
@@ -1522,6 +1501,8 @@ mod tests {
         assert_eq!(v["config"]["state"], "rejected");
         assert_eq!(v["database"]["size_bytes"], 0);
         assert_eq!(v["sources"][0]["name"], "auvik");
+        assert_eq!(v["unmapped_clients"], 3);
+        assert_eq!(v["attention"], serde_json::json!([]));
         let kv = status.key_values();
         assert_eq!(kv[0], ("version".to_owned(), "0.1.0".to_owned()));
         assert!(kv.contains(&("config.state".to_owned(), "rejected".to_owned())));

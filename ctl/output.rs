@@ -1,7 +1,10 @@
 //! Rendering records as an aligned table, JSON or CSV.
 //!
-//! - **table**: aligned columns fitted to the terminal width (`TIOCGWINSZ` on stdout, else
-//!   120 columns); the widest columns are shortened first and cut cells end in `…`. Control
+//! - **table**: aligned columns. On a terminal they are fitted to its width (`TIOCGWINSZ`
+//!   on stdout); in a pipe or file, to `$COLUMNS` when it is set, else not at all, so `grep`
+//!   and `awk` see whole cells. To fit, the free-text columns (names, models, errors) give
+//!   way first, then the other text columns; cut cells end in `…`. Right-aligned columns
+//!   (ids, counts) are never cut: a wrong number is worse than a wrapped line. Control
 //!   characters in vendor data are replaced by spaces, so a cell can never move the cursor.
 //! - **json**: a list is one JSON array written incrementally, one record per line; a single
 //!   record is one pretty-printed object. The record shapes are documented in `convert`.
@@ -26,25 +29,39 @@ pub enum Format {
     Csv,
 }
 
-/// Used when stdout is not a terminal.
-pub const DEFAULT_WIDTH: usize = 120;
-
-/// The width of the terminal on stdout, or [`DEFAULT_WIDTH`].
-pub fn terminal_width() -> usize {
-    // SAFETY: winsize is plain old data; TIOCGWINSZ only writes into it, and a failing
-    // ioctl (stdout not a terminal) leaves it zeroed, which we treat as unknown.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: fd 1 and a valid pointer to a winsize, as TIOCGWINSZ expects.
-    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
-    if rc == 0 && ws.ws_col > 0 {
-        usize::from(ws.ws_col)
-    } else {
-        DEFAULT_WIDTH
-    }
+/// The width tables are fitted to, or `None` for no limit: the terminal's on stdout, else
+/// `$COLUMNS`, else none (see the module docs).
+pub fn table_width() -> Option<usize> {
+    choose_width(
+        tty_columns(libc::STDOUT_FILENO),
+        std::env::var("COLUMNS").ok().as_deref(),
+    )
 }
 
-pub fn stdout_is_terminal() -> bool {
-    io::stdout().is_terminal()
+/// The terminal wins over `$COLUMNS`, as for `ls`: a shell's exported `COLUMNS` goes stale
+/// when the window is resized, the terminal never does. Off a terminal, `COLUMNS` is how a
+/// script asks for fitted output.
+fn choose_width(tty: Option<usize>, columns: Option<&str>) -> Option<usize> {
+    tty.or_else(|| {
+        columns
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&c| c > 0)
+    })
+}
+
+/// Whether stderr is a terminal that can show live progress (not `TERM=dumb`).
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// The column count of the terminal on `fd`, or `None` when it is not a terminal.
+pub fn tty_columns(fd: libc::c_int) -> Option<usize> {
+    // SAFETY: winsize is plain old data; TIOCGWINSZ only writes into it, and a failing
+    // ioctl (not a terminal) leaves it zeroed, which we treat as unknown.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: an open descriptor and a valid pointer to a winsize, as TIOCGWINSZ expects.
+    let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
+    (rc == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +70,8 @@ pub enum Align {
     Right,
 }
 
-/// A table column. Flexible columns (long free text) are shortened first.
+/// A table column. Flexible columns (long free text) are shortened first; right-aligned
+/// ones (ids and counts) never.
 #[derive(Debug, Clone, Copy)]
 pub struct Col {
     pub header: &'static str,
@@ -142,8 +160,10 @@ const GAP: usize = 2;
 /// Columns are not shortened below this (or their natural width, if smaller).
 const MIN_COL: usize = 6;
 
-/// Lay out `rows` under `cols` within `width` characters.
-pub fn render_table(cols: &[Col], rows: &[Vec<String>], width: usize) -> String {
+/// Lay out `rows` under `cols` within `width` characters (`None`: as wide as they are). When
+/// even the shortened text columns do not fit, the lines are left wider than `width`.
+pub fn render_table(cols: &[Col], rows: &[Vec<String>], width: Option<usize>) -> String {
+    let width = width.unwrap_or(usize::MAX);
     let clean: Vec<Vec<Cow<'_, str>>> = rows
         .iter()
         .map(|r| r.iter().map(|c| sanitize(c)).collect())
@@ -156,12 +176,15 @@ pub fn render_table(cols: &[Col], rows: &[Vec<String>], width: usize) -> String 
     }
     let floor: Vec<usize> = widths.iter().map(|&w| w.min(MIN_COL)).collect();
     let total = |w: &[usize]| w.iter().sum::<usize>() + GAP * w.len().saturating_sub(1);
-    // Shorten the widest flexible column that can still give, then the widest of any.
+    // Shorten the widest flexible column that can still give, then the widest other text
+    // column; numbers (right-aligned) keep every digit.
     let widest = |widths: &[usize], flex_only: bool| {
         widths
             .iter()
             .enumerate()
-            .filter(|&(i, &w)| w > floor[i] && (cols[i].flex || !flex_only))
+            .filter(|&(i, &w)| {
+                w > floor[i] && cols[i].align == Align::Left && (cols[i].flex || !flex_only)
+            })
             .max_by_key(|&(i, &w)| (w, std::cmp::Reverse(i)))
             .map(|(i, _)| i)
     };
@@ -240,14 +263,14 @@ pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
 pub struct Sink<R: Record, W: Write> {
     format: Format,
     out: W,
-    width: usize,
+    width: Option<usize>,
     rows: Vec<Vec<String>>,
     count: u64,
     _record: PhantomData<fn(&R)>,
 }
 
 impl<R: Record, W: Write> Sink<R, W> {
-    pub fn new(format: Format, out: W, width: usize) -> Self {
+    pub fn new(format: Format, out: W, width: Option<usize>) -> Self {
         Self {
             format,
             out,
@@ -304,7 +327,7 @@ pub fn print_list<R: Record>(format: Format, records: &[R]) -> anyhow::Result<u6
     let mut sink = Sink::new(
         format,
         io::BufWriter::new(io::stdout().lock()),
-        terminal_width(),
+        table_width(),
     );
     for r in records {
         sink.push(r)?;
@@ -383,7 +406,7 @@ mod tests {
             ],
             vec!["22".to_owned(), "short".to_owned(), "failed".to_owned()],
         ];
-        let out = render_table(&cols, &rows, 30);
+        let out = render_table(&cols, &rows, Some(30));
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3);
         for l in &lines {
@@ -401,7 +424,7 @@ mod tests {
             "credentials_rejected".to_owned(),
             "the vendor said no, at length".to_owned(),
         ]];
-        let out = render_table(&cols, &rows, 36);
+        let out = render_table(&cols, &rows, Some(36));
         assert_eq!(
             out.lines().nth(1),
             Some("credentials_rejected  the vendor sa…")
@@ -412,8 +435,47 @@ mod tests {
     fn table_leaves_narrow_output_alone_and_strips_control_characters() {
         let cols = [left("A"), left("B")];
         let rows = vec![vec!["x\ny".to_owned(), "\x1b[31mred".to_owned()]];
-        let out = render_table(&cols, &rows, 120);
+        let out = render_table(&cols, &rows, Some(120));
         assert_eq!(out, "A    B\nx y   [31mred\n");
+    }
+
+    #[test]
+    fn ids_and_counts_are_never_cut() {
+        let cols = [right("ID"), flex("NAME"), right("ASSETS")];
+        let rows = vec![vec![
+            "123456789".to_owned(),
+            "Contoso Ltd".to_owned(),
+            "98765".to_owned(),
+        ]];
+        // Room for the numbers and a shortened name.
+        let out = render_table(&cols, &rows, Some(25));
+        assert_eq!(out.lines().nth(1), Some("123456789  Conto…   98765"));
+        // No room even for that: the name stops at its floor and the line is left wider
+        // than asked, with every digit.
+        let out = render_table(&cols, &rows, Some(10));
+        assert_eq!(out.lines().nth(1), Some("123456789  Conto…   98765"));
+    }
+
+    #[test]
+    fn no_width_means_no_cutting() {
+        let cols = [right("ID"), flex("NAME")];
+        let long = "a device name far longer than any terminal is wide ".repeat(4);
+        let rows = vec![vec!["1".to_owned(), long.clone()]];
+        let out = render_table(&cols, &rows, None);
+        assert_eq!(
+            out.lines().nth(1),
+            Some(format!(" 1  {}", long.trim_end()).as_str())
+        );
+    }
+
+    #[test]
+    fn the_terminal_wins_over_columns_which_wins_over_nothing() {
+        assert_eq!(choose_width(Some(80), Some("200")), Some(80));
+        assert_eq!(choose_width(None, Some("200")), Some(200));
+        assert_eq!(choose_width(None, Some(" 90 ")), Some(90));
+        assert_eq!(choose_width(None, Some("0")), None);
+        assert_eq!(choose_width(None, Some("wide")), None);
+        assert_eq!(choose_width(None, None), None);
     }
 
     #[test]
@@ -433,7 +495,7 @@ mod tests {
         }
         let render = |format, records: &[R]| {
             let mut buf = Vec::new();
-            let mut sink = Sink::new(format, &mut buf, 80);
+            let mut sink = Sink::new(format, &mut buf, Some(80));
             for r in records {
                 sink.push(r).expect("push");
             }

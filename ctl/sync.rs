@@ -1,24 +1,37 @@
 //! `assetctl sync`: trigger runs, and with `--wait` follow them to the end.
 //!
-//! Progress: on a terminal, one self-overwriting line per run; otherwise plain lines such as
-//! `auvik: run 12 running, 3400 fetched (17/50 clients)` (on each state change, and at most
-//! every two seconds while counts move); at the end one summary line per run. With `-o json`
-//! or `-o csv` there is no progress, only the final run records.
+//! Progress while waiting, by where it can go:
+//! - **stderr is a terminal**: one live progress bar per run on stderr (indicatif): the
+//!   clients read so far out of all when the vendor tells, else a spinner; with the records
+//!   fetched, requests and retries beside it. The bars are cleared at the end, so what stays
+//!   is the final output on stdout, whatever `-o` asks for.
+//! - **otherwise, `-o table`**: plain lines on stdout, no escape codes: one when a run
+//!   starts, one at most every [`PLAIN_EVERY`] while its counts move, and one summary with
+//!   its counts when it ends, e.g.
+//!   `auvik: run 12 running (full, manual)`,
+//!   `auvik: run 12: 3400 fetched, 17/50 clients, 35 requests`,
+//!   `auvik: run 12 ok in 1m 2s: 3400 fetched, 10 added, …`.
+//! - **otherwise, `-o json`/`-o csv`**: no progress, only the final run records.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::commands::Ctx;
 use crate::connect::unary;
-use crate::convert::{RunRecord, TriggeredRecord, elapsed, run_state_name};
+use crate::convert::{
+    RunRecord, TriggeredRecord, elapsed, run_kind_name, run_state_name, run_trigger_name,
+};
 use crate::error::{CtlError, EXIT_ERROR, EXIT_OK, EXIT_SYNC_FAILED, call, rpc_error};
-use crate::output::{Format, print_list, print_text, stdout_is_terminal, terminal_width, truncate};
+use crate::output::{Format, print_list, print_text, sanitize, stderr_is_terminal};
 use assetd::proto::{self, RunState};
 
-const PLAIN_EVERY: Duration = Duration::from_secs(2);
+/// The plain progress lines of a run come at most this often (a state change is said at
+/// once): enough to see a long run move in a log, few enough that an hour's Syncro scan
+/// is a few hundred lines.
+pub const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 /// Whether a run state is final.
 pub fn is_finished(state: i32) -> bool {
@@ -48,26 +61,65 @@ pub fn exit_code_for(states: &[i32]) -> i32 {
     }
 }
 
-/// The line for a run that is still going.
-pub fn progress_line(source: &str, run_id: i64, event: Option<&proto::SyncEvent>) -> String {
-    let Some(ev) = event else {
-        return format!("{source}: run {run_id} waiting for the agent…");
-    };
+/// `N requests` with `, K retries` when there were any.
+fn requests_text(requests: i64, retries: i64) -> String {
+    let mut text = format!("{requests} request{}", if requests == 1 { "" } else { "s" });
+    if retries > 0 {
+        text.push_str(&format!(
+            ", {retries} retr{}",
+            if retries == 1 { "y" } else { "ies" }
+        ));
+    }
+    text
+}
+
+/// What a running run has done so far: `3400 fetched, 17/50 clients, 35 requests`.
+pub fn counts_text(ev: &proto::SyncEvent) -> String {
     let run = ev.run.clone().unwrap_or_default();
     let fetched = run.counts.map_or(0, |c| c.fetched);
-    let mut line = format!(
-        "{source}: run {run_id} {}, {fetched} fetched",
-        run_state_name(run.state)
-    );
+    let mut text = format!("{fetched} fetched");
     if ev.clients_total > 0 {
-        line.push_str(&format!(
-            " ({}/{} clients)",
+        text.push_str(&format!(
+            ", {}/{} clients",
             ev.clients_done, ev.clients_total
         ));
     } else if ev.clients_done > 0 {
-        line.push_str(&format!(" ({} clients)", ev.clients_done));
+        text.push_str(&format!(", {} clients", ev.clients_done));
     }
-    line
+    text.push_str(&format!(", {}", requests_text(run.requests, run.retries)));
+    text
+}
+
+/// The message beside a run's bar: its counts, less the clients when the bar shows them.
+pub fn bar_message(ev: &proto::SyncEvent) -> String {
+    let text = if ev.clients_total > 0 {
+        let run = ev.run.clone().unwrap_or_default();
+        format!(
+            "{} fetched, {}",
+            run.counts.map_or(0, |c| c.fetched),
+            requests_text(run.requests, run.retries)
+        )
+    } else {
+        counts_text(ev)
+    };
+    sanitize(&text).into_owned()
+}
+
+/// The plain line that says a run started: `auvik: run 12 running (full, manual)`.
+pub fn start_line(source: &str, ev: &proto::SyncEvent) -> String {
+    let run = ev.run.clone().unwrap_or_default();
+    format!(
+        "{source}: run {} {} ({}, {})",
+        run.id,
+        run_state_name(run.state),
+        run_kind_name(run.kind),
+        run_trigger_name(run.trigger)
+    )
+}
+
+/// The plain line for a run that is still going.
+pub fn progress_line(source: &str, run_id: i64, ev: &proto::SyncEvent) -> String {
+    format!("{source}: run {run_id}: {}", counts_text(ev))
 }
 
 /// The summary line for a finished run.
@@ -76,7 +128,7 @@ pub fn summary_line(r: &RunRecord) -> String {
         .map(|t| format!(" in {t}"))
         .unwrap_or_default();
     let mut line = format!(
-        "{}: run {} {}{took}: {} fetched, {} added, {} updated, {} unchanged, {} removed ({} requests, {} retries)",
+        "{}: run {} {}{took}: {} fetched, {} added, {} updated, {} unchanged, {} removed ({})",
         r.source,
         r.id,
         r.state,
@@ -85,20 +137,19 @@ pub fn summary_line(r: &RunRecord) -> String {
         r.updated,
         r.unchanged,
         r.removed,
-        r.requests,
-        r.retries
+        requests_text(r.requests, r.retries)
     );
     if !r.error.trim().is_empty() {
         line.push_str(&format!("; error: {}", r.error.trim()));
     }
-    crate::output::sanitize(&line).into_owned()
+    sanitize(&line).into_owned()
 }
 
 struct Tracked {
     source: String,
     run_id: i64,
     last: Option<proto::SyncEvent>,
-    printed: Option<(String, Instant)>,
+    plain: PlainState,
     summarised: bool,
 }
 
@@ -125,46 +176,127 @@ impl Tracked {
         }
         r
     }
-    fn line(&self) -> String {
-        if is_finished(self.state()) {
-            summary_line(&self.record())
-        } else {
-            progress_line(&self.source, self.run_id, self.last.as_ref())
+}
+
+/// What the plain progress of one run has said so far.
+#[derive(Debug, Default)]
+pub struct PlainState {
+    /// The run's state and counts when last said, and when.
+    said: Option<(i32, String, Instant)>,
+}
+
+impl PlainState {
+    /// The line to print for `ev` at `now`, if one is due: the start (or any state change)
+    /// at once; moving counts at most every [`PLAIN_EVERY`]; nothing when nothing changed.
+    /// Finished runs get their summary elsewhere.
+    pub fn next_line(
+        &mut self,
+        source: &str,
+        ev: &proto::SyncEvent,
+        now: Instant,
+    ) -> Option<String> {
+        let run = ev.run.as_ref()?;
+        if is_finished(run.state) {
+            return None;
         }
+        let counts = counts_text(ev);
+        let line = match &self.said {
+            Some((state, _, _)) if *state != run.state => start_line(source, ev),
+            None => start_line(source, ev),
+            Some((_, said, _)) if *said == counts => return None,
+            Some((_, _, at)) if now.duration_since(*at) < PLAIN_EVERY => return None,
+            Some(_) => progress_line(source, run.id, ev),
+        };
+        self.said = Some((run.state, counts, now));
+        Some(sanitize(&line).into_owned())
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
+/// How `--wait` shows progress (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
     Quiet,
     Plain,
-    Live,
+    Bars,
 }
 
-/// Redraws one line per run in place.
-struct Live {
-    drawn: usize,
-    width: usize,
+pub fn mode(format: Format, stderr_terminal: bool) -> Mode {
+    match (stderr_terminal, format) {
+        (true, _) => Mode::Bars,
+        (false, Format::Table) => Mode::Plain,
+        (false, _) => Mode::Quiet,
+    }
 }
 
-impl Live {
-    /// Draw over the previous lines. Until the last draw, lines are cut one character short
-    /// of the width so none wraps (which would break the redraw); the last one is whole.
-    fn draw(&mut self, lines: &[String], last: bool) -> io::Result<()> {
-        let mut out = io::stdout().lock();
-        if self.drawn > 0 {
-            write!(out, "\x1b[{}A", self.drawn)?;
+/// One live bar per run on stderr.
+struct Bars {
+    multi: MultiProgress,
+    bars: BTreeMap<i64, ProgressBar>,
+    /// Whether each bar has switched to the clients bar (the vendor said how many).
+    counted: BTreeMap<i64, bool>,
+    counting: ProgressStyle,
+}
+
+impl Bars {
+    fn new(tracked: &BTreeMap<i64, Tracked>) -> Result<Bars> {
+        // No colours: the bar and its counts are legible on any terminal theme.
+        let spinner = ProgressStyle::with_template("{spinner} {prefix}  {wide_msg} {elapsed:>4}")?;
+        let counting = ProgressStyle::with_template(
+            "{spinner} {prefix} [{bar:24}] {pos}/{len} clients  {wide_msg} {elapsed:>4}",
+        )?
+        .progress_chars("=> ");
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let width = tracked
+            .values()
+            .map(|t| t.source.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut bars = BTreeMap::new();
+        let mut counted = BTreeMap::new();
+        for (id, t) in tracked {
+            let bar = multi.add(
+                ProgressBar::no_length()
+                    .with_style(spinner.clone())
+                    .with_prefix(format!("{:<width$}", t.source))
+                    .with_message(format!("run {id}: waiting for the agent…")),
+            );
+            // The spinner turns while the agent is quiet (a long page, a Retry-After wait),
+            // so a slow run does not look hung.
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bars.insert(*id, bar);
+            counted.insert(*id, false);
         }
-        for l in lines {
-            let l = if last {
-                l.into()
-            } else {
-                truncate(l, self.width.saturating_sub(1))
-            };
-            write!(out, "\r\x1b[2K{l}\n")?;
+        Ok(Bars {
+            multi,
+            bars,
+            counted,
+            counting,
+        })
+    }
+
+    fn update(&mut self, t: &Tracked) {
+        let (Some(bar), Some(ev)) = (self.bars.get(&t.run_id), t.last.as_ref()) else {
+            return;
+        };
+        if ev.clients_total > 0 {
+            if self.counted.insert(t.run_id, true) != Some(true) {
+                bar.set_style(self.counting.clone());
+            }
+            bar.set_length(u64::try_from(ev.clients_total).unwrap_or(0));
+            bar.set_position(u64::try_from(ev.clients_done).unwrap_or(0));
         }
-        self.drawn = lines.len();
-        out.flush()
+        bar.set_message(bar_message(ev));
+        if is_finished(t.state()) {
+            bar.finish();
+        }
+    }
+
+    /// Takes the bars off the screen: the final output follows on stdout.
+    fn clear(self) {
+        for bar in self.bars.values() {
+            bar.finish_and_clear();
+        }
+        let _ = self.multi.clear();
     }
 }
 
@@ -202,41 +334,27 @@ pub async fn sync(ctx: &Ctx, sources: Vec<String>, full: bool, wait: bool) -> Re
         return Ok(EXIT_OK);
     }
 
-    let mode = match ctx.format {
-        Format::Json | Format::Csv => Mode::Quiet,
-        Format::Table if stdout_is_terminal() => Mode::Live,
-        Format::Table => Mode::Plain,
-    };
+    let mode = mode(ctx.format, stderr_is_terminal());
     let mut tracked: BTreeMap<i64, Tracked> = BTreeMap::new();
     for t in &triggered {
         tracked.entry(t.run_id).or_insert_with(|| Tracked {
             source: t.source.clone(),
             run_id: t.run_id,
             last: None,
-            printed: None,
+            plain: PlainState::default(),
             summarised: false,
         });
     }
-    let order: Vec<i64> = tracked.keys().copied().collect();
-    let mut live = Live {
-        drawn: 0,
-        width: terminal_width(),
-    };
-    let lines = |tracked: &BTreeMap<i64, Tracked>| -> Vec<String> {
-        order
-            .iter()
-            .filter_map(|id| tracked.get(id).map(Tracked::line))
-            .collect()
+    let mut bars = match mode {
+        Mode::Bars if !tracked.is_empty() => Some(Bars::new(&tracked)?),
+        _ => None,
     };
 
     if !tracked.is_empty() {
-        if mode == Mode::Live {
-            live.draw(&lines(&tracked), false)?;
-        }
         const W: crate::error::Call = call("WatchSync", "sync --wait");
         let mut stream = client
             .watch_sync(proto::WatchSyncRequest {
-                run_ids: order.clone(),
+                run_ids: tracked.keys().copied().collect(),
             })
             .await
             .map_err(|s| rpc_error(s, W))?
@@ -248,11 +366,17 @@ pub async fn sync(ctx: &Ctx, sources: Vec<String>, full: bool, wait: bool) -> Re
             let Some(t) = tracked.get_mut(&id) else {
                 continue;
             };
+            if mode == Mode::Plain
+                && let Some(line) = t.plain.next_line(&t.source, &ev, Instant::now())
+            {
+                print_text(&format!("{line}\n"))?;
+            }
             t.last = Some(ev);
-            match mode {
-                Mode::Plain => plain_update(t)?,
-                Mode::Live => live.draw(&lines(&tracked), false)?,
-                Mode::Quiet => {}
+            if let Some(bars) = bars.as_mut() {
+                bars.update(t);
+            }
+            if mode == Mode::Plain {
+                summarise_if_finished(t)?;
             }
             if tracked.values().all(|t| is_finished(t.state())) {
                 break;
@@ -272,17 +396,16 @@ pub async fn sync(ctx: &Ctx, sources: Vec<String>, full: bool, wait: bool) -> Re
             });
         }
     }
-    match mode {
-        Mode::Live => live.draw(&lines(&tracked), true)?,
-        Mode::Plain => {
+    if let Some(bars) = bars {
+        bars.clear();
+    }
+    match ctx.format {
+        Format::Table => {
             for t in tracked.values_mut() {
-                if is_finished(t.state()) && !t.summarised {
-                    t.summarised = true;
-                    print_text(&format!("{}\n", t.line()))?;
-                }
+                summarise_if_finished(t)?;
             }
         }
-        Mode::Quiet => {
+        _ => {
             let records: Vec<RunRecord> = tracked.values().map(Tracked::record).collect();
             print_list(ctx.format, &records)?;
         }
@@ -324,23 +447,11 @@ pub async fn sync(ctx: &Ctx, sources: Vec<String>, full: bool, wait: bool) -> Re
     }
 }
 
-fn plain_update(t: &mut Tracked) -> Result<()> {
-    let state = run_state_name(t.state());
-    if is_finished(t.state()) {
-        if !t.summarised {
-            t.summarised = true;
-            print_text(&format!("{}\n", t.line()))?;
-        }
-        return Ok(());
-    }
-    let line = t.line();
-    let due = match &t.printed {
-        None => true,
-        Some((last_state, at)) => *last_state != state || at.elapsed() >= PLAIN_EVERY,
-    };
-    if due {
-        print_text(&format!("{line}\n"))?;
-        t.printed = Some((state, Instant::now()));
+/// Prints a finished run's summary line on stdout, once.
+fn summarise_if_finished(t: &mut Tracked) -> Result<()> {
+    if is_finished(t.state()) && !t.summarised {
+        t.summarised = true;
+        print_text(&format!("{}\n", summary_line(&t.record())))?;
     }
     Ok(())
 }
@@ -392,34 +503,56 @@ mod tests {
         assert!(is_finished(partial) && !is_finished(running) && !is_finished(0));
     }
 
-    #[test]
-    fn progress_and_summary_lines() {
-        let ev = proto::SyncEvent {
+    fn running(
+        fetched: i64,
+        requests: i64,
+        retries: i64,
+        done: i64,
+        total: i64,
+    ) -> proto::SyncEvent {
+        proto::SyncEvent {
             run: Some(proto::SyncRun {
                 id: 12,
                 source: "auvik".into(),
+                kind: proto::RunKind::Full as i32,
+                trigger: proto::RunTrigger::Manual as i32,
                 state: RunState::Running as i32,
                 counts: Some(proto::RunCounts {
-                    fetched: 3400,
+                    fetched,
                     ..Default::default()
                 }),
+                requests,
+                retries,
                 ..Default::default()
             }),
-            clients_done: 17,
-            clients_total: 50,
-        };
+            clients_done: done,
+            clients_total: total,
+        }
+    }
+
+    #[test]
+    fn progress_and_summary_lines() {
+        let ev = running(3400, 35, 1, 17, 50);
         assert_eq!(
-            progress_line("auvik", 12, Some(&ev)),
-            "auvik: run 12 running, 3400 fetched (17/50 clients)"
+            start_line("auvik", &ev),
+            "auvik: run 12 running (full, manual)"
         );
-        let no_clients = proto::SyncEvent {
-            clients_done: 0,
-            clients_total: 0,
-            ..ev
-        };
         assert_eq!(
-            progress_line("auvik", 12, Some(&no_clients)),
-            "auvik: run 12 running, 3400 fetched"
+            progress_line("auvik", 12, &ev),
+            "auvik: run 12: 3400 fetched, 17/50 clients, 35 requests, 1 retry"
+        );
+        assert_eq!(bar_message(&ev), "3400 fetched, 35 requests, 1 retry");
+        assert_eq!(
+            bar_message(&running(7, 2, 0, 3, 0)),
+            "7 fetched, 3 clients, 2 requests"
+        );
+        assert_eq!(
+            counts_text(&running(3400, 1, 0, 0, 0)),
+            "3400 fetched, 1 request"
+        );
+        assert_eq!(
+            counts_text(&running(0, 2, 3, 4, 0)),
+            "0 fetched, 4 clients, 2 requests, 3 retries"
         );
         let r = RunRecord {
             id: 12,
@@ -442,5 +575,40 @@ mod tests {
             summary_line(&r),
             "auvik: run 12 failed in 1m 2s: 3400 fetched, 10 added, 5 updated, 3385 unchanged, 0 removed (120 requests, 2 retries); error: 401 from Auvik: update api_key"
         );
+    }
+
+    #[test]
+    fn plain_lines_say_the_start_at_once_then_moving_counts_at_most_every_few_seconds() {
+        let t0 = Instant::now();
+        let mut plain = PlainState::default();
+        let line = |p: &mut PlainState, ev, at| p.next_line("auvik", &ev, t0 + at);
+        let s = Duration::from_secs;
+        assert_eq!(
+            line(&mut plain, running(0, 1, 0, 0, 0), s(0)).as_deref(),
+            Some("auvik: run 12 running (full, manual)")
+        );
+        // Counts moved, but too soon after the last line.
+        assert_eq!(line(&mut plain, running(100, 2, 0, 0, 0), s(1)), None);
+        assert_eq!(
+            line(&mut plain, running(200, 3, 0, 1, 3), PLAIN_EVERY).as_deref(),
+            Some("auvik: run 12: 200 fetched, 1/3 clients, 3 requests")
+        );
+        // Nothing moved: nothing to say, however long the wait (a Retry-After pause).
+        assert_eq!(line(&mut plain, running(200, 3, 0, 1, 3), s(60)), None);
+        // A finished run is summarised elsewhere, from its record.
+        let mut done = running(300, 4, 0, 3, 3);
+        if let Some(run) = done.run.as_mut() {
+            run.state = RunState::Ok as i32;
+        }
+        assert_eq!(line(&mut plain, done, s(61)), None);
+    }
+
+    #[test]
+    fn bars_only_on_a_terminal_and_plain_lines_only_for_tables() {
+        assert_eq!(mode(Format::Table, true), Mode::Bars);
+        assert_eq!(mode(Format::Json, true), Mode::Bars);
+        assert_eq!(mode(Format::Table, false), Mode::Plain);
+        assert_eq!(mode(Format::Json, false), Mode::Quiet);
+        assert_eq!(mode(Format::Csv, false), Mode::Quiet);
     }
 }

@@ -34,9 +34,13 @@ fn the_api_key_never_leaves_the_config() {
     };
     assert_eq!(sim.sim.api_key(), CANARY);
 
-    // Inline in a private config, the strictest place to keep it from leaking.
-    let mut agent = Agent::start(&sim, "");
-    let inline = agent.auvik_config(&sim, "").replace(
+    // Inline in a private config, the strictest place to keep it from leaking; with the
+    // metrics endpoint on, whose scrapes are searched too.
+    let mut agent = Agent::start_with(|a| {
+        common::write_private(&a.key_file, &sim.sim.api_key());
+        common::with_metrics(&a.auvik_config(&sim, ""))
+    });
+    let inline = common::with_metrics(&agent.auvik_config(&sim, "")).replace(
         &format!("api_key = {{ file = \"{}\" }}", agent.key_file.display()),
         &format!("api_key = \"{CANARY}\""),
     );
@@ -66,6 +70,12 @@ fn the_api_key_never_leaves_the_config() {
         seen.push_str(&String::from_utf8_lossy(&out.stdout));
         seen.push_str(&String::from_utf8_lossy(&out.stderr));
     }
+    let (_, _, scraped) = common::http_get(common::metrics_port(&agent), "/metrics");
+    assert!(
+        scraped.contains("assetd_sync_runs_total{source=\"auvik\""),
+        "the scrape is searched: {scraped}"
+    );
+    seen.push_str(&scraped);
     // A config refused for an inline secret in a shared file must not echo it either.
     let shared = agent.dir.path().join("shared.toml");
     std::fs::write(&shared, &inline).unwrap();

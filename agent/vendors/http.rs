@@ -6,6 +6,7 @@
 
 use super::VendorError;
 use super::ratelimit::RateLimiter;
+use crate::metrics::{SourceMetrics, StatusClass};
 use reqwest::{StatusCode, header};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -50,6 +51,24 @@ const MAX_BODY_BYTES: usize = 64 << 20;
 pub struct Counters {
     pub requests: AtomicI64,
     pub retries: AtomicI64,
+    /// The source's metrics, told of each attempt's status class and each retry as they
+    /// happen (so a long run shows in Prometheus while it runs); none outside a sync run.
+    pub metrics: Option<Arc<SourceMetrics>>,
+}
+
+impl Counters {
+    fn answered(&self, class: StatusClass) {
+        if let Some(m) = &self.metrics {
+            m.request(class);
+        }
+    }
+
+    fn retried(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.retry();
+        }
+    }
 }
 
 /// A successful JSON response, as text: connectors decode it into their own wire types
@@ -144,7 +163,8 @@ impl HttpClient {
                 return Err(Err(VendorError::Cancelled));
             }
             counters.requests.fetch_add(1, Ordering::Relaxed);
-            let outcome = self.once(url, build, cancel).await;
+            let (outcome, class) = self.once(url, build, cancel).await;
+            counters.answered(class);
             let retry_after = match outcome {
                 Attempt::Done(r) => return r,
                 Attempt::Fatal(e) => return Err(Err(e)),
@@ -155,7 +175,7 @@ impl HttpClient {
             };
             let delay = self.backoff(attempt, retry_after);
             attempt += 1;
-            counters.retries.fetch_add(1, Ordering::Relaxed);
+            counters.retried();
             tracing::debug!(url = %redact(url), attempt, delay_ms = delay.as_millis() as u64, "Retrying a vendor request.");
             tokio::select! {
                 _ = cancel.cancelled() => return Err(Err(VendorError::Cancelled)),
@@ -164,11 +184,25 @@ impl HttpClient {
         }
     }
 
+    /// One attempt, and how it ended for the metrics: the status class of the response,
+    /// or no response (connection, timeout, a body cut short, cancellation).
     async fn once(
         &self,
         url: &url::Url,
         build: &(dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Sync),
         cancel: &CancellationToken,
+    ) -> (Attempt, StatusClass) {
+        let mut class = StatusClass::NoResponse;
+        let attempt = self.attempt(url, build, cancel, &mut class).await;
+        (attempt, class)
+    }
+
+    async fn attempt(
+        &self,
+        url: &url::Url,
+        build: &(dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Sync),
+        cancel: &CancellationToken,
+        class: &mut StatusClass,
     ) -> Attempt {
         let request = build(&self.client)
             .header(header::ACCEPT, "application/vnd.api+json, application/json");
@@ -184,7 +218,10 @@ impl HttpClient {
             r = send => r,
         };
         let (status, headers, body) = match result {
-            Ok(r) => r,
+            Ok(r) => {
+                *class = StatusClass::of(r.0.as_u16());
+                r
+            }
             Err(e) => {
                 let what = transport_error(&e, url, self.request_timeout);
                 return Attempt::Retryable {

@@ -40,6 +40,19 @@ pub struct Progress {
     pub clients_total: AtomicI64,
 }
 
+impl Progress {
+    /// A run's figures whose requests also count in its source's metrics.
+    pub fn for_source(metrics: Arc<crate::metrics::SourceMetrics>) -> Progress {
+        Progress {
+            http: http::Counters {
+                metrics: Some(metrics),
+                ..http::Counters::default()
+            },
+            ..Progress::default()
+        }
+    }
+}
+
 pub struct FetchContext {
     pub kind: RunKind,
     /// For incremental runs: fetch what changed after this instant.
@@ -96,6 +109,21 @@ pub enum VendorError {
 }
 
 impl VendorError {
+    /// What kind of failure this is, as `assetd_sync_errors_total{reason}` names it; `None`
+    /// for a cancellation, which is no failure of the vendor's or ours.
+    pub fn reason(&self) -> Option<&'static str> {
+        Some(match self {
+            VendorError::CredentialsRejected(_) => "credentials_rejected",
+            VendorError::WrongRegion(_) => "wrong_region",
+            VendorError::Http(_) => "http",
+            VendorError::Transport(_) => "transport",
+            VendorError::Decode(_) => "decode",
+            // The writer stopped first and failed the run with its own (storage) error.
+            VendorError::SinkClosed => "storage",
+            VendorError::Cancelled => return None,
+        })
+    }
+
     /// Whether the source must stop calling the vendor until its config changes.
     pub fn stops_calls(&self) -> bool {
         matches!(

@@ -377,3 +377,81 @@ pub fn run_until_exit(config: &Path, limit: Duration) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `config` with `metrics_listen = "127.0.0.1:0"` added to its `[agent]` table (as written
+/// by `agent_section`).
+pub fn with_metrics(config: &str) -> String {
+    assert!(config.contains("sync_interval = \"1h\"\n"), "{config}");
+    config.replacen(
+        "sync_interval = \"1h\"\n",
+        "sync_interval = \"1h\"\nmetrics_listen = \"127.0.0.1:0\"\n",
+        1,
+    )
+}
+
+/// The port of the agent's metrics endpoint, from its start-up log line (the agent logs
+/// the port the system chose for port 0, so tests need not race for a free one).
+pub fn metrics_port(agent: &Agent) -> u16 {
+    let log = agent.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("assetd is serving"))
+        .unwrap_or_else(|| panic!("no start-up line:\n{log}"));
+    let at = line
+        .find("metrics http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("no metrics endpoint in {line}"))
+        + "metrics http://127.0.0.1:".len();
+    let digits: String = line[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let port: u16 = digits.parse().expect("port");
+    assert_ne!(port, 0, "the log shows the bound port, not 0");
+    port
+}
+
+/// A plain HTTP/1.1 GET of `path` on 127.0.0.1:`port`: the status line, the headers
+/// (lower-cased names) and the body.
+pub fn http_get(port: u16, path: &str) -> (String, Vec<(String, String)>, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8(raw).expect("UTF-8");
+    let (head, body) = text.split_once("\r\n\r\n").expect("headers end");
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, headers, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).expect("chunk size");
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
