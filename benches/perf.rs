@@ -828,6 +828,9 @@ async fn syncro_group(o: &Options) -> Result<()> {
         ..Default::default()
     });
     let server = serve(|l| sim.start(l)).await?;
+    // The simulator varies assets per customer around the mean.
+    let n = sim.assets().len();
+    println!("  the simulator holds {n} assets");
     let (mut wall, mut ratio) = (vec![], vec![]);
     // One run takes over a minute at this limit; the repetitions are kept few.
     for _ in 0..o.reps.min(2) {
