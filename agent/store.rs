@@ -20,7 +20,6 @@ use crate::model::{
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -1220,7 +1219,7 @@ fn migrate(c: &Connection) -> rusqlite::Result<()> {
         // as their schema change, so a crash cannot leave one without the other.
         let step = (|| {
             if to == ASSET_KEYS_MIGRATION {
-                fill_asset_keys(c)?;
+                write_asset_keys(c, 0)?;
             }
             c.execute_batch(&format!("PRAGMA user_version = {to}; COMMIT;"))
         })();
@@ -1232,18 +1231,21 @@ fn migrate(c: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Writes `asset_keys` for every present asset (migration 5 on a database that has assets).
-fn fill_asset_keys(c: &Connection) -> rusqlite::Result<()> {
-    let mut st =
-        c.prepare("SELECT id, serial, mac_addresses FROM assets WHERE removed_at IS NULL")?;
-    let mut rows = st.query([])?;
+/// Writes `asset_keys` for the present assets with ids from `from_id`: every asset when
+/// migration 5 meets a database that has some, a run's new assets otherwise. Keys need
+/// Rust's normalisation (placeholder serials, shared MACs), so this is a pass, not SQL.
+fn write_asset_keys(c: &Connection, from_id: i64) -> rusqlite::Result<()> {
+    let mut st = c.prepare(
+        "SELECT id, serial, mac_addresses FROM assets WHERE id >= ?1 AND removed_at IS NULL",
+    )?;
+    let mut rows = st.query([from_id])?;
     let mut insert =
-        c.prepare("INSERT OR IGNORE INTO asset_keys (key, asset_id) VALUES (?1, ?2)")?;
+        c.prepare_cached("INSERT OR IGNORE INTO asset_keys (key, asset_id) VALUES (?1, ?2)")?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let serial: String = r.get(1)?;
-        let macs = parse_list(&r.get::<_, String>(2)?);
-        for key in devices::identity_keys(&serial, &macs) {
+        let serial = r.get_ref(1)?.as_str()?;
+        let macs = parse_list(r.get_ref(2)?.as_str()?);
+        for key in devices::identity_keys(serial, &macs) {
             insert.execute(params![key, id])?;
         }
     }
@@ -1418,23 +1420,6 @@ fn apply_assets(
     effects: &mut Effects,
 ) -> rusqlite::Result<()> {
     let now_s = ts(now);
-    // New assets get their ids here rather than from SQLite, so each is written once with
-    // its own id as its device (the merge then rewrites only assets that really merge).
-    // Safe: this is the only writer, inside its transaction.
-    let next_id: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM assets", [], |r| {
-        r.get(0)
-    })?;
-    // The source's clients: external id -> (row id, external id). Small (one per tenant).
-    let mut client_ids: HashMap<String, i64> = HashMap::new();
-    {
-        let mut st = tx.prepare("SELECT external_id, id FROM source_clients WHERE source = ?1")?;
-        for row in st.query_map([&run.source], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })? {
-            let (ext, id) = row?;
-            client_ids.insert(ext, id);
-        }
-    }
     let mut staged = tx.prepare(
         "SELECT s.external_id, s.source_client_external_id, s.name, s.category, s.vendor_type, s.manufacturer,
            s.model, s.serial, s.mac_addresses, s.ip_addresses, s.os, s.firmware, s.online_status, s.managed,
@@ -1455,21 +1440,15 @@ fn apply_assets(
            OR a.managed IS NOT s.managed OR a.last_seen IS NOT s.last_seen
            OR a.updated_at IS NOT s.updated_at OR a.raw != s.raw)",
     )?;
-    // One statement writes new and changed assets alike: a new row keeps `first_seen`
-    // (?17), a changed one keeps its own and comes back if it was removed.
+    // A changed asset keeps its `first_seen` and comes back if it was removed. Its client is
+    // resolved as for new assets (`insert_new_assets`).
     let mut write = tx.prepare_cached(
-        "INSERT INTO assets (source, external_id, source_client_id, name, category, vendor_type, manufacturer,
-           model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed, billable, first_seen,
-           last_seen, updated_at, removed_at, raw, id, device_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, NULL, ?20,
-           ?21, ?21)
-         ON CONFLICT (source, external_id) DO UPDATE SET source_client_id = excluded.source_client_id,
-           name = excluded.name, category = excluded.category, vendor_type = excluded.vendor_type,
-           manufacturer = excluded.manufacturer, model = excluded.model, serial = excluded.serial,
-           mac_addresses = excluded.mac_addresses, ip_addresses = excluded.ip_addresses, os = excluded.os,
-           firmware = excluded.firmware, online_status = excluded.online_status, managed = excluded.managed,
-           billable = excluded.billable, last_seen = excluded.last_seen, updated_at = excluded.updated_at,
-           removed_at = NULL, raw = excluded.raw",
+        "UPDATE assets SET
+           source_client_id = (SELECT sc.id FROM source_clients sc WHERE sc.source = ?2 AND sc.external_id = ?3),
+           name = ?4, category = ?5, vendor_type = ?6, manufacturer = ?7, model = ?8, serial = ?9,
+           mac_addresses = ?10, ip_addresses = ?11, os = ?12, firmware = ?13, online_status = ?14,
+           managed = ?15, billable = ?16, last_seen = ?17, updated_at = ?18, removed_at = NULL, raw = ?19
+         WHERE id = ?1",
     )?;
     let mut delete_keys = tx.prepare_cached("DELETE FROM asset_keys WHERE asset_id = ?1")?;
     let mut insert_key =
@@ -1482,16 +1461,14 @@ fn apply_assets(
     while let Some(r) = rows.next()? {
         let mut new = record_from_row(r, 2, r.get(0)?, r.get(1)?)?;
         new.raw = r.get(33)?;
-        let existing_id: Option<i64> = r.get(16)?;
-        let client_row = client_ids.get(&new.source_client_id).copied();
+        let id: i64 = r.get(16)?;
         let billable = is_billable(new.category(), new.managed);
         let new_values = field_values(&new, &new.source_client_id);
-        // `id` is the new asset's (ignored for an existing one: the upsert updates it).
-        let mut write_row = |id: i64| -> rusqlite::Result<usize> {
+        let mut write_row = || -> rusqlite::Result<usize> {
             write.execute(params![
+                id,
                 run.source,
-                new.external_id,
-                client_row,
+                new.source_client_id,
                 new.name,
                 new.category().as_str(),
                 new.vendor_type,
@@ -1505,11 +1482,9 @@ fn apply_assets(
                 new.online_status,
                 new.managed,
                 billable,
-                now_s,
                 new.last_seen.map(ts),
                 new.updated_at.map(ts),
                 new.raw,
-                id,
             ])
         };
         let mut write_keys = |id: i64| -> rusqlite::Result<()> {
@@ -1518,9 +1493,6 @@ fn apply_assets(
                 insert_key.execute(params![key, id])?;
             }
             Ok(())
-        };
-        let Some(id) = existing_id else {
-            continue; // the query joins existing assets only
         };
         let removed_at: Option<String> = r.get(17)?;
         let old_client: String = r.get(18)?;
@@ -1532,11 +1504,10 @@ fn apply_assets(
             .collect();
         if changed.is_empty() && removed_at.is_none() {
             // SQL saw a difference Rust does not (e.g. a stored value from an older version
-            // that reads back the same): nothing to write.
-            counts.unchanged += 1;
+            // that reads back the same): nothing to write; counted as unchanged below.
             continue;
         }
-        write_row(id)?;
+        write_row()?;
         // Indexes into VENDOR_FIELDS: source_client, category, managed decide counts;
         // serial and mac_addresses decide merging.
         let returned = removed_at.is_some();
@@ -1565,7 +1536,7 @@ fn apply_assets(
         counts.updated += 1;
     }
     drop(rows);
-    counts.added = insert_new_assets(tx, run, &now_s, next_id)? as i64;
+    counts.added = insert_new_assets(tx, run, &now_s)? as i64;
     if counts.added > 0 {
         effects.counts = true;
         effects.identities = true;
@@ -1574,16 +1545,20 @@ fn apply_assets(
     Ok(())
 }
 
-/// Inserts the run's new assets in three set-based statements (the rows, their "added"
-/// history, then their merge keys), numbering them from `first_id` so each is its own device
-/// from the start. Going row by row through Rust cost about 20 µs per asset: most of a first
-/// sync. Returns how many were added.
+/// Inserts the run's new assets in two set-based statements (the rows, their "added"
+/// history) and a key pass. Going row by row through Rust cost about 20 µs per asset: most
+/// of a first sync. Returns how many were added.
 fn insert_new_assets(
     tx: &rusqlite::Transaction,
     run: &SyncRun,
     now: &str,
-    first_id: i64,
 ) -> rusqlite::Result<usize> {
+    // Ids are given here rather than by SQLite, so each new asset is written once with its
+    // own id as its device (the merge then rewrites only assets that really merge). Safe:
+    // this is the only writer, inside its transaction.
+    let first_id: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM assets", [], |r| {
+        r.get(0)
+    })?;
     let added = tx.execute(
         "INSERT INTO assets (id, device_id, source, external_id, source_client_id, name, category, vendor_type,
            manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed,
@@ -1607,19 +1582,7 @@ fn insert_new_assets(
          SELECT id, ?2, ?3, 'asset', '', 'added' FROM assets WHERE id >= ?1 ORDER BY id",
         params![first_id, run.id, now],
     )?;
-    // Keys need Rust's normalisation (placeholder serials, shared MACs).
-    let mut st = tx.prepare("SELECT id, serial, mac_addresses FROM assets WHERE id >= ?1")?;
-    let mut rows = st.query([first_id])?;
-    let mut insert =
-        tx.prepare_cached("INSERT OR IGNORE INTO asset_keys (key, asset_id) VALUES (?1, ?2)")?;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let serial = r.get_ref(1)?.as_str()?;
-        let macs = parse_list(r.get_ref(2)?.as_str()?);
-        for key in devices::identity_keys(serial, &macs) {
-            insert.execute(params![key, id])?;
-        }
-    }
+    write_asset_keys(tx, first_id)?;
     Ok(added)
 }
 
