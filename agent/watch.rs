@@ -12,8 +12,7 @@
 //! resolves to (another file, or the same file written) counts; and the directory of the
 //! resolved file is watched too, so editing a symlink's target elsewhere is seen.
 
-use notify::RecursiveMode;
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use notify::{RecursiveMode, Watcher as _};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
@@ -27,17 +26,17 @@ pub enum ReloadCause {
     Hangup,
 }
 
-type Debouncer = notify_debouncer_full::Debouncer<
-    notify::RecommendedWatcher,
-    notify_debouncer_full::RecommendedCache,
->;
+// notify's own watcher (inotify), not one of its debouncers: those run a thread that
+// wakes every few milliseconds for the agent's whole life, which an idle agent should not.
+// The trailing debounce in `start` coalesces bursts instead.
+type FsWatcher = notify::RecommendedWatcher;
 
 /// A running watcher; reload requests arrive on `rx` until it is dropped.
 pub struct ConfigWatcher {
     pub rx: mpsc::Receiver<ReloadCause>,
     // The only strong reference: dropping the watcher stops notify, which closes the event
     // channel and ends the debounce task (it holds a `Weak` to re-aim the target watch).
-    _debouncer: Option<Arc<Mutex<Debouncer>>>,
+    _fs_watcher: Option<Arc<Mutex<FsWatcher>>>,
 }
 
 /// The file the config path leads to, through any symlinks, and what identifies its
@@ -80,14 +79,14 @@ fn target_dir(config_path: &Path, own_dir: &Path) -> Option<PathBuf> {
 /// may be gone with its watch (a ConfigMap deletes the previous version), so a failed
 /// unwatch is expected; a failed watch only means in-place edits there go unnoticed.
 fn follow_target(
-    debouncer: &Mutex<Debouncer>,
+    fs_watcher: &Mutex<FsWatcher>,
     watching: Option<PathBuf>,
     wanted: Option<PathBuf>,
 ) -> Option<PathBuf> {
     if watching == wanted {
         return watching;
     }
-    let mut d = debouncer.lock().unwrap_or_else(|p| p.into_inner());
+    let mut d = fs_watcher.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(old) = &watching {
         let _ = d.unwatch(old);
     }
@@ -114,37 +113,30 @@ pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWa
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    // notify's debouncer only stitches an editor's rename-over save into one event; the
-    // trailing debounce below decides when a burst is over.
+    // The trailing debounce below decides when a burst of events is over.
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<()>();
     let watched_path = config_path.to_path_buf();
     let mut last = resolve(config_path);
-    let debouncer = new_debouncer(
-        Duration::from_millis(50),
-        None,
-        move |result: DebounceEventResult| {
-            let Ok(events) = result else { return };
-            let events: Vec<_> = events.iter().filter(|e| !e.kind.is_access()).collect();
-            if events.is_empty() {
-                return;
-            }
-            let named = events.iter().any(|e| {
-                e.paths
-                    .iter()
-                    .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name)
-            });
-            // Other names matter only when they change what the config path leads to
-            // (a swapped `..data` symlink, the target written); the rest of the
-            // directory (secrets, other files) is ignored.
-            let now = resolve(&watched_path);
-            let moved = now != last;
-            last = now;
-            if named || moved {
-                let _ = events_tx.send(());
-            }
-        },
-    );
-    let debouncer = match debouncer {
+    let fs_watcher = notify::recommended_watcher(move |result: notify::Result<notify::Event>| {
+        let Ok(event) = result else { return };
+        if event.kind.is_access() {
+            return;
+        }
+        let named = event
+            .paths
+            .iter()
+            .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name);
+        // Other names matter only when they change what the config path leads to
+        // (a swapped `..data` symlink, the target written); the rest of the
+        // directory (secrets, other files) is ignored.
+        let now = resolve(&watched_path);
+        let moved = now != last;
+        last = now;
+        if named || moved {
+            let _ = events_tx.send(());
+        }
+    });
+    let fs_watcher = match fs_watcher {
         Ok(mut d) => match d.watch(&dir, RecursiveMode::NonRecursive) {
             Ok(()) => Some(Arc::new(Mutex::new(d))),
             Err(e) => {
@@ -157,10 +149,10 @@ pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWa
             None
         }
     };
-    let mut following = debouncer
+    let mut following = fs_watcher
         .as_ref()
         .and_then(|d| follow_target(d, None, target_dir(config_path, &dir)));
-    let weak: Weak<Mutex<Debouncer>> = debouncer.as_ref().map_or_else(Weak::new, Arc::downgrade);
+    let weak: Weak<Mutex<FsWatcher>> = fs_watcher.as_ref().map_or_else(Weak::new, Arc::downgrade);
     let file_tx = tx.clone();
     let config_path = config_path.to_path_buf();
     tokio::spawn(async move {
@@ -197,7 +189,7 @@ pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWa
     });
     Ok(ConfigWatcher {
         rx,
-        _debouncer: debouncer,
+        _fs_watcher: fs_watcher,
     })
 }
 
