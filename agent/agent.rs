@@ -4,7 +4,7 @@
 use crate::clients::{self, ClientView};
 use crate::config::{self, Config, ConfigErrors};
 use crate::model::{Asset, AssetChange, SyncRun};
-use crate::store::{AssetFilter, BillableCounts, DeviceRow, Store, StoreError};
+use crate::store::{AssetFilter, BillableCounts, CountAssets, DeviceRow, Store, StoreError};
 use crate::sync::{Engine, RunSnapshot, SourceState, SourceStatus, SyncError, Triggered};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -123,7 +123,7 @@ impl Agent {
         store.call(move |s| s.set_client_groups(groups)).await?;
         let engine = Engine::new(store.clone(), interrupted);
         engine.apply_config(&config, true).await;
-        Ok(Arc::new(Agent {
+        let agent = Arc::new(Agent {
             store,
             engine,
             config: RwLock::new(Arc::new(config)),
@@ -135,7 +135,28 @@ impl Agent {
                 generation: 1,
             }),
             started_at: Utc::now(),
-        }))
+        });
+        // Count now, in the background: otherwise the first GetBillableCounts after a start
+        // pays for a pass over every asset (seconds on a million).
+        let warm = agent.clone();
+        tokio::spawn(async move {
+            let cutoff = warm.grace_cutoff();
+            if let Err(e) = warm
+                .store
+                .call(move |s| s.billable_counts(Some(cutoff)).map(drop))
+                .await
+            {
+                tracing::debug!(error = %e, "Could not precompute billable counts.");
+            }
+            let _ = warm
+                .store
+                .call(|s| {
+                    s.release_memory();
+                    Ok(())
+                })
+                .await;
+        });
+        Ok(agent)
     }
 
     pub fn config(&self) -> Arc<Config> {
@@ -282,10 +303,14 @@ impl Agent {
     }
 
     pub async fn list_clients(&self) -> Result<Vec<ClientView>, ApiError> {
-        let cutoff = self.grace_cutoff();
+        self.clients(CountAssets::Present(Some(self.grace_cutoff())))
+            .await
+    }
+
+    async fn clients(&self, count: CountAssets) -> Result<Vec<ClientView>, ApiError> {
         let rows = self
             .store
-            .call(move |s| s.list_source_clients(Some(cutoff)))
+            .call(move |s| s.list_source_clients(count))
             .await?;
         let config = self.config();
         let sources: Vec<String> = config.sources.iter().map(|s| s.name.clone()).collect();
@@ -293,8 +318,9 @@ impl Agent {
     }
 
     /// How many clients are unmapped: present in only one of several configured sources.
+    /// Status asks this often, so it does not count assets.
     pub async fn unmapped_client_count(&self) -> Result<i64, ApiError> {
-        let clients = self.list_clients().await?;
+        let clients = self.clients(CountAssets::No).await?;
         Ok(clients.iter().filter(|c| c.unmapped).count() as i64)
     }
 

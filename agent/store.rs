@@ -19,6 +19,7 @@ use crate::model::{
     SourceClient, SyncRun, VendorUsage, is_billable,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -267,6 +268,16 @@ CREATE INDEX asset_keys_asset ON asset_keys (asset_id);
 CREATE INDEX assets_removed ON assets (removed_at) WHERE removed_at IS NOT NULL;
 ALTER TABLE staged_assets ADD COLUMN billable INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 6: each source's count of present assets, kept by the runs that change it, so status
+    // and the source list answer without counting a million rows; and lean staging.
+    r#"
+ALTER TABLE sources ADD COLUMN present_assets INTEGER NOT NULL DEFAULT 0;
+-- A fetched asset identical to its present stored row is staged as just its id with
+-- `unchanged = 1`: a resync of 100k unchanged devices writes and reads back ids, not rows.
+ALTER TABLE staged_assets ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
+UPDATE sources SET present_assets =
+    (SELECT COUNT(*) FROM assets a WHERE a.source = sources.name AND a.removed_at IS NULL);
+"#,
 ];
 
 /// The migration that created `asset_keys`: opening a database from before it fills them.
@@ -346,7 +357,15 @@ pub struct AssetFilter {
     pub removed_grace_cutoff: Option<DateTime<Utc>>,
 }
 
-/// A source client with its link and present asset count.
+/// Whether `list_source_clients` counts each client's assets: `Present(grace_cutoff)` counts
+/// present assets and those removed after the cutoff (`None`: present only).
+#[derive(Debug, Clone, Copy)]
+pub enum CountAssets {
+    No,
+    Present(Option<DateTime<Utc>>),
+}
+
+/// A source client with its link and present asset count (0 when not counted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceClientRow {
     pub source: String,
@@ -634,11 +653,32 @@ impl Store {
         })
     }
 
-    pub fn stage_assets(&self, run_id: i64, assets: &[AssetRecord]) -> Result<()> {
+    /// Stages a page of fetched assets for `run`. One that is identical to its present
+    /// stored row is staged as its id alone (it still counts as fetched and as seen by a
+    /// full run); the rest in full, for the apply to insert or diff. The comparison holds
+    /// until the apply: only this source's run writes this source's assets.
+    pub fn stage_assets(&self, run: &SyncRun, assets: &[AssetRecord]) -> Result<()> {
         self.ensure_room()?;
         self.with_writer(|c| {
             let tx = c.transaction()?;
             {
+                // An empty source (a first sync) has nothing to compare with.
+                let has_assets: bool = tx
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM assets WHERE source = ?1)")?
+                    .query_row([&run.source], |r| r.get(0))?;
+                let mut stored = tx.prepare_cached(
+                    "SELECT COALESCE(sc.external_id, ''), a.name, a.category, a.vendor_type, a.manufacturer,
+                       a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware, a.online_status,
+                       a.managed, a.last_seen, a.updated_at, a.raw
+                     FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+                     WHERE a.source = ?1 AND a.external_id = ?2 AND a.removed_at IS NULL",
+                )?;
+                let mut seen = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO staged_assets (run_id, external_id, source_client_external_id,
+                     name, category, vendor_type, manufacturer, model, serial, mac_addresses, ip_addresses, os,
+                     firmware, online_status, managed, last_seen, updated_at, raw, billable, unchanged)
+                     VALUES (?1, ?2, '', '', '', '', '', '', '', '', '', '', '', '', NULL, NULL, NULL, '', 0, 1)",
+                )?;
                 let mut st = tx.prepare_cached(
                     "INSERT OR REPLACE INTO staged_assets (run_id, external_id, source_client_external_id, name, category,
                      vendor_type, manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status,
@@ -646,8 +686,56 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )?;
                 for a in assets {
+                    let macs = json_list(&a.mac_addresses);
+                    let ips = json_list(&a.ip_addresses);
+                    let last_seen = a.last_seen.map(ts);
+                    let updated_at = a.updated_at.map(ts);
+                    if has_assets {
+                        let same = stored
+                            .query_row(params![run.source, a.external_id], |r| {
+                                // A stored value of an unexpected type is a difference (the
+                                // apply then rewrites it), never an error.
+                                let text = |i: usize, v: &str| -> rusqlite::Result<bool> {
+                                    Ok(matches!(r.get_ref(i)?, ValueRef::Text(t) if t == v.as_bytes()))
+                                };
+                                let opt = |i: usize, v: &Option<String>| -> rusqlite::Result<bool> {
+                                    Ok(match (r.get_ref(i)?, v) {
+                                        (ValueRef::Null, None) => true,
+                                        (ValueRef::Text(t), Some(v)) => t == v.as_bytes(),
+                                        _ => false,
+                                    })
+                                };
+                                let managed = match r.get_ref(12)? {
+                                    ValueRef::Null => None,
+                                    ValueRef::Integer(i) => Some(i != 0),
+                                    _ => return Ok(false),
+                                };
+                                Ok(text(0, &a.source_client_id)?
+                                    && text(1, &a.name)?
+                                    && text(2, a.category().as_str())?
+                                    && text(3, &a.vendor_type)?
+                                    && text(4, &a.manufacturer)?
+                                    && text(5, &a.model)?
+                                    && text(6, &a.serial)?
+                                    && text(7, &macs)?
+                                    && text(8, &ips)?
+                                    && text(9, &a.os)?
+                                    && text(10, &a.firmware)?
+                                    && text(11, &a.online_status)?
+                                    && managed == a.managed
+                                    && opt(13, &last_seen)?
+                                    && opt(14, &updated_at)?
+                                    && text(15, &a.raw)?)
+                            })
+                            .optional()?
+                            .unwrap_or(false);
+                        if same {
+                            seen.execute(params![run.id, a.external_id])?;
+                            continue;
+                        }
+                    }
                     st.execute(params![
-                        run_id,
+                        run.id,
                         a.external_id,
                         a.source_client_id,
                         a.name,
@@ -662,8 +750,8 @@ impl Store {
                         a.firmware,
                         a.online_status,
                         a.managed,
-                        a.last_seen.map(ts),
-                        a.updated_at.map(ts),
+                        last_seen,
+                        updated_at,
                         a.raw,
                         is_billable(a.category(), a.managed),
                     ])?;
@@ -747,6 +835,7 @@ impl Store {
                 let mut effects = Effects {
                     counts: apply_clients(&tx, run)? + relink(&tx, Some(&run.source), &groups)? > 0,
                     identities: false,
+                    returned: 0,
                 };
                 apply_assets(&tx, run, finished, &mut counts, &mut effects)?;
                 phases.assets = began.elapsed();
@@ -756,6 +845,13 @@ impl Store {
                         effects.identities = true;
                         effects.counts = true;
                     }
+                }
+                let present = counts.added + effects.returned - counts.removed;
+                if present != 0 {
+                    tx.execute(
+                        "UPDATE sources SET present_assets = present_assets + ?2 WHERE name = ?1",
+                        params![run.source, present],
+                    )?;
                 }
                 apply_usage(&tx, run, finished)?;
                 // Both are whole-inventory passes: a run that changed no serial, MAC,
@@ -894,20 +990,32 @@ impl Store {
         Ok(())
     }
 
-    pub fn list_source_clients(
-        &self,
-        grace_cutoff: Option<DateTime<Utc>>,
-    ) -> Result<Vec<SourceClientRow>> {
+    /// Every source client with its link; with `Count::Assets(cutoff)` also how many assets
+    /// it has (a pass over every asset, so only for callers that show the numbers).
+    pub fn list_source_clients(&self, count: CountAssets) -> Result<Vec<SourceClientRow>> {
         self.with_reader(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT sc.source, sc.external_id, sc.name, sc.aliases, sc.client,
-                   (SELECT COUNT(*) FROM assets a WHERE a.source_client_id = sc.id
-                      AND (a.removed_at IS NULL OR a.removed_at > ?1))
-                 FROM source_clients sc ORDER BY sc.client, sc.source, sc.name",
-            )?;
+            let (sql, grace_cutoff) = match count {
+                CountAssets::No => (
+                    "SELECT sc.source, sc.external_id, sc.name, sc.aliases, sc.client, 0
+                     FROM source_clients sc ORDER BY sc.client, sc.source, sc.name",
+                    None,
+                ),
+                CountAssets::Present(cutoff) => (
+                    "SELECT sc.source, sc.external_id, sc.name, sc.aliases, sc.client,
+                       (SELECT COUNT(*) FROM assets a WHERE a.source_client_id = sc.id
+                          AND (a.removed_at IS NULL OR a.removed_at > ?1))
+                     FROM source_clients sc ORDER BY sc.client, sc.source, sc.name",
+                    cutoff,
+                ),
+            };
+            let mut st = c.prepare_cached(sql)?;
             let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+            let args: &[&dyn ToSql] = match count {
+                CountAssets::No => &[],
+                CountAssets::Present(_) => &[&cutoff],
+            };
             let rows = st
-                .query_map([cutoff], |r| {
+                .query_map(args, |r| {
                     Ok(SourceClientRow {
                         source: r.get(0)?,
                         external_id: r.get(1)?,
@@ -932,61 +1040,24 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<Asset>> {
-        // Clauses are added only for the filters given, so SQLite can pick an index for
-        // each shape; every value is a bound parameter.
-        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
-        let mut bind = |v: Box<dyn ToSql>| {
-            args.push(v);
-            format!("?{}", args.len())
-        };
-        let mut sql = format!("{ASSET_SELECT} WHERE a.id > {}", bind(Box::new(after_id)));
-        if let Some(s) = &filter.source {
-            sql += &format!(" AND a.source = {}", bind(Box::new(s.clone())));
-        }
-        if let Some(cl) = &filter.client {
-            sql += &format!(
-                " AND a.source_client_id IN (SELECT id FROM source_clients WHERE client = {})",
-                bind(Box::new(cl.clone()))
-            );
-        }
-        if let Some(cat) = filter.category {
-            sql += &format!(" AND a.category = {}", bind(Box::new(cat.as_str())));
-        }
-        if let Some(before) = filter.last_seen_before {
-            sql += &format!(" AND a.last_seen < {}", bind(Box::new(ts(before))));
-        }
-        if !filter.include_removed {
-            let cutoff = filter
-                .removed_grace_cutoff
-                .map(ts)
-                .unwrap_or_else(|| "9999".into());
-            sql += &format!(
-                " AND (a.removed_at IS NULL OR a.removed_at > {})",
-                bind(Box::new(cutoff))
-            );
-        }
-        if let Some(q) = &filter.query {
-            let escaped = q
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let p = bind(Box::new(format!("%{escaped}%")));
-            let like: Vec<String> = [
-                "a.name",
-                "a.serial",
-                "a.model",
-                "a.manufacturer",
-                "a.ip_addresses",
-                "a.mac_addresses",
-                "a.external_id",
-            ]
-            .iter()
-            .map(|col| format!("{col} LIKE {p} ESCAPE '\\'"))
-            .collect();
-            sql += &format!(" AND ({})", like.join(" OR "));
-        }
-        sql += &format!(" ORDER BY a.id LIMIT {}", limit.min(100_000));
         self.with_reader(|c| {
+            // A client is most often one source's client: naming its row lets SQLite walk
+            // the (source_client_id, id) index in id order and stop after one page, where
+            // `IN (subquery)` reads and sorts every asset the client has.
+            let linked: Option<Vec<i64>> = match &filter.client {
+                None => None,
+                Some(cl) => Some(
+                    c.prepare_cached(
+                        "SELECT id FROM source_clients WHERE client = ?1 AND (?2 IS NULL OR source = ?2)",
+                    )?
+                    .query_map(params![cl, filter.source], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?,
+                ),
+            };
+            if linked.as_ref().is_some_and(|ids| ids.is_empty()) {
+                return Ok(Vec::new());
+            }
+            let (sql, args) = list_assets_sql(filter, after_id, limit, linked.as_deref());
             let mut st = c.prepare_cached(&sql)?;
             let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
             let rows = st
@@ -995,7 +1066,80 @@ impl Store {
             Ok(rows)
         })
     }
+}
 
+/// The query for one page of `list_assets`, with its arguments. `linked` is the client
+/// filter resolved to its source clients (never empty).
+fn list_assets_sql(
+    filter: &AssetFilter,
+    after_id: i64,
+    limit: usize,
+    linked: Option<&[i64]>,
+) -> (String, Vec<Box<dyn ToSql>>) {
+    // Clauses are added only for the filters given, so SQLite can pick an index for
+    // each shape; every value is a bound parameter.
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    let mut bind = |v: Box<dyn ToSql>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    let mut sql = format!("{ASSET_SELECT} WHERE a.id > {}", bind(Box::new(after_id)));
+    if let Some(s) = &filter.source {
+        sql += &format!(" AND a.source = {}", bind(Box::new(s.clone())));
+    }
+    match (linked, &filter.client) {
+        (Some([one]), _) => {
+            sql += &format!(" AND a.source_client_id = {}", bind(Box::new(*one)));
+        }
+        (_, Some(cl)) => {
+            sql += &format!(
+                " AND a.source_client_id IN (SELECT id FROM source_clients WHERE client = {})",
+                bind(Box::new(cl.clone()))
+            );
+        }
+        (_, None) => {}
+    }
+    if let Some(cat) = filter.category {
+        sql += &format!(" AND a.category = {}", bind(Box::new(cat.as_str())));
+    }
+    if let Some(before) = filter.last_seen_before {
+        sql += &format!(" AND a.last_seen < {}", bind(Box::new(ts(before))));
+    }
+    if !filter.include_removed {
+        let cutoff = filter
+            .removed_grace_cutoff
+            .map(ts)
+            .unwrap_or_else(|| "9999".into());
+        sql += &format!(
+            " AND (a.removed_at IS NULL OR a.removed_at > {})",
+            bind(Box::new(cutoff))
+        );
+    }
+    if let Some(q) = &filter.query {
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let p = bind(Box::new(format!("%{escaped}%")));
+        let like: Vec<String> = [
+            "a.name",
+            "a.serial",
+            "a.model",
+            "a.manufacturer",
+            "a.ip_addresses",
+            "a.mac_addresses",
+            "a.external_id",
+        ]
+        .iter()
+        .map(|col| format!("{col} LIKE {p} ESCAPE '\\'"))
+        .collect();
+        sql += &format!(" AND ({})", like.join(" OR "));
+    }
+    sql += &format!(" ORDER BY a.id LIMIT {}", limit.min(100_000));
+    (sql, args)
+}
+
+impl Store {
     /// One asset with its raw vendor record (lists leave `raw` out: it can be large).
     pub fn get_asset(&self, id: i64) -> Result<Option<Asset>> {
         self.with_reader(|c| {
@@ -1075,7 +1219,8 @@ impl Store {
         let mut rows = self.with_reader(|c| {
             let mut st = c.prepare_cached(
                 "SELECT s.name, s.kind, s.incremental_since, s.last_full_at,
-                   (SELECT COUNT(*) FROM assets a WHERE a.source = s.name AND (a.removed_at IS NULL OR a.removed_at > ?1)),
+                   s.present_assets
+                     + (SELECT COUNT(*) FROM assets a WHERE a.source = s.name AND a.removed_at > ?1),
                    s.usage_note
                  FROM sources s ORDER BY s.name",
             )?;
@@ -1145,7 +1290,7 @@ impl Store {
     pub fn count_assets(&self) -> Result<i64> {
         self.with_reader(|c| {
             Ok(c.query_row(
-                "SELECT COUNT(*) FROM assets WHERE removed_at IS NULL",
+                "SELECT COALESCE(SUM(present_assets), 0) FROM sources",
                 [],
                 |r| r.get(0),
             )?)
@@ -1207,6 +1352,15 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
     c.busy_timeout(std::time::Duration::from_secs(10))?;
     c.pragma_update(None, "synchronous", "NORMAL")?;
     c.pragma_update(None, "foreign_keys", "ON")?;
+    // Plans never depend on bound values: without this SQLite marks some parameters (an
+    // integer compared for equality, a LIKE pattern) as plan-changing, and every cached
+    // statement that binds a new value to one is compiled again on its next step. That was
+    // a fifth of a ListAssets page's CPU. Our queries are shaped for their indexes (and we
+    // keep no STAT4 samples), so bound values have nothing to offer the planner.
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }
 
@@ -1360,6 +1514,8 @@ struct Effects {
     counts: bool,
     /// Devices may merge differently: a serial, a MAC or presence.
     identities: bool,
+    /// Removed assets the run brought back (they count as present again).
+    returned: i64,
 }
 
 /// Upserts the run's clients; returns how many rows changed.
@@ -1431,7 +1587,7 @@ fn apply_assets(
          FROM staged_assets s
          JOIN assets a ON a.source = ?1 AND a.external_id = s.external_id
          LEFT JOIN source_clients sc ON sc.id = a.source_client_id
-         WHERE s.run_id = ?2 AND (a.removed_at IS NOT NULL
+         WHERE s.run_id = ?2 AND s.unchanged = 0 AND (a.removed_at IS NOT NULL
            OR COALESCE(sc.external_id, '') != s.source_client_external_id OR a.name != s.name
            OR a.category != s.category OR a.vendor_type != s.vendor_type
            OR a.manufacturer != s.manufacturer OR a.model != s.model OR a.serial != s.serial
@@ -1511,6 +1667,9 @@ fn apply_assets(
         // Indexes into VENDOR_FIELDS: source_client, category, managed decide counts;
         // serial and mac_addresses decide merging.
         let returned = removed_at.is_some();
+        if returned {
+            effects.returned += 1;
+        }
         if returned || changed.iter().any(|&i| matches!(i, 6 | 7)) {
             write_keys(id)?;
             effects.identities = true;
@@ -1569,9 +1728,9 @@ fn insert_new_assets(
            s.ip_addresses, s.os, s.firmware, s.online_status, s.managed, s.billable, ?4, s.last_seen,
            s.updated_at, NULL, s.raw
          FROM staged_assets s
-         WHERE s.run_id = ?2
+         WHERE s.run_id = ?2 AND s.unchanged = 0
            AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.source = ?1 AND a.external_id = s.external_id)
-         WINDOW w AS (ORDER BY s.external_id)",
+         WINDOW w AS (ORDER BY s.source_client_external_id, s.external_id)",
         params![run.source, run.id, first_id, now],
     )?;
     if added == 0 {
@@ -1995,6 +2154,25 @@ impl Store {
         Ok(())
     }
 
+    /// Gives back the memory a burst of work left behind, for an agent that then idles for
+    /// hours: the page caches of the writer and of pooled readers (all but two readers are
+    /// closed; more open again under load), and the allocator's free pages.
+    pub fn release_memory(&self) {
+        let _ = lock(&self.inner.writer).release_memory();
+        {
+            let mut idle = lock(&self.inner.readers);
+            idle.truncate(2);
+            for c in idle.iter() {
+                let _ = c.release_memory();
+            }
+        }
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only returns free heap pages to the kernel; no pointers change.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
     /// Called after a commit that may change billable counts.
     fn counts_changed(&self) {
         self.inner.counts_generation.fetch_add(1, Ordering::SeqCst);
@@ -2117,7 +2295,7 @@ mod tests {
         store.ensure_source("auvik", "auvik").unwrap();
         let r = store.begin_run("auvik", kind, RunTrigger::Manual).unwrap();
         store.stage_clients(r.id, &[client()]).unwrap();
-        store.stage_assets(r.id, records).unwrap();
+        store.stage_assets(&r, records).unwrap();
         let state = if apply == Apply::Nothing {
             RunState::Failed
         } else {
@@ -2135,6 +2313,33 @@ mod tests {
                 },
             )
             .unwrap()
+    }
+
+    /// The per-source counts the runs keep agree with a count of the rows, and so do the
+    /// source list (with no grace) and the total.
+    fn assert_present_counts(store: &Store) {
+        let counted: Vec<(String, i64)> = store
+            .with_reader(|c| {
+                let mut st = c.prepare(
+                    "SELECT s.name, (SELECT COUNT(*) FROM assets a
+                       WHERE a.source = s.name AND a.removed_at IS NULL)
+                     FROM sources s ORDER BY s.name",
+                )?;
+                let rows = st
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        let listed: Vec<(String, i64)> = store
+            .list_sources(None)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.name, s.asset_count))
+            .collect();
+        assert_eq!(listed, counted);
+        let total: i64 = counted.iter().map(|(_, n)| n).sum();
+        assert_eq!(store.count_assets().unwrap(), total);
     }
 
     fn open() -> (tempfile::TempDir, Store) {
@@ -2162,6 +2367,84 @@ mod tests {
         assert_eq!(store.list_changes(0, 0, 100).unwrap().len(), changes_before);
     }
 
+    /// An asset fetched unchanged is staged as its id; a changed one in full. Within a run
+    /// the last copy of an asset wins either way, and every field takes part in "unchanged".
+    #[test]
+    fn unchanged_assets_are_staged_as_ids_and_the_last_copy_wins() {
+        let (_d, store) = open();
+        let mut with_raw = record("c", "ap1");
+        with_raw.raw = r#"{"v":1}"#.into();
+        run(
+            &store,
+            RunKind::Full,
+            &[record("a", "sw1"), record("b", "sw2"), with_raw.clone()],
+            Apply::UpsertsAndRemovals,
+        );
+        let staged = |r: &SyncRun| -> Vec<(String, String, bool)> {
+            store
+                .with_reader(|c| {
+                    let mut st = c.prepare(
+                        "SELECT external_id, name, unchanged FROM staged_assets
+                         WHERE run_id = ?1 ORDER BY external_id",
+                    )?;
+                    let rows = st
+                        .query_map([r.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    Ok(rows)
+                })
+                .unwrap()
+        };
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        with_raw.raw = r#"{"v":2}"#.into();
+        // b changes and then comes again unchanged in a later page; a changes in a later page.
+        store
+            .stage_assets(&r, &[record("a", "sw1"), record("b", "sw2-new"), with_raw])
+            .unwrap();
+        store
+            .stage_assets(&r, &[record("b", "sw2"), record("a", "sw1-new")])
+            .unwrap();
+        assert_eq!(
+            staged(&r),
+            [
+                ("a".to_string(), "sw1-new".to_string(), false),
+                ("b".to_string(), String::new(), true),
+                ("c".to_string(), "ap1".to_string(), false),
+            ]
+        );
+        let done = store
+            .finish_run(
+                &r,
+                RunEnd {
+                    state: RunState::Ok,
+                    apply: Apply::UpsertsAndRemovals,
+                    requests: 1,
+                    retries: 0,
+                    error: String::new(),
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            done.counts,
+            RunCounts {
+                fetched: 3,
+                updated: 2,
+                unchanged: 1,
+                ..RunCounts::default()
+            }
+        );
+        let names: Vec<String> = store
+            .list_assets(&AssetFilter::default(), 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.record.name)
+            .collect();
+        assert_eq!(names, ["sw1-new", "sw2", "ap1"], "nothing removed, b kept");
+        assert!(staged(&r).is_empty());
+        assert_present_counts(&store);
+    }
+
     #[test]
     fn a_change_writes_field_history_and_removal_needs_a_full_run() {
         let (_d, store) = open();
@@ -2178,6 +2461,7 @@ mod tests {
             Apply::Upserts,
         );
         assert_eq!((r.counts.updated, r.counts.removed), (1, 0));
+        assert_present_counts(&store);
         let a = store.list_assets(&AssetFilter::default(), 0, 10).unwrap();
         assert_eq!(a.len(), 2, "an incremental run removes nothing");
         let hist = store.list_changes(a[0].id, 0, 10).unwrap();
@@ -2204,6 +2488,7 @@ mod tests {
             Apply::UpsertsAndRemovals,
         );
         assert_eq!(full.counts.removed, 1);
+        assert_present_counts(&store);
         let present = store.list_assets(&AssetFilter::default(), 0, 10).unwrap();
         assert_eq!(present.len(), 1);
         let all = store
@@ -2229,6 +2514,7 @@ mod tests {
             Apply::UpsertsAndRemovals,
         );
         assert_eq!(back.counts.updated, 1);
+        assert_present_counts(&store);
         assert_eq!(
             store
                 .list_assets(&AssetFilter::default(), 0, 10)
@@ -2245,7 +2531,7 @@ mod tests {
         let r = store
             .begin_run("auvik", RunKind::Full, RunTrigger::Schedule)
             .unwrap();
-        store.stage_assets(r.id, &[record("a", "x")]).unwrap();
+        store.stage_assets(&r, &[record("a", "x")]).unwrap();
         assert_eq!(store.recover().unwrap(), vec!["auvik".to_string()]);
         let r = store.get_run(r.id).unwrap().unwrap();
         assert_eq!(r.state, RunState::Failed);
@@ -2381,7 +2667,7 @@ mod tests {
             })
             .collect();
         store.stage_clients(r.id, &clients).unwrap();
-        store.stage_assets(r.id, records).unwrap();
+        store.stage_assets(&r, records).unwrap();
         let end = RunEnd {
             state: RunState::Ok,
             apply: Apply::UpsertsAndRemovals,
@@ -2437,13 +2723,15 @@ mod tests {
         sync_source(&store, "syncro", &[("c1", "Contoso")], &[b("SN-1")]);
         assert_eq!(device_of(&store, "syncro", "s-fw").1, fw);
         // Purging Auvik leaves the Syncro asset its own device.
+        assert_present_counts(&store);
         store.purge_source("auvik").unwrap();
         assert_eq!(device_of(&store, "syncro", "s-fw").1, sfw);
         assert_eq!(total_billable(&store, None), 1);
+        assert_present_counts(&store);
     }
 
     /// A database from before migration 5 gets `asset_keys` filled when opened, so merging
-    /// keeps working without a resync.
+    /// keeps working without a resync (and migration 6 counts its present assets).
     #[test]
     fn asset_keys_are_filled_for_a_database_from_before_them() {
         let dir = tempfile::tempdir().unwrap();
@@ -2469,7 +2757,9 @@ mod tests {
             let c = Connection::open(&path).unwrap();
             c.execute_batch(
                 "DROP TABLE asset_keys; DROP INDEX assets_removed;
-                 ALTER TABLE staged_assets DROP COLUMN billable; PRAGMA user_version = 4;",
+                 ALTER TABLE staged_assets DROP COLUMN billable;
+                 ALTER TABLE sources DROP COLUMN present_assets;
+                 ALTER TABLE staged_assets DROP COLUMN unchanged; PRAGMA user_version = 4;",
             )
             .unwrap();
         }
@@ -2484,6 +2774,9 @@ mod tests {
             })
             .unwrap();
         assert_eq!(keys, ["M:00:1A:2B:3C:4D:01", "S:SN-1"]);
+        // Migration 6 counted the present assets it found.
+        assert_present_counts(&store);
+        assert_eq!(store.count_assets().unwrap(), 1);
         use Category::*;
         sync_source(
             &store,
@@ -2705,7 +2998,7 @@ mod tests {
                 .begin_run("auvik", RunKind::Full, RunTrigger::Schedule)
                 .unwrap();
             store.stage_clients(r.id, &[client()]).unwrap();
-            store.stage_assets(r.id, &records).unwrap();
+            store.stage_assets(&r, &records).unwrap();
             let end = RunEnd {
                 state: RunState::Ok,
                 apply: Apply::UpsertsAndRemovals,

@@ -694,7 +694,10 @@ async fn execute(
                 Batch::Clients(c) => store.call(move |s| s.stage_clients(id, &c)).await?,
                 Batch::Assets(a) => {
                     fetched += a.len() as i64;
-                    store.call(move |s| s.stage_assets(id, &a)).await?
+                    let staging_run = run.clone();
+                    store
+                        .call(move |s| s.stage_assets(&staging_run, &a))
+                        .await?
                 }
                 Batch::Usage(u) => store.call(move |s| s.stage_usage(id, &u)).await?,
                 Batch::UsageUnavailable(note) => {
@@ -806,6 +809,13 @@ async fn execute(
         if let Err(e) = warm.call(|s| s.warm_counts()).await {
             tracing::debug!(error = %e, "Could not precompute billable counts.");
         }
+        // A run is a burst; the hours until the next one are idle.
+        let _ = warm
+            .call(|s| {
+                s.release_memory();
+                Ok(())
+            })
+            .await;
     });
     Ok((finished?, halt))
 }
