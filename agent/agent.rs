@@ -3,7 +3,7 @@
 
 use crate::clients::{self, ClientView};
 use crate::config::{self, Config, ConfigErrors};
-use crate::model::{Asset, AssetChange, SyncRun};
+use crate::model::{Asset, AssetChange, RunState, SyncRun};
 use crate::store::{AssetFilter, BillableCounts, CountAssets, DeviceRow, Store, StoreError};
 use crate::sync::{Engine, RunSnapshot, SourceState, SourceStatus, SyncError, Triggered};
 use chrono::{DateTime, Utc};
@@ -349,12 +349,28 @@ impl Agent {
         &self,
         run_id: i64,
     ) -> Result<Result<watch::Receiver<RunSnapshot>, SyncRun>, ApiError> {
-        if let Some(rx) = self.engine.watch(run_id) {
-            return Ok(Ok(rx));
+        // A run is recorded (and listed) a moment before its progress can be watched; a
+        // client that found it in that moment must get the live run, not its `running`
+        // record and an ended stream. A run still `running` but never live is one a crash
+        // left behind (start-up marks those failed), so the wait is short.
+        for _ in 0..50 {
+            if let Some(rx) = self.engine.watch(run_id) {
+                return Ok(Ok(rx));
+            }
+            match self.store.call(move |s| s.get_run(run_id)).await? {
+                Some(run) if run.state == RunState::Running => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                Some(run) => return Ok(Err(run)),
+                None => return Err(ApiError::NotFound(format!("no sync run with id {run_id}"))),
+            }
         }
-        match self.store.call(move |s| s.get_run(run_id)).await? {
-            Some(run) => Ok(Err(run)),
-            None => Err(ApiError::NotFound(format!("no sync run with id {run_id}"))),
+        match self.engine.watch(run_id) {
+            Some(rx) => Ok(Ok(rx)),
+            None => match self.store.call(move |s| s.get_run(run_id)).await? {
+                Some(run) => Ok(Err(run)),
+                None => Err(ApiError::NotFound(format!("no sync run with id {run_id}"))),
+            },
         }
     }
 
@@ -393,8 +409,8 @@ impl Agent {
                 name: row.name.clone(),
                 kind: row.kind.clone(),
                 state: match row.last_run.as_ref().map(|r| r.state) {
-                    Some(crate::model::RunState::Ok) => SourceState::Ok,
-                    Some(crate::model::RunState::Partial) => SourceState::Partial,
+                    Some(RunState::Ok) => SourceState::Ok,
+                    Some(RunState::Partial) => SourceState::Partial,
                     None => SourceState::Pending,
                     _ => SourceState::Failed,
                 },

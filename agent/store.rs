@@ -1361,6 +1361,10 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     )?;
+    // A first sync of a large inventory grows the WAL to hundreds of megabytes, and SQLite
+    // keeps the file at its largest size; the next start (or a reader after a crash) then
+    // reads through all of it to rebuild the WAL index. Once checkpointed, cut it back.
+    c.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     Ok(())
 }
 
@@ -2151,6 +2155,14 @@ impl Store {
         if let Some(grace) = grace {
             self.billable_counts(Some(Utc::now() - grace))?;
         }
+        Ok(())
+    }
+
+    /// Copies the WAL into the database and empties it, for a stop: the next start then
+    /// opens a database with no WAL to read through. Waits for readers (up to the busy
+    /// timeout); on failure the WAL is simply kept, which is always safe.
+    pub fn checkpoint(&self) -> Result<()> {
+        lock(&self.inner.writer).execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
 

@@ -472,7 +472,9 @@ async fn agent_after_first_sync(
     let mut agent = AgentProc::configure(&dir, &sources)?;
     agent.start().await?;
     let ch = agent.channel().await?;
-    let run = first_run(&ch, "auvik").await?;
+    let run = first_run(&ch, "auvik")
+        .await
+        .map_err(|e| format!("{e}\nthe agent's log ends:\n{}", agent.log_tail()))?;
     Ok((agent, ch, run))
 }
 
@@ -834,9 +836,23 @@ async fn syncro_group(o: &Options) -> Result<()> {
         ..Default::default()
     });
     let server = serve(|l| sim.start(l)).await?;
-    // The simulator varies assets per customer around the mean.
-    let n = sim.assets().len();
-    println!("  the simulator holds {n} assets");
+    // The simulator varies assets per customer around the mean, and some customers are
+    // disabled (former clients): the connector leaves their assets out by default.
+    let disabled: HashSet<i64> = sim
+        .customers()
+        .iter()
+        .filter(|c| c.disabled)
+        .map(|c| c.id)
+        .collect();
+    let all = sim.assets();
+    let n = all
+        .iter()
+        .filter(|a| !disabled.contains(&a.customer_id))
+        .count();
+    println!(
+        "  the simulator holds {} assets, {n} of them with active customers",
+        all.len()
+    );
     let (mut wall, mut ratio) = (vec![], vec![]);
     // One run takes over a minute at this limit; the repetitions are kept few.
     for _ in 0..o.reps.min(2) {
