@@ -141,20 +141,9 @@ impl Agent {
         let warm = agent.clone();
         tokio::spawn(async move {
             let cutoff = warm.grace_cutoff();
-            if let Err(e) = warm
-                .store
-                .call(move |s| s.billable_counts(Some(cutoff)).map(drop))
-                .await
-            {
+            if let Err(e) = warm.store.call(move |s| s.warm_counts(Some(cutoff))).await {
                 tracing::debug!(error = %e, "Could not precompute billable counts.");
             }
-            let _ = warm
-                .store
-                .call(|s| {
-                    s.release_memory();
-                    Ok(())
-                })
-                .await;
         });
         Ok(agent)
     }
@@ -353,25 +342,20 @@ impl Agent {
         // client that found it in that moment must get the live run, not its `running`
         // record and an ended stream. A run still `running` but never live is one a crash
         // left behind (start-up marks those failed), so the wait is short.
-        for _ in 0..50 {
+        const WAITS: u32 = 50;
+        for wait in 0..=WAITS {
             if let Some(rx) = self.engine.watch(run_id) {
                 return Ok(Ok(rx));
             }
             match self.store.call(move |s| s.get_run(run_id)).await? {
-                Some(run) if run.state == RunState::Running => {
+                Some(run) if run.state == RunState::Running && wait < WAITS => {
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 }
                 Some(run) => return Ok(Err(run)),
-                None => return Err(ApiError::NotFound(format!("no sync run with id {run_id}"))),
+                None => break,
             }
         }
-        match self.engine.watch(run_id) {
-            Some(rx) => Ok(Ok(rx)),
-            None => match self.store.call(move |s| s.get_run(run_id)).await? {
-                Some(run) => Ok(Err(run)),
-                None => Err(ApiError::NotFound(format!("no sync run with id {run_id}"))),
-            },
-        }
+        Err(ApiError::NotFound(format!("no sync run with id {run_id}")))
     }
 
     pub async fn sources(&self) -> Result<Vec<SourceView>, ApiError> {

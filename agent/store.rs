@@ -2148,14 +2148,21 @@ impl Store {
         Ok(counts)
     }
 
-    /// Recomputes the cached counts for the grace the last caller asked with (after a run
-    /// changed them), so the next `billable_counts` is answered at once.
-    pub fn warm_counts(&self) -> Result<()> {
-        let grace = *lock(&self.inner.last_grace);
-        if let Some(grace) = grace {
-            self.billable_counts(Some(Utc::now() - grace))?;
-        }
-        Ok(())
+    /// Recomputes the cached counts, so the next `billable_counts` is answered at once:
+    /// for `grace_cutoff`, or else for the grace the last caller asked with (after a run
+    /// changed them). Then gives back the memory the burst used (`release_memory`): this
+    /// ends a start or a run, and the hours until the next one are idle.
+    pub fn warm_counts(&self, grace_cutoff: Option<DateTime<Utc>>) -> Result<()> {
+        let cutoff = grace_cutoff.or_else(|| {
+            let grace = *lock(&self.inner.last_grace);
+            grace.map(|g| Utc::now() - g)
+        });
+        let counted = match cutoff {
+            Some(cutoff) => self.billable_counts(Some(cutoff)).map(drop),
+            None => Ok(()),
+        };
+        self.release_memory();
+        counted
     }
 
     /// Copies the WAL into the database and empties it, for a stop: the next start then

@@ -806,16 +806,9 @@ async fn execute(
     // Recount now, off the run's path, so the next GetBillableCounts does not pay for it.
     let warm = store.clone();
     tokio::spawn(async move {
-        if let Err(e) = warm.call(|s| s.warm_counts()).await {
+        if let Err(e) = warm.call(|s| s.warm_counts(None)).await {
             tracing::debug!(error = %e, "Could not precompute billable counts.");
         }
-        // A run is a burst; the hours until the next one are idle.
-        let _ = warm
-            .call(|s| {
-                s.release_memory();
-                Ok(())
-            })
-            .await;
     });
     Ok((finished?, halt))
 }
