@@ -122,10 +122,22 @@ pub fn start(config_path: &Path, debounce: Duration) -> std::io::Result<ConfigWa
         if event.kind.is_access() {
             return;
         }
-        let named = event
-            .paths
-            .iter()
-            .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name);
+        let names = |name: Option<&std::ffi::OsStr>| {
+            name.is_some() && event.paths.iter().any(|p| p.file_name() == name)
+        };
+        let named = names(file_name.as_deref());
+        // Writes into another file cannot change what the config path leads to unless that
+        // file is where it leads. They are skipped before `resolve` (a few syscalls): a
+        // database kept in the config's directory writes its WAL thousands of times a run.
+        if !named
+            && matches!(
+                event.kind,
+                notify::EventKind::Modify(notify::event::ModifyKind::Data(_))
+            )
+            && !names(last.as_ref().and_then(|t| t.path.file_name()))
+        {
+            return;
+        }
         // Other names matter only when they change what the config path leads to
         // (a swapped `..data` symlink, the target written); the rest of the
         // directory (secrets, other files) is ignored.
