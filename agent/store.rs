@@ -278,6 +278,12 @@ ALTER TABLE staged_assets ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
 UPDATE sources SET present_assets =
     (SELECT COUNT(*) FROM assets a WHERE a.source = sources.name AND a.removed_at IS NULL);
 "#,
+    // 7: an asset's keys are found by primary key, from its stored serial and MACs
+    // (`delete_asset_keys`), so the index by asset is gone. Keeping it in step cost more
+    // than half of writing a first sync's keys: its inserts land in the opposite order.
+    r#"
+DROP INDEX asset_keys_asset;
+"#,
 ];
 
 /// The migration that created `asset_keys`: opening a database from before it fills them.
@@ -476,6 +482,7 @@ impl Store {
         }
         let writer = Connection::open(path).map_err(open_err)?;
         configure(&writer).map_err(open_err)?;
+        register_functions(&writer).map_err(open_err)?;
         let mode: String = writer
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
             .map_err(open_err)?;
@@ -1393,21 +1400,55 @@ fn migrate(c: &Connection) -> rusqlite::Result<()> {
 /// migration 5 meets a database that has some, a run's new assets otherwise. Keys need
 /// Rust's normalisation (placeholder serials, shared MACs), so this is a pass, not SQL.
 fn write_asset_keys(c: &Connection, from_id: i64) -> rusqlite::Result<()> {
-    let mut st = c.prepare(
-        "SELECT id, serial, mac_addresses FROM assets WHERE id >= ?1 AND removed_at IS NULL",
+    // In key order, so each leaf of `asset_keys` is written once however large the table;
+    // inserted one by one in asset order, 100k assets' keys took 0.8 s, mostly B-tree work
+    // on pages evicted and read back. SQLite's sorter spills to disk past its cache, so
+    // memory stays flat.
+    c.execute(
+        "INSERT OR IGNORE INTO asset_keys (key, asset_id)
+         SELECT k.value, a.id FROM assets a, json_each(assetd_identity_keys(a.serial, a.mac_addresses)) k
+         WHERE a.id >= ?1 AND a.removed_at IS NULL ORDER BY 1, 2",
+        [from_id],
     )?;
-    let mut rows = st.query([from_id])?;
-    let mut insert =
-        c.prepare_cached("INSERT OR IGNORE INTO asset_keys (key, asset_id) VALUES (?1, ?2)")?;
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        let serial = r.get_ref(1)?.as_str()?;
-        let macs = parse_list(r.get_ref(2)?.as_str()?);
-        for key in devices::identity_keys(serial, &macs) {
-            insert.execute(params![key, id])?;
-        }
+    Ok(())
+}
+
+/// Deletes an asset's rows of `asset_keys`, given the serial and MACs it was stored with:
+/// the rows are exactly `identity_keys` of those (a change to `identity_keys` comes with a
+/// migration that rebuilds the table), so each is found by primary key.
+fn delete_asset_keys(
+    c: &Connection,
+    id: i64,
+    serial: &str,
+    macs: &[String],
+) -> rusqlite::Result<()> {
+    let mut st = c.prepare_cached("DELETE FROM asset_keys WHERE key = ?1 AND asset_id = ?2")?;
+    for key in devices::identity_keys(serial, macs) {
+        st.execute(params![key, id])?;
     }
     Ok(())
+}
+
+/// SQL functions of the writer connection.
+fn register_functions(c: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    // `assetd_identity_keys(serial, mac_addresses)`: the asset's keys as a JSON array, for
+    // `json_each`. Anything but text reads as empty, as in `parse_list`.
+    c.create_scalar_function(
+        "assetd_identity_keys",
+        2,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_DIRECTONLY,
+        |ctx| {
+            let text = |i: usize| match ctx.get_raw(i) {
+                ValueRef::Text(t) => std::str::from_utf8(t).unwrap_or(""),
+                _ => "",
+            };
+            let keys = devices::identity_keys(text(0), &parse_list(text(1)));
+            Ok(serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into()))
+        },
+    )
 }
 
 fn restrict_permissions(path: &Path) {
@@ -1610,7 +1651,6 @@ fn apply_assets(
            managed = ?15, billable = ?16, last_seen = ?17, updated_at = ?18, removed_at = NULL, raw = ?19
          WHERE id = ?1",
     )?;
-    let mut delete_keys = tx.prepare_cached("DELETE FROM asset_keys WHERE asset_id = ?1")?;
     let mut insert_key =
         tx.prepare_cached("INSERT OR IGNORE INTO asset_keys (key, asset_id) VALUES (?1, ?2)")?;
     let mut history = tx.prepare_cached(
@@ -1647,8 +1687,9 @@ fn apply_assets(
                 new.raw,
             ])
         };
-        let mut write_keys = |id: i64| -> rusqlite::Result<()> {
-            delete_keys.execute([id])?;
+        let mut write_keys = |id: i64, old: &AssetRecord| -> rusqlite::Result<()> {
+            // A removed asset's keys went with its removal: nothing to delete then.
+            delete_asset_keys(tx, id, &old.serial, &old.mac_addresses)?;
             for key in devices::identity_keys(&new.serial, &new.mac_addresses) {
                 insert_key.execute(params![key, id])?;
             }
@@ -1675,7 +1716,7 @@ fn apply_assets(
             effects.returned += 1;
         }
         if returned || changed.iter().any(|&i| matches!(i, 6 | 7)) {
-            write_keys(id)?;
+            write_keys(id, &old)?;
             effects.identities = true;
             effects.counts = true;
         }
@@ -1764,14 +1805,17 @@ fn apply_removals(
         .query_map(params![run.source, run.id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut mark = tx.prepare_cached("UPDATE assets SET removed_at = ?2 WHERE id = ?1")?;
-    let mut delete_keys = tx.prepare_cached("DELETE FROM asset_keys WHERE asset_id = ?1")?;
+    let mut identity =
+        tx.prepare_cached("SELECT serial, mac_addresses FROM assets WHERE id = ?1")?;
     let mut history = tx.prepare_cached(
         "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
          VALUES (?1, ?2, ?3, 'removed_at', '', ?3)",
     )?;
     for id in &gone {
         mark.execute(params![id, now_s])?;
-        delete_keys.execute([id])?;
+        let (serial, macs): (String, String) =
+            identity.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        delete_asset_keys(tx, *id, &serial, &parse_list(&macs))?;
         history.execute(params![id, run.id, now_s])?;
     }
     Ok(gone.len() as i64)
@@ -2335,8 +2379,10 @@ mod tests {
     }
 
     /// The per-source counts the runs keep agree with a count of the rows, and so do the
-    /// source list (with no grace) and the total.
+    /// source list (with no grace) and the total; and `asset_keys` is what the present
+    /// assets' serials and MACs give (`assert_keys_match_assets`).
     fn assert_present_counts(store: &Store) {
+        assert_keys_match_assets(store);
         let counted: Vec<(String, i64)> = store
             .with_reader(|c| {
                 let mut st = c.prepare(
@@ -2359,6 +2405,36 @@ mod tests {
         assert_eq!(listed, counted);
         let total: i64 = counted.iter().map(|(_, n)| n).sum();
         assert_eq!(store.count_assets().unwrap(), total);
+    }
+
+    /// `asset_keys` holds exactly `identity_keys` of each present asset's stored serial and
+    /// MACs: the invariant that lets `delete_asset_keys` find an asset's keys without an
+    /// index by asset.
+    fn assert_keys_match_assets(store: &Store) {
+        let (stored, derived) = store
+            .with_reader(|c| {
+                let stored: Vec<(String, i64)> = c
+                    .prepare("SELECT key, asset_id FROM asset_keys ORDER BY 1, 2")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let mut derived: Vec<(String, i64)> = Vec::new();
+                let mut st = c.prepare(
+                    "SELECT id, serial, mac_addresses FROM assets WHERE removed_at IS NULL",
+                )?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    let id: i64 = r.get(0)?;
+                    let serial: String = r.get(1)?;
+                    let macs: String = r.get(2)?;
+                    for key in devices::identity_keys(&serial, &parse_list(&macs)) {
+                        derived.push((key, id));
+                    }
+                }
+                derived.sort();
+                Ok((stored, derived))
+            })
+            .unwrap();
+        assert_eq!(stored, derived, "asset_keys against the present assets");
     }
 
     fn open() -> (tempfile::TempDir, Store) {
@@ -2734,10 +2810,12 @@ mod tests {
         assert_eq!(total_billable(&store, None), 2);
         // The Syncro asset's serial is corrected: one device, counted once.
         sync_source(&store, "syncro", &[("c1", "Contoso")], &[b(" sn-1 ")]);
+        assert_keys_match_assets(&store);
         assert_eq!(device_of(&store, "syncro", "s-fw").1, fw);
         assert_eq!(total_billable(&store, None), 1);
         // And changed back: apart again.
         sync_source(&store, "syncro", &[("c1", "Contoso")], &[b("SN-2")]);
+        assert_keys_match_assets(&store);
         assert_eq!(device_of(&store, "syncro", "s-fw").1, sfw);
         sync_source(&store, "syncro", &[("c1", "Contoso")], &[b("SN-1")]);
         assert_eq!(device_of(&store, "syncro", "s-fw").1, fw);
@@ -2793,6 +2871,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(keys, ["M:00:1A:2B:3C:4D:01", "S:SN-1"]);
+        assert_keys_match_assets(&store);
         // Migration 6 counted the present assets it found.
         assert_present_counts(&store);
         assert_eq!(store.count_assets().unwrap(), 1);
