@@ -803,9 +803,13 @@ async fn execute(
         updated: count(counts.updated),
         removed: count(counts.removed),
     });
-    // Recount now, off the run's path, so the next GetBillableCounts does not pay for it.
+    // Off the run's path: drop its staging, and recount so the next GetBillableCounts
+    // does not pay for it.
     let warm = store.clone();
     tokio::spawn(async move {
+        if let Err(e) = warm.call(|s| s.drop_staging()).await {
+            tracing::debug!(error = %e, "Could not drop the run's staging; the next run does.");
+        }
         if let Err(e) = warm.call(|s| s.warm_counts(None)).await {
             tracing::debug!(error = %e, "Could not precompute billable counts.");
         }
