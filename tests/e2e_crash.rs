@@ -441,6 +441,14 @@ fn kill_9_at_random_points_never_corrupts_or_half_applies_a_run() {
                 0,
                 "{ctx}: no run is left running"
             );
+            // An ended run's staging is dropped just after its end (the agent's after-run
+            // task), or at the next run's start after a crash.
+            let t = Instant::now();
+            while count(&c, "SELECT COUNT(*) FROM staged_assets") != 0
+                && t.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             assert_eq!(
                 count(&c, "SELECT COUNT(*) FROM staged_assets"),
                 0,
