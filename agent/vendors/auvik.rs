@@ -249,7 +249,10 @@ impl Auvik {
         if tenant_ids.is_empty() {
             return Ok(());
         }
-        let mut usage = Vec::new();
+        // Every request of both months, read TENANT_CONCURRENCY at a time (one after
+        // another they were the tail of every full run) and taken in order, so the first
+        // failure decides the note as it did read one by one.
+        let mut requests = Vec::new();
         for (from, thru) in billing_periods(today) {
             for chunk in tenant_ids.chunks(BILLING_TENANTS_PER_REQUEST) {
                 let url = self.url(
@@ -260,32 +263,42 @@ impl Auvik {
                         ("filter[thruDate]", &thru.to_string()),
                     ],
                 )?;
-                let unreadable = |cause: &dyn std::fmt::Display| {
-                    format!(
-                        "Auvik's billing usage could not be read ({cause}); counts are shown without Auvik's figures"
-                    )
-                };
-                let note = match self.get(&url, ctx).await {
-                    Ok(body) => match decode::<Document<Vec<UsageResource>>>(&url, body) {
-                        Ok(doc) => {
-                            usage.extend(doc.data.into_iter().filter_map(|u| u.usage(from)));
-                            continue;
-                        }
-                        Err(e) => unreadable(&e),
-                    },
-                    Err(Err(VendorError::Cancelled)) => return Err(VendorError::Cancelled),
-                    Err(Err(e)) => unreadable(&e),
-                    Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => format!(
-                        "Auvik's billing usage is not readable by this API user (403 from {}{}): to compare \
-                         billable counts with Auvik's, give the user permission to view billing; \
-                         counts are shown without Auvik's figures",
-                        redact(&url),
-                        error_detail(&f.body)
-                    ),
-                    Err(Ok(f)) => unreadable(&self.explain(&url, &f)),
-                };
-                return ctx.send(Batch::UsageUnavailable(note)).await;
+                requests.push((from, url));
             }
+        }
+        let mut answers = stream::iter(requests)
+            .map(|(from, url)| async move {
+                let answer = self.get(&url, ctx).await;
+                (from, url, answer)
+            })
+            .buffered(TENANT_CONCURRENCY);
+        let mut usage = Vec::new();
+        while let Some((from, url, answer)) = answers.next().await {
+            let unreadable = |cause: &dyn std::fmt::Display| {
+                format!(
+                    "Auvik's billing usage could not be read ({cause}); counts are shown without Auvik's figures"
+                )
+            };
+            let note = match answer {
+                Ok(body) => match decode::<Document<Vec<UsageResource>>>(&url, body) {
+                    Ok(doc) => {
+                        usage.extend(doc.data.into_iter().filter_map(|u| u.usage(from)));
+                        continue;
+                    }
+                    Err(e) => unreadable(&e),
+                },
+                Err(Err(VendorError::Cancelled)) => return Err(VendorError::Cancelled),
+                Err(Err(e)) => unreadable(&e),
+                Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => format!(
+                    "Auvik's billing usage is not readable by this API user (403 from {}{}): to compare \
+                     billable counts with Auvik's, give the user permission to view billing; \
+                     counts are shown without Auvik's figures",
+                    redact(&url),
+                    error_detail(&f.body)
+                ),
+                Err(Ok(f)) => unreadable(&self.explain(&url, &f)),
+            };
+            return ctx.send(Batch::UsageUnavailable(note)).await;
         }
         ctx.send(Batch::Usage(usage)).await
     }
