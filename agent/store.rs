@@ -1424,6 +1424,9 @@ fn start_checkpointer(writer: &mut Connection, path: &Path) -> std::io::Result<(
                 if let Err(e) = done {
                     tracing::debug!(error = %e, "Background checkpoint did not run; the next commit asks again.");
                 }
+                // The connection is closed by now; what it used stays in this thread's
+                // arena unless given back, after the run's own release_memory has run.
+                give_back_heap();
             }
         })?;
     writer
@@ -1437,6 +1440,16 @@ fn start_checkpointer(writer: &mut Connection, path: &Path) -> std::io::Result<(
             },
         ))
         .map_err(std::io::Error::other)
+}
+
+/// Returns the allocator's free pages to the kernel (glibc keeps them otherwise, in every
+/// thread's arena), so an agent that just finished a burst of work idles small.
+fn give_back_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; no pointers change.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn migrate(c: &Connection) -> rusqlite::Result<()> {
@@ -2293,11 +2306,7 @@ impl Store {
                 let _ = c.release_memory();
             }
         }
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: malloc_trim only returns free heap pages to the kernel; no pointers change.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        give_back_heap();
     }
 
     /// Called after a commit that may change billable counts.
