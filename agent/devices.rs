@@ -58,7 +58,9 @@ pub fn identifying_mac(mac: &str) -> Option<String> {
 /// identifying MAC, without repeats. Two present assets sharing a key are one device, unless
 /// more than `MAX_ASSETS_PER_DEVICE` assets share it. The store keeps these in `asset_keys`
 /// (indexed), so a merge streams them in key order instead of holding every asset's
-/// identity in memory.
+/// identity in memory. The store finds an asset's stored keys again by calling this on its
+/// stored serial and MACs, so a change to what it returns needs a migration that rebuilds
+/// `asset_keys`.
 pub fn identity_keys(serial: &str, macs: &[String]) -> Vec<String> {
     let mut keys: Vec<String> = normalise_serial(serial)
         .map(|s| format!("S:{s}"))

@@ -1340,6 +1340,8 @@ impl Store {
                 "DELETE FROM asset_changes WHERE asset_id IN (SELECT id FROM assets WHERE source = ?1)",
                 [source],
             )?;
+            // A scan of asset_keys (no index by asset since migration 7): purges are rare,
+            // and this also takes any key that no longer matches its asset's values.
             tx.execute(
                 "DELETE FROM asset_keys WHERE asset_id IN (SELECT id FROM assets WHERE source = ?1)",
                 [source],
@@ -1475,7 +1477,8 @@ fn migrate(c: &Connection) -> rusqlite::Result<()> {
 
 /// Writes `asset_keys` for the present assets with ids from `from_id`: every asset when
 /// migration 5 meets a database that has some, a run's new assets otherwise. Keys need
-/// Rust's normalisation (placeholder serials, shared MACs), so this is a pass, not SQL.
+/// Rust's normalisation (placeholder serials, shared MACs), which SQL reaches through the
+/// writer's `assetd_identity_keys` function (`register_functions`).
 fn write_asset_keys(c: &Connection, from_id: i64) -> rusqlite::Result<()> {
     // In key order, so each leaf of `asset_keys` is written once however large the table;
     // inserted one by one in asset order, 100k assets' keys took 0.8 s, mostly B-tree work
