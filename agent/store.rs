@@ -751,8 +751,8 @@ impl Store {
                         a.manufacturer,
                         a.model,
                         a.serial,
-                        json_list(&a.mac_addresses),
-                        json_list(&a.ip_addresses),
+                        macs,
+                        ips,
                         a.os,
                         a.firmware,
                         a.online_status,
@@ -1015,32 +1015,28 @@ impl Store {
         Ok(())
     }
 
-    /// Every source client with its link; with `Count::Assets(cutoff)` also how many assets
-    /// it has (a pass over every asset, so only for callers that show the numbers).
+    /// Every source client with its link; with `CountAssets::Present(cutoff)` also how many
+    /// assets it has (a pass over every asset, so only for callers that show the numbers).
     pub fn list_source_clients(&self, count: CountAssets) -> Result<Vec<SourceClientRow>> {
         self.with_reader(|c| {
-            let (sql, grace_cutoff) = match count {
+            let (sql, cutoff) = match count {
                 CountAssets::No => (
                     "SELECT sc.source, sc.external_id, sc.name, sc.aliases, sc.client, 0
                      FROM source_clients sc ORDER BY sc.client, sc.source, sc.name",
                     None,
                 ),
-                CountAssets::Present(cutoff) => (
+                CountAssets::Present(grace_cutoff) => (
                     "SELECT sc.source, sc.external_id, sc.name, sc.aliases, sc.client,
                        (SELECT COUNT(*) FROM assets a WHERE a.source_client_id = sc.id
                           AND (a.removed_at IS NULL OR a.removed_at > ?1))
                      FROM source_clients sc ORDER BY sc.client, sc.source, sc.name",
-                    cutoff,
+                    Some(cutoff_text(grace_cutoff)),
                 ),
             };
-            let mut st = c.prepare_cached(sql)?;
-            let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
-            let args: &[&dyn ToSql] = match count {
-                CountAssets::No => &[],
-                CountAssets::Present(_) => &[&cutoff],
-            };
-            let rows = st
-                .query_map(args, |r| {
+            let args: Vec<&dyn ToSql> = cutoff.iter().map(|c| c as &dyn ToSql).collect();
+            let rows = c
+                .prepare_cached(sql)?
+                .query_map(args.as_slice(), |r| {
                     Ok(SourceClientRow {
                         source: r.get(0)?,
                         external_id: r.get(1)?,
@@ -1131,10 +1127,7 @@ fn list_assets_sql(
         sql += &format!(" AND a.last_seen < {}", bind(Box::new(ts(before))));
     }
     if !filter.include_removed {
-        let cutoff = filter
-            .removed_grace_cutoff
-            .map(ts)
-            .unwrap_or_else(|| "9999".into());
+        let cutoff = cutoff_text(filter.removed_grace_cutoff);
         sql += &format!(
             " AND (a.removed_at IS NULL OR a.removed_at > {})",
             bind(Box::new(cutoff))
@@ -1240,7 +1233,7 @@ impl Store {
 
     /// Every source the database knows, with its present asset count and last run.
     pub fn list_sources(&self, grace_cutoff: Option<DateTime<Utc>>) -> Result<Vec<SourceRow>> {
-        let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+        let cutoff = cutoff_text(grace_cutoff);
         let mut rows = self.with_reader(|c| {
             let mut st = c.prepare_cached(
                 "SELECT s.name, s.kind, s.incremental_since, s.last_full_at,
@@ -2368,7 +2361,7 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<DeviceRow>> {
-        let cutoff = grace_cutoff.map(ts).unwrap_or_else(|| "9999".into());
+        let cutoff = cutoff_text(grace_cutoff);
         self.with_reader(|c| {
             let mut st = c.prepare_cached(
                 "SELECT a.device_id, MIN(sc.client), MIN(a.name), MAX(CASE WHEN a.billable THEN a.category END),
