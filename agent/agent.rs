@@ -4,7 +4,9 @@
 use crate::clients::{self, ClientView};
 use crate::config::{self, Config, ConfigErrors};
 use crate::model::{Asset, AssetChange, RunState, SyncRun};
-use crate::store::{AssetFilter, BillableCounts, CountAssets, DeviceRow, Store, StoreError};
+use crate::store::{
+    AssetFilter, AssetSink, BillableCounts, CountAssets, DeviceRow, Store, StoreError,
+};
 use crate::sync::{Engine, RunSnapshot, SourceState, SourceStatus, SyncError, Triggered};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -258,14 +260,29 @@ impl Agent {
 
     pub async fn list_assets(
         &self,
-        mut filter: AssetFilter,
+        filter: AssetFilter,
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<Asset>, ApiError> {
+        self.visit_assets(filter, after_id, limit, Vec::new()).await
+    }
+
+    /// Hands `sink` one page of assets (see `Store::visit_assets`), off the async threads;
+    /// gives the sink back with the page in it.
+    pub async fn visit_assets<S: AssetSink + Send + 'static>(
+        &self,
+        mut filter: AssetFilter,
+        after_id: i64,
+        limit: usize,
+        mut sink: S,
+    ) -> Result<S, ApiError> {
         filter.removed_grace_cutoff = Some(self.grace_cutoff());
         Ok(self
             .store
-            .call(move |s| s.list_assets(&filter, after_id, limit))
+            .call(move |s| {
+                s.visit_assets(&filter, after_id, limit, &mut sink)?;
+                Ok(sink)
+            })
             .await?)
     }
 

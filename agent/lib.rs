@@ -3,8 +3,9 @@
 //!
 //! One concern per module: `config` (+ `secret`) reads the file, `store` owns SQLite,
 //! `vendors` talk to the vendor APIs and produce `model` records, `sync` schedules and
-//! runs them, `rpc` adapts the domain to gRPC, `server` binds the listeners (`tls` and
-//! `auth` guard the TCP ones), `watch` reloads the config, `daemon` runs it all.
+//! runs them, `rpc` adapts the domain to gRPC (`wire` encodes ListAssets' pages by hand),
+//! `server` binds the listeners (`tls` and `auth` guard the TCP ones), `watch` reloads the
+//! config, `daemon` runs it all.
 //! Operations: `notify` speaks systemd's notification protocol and `supervise` decides
 //! what to tell it (STATUS=, watchdog); `logging` picks where logs go; `daemonize` forks
 //! with a pidfile; `docs` makes man pages and completions. `sim` holds the vendor
@@ -36,3 +37,4 @@ pub mod sync;
 pub mod tls;
 pub mod vendors;
 pub mod watch;
+pub mod wire;

@@ -7,6 +7,7 @@ use crate::model::{self, Category, RunKind, RunState, RunTrigger, SyncRun};
 use crate::proto::{self as pb};
 use crate::store::AssetFilter;
 use crate::sync::SourceState;
+use crate::wire::AssetPage;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -122,7 +123,7 @@ fn category_from_proto(field: &'static str, v: i32) -> Result<Option<Category>, 
     })
 }
 
-fn category_to_proto(c: Category) -> pb::Category {
+pub(crate) fn category_to_proto(c: Category) -> pb::Category {
     match c {
         Category::Firewall => pb::Category::Firewall,
         Category::Router => pb::Category::Router,
@@ -156,7 +157,7 @@ fn clamp_i32(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX })
 }
 
-fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+pub(crate) fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: t.timestamp(),
         nanos: t.timestamp_subsec_nanos() as i32,
@@ -170,7 +171,7 @@ fn duration(d: std::time::Duration) -> prost_types::Duration {
     }
 }
 
-fn asset_to_proto(a: model::Asset) -> pb::Asset {
+pub(crate) fn asset_to_proto(a: model::Asset) -> pb::Asset {
     let r = a.record;
     pb::Asset {
         id: a.id,
@@ -319,24 +320,16 @@ impl pb::asset_service_server::AssetService for Api {
             removed_grace_cutoff: None,
         };
         // One more than asked tells whether a next page exists.
-        let mut assets = self
+        let page = self
             .agent
-            .list_assets(filter, after, limit + 1)
+            .visit_assets(filter, after, limit + 1, AssetPage::new(limit))
             .await
             .map_err(status)?;
-        let next_page_token = if assets.len() > limit {
-            assets.truncate(limit);
-            assets
-                .last()
-                .map(|a| encode_token("assets", a.id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        Ok(Response::new(pb::ListAssetsResponse {
-            assets: assets.into_iter().map(asset_to_proto).collect(),
-            next_page_token,
-        }))
+        let next_page_token = page
+            .next_after()
+            .map(|id| encode_token("assets", id))
+            .unwrap_or_default();
+        Ok(Response::new(page.into_response(next_page_token)))
     }
 
     async fn get_asset(&self, req: Request<pb::GetAssetRequest>) -> RpcResult<pb::Asset> {

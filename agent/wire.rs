@@ -1,0 +1,438 @@
+//! ListAssets' response, written by hand: the agent encodes each page's assets straight
+//! from their database rows into protobuf, with no `String` per field and no `pb::Asset`.
+//!
+//! Why: a page of 100 assets is ~2,500 strings. Copying them out of SQLite, into
+//! `pb::Asset`s, then encoding and freeing them was most of the agent's CPU per request
+//! (measured in BENCHMARKS.md). The generated code names this module's
+//! `ListAssetsResponse` in place of its own (`extern_path` in `build.rs`), so clients,
+//! the Rust ones included, see the same message, fields and wire format as
+//! `proto/assetd/v1/assetd.proto` defines; only how the agent builds it differs.
+//!
+//! The encoder mirrors `rpc::asset_to_proto` field by field. The tests below hold the two
+//! to the same bytes, so a field added to the proto and not here fails them.
+
+use crate::proto as pb;
+use crate::rpc::{category_to_proto, timestamp};
+use crate::store::{AssetRow, AssetSink};
+use chrono::{DateTime, Utc};
+use prost::bytes::{Buf, BufMut, Bytes};
+use prost::encoding::{self, DecodeContext, WireType};
+
+/// `Asset`'s field numbers in `assetd.proto`.
+mod tag {
+    pub const ID: u32 = 1;
+    pub const SOURCE: u32 = 2;
+    pub const EXTERNAL_ID: u32 = 3;
+    pub const CLIENT: u32 = 4;
+    pub const SOURCE_CLIENT: u32 = 5;
+    pub const NAME: u32 = 6;
+    pub const CATEGORY: u32 = 7;
+    pub const VENDOR_TYPE: u32 = 8;
+    pub const MANUFACTURER: u32 = 9;
+    pub const MODEL: u32 = 10;
+    pub const SERIAL: u32 = 11;
+    pub const MAC_ADDRESSES: u32 = 12;
+    pub const IP_ADDRESSES: u32 = 13;
+    pub const OS: u32 = 14;
+    pub const FIRMWARE: u32 = 15;
+    pub const ONLINE_STATUS: u32 = 16;
+    pub const MANAGED: u32 = 17;
+    pub const BILLABLE: u32 = 18;
+    pub const FIRST_SEEN: u32 = 19;
+    pub const LAST_SEEN: u32 = 20;
+    pub const UPDATED_AT: u32 = 21;
+    pub const REMOVED_AT: u32 = 22;
+    pub const DEVICE_ID: u32 = 23;
+}
+
+/// `ListAssetsResponse.assets`.
+const ASSETS: u32 = 1;
+/// `ListAssetsResponse.next_page_token`.
+const NEXT_PAGE_TOKEN: u32 = 2;
+
+/// `assetd.v1.ListAssetsResponse`. A decoded response (a client's) has its assets in
+/// `assets`; the agent's carries them already encoded.
+#[derive(Clone, PartialEq, Default)]
+pub struct ListAssetsResponse {
+    pub assets: Vec<pb::Asset>,
+    pub next_page_token: String,
+    /// Field 1 entries (key, length, `Asset`), sent before `assets`.
+    encoded_assets: Bytes,
+}
+
+impl std::fmt::Debug for ListAssetsResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListAssetsResponse")
+            .field("assets", &self.assets)
+            .field("encoded_assets_bytes", &self.encoded_assets.len())
+            .field("next_page_token", &self.next_page_token)
+            .finish()
+    }
+}
+
+// prost's derive writes these same four methods; `encode_raw` and `merge_field` are hidden
+// from its docs but are the trait's required methods, and Cargo.lock pins prost.
+impl prost::Message for ListAssetsResponse {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.encoded_assets);
+        for asset in &self.assets {
+            encoding::message::encode(ASSETS, asset, buf);
+        }
+        if !self.next_page_token.is_empty() {
+            encoding::string::encode(NEXT_PAGE_TOKEN, &self.next_page_token, buf);
+        }
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        match tag {
+            ASSETS => encoding::message::merge_repeated(wire_type, &mut self.assets, buf, ctx),
+            NEXT_PAGE_TOKEN => {
+                encoding::string::merge(wire_type, &mut self.next_page_token, buf, ctx)
+            }
+            _ => encoding::skip_field(wire_type, tag, buf, ctx),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        let token = if self.next_page_token.is_empty() {
+            0
+        } else {
+            encoding::string::encoded_len(NEXT_PAGE_TOKEN, &self.next_page_token)
+        };
+        self.encoded_assets.len()
+            + encoding::message::encoded_len_repeated(ASSETS, &self.assets)
+            + token
+    }
+
+    fn clear(&mut self) {
+        self.assets.clear();
+        self.next_page_token.clear();
+        self.encoded_assets = Bytes::new();
+    }
+}
+
+/// Collects one page for ListAssets: the first `limit` assets it is handed, encoded; one
+/// more tells that a next page exists.
+pub struct AssetPage {
+    limit: usize,
+    count: usize,
+    last_id: i64,
+    more: bool,
+    out: Vec<u8>,
+    /// One asset's encoding, reused: its length goes before it.
+    scratch: Vec<u8>,
+}
+
+impl AssetPage {
+    pub fn new(limit: usize) -> AssetPage {
+        AssetPage {
+            limit,
+            count: 0,
+            last_id: 0,
+            more: false,
+            // A typical asset encodes to 200-300 bytes.
+            out: Vec::with_capacity(limit.min(1000) * 320),
+            scratch: Vec::with_capacity(512),
+        }
+    }
+
+    /// The id of the last asset in the page when another page follows it.
+    pub fn next_after(&self) -> Option<i64> {
+        self.more.then_some(self.last_id)
+    }
+
+    pub fn into_response(self, next_page_token: String) -> ListAssetsResponse {
+        ListAssetsResponse {
+            assets: Vec::new(),
+            next_page_token,
+            encoded_assets: Bytes::from(self.out),
+        }
+    }
+}
+
+impl AssetSink for AssetPage {
+    fn push(&mut self, asset: &AssetRow<'_>) {
+        if self.count == self.limit {
+            self.more = true;
+            return;
+        }
+        self.scratch.clear();
+        encode_asset(asset, &mut self.scratch);
+        encoding::encode_key(ASSETS, WireType::LengthDelimited, &mut self.out);
+        encoding::encode_varint(self.scratch.len() as u64, &mut self.out);
+        self.out.extend_from_slice(&self.scratch);
+        self.count += 1;
+        self.last_id = asset.id;
+    }
+}
+
+/// `asset` as `pb::Asset`'s fields, in field order, defaults left out (proto3), exactly
+/// as prost would encode `rpc::asset_to_proto` of it.
+fn encode_asset(a: &AssetRow<'_>, buf: &mut Vec<u8>) {
+    int64(tag::ID, a.id, buf);
+    string(tag::SOURCE, a.source, buf);
+    string(tag::EXTERNAL_ID, a.external_id, buf);
+    string(tag::CLIENT, a.client, buf);
+    string(tag::SOURCE_CLIENT, a.source_client, buf);
+    string(tag::NAME, a.name, buf);
+    let category = category_to_proto(a.category.unwrap_or(crate::model::Category::Unknown));
+    int64(tag::CATEGORY, i64::from(category as i32), buf);
+    string(tag::VENDOR_TYPE, a.vendor_type, buf);
+    string(tag::MANUFACTURER, a.manufacturer, buf);
+    string(tag::MODEL, a.model, buf);
+    string(tag::SERIAL, a.serial, buf);
+    // Repeated strings keep their empty items.
+    for mac in a.mac_addresses.items() {
+        length_delimited(tag::MAC_ADDRESSES, mac.as_bytes(), buf);
+    }
+    for ip in a.ip_addresses.items() {
+        length_delimited(tag::IP_ADDRESSES, ip.as_bytes(), buf);
+    }
+    string(tag::OS, a.os, buf);
+    string(tag::FIRMWARE, a.firmware, buf);
+    string(tag::ONLINE_STATUS, a.online_status, buf);
+    // `optional bool`: present when known, even when false.
+    if let Some(managed) = a.managed {
+        encoding::bool::encode(tag::MANAGED, &managed, buf);
+    }
+    if a.billable && a.removed_at.is_none() {
+        encoding::bool::encode(tag::BILLABLE, &true, buf);
+    }
+    time(tag::FIRST_SEEN, Some(a.first_seen), buf);
+    time(tag::LAST_SEEN, a.last_seen, buf);
+    time(tag::UPDATED_AT, a.updated_at, buf);
+    time(tag::REMOVED_AT, a.removed_at, buf);
+    int64(tag::DEVICE_ID, a.device_id, buf);
+    // `raw` (24) stays empty in lists.
+}
+
+fn int64(tag: u32, v: i64, buf: &mut Vec<u8>) {
+    if v != 0 {
+        encoding::int64::encode(tag, &v, buf);
+    }
+}
+
+fn string(tag: u32, s: &str, buf: &mut Vec<u8>) {
+    if !s.is_empty() {
+        length_delimited(tag, s.as_bytes(), buf);
+    }
+}
+
+fn length_delimited(tag: u32, bytes: &[u8], buf: &mut Vec<u8>) {
+    encoding::encode_key(tag, WireType::LengthDelimited, buf);
+    encoding::encode_varint(bytes.len() as u64, buf);
+    buf.extend_from_slice(bytes);
+}
+
+fn time(tag: u32, t: Option<DateTime<Utc>>, buf: &mut Vec<u8>) {
+    if let Some(t) = t {
+        encoding::message::encode(tag, &timestamp(t), buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AssetRecord, Category, RunKind, RunState, RunTrigger, SourceClient};
+    use crate::rpc::asset_to_proto;
+    use crate::store::{Apply, AssetFilter, RunEnd, Store};
+    use chrono::TimeZone;
+    use prost::Message;
+
+    fn at(secs: i64, micros: u32) -> DateTime<Utc> {
+        Utc.timestamp_opt(secs, micros * 1000).single().unwrap()
+    }
+
+    /// Assets that exercise every field's edge: empty text, non-ASCII, list items that
+    /// need JSON escapes or are empty, an unknown `managed`, `managed = false`, a time
+    /// before 1970, and (after the second run) removed assets.
+    fn records() -> Vec<AssetRecord> {
+        let full = AssetRecord {
+            external_id: "dev-1".into(),
+            source_client_id: "t1".into(),
+            name: "Zürich core ☃".into(),
+            category: Some(Category::Firewall),
+            vendor_type: "firewall".into(),
+            manufacturer: "Fortinet".into(),
+            model: "FG-60F".into(),
+            serial: "FGT60F0000000001".into(),
+            mac_addresses: vec!["00:11:22:33:44:55".into(), "aa:bb:cc:dd:ee:ff".into()],
+            ip_addresses: vec!["10.0.0.1".into(), "fe80::1".into()],
+            os: "FortiOS".into(),
+            firmware: "7.2.5".into(),
+            online_status: "online".into(),
+            managed: Some(true),
+            last_seen: Some(at(1_700_000_000, 123_456)),
+            updated_at: Some(at(-1, 500_000)),
+            raw: r#"{"kept":"out of lists"}"#.into(),
+        };
+        let odd = AssetRecord {
+            external_id: "dev-2".into(),
+            source_client_id: "t1".into(),
+            name: String::new(),
+            category: None,
+            mac_addresses: vec!["quote\"and\\backslash".into(), String::new()],
+            ip_addresses: vec!["tab\there".into()],
+            managed: Some(false),
+            ..AssetRecord::default()
+        };
+        let unknown_managed = AssetRecord {
+            external_id: "dev-3".into(),
+            source_client_id: "t-unknown".into(),
+            category: Some(Category::Switch),
+            managed: None,
+            last_seen: Some(at(0, 0)),
+            ..AssetRecord::default()
+        };
+        let mut all = vec![full, odd, unknown_managed];
+        for i in 4..40 {
+            all.push(AssetRecord {
+                external_id: format!("dev-{i}"),
+                source_client_id: "t1".into(),
+                name: format!("switch {i}"),
+                category: Some(Category::Switch),
+                serial: format!("SN{i:04}"),
+                mac_addresses: vec![format!("00:00:00:00:00:{i:02x}")],
+                managed: Some(true),
+                ..AssetRecord::default()
+            });
+        }
+        all
+    }
+
+    fn sync(store: &Store, records: &[AssetRecord]) {
+        let run = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        let client = SourceClient {
+            external_id: "t1".into(),
+            name: "Contoso".into(),
+            aliases: vec![],
+        };
+        store.stage_clients(run.id, &[client]).unwrap();
+        store.stage_assets(&run, records).unwrap();
+        let end = RunEnd {
+            state: RunState::Ok,
+            apply: Apply::UpsertsAndRemovals,
+            requests: 1,
+            retries: 0,
+            error: String::new(),
+        };
+        store.finish_run(&run, end).unwrap();
+    }
+
+    /// The page as the agent sends it, and as prost encodes the same assets read the
+    /// general way (`Store::list_assets`, `asset_to_proto`).
+    fn both(store: &Store, filter: &AssetFilter, limit: usize) -> (Vec<u8>, Vec<u8>, AssetPage) {
+        let mut page = AssetPage::new(limit);
+        store.visit_assets(filter, 0, limit + 1, &mut page).unwrap();
+        let mut assets = store.list_assets(filter, 0, limit + 1).unwrap();
+        assets.truncate(limit);
+        let reference = ListAssetsResponse {
+            assets: assets.into_iter().map(asset_to_proto).collect(),
+            next_page_token: "token".into(),
+            ..ListAssetsResponse::default()
+        };
+        let page_bytes = AssetPage {
+            out: page.out.clone(),
+            ..AssetPage::new(limit)
+        }
+        .into_response("token".into())
+        .encode_to_vec();
+        (page_bytes, reference.encode_to_vec(), page)
+    }
+
+    #[test]
+    fn pages_encode_to_the_bytes_prost_writes_for_the_same_assets() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        store.ensure_source("auvik", "auvik").unwrap();
+        sync(&store, &records());
+        let (page, reference, _) = both(&store, &AssetFilter::default(), 100);
+        assert_eq!(page, reference);
+        let decoded = ListAssetsResponse::decode(page.as_slice()).unwrap();
+        assert_eq!(decoded.assets.len(), 39);
+        let by_id = |id: &str| decoded.assets.iter().find(|a| a.external_id == id).unwrap();
+        let full = by_id("dev-1");
+        assert_eq!(full.name, "Zürich core ☃");
+        assert_eq!(full.client, "Contoso");
+        assert_eq!(full.mac_addresses.len(), 2);
+        assert_eq!(full.updated_at.unwrap().seconds, -1);
+        assert!(full.raw.is_empty(), "lists leave the raw record out");
+        assert_eq!(
+            by_id("dev-2").mac_addresses,
+            vec!["quote\"and\\backslash".to_string(), String::new()]
+        );
+        assert_eq!(by_id("dev-2").managed, Some(false));
+        assert_eq!(by_id("dev-3").managed, None);
+
+        // Removed assets: `removed_at` is set and they are not billable.
+        sync(&store, &records()[..2]);
+        let removed = AssetFilter {
+            include_removed: true,
+            ..AssetFilter::default()
+        };
+        let (page, reference, _) = both(&store, &removed, 100);
+        assert_eq!(page, reference);
+        let decoded = ListAssetsResponse::decode(page.as_slice()).unwrap();
+        let (kept, removed): (Vec<_>, Vec<_>) = decoded
+            .assets
+            .iter()
+            .partition(|a| a.external_id == "dev-1" || a.external_id == "dev-2");
+        assert_eq!(removed.len(), 37);
+        assert!(kept.iter().all(|a| a.removed_at.is_none()));
+        assert!(kept.iter().any(|a| a.billable));
+        assert!(
+            removed
+                .iter()
+                .all(|a| a.removed_at.is_some() && !a.billable)
+        );
+    }
+
+    #[test]
+    fn a_page_tells_whether_another_follows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        store.ensure_source("auvik", "auvik").unwrap();
+        sync(&store, &records());
+        let all = AssetFilter::default();
+        let (bytes, reference, page) = both(&store, &all, 10);
+        assert_eq!(bytes, reference);
+        let tenth = store.list_assets(&all, 0, 10).unwrap()[9].id;
+        assert_eq!(page.next_after(), Some(tenth));
+        let (_, _, page) = both(&store, &all, 39);
+        assert_eq!(page.next_after(), None, "exactly one page: no next");
+        let none = AssetFilter {
+            client: Some("nobody".into()),
+            ..AssetFilter::default()
+        };
+        let (bytes, _, page) = both(&store, &none, 10);
+        assert_eq!(page.next_after(), None);
+        let decoded = ListAssetsResponse::decode(bytes.as_slice()).unwrap();
+        assert!(decoded.assets.is_empty());
+        assert_eq!(decoded.next_page_token, "token");
+    }
+
+    #[test]
+    fn a_decoded_response_encodes_back_to_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        store.ensure_source("auvik", "auvik").unwrap();
+        sync(&store, &records());
+        let (bytes, _, _) = both(&store, &AssetFilter::default(), 5);
+        let decoded = ListAssetsResponse::decode(bytes.as_slice()).unwrap();
+        assert_eq!(decoded.encoded_len(), bytes.len());
+        assert_eq!(decoded.encode_to_vec(), bytes);
+        // Unknown fields are skipped, as generated code does.
+        let mut with_unknown = bytes.clone();
+        encoding::string::encode(99, &"later field".to_string(), &mut with_unknown);
+        let decoded = ListAssetsResponse::decode(with_unknown.as_slice()).unwrap();
+        assert_eq!(decoded.assets.len(), 5);
+    }
+}
