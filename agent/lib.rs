@@ -8,8 +8,8 @@
 //! config, `daemon` runs it all.
 //! Operations: `notify` speaks systemd's notification protocol and `supervise` decides
 //! what to tell it (STATUS=, watchdog); `logging` picks where logs go; `daemonize` forks
-//! with a pidfile; `docs` makes man pages and completions. `sim` holds the vendor
-//! simulators used by tests and the demo.
+//! with a pidfile; `docs` makes man pages and completions; `heap` caps glibc's arenas so
+//! an idle agent stays small. `sim` holds the vendor simulators used by tests and the demo.
 //!
 //! `metrics` counts what runs and vendor requests did, for Prometheus.
 
@@ -22,6 +22,7 @@ pub mod daemonize;
 pub mod demo;
 pub mod devices;
 pub mod docs;
+pub mod heap;
 pub mod logging;
 pub mod metrics;
 pub mod model;

@@ -143,6 +143,7 @@ enum Command {
 const STARTUP_LIMIT: Duration = Duration::from_secs(90);
 
 fn main() -> ExitCode {
+    assetd::heap::limit_arenas();
     let matches = assetd::docs::with_generate(Cli::command()).get_matches();
     if let Some(done) = assetd::docs::generate(&matches, Cli::command(), SECTIONS) {
         return finish(done.map_err(Into::into));

@@ -14,6 +14,7 @@
 use crate::clients;
 use crate::config::ClientGroup;
 use crate::devices;
+use crate::heap;
 use crate::model::{
     Asset, AssetChange, AssetRecord, Category, RunCounts, RunKind, RunState, RunTrigger,
     SourceClient, SyncRun, VendorUsage, is_billable,
@@ -1470,7 +1471,7 @@ fn start_checkpointer(writer: &mut Connection, path: &Path) -> std::io::Result<(
                 }
                 // The connection is closed by now; what it used stays in this thread's
                 // arena unless given back, after the run's own release_memory has run.
-                give_back_heap();
+                heap::give_back();
             }
         })?;
     writer
@@ -1484,16 +1485,6 @@ fn start_checkpointer(writer: &mut Connection, path: &Path) -> std::io::Result<(
             },
         ))
         .map_err(std::io::Error::other)
-}
-
-/// Returns the allocator's free pages to the kernel (glibc keeps them otherwise, in every
-/// thread's arena), so an agent that just finished a burst of work idles small.
-fn give_back_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel; no pointers change.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 fn migrate(c: &Connection) -> rusqlite::Result<()> {
@@ -2480,7 +2471,7 @@ impl Store {
                 let _ = c.release_memory();
             }
         }
-        give_back_heap();
+        heap::give_back();
     }
 
     /// Called after a commit that may change billable counts.
