@@ -9,13 +9,17 @@
 /// measurable speed.
 const ARENAS: i32 = 2;
 
-/// Caps glibc's arenas at `ARENAS`. Call first thing in `main`, before any thread starts:
-/// arenas that already exist stay.
+/// Caps glibc's arenas at `ARENAS`, unless `MALLOC_ARENA_MAX` in the environment already
+/// says how many (glibc reads it itself; an operator's choice wins). Call first thing in
+/// `main`, before any thread starts: arenas that already exist stay.
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; called before other threads
+        // exist.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+        }
     }
 }
 
