@@ -1,11 +1,11 @@
 //! assetd: an on-prem agent that syncs MSP hardware assets from vendor APIs into SQLite
 //! and serves them over gRPC. The outward contract is DESIGN.md in the shared folder.
 //!
-//! One concern per module: `config` (+ `secret`) reads the file, `store` owns SQLite,
-//! `vendors` talk to the vendor APIs and produce `model` records, `sync` schedules and
-//! runs them, `rpc` adapts the domain to gRPC (`wire` encodes ListAssets' pages by hand),
-//! `server` binds the listeners (`tls` and `auth` guard the TCP ones), `watch` reloads the
-//! config, `daemon` runs it all.
+//! One concern per module: `config` (+ `secret`) reads the file, `store` owns SQLite
+//! (`idset` holds a run's seen assets), `vendors` talk to the vendor APIs and produce
+//! `model` records, `sync` schedules and runs them, `rpc` adapts the domain to gRPC
+//! (`wire` encodes ListAssets' pages by hand), `server` binds the listeners (`tls` and
+//! `auth` guard the TCP ones), `watch` reloads the config, `daemon` runs it all.
 //! Operations: `notify` speaks systemd's notification protocol and `supervise` decides
 //! what to tell it (STATUS=, watchdog); `logging` picks where logs go; `daemonize` forks
 //! with a pidfile; `docs` makes man pages and completions; `heap` caps glibc's arenas so
@@ -23,6 +23,7 @@ pub mod demo;
 pub mod devices;
 pub mod docs;
 pub mod heap;
+pub mod idset;
 pub mod logging;
 pub mod metrics;
 pub mod model;

@@ -2,7 +2,8 @@
 //!
 //! How a run stays atomic without holding the write lock for its whole (network-bound)
 //! length: while a run fetches, its records are *staged* page by page into
-//! `staged_assets`, in short transactions that no reader looks at. When the run ends,
+//! `staged_assets`, in short transactions that no reader looks at (a record equal to the
+//! stored asset is only marked as seen, in memory: `RunMarks`). When the run ends,
 //! `finish_run` diffs the staged rows against `assets` and applies the changes, the
 //! history rows, the removals and the run's final row in ONE transaction. Readers (WAL)
 //! see either the state before the run or after it, never half; a crash mid-run leaves
@@ -15,6 +16,7 @@ use crate::clients;
 use crate::config::ClientGroup;
 use crate::devices;
 use crate::heap;
+use crate::idset::IdSet;
 use crate::model::{
     Asset, AssetChange, AssetRecord, Category, RunCounts, RunKind, RunState, RunTrigger,
     SourceClient, SyncRun, VendorUsage, is_billable,
@@ -22,6 +24,7 @@ use crate::model::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -271,6 +274,8 @@ ALTER TABLE staged_assets ADD COLUMN billable INTEGER NOT NULL DEFAULT 0;
 "#,
     // 6: each source's count of present assets, kept by the runs that change it, so status
     // and the source list answer without counting a million rows; and lean staging.
+    // (`unchanged` is no longer written: unchanged assets are now marked in memory,
+    // `RunMarks`; the column stays, always 0.)
     r#"
 ALTER TABLE sources ADD COLUMN present_assets INTEGER NOT NULL DEFAULT 0;
 -- A fetched asset identical to its present stored row is staged as just its id with
@@ -454,6 +459,24 @@ struct Inner {
     /// How far back the last `billable_counts` caller's grace cutoff was, so the cache can be
     /// refilled for it after a run (`warm_counts`).
     last_grace: Mutex<Option<chrono::Duration>>,
+    /// What running runs' pages said about stored assets, by run id (`RunMarks`).
+    marks: Mutex<HashMap<i64, RunMarks>>,
+}
+
+/// What a run's pages said about assets already stored, kept in memory until the run ends.
+/// Staging a row for each unchanged asset was a fifth of a resync's CPU; a bit is enough,
+/// because only removals (and the fetched count) need to know which assets were seen. A
+/// crash loses nothing with them: a crashed run's staged rows are dropped too.
+#[derive(Debug, Default)]
+struct RunMarks {
+    source: String,
+    /// Stored assets whose latest copy in the run equals the stored one.
+    unchanged: IdSet,
+    /// Stored (present) assets whose latest copy in the run is a staged row.
+    changed: IdSet,
+    /// A page's transaction failed after the marks had taken its assets in, so they may
+    /// name assets whose rows were rolled back: the run must not remove anything.
+    unreliable: bool,
 }
 
 /// Billable counts as last computed. Counting a million assets takes a second; the answer
@@ -546,6 +569,7 @@ impl Store {
                 counts_generation: AtomicU64::new(0),
                 counts_cache: Mutex::new(None),
                 last_grace: Mutex::new(None),
+                marks: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -643,6 +667,9 @@ impl Store {
         // disk) goes now, before this run takes more space. Allowed to fail: recording
         // the run matters more.
         let _ = self.drop_staging();
+        // A run of this source that never reached `finish_run` (its task was dropped)
+        // leaves its marks behind; one run per source is ever running.
+        lock(&self.inner.marks).retain(|_, m| m.source != source);
         let id = self.with_writer(|c| {
             c.execute(
                 "INSERT INTO sync_runs (source, kind, trigger, started, state) VALUES (?1, ?2, ?3, ?4, 'running')",
@@ -696,112 +723,22 @@ impl Store {
     }
 
     /// Stages a page of fetched assets for `run`. One that is identical to its present
-    /// stored row is staged as its id alone (it still counts as fetched and as seen by a
-    /// full run); the rest in full, for the apply to insert or diff. The comparison holds
-    /// until the apply: only this source's run writes this source's assets.
+    /// stored row is only marked (`RunMarks`: it still counts as fetched and as seen by a
+    /// full run); the rest are staged in full, for the apply to insert or diff. The
+    /// comparison holds until the apply: only this source's run writes this source's
+    /// assets. If the page fails, the run can no longer remove anything (`unreliable`).
     pub fn stage_assets(&self, run: &SyncRun, assets: &[AssetRecord]) -> Result<()> {
         self.ensure_room()?;
-        self.with_writer(|c| {
-            let tx = c.transaction()?;
-            {
-                // An empty source (a first sync) has nothing to compare with.
-                let has_assets: bool = tx
-                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM assets WHERE source = ?1)")?
-                    .query_row([&run.source], |r| r.get(0))?;
-                let mut stored = tx.prepare_cached(
-                    "SELECT COALESCE(sc.external_id, ''), a.name, a.category, a.vendor_type, a.manufacturer,
-                       a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware, a.online_status,
-                       a.managed, a.last_seen, a.updated_at, a.raw
-                     FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
-                     WHERE a.source = ?1 AND a.external_id = ?2 AND a.removed_at IS NULL",
-                )?;
-                let mut seen = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO staged_assets (run_id, external_id, source_client_external_id,
-                     name, category, vendor_type, manufacturer, model, serial, mac_addresses, ip_addresses, os,
-                     firmware, online_status, managed, last_seen, updated_at, raw, billable, unchanged)
-                     VALUES (?1, ?2, '', '', '', '', '', '', '', '', '', '', '', '', NULL, NULL, NULL, '', 0, 1)",
-                )?;
-                let mut st = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO staged_assets (run_id, external_id, source_client_external_id, name, category,
-                     vendor_type, manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status,
-                     managed, last_seen, updated_at, raw, billable)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-                )?;
-                for a in assets {
-                    let macs = json_list(&a.mac_addresses);
-                    let ips = json_list(&a.ip_addresses);
-                    let last_seen = a.last_seen.map(ts);
-                    let updated_at = a.updated_at.map(ts);
-                    if has_assets {
-                        let same = stored
-                            .query_row(params![run.source, a.external_id], |r| {
-                                // A stored value of an unexpected type is a difference (the
-                                // apply then rewrites it), never an error.
-                                let text = |i: usize, v: &str| -> rusqlite::Result<bool> {
-                                    Ok(matches!(r.get_ref(i)?, ValueRef::Text(t) if t == v.as_bytes()))
-                                };
-                                let opt = |i: usize, v: &Option<String>| -> rusqlite::Result<bool> {
-                                    Ok(match (r.get_ref(i)?, v) {
-                                        (ValueRef::Null, None) => true,
-                                        (ValueRef::Text(t), Some(v)) => t == v.as_bytes(),
-                                        _ => false,
-                                    })
-                                };
-                                let managed = match r.get_ref(12)? {
-                                    ValueRef::Null => None,
-                                    ValueRef::Integer(i) => Some(i != 0),
-                                    _ => return Ok(false),
-                                };
-                                Ok(text(0, &a.source_client_id)?
-                                    && text(1, &a.name)?
-                                    && text(2, a.category().as_str())?
-                                    && text(3, &a.vendor_type)?
-                                    && text(4, &a.manufacturer)?
-                                    && text(5, &a.model)?
-                                    && text(6, &a.serial)?
-                                    && text(7, &macs)?
-                                    && text(8, &ips)?
-                                    && text(9, &a.os)?
-                                    && text(10, &a.firmware)?
-                                    && text(11, &a.online_status)?
-                                    && managed == a.managed
-                                    && opt(13, &last_seen)?
-                                    && opt(14, &updated_at)?
-                                    && text(15, &a.raw)?)
-                            })
-                            .optional()?
-                            .unwrap_or(false);
-                        if same {
-                            seen.execute(params![run.id, a.external_id])?;
-                            continue;
-                        }
-                    }
-                    st.execute(params![
-                        run.id,
-                        a.external_id,
-                        a.source_client_id,
-                        a.name,
-                        a.category().as_str(),
-                        a.vendor_type,
-                        a.manufacturer,
-                        a.model,
-                        a.serial,
-                        macs,
-                        ips,
-                        a.os,
-                        a.firmware,
-                        a.online_status,
-                        a.managed,
-                        last_seen,
-                        updated_at,
-                        a.raw,
-                        is_billable(a.category(), a.managed),
-                    ])?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })
+        let mut all_marks = lock(&self.inner.marks);
+        let marks = all_marks.entry(run.id).or_insert_with(|| RunMarks {
+            source: run.source.clone(),
+            ..RunMarks::default()
+        });
+        let staged = self.with_writer(|c| stage_page(c, run, assets, marks));
+        if staged.is_err() {
+            marks.unreliable = true;
+        }
+        staged
     }
 
     /// Stages a vendor's billing figures; they replace the stored ones for the same client and
@@ -859,16 +796,18 @@ impl Store {
         finished: DateTime<Utc>,
     ) -> Result<SyncRun> {
         let groups = lock(&self.inner.groups).clone();
+        let marks = lock(&self.inner.marks).remove(&run.id).unwrap_or_default();
         let mut counts_changed = false;
         let began = std::time::Instant::now();
         let mut phases = Phases::default();
         let result = self.with_writer(|c| {
             let tx = c.transaction()?;
-            let fetched: i64 = tx.query_row(
+            let staged: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM staged_assets WHERE run_id = ?1",
                 [run.id],
                 |r| r.get(0),
             )?;
+            let fetched = staged + marks.unchanged.len() as i64;
             let mut counts = RunCounts {
                 fetched,
                 ..RunCounts::default()
@@ -888,8 +827,13 @@ impl Store {
                 )?;
                 apply_assets(&tx, run, finished, &mut counts, &mut effects)?;
                 phases.assets = began.elapsed();
-                if end.apply == Apply::UpsertsAndRemovals && had_present {
-                    counts.removed = apply_removals(&tx, run, finished)?;
+                if marks.unreliable && end.apply == Apply::UpsertsAndRemovals {
+                    tracing::warn!(
+                        run_id = run.id,
+                        "A page of this run could not be staged; nothing is marked removed this time."
+                    );
+                } else if end.apply == Apply::UpsertsAndRemovals && had_present {
+                    counts.removed = apply_removals(&tx, run, finished, &marks.unchanged)?;
                     if counts.removed > 0 {
                         effects.identities = true;
                         effects.counts = true;
@@ -1785,6 +1729,126 @@ fn run_from_row(r: &Row) -> rusqlite::Result<SyncRun> {
 }
 
 /// Upserts the run's staged clients into `source_clients`.
+/// Stages one page of a run: a stored asset that arrives unchanged becomes a mark, any
+/// other asset a staged row. Within a run the last copy of an asset wins.
+fn stage_page(
+    c: &mut Connection,
+    run: &SyncRun,
+    assets: &[AssetRecord],
+    marks: &mut RunMarks,
+) -> Result<()> {
+    let tx = c.transaction()?;
+    {
+        // An empty source (a first sync) has nothing to compare with.
+        let has_assets: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM assets WHERE source = ?1)")?
+            .query_row([&run.source], |r| r.get(0))?;
+        let mut stored = tx.prepare_cached(
+            "SELECT COALESCE(sc.external_id, ''), a.name, a.category, a.vendor_type, a.manufacturer,
+               a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware, a.online_status,
+               a.managed, a.last_seen, a.updated_at, a.raw, a.id
+             FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+             WHERE a.source = ?1 AND a.external_id = ?2 AND a.removed_at IS NULL",
+        )?;
+        let mut unstage =
+            tx.prepare_cached("DELETE FROM staged_assets WHERE run_id = ?1 AND external_id = ?2")?;
+        let mut st = tx.prepare_cached(
+            "INSERT OR REPLACE INTO staged_assets (run_id, external_id, source_client_external_id, name, category,
+             vendor_type, manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status,
+             managed, last_seen, updated_at, raw, billable)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        )?;
+        for a in assets {
+            let macs = json_list(&a.mac_addresses);
+            let ips = json_list(&a.ip_addresses);
+            let last_seen = a.last_seen.map(ts);
+            let updated_at = a.updated_at.map(ts);
+            // The stored asset's id, and whether this copy equals it.
+            let stored_copy: Option<(i64, bool)> = if has_assets {
+                stored
+                    .query_row(params![run.source, a.external_id], |r| {
+                        // A stored value of an unexpected type is a difference (the apply
+                        // then rewrites it), never an error.
+                        let text = |i: usize, v: &str| -> rusqlite::Result<bool> {
+                            Ok(matches!(r.get_ref(i)?, ValueRef::Text(t) if t == v.as_bytes()))
+                        };
+                        let opt = |i: usize, v: &Option<String>| -> rusqlite::Result<bool> {
+                            Ok(match (r.get_ref(i)?, v) {
+                                (ValueRef::Null, None) => true,
+                                (ValueRef::Text(t), Some(v)) => t == v.as_bytes(),
+                                _ => false,
+                            })
+                        };
+                        let managed = match r.get_ref(12)? {
+                            ValueRef::Null => Some(None),
+                            ValueRef::Integer(i) => Some(Some(i != 0)),
+                            _ => None,
+                        };
+                        let same = managed == Some(a.managed)
+                            && text(0, &a.source_client_id)?
+                            && text(1, &a.name)?
+                            && text(2, a.category().as_str())?
+                            && text(3, &a.vendor_type)?
+                            && text(4, &a.manufacturer)?
+                            && text(5, &a.model)?
+                            && text(6, &a.serial)?
+                            && text(7, &macs)?
+                            && text(8, &ips)?
+                            && text(9, &a.os)?
+                            && text(10, &a.firmware)?
+                            && text(11, &a.online_status)?
+                            && opt(13, &last_seen)?
+                            && opt(14, &updated_at)?
+                            && text(15, &a.raw)?;
+                        Ok((r.get(16)?, same))
+                    })
+                    .optional()?
+            } else {
+                None
+            };
+            match stored_copy {
+                Some((id, true)) => {
+                    marks.unchanged.insert(id);
+                    if marks.changed.remove(id) {
+                        // An earlier page staged a different copy; this later one wins.
+                        unstage.execute(params![run.id, a.external_id])?;
+                    }
+                    continue;
+                }
+                Some((id, false)) => {
+                    marks.changed.insert(id);
+                    marks.unchanged.remove(id);
+                }
+                // New, or removed and now back: staged in full either way.
+                None => {}
+            }
+            st.execute(params![
+                run.id,
+                a.external_id,
+                a.source_client_id,
+                a.name,
+                a.category().as_str(),
+                a.vendor_type,
+                a.manufacturer,
+                a.model,
+                a.serial,
+                macs,
+                ips,
+                a.os,
+                a.firmware,
+                a.online_status,
+                a.managed,
+                last_seen,
+                updated_at,
+                a.raw,
+                is_billable(a.category(), a.managed),
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// Where `finish_run` spent its time (logged at debug level).
 #[derive(Default)]
 struct Phases {
@@ -1874,7 +1938,7 @@ fn apply_assets(
          FROM staged_assets s
          JOIN assets a ON a.source = ?1 AND a.external_id = s.external_id
          LEFT JOIN source_clients sc ON sc.id = a.source_client_id
-         WHERE s.run_id = ?2 AND s.unchanged = 0 AND (a.removed_at IS NOT NULL
+         WHERE s.run_id = ?2 AND (a.removed_at IS NOT NULL
            OR COALESCE(sc.external_id, '') != s.source_client_external_id OR a.name != s.name
            OR a.category != s.category OR a.vendor_type != s.vendor_type
            OR a.manufacturer != s.manufacturer OR a.model != s.model OR a.serial != s.serial
@@ -2015,7 +2079,7 @@ fn insert_new_assets(
            s.ip_addresses, s.os, s.firmware, s.online_status, s.managed, s.billable, ?4, s.last_seen,
            s.updated_at, NULL, s.raw
          FROM staged_assets s
-         WHERE s.run_id = ?2 AND s.unchanged = 0
+         WHERE s.run_id = ?2
            AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.source = ?1 AND a.external_id = s.external_id)
          WINDOW w AS (ORDER BY s.source_client_external_id, s.external_id)",
         params![run.source, run.id, first_id, now],
@@ -2037,15 +2101,17 @@ fn apply_removals(
     tx: &rusqlite::Transaction,
     run: &SyncRun,
     now: DateTime<Utc>,
+    unchanged: &IdSet,
 ) -> rusqlite::Result<i64> {
     let now_s = ts(now);
-    let gone: Vec<i64> = tx
+    let mut gone: Vec<i64> = tx
         .prepare(
             "SELECT id FROM assets a WHERE a.source = ?1 AND a.removed_at IS NULL
              AND NOT EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?2 AND s.external_id = a.external_id)",
         )?
         .query_map(params![run.source, run.id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    gone.retain(|&id| !unchanged.contains(id));
     let mut mark = tx.prepare_cached("UPDATE assets SET removed_at = ?2 WHERE id = ?1")?;
     let mut identity =
         tx.prepare_cached("SELECT serial, mac_addresses FROM assets WHERE id = ?1")?;
@@ -2736,10 +2802,11 @@ mod tests {
         assert_eq!(store.list_changes(0, 0, 100).unwrap().len(), changes_before);
     }
 
-    /// An asset fetched unchanged is staged as its id; a changed one in full. Within a run
-    /// the last copy of an asset wins either way, and every field takes part in "unchanged".
+    /// An asset fetched unchanged is only marked; a changed one is staged in full. Within a
+    /// run the last copy of an asset wins either way, and every field takes part in
+    /// "unchanged".
     #[test]
-    fn unchanged_assets_are_staged_as_ids_and_the_last_copy_wins() {
+    fn unchanged_assets_are_marked_not_staged_and_the_last_copy_wins() {
         let (_d, store) = open();
         let mut with_raw = record("c", "ap1");
         with_raw.raw = r#"{"v":1}"#.into();
@@ -2749,15 +2816,15 @@ mod tests {
             &[record("a", "sw1"), record("b", "sw2"), with_raw.clone()],
             Apply::UpsertsAndRemovals,
         );
-        let staged = |r: &SyncRun| -> Vec<(String, String, bool)> {
+        let staged = |r: &SyncRun| -> Vec<(String, String)> {
             store
                 .with_reader(|c| {
                     let mut st = c.prepare(
-                        "SELECT external_id, name, unchanged FROM staged_assets
+                        "SELECT external_id, name FROM staged_assets
                          WHERE run_id = ?1 ORDER BY external_id",
                     )?;
                     let rows = st
-                        .query_map([r.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .query_map([r.id], |r| Ok((r.get(0)?, r.get(1)?)))?
                         .collect::<rusqlite::Result<_>>()?;
                     Ok(rows)
                 })
@@ -2777,9 +2844,8 @@ mod tests {
         assert_eq!(
             staged(&r),
             [
-                ("a".to_string(), "sw1-new".to_string(), false),
-                ("b".to_string(), String::new(), true),
-                ("c".to_string(), "ap1".to_string(), false),
+                ("a".to_string(), "sw1-new".to_string()),
+                ("c".to_string(), "ap1".to_string()),
             ]
         );
         let done = store
@@ -2815,6 +2881,81 @@ mod tests {
         assert!(!staged(&r).is_empty());
         store.drop_staging().unwrap();
         assert!(staged(&r).is_empty());
+        assert!(
+            lock(&store.inner.marks).is_empty(),
+            "the run's marks went with it"
+        );
+        assert_present_counts(&store);
+
+        // A full run that brings a unchanged and not b or c removes b and c only.
+        let done = run(
+            &store,
+            RunKind::Full,
+            &[record("a", "sw1-new")],
+            Apply::UpsertsAndRemovals,
+        );
+        assert_eq!(
+            done.counts,
+            RunCounts {
+                fetched: 1,
+                unchanged: 1,
+                removed: 2,
+                ..RunCounts::default()
+            }
+        );
+        assert_present_counts(&store);
+    }
+
+    /// A page whose transaction fails after its assets were marked leaves marks that may
+    /// name rolled-back rows: the run then removes nothing rather than something it saw.
+    #[test]
+    fn a_run_with_a_failed_page_removes_nothing() {
+        let (_d, store) = open();
+        run(
+            &store,
+            RunKind::Full,
+            &[record("a", "sw1"), record("b", "sw2"), record("c", "sw3")],
+            Apply::UpsertsAndRemovals,
+        );
+        store
+            .with_writer(|c| {
+                c.execute_batch(
+                    "CREATE TEMP TRIGGER boom BEFORE INSERT ON staged_assets
+                     WHEN NEW.external_id = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        // a is marked changed, then the page fails and its staged row is rolled back.
+        assert!(
+            store
+                .stage_assets(&r, &[record("a", "sw1-new"), record("boom", "x")])
+                .is_err()
+        );
+        store.stage_assets(&r, &[record("b", "sw2")]).unwrap();
+        let done = store
+            .finish_run(
+                &r,
+                RunEnd {
+                    state: RunState::Ok,
+                    apply: Apply::UpsertsAndRemovals,
+                    requests: 1,
+                    retries: 0,
+                    error: String::new(),
+                },
+            )
+            .unwrap();
+        assert_eq!(done.counts.removed, 0);
+        let names: Vec<String> = store
+            .list_assets(&AssetFilter::default(), 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.record.name)
+            .collect();
+        assert_eq!(names, ["sw1", "sw2", "sw3"]);
         assert_present_counts(&store);
     }
 
