@@ -10,6 +10,7 @@
 //! ([`super::AuvikSim::deny_billing`]) they answer 403.
 
 use chrono::{Days, NaiveDate};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::SimDevice;
@@ -130,6 +131,7 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
     };
     let root_prefix = store.root().info().domain_prefix.clone();
     let days = period.days();
+    let period_query = period.query();
     let links = |t: &TenantState| {
         json!({
             "dashboard": format!("https://{}.my.auvik.com/#admin/settings/billingUsage", root_prefix),
@@ -139,11 +141,12 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
             ),
             "self": format!(
                 "{}/v1/billing/usage/client?tenants={}&{}",
-                app.base_url, t.info().id, period.query()
+                app.base_url, t.info().id, period_query
             ),
         })
     };
     let mut data = Vec::new();
+    let mut relationships = Vec::new();
     for ord in ords {
         let Some(t) = store.tenant(ord) else { continue };
         // A multi-client's usage covers its children; a client's covers itself.
@@ -160,7 +163,7 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
         let mut client_days = by_tier("", 0.0);
         let mut client_avg = by_tier("", 0.0);
         let (mut billable, mut billed_clients, mut workstations, mut servers) = (0u64, 0u64, 0, 0);
-        let mut devices = Vec::new();
+        let mut devices: Vec<DeviceUsageRow> = Vec::new();
         for m in &members {
             let tier = m.seed.tier;
             let n = m.devices().filter(|d| is_billable(d)).count() as u64;
@@ -178,24 +181,29 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
                 .count();
             servers += m.devices().filter(|d| d.device_type == "server").count();
             if members.len() == 1 {
-                devices.extend(m.devices().filter(|d| is_billable(d)).map(|d| {
-                    json!({
-                        "id": d.id,
-                        "type": "deviceUsage",
-                        "attributes": {
-                            "name": d.name,
-                            "totalDays": days,
-                            "clientName": m.info().domain_prefix,
-                        },
-                        "links": {
-                            "deviceRecord": format!("{}/v1/inventory/device/info/{}", app.base_url, d.id),
-                            "self": format!(
-                                "{}/v1/billing/usage/device/{}?{}",
-                                app.base_url, d.id, period.query()
-                            ),
-                        },
-                    })
-                }));
+                devices.extend(
+                    m.devices()
+                        .filter(|d| is_billable(d))
+                        .map(|d| DeviceUsageRow {
+                            attributes: DeviceUsageAttributes {
+                                client_name: &m.info().domain_prefix,
+                                name: &d.name,
+                                total_days: days,
+                            },
+                            id: &d.id,
+                            links: DeviceUsageLinks {
+                                device_record: format!(
+                                    "{}/v1/inventory/device/info/{}",
+                                    app.base_url, d.id
+                                ),
+                                this: format!(
+                                    "{}/v1/billing/usage/device/{}?{}",
+                                    app.base_url, d.id, period_query
+                                ),
+                            },
+                            kind: "deviceUsage",
+                        }),
+                );
             }
         }
         let clients: Vec<Value> = if t.info().tenant_type == "multiClient" {
@@ -248,15 +256,95 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
                 },
                 "asmUserUsage": { "totalAsmUsers": 0 },
             },
-            "relationships": {
-                "devices": { "data": devices },
-                "clients": { "data": clients },
-                "asmUsers": { "data": [] },
-            },
             "links": links(t),
         }));
+        relationships.push(Relationships {
+            asm_users: DataOf { data: [] },
+            clients: DataOf { data: clients },
+            devices: DataOf { data: devices },
+        });
     }
-    Ok(serde_json::to_vec(&json!({ "data": data }))?)
+    // Written without building a `Value` per device: a 100,000-device run's billing answers
+    // list every billable device, and building them as `Value`s was most of the
+    // simulator's CPU at the end of each full run. Keys in the same (sorted) order as
+    // `json!` gives, so the bytes are unchanged.
+    let data: Vec<ClientUsageRow> = data
+        .into_iter()
+        .zip(relationships)
+        .map(|(row, relationships)| ClientUsageRow { row, relationships })
+        .collect();
+    Ok(serde_json::to_vec(&ClientUsageDoc { data })?)
+}
+
+#[derive(Serialize)]
+struct ClientUsageDoc<'a> {
+    data: Vec<ClientUsageRow<'a>>,
+}
+
+/// A tenant's usage: its small fields as a `Value`, its relationships written directly.
+struct ClientUsageRow<'a> {
+    row: Value,
+    relationships: Relationships<'a>,
+}
+
+impl Serialize for ClientUsageRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Value::Object(fields) = &self.row else {
+            return Err(serde::ser::Error::custom("a usage row is an object"));
+        };
+        let mut map = s.serialize_map(Some(fields.len() + 1))?;
+        let mut pending = Some(&self.relationships);
+        for (k, v) in fields {
+            if let Some(r) = pending.filter(|_| k.as_str() > "relationships") {
+                map.serialize_entry("relationships", r)?;
+                pending = None;
+            }
+            map.serialize_entry(k, v)?;
+        }
+        if let Some(r) = pending {
+            map.serialize_entry("relationships", r)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Relationships<'a> {
+    asm_users: DataOf<[(); 0]>,
+    clients: DataOf<Vec<Value>>,
+    devices: DataOf<Vec<DeviceUsageRow<'a>>>,
+}
+
+#[derive(Serialize)]
+struct DataOf<T> {
+    data: T,
+}
+
+#[derive(Serialize)]
+struct DeviceUsageRow<'a> {
+    attributes: DeviceUsageAttributes<'a>,
+    id: &'a str,
+    links: DeviceUsageLinks,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceUsageAttributes<'a> {
+    client_name: &'a str,
+    name: &'a str,
+    total_days: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceUsageLinks {
+    device_record: String,
+    #[serde(rename = "self")]
+    this: String,
 }
 
 pub fn device_usage(app: &App, q: &Query, id: &str) -> ApiResult {
