@@ -1519,7 +1519,7 @@ fn restrict_permissions(path: &Path) {
 }
 
 // Every query that reads an asset's vendor fields lists them in the order of
-// `record_from_row`: name, category, vendor_type, manufacturer, model, serial,
+// `RecordRow::read`: name, category, vendor_type, manufacturer, model, serial,
 // mac_addresses, ip_addresses, os, firmware, online_status, managed, last_seen, updated_at.
 const ASSET_SELECT: &str = "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''), COALESCE(sc.name, ''),
     COALESCE(sc.external_id, ''), a.billable, a.first_seen, a.removed_at, a.device_id,
@@ -1549,25 +1549,71 @@ fn record_from_row(
     external_id: String,
     source_client_id: String,
 ) -> rusqlite::Result<AssetRecord> {
-    Ok(AssetRecord {
-        external_id,
-        source_client_id,
-        name: r.get(at)?,
-        category: text_at(r, at + 1)?.parse().ok(),
-        vendor_type: r.get(at + 2)?,
-        manufacturer: r.get(at + 3)?,
-        model: r.get(at + 4)?,
-        serial: r.get(at + 5)?,
-        mac_addresses: parse_list(text_at(r, at + 6)?),
-        ip_addresses: parse_list(text_at(r, at + 7)?),
-        os: r.get(at + 8)?,
-        firmware: r.get(at + 9)?,
-        online_status: r.get(at + 10)?,
-        managed: r.get(at + 11)?,
-        last_seen: opt_ts_at(r, at + 12)?,
-        updated_at: opt_ts_at(r, at + 13)?,
-        raw: String::new(),
-    })
+    Ok(RecordRow::read(r, at)?.to_record(external_id, source_client_id))
+}
+
+/// The 14 vendor fields of a row as SQLite holds them (text borrowed), in the order every
+/// query that reads them lists them.
+#[derive(Debug)]
+pub struct RecordRow<'r> {
+    pub name: &'r str,
+    pub category: Option<Category>,
+    pub vendor_type: &'r str,
+    pub manufacturer: &'r str,
+    pub model: &'r str,
+    pub serial: &'r str,
+    pub mac_addresses: JsonList<'r>,
+    pub ip_addresses: JsonList<'r>,
+    pub os: &'r str,
+    pub firmware: &'r str,
+    pub online_status: &'r str,
+    pub managed: Option<bool>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl<'r> RecordRow<'r> {
+    /// The fields from column `at` on.
+    fn read(r: &'r Row<'_>, at: usize) -> rusqlite::Result<RecordRow<'r>> {
+        Ok(RecordRow {
+            name: text_at(r, at)?,
+            category: text_at(r, at + 1)?.parse().ok(),
+            vendor_type: text_at(r, at + 2)?,
+            manufacturer: text_at(r, at + 3)?,
+            model: text_at(r, at + 4)?,
+            serial: text_at(r, at + 5)?,
+            mac_addresses: JsonList(text_at(r, at + 6)?),
+            ip_addresses: JsonList(text_at(r, at + 7)?),
+            os: text_at(r, at + 8)?,
+            firmware: text_at(r, at + 9)?,
+            online_status: text_at(r, at + 10)?,
+            managed: r.get(at + 11)?,
+            last_seen: opt_ts_at(r, at + 12)?,
+            updated_at: opt_ts_at(r, at + 13)?,
+        })
+    }
+
+    fn to_record(&self, external_id: String, source_client_id: String) -> AssetRecord {
+        AssetRecord {
+            external_id,
+            source_client_id,
+            name: self.name.to_owned(),
+            category: self.category,
+            vendor_type: self.vendor_type.to_owned(),
+            manufacturer: self.manufacturer.to_owned(),
+            model: self.model.to_owned(),
+            serial: self.serial.to_owned(),
+            mac_addresses: self.mac_addresses.to_vec(),
+            ip_addresses: self.ip_addresses.to_vec(),
+            os: self.os.to_owned(),
+            firmware: self.firmware.to_owned(),
+            online_status: self.online_status.to_owned(),
+            managed: self.managed,
+            last_seen: self.last_seen,
+            updated_at: self.updated_at,
+            raw: String::new(),
+        }
+    }
 }
 
 /// One row of `ASSET_SELECT` as SQLite holds it: text is borrowed, not copied, until a
@@ -1585,20 +1631,7 @@ pub struct AssetRow<'r> {
     pub device_id: i64,
     pub external_id: &'r str,
     pub source_client_id: &'r str,
-    pub name: &'r str,
-    pub category: Option<Category>,
-    pub vendor_type: &'r str,
-    pub manufacturer: &'r str,
-    pub model: &'r str,
-    pub serial: &'r str,
-    pub mac_addresses: JsonList<'r>,
-    pub ip_addresses: JsonList<'r>,
-    pub os: &'r str,
-    pub firmware: &'r str,
-    pub online_status: &'r str,
-    pub managed: Option<bool>,
-    pub last_seen: Option<DateTime<Utc>>,
-    pub updated_at: Option<DateTime<Utc>>,
+    pub record: RecordRow<'r>,
 }
 
 /// A list column as stored: a JSON array of strings.
@@ -1637,20 +1670,7 @@ impl<'r> AssetRow<'r> {
             first_seen: opt_ts_at(r, 7)?.unwrap_or_default(),
             removed_at: opt_ts_at(r, 8)?,
             device_id: r.get(9)?,
-            name: text_at(r, 10)?,
-            category: text_at(r, 11)?.parse().ok(),
-            vendor_type: text_at(r, 12)?,
-            manufacturer: text_at(r, 13)?,
-            model: text_at(r, 14)?,
-            serial: text_at(r, 15)?,
-            mac_addresses: JsonList(text_at(r, 16)?),
-            ip_addresses: JsonList(text_at(r, 17)?),
-            os: text_at(r, 18)?,
-            firmware: text_at(r, 19)?,
-            online_status: text_at(r, 20)?,
-            managed: r.get(21)?,
-            last_seen: opt_ts_at(r, 22)?,
-            updated_at: opt_ts_at(r, 23)?,
+            record: RecordRow::read(r, 10)?,
         })
     }
 
@@ -1664,25 +1684,10 @@ impl<'r> AssetRow<'r> {
             first_seen: self.first_seen,
             removed_at: self.removed_at,
             device_id: self.device_id,
-            record: AssetRecord {
-                external_id: self.external_id.to_owned(),
-                source_client_id: self.source_client_id.to_owned(),
-                name: self.name.to_owned(),
-                category: self.category,
-                vendor_type: self.vendor_type.to_owned(),
-                manufacturer: self.manufacturer.to_owned(),
-                model: self.model.to_owned(),
-                serial: self.serial.to_owned(),
-                mac_addresses: self.mac_addresses.to_vec(),
-                ip_addresses: self.ip_addresses.to_vec(),
-                os: self.os.to_owned(),
-                firmware: self.firmware.to_owned(),
-                online_status: self.online_status.to_owned(),
-                managed: self.managed,
-                last_seen: self.last_seen,
-                updated_at: self.updated_at,
-                raw: String::new(),
-            },
+            record: self.record.to_record(
+                self.external_id.to_owned(),
+                self.source_client_id.to_owned(),
+            ),
         }
     }
 }
@@ -1728,7 +1733,6 @@ fn run_from_row(r: &Row) -> rusqlite::Result<SyncRun> {
     })
 }
 
-/// Upserts the run's staged clients into `source_clients`.
 /// Stages one page of a run: a stored asset that arrives unchanged becomes a mark, any
 /// other asset a staged row. Within a run the last copy of an asset wins.
 fn stage_page(
@@ -2634,7 +2638,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
 
@@ -2658,28 +2662,33 @@ mod tests {
         }
     }
 
-    fn run(store: &Store, kind: RunKind, records: &[AssetRecord], apply: Apply) -> SyncRun {
+    /// One run of source "auvik" (client "Contoso", external id t1) staging `records`.
+    pub(crate) fn run(
+        store: &Store,
+        kind: RunKind,
+        records: &[AssetRecord],
+        apply: Apply,
+    ) -> SyncRun {
         store.ensure_source("auvik", "auvik").unwrap();
         let r = store.begin_run("auvik", kind, RunTrigger::Manual).unwrap();
         store.stage_clients(r.id, &[client()]).unwrap();
         store.stage_assets(&r, records).unwrap();
-        let state = if apply == Apply::Nothing {
-            RunState::Failed
-        } else {
-            RunState::Ok
-        };
-        store
-            .finish_run(
-                &r,
-                RunEnd {
-                    state,
-                    apply,
-                    requests: 1,
-                    retries: 0,
-                    error: String::new(),
-                },
-            )
-            .unwrap()
+        store.finish_run(&r, end(apply)).unwrap()
+    }
+
+    /// A run's end as the sync layer writes it for `apply`: failed when nothing applies.
+    pub(crate) fn end(apply: Apply) -> RunEnd {
+        RunEnd {
+            state: if apply == Apply::Nothing {
+                RunState::Failed
+            } else {
+                RunState::Ok
+            },
+            apply,
+            requests: 1,
+            retries: 0,
+            error: String::new(),
+        }
     }
 
     /// The per-source counts the runs keep agree with a count of the rows, and so do the
@@ -2849,16 +2858,7 @@ mod tests {
             ]
         );
         let done = store
-            .finish_run(
-                &r,
-                RunEnd {
-                    state: RunState::Ok,
-                    apply: Apply::UpsertsAndRemovals,
-                    requests: 1,
-                    retries: 0,
-                    error: String::new(),
-                },
-            )
+            .finish_run(&r, end(Apply::UpsertsAndRemovals))
             .unwrap();
         assert_eq!(
             done.counts,
@@ -2937,16 +2937,7 @@ mod tests {
         );
         store.stage_assets(&r, &[record("b", "sw2")]).unwrap();
         let done = store
-            .finish_run(
-                &r,
-                RunEnd {
-                    state: RunState::Ok,
-                    apply: Apply::UpsertsAndRemovals,
-                    requests: 1,
-                    retries: 0,
-                    error: String::new(),
-                },
-            )
+            .finish_run(&r, end(Apply::UpsertsAndRemovals))
             .unwrap();
         assert_eq!(done.counts.removed, 0);
         let names: Vec<String> = store
@@ -3216,14 +3207,9 @@ mod tests {
             .collect();
         store.stage_clients(r.id, &clients).unwrap();
         store.stage_assets(&r, records).unwrap();
-        let end = RunEnd {
-            state: RunState::Ok,
-            apply: Apply::UpsertsAndRemovals,
-            requests: 1,
-            retries: 0,
-            error: String::new(),
-        };
-        store.finish_run(&r, end).unwrap();
+        store
+            .finish_run(&r, end(Apply::UpsertsAndRemovals))
+            .unwrap();
     }
 
     fn device_of(store: &Store, source: &str, external_id: &str) -> (i64, i64) {
@@ -3550,34 +3536,24 @@ mod tests {
                 .unwrap();
             store.stage_clients(r.id, &[client()]).unwrap();
             store.stage_assets(&r, &records).unwrap();
-            let end = RunEnd {
-                state: RunState::Ok,
-                apply: Apply::UpsertsAndRemovals,
-                requests: 1,
-                retries: 0,
-                error: String::new(),
-            };
             let when = DateTime::parse_from_rfc3339(&format!("2026-09-{day:02}T12:00:00Z"))
                 .unwrap()
                 .with_timezone(&Utc);
-            store.finish_run_at(&r, end, when).unwrap();
+            store
+                .finish_run_at(&r, end(Apply::UpsertsAndRemovals), when)
+                .unwrap();
         }
         // A run in another month does not count towards September.
         let r = store
             .begin_run("auvik", RunKind::Full, RunTrigger::Schedule)
             .unwrap();
         store.stage_clients(r.id, &[client()]).unwrap();
-        let end = RunEnd {
-            state: RunState::Ok,
-            apply: Apply::UpsertsAndRemovals,
-            requests: 1,
-            retries: 0,
-            error: String::new(),
-        };
         let october = DateTime::parse_from_rfc3339("2026-10-01T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        store.finish_run_at(&r, end, october).unwrap();
+        store
+            .finish_run_at(&r, end(Apply::UpsertsAndRemovals), october)
+            .unwrap();
 
         let daily: Vec<i64> = (1..=days).map(|d| firewalls_on(d) as i64).collect();
         let expected_max = *daily.iter().max().unwrap();
@@ -3624,18 +3600,7 @@ mod tests {
             .unwrap();
         store.stage_clients(r.id, &[client()]).unwrap();
         store.stage_usage(r.id, rows).unwrap();
-        let end = RunEnd {
-            state: if apply == Apply::Nothing {
-                RunState::Failed
-            } else {
-                RunState::Ok
-            },
-            apply,
-            requests: 1,
-            retries: 0,
-            error: String::new(),
-        };
-        store.finish_run(&r, end).unwrap();
+        store.finish_run(&r, end(apply)).unwrap();
     }
 
     #[test]
@@ -3703,14 +3668,7 @@ mod tests {
                 &[usage("t1", "2026-09", 5.5), usage("t2", "2026-09", 2.0)],
             )
             .unwrap();
-        let end = RunEnd {
-            state: RunState::Ok,
-            apply: Apply::Upserts,
-            requests: 1,
-            retries: 0,
-            error: String::new(),
-        };
-        store.finish_run(&r, end).unwrap();
+        store.finish_run(&r, end(Apply::Upserts)).unwrap();
         let sept = store.vendor_usage("2026-09").unwrap();
         assert_eq!(sept.len(), 1, "{sept:?}");
         assert_eq!(

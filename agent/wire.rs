@@ -175,38 +175,39 @@ impl AssetSink for AssetPage {
 /// `asset` as `pb::Asset`'s fields, in field order, defaults left out (proto3), exactly
 /// as prost would encode `rpc::asset_to_proto` of it.
 fn encode_asset(a: &AssetRow<'_>, buf: &mut Vec<u8>) {
+    let r = &a.record;
     int64(tag::ID, a.id, buf);
     string(tag::SOURCE, a.source, buf);
     string(tag::EXTERNAL_ID, a.external_id, buf);
     string(tag::CLIENT, a.client, buf);
     string(tag::SOURCE_CLIENT, a.source_client, buf);
-    string(tag::NAME, a.name, buf);
-    let category = category_to_proto(a.category.unwrap_or(crate::model::Category::Unknown));
+    string(tag::NAME, r.name, buf);
+    let category = category_to_proto(r.category.unwrap_or(crate::model::Category::Unknown));
     int64(tag::CATEGORY, i64::from(category as i32), buf);
-    string(tag::VENDOR_TYPE, a.vendor_type, buf);
-    string(tag::MANUFACTURER, a.manufacturer, buf);
-    string(tag::MODEL, a.model, buf);
-    string(tag::SERIAL, a.serial, buf);
+    string(tag::VENDOR_TYPE, r.vendor_type, buf);
+    string(tag::MANUFACTURER, r.manufacturer, buf);
+    string(tag::MODEL, r.model, buf);
+    string(tag::SERIAL, r.serial, buf);
     // Repeated strings keep their empty items.
-    for mac in a.mac_addresses.items() {
+    for mac in r.mac_addresses.items() {
         length_delimited(tag::MAC_ADDRESSES, mac.as_bytes(), buf);
     }
-    for ip in a.ip_addresses.items() {
+    for ip in r.ip_addresses.items() {
         length_delimited(tag::IP_ADDRESSES, ip.as_bytes(), buf);
     }
-    string(tag::OS, a.os, buf);
-    string(tag::FIRMWARE, a.firmware, buf);
-    string(tag::ONLINE_STATUS, a.online_status, buf);
+    string(tag::OS, r.os, buf);
+    string(tag::FIRMWARE, r.firmware, buf);
+    string(tag::ONLINE_STATUS, r.online_status, buf);
     // `optional bool`: present when known, even when false.
-    if let Some(managed) = a.managed {
+    if let Some(managed) = r.managed {
         encoding::bool::encode(tag::MANAGED, &managed, buf);
     }
     if a.billable && a.removed_at.is_none() {
         encoding::bool::encode(tag::BILLABLE, &true, buf);
     }
     time(tag::FIRST_SEEN, Some(a.first_seen), buf);
-    time(tag::LAST_SEEN, a.last_seen, buf);
-    time(tag::UPDATED_AT, a.updated_at, buf);
+    time(tag::LAST_SEEN, r.last_seen, buf);
+    time(tag::UPDATED_AT, r.updated_at, buf);
     time(tag::REMOVED_AT, a.removed_at, buf);
     int64(tag::DEVICE_ID, a.device_id, buf);
     // `raw` (24) stays empty in lists.
@@ -239,9 +240,10 @@ fn time(tag: u32, t: Option<DateTime<Utc>>, buf: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AssetRecord, Category, RunKind, RunState, RunTrigger, SourceClient};
+    use crate::model::{AssetRecord, Category, RunKind};
     use crate::rpc::asset_to_proto;
-    use crate::store::{Apply, AssetFilter, RunEnd, Store};
+    use crate::store::tests::run;
+    use crate::store::{Apply, AssetFilter, Store};
     use chrono::TimeZone;
     use prost::Message;
 
@@ -306,30 +308,28 @@ mod tests {
         all
     }
 
+    /// A full run of `records` (client "Contoso").
     fn sync(store: &Store, records: &[AssetRecord]) {
-        let run = store
-            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
-            .unwrap();
-        let client = SourceClient {
-            external_id: "t1".into(),
-            name: "Contoso".into(),
-            aliases: vec![],
-        };
-        store.stage_clients(run.id, &[client]).unwrap();
-        store.stage_assets(&run, records).unwrap();
-        let end = RunEnd {
-            state: RunState::Ok,
-            apply: Apply::UpsertsAndRemovals,
-            requests: 1,
-            retries: 0,
-            error: String::new(),
-        };
-        store.finish_run(&run, end).unwrap();
+        run(store, RunKind::Full, records, Apply::UpsertsAndRemovals);
     }
 
-    /// The page as the agent sends it, and as prost encodes the same assets read the
-    /// general way (`Store::list_assets`, `asset_to_proto`).
-    fn both(store: &Store, filter: &AssetFilter, limit: usize) -> (Vec<u8>, Vec<u8>, AssetPage) {
+    /// A store holding `records()`.
+    fn synced_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        sync(&store, &records());
+        (dir, store)
+    }
+
+    /// One page both ways: as the agent sends it, and as prost encodes the same assets
+    /// read the general way (`Store::list_assets`, `asset_to_proto`).
+    struct Both {
+        page: Vec<u8>,
+        reference: Vec<u8>,
+        next_after: Option<i64>,
+    }
+
+    fn both(store: &Store, filter: &AssetFilter, limit: usize) -> Both {
         let mut page = AssetPage::new(limit);
         store.visit_assets(filter, 0, limit + 1, &mut page).unwrap();
         let mut assets = store.list_assets(filter, 0, limit + 1).unwrap();
@@ -339,22 +339,19 @@ mod tests {
             next_page_token: "token".into(),
             ..ListAssetsResponse::default()
         };
-        let page_bytes = AssetPage {
-            out: page.out.clone(),
-            ..AssetPage::new(limit)
+        Both {
+            next_after: page.next_after(),
+            page: page.into_response("token".into()).encode_to_vec(),
+            reference: reference.encode_to_vec(),
         }
-        .into_response("token".into())
-        .encode_to_vec();
-        (page_bytes, reference.encode_to_vec(), page)
     }
 
     #[test]
     fn pages_encode_to_the_bytes_prost_writes_for_the_same_assets() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("a.db")).unwrap();
-        store.ensure_source("auvik", "auvik").unwrap();
-        sync(&store, &records());
-        let (page, reference, _) = both(&store, &AssetFilter::default(), 100);
+        let (_dir, store) = synced_store();
+        let Both {
+            page, reference, ..
+        } = both(&store, &AssetFilter::default(), 100);
         assert_eq!(page, reference);
         let decoded = ListAssetsResponse::decode(page.as_slice()).unwrap();
         assert_eq!(decoded.assets.len(), 39);
@@ -378,7 +375,9 @@ mod tests {
             include_removed: true,
             ..AssetFilter::default()
         };
-        let (page, reference, _) = both(&store, &removed, 100);
+        let Both {
+            page, reference, ..
+        } = both(&store, &removed, 100);
         assert_eq!(page, reference);
         let decoded = ListAssetsResponse::decode(page.as_slice()).unwrap();
         let (kept, removed): (Vec<_>, Vec<_>) = decoded
@@ -397,35 +396,29 @@ mod tests {
 
     #[test]
     fn a_page_tells_whether_another_follows() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("a.db")).unwrap();
-        store.ensure_source("auvik", "auvik").unwrap();
-        sync(&store, &records());
+        let (_dir, store) = synced_store();
         let all = AssetFilter::default();
-        let (bytes, reference, page) = both(&store, &all, 10);
-        assert_eq!(bytes, reference);
+        let ten = both(&store, &all, 10);
+        assert_eq!(ten.page, ten.reference);
         let tenth = store.list_assets(&all, 0, 10).unwrap()[9].id;
-        assert_eq!(page.next_after(), Some(tenth));
-        let (_, _, page) = both(&store, &all, 39);
-        assert_eq!(page.next_after(), None, "exactly one page: no next");
+        assert_eq!(ten.next_after, Some(tenth));
+        let whole = both(&store, &all, 39);
+        assert_eq!(whole.next_after, None, "exactly one page: no next");
         let none = AssetFilter {
             client: Some("nobody".into()),
             ..AssetFilter::default()
         };
-        let (bytes, _, page) = both(&store, &none, 10);
-        assert_eq!(page.next_after(), None);
-        let decoded = ListAssetsResponse::decode(bytes.as_slice()).unwrap();
+        let empty = both(&store, &none, 10);
+        assert_eq!(empty.next_after, None);
+        let decoded = ListAssetsResponse::decode(empty.page.as_slice()).unwrap();
         assert!(decoded.assets.is_empty());
         assert_eq!(decoded.next_page_token, "token");
     }
 
     #[test]
     fn a_decoded_response_encodes_back_to_its_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("a.db")).unwrap();
-        store.ensure_source("auvik", "auvik").unwrap();
-        sync(&store, &records());
-        let (bytes, _, _) = both(&store, &AssetFilter::default(), 5);
+        let (_dir, store) = synced_store();
+        let bytes = both(&store, &AssetFilter::default(), 5).page;
         let decoded = ListAssetsResponse::decode(bytes.as_slice()).unwrap();
         assert_eq!(decoded.encoded_len(), bytes.len());
         assert_eq!(decoded.encode_to_vec(), bytes);
