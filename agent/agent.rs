@@ -258,15 +258,6 @@ impl Agent {
         Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::zero())
     }
 
-    pub async fn list_assets(
-        &self,
-        filter: AssetFilter,
-        after_id: i64,
-        limit: usize,
-    ) -> Result<Vec<Asset>, ApiError> {
-        self.visit_assets(filter, after_id, limit, Vec::new()).await
-    }
-
     /// Hands `sink` one page of assets (see `Store::visit_assets`), off the async threads;
     /// gives the sink back with the page in it.
     pub async fn visit_assets<S: AssetSink + Send + 'static>(

@@ -7,7 +7,7 @@ use crate::model::{self, Category, RunKind, RunState, RunTrigger, SyncRun};
 use crate::proto::{self as pb};
 use crate::store::AssetFilter;
 use crate::sync::SourceState;
-use crate::wire::AssetPage;
+use crate::wire::{AssetPage, DecodedAssets};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -538,7 +538,7 @@ impl pb::asset_service_server::AssetService for Api {
         let stream = futures_util::stream::try_unfold(start, move |mut st| async move {
             loop {
                 if let Some(a) = st.page.next() {
-                    return Ok(Some((asset_to_proto(a), st)));
+                    return Ok(Some((a, st)));
                 }
                 if st.last_page {
                     return Ok(None);
@@ -547,9 +547,9 @@ impl pb::asset_service_server::AssetService for Api {
                     include_removed,
                     ..AssetFilter::default()
                 };
-                let page = st
+                let DecodedAssets(page) = st
                     .agent
-                    .list_assets(filter, st.after, EXPORT_PAGE)
+                    .visit_assets(filter, st.after, EXPORT_PAGE, DecodedAssets::default())
                     .await
                     .map_err(status)?;
                 st.last_page = page.len() < EXPORT_PAGE;
@@ -568,7 +568,7 @@ impl pb::asset_service_server::AssetService for Api {
 struct ExportState {
     agent: Arc<Agent>,
     after: i64,
-    page: std::vec::IntoIter<model::Asset>,
+    page: std::vec::IntoIter<pb::Asset>,
     last_page: bool,
 }
 

@@ -21,6 +21,7 @@ use crate::model::{
     Asset, AssetChange, AssetRecord, Category, RunCounts, RunKind, RunState, RunTrigger,
     SourceClient, SyncRun, VendorUsage, is_billable,
 };
+use crate::wire;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
@@ -289,6 +290,16 @@ UPDATE sources SET present_assets =
     // than half of writing a first sync's keys: its inserts land in the opposite order.
     r#"
 DROP INDEX asset_keys_asset;
+"#,
+    // 8: `Asset` fields 6-17 (name to managed) of each asset, kept encoded as ListAssets
+    // sends them (`wire::encode_listed_fields`), so a page reads one value per asset for
+    // them instead of twelve columns, two JSON lists among them. Every statement that
+    // writes those columns writes this one from them with `assetd_listed_fields`; the
+    // existing rows are encoded here, once.
+    r#"
+ALTER TABLE assets ADD COLUMN listed BLOB;
+UPDATE assets SET listed = assetd_listed_fields(name, category, vendor_type, manufacturer,
+    model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed);
 "#,
 ];
 
@@ -601,6 +612,7 @@ impl Store {
                         | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 configure(&c)?;
+                register_listed_fields(&c)?;
                 c
             }
         };
@@ -1040,13 +1052,21 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<Asset>> {
-        let mut page = Vec::new();
-        self.visit_assets(filter, after_id, limit, &mut page)?;
-        Ok(page)
+        self.with_reader(|c| {
+            let Some((sql, args)) = page_query(c, ASSET_SELECT, filter, after_id, limit)? else {
+                return Ok(Vec::new());
+            };
+            let mut st = c.prepare_cached(&sql)?;
+            let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
+            let page = st
+                .query_map(params.as_slice(), asset_from_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(page)
+        })
     }
 
-    /// Hands `sink` one page of assets in id order after `after_id`, each borrowed from
-    /// its row.
+    /// Hands `sink` the same page as `list_assets`, each asset as a `ListedRow` borrowed
+    /// from its row.
     pub fn visit_assets<S: AssetSink + ?Sized>(
         &self,
         filter: &AssetFilter,
@@ -1055,42 +1075,66 @@ impl Store {
         sink: &mut S,
     ) -> Result<()> {
         self.with_reader(|c| {
-            // A client is most often one source's client: naming its row lets SQLite walk
-            // the (source_client_id, id) index in id order and stop after one page, where
-            // `IN (subquery)` reads and sorts every asset the client has.
-            let linked: Option<Vec<i64>> = match &filter.client {
-                None => None,
-                Some(cl) => Some(
-                    c.prepare_cached(
-                        "SELECT id FROM source_clients WHERE client = ?1 AND (?2 IS NULL OR source = ?2)",
-                    )?
-                    .query_map(params![cl, filter.source], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?,
-                ),
-            };
-            if linked.as_ref().is_some_and(|ids| ids.is_empty()) {
+            let Some((sql, args)) = page_query(c, LISTED_SELECT, filter, after_id, limit)? else {
                 return Ok(());
-            }
-            let (sql, args) = list_assets_sql(filter, after_id, limit, linked.as_deref());
+            };
             let mut st = c.prepare_cached(&sql)?;
             let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
             let mut rows = st.query(params.as_slice())?;
             while let Some(r) = rows.next()? {
-                sink.push(&AssetRow::read(r)?);
+                sink.push(&ListedRow::read(r)?)?;
             }
             Ok(())
         })
     }
 }
 
-/// The query for one page of `list_assets`, with its arguments. `linked` is the client
-/// filter resolved to its source clients (never empty).
+/// The query for one page of `select` under `filter`, or `None` when the filter names a
+/// client no source client is linked to.
+fn page_query(
+    c: &Connection,
+    select: &str,
+    filter: &AssetFilter,
+    after_id: i64,
+    limit: usize,
+) -> rusqlite::Result<Option<PageQuery>> {
+    // A client is most often one source's client: naming its row lets SQLite walk the
+    // (source_client_id, id) index in id order and stop after one page, where
+    // `IN (subquery)` reads and sorts every asset the client has.
+    let linked: Option<Vec<i64>> = match &filter.client {
+        None => None,
+        Some(cl) => Some(
+            c.prepare_cached(
+                "SELECT id FROM source_clients WHERE client = ?1 AND (?2 IS NULL OR source = ?2)",
+            )?
+            .query_map(params![cl, filter.source], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?,
+        ),
+    };
+    if linked.as_ref().is_some_and(|ids| ids.is_empty()) {
+        return Ok(None);
+    }
+    Ok(Some(list_assets_sql(
+        select,
+        filter,
+        after_id,
+        limit,
+        linked.as_deref(),
+    )))
+}
+
+/// A page's SQL and its bound arguments.
+type PageQuery = (String, Vec<Box<dyn ToSql>>);
+
+/// The query for one page of `select` (`ASSET_SELECT` or `LISTED_SELECT`), with its
+/// arguments. `linked` is the client filter resolved to its source clients (never empty).
 fn list_assets_sql(
+    select: &str,
     filter: &AssetFilter,
     after_id: i64,
     limit: usize,
     linked: Option<&[i64]>,
-) -> (String, Vec<Box<dyn ToSql>>) {
+) -> PageQuery {
     // Clauses are added only for the filters given, so SQLite can pick an index for
     // each shape; every value is a bound parameter.
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
@@ -1098,7 +1142,7 @@ fn list_assets_sql(
         args.push(v);
         format!("?{}", args.len())
     };
-    let mut sql = format!("{ASSET_SELECT} WHERE a.id > {}", bind(Box::new(after_id)));
+    let mut sql = format!("{select} WHERE a.id > {}", bind(Box::new(after_id)));
     if let Some(s) = &filter.source {
         sql += &format!(" AND a.source = {}", bind(Box::new(s.clone())));
     }
@@ -1486,9 +1530,55 @@ fn delete_asset_keys(
     Ok(())
 }
 
+/// `assetd_listed_fields(name, category, vendor_type, manufacturer, model, serial,
+/// mac_addresses, ip_addresses, os, firmware, online_status, managed)`: the columns as
+/// `wire::encode_listed_fields` writes them, for `assets.listed` (migration 8). Every
+/// connection has it: the writer fills the column, readers fill in a row that lacks it.
+fn register_listed_fields(c: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    c.create_scalar_function(
+        "assetd_listed_fields",
+        12,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_DIRECTONLY,
+        |ctx| {
+            // The columns are written from Rust strings, so they are UTF-8; anything else
+            // (NULL, a blob) reads as empty, as `parse_list` reads a list it cannot parse.
+            let text = |i: usize| match ctx.get_raw(i) {
+                ValueRef::Text(t) => std::str::from_utf8(t).unwrap_or(""),
+                _ => "",
+            };
+            let record = RecordRow {
+                name: text(0),
+                category: text(1).parse().ok(),
+                vendor_type: text(2),
+                manufacturer: text(3),
+                model: text(4),
+                serial: text(5),
+                mac_addresses: JsonList(text(6)),
+                ip_addresses: JsonList(text(7)),
+                os: text(8),
+                firmware: text(9),
+                online_status: text(10),
+                managed: match ctx.get_raw(11) {
+                    ValueRef::Integer(v) => Some(v != 0),
+                    _ => None,
+                },
+                last_seen: None,
+                updated_at: None,
+            };
+            let mut fields = Vec::with_capacity(256);
+            wire::encode_listed_fields(&record, &mut fields);
+            Ok(fields)
+        },
+    )
+}
+
 /// SQL functions of the writer connection.
 fn register_functions(c: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
+    register_listed_fields(c)?;
     // `assetd_identity_keys(serial, mac_addresses)`: the asset's keys as a JSON array, for
     // `json_each`. Anything but text reads as empty, as in `parse_list`.
     c.create_scalar_function(
@@ -1531,6 +1621,13 @@ const ASSET_SELECT: &str = "SELECT a.id, a.source, a.external_id, COALESCE(sc.cl
 fn text_at<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     let v = r.get_ref(i)?;
     v.as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))
+}
+
+/// Column `i` as a blob borrowed from the row (an error for anything else).
+fn blob_at<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
+    let v = r.get_ref(i)?;
+    v.as_blob()
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))
 }
 
@@ -1617,8 +1714,7 @@ impl<'r> RecordRow<'r> {
 }
 
 /// One row of `ASSET_SELECT` as SQLite holds it: text is borrowed, not copied, until a
-/// caller asks for an owned `Asset`. ListAssets writes its pages straight from these;
-/// building a `String` per field and then a protobuf from those was most of a page's CPU.
+/// caller asks for an owned `Asset`.
 #[derive(Debug)]
 pub struct AssetRow<'r> {
     pub id: i64,
@@ -1692,15 +1788,59 @@ impl<'r> AssetRow<'r> {
     }
 }
 
-/// Where `Store::visit_assets` puts each row of a page.
-pub trait AssetSink {
-    fn push(&mut self, asset: &AssetRow<'_>);
+/// What ListAssets sends of an asset (`raw` aside), read by `visit_assets`.
+const LISTED_SELECT: &str = "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''),
+    COALESCE(sc.name, ''), a.billable, a.first_seen, a.removed_at, a.device_id, a.last_seen,
+    a.updated_at, COALESCE(a.listed, assetd_listed_fields(a.name, a.category, a.vendor_type,
+      a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware,
+      a.online_status, a.managed))
+    FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id";
+
+/// `LISTED_SELECT`'s column of the encoded fields.
+pub const LISTED_COLUMN: usize = 11;
+
+/// One row of `LISTED_SELECT`, text borrowed from SQLite: an asset as ListAssets encodes
+/// it. `listed` holds fields 6-17 already encoded (migration 8); reading twelve columns
+/// (two of them JSON lists) and encoding them was most of a page's CPU.
+#[derive(Debug)]
+pub struct ListedRow<'r> {
+    pub id: i64,
+    pub source: &'r str,
+    pub external_id: &'r str,
+    pub client: &'r str,
+    pub source_client: &'r str,
+    pub billable: bool,
+    pub first_seen: DateTime<Utc>,
+    pub removed_at: Option<DateTime<Utc>>,
+    pub device_id: i64,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub listed: &'r [u8],
 }
 
-impl AssetSink for Vec<Asset> {
-    fn push(&mut self, asset: &AssetRow<'_>) {
-        Vec::push(self, asset.to_asset());
+impl<'r> ListedRow<'r> {
+    fn read(r: &'r Row<'_>) -> rusqlite::Result<ListedRow<'r>> {
+        Ok(ListedRow {
+            id: r.get(0)?,
+            source: text_at(r, 1)?,
+            external_id: text_at(r, 2)?,
+            client: text_at(r, 3)?,
+            source_client: text_at(r, 4)?,
+            billable: r.get(5)?,
+            first_seen: opt_ts_at(r, 6)?.unwrap_or_default(),
+            removed_at: opt_ts_at(r, 7)?,
+            device_id: r.get(8)?,
+            last_seen: opt_ts_at(r, 9)?,
+            updated_at: opt_ts_at(r, 10)?,
+            listed: blob_at(r, LISTED_COLUMN)?,
+        })
     }
+}
+
+/// Where `Store::visit_assets` puts each row of a page. An error (a stored value the sink
+/// cannot read) ends the page with it.
+pub trait AssetSink {
+    fn push(&mut self, asset: &ListedRow<'_>) -> rusqlite::Result<()>;
 }
 
 fn asset_from_row(r: &Row) -> rusqlite::Result<Asset> {
@@ -1958,7 +2098,8 @@ fn apply_assets(
            source_client_id = (SELECT sc.id FROM source_clients sc WHERE sc.source = ?2 AND sc.external_id = ?3),
            name = ?4, category = ?5, vendor_type = ?6, manufacturer = ?7, model = ?8, serial = ?9,
            mac_addresses = ?10, ip_addresses = ?11, os = ?12, firmware = ?13, online_status = ?14,
-           managed = ?15, billable = ?16, last_seen = ?17, updated_at = ?18, removed_at = NULL, raw = ?19
+           managed = ?15, billable = ?16, last_seen = ?17, updated_at = ?18, removed_at = NULL, raw = ?19,
+           listed = assetd_listed_fields(?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          WHERE id = ?1",
     )?;
     let mut insert_key =
@@ -2076,12 +2217,14 @@ fn insert_new_assets(
     let added = tx.execute(
         "INSERT INTO assets (id, device_id, source, external_id, source_client_id, name, category, vendor_type,
            manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed,
-           billable, first_seen, last_seen, updated_at, removed_at, raw)
+           billable, first_seen, last_seen, updated_at, removed_at, raw, listed)
          SELECT ?3 + row_number() OVER w - 1, ?3 + row_number() OVER w - 1, ?1, s.external_id,
            (SELECT sc.id FROM source_clients sc WHERE sc.source = ?1 AND sc.external_id = s.source_client_external_id),
            s.name, s.category, s.vendor_type, s.manufacturer, s.model, s.serial, s.mac_addresses,
            s.ip_addresses, s.os, s.firmware, s.online_status, s.managed, s.billable, ?4, s.last_seen,
-           s.updated_at, NULL, s.raw
+           s.updated_at, NULL, s.raw,
+           assetd_listed_fields(s.name, s.category, s.vendor_type, s.manufacturer, s.model, s.serial,
+             s.mac_addresses, s.ip_addresses, s.os, s.firmware, s.online_status, s.managed)
          FROM staged_assets s
          WHERE s.run_id = ?2
            AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.source = ?1 AND a.external_id = s.external_id)
@@ -3293,6 +3436,7 @@ pub(crate) mod tests {
             let c = Connection::open(&path).unwrap();
             c.execute_batch(
                 "DROP TABLE asset_keys; DROP INDEX assets_removed;
+                 ALTER TABLE assets DROP COLUMN listed;
                  ALTER TABLE staged_assets DROP COLUMN billable;
                  ALTER TABLE sources DROP COLUMN present_assets;
                  ALTER TABLE staged_assets DROP COLUMN unchanged; PRAGMA user_version = 4;",

@@ -837,10 +837,10 @@ fn storage_floor(agent_db: &Path) -> Result<f64> {
     let mut st = src.prepare(
         "SELECT source, external_id, source_client_id, name, category, vendor_type, manufacturer, model,
          serial, mac_addresses, ip_addresses, os, firmware, online_status, managed, billable, first_seen,
-         last_seen, updated_at, raw FROM assets",
+         last_seen, updated_at, raw, listed FROM assets",
     )?;
     let rows: Vec<Vec<rusqlite::types::Value>> = st
-        .query_map([], |r| (0..20).map(|i| r.get(i)).collect())?
+        .query_map([], |r| (0..21).map(|i| r.get(i)).collect())?
         .collect::<rusqlite::Result<_>>()?;
     let clients: Vec<(i64, String, String, String)> = src
         .prepare("SELECT id, source, external_id, name FROM source_clients")?
@@ -864,8 +864,8 @@ fn storage_floor(agent_db: &Path) -> Result<f64> {
         let mut ins = tx.prepare(
             "INSERT INTO assets (source, external_id, source_client_id, name, category, vendor_type,
              manufacturer, model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed,
-             billable, first_seen, last_seen, updated_at, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+             billable, first_seen, last_seen, updated_at, raw, listed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         )?;
         for r in &rows {
             ins.execute(rusqlite::params_from_iter(r.iter()))?;
