@@ -1053,7 +1053,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Asset>> {
         self.with_reader(|c| {
-            let Some((sql, args)) = page_query(c, ASSET_SELECT, filter, after_id, limit)? else {
+            let Some(((sql, args), _)) =
+                page_query(c, (ASSET_SELECT, ASSET_SELECT), filter, after_id, limit)?
+            else {
                 return Ok(Vec::new());
             };
             let mut st = c.prepare_cached(&sql)?;
@@ -1075,52 +1077,72 @@ impl Store {
         sink: &mut S,
     ) -> Result<()> {
         self.with_reader(|c| {
-            let Some((sql, args)) = page_query(c, LISTED_SELECT, filter, after_id, limit)? else {
+            let selects = (LISTED_SELECT, LISTED_SELECT_ONE_CLIENT);
+            let Some(((sql, args), one)) = page_query(c, selects, filter, after_id, limit)? else {
                 return Ok(());
             };
             let mut st = c.prepare_cached(&sql)?;
             let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
             let mut rows = st.query(params.as_slice())?;
             while let Some(r) = rows.next()? {
-                sink.push(&ListedRow::read(r)?)?;
+                let mut row = ListedRow::read(r)?;
+                if let Some(sc) = &one {
+                    row.client = &sc.client;
+                    row.source_client = &sc.name;
+                }
+                sink.push(&row)?;
             }
             Ok(())
         })
     }
 }
 
-/// The query for one page of `select` under `filter`, or `None` when the filter names a
-/// client no source client is linked to.
+/// The query for one page under `filter`, or `None` when the filter names a client no
+/// source client is linked to. `select` joins each asset's source client; when the filter
+/// comes down to one source client, `select_one` (which may leave the join out) is used
+/// and that source client's client and name are returned with the query.
 fn page_query(
     c: &Connection,
-    select: &str,
+    (select, select_one): (&str, &str),
     filter: &AssetFilter,
     after_id: i64,
     limit: usize,
-) -> rusqlite::Result<Option<PageQuery>> {
+) -> rusqlite::Result<Option<(PageQuery, Option<OneSourceClient>)>> {
     // A client is most often one source's client: naming its row lets SQLite walk the
     // (source_client_id, id) index in id order and stop after one page, where
     // `IN (subquery)` reads and sorts every asset the client has.
-    let linked: Option<Vec<i64>> = match &filter.client {
+    let linked: Option<Vec<OneSourceClient>> = match &filter.client {
         None => None,
         Some(cl) => Some(
             c.prepare_cached(
-                "SELECT id FROM source_clients WHERE client = ?1 AND (?2 IS NULL OR source = ?2)",
+                "SELECT id, client, name FROM source_clients
+                 WHERE client = ?1 AND (?2 IS NULL OR source = ?2)",
             )?
-            .query_map(params![cl, filter.source], |r| r.get(0))?
+            .query_map(params![cl, filter.source], |r| {
+                Ok(OneSourceClient {
+                    id: r.get(0)?,
+                    client: r.get(1)?,
+                    name: r.get(2)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?,
         ),
     };
-    if linked.as_ref().is_some_and(|ids| ids.is_empty()) {
+    let ids: Option<Vec<i64>> = linked.as_ref().map(|l| l.iter().map(|sc| sc.id).collect());
+    if ids.as_ref().is_some_and(|ids| ids.is_empty()) {
         return Ok(None);
     }
-    Ok(Some(list_assets_sql(
-        select,
-        filter,
-        after_id,
-        limit,
-        linked.as_deref(),
-    )))
+    let one = linked.filter(|l| l.len() == 1).and_then(|mut l| l.pop());
+    let select = if one.is_some() { select_one } else { select };
+    let query = list_assets_sql(select, filter, after_id, limit, ids.as_deref());
+    Ok(Some((query, one)))
+}
+
+/// The one source client a page's assets all belong to.
+struct OneSourceClient {
+    id: i64,
+    client: String,
+    name: String,
 }
 
 /// A page's SQL and its bound arguments.
@@ -1795,6 +1817,15 @@ const LISTED_SELECT: &str = "SELECT a.id, a.source, a.external_id, COALESCE(sc.c
       a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware,
       a.online_status, a.managed))
     FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id";
+
+/// `LISTED_SELECT` for a page of one source client's assets: its client and name are read
+/// once for the page (`page_query`), not joined to each row.
+const LISTED_SELECT_ONE_CLIENT: &str = "SELECT a.id, a.source, a.external_id, '', '',
+    a.billable, a.first_seen, a.removed_at, a.device_id, a.last_seen,
+    a.updated_at, COALESCE(a.listed, assetd_listed_fields(a.name, a.category, a.vendor_type,
+      a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware,
+      a.online_status, a.managed))
+    FROM assets a";
 
 /// `LISTED_SELECT`'s column of the encoded fields.
 pub const LISTED_COLUMN: usize = 11;

@@ -425,6 +425,17 @@ mod tests {
         assert_eq!(by_id("dev-2").managed, Some(false));
         assert_eq!(by_id("dev-3").managed, None);
         assert_decoded_as_read(&store, &AssetFilter::default());
+        // By client: one source client's page reads its client and name once.
+        let contoso = AssetFilter {
+            client: Some("Contoso".into()),
+            ..AssetFilter::default()
+        };
+        let by_client = both(&store, &contoso, 100);
+        assert_eq!(by_client.page, by_client.reference);
+        let decoded = ListAssetsResponse::decode(by_client.page.as_slice()).unwrap();
+        assert!(!decoded.assets.is_empty());
+        assert!(decoded.assets.iter().all(|a| a.client == "Contoso"));
+        assert_decoded_as_read(&store, &contoso);
 
         // Removed assets: `removed_at` is set and they are not billable.
         sync(&store, &records()[..2]);
