@@ -1810,22 +1810,34 @@ impl<'r> AssetRow<'r> {
     }
 }
 
-/// What ListAssets sends of an asset (`raw` aside), read by `visit_assets`.
-const LISTED_SELECT: &str = "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''),
-    COALESCE(sc.name, ''), a.billable, a.first_seen, a.removed_at, a.device_id, a.last_seen,
-    a.updated_at, COALESCE(a.listed, assetd_listed_fields(a.name, a.category, a.vendor_type,
+/// The columns of `LISTED_SELECT` after the client's two, the same in both its forms.
+macro_rules! listed_columns_after_client {
+    () => {
+        "a.billable, a.first_seen, a.removed_at, a.device_id, a.last_seen, a.updated_at,
+    COALESCE(a.listed, assetd_listed_fields(a.name, a.category, a.vendor_type,
       a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware,
-      a.online_status, a.managed))
-    FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id";
+      a.online_status, a.managed))"
+    };
+}
+
+/// What ListAssets sends of an asset (`raw` aside), read by `visit_assets`.
+const LISTED_SELECT: &str = concat!(
+    "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''), COALESCE(sc.name, ''),
+    ",
+    listed_columns_after_client!(),
+    "
+    FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id"
+);
 
 /// `LISTED_SELECT` for a page of one source client's assets: its client and name are read
 /// once for the page (`page_query`), not joined to each row.
-const LISTED_SELECT_ONE_CLIENT: &str = "SELECT a.id, a.source, a.external_id, '', '',
-    a.billable, a.first_seen, a.removed_at, a.device_id, a.last_seen,
-    a.updated_at, COALESCE(a.listed, assetd_listed_fields(a.name, a.category, a.vendor_type,
-      a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware,
-      a.online_status, a.managed))
-    FROM assets a";
+const LISTED_SELECT_ONE_CLIENT: &str = concat!(
+    "SELECT a.id, a.source, a.external_id, '', '',
+    ",
+    listed_columns_after_client!(),
+    "
+    FROM assets a"
+);
 
 /// `LISTED_SELECT`'s column of the encoded fields.
 pub const LISTED_COLUMN: usize = 11;
