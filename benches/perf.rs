@@ -1013,7 +1013,12 @@ async fn big_group(o: &Options) -> Result<()> {
             );
             if let Some(path) = &cached {
                 agent.stop();
-                std::fs::copy(agent.db(), path)?;
+                // Through SQLite, never the file alone: the agent's checkpoint at stop can
+                // be refused (its background checkpoint may hold the WAL), and a database
+                // file copied without its WAL is then malformed.
+                let _ = std::fs::remove_file(path);
+                rusqlite::Connection::open(agent.db())?
+                    .execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
                 agent.start().await?;
             }
             (agent, ch)
