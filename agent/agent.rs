@@ -337,8 +337,9 @@ impl Agent {
         &self,
         sources: &[String],
         full: bool,
+        accept_removals: bool,
     ) -> Result<Vec<(String, Triggered)>, ApiError> {
-        Ok(self.engine.trigger(sources, full).await?)
+        Ok(self.engine.trigger(sources, full, accept_removals).await?)
     }
 
     /// A run's progress while it runs, or its final record once finished.
@@ -400,12 +401,10 @@ impl Agent {
             views.push(SourceView {
                 name: row.name.clone(),
                 kind: row.kind.clone(),
-                state: match row.last_run.as_ref().map(|r| r.state) {
-                    Some(RunState::Ok) => SourceState::Ok,
-                    Some(RunState::Partial) => SourceState::Partial,
-                    None => SourceState::Pending,
-                    _ => SourceState::Failed,
-                },
+                state: row
+                    .last_run
+                    .as_ref()
+                    .map_or(SourceState::Pending, SourceState::after),
                 detail: format!(
                     "no longer in the config; its data stays until `assetctl purge --source {} --yes`",
                     row.name

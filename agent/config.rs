@@ -21,8 +21,10 @@ pub const DEFAULT_DATABASE: &str = "/var/lib/assetd/assetd.db";
 pub const DEFAULT_SOCKET: &str = "/run/assetd/assetd.sock";
 
 /// The regions Auvik's API is served from (`https://auvikapi.<region>.my.auvik.com`).
+/// `lnx` is a cluster name rather than a geography (node-auvik 1.2.0 added it beside us6:
+/// `auvikapi.lnx.my.auvik.com`).
 pub const AUVIK_REGIONS: &[&str] = &[
-    "us1", "us2", "us3", "us4", "us5", "us6", "eu1", "eu2", "au1", "ca1",
+    "us1", "us2", "us3", "us4", "us5", "us6", "eu1", "eu2", "au1", "ca1", "lnx",
 ];
 
 /// A validated config. Secrets are resolved (read from their files, environment or
@@ -47,8 +49,11 @@ pub struct AgentConfig {
     pub sync_interval: Duration,
     pub full_sync_interval: Duration,
     pub removed_grace: Duration,
-    /// Defaults for every source's `request_timeout`, `run_timeout` and `max_retries`.
+    /// Defaults for every source's `request_timeout`, `run_timeout`, `max_retries` and
+    /// `max_throttle_wait`.
     pub limits: RunLimits,
+    /// The default of every source's `max_removals`.
+    pub max_removals: RemovalLimit,
     /// Where to serve Prometheus metrics over plain HTTP (`GET /metrics`); none by default.
     /// Port 0 takes any free port, which the agent logs when it starts.
     pub metrics_listen: Option<SocketAddr>,
@@ -61,8 +66,11 @@ pub struct RunLimits {
     pub request_timeout: Duration,
     /// A whole run; past it the run stops and is recorded failed, the data unchanged.
     pub run_timeout: Duration,
-    /// Retries of a throttled, failed (5xx) or timed-out request after the first attempt.
+    /// Retries of a failed (5xx) or timed-out request after the first attempt.
     pub max_retries: u32,
+    /// How long one request may wait, in all, for a vendor that throttles it; `None`: the
+    /// vendor's own window (Auvik 5 minutes, Syncro 3 minute windows, Passportal 2 minutes).
+    pub max_throttle_wait: Option<Duration>,
 }
 
 impl Default for RunLimits {
@@ -73,7 +81,63 @@ impl Default for RunLimits {
             // 500,000 assets in under an hour), so it only stops a run that is stuck.
             run_timeout: Duration::from_secs(6 * 3600),
             max_retries: 5,
+            max_throttle_wait: None,
         }
+    }
+}
+
+/// When a full run holds its removals instead of applying them (`max_removals`), as
+/// Microsoft Entra Connect's "prevent accidental deletes" does: a listing that comes back
+/// empty or short (a changed permission, a vendor incident) must not remove an MSP's
+/// inventory in one run. A run holds when it would remove more than every bound set here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RemovalLimit {
+    /// More than this many assets.
+    pub count: Option<u64>,
+    /// More than this percentage of the source's present assets.
+    pub percent: Option<f64>,
+}
+
+impl RemovalLimit {
+    /// More than 10% and more than 25 of the source's present assets.
+    pub const DEFAULT: RemovalLimit = RemovalLimit {
+        count: Some(25),
+        percent: Some(10.0),
+    };
+    /// `max_removals = "off"`: never hold.
+    pub const OFF: RemovalLimit = RemovalLimit {
+        count: None,
+        percent: None,
+    };
+
+    /// Whether removing `removals` of `present` assets exceeds the limit.
+    pub fn exceeded(&self, removals: u64, present: u64) -> bool {
+        if *self == RemovalLimit::OFF {
+            return false;
+        }
+        self.count.is_none_or(|c| removals > c)
+            && self
+                .percent
+                .is_none_or(|p| removals as f64 * 100.0 > p * present as f64)
+    }
+
+    /// The limit in words, for messages: "more than 25 assets and more than 10% of them".
+    pub fn describe(&self) -> String {
+        let count = self.count.map(|c| format!("more than {c} assets"));
+        let percent = self
+            .percent
+            .map(|p| format!("more than {p}% of the source's present assets"));
+        match (count, percent) {
+            (Some(c), Some(p)) => format!("{c} and {p}"),
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => "off".into(),
+        }
+    }
+}
+
+impl Default for RemovalLimit {
+    fn default() -> Self {
+        RemovalLimit::DEFAULT
     }
 }
 
@@ -104,6 +168,8 @@ pub struct SourceConfig {
     pub base_url: url::Url,
     pub vendor: VendorConfig,
     pub limits: RunLimits,
+    /// When a full run holds its removals (see `RemovalLimit`); changing it needs no restart.
+    pub max_removals: RemovalLimit,
 }
 
 impl SourceConfig {
@@ -255,6 +321,8 @@ mod raw {
         pub request_timeout: Option<Spanned<String>>,
         pub run_timeout: Option<Spanned<String>>,
         pub max_retries: Option<Spanned<i64>>,
+        pub max_throttle_wait: Option<Spanned<String>>,
+        pub max_removals: Option<Spanned<MaxRemovals>>,
         // TCP listeners (DESIGN §6).
         pub tls_cert: Option<Spanned<String>>,
         pub tls_key: Option<Spanned<SecretSpec>>,
@@ -276,6 +344,8 @@ mod raw {
         pub request_timeout: Option<Spanned<String>>,
         pub run_timeout: Option<Spanned<String>>,
         pub max_retries: Option<Spanned<i64>>,
+        pub max_throttle_wait: Option<Spanned<String>>,
+        pub max_removals: Option<Spanned<MaxRemovals>>,
         // auvik
         pub region: Option<Spanned<String>>,
         pub username: Option<Spanned<String>>,
@@ -289,6 +359,14 @@ mod raw {
         pub datacenter: Option<Spanned<String>>,
         pub access_key_id: Option<Spanned<String>>,
         pub secret_access_key: Option<Spanned<SecretSpec>>,
+    }
+
+    /// `max_removals`: a number of assets, `"N%"`, or `"off"`.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub enum MaxRemovals {
+        Count(i64),
+        Text(String),
     }
 
     #[derive(Deserialize)]
@@ -507,12 +585,64 @@ impl Validator<'_> {
             ),
             removed_grace: self.duration(&raw.removed_grace, Duration::ZERO, "removed_grace"),
             limits: self.limits(
-                &raw.request_timeout,
-                &raw.run_timeout,
-                &raw.max_retries,
+                (&raw.request_timeout, &raw.run_timeout),
+                (&raw.max_retries, &raw.max_throttle_wait),
                 RunLimits::default(),
             ),
+            max_removals: self.max_removals(&raw.max_removals, RemovalLimit::DEFAULT),
             metrics_listen,
+        }
+    }
+
+    /// `max_removals`: a number of assets (`25`), a percentage of the source's present
+    /// assets (`"10%"`), or `"off"`.
+    fn max_removals(
+        &mut self,
+        value: &Option<Spanned<raw::MaxRemovals>>,
+        default: RemovalLimit,
+    ) -> RemovalLimit {
+        let Some(v) = value else { return default };
+        let bad = |what: &str| {
+            format!(
+                "`max_removals = {what}`: give a number of assets (e.g. 25), a percentage of the source's                  present assets (e.g. \"10%\"), or \"off\"; by default a run holds more than 25 removals                  that are also more than 10%"
+            )
+        };
+        let limit = match v.get_ref() {
+            raw::MaxRemovals::Count(n) => u64::try_from(*n).ok().map(|c| RemovalLimit {
+                count: Some(c),
+                percent: None,
+            }),
+            raw::MaxRemovals::Text(t) => {
+                let t = t.trim();
+                if t.eq_ignore_ascii_case("off") {
+                    Some(RemovalLimit::OFF)
+                } else if let Some(p) = t.strip_suffix('%') {
+                    p.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|p| (0.0..=100.0).contains(p))
+                        .map(|p| RemovalLimit {
+                            count: None,
+                            percent: Some(p),
+                        })
+                } else {
+                    t.parse::<u64>().ok().map(|c| RemovalLimit {
+                        count: Some(c),
+                        percent: None,
+                    })
+                }
+            }
+        };
+        match limit {
+            Some(l) => l,
+            None => {
+                let what = match v.get_ref() {
+                    raw::MaxRemovals::Count(n) => n.to_string(),
+                    raw::MaxRemovals::Text(t) => format!("{t:?}"),
+                };
+                self.error(v, bad(&what));
+                default
+            }
         }
     }
 
@@ -559,12 +689,12 @@ impl Validator<'_> {
         Some(addr)
     }
 
-    /// `request_timeout`, `run_timeout` and `max_retries`, each defaulting to `defaults`.
+    /// `request_timeout`, `run_timeout`, `max_retries` and `max_throttle_wait`, each
+    /// defaulting to `defaults`.
     fn limits(
         &mut self,
-        request_timeout: &Option<Spanned<String>>,
-        run_timeout: &Option<Spanned<String>>,
-        max_retries: &Option<Spanned<i64>>,
+        (request_timeout, run_timeout): (&Option<Spanned<String>>, &Option<Spanned<String>>),
+        (max_retries, max_throttle_wait): (&Option<Spanned<i64>>, &Option<Spanned<String>>),
         defaults: RunLimits,
     ) -> RunLimits {
         let max_retries = match max_retries {
@@ -591,6 +721,14 @@ impl Validator<'_> {
             ),
             run_timeout: self.positive_duration(run_timeout, defaults.run_timeout, "run_timeout"),
             max_retries,
+            max_throttle_wait: match max_throttle_wait {
+                None => defaults.max_throttle_wait,
+                Some(_) => Some(self.positive_duration(
+                    max_throttle_wait,
+                    Duration::from_secs(300),
+                    "max_throttle_wait",
+                )),
+            },
         }
     }
 
@@ -771,11 +909,11 @@ impl Validator<'_> {
             "full_interval",
         );
         let limits = self.limits(
-            &raw.request_timeout,
-            &raw.run_timeout,
-            &raw.max_retries,
+            (&raw.request_timeout, &raw.run_timeout),
+            (&raw.max_retries, &raw.max_throttle_wait),
             agent.limits,
         );
+        let max_removals = self.max_removals(&raw.max_removals, agent.max_removals);
         let kind = raw.kind.get_ref().as_str();
         let (vendor, default_url) = match kind {
             "auvik" => {
@@ -809,6 +947,7 @@ impl Validator<'_> {
             base_url,
             vendor,
             limits,
+            max_removals,
         })
     }
 
@@ -1281,6 +1420,7 @@ interval = "30m"
                 request_timeout: Duration::from_secs(5),
                 run_timeout: Duration::from_secs(600),
                 max_retries: 0,
+                max_throttle_wait: None,
             }
         );
         let e = parse_err(&(AUVIK.to_string() + "max_retries = 99\n"));
@@ -1290,6 +1430,95 @@ interval = "30m"
         );
         let e = parse_err(&(AUVIK.to_string() + "run_timeout = \"0s\"\n"));
         assert!(e.contains("run_timeout"), "{e}");
+    }
+
+    #[test]
+    fn auviks_lnx_cluster_is_a_region() {
+        let c = parse_ok(&AUVIK.replace("region = \"eu1\"", "region = \"lnx\""));
+        assert_eq!(
+            c.sources[0].base_url.as_str(),
+            "https://auvikapi.lnx.my.auvik.com/"
+        );
+    }
+
+    #[test]
+    fn max_removals_takes_a_count_a_percentage_or_off_and_sources_override_the_agent() {
+        let c = parse_ok(AUVIK);
+        assert_eq!(c.sources[0].max_removals, RemovalLimit::DEFAULT);
+        let with = |agent: &str, source: &str| {
+            AUVIK.replace(
+                "listen = [\"unix:///tmp/x.sock\"]",
+                &format!("listen = [\"unix:///tmp/x.sock\"]\n{agent}"),
+            ) + source
+        };
+        let limit = |agent: &str, source: &str| parse_ok(&with(agent, source)).sources[0].max_removals;
+        assert_eq!(
+            limit("max_removals = 40", ""),
+            RemovalLimit {
+                count: Some(40),
+                percent: None
+            }
+        );
+        assert_eq!(
+            limit("max_removals = \"5%\"", ""),
+            RemovalLimit {
+                count: None,
+                percent: Some(5.0)
+            }
+        );
+        assert_eq!(limit("max_removals = \"5%\"", "max_removals = \"off\"\n"), RemovalLimit::OFF);
+        assert_eq!(
+            limit("", "max_removals = \"100\"\n"),
+            RemovalLimit {
+                count: Some(100),
+                percent: None
+            }
+        );
+        for bad in ["-1", "\"lots\"", "\"150%\"", "true"] {
+            let e = parse_err(&with("", &format!("max_removals = {bad}\n")));
+            assert!(e.contains("max_removals"), "{bad}: {e}");
+        }
+    }
+
+    /// The default holds more than 25 removals that are also more than 10% of the present
+    /// assets; `off` never holds; a count or a percentage alone is that bound alone.
+    #[test]
+    fn removal_limits_hold_past_every_bound_they_set() {
+        let d = RemovalLimit::DEFAULT;
+        assert!(!d.exceeded(25, 100), "25 is not more than 25");
+        assert!(d.exceeded(26, 100));
+        assert!(!d.exceeded(26, 1000), "26 of 1000 is under 10%");
+        assert!(d.exceeded(101, 1000));
+        assert!(!d.exceeded(100, 1000), "exactly 10% is not more");
+        assert!(d.exceeded(430, 430), "an emptied listing");
+        assert!(!RemovalLimit::OFF.exceeded(1_000_000, 1_000_000));
+        let count = RemovalLimit {
+            count: Some(3),
+            percent: None,
+        };
+        assert!(count.exceeded(4, 1_000_000) && !count.exceeded(3, 3));
+        let percent = RemovalLimit {
+            count: None,
+            percent: Some(50.0),
+        };
+        assert!(percent.exceeded(2, 3) && !percent.exceeded(1, 3));
+        assert_eq!(
+            d.describe(),
+            "more than 25 assets and more than 10% of the source's present assets"
+        );
+    }
+
+    #[test]
+    fn max_throttle_wait_defaults_to_the_vendors_window() {
+        let c = parse_ok(AUVIK);
+        assert_eq!(c.sources[0].limits.max_throttle_wait, None);
+        let c = parse_ok(&(AUVIK.to_string() + "max_throttle_wait = \"20s\"\n"));
+        assert_eq!(
+            c.sources[0].limits.max_throttle_wait,
+            Some(Duration::from_secs(20))
+        );
+        let e = parse_err(&(AUVIK.to_string() + "max_throttle_wait = \"0s\"\n"));
+        assert!(e.contains("max_throttle_wait"), "{e}");
     }
 
     #[test]

@@ -181,6 +181,39 @@ impl AssetRecord {
     }
 }
 
+/// What a full run read to the end, and so where an asset it did not see may be gone
+/// (CONTRACT §5 Removal is scoped to what was read). Connectors say it; the store confines
+/// removal candidates to it. The default, `Nothing`, removes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Coverage {
+    /// No unit was read to the end: nothing may be removed.
+    #[default]
+    Nothing,
+    /// The whole listing was read to the end (Syncro's and Passportal's, which give no
+    /// narrower unit that can be trusted).
+    Everything,
+    /// The listings of these source clients (by `SourceClient::external_id`) were read to the
+    /// end. `listed` is every client the vendor listed in a client list that was itself read
+    /// to the end: an asset whose client is no longer listed at all belongs to a client the
+    /// vendor has dropped, and may be gone too.
+    Clients {
+        read: std::collections::HashSet<String>,
+        listed: std::collections::HashSet<String>,
+    },
+}
+
+impl Coverage {
+    /// Whether an absent asset of source client `client` (its external id; empty when
+    /// unknown) lies in what was read.
+    pub fn covers(&self, client: &str) -> bool {
+        match self {
+            Coverage::Nothing => false,
+            Coverage::Everything => true,
+            Coverage::Clients { read, listed } => read.contains(client) || !listed.contains(client),
+        }
+    }
+}
+
 /// Full runs also detect removals; incremental runs fetch only what changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunKind {
@@ -267,6 +300,15 @@ pub struct RunCounts {
     pub updated: i64,
     pub unchanged: i64,
     pub removed: i64,
+    /// Records the vendor listed but would not let the run read (a Passportal document the
+    /// key may not open, or one deleted between the list and its detail): kept as they were.
+    pub skipped: i64,
+    /// Units (an Auvik tenant; a whole listing) the run could not read to the end: their
+    /// assets are kept as they were.
+    pub skipped_units: i64,
+    /// Removals the run found but held, because there were more than the source's
+    /// `max_removals` allow (`assetctl sync SOURCE --full --accept-removals` applies them).
+    pub removals_held: i64,
 }
 
 /// One sync run as recorded (DESIGN §5).

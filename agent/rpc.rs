@@ -229,6 +229,9 @@ pub fn run_to_proto(r: SyncRun) -> pb::SyncRun {
             updated: r.counts.updated,
             unchanged: r.counts.unchanged,
             removed: r.counts.removed,
+            skipped: r.counts.skipped,
+            skipped_units: r.counts.skipped_units,
+            removals_held: r.counts.removals_held,
         }),
         requests: r.requests,
         retries: r.retries,
@@ -247,6 +250,7 @@ fn source_to_proto(s: SourceView) -> pb::Source {
             SourceState::Partial => pb::SourceState::Partial,
             SourceState::Failed => pb::SourceState::Failed,
             SourceState::CredentialsRejected => pb::SourceState::CredentialsRejected,
+            SourceState::RemovalsHeld => pb::SourceState::RemovalsHeld,
         } as i32,
         state_detail: s.detail,
         base_url: s.base_url,
@@ -603,9 +607,21 @@ impl pb::sync_service_server::SyncService for Api {
                 )));
             }
         }
+        if r.accept_removals && !r.full {
+            return Err(status(ApiError::invalid(
+                "accept_removals",
+                "needs full: removals are accepted for a full run",
+            )));
+        }
+        if r.accept_removals && r.sources.is_empty() {
+            return Err(status(ApiError::invalid(
+                "accept_removals",
+                "needs the sources named: removals are accepted source by source",
+            )));
+        }
         let runs = self
             .agent
-            .trigger(&r.sources, r.full)
+            .trigger(&r.sources, r.full, r.accept_removals)
             .await
             .map_err(status)?;
         Ok(Response::new(pb::TriggerSyncResponse {

@@ -18,14 +18,14 @@ use crate::devices;
 use crate::heap;
 use crate::idset::IdSet;
 use crate::model::{
-    Asset, AssetChange, AssetRecord, Category, RunCounts, RunKind, RunState, RunTrigger,
+    Asset, AssetChange, AssetRecord, Category, Coverage, RunCounts, RunKind, RunState, RunTrigger,
     SourceClient, SyncRun, VendorUsage, is_billable,
 };
 use crate::wire;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -301,6 +301,18 @@ ALTER TABLE assets ADD COLUMN listed BLOB;
 UPDATE assets SET listed = assetd_listed_fields(name, category, vendor_type, manufacturer,
     model, serial, mac_addresses, ip_addresses, os, firmware, online_status, managed);
 "#,
+    // 9: removal scoped to what a run read, and confirmed (CONTRACT §5). A run records the
+    // records and units it could not read and the removals it held; `absent_since` is when
+    // a complete full run first found a present asset absent without its vendor confirming
+    // the removal (the vendor could not say, or the removals were held): a later complete
+    // run that finds it absent again confirms it. Seeing the asset again clears it.
+    r#"
+ALTER TABLE sync_runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_runs ADD COLUMN skipped_units INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_runs ADD COLUMN removals_held INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assets ADD COLUMN absent_since TEXT;
+CREATE INDEX assets_absent ON assets (source) WHERE absent_since IS NOT NULL;
+"#,
 ];
 
 /// The migration that created `asset_keys`: opening a database from before it fills them.
@@ -381,14 +393,32 @@ fn parse_list(s: &str) -> Vec<String> {
 }
 
 /// What a finished run does to the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Apply {
     /// Nothing (failed or cancelled): the previous data stays untouched.
     Nothing,
-    /// Add and update what was fetched; mark nothing removed (incremental or partial runs).
+    /// Add and update what was fetched; mark nothing removed (incremental runs, and full
+    /// runs that read no unit to the end).
     Upserts,
-    /// A complete, successful full run: also mark as removed what was not fetched.
-    UpsertsAndRemovals,
+    /// A full run: add and update what was fetched, and settle the assets it found absent
+    /// (`Store::removal_candidates`) as the sync layer decided.
+    Reconcile(Removals),
+}
+
+/// What a full run decided about the present assets it found absent from what it read to
+/// the end. Ids not in the candidates the store gave, or seen by the run after all, are
+/// left alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Removals {
+    /// Confirmed gone: marked removed.
+    pub remove: Vec<i64>,
+    /// Absent but not confirmed (held, or the vendor could not say): kept, and noted as
+    /// absent since now if they were not already, so a later complete run that finds them
+    /// absent again confirms them.
+    pub absent: Vec<i64>,
+    /// The vendor confirmed them present after all (the listing missed them): kept, and no
+    /// longer noted as absent.
+    pub present: Vec<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -398,6 +428,24 @@ pub struct RunEnd {
     pub requests: i64,
     pub retries: i64,
     pub error: String,
+    /// Records and units the run could not read, and removals it held (the run record's
+    /// `skipped`, `skipped_units`, `removals_held`).
+    pub skipped: i64,
+    pub skipped_units: i64,
+    pub removals_held: i64,
+    /// Where the next incremental run starts (by the vendor's clock when the connector knew
+    /// it); `None`: the run's own start.
+    pub watermark: Option<DateTime<Utc>>,
+}
+
+/// A present asset that a full run did not see although it read the asset's unit to the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovalCandidate {
+    pub id: i64,
+    pub external_id: String,
+    /// Whether an earlier complete run already found it absent (`absent_since`): this is its
+    /// second absence, which confirms it where the vendor cannot.
+    pub absent_before: bool,
 }
 
 /// Filters of `list_assets` (all optional; `None` means any).
@@ -753,6 +801,129 @@ impl Store {
         staged
     }
 
+    /// Marks as seen and unchanged the present assets of `run`'s source with these external
+    /// ids: a connector that knows from the listing alone that a record did not change
+    /// (Passportal's `last_modified`) says so instead of reading it again. Ids that are not
+    /// present are ignored: the run has not seen them.
+    pub fn stage_unchanged(&self, run: &SyncRun, external_ids: &[String]) -> Result<()> {
+        let mut all_marks = lock(&self.inner.marks);
+        let marks = all_marks.entry(run.id).or_insert_with(|| RunMarks {
+            source: run.source.clone(),
+            ..RunMarks::default()
+        });
+        self.with_writer(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut find = tx.prepare_cached(
+                    "SELECT id FROM assets WHERE source = ?1 AND external_id = ?2 AND removed_at IS NULL",
+                )?;
+                let mut unstage = tx.prepare_cached(
+                    "DELETE FROM staged_assets WHERE run_id = ?1 AND external_id = ?2",
+                )?;
+                for external_id in external_ids {
+                    let Some(id) = find
+                        .query_row(params![run.source, external_id], |r| r.get::<_, i64>(0))
+                        .optional()?
+                    else {
+                        continue;
+                    };
+                    marks.unchanged.insert(id);
+                    if marks.changed.remove(id) {
+                        unstage.execute(params![run.id, external_id])?;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The vendor's last-modified time (`updated_at`) of each present asset of `source`, by
+    /// external id, for connectors that skip re-reading records that did not change.
+    pub fn known_versions(&self, source: &str) -> Result<HashMap<String, DateTime<Utc>>> {
+        self.with_reader(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT external_id, updated_at FROM assets
+                 WHERE source = ?1 AND removed_at IS NULL AND updated_at IS NOT NULL",
+            )?;
+            let rows = st.query_map([source], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut out = HashMap::new();
+            for row in rows {
+                let (id, at) = row?;
+                if let Some(at) = parse_stored_ts(&at) {
+                    out.insert(id, at);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The present assets of `run`'s source that the run has not seen although `coverage`
+    /// says it read their unit to the end, leaving out `skipped` (records the run could not
+    /// read, by external id). Empty when a page of the run could not be staged (its marks
+    /// may be wrong) or the coverage is `Nothing`.
+    pub fn removal_candidates(
+        &self,
+        run: &SyncRun,
+        coverage: &Coverage,
+        skipped: &HashSet<String>,
+    ) -> Result<Vec<RemovalCandidate>> {
+        if *coverage == Coverage::Nothing {
+            return Ok(Vec::new());
+        }
+        let all_marks = lock(&self.inner.marks);
+        let marks = all_marks.get(&run.id);
+        if marks.is_some_and(|m| m.unreliable) {
+            tracing::warn!(
+                run_id = run.id,
+                "A page of this run could not be staged; nothing is marked removed this time."
+            );
+            return Ok(Vec::new());
+        }
+        self.with_writer(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT a.id, a.external_id, COALESCE(sc.external_id, ''), a.absent_since IS NOT NULL
+                 FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+                 WHERE a.source = ?1 AND a.removed_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?2 AND s.external_id = a.external_id)",
+            )?;
+            let rows = st.query_map(params![run.source, run.id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, external_id, client, absent_before) = row?;
+                let seen = marks.is_some_and(|m| m.unchanged.contains(id));
+                if seen || skipped.contains(&external_id) || !coverage.covers(&client) {
+                    continue;
+                }
+                out.push(RemovalCandidate {
+                    id,
+                    external_id,
+                    absent_before,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// The number of present assets of `source` (what a removal limit is measured against).
+    pub fn present_assets(&self, source: &str) -> Result<i64> {
+        self.with_reader(|c| {
+            Ok(c.prepare_cached("SELECT present_assets FROM sources WHERE name = ?1")?
+                .query_row([source], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0))
+        })
+    }
+
     /// Stages a vendor's billing figures; they replace the stored ones for the same client and
     /// month when the run is applied.
     pub fn stage_usage(&self, run_id: i64, usage: &[VendorUsage]) -> Result<()> {
@@ -830,25 +1001,22 @@ impl Store {
                     identities: false,
                     returned: 0,
                 };
-                // A source with nothing present (its first sync) has nothing to remove:
-                // skips a probe of the staging per asset the run has just added.
-                let had_present: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM assets WHERE source = ?1 AND removed_at IS NULL)",
-                    [&run.source],
-                    |r| r.get(0),
-                )?;
                 apply_assets(&tx, run, finished, &mut counts, &mut effects)?;
                 phases.assets = began.elapsed();
-                if marks.unreliable && end.apply == Apply::UpsertsAndRemovals {
-                    tracing::warn!(
-                        run_id = run.id,
-                        "A page of this run could not be staged; nothing is marked removed this time."
-                    );
-                } else if end.apply == Apply::UpsertsAndRemovals && had_present {
-                    counts.removed = apply_removals(&tx, run, finished, &marks.unchanged)?;
-                    if counts.removed > 0 {
-                        effects.identities = true;
-                        effects.counts = true;
+                clear_absence(&tx, run, &marks.unchanged)?;
+                if let Apply::Reconcile(removals) = &end.apply {
+                    if marks.unreliable {
+                        tracing::warn!(
+                            run_id = run.id,
+                            "A page of this run could not be staged; nothing is marked removed this time."
+                        );
+                    } else {
+                        counts.removed =
+                            apply_removals(&tx, run, finished, removals, &marks.unchanged)?;
+                        if counts.removed > 0 {
+                            effects.identities = true;
+                            effects.counts = true;
+                        }
                     }
                 }
                 let present = counts.added + effects.returned - counts.removed;
@@ -872,12 +1040,18 @@ impl Store {
                 }
                 phases.counts = t.elapsed();
                 counts_changed = effects.counts;
-                // The next incremental run asks for changes since this run *started*, so
-                // nothing modified during the run is missed.
+                // The next incremental run asks for changes since this run *started* (by the
+                // vendor's clock when the connector read it), so nothing modified during the
+                // run is missed.
                 tx.execute(
                     "UPDATE sources SET incremental_since = ?2,
-                     last_full_at = CASE WHEN ?3 THEN ?2 ELSE last_full_at END WHERE name = ?1",
-                    params![run.source, ts(run.started), run.kind == RunKind::Full],
+                     last_full_at = CASE WHEN ?3 THEN ?4 ELSE last_full_at END WHERE name = ?1",
+                    params![
+                        run.source,
+                        ts(end.watermark.unwrap_or(run.started)),
+                        run.kind == RunKind::Full,
+                        ts(run.started)
+                    ],
                 )?;
             }
             // The run's staged rows are left for `drop_staging`, after the run has ended:
@@ -889,7 +1063,8 @@ impl Store {
                 .unwrap_or(finished);
             tx.execute(
                 "UPDATE sync_runs SET finished = ?2, state = ?3, fetched = ?4, added = ?5, updated = ?6,
-                 unchanged = ?7, removed = ?8, requests = ?9, retries = ?10, error = ?11 WHERE id = ?1",
+                 unchanged = ?7, removed = ?8, requests = ?9, retries = ?10, error = ?11, skipped = ?12,
+                 skipped_units = ?13, removals_held = ?14 WHERE id = ?1",
                 params![
                     run.id,
                     ts(ended),
@@ -901,7 +1076,10 @@ impl Store {
                     counts.removed,
                     end.requests,
                     end.retries,
-                    end.error
+                    end.error,
+                    end.skipped,
+                    end.skipped_units,
+                    end.removals_held
                 ],
             )?;
             let t = std::time::Instant::now();
@@ -1892,7 +2070,7 @@ fn asset_from_row(r: &Row) -> rusqlite::Result<Asset> {
 
 const RUN_SELECT: &str =
     "SELECT id, source, kind, trigger, started, finished, state, fetched, added, updated,
-    unchanged, removed, requests, retries, error FROM sync_runs";
+    unchanged, removed, requests, retries, error, skipped, skipped_units, removals_held FROM sync_runs";
 
 fn run_from_row(r: &Row) -> rusqlite::Result<SyncRun> {
     Ok(SyncRun {
@@ -1909,6 +2087,9 @@ fn run_from_row(r: &Row) -> rusqlite::Result<SyncRun> {
             updated: r.get(9)?,
             unchanged: r.get(10)?,
             removed: r.get(11)?,
+            skipped: r.get(15)?,
+            skipped_units: r.get(16)?,
+            removals_held: r.get(17)?,
         },
         requests: r.get(12)?,
         retries: r.get(13)?,
@@ -2286,37 +2467,81 @@ fn insert_new_assets(
     Ok(added)
 }
 
-/// Marks as removed the source's present assets that the run did not fetch.
+/// Settles what a full run found absent: marks removed the confirmed ones, notes the
+/// unconfirmed ones as absent, and clears the note of those the vendor still has. Only
+/// present assets of the run's source that the run did not see are touched, whatever the
+/// lists say: a removal can never reach an asset the run read. Returns how many it removed.
 fn apply_removals(
     tx: &rusqlite::Transaction,
     run: &SyncRun,
     now: DateTime<Utc>,
+    removals: &Removals,
     unchanged: &IdSet,
 ) -> rusqlite::Result<i64> {
     let now_s = ts(now);
-    let mut gone: Vec<i64> = tx
-        .prepare(
-            "SELECT id FROM assets a WHERE a.source = ?1 AND a.removed_at IS NULL
-             AND NOT EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?2 AND s.external_id = a.external_id)",
-        )?
-        .query_map(params![run.source, run.id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    gone.retain(|&id| !unchanged.contains(id));
-    let mut mark = tx.prepare_cached("UPDATE assets SET removed_at = ?2 WHERE id = ?1")?;
-    let mut identity =
-        tx.prepare_cached("SELECT serial, mac_addresses FROM assets WHERE id = ?1")?;
+    // Present, of this source, and not staged by this run (`unchanged` is checked in Rust).
+    let mut absent = tx.prepare_cached(
+        "SELECT a.serial, a.mac_addresses FROM assets a WHERE a.id = ?1 AND a.source = ?2
+           AND a.removed_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?3 AND s.external_id = a.external_id)",
+    )?;
+    let mut mark = tx.prepare_cached("UPDATE assets SET removed_at = ?2, absent_since = NULL WHERE id = ?1")?;
     let mut history = tx.prepare_cached(
         "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
          VALUES (?1, ?2, ?3, 'removed_at', '', ?3)",
     )?;
-    for id in &gone {
+    let mut removed = 0;
+    for &id in &removals.remove {
+        if unchanged.contains(id) {
+            continue;
+        }
+        let Some((serial, macs)) = absent
+            .query_row(params![id, run.source, run.id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?
+        else {
+            continue;
+        };
         mark.execute(params![id, now_s])?;
-        let (serial, macs): (String, String) =
-            identity.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        delete_asset_keys(tx, *id, &serial, &parse_list(&macs))?;
+        delete_asset_keys(tx, id, &serial, &parse_list(&macs))?;
         history.execute(params![id, run.id, now_s])?;
+        removed += 1;
     }
-    Ok(gone.len() as i64)
+    let mut note = tx.prepare_cached(
+        "UPDATE assets SET absent_since = ?2 WHERE id = ?1 AND source = ?3 AND removed_at IS NULL
+           AND absent_since IS NULL",
+    )?;
+    for &id in &removals.absent {
+        if !unchanged.contains(id) {
+            note.execute(params![id, now_s, run.source])?;
+        }
+    }
+    let mut clear =
+        tx.prepare_cached("UPDATE assets SET absent_since = NULL WHERE id = ?1 AND source = ?2")?;
+    for &id in &removals.present {
+        clear.execute(params![id, run.source])?;
+    }
+    Ok(removed)
+}
+
+/// Clears the absence note of the source's assets that the run saw (staged or unchanged):
+/// an asset seen again was never gone. Few assets carry the note, so they are read first.
+fn clear_absence(tx: &rusqlite::Transaction, run: &SyncRun, unchanged: &IdSet) -> rusqlite::Result<()> {
+    let noted: Vec<(i64, bool)> = tx
+        .prepare_cached(
+            "SELECT a.id, EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?2 AND s.external_id = a.external_id)
+             FROM assets a WHERE a.source = ?1 AND a.absent_since IS NOT NULL",
+        )?
+        .query_map(params![run.source, run.id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut clear = tx.prepare_cached("UPDATE assets SET absent_since = NULL WHERE id = ?1")?;
+    for (id, staged) in noted {
+        if staged || unchanged.contains(id) {
+            clear.execute([id])?;
+        }
+    }
+    Ok(())
 }
 
 /// Rewrites the links of a source's clients (all sources' with `None`) to assetd clients.
@@ -2859,7 +3084,41 @@ pub(crate) mod tests {
         let r = store.begin_run("auvik", kind, RunTrigger::Manual).unwrap();
         store.stage_clients(r.id, &[client()]).unwrap();
         store.stage_assets(&r, records).unwrap();
+        let apply = if apply == REMOVE_ABSENT {
+            remove_absent(store, &r)
+        } else {
+            apply
+        };
         store.finish_run(&r, end(apply)).unwrap()
+    }
+
+    /// Turns a database back into what migration 8 left, for tests of older databases.
+    pub(crate) const UNDO_MIGRATION_9: &str = "DROP INDEX assets_absent;
+        ALTER TABLE assets DROP COLUMN absent_since; ALTER TABLE sync_runs DROP COLUMN skipped;
+        ALTER TABLE sync_runs DROP COLUMN skipped_units; ALTER TABLE sync_runs DROP COLUMN removals_held;";
+
+    /// For `run`: a full run whose vendor confirmed every absence it found in the whole
+    /// listing (resolved into `remove_absent` once the run's records are staged).
+    pub(crate) const REMOVE_ABSENT: Apply = Apply::Reconcile(Removals {
+        remove: Vec::new(),
+        absent: Vec::new(),
+        present: Vec::new(),
+    });
+
+    /// The apply of a full run of the whole listing whose vendor confirmed every absence.
+    pub(crate) fn remove_absent(store: &Store, r: &SyncRun) -> Apply {
+        let gone = store
+            .removal_candidates(r, &Coverage::Everything, &HashSet::new())
+            .unwrap();
+        Apply::Reconcile(Removals {
+            remove: gone.iter().map(|c| c.id).collect(),
+            ..Removals::default()
+        })
+    }
+
+    /// `end` of a full run that removes what it found absent (`remove_absent`).
+    pub(crate) fn full_end(store: &Store, r: &SyncRun) -> RunEnd {
+        end(remove_absent(store, r))
     }
 
     /// A run's end as the sync layer writes it for `apply`: failed when nothing applies.
@@ -2874,6 +3133,10 @@ pub(crate) mod tests {
             requests: 1,
             retries: 0,
             error: String::new(),
+            skipped: 0,
+            skipped_units: 0,
+            removals_held: 0,
+            watermark: None,
         }
     }
 
@@ -2982,10 +3245,10 @@ pub(crate) mod tests {
     fn a_resync_with_no_change_writes_nothing() {
         let (_d, store) = open();
         let recs = [record("a", "sw1"), record("b", "sw2")];
-        let first = run(&store, RunKind::Full, &recs, Apply::UpsertsAndRemovals);
+        let first = run(&store, RunKind::Full, &recs, REMOVE_ABSENT);
         assert_eq!((first.counts.added, first.counts.fetched), (2, 2));
         let changes_before = store.list_changes(0, 0, 100).unwrap().len();
-        let second = run(&store, RunKind::Full, &recs, Apply::UpsertsAndRemovals);
+        let second = run(&store, RunKind::Full, &recs, REMOVE_ABSENT);
         assert_eq!(
             second.counts,
             RunCounts {
@@ -3009,7 +3272,7 @@ pub(crate) mod tests {
             &store,
             RunKind::Full,
             &[record("a", "sw1"), record("b", "sw2"), with_raw.clone()],
-            Apply::UpsertsAndRemovals,
+            REMOVE_ABSENT,
         );
         let staged = |r: &SyncRun| -> Vec<(String, String)> {
             store
@@ -3044,7 +3307,7 @@ pub(crate) mod tests {
             ]
         );
         let done = store
-            .finish_run(&r, end(Apply::UpsertsAndRemovals))
+            .finish_run(&r, full_end(&store, &r))
             .unwrap();
         assert_eq!(
             done.counts,
@@ -3078,7 +3341,7 @@ pub(crate) mod tests {
             &store,
             RunKind::Full,
             &[record("a", "sw1-new")],
-            Apply::UpsertsAndRemovals,
+            REMOVE_ABSENT,
         );
         assert_eq!(
             done.counts,
@@ -3101,7 +3364,7 @@ pub(crate) mod tests {
             &store,
             RunKind::Full,
             &[record("a", "sw1"), record("b", "sw2"), record("c", "sw3")],
-            Apply::UpsertsAndRemovals,
+            REMOVE_ABSENT,
         );
         store
             .with_writer(|c| {
@@ -3123,7 +3386,7 @@ pub(crate) mod tests {
         );
         store.stage_assets(&r, &[record("b", "sw2")]).unwrap();
         let done = store
-            .finish_run(&r, end(Apply::UpsertsAndRemovals))
+            .finish_run(&r, full_end(&store, &r))
             .unwrap();
         assert_eq!(done.counts.removed, 0);
         let names: Vec<String> = store
@@ -3136,6 +3399,202 @@ pub(crate) mod tests {
         assert_present_counts(&store);
     }
 
+    fn in_client(id: &str, client: &str) -> AssetRecord {
+        AssetRecord {
+            source_client_id: client.into(),
+            ..record(id, id)
+        }
+    }
+
+    fn present_ids(store: &Store) -> Vec<String> {
+        let mut ids: Vec<String> = store
+            .list_assets(&AssetFilter::default(), 0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.record.external_id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    fn candidates(store: &Store, r: &SyncRun, coverage: &Coverage, skipped: &[&str]) -> Vec<String> {
+        let skipped = skipped.iter().map(|s| s.to_string()).collect();
+        let mut ids: Vec<String> = store
+            .removal_candidates(r, coverage, &skipped)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.external_id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// CONTRACT §5: removal is scoped to what the run read to the end. A run's candidates are
+    /// the present assets it did not see, only in the clients it read completely (and those
+    /// the vendor no longer lists at all), never the records it could not read.
+    #[test]
+    fn removal_candidates_stay_inside_what_the_run_read() {
+        let (_d, store) = open();
+        store.ensure_source("auvik", "auvik").unwrap();
+        let all = [
+            in_client("a1", "ta"),
+            in_client("a2", "ta"),
+            in_client("b1", "tb"),
+            in_client("b2", "tb"),
+            in_client("c1", "tc"),
+        ];
+        sync_source(
+            &store,
+            "auvik",
+            &[("ta", "A"), ("tb", "B"), ("tc", "C")],
+            &all,
+        );
+        // The next run sees a1 and b1 only.
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        store
+            .stage_assets(&r, &[in_client("a1", "ta"), in_client("b1", "tb")])
+            .unwrap();
+        let listed = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
+        assert_eq!(candidates(&store, &r, &Coverage::Nothing, &[]), Vec::<String>::new());
+        assert_eq!(
+            candidates(&store, &r, &Coverage::Everything, &[]),
+            ["a2", "b2", "c1"]
+        );
+        assert_eq!(
+            candidates(&store, &r, &Coverage::Everything, &["b2"]),
+            ["a2", "c1"],
+            "a record the run could not read is never a candidate"
+        );
+        // Tenant tb could not be read; tc is no longer listed at all.
+        let tenants = Coverage::Clients {
+            read: listed(&["ta"]),
+            listed: listed(&["ta", "tb"]),
+        };
+        assert_eq!(candidates(&store, &r, &tenants, &[]), ["a2", "c1"]);
+        store.finish_run(&r, end(Apply::Upserts)).unwrap();
+        assert_eq!(present_ids(&store), ["a1", "a2", "b1", "b2", "c1"]);
+    }
+
+    /// What the sync layer decided is applied exactly: confirmed ones removed, unconfirmed
+    /// ones kept and noted absent (a later complete run's candidates say it was absent
+    /// before), those the vendor still has kept without a note; an asset seen again loses
+    /// its note; and nothing the run saw can be removed whatever the lists say.
+    #[test]
+    fn removals_apply_as_decided_and_absence_notes_clear_when_seen() {
+        let (_d, store) = open();
+        let all: Vec<AssetRecord> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|id| record(id, id))
+            .collect();
+        run(&store, RunKind::Full, &all, REMOVE_ABSENT);
+        let id_of = |ext: &str| {
+            store
+                .list_assets(&AssetFilter::default(), 0, 100)
+                .unwrap()
+                .into_iter()
+                .find(|a| a.record.external_id == ext)
+                .map(|a| a.id)
+                .unwrap()
+        };
+        let (a, b, c, d) = (id_of("a"), id_of("b"), id_of("c"), id_of("d"));
+        store.ensure_source("auvik", "auvik").unwrap();
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        store.stage_clients(r.id, &[client()]).unwrap();
+        store.stage_assets(&r, &[record("e", "e")]).unwrap();
+        let first: Vec<(String, bool)> = store
+            .removal_candidates(&r, &Coverage::Everything, &HashSet::new())
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.external_id, c.absent_before))
+            .collect();
+        assert_eq!(first.len(), 4);
+        assert!(first.iter().all(|(_, before)| !before), "{first:?}");
+        let done = store
+            .finish_run(
+                &r,
+                end(Apply::Reconcile(Removals {
+                    remove: vec![a],
+                    absent: vec![b, c],
+                    present: vec![d],
+                })),
+            )
+            .unwrap();
+        assert_eq!(done.counts.removed, 1);
+        assert_present_counts(&store);
+        assert_eq!(present_ids(&store), ["b", "c", "d", "e"]);
+
+        // The next complete run: b absent again (noted before), c seen again, d absent again
+        // (never noted: the vendor had it). A removal naming e, which the run saw, is ignored.
+        let e = id_of("e");
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        store.stage_clients(r.id, &[client()]).unwrap();
+        store.stage_assets(&r, &[record("c", "c"), record("e", "e")]).unwrap();
+        let mut second: Vec<(String, bool)> = store
+            .removal_candidates(&r, &Coverage::Everything, &HashSet::new())
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.external_id, c.absent_before))
+            .collect();
+        second.sort();
+        assert_eq!(second, [("b".to_string(), true), ("d".to_string(), false)]);
+        let done = store
+            .finish_run(
+                &r,
+                end(Apply::Reconcile(Removals {
+                    remove: vec![b, e],
+                    absent: vec![d],
+                    present: vec![],
+                })),
+            )
+            .unwrap();
+        assert_eq!(done.counts.removed, 1, "e was seen: not removed");
+        assert_eq!(present_ids(&store), ["c", "d", "e"]);
+        let noted: Vec<String> = store
+            .with_reader(|c| {
+                Ok(c.prepare("SELECT external_id FROM assets WHERE absent_since IS NOT NULL ORDER BY 1")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?)
+            })
+            .unwrap();
+        assert_eq!(noted, ["d"], "c was seen again; b is removed");
+    }
+
+    /// A record a connector knows did not change is marked seen (it counts as fetched and
+    /// is no removal candidate) without being read or staged again.
+    #[test]
+    fn unchanged_records_named_by_id_count_as_seen() {
+        let (_d, store) = open();
+        let mut first = record("a", "sw1");
+        first.updated_at = parse_ts("2026-01-02T03:04:05Z");
+        run(&store, RunKind::Full, &[first.clone(), record("b", "sw2")], REMOVE_ABSENT);
+        let known = store.known_versions("auvik").unwrap();
+        assert_eq!(known.len(), 1, "only records with a version: {known:?}");
+        assert_eq!(known.get("a"), first.updated_at.as_ref());
+        let r = store
+            .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+            .unwrap();
+        store.stage_clients(r.id, &[client()]).unwrap();
+        store
+            .stage_unchanged(&r, &["a".to_string(), "gone-meanwhile".to_string()])
+            .unwrap();
+        assert_eq!(
+            candidates(&store, &r, &Coverage::Everything, &[]),
+            ["b"]
+        );
+        let done = store.finish_run(&r, full_end(&store, &r)).unwrap();
+        assert_eq!(
+            (done.counts.fetched, done.counts.unchanged, done.counts.removed),
+            (1, 1, 1)
+        );
+        assert_eq!(present_ids(&store), ["a"]);
+    }
+
     #[test]
     fn a_change_writes_field_history_and_removal_needs_a_full_run() {
         let (_d, store) = open();
@@ -3143,7 +3602,7 @@ pub(crate) mod tests {
             &store,
             RunKind::Full,
             &[record("a", "sw1"), record("b", "sw2")],
-            Apply::UpsertsAndRemovals,
+            REMOVE_ABSENT,
         );
         let r = run(
             &store,
@@ -3176,7 +3635,7 @@ pub(crate) mod tests {
             &store,
             RunKind::Full,
             &[record("a", "core-sw1")],
-            Apply::UpsertsAndRemovals,
+            REMOVE_ABSENT,
         );
         assert_eq!(full.counts.removed, 1);
         assert_present_counts(&store);
@@ -3202,7 +3661,7 @@ pub(crate) mod tests {
             &store,
             RunKind::Full,
             &[record("a", "core-sw1"), record("b", "sw2")],
-            Apply::UpsertsAndRemovals,
+            REMOVE_ABSENT,
         );
         assert_eq!(back.counts.updated, 1);
         assert_present_counts(&store);
@@ -3244,7 +3703,7 @@ pub(crate) mod tests {
             &store,
             RunKind::Full,
             &[record("a", "sw1"), fw],
-            Apply::UpsertsAndRemovals,
+            REMOVE_ABSENT,
         );
         let by = |f: AssetFilter| store.list_assets(&f, 0, 10).unwrap().len();
         assert_eq!(
@@ -3341,7 +3800,7 @@ pub(crate) mod tests {
             &store,
             RunKind::Full,
             &[record("a", "x")],
-            Apply::UpsertsAndRemovals,
+            REMOVE_ABSENT,
         );
         drop(store);
         let store = Store::open(&d.path().join("a.db")).unwrap();
@@ -3394,7 +3853,7 @@ pub(crate) mod tests {
         store.stage_clients(r.id, &clients).unwrap();
         store.stage_assets(&r, records).unwrap();
         store
-            .finish_run(&r, end(Apply::UpsertsAndRemovals))
+            .finish_run(&r, full_end(&store, &r))
             .unwrap();
     }
 
@@ -3478,11 +3937,12 @@ pub(crate) mod tests {
         {
             let c = Connection::open(&path).unwrap();
             c.execute_batch(
-                "DROP TABLE asset_keys; DROP INDEX assets_removed;
+                &format!("{UNDO_MIGRATION_9}
+                 DROP TABLE asset_keys; DROP INDEX assets_removed;
                  ALTER TABLE assets DROP COLUMN listed;
                  ALTER TABLE staged_assets DROP COLUMN billable;
                  ALTER TABLE sources DROP COLUMN present_assets;
-                 ALTER TABLE staged_assets DROP COLUMN unchanged; PRAGMA user_version = 4;",
+                 ALTER TABLE staged_assets DROP COLUMN unchanged; PRAGMA user_version = 4;"),
             )
             .unwrap();
         }
@@ -3727,7 +4187,7 @@ pub(crate) mod tests {
                 .unwrap()
                 .with_timezone(&Utc);
             store
-                .finish_run_at(&r, end(Apply::UpsertsAndRemovals), when)
+                .finish_run_at(&r, full_end(&store, &r), when)
                 .unwrap();
         }
         // A run in another month does not count towards September.
@@ -3739,7 +4199,7 @@ pub(crate) mod tests {
             .unwrap()
             .with_timezone(&Utc);
         store
-            .finish_run_at(&r, end(Apply::UpsertsAndRemovals), october)
+            .finish_run_at(&r, full_end(&store, &r), october)
             .unwrap();
 
         let daily: Vec<i64> = (1..=days).map(|d| firewalls_on(d) as i64).collect();
@@ -3793,7 +4253,7 @@ pub(crate) mod tests {
     #[test]
     fn vendor_billing_figures_land_with_the_run_and_sum_per_client() {
         let (_d, store) = open();
-        run(&store, RunKind::Full, &[], Apply::UpsertsAndRemovals);
+        run(&store, RunKind::Full, &[], REMOVE_ABSENT);
         // A note said once: the second identical note is not a change.
         assert!(store.set_usage_note("auvik", "no billing rights").unwrap());
         assert!(!store.set_usage_note("auvik", "no billing rights").unwrap());

@@ -165,6 +165,19 @@ pub fn summary(
                 parts.push(format!("{n} {what}"));
             }
         }
+        // Held removals wait for a person: named, with how to accept them.
+        let held: Vec<&str> = sources
+            .iter()
+            .filter(|(_, state, _)| *state == SourceState::RemovalsHeld)
+            .map(|(name, _, _)| name.as_str())
+            .collect();
+        if !held.is_empty() {
+            parts.push(format!(
+                "{} holding removals ({}: `assetctl sources` says how to accept them)",
+                held.len(),
+                held.join(", ")
+            ));
+        }
         if !failing.is_empty() {
             const SHOWN: usize = 3;
             let mut named = failing[..failing.len().min(SHOWN)].join("; ");
@@ -236,6 +249,22 @@ mod tests {
         assert_eq!(
             line,
             "3 sources: 2 ok, 1 failing (auvik-main: credentials rejected)"
+        );
+    }
+
+    #[test]
+    fn held_removals_are_named_with_where_to_accept_them() {
+        let line = summary(
+            &[
+                src("auvik", SourceState::Ok, ""),
+                src("syncro", SourceState::RemovalsHeld, "partial: 430 removals held"),
+            ],
+            None,
+            "/etc/assetd/config.toml",
+        );
+        assert_eq!(
+            line,
+            "2 sources: 1 ok, 1 holding removals (syncro: `assetctl sources` says how to accept them)"
         );
     }
 

@@ -6,14 +6,14 @@
 //! flow through a small bounded channel into the store's staging area, so memory stays
 //! flat however large the inventory; `Store::finish_run` then applies it atomically.
 
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, RemovalLimit, SourceConfig};
 use crate::metrics::{Metrics, RunReport, SourceMetrics};
 use crate::model::{RunKind, RunState, RunTrigger, SyncRun};
-use crate::store::{Apply, RunEnd, Store, StoreError};
-use crate::vendors::{self, Batch, Connector, FetchContext, Progress, VendorError};
+use crate::store::{Apply, Removals, RunEnd, Store, StoreError};
+use crate::vendors::{self, Batch, Connector, FetchContext, Presence, Progress, VendorError};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
@@ -50,6 +50,21 @@ pub enum SourceState {
     Partial,
     Failed,
     CredentialsRejected,
+    /// The last full run held its removals (more than `max_removals`): the detail says how
+    /// many and how to accept them.
+    RemovalsHeld,
+}
+
+impl SourceState {
+    /// The state a source's last finished run leaves it in.
+    pub fn after(run: &SyncRun) -> SourceState {
+        match run.state {
+            _ if run.counts.removals_held > 0 => SourceState::RemovalsHeld,
+            RunState::Ok => SourceState::Ok,
+            RunState::Partial => SourceState::Partial,
+            _ => SourceState::Failed,
+        }
+    }
 }
 
 /// What the scheduler knows of a source right now.
@@ -80,6 +95,8 @@ pub struct Triggered {
 
 struct TriggerRequest {
     full: bool,
+    /// Apply the removals the next full run finds, past `max_removals`.
+    accept_removals: bool,
     trigger: RunTrigger,
     reply: oneshot::Sender<Result<Triggered, SyncError>>,
 }
@@ -252,12 +269,9 @@ impl Engine {
                 .await?
         };
         let status = Arc::new(Mutex::new(SourceStatus {
-            state: match last_run.as_ref().map(|r| r.state) {
-                None => SourceState::Pending,
-                Some(RunState::Ok) => SourceState::Ok,
-                Some(RunState::Partial) => SourceState::Partial,
-                Some(_) => SourceState::Failed,
-            },
+            state: last_run
+                .as_ref()
+                .map_or(SourceState::Pending, SourceState::after),
             detail: last_run.map(|r| r.error).unwrap_or_default(),
             next_run_at: None,
             halted: false,
@@ -277,6 +291,7 @@ impl Engine {
             active: self.active.clone(),
             not_before: None,
             metrics,
+            accept_removals: Arc::new(AtomicBool::new(false)),
         };
         // Everything the source logs (its runs, its vendor's retries) carries `source`.
         let span = tracing::info_span!("source", source = %config.name);
@@ -291,10 +306,14 @@ impl Engine {
     }
 
     /// Starts a run of each named source (all when empty), or joins the one in progress.
+    /// With `accept_removals`, the next full run of each applies the removals it finds even
+    /// past the source's `max_removals` (the run in progress, if it is full and has not yet
+    /// settled its removals).
     pub async fn trigger(
         &self,
         names: &[String],
         full: bool,
+        accept_removals: bool,
     ) -> Result<Vec<(String, Triggered)>, SyncError> {
         let requests = {
             let sources = self.sources.lock().await;
@@ -319,6 +338,7 @@ impl Engine {
             let (reply, rx) = oneshot::channel();
             tx.send(SourceMsg::Trigger(TriggerRequest {
                 full,
+                accept_removals,
                 trigger: RunTrigger::Manual,
                 reply,
             }))
@@ -374,6 +394,9 @@ struct SourceTask {
     /// then, so a broken database is not hammered, while triggers still go through at once.
     not_before: Option<DateTime<Utc>>,
     metrics: Arc<SourceMetrics>,
+    /// Set by a trigger with `accept_removals`; taken by the next full run that settles its
+    /// removals.
+    accept_removals: Arc<AtomicBool>,
 }
 
 impl SourceTask {
@@ -435,6 +458,9 @@ impl SourceTask {
                         SourceMsg::Probe(answer) => { let _ = answer.send(()); }
                         SourceMsg::Trigger(req) if halted => self.refuse(req),
                         SourceMsg::Trigger(req) => {
+                            if req.accept_removals {
+                                self.accept_removals.store(true, Ordering::SeqCst);
+                            }
                             let kind = if req.full || !connector.supports_incremental() { RunKind::Full } else { kind };
                             break Some((kind, req.trigger, Some(req.reply)));
                         }
@@ -578,13 +604,20 @@ impl SourceTask {
             }));
         }
 
-        let run_timeout = self.config.borrow().limits.run_timeout;
+        let (run_timeout, max_removals) = {
+            let config = self.config.borrow();
+            (config.limits.run_timeout, config.max_removals)
+        };
         let execution = execute(
             self.store.clone(),
             connector,
             run.clone(),
             since,
             (self.cancel.clone(), run_timeout, self.metrics.clone()),
+            RemovalPolicy {
+                limit: max_removals,
+                accept: self.accept_removals.clone(),
+            },
             &snap_tx,
         )
         .instrument(span.clone());
@@ -596,6 +629,9 @@ impl SourceTask {
                 Some(msg) = self.triggers.recv() => match msg {
                     SourceMsg::Probe(answer) => { let _ = answer.send(()); }
                     SourceMsg::Trigger(req) => {
+                        if req.accept_removals {
+                            self.accept_removals.store(true, Ordering::SeqCst);
+                        }
                         let _ = req.reply.send(Ok(Triggered { run_id: run.id, joined: true }));
                     }
                 },
@@ -618,12 +654,13 @@ impl SourceTask {
                 )
             }
         };
-        let state = match (finished.state, halt) {
-            (_, Some(halted_state)) => halted_state,
-            (RunState::Ok, _) => SourceState::Ok,
-            (RunState::Partial, _) => SourceState::Partial,
-            _ => SourceState::Failed,
+        let state = match halt {
+            Some(halted_state) => halted_state,
+            None => SourceState::after(&finished),
         };
+        if finished.counts.removals_held > 0 {
+            span.in_scope(|| tracing::warn!(held = finished.counts.removals_held, "{}", finished.error));
+        }
         if halt.is_some() {
             lock(&self.status).halted = true;
         }
@@ -639,13 +676,21 @@ impl SourceTask {
             tracing::info!(
                 state = finished.state.as_str(),
                 fetched = c.fetched, added = c.added, updated = c.updated, unchanged = c.unchanged,
-                removed = c.removed, requests = finished.requests, retries = finished.retries,
-                duration_ms, error = %finished.error, "Sync finished."
+                removed = c.removed, skipped = c.skipped, skipped_units = c.skipped_units,
+                removals_held = c.removals_held, requests = finished.requests,
+                retries = finished.retries, duration_ms, error = %finished.error, "Sync finished."
             )
         });
         snap_tx.send_modify(|s| s.run = finished.clone());
         lock(&self.active).remove(&run.id);
     }
+}
+
+/// How a source's full runs settle removals: the limit past which they are held, and the
+/// operator's acceptance of the next full run's removals (taken by the run that uses it).
+struct RemovalPolicy {
+    limit: RemovalLimit,
+    accept: Arc<AtomicBool>,
 }
 
 /// Runs one fetch into the store. Returns the finished run and, when the source must stop
@@ -656,6 +701,7 @@ async fn execute(
     run: SyncRun,
     since: Option<DateTime<Utc>>,
     (stop, run_timeout, metrics): (CancellationToken, Duration, Arc<SourceMetrics>),
+    removal_policy: RemovalPolicy,
     snapshots: &watch::Sender<RunSnapshot>,
 ) -> Result<(SyncRun, Option<SourceState>), StoreError> {
     let started = std::time::Instant::now();
@@ -671,18 +717,36 @@ async fn execute(
             cancel.cancel();
         })
     };
+    // An incremental run of a connector that skips unchanged records gets their versions.
+    let known = if run.kind == RunKind::Incremental && connector.wants_known() {
+        let source = run.source.clone();
+        store.call(move |s| s.known_versions(&source)).await?
+    } else {
+        HashMap::new()
+    };
     // Two batches in flight: the connector fetches the next page while one is written.
     let (tx, rx) = mpsc::channel::<Batch>(2);
     let ctx = FetchContext {
         kind: run.kind,
         modified_since: since,
+        known: Arc::new(known),
         sink: tx,
         progress: progress.clone(),
         cancel: cancel.clone(),
     };
+    // The removal lookups after the fetch share its counters, token and clock, but not its
+    // sink (nothing is sent then).
+    let lookup_ctx = FetchContext {
+        sink: mpsc::channel(1).0,
+        known: ctx.known.clone(),
+        progress: ctx.progress.clone(),
+        cancel: ctx.cancel.clone(),
+        ..ctx
+    };
     // `ctx` (and with it the only sender) moves into the fetch, so the writer below sees
     // the channel close when the fetch ends.
-    let fetch = async move { connector.fetch(&ctx).await };
+    let fetching = connector.clone();
+    let fetch = async move { fetching.fetch(&ctx).await };
     let write = async {
         // Owned here, so a writer that stops early (a full disk) drops it and the fetch's
         // next send fails at once, instead of waiting forever for room in the channel.
@@ -697,6 +761,13 @@ async fn execute(
                     let staging_run = run.clone();
                     store
                         .call(move |s| s.stage_assets(&staging_run, &a))
+                        .await?
+                }
+                Batch::Unchanged(ids) => {
+                    fetched += ids.len() as i64;
+                    let staging_run = run.clone();
+                    store
+                        .call(move |s| s.stage_unchanged(&staging_run, &ids))
                         .await?
                 }
                 Batch::Usage(u) => store.call(move |s| s.stage_usage(id, &u)).await?,
@@ -723,7 +794,27 @@ async fn execute(
         }
         Ok::<(), StoreError>(())
     };
-    let (fetched, written) = tokio::join!(fetch, write);
+    let (mut fetched, mut written) = tokio::join!(fetch, write);
+    // A full run that fetched and wrote everything settles what it found absent.
+    let mut settled = Settled::default();
+    if let (Ok(outcome), Ok(())) = (&fetched, &written)
+        && run.kind == RunKind::Full
+    {
+        match settle_removals(
+            &store,
+            connector.as_ref(),
+            &lookup_ctx,
+            &run,
+            outcome,
+            &removal_policy,
+        )
+        .await
+        {
+            Ok(s) => settled = s,
+            Err(SettleError::Store(e)) => written = Err(e),
+            Err(SettleError::Vendor(e)) => fetched = Err(e),
+        }
+    }
     deadline.abort();
     let timed_out = cancel.is_cancelled() && !stop.is_cancelled();
     let requests = progress.http.requests.load(Ordering::Relaxed);
@@ -734,6 +825,10 @@ async fn execute(
         requests,
         retries,
         error,
+        skipped: 0,
+        skipped_units: 0,
+        removals_held: 0,
+        watermark: None,
     };
     let reason = failure_reason(&fetched, &written, timed_out);
     let mut halt = None;
@@ -770,16 +865,26 @@ async fn execute(
             };
             end(RunState::Failed, Apply::Nothing, e.to_string())
         }
-        (Ok(outcome), _) if !outcome.skipped.is_empty() => end(
-            RunState::Partial,
-            Apply::Upserts,
-            format!(
-                "partial: {}; the rest was synced, nothing was marked removed",
-                outcome.skipped.join("; ")
-            ),
-        ),
-        (Ok(_), _) if run.kind == RunKind::Full => end(RunState::Ok, Apply::UpsertsAndRemovals, String::new()),
-        (Ok(_), _) => end(RunState::Ok, Apply::Upserts, String::new()),
+        (Ok(outcome), Ok(())) => {
+            let report = RunReportText::of(&outcome, &settled, &run.source);
+            let state = if report.is_partial() {
+                RunState::Partial
+            } else {
+                RunState::Ok
+            };
+            let apply = if run.kind == RunKind::Full {
+                Apply::Reconcile(std::mem::take(&mut settled.removals))
+            } else {
+                Apply::Upserts
+            };
+            RunEnd {
+                skipped: outcome.skipped_records.len() as i64,
+                skipped_units: outcome.skipped_units.len() as i64,
+                removals_held: settled.held,
+                watermark: outcome.vendor_started,
+                ..end(state, apply, report.text())
+            }
+        }
     };
     let state = end.state;
     let finished = store.call(move |s| s.finish_run(&run, end)).await;
@@ -815,6 +920,185 @@ async fn execute(
         }
     });
     Ok((finished?, halt))
+}
+
+/// What a full run decided about the assets it found absent.
+#[derive(Debug, Default)]
+struct Settled {
+    removals: Removals,
+    /// Removals held past `max_removals`, and the limit's words for the message.
+    held: i64,
+    limit: String,
+    /// Absent assets the vendor still has (kept), and those it could not confirm for the
+    /// first time (kept until a second complete run finds them absent).
+    still_there: usize,
+    unconfirmed: usize,
+    /// Why the vendor could not confirm, once.
+    unconfirmed_why: String,
+}
+
+enum SettleError {
+    Store(StoreError),
+    Vendor(VendorError),
+}
+
+/// Settles a full run's removals (CONTRACT §5): the present assets it did not see in what it
+/// read to the end are the candidates; past the source's `max_removals` they are all held
+/// (no lookups: a listing that came back empty must not cost thousands of requests), unless
+/// the operator accepted this run's removals. Otherwise the vendor is asked about each, and
+/// an asset is removed when the vendor says it is gone, or when the vendor cannot say and a
+/// previous complete run already found it absent (two consecutive absences). Asking first
+/// is chosen where a lookup exists because a listing can miss a row that moved between its
+/// pages (Syncro's order is undocumented) or that it hides; the second absence covers the
+/// vendors, and the answers, that cannot say.
+async fn settle_removals(
+    store: &Store,
+    connector: &dyn Connector,
+    ctx: &FetchContext,
+    run: &SyncRun,
+    outcome: &vendors::FetchOutcome,
+    policy: &RemovalPolicy,
+) -> Result<Settled, SettleError> {
+    let coverage = outcome.coverage.clone();
+    let skipped: HashSet<String> = outcome
+        .skipped_records
+        .iter()
+        .map(|r| r.external_id.clone())
+        .collect();
+    let candidates = {
+        let run = run.clone();
+        store
+            .call(move |s| s.removal_candidates(&run, &coverage, &skipped))
+            .await
+            .map_err(SettleError::Store)?
+    };
+    if candidates.is_empty() {
+        return Ok(Settled::default());
+    }
+    let present = {
+        let source = run.source.clone();
+        store
+            .call(move |s| s.present_assets(&source))
+            .await
+            .map_err(SettleError::Store)?
+    };
+    let accepted = policy.accept.swap(false, Ordering::SeqCst);
+    let n = candidates.len() as u64;
+    if !accepted && policy.limit.exceeded(n, u64::try_from(present).unwrap_or(0)) {
+        return Ok(Settled {
+            removals: Removals {
+                absent: candidates.iter().map(|c| c.id).collect(),
+                ..Removals::default()
+            },
+            held: candidates.len() as i64,
+            limit: policy.limit.describe(),
+            ..Settled::default()
+        });
+    }
+    if accepted {
+        tracing::info!(candidates = n, "Removals accepted by the operator for this run.");
+    }
+    let ids: Vec<String> = candidates.iter().map(|c| c.external_id.clone()).collect();
+    let answers = connector
+        .confirm_absent(ctx, &ids)
+        .await
+        .map_err(SettleError::Vendor)?;
+    let mut settled = Settled::default();
+    for (candidate, answer) in candidates.iter().zip(answers) {
+        match answer {
+            Presence::Gone => settled.removals.remove.push(candidate.id),
+            Presence::Present => {
+                settled.removals.present.push(candidate.id);
+                settled.still_there += 1;
+            }
+            Presence::Unknown(_) if candidate.absent_before => {
+                settled.removals.remove.push(candidate.id)
+            }
+            Presence::Unknown(why) => {
+                settled.removals.absent.push(candidate.id);
+                settled.unconfirmed += 1;
+                if settled.unconfirmed_why.is_empty() {
+                    settled.unconfirmed_why = why;
+                }
+            }
+        }
+    }
+    if settled.still_there > 0 {
+        tracing::info!(
+            kept = settled.still_there,
+            "Assets missing from the listing were kept: the vendor still has them (looked up one by one)."
+        );
+    }
+    if settled.unconfirmed > 0 {
+        tracing::info!(kept = settled.unconfirmed, why = %settled.unconfirmed_why,
+            "Assets missing from the listing are kept until a second complete run confirms them.");
+    }
+    Ok(settled)
+}
+
+/// The run's message: what could not be read and what was held, each with what to do.
+struct RunReportText {
+    parts: Vec<String>,
+}
+
+impl RunReportText {
+    fn of(outcome: &vendors::FetchOutcome, settled: &Settled, source: &str) -> RunReportText {
+        let mut parts = Vec::new();
+        if !outcome.skipped_units.is_empty() {
+            parts.push(format!(
+                "{} could not be read to the end, so nothing of {} was changed or removed: {}",
+                plural(outcome.skipped_units.len(), "unit", "units"),
+                if outcome.skipped_units.len() == 1 { "it" } else { "them" },
+                outcome.skipped_units.join("; ")
+            ));
+        }
+        if !outcome.skipped_records.is_empty() {
+            // Grouped by reason, in the order first met.
+            let mut reasons: Vec<(&str, usize)> = Vec::new();
+            for r in &outcome.skipped_records {
+                match reasons.iter_mut().find(|(why, _)| *why == r.why) {
+                    Some((_, n)) => *n += 1,
+                    None => reasons.push((&r.why, 1)),
+                }
+            }
+            let reasons: Vec<String> = reasons
+                .into_iter()
+                .map(|(why, n)| format!("{n} {why}"))
+                .collect();
+            parts.push(format!(
+                "{} skipped ({}); they are kept as they were, and new ones are not added",
+                plural(outcome.skipped_records.len(), "record was", "records were"),
+                reasons.join("; ")
+            ));
+        }
+        if settled.held > 0 {
+            parts.push(format!(
+                "{} held: this run would remove {} of the source's assets, more than `max_removals`                  allows ({}); nothing was removed. If the vendor really dropped them, accept with                  `assetctl sync {source} --full --accept-removals`; if not, check the API user's                  permissions and what the vendor lists",
+                plural(settled.held as usize, "removal", "removals"),
+                settled.held,
+                settled.limit
+            ));
+        }
+        RunReportText { parts }
+    }
+
+    fn is_partial(&self) -> bool {
+        !self.parts.is_empty()
+    }
+
+    fn text(&self) -> String {
+        if self.parts.is_empty() {
+            return String::new();
+        }
+        format!(
+            "partial: {}; everything else was synced",
+            self.parts.join("; ")
+        )
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Why a run failed, in the words of `assetd_sync_errors_total{reason}`; `None` when the

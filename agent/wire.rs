@@ -284,8 +284,8 @@ mod tests {
     use super::*;
     use crate::model::{AssetRecord, Category, RunKind};
     use crate::rpc::asset_to_proto;
-    use crate::store::tests::run;
-    use crate::store::{Apply, AssetFilter, Store};
+    use crate::store::tests::{REMOVE_ABSENT, UNDO_MIGRATION_9, run};
+    use crate::store::{AssetFilter, Store};
     use chrono::TimeZone;
     use prost::Message;
 
@@ -352,7 +352,7 @@ mod tests {
 
     /// A full run of `records` (client "Contoso").
     fn sync(store: &Store, records: &[AssetRecord]) {
-        run(store, RunKind::Full, records, Apply::UpsertsAndRemovals);
+        run(store, RunKind::Full, records, REMOVE_ABSENT);
     }
 
     /// A store holding `records()`.
@@ -505,7 +505,9 @@ mod tests {
                 .unwrap()
         };
         // As migration 7 left it.
-        sql("ALTER TABLE assets DROP COLUMN listed; PRAGMA user_version = 7;");
+        sql(&format!(
+            "{UNDO_MIGRATION_9} ALTER TABLE assets DROP COLUMN listed; PRAGMA user_version = 7;"
+        ));
         let store = Store::open(&path).unwrap();
         let Both {
             page, reference, ..

@@ -371,6 +371,7 @@ async fn sync(ch: &Channel, source: &str, full: bool) -> Result<pb::SyncRun> {
         .trigger_sync(pb::TriggerSyncRequest {
             sources: vec![source.to_string()],
             full,
+            accept_removals: false,
         })
         .await?
         .into_inner();

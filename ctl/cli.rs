@@ -150,7 +150,7 @@ pub enum Command {
 
     /// Start a sync now (joins a run already in progress).
     #[command(
-        after_help = "Examples:\n  assetctl sync                  # every source\n  assetctl sync auvik syncro --full --wait"
+        after_help = "Examples:\n  assetctl sync                  # every source\n  assetctl sync auvik syncro --full --wait\n  assetctl sync syncro --full --accept-removals --wait   # apply held removals"
     )]
     Sync {
         /// Sources to sync; none means every configured source.
@@ -159,6 +159,10 @@ pub enum Command {
         /// A full run, which also detects removed assets.
         #[arg(long)]
         full: bool,
+        /// Apply the removals the full run finds even when there are more than the source's
+        /// `max_removals` (as after held removals); needs --full and the SOURCE named.
+        #[arg(long, requires = "full")]
+        accept_removals: bool,
         /// Follow the runs until they finish; exit non-zero if one failed or was cancelled.
         #[arg(long)]
         wait: bool,

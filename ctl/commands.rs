@@ -37,8 +37,9 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Sync {
             sources,
             full,
+            accept_removals,
             wait,
-        } => sync::sync(ctx, sources, full, wait).await,
+        } => sync::sync(ctx, sources, (full, accept_removals), wait).await,
         Command::Runs { source, limit } => runs(ctx, source, limit).await,
         Command::Export {
             format,

@@ -801,6 +801,9 @@ pub struct RunRecord {
     pub updated: i64,
     pub unchanged: i64,
     pub removed: i64,
+    pub skipped: i64,
+    pub skipped_units: i64,
+    pub removals_held: i64,
     pub requests: i64,
     pub retries: i64,
     pub error: String,
@@ -821,6 +824,9 @@ impl From<proto::SyncRun> for RunRecord {
             updated: counts.updated,
             unchanged: counts.unchanged,
             removed: counts.removed,
+            skipped: counts.skipped,
+            skipped_units: counts.skipped_units,
+            removals_held: counts.removals_held,
             requests: r.requests,
             retries: r.retries,
             source: r.source,
@@ -844,6 +850,8 @@ impl Record for RunRecord {
         (right("ADDED"), |r| r.added.to_string()),
         (right("UPDATED"), |r| r.updated.to_string()),
         (right("REMOVED"), |r| r.removed.to_string()),
+        (right("SKIPPED"), |r| r.skipped.to_string()),
+        (right("HELD"), |r| r.removals_held.to_string()),
         (right("REQUESTS"), |r| r.requests.to_string()),
         (right("RETRIES"), |r| r.retries.to_string()),
         (flex("ERROR"), |r| cell(&r.error)),
@@ -861,6 +869,9 @@ impl Record for RunRecord {
         ("updated", |r| r.updated.to_string()),
         ("unchanged", |r| r.unchanged.to_string()),
         ("removed", |r| r.removed.to_string()),
+        ("skipped", |r| r.skipped.to_string()),
+        ("skipped_units", |r| r.skipped_units.to_string()),
+        ("removals_held", |r| r.removals_held.to_string()),
         ("requests", |r| r.requests.to_string()),
         ("retries", |r| r.retries.to_string()),
         ("error", |r| r.error.clone()),
@@ -1286,6 +1297,9 @@ mod tests {
                 updated: 2,
                 unchanged: 3,
                 removed: 4,
+                skipped: 5,
+                skipped_units: 1,
+                removals_held: 30,
             }),
             requests: 50,
             retries: 2,
@@ -1307,6 +1321,9 @@ mod tests {
                 "updated",
                 "unchanged",
                 "removed",
+                "skipped",
+                "skipped_units",
+                "removals_held",
                 "requests",
                 "retries",
                 "error"
@@ -1319,6 +1336,9 @@ mod tests {
         assert_eq!(v["finished"], serde_json::Value::Null);
         assert_eq!(v["fetched"], 3400);
         assert_eq!(v["removed"], 4);
+        assert_eq!(v["skipped"], 5);
+        assert_eq!(v["skipped_units"], 1);
+        assert_eq!(v["removals_held"], 30);
         assert_eq!(record.csv_row().len(), RunRecord::csv_header().len());
     }
 

@@ -127,8 +127,19 @@ pub fn summary_line(r: &RunRecord) -> String {
     let took = elapsed(&r.started, &r.finished)
         .map(|t| format!(" in {t}"))
         .unwrap_or_default();
+    // Skipped records and held removals only when there are any: most runs have none.
+    let mut extra = String::new();
+    for (n, what) in [
+        (r.skipped, "skipped"),
+        (r.skipped_units, "units unread"),
+        (r.removals_held, "removals held"),
+    ] {
+        if n > 0 {
+            extra.push_str(&format!(", {n} {what}"));
+        }
+    }
     let mut line = format!(
-        "{}: run {} {}{took}: {} fetched, {} added, {} updated, {} unchanged, {} removed ({})",
+        "{}: run {} {}{took}: {} fetched, {} added, {} updated, {} unchanged, {} removed{extra} ({})",
         r.source,
         r.id,
         r.state,
@@ -300,10 +311,19 @@ impl Bars {
     }
 }
 
-pub async fn sync(ctx: &Ctx, sources: Vec<String>, full: bool, wait: bool) -> Result<i32> {
+pub async fn sync(
+    ctx: &Ctx,
+    sources: Vec<String>,
+    (full, accept_removals): (bool, bool),
+    wait: bool,
+) -> Result<i32> {
     let mut client = ctx.agent.sync();
     let resp = client
-        .trigger_sync(unary(proto::TriggerSyncRequest { sources, full }))
+        .trigger_sync(unary(proto::TriggerSyncRequest {
+            sources,
+            full,
+            accept_removals,
+        }))
         .await
         .map_err(|s| rpc_error(s, call("TriggerSync", "sync")))?
         .into_inner();
@@ -567,10 +587,24 @@ mod tests {
             updated: 5,
             unchanged: 3385,
             removed: 0,
+            skipped: 0,
+            skipped_units: 0,
+            removals_held: 0,
             requests: 120,
             retries: 2,
             error: "401 from Auvik:\nupdate api_key".into(),
         };
+        let partial = RunRecord {
+            state: "partial".into(),
+            skipped: 5,
+            removals_held: 30,
+            error: String::new(),
+            ..r.clone()
+        };
+        assert_eq!(
+            summary_line(&partial),
+            "auvik: run 12 partial in 1m 2s: 3400 fetched, 10 added, 5 updated, 3385 unchanged, 0 removed, 5 skipped, 30 removals held (120 requests, 2 retries)"
+        );
         assert_eq!(
             summary_line(&r),
             "auvik: run 12 failed in 1m 2s: 3400 fetched, 10 added, 5 updated, 3385 unchanged, 0 removed (120 requests, 2 retries); error: 401 from Auvik: update api_key"

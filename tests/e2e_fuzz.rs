@@ -355,21 +355,45 @@ async fn edge_cases(c: &mut Clients) {
         judge("GetBillableCounts odd client", r, Any);
     }
     // --- TriggerSync
-    for (what, sources, e) in [
-        ("unknown", vec!["nope".to_string()], Any),
-        ("empty name", vec![String::new()], Invalid("sources")),
-        ("long name", vec![long.clone()], Invalid("sources")),
+    for (what, sources, (full, accept_removals), e) in [
+        ("unknown", vec!["nope".to_string()], (false, false), Any),
+        (
+            "empty name",
+            vec![String::new()],
+            (false, false),
+            Invalid("sources"),
+        ),
+        (
+            "long name",
+            vec![long.clone()],
+            (false, false),
+            Invalid("sources"),
+        ),
         (
             "too many",
             vec!["auvik".to_string(); 101],
+            (false, false),
             Invalid("sources"),
+        ),
+        (
+            "accepting removals without a full run",
+            vec!["auvik".to_string()],
+            (false, true),
+            Invalid("accept_removals"),
+        ),
+        (
+            "accepting removals of every source unnamed",
+            vec![],
+            (true, true),
+            Invalid("accept_removals"),
         ),
     ] {
         let r = c
             .sync
             .trigger_sync(pb::TriggerSyncRequest {
                 sources,
-                full: false,
+                full,
+                accept_removals,
             })
             .await;
         judge(&format!("TriggerSync {what}"), r, e);

@@ -288,6 +288,7 @@ async fn sync_driver(shared: Arc<Shared>) -> Vec<i64> {
             .trigger_sync(pb::TriggerSyncRequest {
                 sources: vec![],
                 full: true,
+                accept_removals: false,
             })
             .await
         {

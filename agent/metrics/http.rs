@@ -67,6 +67,7 @@ async fn gauges(agent: &Agent) -> Result<Gauges, ApiError> {
                     .map_or(0.0, |(_, t)| t.timestamp() as f64),
                 state: state_name(s.state),
                 assets: s.asset_count,
+                last_run: s.last_run.as_ref().map(|r| r.counts).unwrap_or_default(),
                 vendor: s.kind,
                 source: s.name,
             })
@@ -83,5 +84,6 @@ fn state_name(s: SourceState) -> &'static str {
         SourceState::Partial => "partial",
         SourceState::Failed => "failed",
         SourceState::CredentialsRejected => "credentials_rejected",
+        SourceState::RemovalsHeld => "removals_held",
     }
 }

@@ -200,16 +200,19 @@ pub struct SourceGauge {
     pub assets: i64,
     /// When its last successful (`ok`) run finished, Unix seconds; 0 when none has.
     pub last_success: f64,
+    /// Its last finished run's counts: what it could not read and what it held.
+    pub last_run: crate::model::RunCounts,
 }
 
 /// The states of `assetd_source_state{state}`, as `assetctl sources` names them.
-pub const SOURCE_STATES: [&str; 6] = [
+pub const SOURCE_STATES: [&str; 7] = [
     "pending",
     "ok",
     "syncing",
     "partial",
     "failed",
     "credentials_rejected",
+    "removals_held",
 ];
 
 impl Metrics {
@@ -277,6 +280,32 @@ impl Metrics {
                 &[("source", &g.source), ("vendor", &g.vendor)],
                 g.assets as f64,
             );
+        }
+        for (name, help, value) in [
+            (
+                "assetd_source_skipped_units",
+                "Units (an Auvik tenant; a whole listing) the source's last run could not read to the end; their assets were kept as they were (assetctl runs says which and why).",
+                (|c: &crate::model::RunCounts| c.skipped_units) as fn(&crate::model::RunCounts) -> i64,
+            ),
+            (
+                "assetd_source_skipped_records",
+                "Records the source's last run could not read (e.g. documents the key may not open); they were kept as they were.",
+                |c| c.skipped,
+            ),
+            (
+                "assetd_source_removals_held",
+                "Removals the source's last run held, being more than max_removals allow; `assetctl sync SOURCE --full --accept-removals` applies them.",
+                |c| c.removals_held,
+            ),
+        ] {
+            w.family(name, Kind::Gauge, help);
+            for g in &gauges.sources {
+                w.sample(
+                    name,
+                    &[("source", &g.source), ("vendor", &g.vendor)],
+                    value(&g.last_run) as f64,
+                );
+            }
         }
         w.family(
             "assetd_sync_last_success_timestamp_seconds",
@@ -523,11 +552,20 @@ mod tests {
                 state: "failed",
                 assets: 10,
                 last_success: 1_700_000_000.0,
+                last_run: crate::model::RunCounts {
+                    skipped: 5,
+                    skipped_units: 2,
+                    removals_held: 30,
+                    ..Default::default()
+                },
             }],
         };
         let text = m.render(&gauges);
         let s = samples(&text);
         let l = |rest: &str| format!("{{source=\"auvik\",vendor=\"auvik\"{rest}}}");
+        assert_eq!(s[&format!("assetd_source_skipped_records{}", l(""))], 5.0);
+        assert_eq!(s[&format!("assetd_source_skipped_units{}", l(""))], 2.0);
+        assert_eq!(s[&format!("assetd_source_removals_held{}", l(""))], 30.0);
         assert_eq!(
             s[&format!("assetd_sync_runs_total{}", l(",outcome=\"ok\""))],
             1.0

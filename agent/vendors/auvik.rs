@@ -10,10 +10,12 @@
 //! and only while they stay on the configured host, since they carry our credentials.
 //! Facts and quirks: shared/research/auvik.md.
 
-use super::http::{Failure, HttpClient, RetryPolicy, redact};
-use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, normalise_mac};
+use super::http::{Failure, HttpClient, JsonResponse, RetryPolicy, ThrottlePolicy, redact};
+use super::{
+    Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
+};
 use crate::config::{AUVIK_REGIONS, AuvikConfig, RunLimits};
-use crate::model::{AssetRecord, Category, RunKind, SourceClient, VendorUsage};
+use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient, VendorUsage};
 use chrono::{DateTime, Datelike, Days, NaiveDate, SecondsFormat, Utc};
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
@@ -22,6 +24,7 @@ use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 use tracing::Instrument;
 
 /// Auvik's largest documented v1 page.
@@ -73,7 +76,58 @@ pub struct Auvik {
     http: HttpClient,
     base: url::Url,
     config: AuvikConfig,
+    /// How long to wait before asking again after a plain 403 (`SECOND_LOOK`, less under
+    /// a small `max_throttle_wait`).
+    second_look: Duration,
 }
+
+/// How Auvik's throttling is waited out: its window is about five minutes (node-auvik backs
+/// off up to 300 s), so waits double from a few seconds to fill it, unless the source's
+/// `max_throttle_wait` says otherwise.
+fn throttle_policy(limits: &RunLimits) -> ThrottlePolicy {
+    ThrottlePolicy {
+        budget: limits
+            .max_throttle_wait
+            .unwrap_or(Duration::from_secs(300)),
+        first_wait: Duration::from_secs(5),
+        doubling: true,
+    }
+}
+
+/// Whether an error body says the request was throttled. Auvik answers throttling with 403
+/// as often as with 429, and words it variously ("rate limit", "Rate-limit", "quota
+/// exceeded", "throttled"); n8n-nodes-auvik matches `/rate[\s-]?limit|quota|throttl/i`,
+/// which this follows, with "rate" at the start of a word.
+pub fn says_throttled(body: &str) -> bool {
+    let text = body.to_ascii_lowercase();
+    if text.contains("quota") || text.contains("throttl") {
+        return true;
+    }
+    // "rate" must start a word ("accurate limits" says nothing of throttling).
+    text.match_indices("rate").any(|(i, _)| {
+        let starts_word = text[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphanumeric());
+        let rest = &text[i + "rate".len()..];
+        if !starts_word {
+            return false;
+        }
+        let rest = rest
+            .strip_prefix(|c: char| c.is_whitespace() || c == '-')
+            .unwrap_or(rest);
+        rest.starts_with("limit")
+    })
+}
+
+/// The wait before asking again after a 403 that does not say it is throttling: a tenant
+/// is called forbidden only when its 403 persists across this second look, because Auvik's
+/// throttling 403s are not always worded as such.
+const SECOND_LOOK: Duration = Duration::from_secs(15);
+
+/// How far before the previous run's start an incremental run asks for changes: clocks
+/// differ, and a change stamped just before a run began may not have been listed by it.
+const INCREMENTAL_OVERLAP: chrono::Duration = chrono::Duration::minutes(10);
 
 impl Auvik {
     pub fn new(
@@ -81,20 +135,59 @@ impl Auvik {
         config: AuvikConfig,
         limits: &RunLimits,
     ) -> Result<Auvik, VendorError> {
-        // Auvik signals throttling with 429 and also with a 403 whose text says so.
+        // Auvik signals throttling with 429, and also with a 403 whose text says so in one of
+        // several wordings (public clients match them all: see `says_throttled`).
         let is_throttle = Arc::new(|status: StatusCode, body: &str| {
-            status == StatusCode::FORBIDDEN && body.to_ascii_lowercase().contains("rate limit")
+            status == StatusCode::FORBIDDEN && says_throttled(body)
         });
+        let throttle = throttle_policy(limits);
         let http = HttpClient::new(
             RetryPolicy::with_retries(limits.max_retries),
             limits.request_timeout,
             is_throttle,
-        )?;
-        Ok(Auvik { http, base, config })
+        )?
+        .with_throttle(throttle);
+        Ok(Auvik {
+            http,
+            base,
+            config,
+            second_look: (throttle.budget / 4).min(SECOND_LOOK),
+        })
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<url::Url, VendorError> {
         super::endpoint(&self.base, path, query)
+    }
+
+    /// GETs `url`; a 403 that does not say it is throttling is asked once more after
+    /// `second_look` before it is taken for a refusal.
+    async fn get_response(
+        &self,
+        url: &url::Url,
+        ctx: &FetchContext,
+    ) -> Result<JsonResponse, Result<Failure, VendorError>> {
+        let auth = |rb: reqwest::RequestBuilder| {
+            rb.basic_auth(&self.config.username, Some(self.config.api_key.expose()))
+        };
+        let first = self
+            .http
+            .get_json(url, &auth, &ctx.progress.http, &ctx.cancel)
+            .await;
+        match first {
+            Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => {
+                tracing::info!(url = %redact(url), wait_ms = self.second_look.as_millis() as u64,
+                    "Auvik answered 403; asking once more before taking it for a refusal.");
+                tokio::select! {
+                    _ = ctx.cancel.cancelled() => return Err(Err(VendorError::Cancelled)),
+                    _ = tokio::time::sleep(self.second_look) => {}
+                }
+                ctx.progress.http.retried();
+                self.http
+                    .get_json(url, &auth, &ctx.progress.http, &ctx.cancel)
+                    .await
+            }
+            other => other,
+        }
     }
 
     async fn get(
@@ -102,13 +195,7 @@ impl Auvik {
         url: &url::Url,
         ctx: &FetchContext,
     ) -> Result<String, Result<Failure, VendorError>> {
-        let auth = |rb: reqwest::RequestBuilder| {
-            rb.basic_auth(&self.config.username, Some(self.config.api_key.expose()))
-        };
-        self.http
-            .get_json(url, &auth, &ctx.progress.http, &ctx.cancel)
-            .await
-            .map(|r| r.body)
+        self.get_response(url, ctx).await.map(|r| r.body)
     }
 
     /// A GET whose every failure is fatal to the run, explained.
@@ -146,12 +233,22 @@ impl Auvik {
                     self.config.region
                 ))
             }
+            403 if says_throttled(&f.body) => VendorError::Http(format!(
+                "Auvik kept throttling requests (403 from {what}{}) for longer than this source waits \
+                 ({}); the next run will retry. If other tools share this Auvik account's API budget, \
+                 spread their schedules, or raise `max_throttle_wait`",
+                error_detail(&f.body),
+                humantime::format_duration(self.http.throttle_budget())
+            )),
             403 => VendorError::Http(format!(
-                "Auvik refused access (403 from {what}): give the API user a role with API read access{}",
+                "Auvik refused access (403 from {what}, twice){}: give the API user a role with API read access",
                 error_detail(&f.body)
             )),
             429 => VendorError::Http(format!(
-                "Auvik kept rate-limiting requests (429 from {what}) after several retries; the next run will retry"
+                "Auvik kept rate-limiting requests (429 from {what}) for longer than this source waits ({}); \
+                 the next run will retry. If other tools share this Auvik account's API budget, spread their \
+                 schedules, or raise `max_throttle_wait`",
+                humantime::format_duration(self.http.throttle_budget())
             )),
             s if s >= 500 => VendorError::Http(format!(
                 "Auvik had a server error ({s} from {what}) after several retries; the next run will retry{}",
@@ -170,45 +267,69 @@ impl Auvik {
     ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
         Box::pin(async move {
             let verify = self.url("v1/authentication/verify", &[])?;
-            match self.get(&verify, ctx).await {
-                Ok(_) => {}
+            let vendor_started = match self.get_response(&verify, ctx).await {
+                Ok(r) => r.date,
                 Err(Err(e)) => return Err(e),
                 Err(Ok(f)) => return Err(self.explain(&verify, &f)),
-            }
-            let tenants = self.tenants(ctx).await?;
+            };
+            let Tenants { clients, listed } = self.tenants(ctx).await?;
             ctx.progress
                 .clients_total
-                .store(tenants.len() as i64, Ordering::Relaxed);
+                .store(clients.len() as i64, Ordering::Relaxed);
             ctx.send(Batch::Clients(
-                tenants.iter().map(|t| t.client.clone()).collect(),
+                clients.iter().map(|t| t.client.clone()).collect(),
             ))
             .await?;
-            let results: Vec<(usize, Result<Option<String>, VendorError>)> =
-                stream::iter(0..tenants.len())
-                    .map(|i| self.tenant_task(i, &tenants[i], ctx))
-                    .buffer_unordered(TENANT_CONCURRENCY)
-                    .collect()
-                    .await;
-            let mut outcome = FetchOutcome::default();
-            let mut readable = vec![true; tenants.len()];
+            let tally = Tally::default();
+            let results: Vec<(usize, TenantRead)> = stream::iter(0..clients.len())
+                .map(|i| self.tenant_task(i, &clients[i], ctx, &tally))
+                .buffer_unordered(TENANT_CONCURRENCY)
+                .collect()
+                .await;
+            let mut outcome = FetchOutcome {
+                vendor_started,
+                ..FetchOutcome::default()
+            };
+            let mut read = std::collections::HashSet::new();
+            let mut first_failure = None;
+            let mut results = results;
+            results.sort_by_key(|(i, _)| *i);
             for (i, r) in results {
-                if let Some(skipped) = r? {
-                    outcome.skipped.push(skipped);
-                    readable[i] = false;
+                let tenant = &clients[i];
+                match r {
+                    TenantRead::Complete => {
+                        read.insert(tenant.client.external_id.clone());
+                    }
+                    TenantRead::Skipped(why) => outcome.skipped_units.push(why),
+                    TenantRead::Failed(e) if e.stops_calls() || is_run_fatal(&e) => return Err(e),
+                    TenantRead::Failed(e) => {
+                        outcome.skipped_units.push(format!(
+                            "tenant `{}` ({}): {e}",
+                            tenant.client.name, tenant.client.external_id
+                        ));
+                        first_failure.get_or_insert(e);
+                    }
                 }
+            }
+            // Every tenant tried failed alike: that is Auvik failing, not one tenant, and the
+            // run fails with the cause rather than reading as a run of refused tenants.
+            if read.is_empty()
+                && let Some(e) = first_failure
+            {
+                return Err(e);
             }
             if ctx.kind == RunKind::Full {
                 // Tenants that refused inventory would refuse billing too, and one refused
                 // tenant fails a whole multi-tenant billing request.
-                let ids: Vec<&str> = tenants
+                let ids: Vec<&str> = clients
                     .iter()
-                    .zip(&readable)
-                    .filter(|(_, ok)| **ok)
-                    .map(|(t, _)| t.client.external_id.as_str())
+                    .map(|t| t.client.external_id.as_str())
+                    .filter(|id| read.contains(*id))
                     .collect();
                 self.billing_usage(&ids, Utc::now().date_naive(), ctx)
                     .await?;
             }
+            outcome.coverage = Coverage::Clients { read, listed };
             Ok(outcome)
         })
     }
@@ -221,14 +342,30 @@ impl Auvik {
         index: usize,
         tenant: &'a Tenant,
         ctx: &'a FetchContext,
-    ) -> BoxFuture<'a, (usize, Result<Option<String>, VendorError>)> {
+        tally: &'a Tally,
+    ) -> BoxFuture<'a, (usize, TenantRead)> {
         // What happens for one client (retries, a refusal) is logged with its name.
         let span = tracing::info_span!("client", client = %tenant.client.name);
         Box::pin(
             async move {
-                let r = self.fetch_tenant(tenant, ctx).await;
-                if let Ok(Some(skipped)) = &r {
-                    tracing::warn!("Skipped a tenant: {skipped}.");
+                let r = if let Some(why) = &tenant.unavailable {
+                    TenantRead::Skipped(why.clone())
+                } else if tally.vendor_failing() {
+                    TenantRead::Skipped(format!(
+                        "tenant `{}` ({}): not read, as Auvik failed on every tenant tried before it",
+                        tenant.client.name, tenant.client.external_id
+                    ))
+                } else {
+                    let r = self.fetch_tenant(tenant, ctx).await;
+                    tally.record(&r);
+                    r
+                };
+                match &r {
+                    TenantRead::Skipped(why) => tracing::warn!("Skipped a tenant: {why}."),
+                    TenantRead::Failed(e) if !matches!(e, VendorError::Cancelled) => {
+                        tracing::warn!(error = %e, "Could not read a tenant to the end.")
+                    }
+                    _ => {}
                 }
                 ctx.progress.clients_done.fetch_add(1, Ordering::Relaxed);
                 (index, r)
@@ -303,46 +440,89 @@ impl Auvik {
         ctx.send(Batch::Usage(usage)).await
     }
 
-    /// The client tenants, named by their display names.
-    async fn tenants(&self, ctx: &FetchContext) -> Result<Vec<Tenant>, VendorError> {
+    /// The client tenants, named by their display names, with those Auvik says cannot be
+    /// read marked unavailable; and every tenant id the (complete) tenant list names.
+    async fn tenants(&self, ctx: &FetchContext) -> Result<Tenants, VendorError> {
         let url = self.url("v1/tenants", &[])?;
         let body = self.get_or_fail(&url, ctx).await?;
         let list: Document<Vec<TenantResource>> = decode(&url, body)?;
-        // Display names come from the detail list, which needs the root domain prefix. If it
-        // cannot be read, tenants keep their domain prefix as the name rather than failing.
-        let detail_url = self.url(
+        // Display names and whether each tenant runs come from the detail list, which needs
+        // the root domain prefix. If it cannot be read, tenants keep their domain prefix as
+        // the name and are all tried, rather than failing the run.
+        let prefix = self.config.domain_prefix.as_str();
+        let detail_url = self.url("v1/tenants/detail", &[("tenantDomainPrefix", prefix)])?;
+        let details: HashMap<String, TenantDetailAttributes> =
+            match self.get(&detail_url, ctx).await {
+                Ok(body) => decode::<Document<Vec<TenantDetailResource>>>(&detail_url, body)?
+                    .data
+                    .into_iter()
+                    .filter_map(|t| Some((t.id, t.attributes?)))
+                    .collect(),
+                Err(Err(e)) => return Err(e),
+                Err(Ok(f)) if f.status == StatusCode::UNAUTHORIZED => {
+                    return Err(self.explain(&detail_url, &f));
+                }
+                Err(Ok(f)) => {
+                    tracing::warn!(status = f.status.as_u16(), domain_prefix = %self.config.domain_prefix,
+                        "Auvik tenant details are unreadable; tenants are named by their domain prefix. Check `domain_prefix`.");
+                    HashMap::new()
+                }
+            };
+        // Which tenants Auvik says data can be read from (`filter[availableTenants]`); a
+        // tenant left out is not read (it would only answer 403), and its devices stay as
+        // they were. Without the answer, every tenant is tried.
+        let available_url = self.url(
             "v1/tenants/detail",
-            &[("tenantDomainPrefix", &self.config.domain_prefix)],
+            &[
+                ("tenantDomainPrefix", prefix),
+                ("filter[availableTenants]", "true"),
+            ],
         )?;
-        let names: HashMap<String, String> = match self.get(&detail_url, ctx).await {
-            Ok(body) => decode::<Document<Vec<TenantDetailResource>>>(&detail_url, body)?
-                .data
-                .into_iter()
-                .filter_map(|t| Some((t.id, t.attributes?.display_name?)))
-                .collect(),
-            Err(Err(e)) => return Err(e),
-            Err(Ok(f)) if f.status == StatusCode::UNAUTHORIZED => {
-                return Err(self.explain(&detail_url, &f));
-            }
-            Err(Ok(f)) => {
-                tracing::warn!(status = f.status.as_u16(), domain_prefix = %self.config.domain_prefix,
-                    "Auvik tenant details are unreadable; tenants are named by their domain prefix. Check `domain_prefix`.");
-                HashMap::new()
-            }
-        };
+        let available: Option<std::collections::HashSet<String>> =
+            match self.get(&available_url, ctx).await {
+                Ok(body) => Some(
+                    decode::<Document<Vec<TenantDetailResource>>>(&available_url, body)?
+                        .data
+                        .into_iter()
+                        .map(|t| t.id)
+                        .collect(),
+                ),
+                Err(Err(e)) => return Err(e),
+                Err(Ok(_)) => None,
+            };
+        let listed = list.data.iter().map(|t| t.id.clone()).collect();
         let all: Vec<Tenant> = list
             .data
             .into_iter()
             .map(|t| {
                 let attrs = t.attributes.unwrap_or_default();
                 let prefix = attrs.domain_prefix.unwrap_or_default();
-                let name = names
-                    .get(&t.id)
-                    .map(|n| clean_name(n))
+                let detail = details.get(&t.id);
+                let name = detail
+                    .and_then(|d| d.display_name.as_deref())
+                    .map(clean_name)
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| prefix.clone());
+                let off = detail.and_then(|d| {
+                    match (d.enabled, d.running) {
+                        (Some(false), _) => Some("disabled"),
+                        (_, Some(false)) => Some("not running"),
+                        _ => None,
+                    }
+                });
+                let left_out = available.as_ref().is_some_and(|a| !a.contains(&t.id));
+                let unavailable = (off.is_some() || left_out).then(|| {
+                    format!(
+                        "tenant `{name}` ({}): Auvik reports it unavailable to the API ({}), so it was not \
+                         read and its devices are kept as they were; if the client has left, remove the \
+                         tenant in Auvik, or give the API user access to it",
+                        t.id,
+                        off.unwrap_or("left out of filter[availableTenants]")
+                    )
+                });
                 Tenant {
                     tenant_type: attrs.tenant_type.unwrap_or_default(),
+                    unavailable,
                     client: SourceClient {
                         aliases: [prefix, t.id.clone()]
                             .into_iter()
@@ -361,28 +541,29 @@ impl Auvik {
             .filter(|t| t.tenant_type == "client")
             .cloned()
             .collect();
-        Ok(if clients.is_empty() { all } else { clients })
+        Ok(Tenants {
+            clients: if clients.is_empty() { all } else { clients },
+            listed,
+        })
     }
 
-    /// Streams one tenant's devices. `Ok(Some(why))` when the tenant was skipped (403).
-    async fn fetch_tenant(
-        &self,
-        tenant: &Tenant,
-        ctx: &FetchContext,
-    ) -> Result<Option<String>, VendorError> {
+    /// Streams one tenant's devices, to the end of its listing or not at all.
+    async fn fetch_tenant(&self, tenant: &Tenant, ctx: &FetchContext) -> TenantRead {
         let id = tenant.client.external_id.as_str();
         let page_size = PAGE_SIZE.to_string();
         let skip = |f: &Failure| {
             format!(
-                "tenant `{}` ({id}): Auvik answered 403{}; give the API user a role in this tenant",
+                "tenant `{}` ({id}): Auvik answered 403 twice{}; give the API user a role in this tenant",
                 tenant.client.name,
                 error_detail(&f.body)
             )
         };
+        // From a margin before the previous run began (`INCREMENTAL_OVERLAP`): what was
+        // modified around that moment is listed again rather than missed.
         let since = ctx
             .modified_since
             .filter(|_| ctx.kind == RunKind::Incremental)
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+            .map(|t| (t - INCREMENTAL_OVERLAP).to_rfc3339_opts(SecondsFormat::Millis, true));
         // manageStatus and the interfaces' MACs live on the device *detail* resource; v1
         // device info has neither. `include=deviceDetail` brings each page's details in the
         // same response (research §4.2-4.3), limited to those two fields: one request per
@@ -397,7 +578,10 @@ impl Auvik {
         if let Some(s) = &since {
             query.push(("filter[modifiedAfter]", s));
         }
-        let info = self.url("v1/inventory/device/info", &query)?;
+        let info = match self.url("v1/inventory/device/info", &query) {
+            Ok(u) => u,
+            Err(e) => return TenantRead::Failed(e),
+        };
         let r = self
             .paginate(info, ctx, |page: InfoPage| {
                 let mut details: HashMap<String, Detail> = page
@@ -421,10 +605,12 @@ impl Auvik {
             })
             .await;
         match r {
-            Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => Ok(Some(skip(&f))),
-            Err(Ok(f)) => Err(self.explain(&self.base, &f)),
-            Err(Err(e)) => Err(e),
-            Ok(()) => Ok(None),
+            Err(Ok(f)) if f.status == StatusCode::FORBIDDEN && !says_throttled(&f.body) => {
+                TenantRead::Skipped(skip(&f))
+            }
+            Err(Ok(f)) => TenantRead::Failed(self.explain(&self.base, &f)),
+            Err(Err(e)) => TenantRead::Failed(e),
+            Ok(()) => TenantRead::Complete,
         }
     }
 
@@ -463,8 +649,11 @@ impl Auvik {
         ))))
     }
 
-    /// Resolves a `links.next` value and refuses one that leaves the configured host:
-    /// following it would send our credentials elsewhere.
+    /// Resolves a `links.next` value against the configured `base_url`. Auvik writes its
+    /// links with its own host name, which is not the configured one when `base_url` is a
+    /// proxy in front of Auvik: only the link's path and query are followed, always on the
+    /// configured origin, so paging works behind a proxy and the credentials go nowhere
+    /// else whatever a link names.
     fn follow(&self, current: &url::Url, next: &str) -> Result<url::Url, VendorError> {
         let next = current.join(next).map_err(|e| {
             VendorError::Decode(format!(
@@ -472,14 +661,106 @@ impl Auvik {
                 redact(current)
             ))
         })?;
-        if next.origin() != self.base.origin() {
-            return Err(VendorError::Decode(format!(
-                "{}: links.next points at another host ({}); refusing to send the credentials there",
-                redact(current),
-                next.host_str().unwrap_or("?")
-            )));
+        if next.origin() == self.base.origin() {
+            return Ok(next);
         }
-        Ok(next)
+        // The link's path under the configured base (a proxy may serve Auvik under a
+        // prefix, e.g. `https://proxy.example/auvik/`).
+        let path = next.path().trim_start_matches('/');
+        let mut url = self.base.join(path).map_err(|e| {
+            VendorError::Decode(format!(
+                "{}: links.next has a path that cannot be followed ({e})",
+                redact(current)
+            ))
+        })?;
+        url.set_query(next.query());
+        tracing::debug!(link_host = next.host_str().unwrap_or(""), "Following Auvik's next link on the configured base_url.");
+        Ok(url)
+    }
+
+    /// `presence` as a boxed future (indices reach the stream closure, as in `tenant_task`).
+    fn presence_task<'a>(
+        &'a self,
+        id: &'a str,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<Presence, VendorError>> {
+        Box::pin(self.presence(id, ctx))
+    }
+
+    /// Asks Auvik for one device, to confirm a removal.
+    async fn presence(&self, id: &str, ctx: &FetchContext) -> Result<Presence, VendorError> {
+        let url = self.url(&format!("v1/inventory/device/info/{id}"), &[])?;
+        let auth = |rb: reqwest::RequestBuilder| {
+            rb.basic_auth(&self.config.username, Some(self.config.api_key.expose()))
+        };
+        match self
+            .http
+            .get_json(&url, &auth, &ctx.progress.http, &ctx.cancel)
+            .await
+        {
+            Ok(r) => match serde_json::from_str::<Document<Option<serde_json::Value>>>(&r.body) {
+                Ok(doc) if doc.data.as_ref().is_some_and(|d| !d.is_null()) => {
+                    Ok(Presence::Present)
+                }
+                Ok(_) => Ok(Presence::Gone),
+                Err(e) => Ok(Presence::Unknown(format!(
+                    "Auvik's answer for the device is not its documented shape ({e})"
+                ))),
+            },
+            Err(Ok(f)) if f.status == StatusCode::NOT_FOUND => Ok(Presence::Gone),
+            Err(Ok(f)) => Ok(Presence::Unknown(format!(
+                "Auvik answered {} for the device",
+                f.status.as_u16()
+            ))),
+            Err(Err(e @ (VendorError::Cancelled | VendorError::SinkClosed))) => Err(e),
+            Err(Err(e)) => Ok(Presence::Unknown(e.to_string())),
+        }
+    }
+}
+
+/// How one tenant's read ended.
+enum TenantRead {
+    /// Every page of its devices was read.
+    Complete,
+    /// Not read, and why with what to do (refused, or Auvik says it is unavailable).
+    Skipped(String),
+    /// Its listing broke off; the error says how.
+    Failed(VendorError),
+}
+
+/// Whether an error ends the whole run rather than one tenant's read.
+fn is_run_fatal(e: &VendorError) -> bool {
+    matches!(e, VendorError::Cancelled | VendorError::SinkClosed)
+}
+
+/// The tenants a run reads, and every tenant id the tenant list named.
+struct Tenants {
+    clients: Vec<Tenant>,
+    listed: std::collections::HashSet<String>,
+}
+
+/// How the run's tenant reads are going, so that a run against a failing Auvik stops after
+/// the first few tenants instead of retrying every one of them.
+#[derive(Default)]
+struct Tally {
+    complete: std::sync::atomic::AtomicUsize,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
+impl Tally {
+    fn record(&self, r: &TenantRead) {
+        let counter = match r {
+            TenantRead::Complete => &self.complete,
+            TenantRead::Failed(_) => &self.failed,
+            TenantRead::Skipped(_) => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every one of the first few tenants failed and none was read.
+    fn vendor_failing(&self) -> bool {
+        self.complete.load(Ordering::Relaxed) == 0
+            && self.failed.load(Ordering::Relaxed) >= TENANT_CONCURRENCY
     }
 }
 
@@ -493,6 +774,24 @@ impl Connector for Auvik {
         ctx: &'a FetchContext,
     ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
         self.fetch_all(ctx)
+    }
+
+    /// Auvik has a single-device lookup (`readSingleDeviceInfo`), cheap beside its budget:
+    /// 404 confirms a removal, and a device it still has is kept.
+    fn confirm_absent<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+        external_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Presence>, VendorError>> {
+        Box::pin(async move {
+            stream::iter(0..external_ids.len())
+                .map(|i| self.presence_task(&external_ids[i], ctx))
+                .buffered(TENANT_CONCURRENCY)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect()
+        })
     }
 }
 
@@ -606,6 +905,8 @@ fn to_record(
 struct Tenant {
     tenant_type: String,
     client: SourceClient,
+    /// Why it is not read, when Auvik says it is unavailable to the API.
+    unavailable: Option<String>,
 }
 
 trait HasNext {
@@ -660,6 +961,8 @@ struct TenantDetailResource {
 #[serde(rename_all = "camelCase")]
 struct TenantDetailAttributes {
     display_name: Option<String>,
+    enabled: Option<bool>,
+    running: Option<bool>,
 }
 
 /// What the detail list adds to a device.
@@ -982,36 +1285,64 @@ mod tests {
         assert!(r.updated_at.is_some());
     }
 
-    #[test]
-    fn next_links_may_not_leave_the_host() {
+    fn auvik_at(base: &str) -> Auvik {
         let cfg = AuvikConfig {
             region: "us1".into(),
             username: "u".into(),
             api_key: crate::secret::Secret::new("k"),
             domain_prefix: "p".into(),
         };
-        let a = Auvik::new(
-            url::Url::parse("http://127.0.0.1:9/").unwrap(),
-            cfg,
-            &RunLimits::default(),
-        )
-        .unwrap();
+        Auvik::new(url::Url::parse(base).unwrap(), cfg, &RunLimits::default()).unwrap()
+    }
+
+    /// Auvik names its own host in `links.next`; behind a proxy `base_url` only the link's
+    /// path and query are followed, on the configured origin, so paging goes on and the
+    /// credentials go nowhere else.
+    #[test]
+    fn next_links_are_followed_on_the_configured_origin() {
+        let a = auvik_at("http://127.0.0.1:9/");
         let cur = url::Url::parse("http://127.0.0.1:9/v1/inventory/device/info?x=1").unwrap();
-        assert!(
-            a.follow(
-                &cur,
-                "http://127.0.0.1:9/v1/inventory/device/info?page%5Bafter%5D=abc"
-            )
-            .is_ok()
-        );
-        assert!(
+        let same = "http://127.0.0.1:9/v1/inventory/device/info?page%5Bafter%5D=abc";
+        assert_eq!(a.follow(&cur, same).unwrap().as_str(), same);
+        assert_eq!(
             a.follow(&cur, "/v1/inventory/device/info?page%5Bafter%5D=abc")
-                .is_ok()
+                .unwrap()
+                .as_str(),
+            same
         );
-        let e = a
-            .follow(&cur, "https://evil.example/steal")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("refusing to send the credentials"), "{e}");
+        let auvik_host = "https://auvikapi.us1.my.auvik.com/v1/inventory/device/info?page%5Bafter%5D=abc";
+        assert_eq!(a.follow(&cur, auvik_host).unwrap().as_str(), same);
+        let elsewhere = a.follow(&cur, "https://evil.example/steal?k=1").unwrap();
+        assert_eq!(elsewhere.as_str(), "http://127.0.0.1:9/steal?k=1");
+        // A proxy serving Auvik under a prefix keeps it.
+        let proxied = auvik_at("https://proxy.msp.example/auvik/");
+        let cur = url::Url::parse("https://proxy.msp.example/auvik/v1/inventory/device/info").unwrap();
+        assert_eq!(
+            proxied.follow(&cur, auvik_host).unwrap().as_str(),
+            "https://proxy.msp.example/auvik/v1/inventory/device/info?page%5Bafter%5D=abc"
+        );
+    }
+
+    #[test]
+    fn throttling_is_recognised_in_every_wording_public_clients_met() {
+        for body in [
+            r#"{"errors":[{"detail":"API request quota exceeded. Try again later."}]}"#,
+            "Rate limit exceeded",
+            "rate-limit reached",
+            "RATE LIMIT",
+            "ratelimit",
+            "Request throttled; slow down",
+            "Too many requests: throttling in effect",
+        ] {
+            assert!(says_throttled(body), "{body}");
+        }
+        for body in [
+            r#"{"errors":[{"detail":"You do not have access to tenant 123"}]}"#,
+            "Forbidden",
+            "accurate limits",
+            "",
+        ] {
+            assert!(!says_throttled(body), "{body}");
+        }
     }
 }

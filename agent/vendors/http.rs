@@ -42,6 +42,59 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How a connector waits out its vendor's throttling (429, or what the connector's
+/// `ThrottleCheck` recognises). Throttling is not a failure to retry a few times but the
+/// vendor asking for time: waits are measured against a time budget, not `max_retries`.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    /// The longest one request waits, in all, for the vendor to stop throttling it; past it
+    /// the request fails (the run's `run_timeout` still bounds everything).
+    pub budget: Duration,
+    /// The wait when the vendor names none (`Retry-After`): the first, then doubled each
+    /// time when `doubling` (a window of unknown length), or the same each time (a window
+    /// of known length, such as Syncro's minute). A tenth of jitter is added to each.
+    pub first_wait: Duration,
+    pub doubling: bool,
+}
+
+impl ThrottlePolicy {
+    /// The wait before the next attempt after `waited` in all (`throttles` earlier
+    /// throttled answers to this request); `None` when the budget is spent.
+    fn next_wait(
+        &self,
+        throttles: u32,
+        waited: Duration,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        let left = self.budget.checked_sub(waited).filter(|d| !d.is_zero())?;
+        let wait = match retry_after {
+            // The vendor said how long; honour it, but never sleep unbounded on its word.
+            Some(d) => d.min(Duration::from_secs(600)),
+            None => {
+                let base = if self.doubling {
+                    self.first_wait
+                        .saturating_mul(2u32.saturating_pow(throttles.min(16)))
+                } else {
+                    self.first_wait
+                };
+                base + base.mul_f64(fastrand::f64() * 0.1)
+            }
+        };
+        Some(wait.min(left))
+    }
+}
+
+impl Default for ThrottlePolicy {
+    /// For vendors that document no throttling: a few short doubling waits.
+    fn default() -> Self {
+        ThrottlePolicy {
+            budget: Duration::from_secs(120),
+            first_wait: Duration::from_secs(2),
+            doubling: true,
+        }
+    }
+}
+
 /// The largest response body accepted; no real inventory page comes near it, and it keeps
 /// a hostile or broken server from exhausting memory.
 const MAX_BODY_BYTES: usize = 64 << 20;
@@ -63,7 +116,8 @@ impl Counters {
         }
     }
 
-    fn retried(&self) {
+    /// A request is asked again (by the client here, or by a connector's own second look).
+    pub fn retried(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
         if let Some(m) = &self.metrics {
             m.retry();
@@ -75,6 +129,11 @@ impl Counters {
 /// (and may keep parts of it verbatim).
 pub struct JsonResponse {
     pub body: String,
+    /// The vendor's clock when it answered (its `Date` header), when it sent one.
+    pub date: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the answer arrived, by our monotonic clock (with `date`, this turns the vendor's
+    /// absolute times into durations that our clock's skew cannot bend).
+    pub received: std::time::Instant,
 }
 
 /// A response that is not a success, handed to the connector to explain.
@@ -95,6 +154,7 @@ pub struct HttpClient {
     /// Decides whether a non-success response is the vendor throttling us (retry after a
     /// pause) rather than a real answer. Auvik signals throttling with a 403 too.
     is_throttle: ThrottleCheck,
+    throttle: ThrottlePolicy,
     /// A request budget to wait for before every attempt, retries included.
     limiter: Option<std::sync::Arc<RateLimiter>>,
     /// For messages: how long one request may take.
@@ -119,9 +179,20 @@ impl HttpClient {
             client,
             policy,
             is_throttle,
+            throttle: ThrottlePolicy::default(),
             limiter: None,
             request_timeout,
         })
+    }
+
+    pub fn with_throttle(mut self, throttle: ThrottlePolicy) -> HttpClient {
+        self.throttle = throttle;
+        self
+    }
+
+    /// How long one request waits out throttling in all, for messages.
+    pub fn throttle_budget(&self) -> Duration {
+        self.throttle.budget
     }
 
     pub fn with_limiter(mut self, limiter: std::sync::Arc<RateLimiter>) -> HttpClient {
@@ -152,7 +223,10 @@ impl HttpClient {
         counters: &Counters,
         cancel: &CancellationToken,
     ) -> Result<JsonResponse, Result<Failure, VendorError>> {
+        // Failures (5xx, timeouts, broken connections) are retried `max_retries` times;
+        // throttling is waited out within the throttle budget, however many answers it takes.
         let mut attempt = 0u32;
+        let (mut throttles, mut throttled_for) = (0u32, Duration::ZERO);
         loop {
             if cancel.is_cancelled() {
                 return Err(Err(VendorError::Cancelled));
@@ -165,16 +239,30 @@ impl HttpClient {
             counters.requests.fetch_add(1, Ordering::Relaxed);
             let (outcome, class) = self.once(url, build, cancel).await;
             counters.answered(class);
-            let retry_after = match outcome {
+            let delay = match outcome {
                 Attempt::Done(r) => return r,
                 Attempt::Fatal(e) => return Err(Err(e)),
+                Attempt::Throttled { last, retry_after } => {
+                    match self.throttle.next_wait(throttles, throttled_for, retry_after) {
+                        Some(wait) => {
+                            throttles += 1;
+                            throttled_for += wait;
+                            tracing::info!(url = %redact(url), wait_ms = wait.as_millis() as u64,
+                                "The vendor is throttling requests; waiting before asking again.");
+                            wait
+                        }
+                        None => return Err(Ok(last)),
+                    }
+                }
                 Attempt::Retryable { last, .. } if attempt >= self.policy.max_retries => {
                     return Err(last);
                 }
-                Attempt::Retryable { retry_after, .. } => retry_after,
+                Attempt::Retryable { retry_after, .. } => {
+                    let delay = self.backoff(attempt, retry_after);
+                    attempt += 1;
+                    delay
+                }
             };
-            let delay = self.backoff(attempt, retry_after);
-            attempt += 1;
             counters.retried();
             tracing::debug!(url = %redact(url), attempt, delay_ms = delay.as_millis() as u64, "Retrying a vendor request.");
             tokio::select! {
@@ -240,11 +328,19 @@ impl HttpClient {
                 )));
             }
         };
+        let date = headers
+            .get(header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v.trim()).ok())
+            .map(|t| t.with_timezone(&chrono::Utc));
+        let received = std::time::Instant::now();
         if status.is_success() && body.is_empty() {
             // An empty success ("credentials valid") has nothing to type-check; a caller
             // that needed data fails to decode it with its own message.
             return Attempt::Done(Ok(JsonResponse {
                 body: String::new(),
+                date,
+                received,
             }));
         }
         if status.is_success() {
@@ -266,7 +362,11 @@ impl HttpClient {
                 )));
             }
             return match String::from_utf8(body) {
-                Ok(body) => Attempt::Done(Ok(JsonResponse { body })),
+                Ok(body) => Attempt::Done(Ok(JsonResponse {
+                    body,
+                    date,
+                    received,
+                })),
                 Err(_) => Attempt::Fatal(VendorError::Decode(format!(
                     "{}: the body is not UTF-8 text",
                     redact(url)
@@ -287,11 +387,17 @@ impl HttpClient {
         };
         let throttled =
             status == StatusCode::TOO_MANY_REQUESTS || (self.is_throttle)(status, &failure.body);
-        if throttled || matches!(status.as_u16(), 500 | 502 | 503 | 504) {
-            let retry_after = headers
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
+        let retry_after = headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        if throttled {
+            return Attempt::Throttled {
+                last: failure,
+                retry_after,
+            };
+        }
+        if matches!(status.as_u16(), 500 | 502 | 503 | 504) {
             return Attempt::Retryable {
                 last: Ok(failure),
                 retry_after,
@@ -319,6 +425,11 @@ impl HttpClient {
 enum Attempt {
     Done(Result<JsonResponse, Result<Failure, VendorError>>),
     Fatal(VendorError),
+    /// The vendor is throttling: wait (within the throttle budget) and ask again.
+    Throttled {
+        last: Failure,
+        retry_after: Option<Duration>,
+    },
     Retryable {
         last: Result<Failure, VendorError>,
         retry_after: Option<Duration>,
@@ -409,6 +520,51 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    /// Throttling is waited out within a time budget, not a retry count: waits follow the
+    /// vendor's `Retry-After`, else double from the first (or stay, for a fixed window), each
+    /// with at most a tenth of jitter, and stop when the budget is spent.
+    #[test]
+    fn throttle_waits_fill_the_budget_and_stop() {
+        let auvik = ThrottlePolicy {
+            budget: Duration::from_secs(300),
+            first_wait: Duration::from_secs(5),
+            doubling: true,
+        };
+        let (mut waited, mut n) = (Duration::ZERO, 0);
+        let mut waits = Vec::new();
+        while let Some(w) = auvik.next_wait(n, waited, None) {
+            waits.push(w);
+            waited += w;
+            n += 1;
+        }
+        assert_eq!(waited, Duration::from_secs(300), "{waits:?}");
+        for (i, w) in waits.iter().enumerate().take(waits.len() - 1) {
+            let base = Duration::from_secs(5) * 2u32.pow(i as u32);
+            assert!(*w >= base && *w <= base.mul_f64(1.1), "{i}: {w:?}");
+        }
+        assert!(waits.len() >= 5, "minutes, in several asks: {waits:?}");
+        // The vendor's own word wins, within what is left.
+        assert_eq!(
+            auvik.next_wait(0, Duration::ZERO, Some(Duration::from_secs(7))),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            auvik.next_wait(3, Duration::from_secs(298), Some(Duration::from_secs(60))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(auvik.next_wait(3, Duration::from_secs(300), None), None);
+        // A fixed window (Syncro's minute): the same wait each time.
+        let syncro = ThrottlePolicy {
+            budget: Duration::from_secs(180),
+            first_wait: Duration::from_secs(60),
+            doubling: false,
+        };
+        for n in 0..2 {
+            let w = syncro.next_wait(n, Duration::from_secs(60) * n, None).unwrap();
+            assert!(w >= Duration::from_secs(60) && w <= Duration::from_secs(66), "{w:?}");
+        }
     }
 
     #[test]

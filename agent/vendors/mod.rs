@@ -12,9 +12,10 @@ pub mod ratelimit;
 pub mod syncro;
 
 use crate::config::{SourceConfig, VendorConfig};
-use crate::model::{AssetRecord, RunKind, SourceClient, VendorUsage};
+use crate::model::{AssetRecord, Coverage, RunKind, SourceClient, VendorUsage};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 use tokio::sync::mpsc;
@@ -30,6 +31,9 @@ pub enum Batch {
     /// The vendor's billing figures cannot be read, and why (with what to do). Not a run
     /// failure: the inventory is what a run is for.
     UsageUnavailable(String),
+    /// Records the connector knows did not change since they were stored (by their
+    /// `FetchContext::known` version), by external id: seen, and not read again.
+    Unchanged(Vec<String>),
 }
 
 /// Live figures of a run, read by progress reports.
@@ -57,6 +61,9 @@ pub struct FetchContext {
     pub kind: RunKind,
     /// For incremental runs: fetch what changed after this instant.
     pub modified_since: Option<DateTime<Utc>>,
+    /// For incremental runs of connectors that ask for it (`Connector::wants_known`): the
+    /// vendor's last-modified time of each stored present record, by external id.
+    pub known: Arc<HashMap<String, DateTime<Utc>>>,
     pub sink: mpsc::Sender<Batch>,
     pub progress: Arc<Progress>,
     pub cancel: CancellationToken,
@@ -76,9 +83,39 @@ impl FetchContext {
 /// How a fetch ended when it did not fail outright.
 #[derive(Debug, Default)]
 pub struct FetchOutcome {
-    /// Parts that could not be read (e.g. a tenant that answered 403). A run with any is
-    /// partial: what was read is kept, nothing is marked removed.
-    pub skipped: Vec<String>,
+    /// What the run read to the end: a full run's removals stay inside it. The default,
+    /// `Coverage::Nothing`, removes nothing, so a connector that forgets to say cannot remove.
+    pub coverage: Coverage,
+    /// Units (an Auvik tenant; a whole listing) that could not be read to the end, each
+    /// with why and what to do. A run with any is partial; their assets stay as they were.
+    pub skipped_units: Vec<String>,
+    /// Records the vendor listed but would not let the run read, each with why. A run with
+    /// any is partial; known ones stay as they were, unknown ones are not invented.
+    pub skipped_records: Vec<SkippedRecord>,
+    /// The vendor's clock when the run began (its `Date` header), where it gave one: the
+    /// next incremental run's window is measured from it rather than from our clock.
+    pub vendor_started: Option<DateTime<Utc>>,
+}
+
+/// A listed record that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRecord {
+    pub external_id: String,
+    /// Why, in a few words that group alike records ("the key may not open it").
+    pub why: String,
+}
+
+/// What the vendor says of a record a full run found absent (`Connector::confirm_absent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// The vendor says it no longer exists (its single-record lookup answered "not found").
+    Gone,
+    /// The vendor still has it: the listing missed it (a row that moved between pages, or
+    /// one the listing hides).
+    Present,
+    /// The vendor could not say (no lookup, or the lookup failed): the asset is kept until
+    /// a second complete run finds it absent again.
+    Unknown(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,10 +173,28 @@ impl VendorError {
 pub trait Connector: Send + Sync {
     /// Whether incremental runs fetch less than full ones.
     fn supports_incremental(&self) -> bool;
+    /// Whether incremental runs want `FetchContext::known` (the stored records' versions).
+    fn wants_known(&self) -> bool {
+        false
+    }
     fn fetch<'a>(
         &'a self,
         ctx: &'a FetchContext,
     ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>>;
+    /// Asks the vendor, record by record, whether the records a complete full run did not
+    /// see (by external id) are really gone; one answer per id, in order. The default is a
+    /// vendor without a single-record lookup: it cannot say.
+    fn confirm_absent<'a>(
+        &'a self,
+        _ctx: &'a FetchContext,
+        external_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Presence>, VendorError>> {
+        let answers = external_ids
+            .iter()
+            .map(|_| Presence::Unknown("the vendor has no single-record lookup".into()))
+            .collect();
+        Box::pin(async move { Ok(answers) })
+    }
 }
 
 pub fn connector_for(source: &SourceConfig) -> Result<Arc<dyn Connector>, VendorError> {

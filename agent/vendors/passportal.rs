@@ -2,17 +2,30 @@
 //!
 //! Auth is a token exchange signed with HMAC-SHA256: `x-key` (the Access key ID) and
 //! `x-hash` (lowercase hex of HMAC(secret, content)) on `POST /api/v2/auth/client_token`
-//! return an access token sent as `x-access-token` on every later call. Tokens are renewed
-//! before `expiry_time`, and once more on a 401 "Invalid token". Passportal answers some
-//! failures with HTTP 200 and `"success": "false"`, so success is judged by the body.
-//! The asset list carries no hardware fields: each document's detail is fetched (a few at
-//! a time) for serial, model and manufacturer, and kept verbatim as `raw`.
+//! return an access token sent as `x-access-token` on every later call. One exchange runs at
+//! a time (the detail workers wait for it, then share its token). A token is renewed before
+//! its lifetime ends, the lifetime being `expiry_time` minus the server's own `Date` (so a
+//! skewed local clock cannot expire every token); a 401 "Invalid token" renews it, and a
+//! fresh token rejected twice means the key was refused. Passportal answers some failures
+//! with HTTP 200 and `"success": "false"`, so success is judged by the body.
+//!
+//! The asset list carries no hardware fields: each document's detail is fetched (a few at a
+//! time) for serial, model and manufacturer, and kept verbatim as `raw`. A full run reads
+//! every detail; an incremental run only those whose list `last_modified` changed since
+//! stored. A document the key may not open (`accessible: false`, or a detail answering
+//! "not found.", which is also what a document deleted since the list answers) is skipped,
+//! never fatal. Every list page must be read: a refused or broken page fails the run, and
+//! only an empty page ends a list. Client filtering is unreliable, so the one unit a run
+//! reads is the whole listing.
 //! Facts and quirks: shared/research/passportal.md.
 
-use super::http::{Failure, HttpClient, RetryPolicy, redact};
-use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, endpoint};
+use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
+use super::{
+    Batch, Connector, FetchContext, FetchOutcome, Presence, SkippedRecord, VendorError,
+    clean_name, endpoint,
+};
 use crate::config::{PassportalConfig, RunLimits};
-use crate::model::{AssetRecord, Category, SourceClient};
+use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
@@ -23,6 +36,11 @@ use sha2::Sha256;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Documents per list page (Passportal documents no maximum; 1000 works in practice).
 const DOCUMENTS_PER_PAGE: usize = 1000;
@@ -32,7 +50,7 @@ const DETAIL_CONCURRENCY: usize = 8;
 /// Passportal rejects pageNum above 9999.
 const MAX_PAGE: usize = 9999;
 /// Renew a token this long before it expires (or a fifth of its lifetime, if shorter).
-const RENEW_EARLY: chrono::Duration = chrono::Duration::seconds(60);
+const RENEW_EARLY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Passportal does not document a token lifetime; when a response omits `expiry_time`,
 /// assume this (what other clients assume) and rely on the 401 retry if it was shorter.
 const ASSUMED_TTL: chrono::Duration = chrono::Duration::minutes(55);
@@ -61,19 +79,20 @@ pub fn is_success(v: &Value) -> bool {
 
 struct Token {
     value: Secret,
-    /// When to exchange a new one: a little before it expires.
-    renew_at: DateTime<Utc>,
+    /// When to exchange a new one: a little before it expires, by our monotonic clock.
+    renew_at: Instant,
+    /// Which exchange made it (1, 2, …): a request refused with an older token than the
+    /// current one just uses the current one.
+    generation: u64,
 }
 
 pub struct Passportal {
     http: HttpClient,
     base: url::Url,
     config: PassportalConfig,
-    token: Mutex<Option<Arc<Token>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    /// The current token. Held across an exchange, so one runs at a time and the workers
+    /// that wanted one take its result.
+    token: tokio::sync::Mutex<Option<Arc<Token>>>,
 }
 
 /// How a documents call ended, before the connector turns it into an error.
@@ -90,33 +109,52 @@ impl Passportal {
         config: PassportalConfig,
         limits: &RunLimits,
     ) -> Result<Passportal, VendorError> {
+        // Passportal documents no rate limit; a 429 is waited out with short doubling
+        // waits, up to `max_throttle_wait` (two minutes by default).
         let http = HttpClient::new(
             RetryPolicy::with_retries(limits.max_retries),
             limits.request_timeout,
             Arc::new(|_, _| false),
-        )?;
+        )?
+        .with_throttle(ThrottlePolicy {
+            budget: limits
+                .max_throttle_wait
+                .unwrap_or(ThrottlePolicy::default().budget),
+            ..ThrottlePolicy::default()
+        });
         Ok(Passportal {
             http,
             base,
             config,
-            token: Mutex::new(None),
+            token: tokio::sync::Mutex::new(None),
         })
     }
 
-    /// A valid access token, exchanged anew when there is none or it is about to expire.
-    async fn token(&self, ctx: &FetchContext, renew: bool) -> Result<Arc<Token>, VendorError> {
-        if !renew
-            && let Some(t) = lock(&self.token).clone()
-            && t.renew_at > Utc::now()
+    /// A valid access token: the current one, unless there is none, it is about to expire,
+    /// or it is the one `refused` names (then a new one is exchanged, unless another worker
+    /// already did).
+    async fn token(
+        &self,
+        ctx: &FetchContext,
+        refused: Option<u64>,
+    ) -> Result<Arc<Token>, VendorError> {
+        let mut current = tokio::select! {
+            _ = ctx.cancel.cancelled() => return Err(VendorError::Cancelled),
+            guard = self.token.lock() => guard,
+        };
+        if let Some(t) = current.as_ref()
+            && t.renew_at > Instant::now()
+            && refused != Some(t.generation)
         {
-            return Ok(t);
+            return Ok(t.clone());
         }
-        let token = Arc::new(self.exchange(ctx).await?);
-        *lock(&self.token) = Some(token.clone());
+        let generation = current.as_ref().map_or(1, |t| t.generation + 1);
+        let token = Arc::new(self.exchange(ctx, generation).await?);
+        *current = Some(token.clone());
         Ok(token)
     }
 
-    async fn exchange(&self, ctx: &FetchContext) -> Result<Token, VendorError> {
+    async fn exchange(&self, ctx: &FetchContext, generation: u64) -> Result<Token, VendorError> {
         let url = endpoint(&self.base, "api/v2/auth/client_token", &[])?;
         // The content is any text we choose; it is not secret, only its signature proves
         // we hold the key. A fresh one per exchange costs nothing.
@@ -136,12 +174,12 @@ impl Passportal {
                  Passportal again until they change in the config"
             ))
         };
-        let text = match self
+        let answer = match self
             .http
             .send_json(&url, &build, &ctx.progress.http, &ctx.cancel)
             .await
         {
-            Ok(r) => r.body,
+            Ok(r) => r,
             Err(Err(e)) => return Err(e),
             Err(Ok(f)) if matches!(f.status.as_u16(), 400 | 401 | 403) => {
                 return Err(rejected(&format!(
@@ -153,6 +191,7 @@ impl Passportal {
             }
             Err(Ok(f)) => return Err(self.explain(&url, &f)),
         };
+        let text = answer.body;
         let v: Value = serde_json::from_str(&text).map_err(|e| {
             VendorError::Decode(format!(
                 "{}: the token response is not JSON ({e})",
@@ -173,12 +212,12 @@ impl Passportal {
             Value::String(s) => s.trim().parse::<i64>().ok(),
             _ => None,
         }
-        .and_then(|secs| DateTime::from_timestamp(secs, 0))
-        .unwrap_or_else(|| Utc::now() + ASSUMED_TTL);
-        let lifetime = expires - Utc::now();
+        .and_then(|secs| DateTime::from_timestamp(secs, 0));
+        let lifetime = token_lifetime(expires, answer.date, Utc::now());
         Ok(Token {
             value: Secret::new(access),
-            renew_at: expires - RENEW_EARLY.min(lifetime / 5),
+            renew_at: answer.received + lifetime - RENEW_EARLY.min(lifetime / 5),
+            generation,
         })
     }
 
@@ -204,27 +243,45 @@ impl Passportal {
         }
     }
 
-    /// GETs `url` with a token; on "Invalid token" renews it once and tries again.
+    /// GETs `url` with a token. On "Invalid token" it asks for a new token (one exchange,
+    /// shared by the workers that met the same refusal) and tries again; a fresh token
+    /// refused too gets one more exchange, and only a second fresh token refused means the
+    /// key was (a token service that revokes older tokens as it issues new ones, or a
+    /// moment's disagreement between its servers, must not stop the source).
     async fn get(
         &self,
         url: &url::Url,
         ctx: &FetchContext,
     ) -> Result<Result<String, Failure>, VendorError> {
-        let token = self.token(ctx, false).await?;
-        match self.call(url, &token, ctx).await? {
-            Call::Body(b) => return Ok(Ok(b)),
-            Call::Failed(f) => return Ok(Err(f)),
-            Call::InvalidToken => {}
+        let mut token = self.token(ctx, None).await?;
+        let mut renewals = 0;
+        loop {
+            match self.call(url, &token, ctx).await? {
+                Call::Body(b) => return Ok(Ok(b)),
+                Call::Failed(f) => return Ok(Err(f)),
+                Call::InvalidToken if renewals < 2 => {
+                    renewals += 1;
+                    token = self.token(ctx, Some(token.generation)).await?;
+                }
+                Call::InvalidToken => {
+                    return Err(VendorError::CredentialsRejected(format!(
+                        "Passportal rejected two fresh access tokens in a row (401 from {}): the access key may have \
+                         lost its rights; check it in Settings > API Keys. assetd will not call Passportal again \
+                         until the key changes in the config",
+                        redact(url)
+                    )));
+                }
+            }
         }
-        let token = self.token(ctx, true).await?;
-        match self.call(url, &token, ctx).await? {
-            Call::Body(b) => Ok(Ok(b)),
-            Call::Failed(f) => Ok(Err(f)),
-            Call::InvalidToken => Err(VendorError::CredentialsRejected(format!(
-                "Passportal rejected a fresh access token (401 from {}): the access key may have lost its rights; \
-                 check it in Settings > API Keys. assetd will not call Passportal again until the key changes in the config",
-                redact(url)
-            ))),
+    }
+
+    /// A list page answered with something other than a page.
+    fn list_refused(&self, url: &url::Url, page: usize, f: &Failure) -> VendorError {
+        match self.explain(url, f) {
+            VendorError::Http(why) => VendorError::Http(format!(
+                "page {page} of the list could not be read, so nothing was changed: {why}"
+            )),
+            other => other,
         }
     }
 
@@ -258,12 +315,13 @@ impl Passportal {
         }
     }
 
-    /// Walks a paged list until an empty or `null` page, the 404 Passportal gives past the
-    /// end, or `success: false` past page 1; hands each page's items to `each`.
+    /// Walks a paged list until an empty or `null` page; hands each page's items to `each`.
     ///
-    /// A short page is not taken as the end: a server that caps `resultsPerPage` below what
-    /// we ask sends short pages too, and stopping there would truncate the list (and a full
-    /// sync would then mark the rest removed). Asking once more costs one request per list.
+    /// Any other answer that is not a page fails the list: a refused page (any non-2xx, or
+    /// `success: false` inside a 200, which Passportal uses for errors too) is never taken
+    /// for the end, as that would cut the list short and a full run would remove the rest.
+    /// A short page is not taken as the end either: a server that caps `resultsPerPage`
+    /// below what we ask sends short pages too. Asking once more costs one request per list.
     async fn pages<'f>(
         &self,
         path: &str,
@@ -282,8 +340,7 @@ impl Passportal {
             let url = endpoint(&self.base, path, &q)?;
             let body = match self.get(&url, ctx).await? {
                 Ok(b) => b,
-                Err(f) if page > 1 && f.status.as_u16() == 404 => return Ok(()),
-                Err(f) => return Err(self.explain(&url, &f)),
+                Err(f) => return Err(self.list_refused(&url, page, &f)),
             };
             let v: Value = serde_json::from_str(&body).map_err(|e| {
                 VendorError::Decode(format!(
@@ -301,12 +358,10 @@ impl Passportal {
                 )));
             }
             if !is_success(&v["success"]) {
-                if page > 1 {
-                    return Ok(());
-                }
                 return Err(VendorError::Http(format!(
-                    "Passportal answered success=false from {}{}; the next run will retry, and if this persists \
-                     check the access key's permissions in Settings > API Keys",
+                    "Passportal answered success=false for page {page} of {}{}: the list could not be read to the \
+                     end, so nothing was changed; the next run will retry, and if this persists check the access \
+                     key's permissions in Settings > API Keys",
                     redact(&url),
                     message_of(&body)
                 )));
@@ -371,6 +426,7 @@ impl Passportal {
             ctx.send(Batch::Clients(clients)).await?;
 
             let mut extra_clients: HashSet<String> = HashSet::new();
+            let skipped: Mutex<Vec<SkippedRecord>> = Mutex::new(Vec::new());
             let query = [("type", "asset"), ("orderBy", "id"), ("orderDir", "asc")];
             self.pages(
                 "api/v2/documents",
@@ -402,12 +458,20 @@ impl Passportal {
                             });
                         }
                     }
+                    let skipped = &skipped;
                     Box::pin(async move {
                         if !new_clients.is_empty() {
                             ctx.send(Batch::Clients(new_clients)).await?;
                         }
-                        let records = self.details(items, ctx).await?;
-                        ctx.send(Batch::Assets(records)).await
+                        let page = self.details(items, ctx).await?;
+                        lock(skipped).extend(page.skipped);
+                        if !page.unchanged.is_empty() {
+                            ctx.send(Batch::Unchanged(page.unchanged)).await?;
+                        }
+                        if !page.records.is_empty() {
+                            ctx.send(Batch::Assets(page.records)).await?;
+                        }
+                        Ok(())
                     })
                 },
             )
@@ -416,53 +480,79 @@ impl Passportal {
                 ctx.progress.clients_total.load(Ordering::Relaxed),
                 Ordering::Relaxed,
             );
-            Ok(FetchOutcome::default())
+            Ok(FetchOutcome {
+                coverage: Coverage::Everything,
+                skipped_records: skipped.into_inner().unwrap_or_else(|p| p.into_inner()),
+                ..FetchOutcome::default()
+            })
         })
     }
 
-    /// Fetches each listed document's detail (a few at a time) and maps it.
-    async fn details(
-        &self,
-        items: Vec<Value>,
-        ctx: &FetchContext,
-    ) -> Result<Vec<AssetRecord>, VendorError> {
-        let fetched: Vec<Result<AssetRecord, VendorError>> = stream::iter(0..items.len())
-            .map(|i| self.detail_task(&items[i], ctx))
-            .buffer_unordered(DETAIL_CONCURRENCY)
-            .collect()
-            .await;
-        fetched.into_iter().collect()
+    /// Reads one list page's documents: each one's detail (a few at a time), except those
+    /// the key may not open and, in an incremental run, those unchanged since stored.
+    async fn details(&self, items: Vec<Value>, ctx: &FetchContext) -> Result<Page, VendorError> {
+        let mut page = Page::default();
+        let mut to_read = Vec::new();
+        for item in items {
+            let id = id_text(&item["id"]);
+            if id.is_empty() {
+                return Err(VendorError::Decode(
+                    "a Passportal document in the list has no id; the next run will retry".into(),
+                ));
+            }
+            if item["accessible"] == Value::Bool(false) {
+                page.skipped.push(SkippedRecord {
+                    external_id: id,
+                    why: UNREADABLE.into(),
+                });
+                continue;
+            }
+            let modified = item["last_modified"].as_str().and_then(parse_time);
+            let unchanged = ctx.kind == RunKind::Incremental
+                && modified.is_some()
+                && ctx.known.get(&id) == modified.as_ref();
+            if unchanged {
+                page.unchanged.push(id);
+            } else {
+                to_read.push(item);
+            }
+        }
+        let fetched: Vec<Result<Option<AssetRecord>, VendorError>> =
+            stream::iter(0..to_read.len())
+                .map(|i| self.detail_task(&to_read[i], ctx))
+                .buffer_unordered(DETAIL_CONCURRENCY)
+                .collect()
+                .await;
+        for (item, r) in to_read.iter().zip(fetched) {
+            match r? {
+                Some(record) => page.records.push(record),
+                None => page.skipped.push(SkippedRecord {
+                    external_id: id_text(&item["id"]),
+                    why: NOT_FOUND.into(),
+                }),
+            }
+        }
+        Ok(page)
     }
 
     /// One document's detail as a boxed future (indices, not references, reach the stream
-    /// closure above: see auvik.rs `tenant_task`).
+    /// closure above: see auvik.rs `tenant_task`). `None` when Passportal answers "not
+    /// found." for it (the key may not open it, or it was deleted since it was listed).
     fn detail_task<'a>(
         &'a self,
         item: &'a Value,
         ctx: &'a FetchContext,
-    ) -> BoxFuture<'a, Result<AssetRecord, VendorError>> {
+    ) -> BoxFuture<'a, Result<Option<AssetRecord>, VendorError>> {
         Box::pin(async move {
             let id = id_text(&item["id"]);
-            if id.is_empty() {
-                return Err(VendorError::Decode(
-                    "a Passportal document has no id".into(),
-                ));
-            }
-            let url = endpoint(&self.base, &format!("api/v2/documents/{id}"), &[])?;
-            let body = match self.get(&url, ctx).await? {
-                Ok(b) => b,
-                Err(f) => return Err(self.explain(&url, &f)),
+            let Some(body) = self.document(&id, ctx).await? else {
+                return Ok(None);
             };
             let detail: Value = serde_json::from_str(&body).map_err(|e| {
-                VendorError::Decode(format!("{}: the document is not JSON ({e})", redact(&url)))
+                VendorError::Decode(format!(
+                    "document {id}: the document is not JSON ({e})"
+                ))
             })?;
-            if !is_success(&detail["success"]) {
-                return Err(VendorError::Http(format!(
-                    "Passportal answered success=false from {}{}",
-                    redact(&url),
-                    message_of(&body)
-                )));
-            }
             // Keep the document's `details` verbatim, not the envelope around it: the
             // envelope changes on every response (`apiRequestUid`, the form of `success`),
             // and would make every unchanged document look changed.
@@ -471,14 +561,109 @@ impl Passportal {
                 .and_then(|e| e.details)
                 .map(|d| d.get().to_string())
                 .unwrap_or_default();
-            Ok(to_record(item, &detail, raw))
+            Ok(Some(to_record(item, &detail, raw)))
+        })
+    }
+
+    /// `GET /api/v2/documents/{id}`: the body of a readable document, or `None` when
+    /// Passportal says "not found." (403 or 404, or `success: false` saying so). N-able
+    /// documents exactly that 403 for a document the key may not read; a document deleted
+    /// since the list gets the same. Any other failure is the run's.
+    async fn document(&self, id: &str, ctx: &FetchContext) -> Result<Option<String>, VendorError> {
+        let url = endpoint(&self.base, &format!("api/v2/documents/{id}"), &[])?;
+        let body = match self.get(&url, ctx).await? {
+            Ok(b) => b,
+            Err(f) if matches!(f.status.as_u16(), 403 | 404) => return Ok(None),
+            Err(f) => return Err(self.explain(&url, &f)),
+        };
+        let v: Value = serde_json::from_str(&body).map_err(|e| {
+            VendorError::Decode(format!("{}: the document is not JSON ({e})", redact(&url)))
+        })?;
+        if !is_success(&v["success"]) {
+            if says_not_found(&v) {
+                return Ok(None);
+            }
+            return Err(VendorError::Http(format!(
+                "Passportal answered success=false from {}{}; the next run will retry",
+                redact(&url),
+                message_of(&body)
+            )));
+        }
+        Ok(Some(body))
+    }
+
+    /// Asks Passportal for one document, to confirm a removal.
+    fn presence<'a>(
+        &'a self,
+        id: &'a str,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<Presence, VendorError>> {
+        Box::pin(async move {
+            match self.document(id, ctx).await {
+                Ok(Some(_)) => Ok(Presence::Present),
+                Ok(None) => Ok(Presence::Gone),
+                Err(e @ (VendorError::Cancelled | VendorError::SinkClosed)) => Err(e),
+                Err(e) if e.stops_calls() => Err(e),
+                Err(e) => Ok(Presence::Unknown(e.to_string())),
+            }
         })
     }
 }
 
+/// Why documents were skipped, as the run's message groups them.
+const UNREADABLE: &str = "documents the access key may not open (listed with `accessible: false`)";
+const NOT_FOUND: &str = "documents Passportal answered \"not found.\" for (deleted since they were listed, or not shared with the access key)";
+
+/// What one list page gave.
+#[derive(Default)]
+struct Page {
+    records: Vec<AssetRecord>,
+    /// Unchanged since stored (incremental runs), by id: not read again.
+    unchanged: Vec<String>,
+    skipped: Vec<SkippedRecord>,
+}
+
+/// Whether an error envelope says "not found." (Passportal's word for a document it will
+/// not show, whatever the HTTP status).
+fn says_not_found(v: &Value) -> bool {
+    v["message"]
+        .as_str()
+        .is_some_and(|m| m.trim().trim_end_matches('.').eq_ignore_ascii_case("not found"))
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// How long a token lives: `expiry_time` minus the server's own clock when it answered (its
+/// `Date`), so our clock's skew does not count; without `Date`, minus our clock. A lifetime
+/// that is missing, not positive or absurd (more than a day) is taken as `ASSUMED_TTL`, and
+/// a 401 renews the token if that was too long.
+fn token_lifetime(
+    expires: Option<DateTime<Utc>>,
+    server_now: Option<DateTime<Utc>>,
+    our_now: DateTime<Utc>,
+) -> std::time::Duration {
+    expires
+        .map(|e| e - server_now.unwrap_or(our_now))
+        .filter(|d| *d > chrono::Duration::zero() && *d <= chrono::Duration::days(1))
+        .unwrap_or(ASSUMED_TTL)
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(55 * 60))
+}
+
 impl Connector for Passportal {
+    /// Incremental runs list every document but read the details of changed ones only
+    /// (list items carry `last_modified`); full runs, on the full-sync schedule (daily by
+    /// default), read every detail and settle removals.
     fn supports_incremental(&self) -> bool {
-        false
+        true
+    }
+
+    fn wants_known(&self) -> bool {
+        true
     }
 
     fn fetch<'a>(
@@ -486,6 +671,25 @@ impl Connector for Passportal {
         ctx: &'a FetchContext,
     ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
         self.fetch_all(ctx)
+    }
+
+    /// Passportal reads one document by id: "not found." confirms a removal (a document the
+    /// key may not open is still listed, with `accessible: false`, so one missing from a
+    /// complete list and not found is gone).
+    fn confirm_absent<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+        external_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Presence>, VendorError>> {
+        Box::pin(async move {
+            stream::iter(0..external_ids.len())
+                .map(|i| self.presence(&external_ids[i], ctx))
+                .buffered(DETAIL_CONCURRENCY)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect()
+        })
     }
 }
 
@@ -575,31 +779,37 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// A Passportal asset's "Type" (free text per tenant) → category, first match wins.
-const TYPE_KEYWORDS: &[(&str, Category)] = &[
+/// A Passportal asset's "Type" (free text per tenant) → category, first match wins, so the
+/// specific words come before the generic ones ("Wireless Router" is a router).
+pub(crate) const TYPE_KEYWORDS: &[(&str, Category)] = &[
     ("access point", Category::AccessPoint),
-    ("wireless", Category::AccessPoint),
+    ("controller", Category::Controller),
     ("firewall", Category::Firewall),
     ("router", Category::Router),
     ("switch", Category::Switch),
-    ("controller", Category::Controller),
+    ("wireless", Category::AccessPoint),
     ("virtual", Category::VirtualMachine),
     ("hypervisor", Category::Hypervisor),
     ("host", Category::Hypervisor),
     ("server", Category::Server),
+    ("tablet", Category::Laptop),
     ("laptop", Category::Laptop),
     ("notebook", Category::Laptop),
+    ("macbook", Category::Laptop),
     ("workstation", Category::Workstation),
     ("desktop", Category::Workstation),
     ("pc", Category::Workstation),
+    ("mac", Category::Workstation),
     ("nas", Category::Storage),
     ("storage", Category::Storage),
     ("printer", Category::Printer),
     ("copier", Category::Printer),
+    ("mobile", Category::Phone),
     ("phone", Category::Phone),
     ("ups", Category::Ups),
     ("camera", Category::Camera),
     ("iot", Category::Iot),
+    ("network", Category::Other),
 ];
 
 pub fn category_for(asset_type: &str) -> Category {
@@ -694,6 +904,95 @@ mod tests {
             serde_json::json!(1),
         ] {
             assert!(!is_success(&no), "{no}");
+        }
+    }
+
+    /// A token's lifetime is measured on the server's clock: a local clock hours off changes
+    /// nothing when the answer carries `Date`.
+    #[test]
+    fn token_lifetimes_do_not_depend_on_our_clock() {
+        let at = |s: i64| DateTime::from_timestamp(s, 0);
+        let minute = std::time::Duration::from_secs(60);
+        let server = at(1_700_000_000);
+        let ours_skewed = at(1_700_000_000 + 3 * 3600).unwrap();
+        assert_eq!(
+            token_lifetime(at(1_700_003_600), server, ours_skewed),
+            60 * minute
+        );
+        // Without Date, our clock is all there is; a lifetime it makes negative or absurd
+        // is the assumed one (a 401 renews the token if that was too long).
+        assert_eq!(
+            token_lifetime(at(1_700_003_600), None, at(1_700_000_000).unwrap()),
+            60 * minute
+        );
+        assert_eq!(token_lifetime(at(1_700_003_600), None, ours_skewed), 55 * minute);
+        assert_eq!(token_lifetime(None, server, ours_skewed), 55 * minute);
+        assert_eq!(
+            token_lifetime(at(1_800_000_000), server, ours_skewed),
+            55 * minute
+        );
+    }
+
+    #[test]
+    fn not_found_is_read_from_the_envelope() {
+        for yes in [
+            serde_json::json!({"success": "false", "message": "not found.", "code": 0, "status": 403}),
+            serde_json::json!({"success": false, "message": "Not Found"}),
+        ] {
+            assert!(says_not_found(&yes), "{yes}");
+        }
+        for no in [
+            serde_json::json!({"success": "false", "message": "Invalid token: Malformed UTF-8 characters."}),
+            serde_json::json!({"success": false}),
+        ] {
+            assert!(!says_not_found(&no), "{no}");
+        }
+    }
+
+    #[test]
+    fn every_type_row_maps_and_specific_words_win() {
+        use Category::*;
+        let rows: &[(&str, Category)] = &[
+            ("Wireless Access Point", AccessPoint),
+            ("Wireless Controller", Controller),
+            ("Firewall", Firewall),
+            ("Wireless Router", Router),
+            ("Switch", Switch),
+            ("Wireless Bridge", AccessPoint),
+            ("Virtual Server", VirtualMachine),
+            ("Hypervisor", Hypervisor),
+            ("Host", Hypervisor),
+            ("Server", Server),
+            ("Tablet", Laptop),
+            ("Laptop", Laptop),
+            ("Notebook", Laptop),
+            ("MacBook", Laptop),
+            ("Workstation", Workstation),
+            ("Desktop", Workstation),
+            ("PC", Workstation),
+            ("Mac", Workstation),
+            ("NAS", Storage),
+            ("Storage", Storage),
+            ("Printer", Printer),
+            ("Copier", Printer),
+            ("Mobile Device", Phone),
+            ("Phone", Phone),
+            ("UPS", Ups),
+            ("Camera", Camera),
+            ("IoT", Iot),
+            ("Network Device", Other),
+            ("Something Else", Other),
+            ("", Unknown),
+        ];
+        for (asset_type, want) in rows {
+            assert_eq!(category_for(asset_type), *want, "{asset_type:?}");
+        }
+        for (keyword, _) in TYPE_KEYWORDS {
+            assert!(
+                rows.iter()
+                    .any(|(t, _)| t.to_ascii_lowercase().split(' ').any(|w| w == *keyword)),
+                "row `{keyword}` has no test"
+            );
         }
     }
 

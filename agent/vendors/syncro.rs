@@ -4,23 +4,36 @@
 //! change detection in the store. Pages are walked by `meta.total_pages` without assuming
 //! a page size (it differs per endpoint and has changed over time). Every request waits
 //! for the budget shared by all sources on the same host: Syncro allows 180 requests per
-//! minute per IP address. Each asset is kept verbatim (`raw`) next to the canonical
-//! fields, because `properties` is free-form and can hold keys that differ only by case.
+//! minute per IP address, and a 429 without `Retry-After` waits for the next minute's
+//! window. Each asset is kept verbatim (`raw`) next to the canonical fields, because
+//! `properties` is free-form and can hold keys that differ only by case.
+//!
+//! The one unit a run reads is the whole asset listing (a listing per customer would cost a
+//! request per customer). It counts as read to the end only when the walk ended where
+//! Syncro said it would and collected at least as many distinct assets as Syncro's
+//! `meta.total_entries` promised: pages have no documented order, so rows can move between
+//! pages during a long scan, and a page that repeats the one before it (a server that
+//! ignores `page`) or comes back empty before the promised end stops the walk at once. An
+//! asset missing from a complete listing is looked up by id before it is removed.
 //! Facts and quirks: shared/research/syncro.md.
 
-use super::http::{Failure, HttpClient, RetryPolicy, redact};
+use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
 use super::ratelimit::RateLimiter;
-use super::{Batch, Connector, FetchContext, FetchOutcome, VendorError, clean_name, normalise_mac};
+use super::{
+    Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
+};
 use crate::config::{RunLimits, SyncroConfig};
-use crate::model::{AssetRecord, Category, SourceClient};
+use crate::model::{AssetRecord, Category, Coverage, SourceClient};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, stream};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// More pages than any real account has: past it, paging is broken.
 const MAX_PAGES: u64 = 100_000;
@@ -29,6 +42,9 @@ pub struct Syncro {
     http: HttpClient,
     base: url::Url,
     config: SyncroConfig,
+    /// The customers the last listing named (ids): an asset whose customer is not among
+    /// them (disabled, and not synced) is out of scope, so its lookup confirms its removal.
+    customers: std::sync::Mutex<Option<HashSet<String>>>,
 }
 
 impl Syncro {
@@ -43,13 +59,28 @@ impl Syncro {
             base.port_or_known_default().unwrap_or(0)
         );
         let limiter = RateLimiter::shared(&host, config.requests_per_minute);
+        // A 429 means the minute's budget is spent (another tool behind the same address,
+        // or another agent): wait for the next minute's window, as Syncro sends no
+        // `Retry-After` (when it does, that wins), for up to three windows.
         let http = HttpClient::new(
             RetryPolicy::with_retries(limits.max_retries),
             limits.request_timeout,
             Arc::new(|_, _| false),
         )?
-        .with_limiter(limiter);
-        Ok(Syncro { http, base, config })
+        .with_limiter(limiter)
+        .with_throttle(ThrottlePolicy {
+            budget: limits
+                .max_throttle_wait
+                .unwrap_or(Duration::from_secs(180)),
+            first_wait: Duration::from_secs(60),
+            doubling: false,
+        });
+        Ok(Syncro {
+            http,
+            base,
+            config,
+            customers: std::sync::Mutex::new(None),
+        })
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<url::Url, VendorError> {
@@ -95,8 +126,10 @@ impl Syncro {
                 error_detail(&f.body)
             )),
             429 => VendorError::Http(format!(
-                "Syncro kept rate-limiting requests (429 from {what}) after several retries: another tool on this \
-                 IP address may share the 180/min budget; lower `requests_per_minute` for this source"
+                "Syncro kept rate-limiting requests (429 from {what}) for longer than this source waits ({}): \
+                 another tool on this IP address may share the 180/min budget; lower `requests_per_minute` for \
+                 this source, or raise `max_throttle_wait`",
+                humantime::format_duration(self.http.throttle_budget())
             )),
             s if s >= 500 => VendorError::Http(format!(
                 "Syncro had a server error ({s} from {what}) after several retries; the next run will retry"
@@ -125,22 +158,36 @@ impl Syncro {
         Box::pin(async move {
             let customers = self.customers(ctx).await?;
             let known: HashSet<String> = customers.iter().map(|c| c.external_id.clone()).collect();
+            *self
+                .customers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(known.clone());
             ctx.progress
                 .clients_total
                 .store(customers.len() as i64, Ordering::Relaxed);
             ctx.send(Batch::Clients(customers)).await?;
-            self.assets(ctx, &known).await?;
+            let scan = self.assets(ctx, &known).await?;
             ctx.progress.clients_done.store(
                 ctx.progress.clients_total.load(Ordering::Relaxed),
                 Ordering::Relaxed,
             );
-            Ok(FetchOutcome::default())
+            Ok(match scan {
+                Scan::Complete => FetchOutcome {
+                    coverage: Coverage::Everything,
+                    ..FetchOutcome::default()
+                },
+                Scan::Incomplete(why) => FetchOutcome {
+                    skipped_units: vec![format!("the asset listing: {why}")],
+                    ..FetchOutcome::default()
+                },
+            })
         })
     }
 
     async fn customers(&self, ctx: &FetchContext) -> Result<Vec<SourceClient>, VendorError> {
         let mut out = Vec::new();
         let mut page = 1u64;
+        let mut previous: Vec<i64> = Vec::new();
         loop {
             let page_s = page.to_string();
             let mut query = vec![("page", page_s.as_str())];
@@ -150,6 +197,16 @@ impl Syncro {
             let url = self.url("api/v1/customers", &query)?;
             let body = self.get(&url, ctx).await?;
             let parsed: CustomersPage = decode(&url, &body)?;
+            let ids: Vec<i64> = parsed.customers.iter().map(|c| c.id).collect();
+            // A customer list cut short would leave its customers' assets out, and a full
+            // run would then take them for removed: a list that repeats fails the run.
+            if !ids.is_empty() && ids == previous {
+                return Err(VendorError::Decode(format!(
+                    "{}: Syncro sent page {} of the customers again (its paging ignores `page`?)",
+                    redact(&url),
+                    page
+                )));
+            }
             let empty = parsed.customers.is_empty();
             out.extend(
                 parsed
@@ -160,18 +217,29 @@ impl Syncro {
                     })
                     .map(Customer::into_client),
             );
-            if !next_page(&mut page, parsed.meta.as_ref(), empty, &url)? {
-                return Ok(out);
+            match next_page(page, parsed.meta.as_ref(), empty) {
+                Paging::Next => {}
+                Paging::Done => return Ok(out),
+                Paging::EndedEarly(why) => {
+                    return Err(VendorError::Decode(format!("{}: {why}", redact(&url))));
+                }
             }
+            page = advance(page, &url)?;
+            previous = ids;
         }
     }
 
+    /// Walks the asset listing to its end, handing each page on. `Scan::Incomplete` when the
+    /// walk cannot vouch that it saw every asset (see the module docs).
     async fn assets(
         &self,
         ctx: &FetchContext,
         customers: &HashSet<String>,
-    ) -> Result<(), VendorError> {
+    ) -> Result<Scan, VendorError> {
         let mut page = 1u64;
+        let mut distinct: HashSet<i64> = HashSet::new();
+        let mut promised: Option<u64> = None;
+        let mut previous: Vec<i64> = Vec::new();
         loop {
             let page_s = page.to_string();
             let url = self.url("api/v1/customer_assets", &[("page", page_s.as_str())])?;
@@ -179,6 +247,7 @@ impl Syncro {
             let parsed: AssetsPage = decode(&url, &body)?;
             let empty = parsed.assets.is_empty();
             let mut records = Vec::with_capacity(parsed.assets.len());
+            let mut ids = Vec::with_capacity(parsed.assets.len());
             for raw in &parsed.assets {
                 let record = to_record(raw).map_err(|e| {
                     VendorError::Decode(format!(
@@ -186,19 +255,114 @@ impl Syncro {
                         redact(&url)
                     ))
                 })?;
+                if let Ok(id) = record.external_id.parse::<i64>() {
+                    ids.push(id);
+                }
                 // Assets of customers left out (disabled, unless asked for) are left out too.
                 if customers.contains(&record.source_client_id) {
                     records.push(record);
                 }
             }
+            if !empty && ids == previous {
+                return Ok(Scan::Incomplete(format!(
+                    "Syncro sent page {page} with exactly the assets of page {} (its paging ignores `page`, or \
+                     loops), so the walk stopped there; the assets read were kept, nothing was removed, and the \
+                     next run will retry",
+                    page - 1
+                )));
+            }
+            distinct.extend(ids.iter().copied());
+            if let Some(total) = parsed.meta.as_ref().and_then(|m| m.total_entries) {
+                promised = Some(promised.map_or(total, |p| p.max(total)));
+            }
             if !records.is_empty() {
                 ctx.send(Batch::Assets(records)).await?;
             }
-            if !next_page(&mut page, parsed.meta.as_ref(), empty, &url)? {
-                return Ok(());
+            match next_page(page, parsed.meta.as_ref(), empty) {
+                Paging::Next => {}
+                Paging::Done => break,
+                Paging::EndedEarly(why) => {
+                    return Ok(Scan::Incomplete(format!(
+                        "{why}; the assets read were kept, nothing was removed, and the next run will retry"
+                    )));
+                }
             }
+            page = advance(page, &url)?;
+            previous = ids;
         }
+        let seen = distinct.len() as u64;
+        Ok(match promised {
+            Some(total) if seen < total => Scan::Incomplete(format!(
+                "Syncro promised {total} assets but the walk collected {seen} distinct ones (rows moved between \
+                 pages while it ran, or some pages were short), so nothing was removed; the assets read were kept, \
+                 and the next run will retry"
+            )),
+            _ => Scan::Complete,
+        })
     }
+
+    /// Asks Syncro for one asset, to confirm a removal.
+    fn presence<'a>(
+        &'a self,
+        id: &'a str,
+        ctx: &'a FetchContext,
+    ) -> BoxFuture<'a, Result<Presence, VendorError>> {
+        Box::pin(async move {
+            let url = self.url(&format!("api/v1/customer_assets/{id}"), &[])?;
+            let auth = |rb: reqwest::RequestBuilder| rb.bearer_auth(self.config.api_key.expose());
+            let answer = self
+                .http
+                .get_json(&url, &auth, &ctx.progress.http, &ctx.cancel)
+                .await;
+            Ok(match answer {
+                Ok(r) => match serde_json::from_str::<AssetEnvelope>(&r.body) {
+                    Ok(AssetEnvelope { asset: Some(a) }) => {
+                        let customer = a.customer_id.map(|c| c.to_string()).unwrap_or_default();
+                        let in_scope = self
+                            .customers
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .as_ref()
+                            .is_none_or(|c| c.contains(&customer));
+                        // Still in Syncro, but its customer is no longer synced (disabled):
+                        // out of scope, as the listing's filter already said.
+                        if in_scope {
+                            Presence::Present
+                        } else {
+                            Presence::Gone
+                        }
+                    }
+                    Ok(AssetEnvelope { asset: None }) => {
+                        Presence::Unknown("Syncro's answer for the asset has no `asset`".into())
+                    }
+                    Err(e) => Presence::Unknown(format!(
+                        "Syncro's answer for the asset is not its documented shape ({e})"
+                    )),
+                },
+                Err(Ok(f)) if f.status.as_u16() == 404 => Presence::Gone,
+                // 401 here is the token lacking "Assets - View Details" (the listing just
+                // worked with it): the asset cannot be looked up, which is no rejection.
+                Err(Ok(f)) => Presence::Unknown(format!(
+                    "Syncro answered {} for the asset{}",
+                    f.status.as_u16(),
+                    if f.status.as_u16() == 401 {
+                        " (give the token \"Assets - View Details\")"
+                    } else {
+                        ""
+                    }
+                )),
+                Err(Err(e @ (VendorError::Cancelled | VendorError::SinkClosed))) => return Err(e),
+                Err(Err(e)) => Presence::Unknown(e.to_string()),
+            })
+        })
+    }
+}
+
+/// How a walk of the asset listing ended.
+enum Scan {
+    Complete,
+    /// Stopped early or collected less than promised: nothing may be removed.
+    Incomplete(String),
 }
 
 impl Connector for Syncro {
@@ -212,34 +376,62 @@ impl Connector for Syncro {
     ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
         self.fetch_all(ctx)
     }
+
+    /// `GET /customer_assets/{id}` answers 404 for an asset that is gone, and the asset for
+    /// one the listing missed; lookups wait for the same budget as the listing.
+    fn confirm_absent<'a>(
+        &'a self,
+        ctx: &'a FetchContext,
+        external_ids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<Presence>, VendorError>> {
+        Box::pin(async move {
+            stream::iter(0..external_ids.len())
+                .map(|i| self.presence(&external_ids[i], ctx))
+                .buffered(4)
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect()
+        })
+    }
 }
 
-/// Advances `page`; false when the list is done. `meta.total_pages` decides; without it
-/// (some endpoints omit meta) an empty page ends the list. `MAX_PAGES` (and the run's
-/// timeout) end a list whose `total_pages` is absurd.
-fn next_page(
-    page: &mut u64,
-    meta: Option<&Meta>,
-    empty: bool,
-    url: &url::Url,
-) -> Result<bool, VendorError> {
+/// What the page just read says about the next one.
+#[derive(Debug, PartialEq, Eq)]
+enum Paging {
+    Next,
+    Done,
+    /// The listing ended before where Syncro said it would: why.
+    EndedEarly(String),
+}
+
+/// Where a listing goes after `page`. `meta.total_pages` decides; without it (the spec's own
+/// examples omit `meta`) an empty page ends the list. An empty page before the promised last
+/// one ends the walk too, but as a listing cut short: records were deleted while it ran, or
+/// the paging is broken (a `total_pages` in the billions), and either way nothing past it
+/// can be vouched for.
+fn next_page(page: u64, meta: Option<&Meta>, empty: bool) -> Paging {
     match meta.and_then(|m| m.total_pages) {
-        Some(total) if *page >= total => return Ok(false),
-        // Syncro says there are more pages: an empty one before them (records deleted while
-        // we page) does not end the list. Stopping there could cut it short, and a full
-        // sync would then mark the rest removed.
-        Some(_) => {}
-        None if empty => return Ok(false),
-        None => {}
+        Some(total) if page >= total => Paging::Done,
+        Some(total) if empty => Paging::EndedEarly(format!(
+            "page {page} came back empty although Syncro said there were {total} pages"
+        )),
+        Some(_) => Paging::Next,
+        None if empty => Paging::Done,
+        None => Paging::Next,
     }
-    *page += 1;
-    if *page > MAX_PAGES {
+}
+
+/// The next page number; `MAX_PAGES` (and the run's timeout) end a list that never does.
+fn advance(page: u64, url: &url::Url) -> Result<u64, VendorError> {
+    let next = page + 1;
+    if next > MAX_PAGES {
         return Err(VendorError::Decode(format!(
             "{}: more than {MAX_PAGES} pages; Syncro's paging looks broken, the run stops here",
             redact(url)
         )));
     }
-    Ok(true)
+    Ok(next)
 }
 
 fn decode<'a, T: Deserialize<'a>>(url: &url::Url, body: &'a str) -> Result<T, VendorError> {
@@ -272,20 +464,23 @@ fn error_detail(body: &str) -> String {
 // Mapping
 
 /// Syncro asset types are names each account defines ("Syncro Device" for assets with the
-/// RMM agent; anything else for custom types), so they map by keyword; the first match
-/// wins, so more specific words come first.
-const ASSET_TYPE_KEYWORDS: &[(&str, Category)] = &[
+/// RMM agent; anything else for custom types), so they map by keyword. The first match
+/// wins, so the table runs from the specific to the generic: "Wireless Controller" is a
+/// controller and "Wireless Router" a router, not access points; "MacBook" a laptop before
+/// "Mac" a workstation; the bare word "network" (MSPs' "Network Device") is `other` only
+/// when nothing more specific is said.
+pub(crate) const ASSET_TYPE_KEYWORDS: &[(&str, Category)] = &[
     ("access point", Category::AccessPoint),
-    ("wireless", Category::AccessPoint),
-    ("wifi", Category::AccessPoint),
+    ("wlc", Category::Controller),
+    ("controller", Category::Controller),
     ("firewall", Category::Firewall),
     ("utm", Category::Firewall),
     ("router", Category::Router),
     ("layer 3", Category::L3Switch),
     ("l3 switch", Category::L3Switch),
     ("switch", Category::Switch),
-    ("wlc", Category::Controller),
-    ("controller", Category::Controller),
+    ("wireless", Category::AccessPoint),
+    ("wifi", Category::AccessPoint),
     ("virtual machine", Category::VirtualMachine),
     ("hypervisor", Category::Hypervisor),
     ("esx", Category::Hypervisor),
@@ -301,15 +496,24 @@ const ASSET_TYPE_KEYWORDS: &[(&str, Category)] = &[
     ("camera", Category::Camera),
     ("nvr", Category::Camera),
     ("dvr", Category::Camera),
-    ("phone", Category::Phone),
     ("voip", Category::Phone),
+    ("smartphone", Category::Phone),
+    ("iphone", Category::Phone),
+    ("mobile", Category::Phone),
+    ("phone", Category::Phone),
+    ("tablet", Category::Laptop),
+    ("ipad", Category::Laptop),
     ("laptop", Category::Laptop),
     ("notebook", Category::Laptop),
+    ("macbook", Category::Laptop),
     ("desktop", Category::Workstation),
     ("workstation", Category::Workstation),
     ("computer", Category::Workstation),
+    ("imac", Category::Workstation),
+    ("mac", Category::Workstation),
     ("iot", Category::Iot),
     ("sensor", Category::Iot),
+    ("network", Category::Other),
 ];
 
 /// The RMM agent's `form_factor` (Windows chassis types and the like).
@@ -503,6 +707,18 @@ fn dedup(v: &mut Vec<String>) {
 #[derive(Deserialize)]
 struct Meta {
     total_pages: Option<u64>,
+    total_entries: Option<u64>,
+}
+
+/// `GET /customer_assets/{id}`: the asset under `asset`.
+#[derive(Deserialize)]
+struct AssetEnvelope {
+    asset: Option<AssetLookup>,
+}
+
+#[derive(Deserialize)]
+struct AssetLookup {
+    customer_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -692,6 +908,91 @@ mod tests {
         );
         assert_eq!(category_for("Dodrio", "", ""), Category::Other);
         assert_eq!(category_for("", "", ""), Category::Unknown);
+    }
+
+    /// Every row of the keyword table, as MSPs name their asset types, and the order that
+    /// makes the specific win over the generic.
+    #[test]
+    fn every_keyword_row_maps_as_msps_name_their_types() {
+        use Category::*;
+        let rows: &[(&str, Category)] = &[
+            ("Wireless Access Point", AccessPoint),
+            ("WLC", Controller),
+            ("Wireless Controller", Controller),
+            ("Firewall", Firewall),
+            ("UTM Appliance", Firewall),
+            ("Wireless Router", Router),
+            ("Router", Router),
+            ("Layer 3 Switch", L3Switch),
+            ("L3 Switch", L3Switch),
+            ("Network Switch", Switch),
+            ("Wireless Bridge", AccessPoint),
+            ("WiFi Extender", AccessPoint),
+            ("Virtual Machine", VirtualMachine),
+            ("Hypervisor", Hypervisor),
+            ("ESX Host", Hypervisor),
+            ("Server", Server),
+            ("NAS", Storage),
+            ("SAN", Storage),
+            ("Storage Array", Storage),
+            ("Network Printer", Printer),
+            ("Copier", Printer),
+            ("MFP", Printer),
+            ("UPS", Ups),
+            ("Battery Backup", Ups),
+            ("IP Camera", Camera),
+            ("NVR", Camera),
+            ("DVR", Camera),
+            ("VoIP Handset", Phone),
+            ("Smartphone", Phone),
+            ("iPhone", Phone),
+            ("Mobile Device", Phone),
+            ("Desk Phone", Phone),
+            ("Tablet", Laptop),
+            ("iPad", Laptop),
+            ("Laptop", Laptop),
+            ("Notebook", Laptop),
+            ("MacBook Pro", Laptop),
+            ("Desktop", Workstation),
+            ("Workstation", Workstation),
+            ("Computer", Workstation),
+            ("iMac", Workstation),
+            ("Mac", Workstation),
+            ("IoT Device", Iot),
+            ("Temperature Sensor", Iot),
+            ("Network Device", Other),
+        ];
+        for (asset_type, want) in rows {
+            assert_eq!(category_for(asset_type, "", ""), *want, "{asset_type}");
+        }
+        // Each table row is exercised by a line above.
+        for (keyword, category) in ASSET_TYPE_KEYWORDS {
+            assert!(
+                rows.iter().any(|(t, c)| c == category
+                    && keyword_category(ASSET_TYPE_KEYWORDS, t) == Some(*category)
+                    && t.to_ascii_lowercase().contains(&keyword.replace('-', " "))),
+                "row `{keyword}` has no test"
+            );
+        }
+    }
+
+    /// Paging that repeats or never ends stops at once; only `total_pages` or an empty page
+    /// without `meta` ends a list as read to the end.
+    #[test]
+    fn paging_ends_where_syncro_says_and_an_early_empty_page_is_no_end() {
+        let meta = |pages| Meta {
+            total_pages: Some(pages),
+            total_entries: None,
+        };
+        assert_eq!(next_page(1, Some(&meta(3)), false), Paging::Next);
+        assert_eq!(next_page(3, Some(&meta(3)), false), Paging::Done);
+        assert_eq!(next_page(1, Some(&meta(1)), true), Paging::Done);
+        assert!(matches!(
+            next_page(2, Some(&meta(2_000_000_000)), true),
+            Paging::EndedEarly(_)
+        ));
+        assert_eq!(next_page(4, None, false), Paging::Next);
+        assert_eq!(next_page(4, None, true), Paging::Done);
     }
 
     #[test]

@@ -570,11 +570,11 @@ impl App {
                 StatusCode::OK,
                 render::list_document(success, &uid, Some(none)),
             )),
-            PastEnd::Null => Ok(json_response(
+            PastEnd::Mixed | PastEnd::Null => Ok(json_response(
                 StatusCode::OK,
                 render::list_document(success, &uid, None::<std::iter::Empty<&str>>),
             )),
-            PastEnd::Mixed | PastEnd::NotFound => Err(ApiError::not_found()),
+            PastEnd::NotFound => Err(ApiError::not_found()),
         }
     }
 

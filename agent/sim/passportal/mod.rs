@@ -167,10 +167,15 @@ pub enum SuccessForm {
 
 /// What a list answers for a page past the last one (the notes: unknown; empty, `null` or an
 /// error are all plausible). Page 1 of an empty list is always an empty `results`.
+///
+/// `NotFound` is kept as a switch, not a default: a client cannot tell a 404 past the end
+/// from a page refused in the middle of a list, and must take any refused page for a list it
+/// could not read (a full run would otherwise remove everything past it). Against it, a
+/// client fails safe (nothing removed), which is what its tests check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PastEnd {
-    /// Documents: 200 with `"results":[]`; clients: the documented 404 envelope.
+    /// Documents: 200 with `"results":[]`; clients: 200 with `"results":null`.
     #[default]
     Mixed,
     Empty,
