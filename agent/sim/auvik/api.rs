@@ -109,7 +109,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         .map_or("/", |pq| pq.as_str())
         .to_owned();
     app.sim.count_request(&path);
-    let fault = app.sim.faults().take_for(&path);
+    let fault = app.sim.faults().take_for(&path, req.uri().query());
     // The body type is not Sync, so the request itself cannot be borrowed across the await.
     let (parts, _body) = req.into_parts();
     faults::serve_with_fault(fault, &AuvikStyle, &path_and_query, &app.shutdown, || {

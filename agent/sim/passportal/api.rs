@@ -99,7 +99,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         .map_or("/", |pq| pq.as_str())
         .to_owned();
     app.sim.count_request(&path);
-    let fault = app.sim.faults().take_for(&path);
+    let fault = app.sim.faults().take_for(&path, req.uri().query());
     let (parts, body) = req.into_parts();
     // Passportal-shaped versions of three shared faults.
     match fault {

@@ -109,7 +109,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     if let Some(resp) = app.throttle(peer) {
         return resp;
     }
-    let fault = app.sim.faults().take_for(&path);
+    let fault = app.sim.faults().take_for(&path, req.uri().query());
     match fault {
         // Syncro-shaped versions of two shared faults.
         Some(Fault::Unauthorized) => {
