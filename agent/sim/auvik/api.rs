@@ -444,6 +444,7 @@ impl App {
         let meta = Meta {
             total_pages: total.div_ceil(paging.size as u64),
         };
+        let base = self.link_base();
         let resources = |detail: bool| {
             page.hits
                 .iter()
@@ -451,7 +452,7 @@ impl App {
                     let t = store
                         .tenant(h.ord)
                         .ok_or_else(|| ApiError::internal("lost tenant"))?;
-                    self.device_json(t, h.num, h.device, h.json, detail)
+                    device_json(&base, t, h.num, h.device, h.json, detail)
                 })
                 .collect::<Result<Vec<_>, ApiError>>()
         };
@@ -488,9 +489,10 @@ impl App {
         if let Some(refused) = refusal(t) {
             return Err(refused);
         }
-        let data = self.device_json(t, num, &entry.device, &entry.json, detail)?;
+        let base = self.link_base();
+        let data = device_json(&base, t, num, &entry.device, &entry.json, detail)?;
         let included = if include {
-            let full = self.device_json(t, num, &entry.device, &entry.json, true)?;
+            let full = device_json(&base, t, num, &entry.device, &entry.json, true)?;
             Some(match detail_fieldset(q) {
                 Some(fields) => Cow::Owned(render::sparse(&full, &fields)?),
                 None => full,
@@ -499,28 +501,6 @@ impl App {
             None
         };
         Ok(render::single_document(&data, included.as_deref()))
-    }
-
-    /// A device's `device` (or `deviceDetail`) resource, rendered once per device and server.
-    fn device_json<'s>(
-        &self,
-        t: &'s TenantState,
-        num: u64,
-        d: &'s SimDevice,
-        cache: &'s JsonCache,
-        detail: bool,
-    ) -> Result<Cow<'s, str>, ApiError> {
-        let base = &self.link_base();
-        let json = if detail {
-            cache.detail(base, || {
-                serde_json::to_string(&DeviceDetail::new(base, t, num, d))
-            })?
-        } else {
-            cache.info(base, || {
-                serde_json::to_string(&DeviceInfo::new(base, t, num, d))
-            })?
-        };
-        Ok(json)
     }
 
     /// `first`/`last` always; `next` only when more lies ahead, `prev` only when something
@@ -566,6 +546,28 @@ impl App {
             last: url(&[("page[last]", &size)]),
         }
     }
+}
+
+/// A device's `device` (or `deviceDetail`) resource with links on `base`, rendered once per
+/// device and base.
+fn device_json<'s>(
+    base: &Arc<str>,
+    t: &'s TenantState,
+    num: u64,
+    d: &'s SimDevice,
+    cache: &'s JsonCache,
+    detail: bool,
+) -> Result<Cow<'s, str>, ApiError> {
+    let json = if detail {
+        cache.detail(base, || {
+            serde_json::to_string(&DeviceDetail::new(base, t, num, d))
+        })?
+    } else {
+        cache.info(base, || {
+            serde_json::to_string(&DeviceInfo::new(base, t, num, d))
+        })?
+    };
+    Ok(json)
 }
 
 /// Why a request naming `t` is refused, if it is: 403 for a denied tenant, 403 with another
