@@ -4,7 +4,7 @@
 //!
 //! | method & path | body | answer |
 //! |---|---|---|
-//! | `GET /_sim/state` | | counts, request totals, denied tenants, `billing_denied`, pending faults |
+//! | `GET /_sim/state` | | counts, request totals, denied and unavailable tenants, `billing_denied`, `public_base_url`, `clock_skew_seconds`, pending faults |
 //! | `POST /_sim/tenants` | `{"display_name": "Smith & Sons", "domain_prefix": "smithsons"}` | 201 `{"id": …, "tenant": …}`; 409 if the prefix is taken |
 //! | `GET /_sim/devices/{id}` | | the device's ground truth |
 //! | `POST /_sim/devices` | `{"tenant_id": "…"}` | 201 `{"id": …, "device": …}` |

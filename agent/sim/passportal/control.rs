@@ -5,7 +5,7 @@
 //!
 //! | method & path | body | answer |
 //! |---|---|---|
-//! | `GET /_sim/state` | | counts, request and exchange totals, token lifetime, quirks, pending faults |
+//! | `GET /_sim/state` | | counts, request, exchange and `detail_requests` totals, token lifetime, quirks, `inaccessible_documents`, `vanishing_documents`, `clock_skew_seconds`, `new_token_revokes_old`, pending faults |
 //! | `GET /_sim/clients` | | every client's ground truth (encoded and decoded name, shared name) |
 //! | `POST /_sim/clients` | `{"name": "Smith & Sons"}` (plain, not encoded) | 201 `{"id": …, "client": …}` |
 //! | `GET /_sim/assets` | | every asset document's ground truth |

@@ -5,7 +5,7 @@
 //!
 //! | method & path | body | answer |
 //! |---|---|---|
-//! | `GET /_sim/state` | | counts, request totals, limiter settings, asset types, pending faults |
+//! | `GET /_sim/state` | | counts, request totals, limiter settings, asset types, the list switches (`listing_hidden`, `hidden_assets`, `reorder_between_pages`, `spec_example_paging`), pending faults |
 //! | `GET /_sim/customers` | | every customer's ground truth (disabled ones too) |
 //! | `POST /_sim/customers` | `{"business_name": "Smith & Sons"}` | 201 `{"id": …, "customer": …}` |
 //! | `GET /_sim/assets/{id}` | | the asset's ground truth |
