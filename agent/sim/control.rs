@@ -35,6 +35,21 @@ pub fn parse_object(body: &Bytes) -> Result<Map<String, Value>, String> {
     }
 }
 
+/// A clock skew from `{"skew_seconds": <number>}` (may be negative or fractional; at most ten
+/// years either way), or why the body is bad (answered 400).
+pub fn skew_from_body(body: &Bytes) -> Result<chrono::Duration, String> {
+    const TEN_YEARS: f64 = 10.0 * 366.0 * 86_400.0;
+    let secs = parse_object(body)?
+        .get("skew_seconds")
+        .and_then(Value::as_f64)
+        .filter(|s| s.is_finite() && s.abs() <= TEN_YEARS)
+        .ok_or_else(|| "body needs \"skew_seconds\" (a number of seconds)".to_owned())?;
+    // Within ±10 years the milliseconds fit an i64 with room to spare.
+    Ok(chrono::Duration::milliseconds(
+        (secs * 1000.0).round() as i64
+    ))
+}
+
 /// `GET /_sim/faults`: the rules in force.
 pub fn list_faults(plan: &FaultPlan) -> Response {
     reply(StatusCode::OK, &json!(plan.rules()))

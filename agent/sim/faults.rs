@@ -1,10 +1,33 @@
 //! Fault injection shared by the vendor simulators (DESIGN §8).
 //!
 //! A test pushes [`FaultRule`]s onto a simulator's [`FaultPlan`]; every incoming request asks the
-//! plan for the first rule whose path prefix matches, and [`serve_with_fault`] turns that fault
-//! into what a real vendor (or the proxies in front of it) does on a bad day. The vendor-specific
+//! plan for the first rule whose path prefix (and, if the rule names one, query fragment)
+//! matches, and [`serve_with_fault`] turns that fault into what a real vendor (or the proxies in
+//! front of it) does on a bad day. The vendor-specific
 //! bits (error body shape, content type, where a wrong-region redirect points) come from the
 //! simulator through [`FaultStyle`], so this module knows no vendor.
+//!
+//! # Faults written from evidence about real vendors
+//!
+//! - [`Fault::Throttle403`]: a 403 whose error body says it is throttling, in a wording the test
+//!   picks, with or without `Retry-After`. Public Auvik clients report Auvik answering throttled
+//!   requests with 403 rather than 429 and recognise them only by the body text, matched with
+//!   `/rate[\s-]?limit|quota|throttl/i` (n8n-nodes-auvik `helpers/errorHandler.ts`; node-auvik
+//!   `src/http.ts` waits up to 300 s). [`Fault::RateLimit403`] is the same with one fixed
+//!   wording. A lasting throttle is a counted rule: `FaultRule::times(Fault::Throttle403 {..},
+//!   50)` throttles the next 50 requests (optionally `.on(prefix)`).
+//! - [`Fault::SuccessFalse`]: HTTP 200 whose body is the vendor's error envelope. Passportal
+//!   carries its own `status` inside the body, and a public client found that "either way, you
+//!   get data, just useless data" (Hudu-PassPortal-Migration commit 36a1632), so a refusal or a
+//!   glitch can arrive as a 200 with `"success":"false"`.
+//! - [`Fault::ErrorStatus`]: any 4xx/5xx with the vendor's error envelope and a chosen message,
+//!   e.g. Passportal's documented 404 `"pageNum needs to be an integer between 1 and 9999."`
+//!   (N-able api_information.htm) served on page 2 of a list.
+//! - [`FaultRule::with_query`]: a rule that matches only requests whose raw query string
+//!   contains a fragment, so one page of a list can fail while the others succeed
+//!   (`FaultRule::times(f, 1).on("/api/v2/documents").with_query("pageNum=2&")`). The match is a
+//!   plain substring of the raw (still percent-encoded) query: `pageNum=2` also matches
+//!   `pageNum=20`; add the separator that follows in the client's URLs to be exact.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -32,6 +55,21 @@ pub enum Fault {
     Status429 { retry_after: Option<u64> },
     /// 403 whose error body says "rate limit" (how Auvik signals throttling in some reports).
     RateLimit403,
+    /// 403 whose error body (the vendor's error envelope) carries `message`, e.g. "API request
+    /// quota exceeded. Try again later.", "Request throttled" or "Rate-limit reached", with a
+    /// `Retry-After: <seconds>` header when given. How Auvik throttles according to its public
+    /// clients (see the module docs).
+    Throttle403 {
+        message: String,
+        retry_after: Option<u64>,
+    },
+    /// HTTP 200 with the vendor's JSON content type and its error envelope carrying `message`
+    /// (Passportal: `{"success":"false","message":…,"code":0,"status":200}`). Meaningful for
+    /// Passportal, whose bodies carry their own success flag; the other vendors serve their own
+    /// error body with a 200.
+    SuccessFalse { message: String },
+    /// `status` (400..=599) with the vendor's error envelope carrying `message`.
+    ErrorStatus { status: u16, message: String },
     /// A 5xx: 500 with an empty body (as the Auvik spec documents it), 502/503/504 with the HTML
     /// page a load balancer sends.
     ServerError(u16),
@@ -74,6 +112,10 @@ pub struct FaultRule {
     /// How many matching requests get the fault; `None` means until the plan is cleared.
     #[serde(default)]
     pub times: Option<u32>,
+    /// Only requests whose raw query string (without the `?`, still percent-encoded) contains
+    /// this; `None` matches any query, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_contains: Option<String>,
 }
 
 impl FaultRule {
@@ -83,6 +125,7 @@ impl FaultRule {
             fault,
             path_prefix: None,
             times: None,
+            query_contains: None,
         }
     }
 
@@ -92,6 +135,7 @@ impl FaultRule {
             fault,
             path_prefix: None,
             times: Some(times),
+            query_contains: None,
         }
     }
 
@@ -99,6 +143,23 @@ impl FaultRule {
     pub fn on(mut self, prefix: &str) -> Self {
         self.path_prefix = Some(prefix.to_owned());
         self
+    }
+
+    /// Restricts the rule to requests whose raw query string contains `fragment` (e.g.
+    /// `"pageNum=2&"`), so that one page of a list fails while the others succeed.
+    pub fn with_query(mut self, fragment: &str) -> Self {
+        self.query_contains = Some(fragment.to_owned());
+        self
+    }
+
+    fn matches(&self, path: &str, query: Option<&str>) -> bool {
+        self.path_prefix
+            .as_deref()
+            .is_none_or(|p| path.starts_with(p))
+            && self
+                .query_contains
+                .as_deref()
+                .is_none_or(|f| query.is_some_and(|q| q.contains(f)))
     }
 }
 
@@ -132,13 +193,11 @@ impl FaultPlan {
         self.lock().clone()
     }
 
-    /// The fault for a request to `path`, if any: the first matching rule wins, and a counted
-    /// rule is used up by it.
-    pub fn take_for(&self, path: &str) -> Option<Fault> {
+    /// The fault for a request to `path` with the raw query string `query` (without the `?`),
+    /// if any: the first matching rule wins, and a counted rule is used up by it.
+    pub fn take_for(&self, path: &str, query: Option<&str>) -> Option<Fault> {
         let mut rules = self.lock();
-        let idx = rules
-            .iter()
-            .position(|r| r.path_prefix.as_deref().is_none_or(|p| path.starts_with(p)))?;
+        let idx = rules.iter().position(|r| r.matches(path, query))?;
         let rule = &mut rules[idx];
         let fault = rule.fault.clone();
         if let Some(n) = rule.times.as_mut() {
@@ -215,6 +274,28 @@ pub async fn serve_with_fault(
                 "API rate limit exceeded for this address. Wait 5 minutes before retrying.",
             );
             text(StatusCode::FORBIDDEN, style.json_content_type(), body)
+        }
+        Fault::Throttle403 {
+            message,
+            retry_after,
+        } => {
+            let body = style.error_body(403, "Forbidden", &message);
+            let mut resp = text(StatusCode::FORBIDDEN, style.json_content_type(), body);
+            if let Some(secs) = retry_after {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            resp
+        }
+        Fault::SuccessFalse { message } => {
+            let body = style.error_body(200, "OK", &message);
+            text(StatusCode::OK, style.json_content_type(), body)
+        }
+        Fault::ErrorStatus { status, message } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let title = status.canonical_reason().unwrap_or("Error");
+            let body = style.error_body(status.as_u16(), title, &message);
+            text(status, style.json_content_type(), body)
         }
         Fault::ServerError(code) => server_error(code),
         Fault::Hang => {
@@ -346,7 +427,10 @@ fn text(status: StatusCode, content_type: &str, body: String) -> Response {
 
 /// The JSON form of a [`Fault`] on the simulators' control surface, e.g.
 /// `{"kind":"status429","retry_after":30}`, `{"kind":"server_error","status":503}`,
-/// `{"kind":"wrong_region","region":"eu1"}`.
+/// `{"kind":"wrong_region","region":"eu1"}`,
+/// `{"kind":"throttle403","message":"Request throttled","retry_after":300}`,
+/// `{"kind":"success_false","message":"not found."}`,
+/// `{"kind":"error_status","status":404,"message":"pageNum needs …"}`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFault {
@@ -359,12 +443,17 @@ struct RawFault {
     region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
 
 /// The `kind` names accepted on the control surface.
 pub const FAULT_KINDS: &[&str] = &[
     "status429",
     "rate_limit403",
+    "throttle403",
+    "success_false",
+    "error_status",
     "server_error",
     "hang",
     "slow_body",
@@ -388,6 +477,25 @@ impl TryFrom<RawFault> for Fault {
                 retry_after: raw.retry_after,
             },
             "rate_limit403" => Fault::RateLimit403,
+            "throttle403" => Fault::Throttle403 {
+                message: raw.message.ok_or("throttle403 needs \"message\"")?,
+                retry_after: raw.retry_after,
+            },
+            "success_false" => Fault::SuccessFalse {
+                message: raw.message.ok_or("success_false needs \"message\"")?,
+            },
+            "error_status" => {
+                let status = raw.status.ok_or("error_status needs \"status\"")?;
+                if !(400..=599).contains(&status) {
+                    return Err(format!(
+                        "error_status status must be 400..599, got {status}"
+                    ));
+                }
+                Fault::ErrorStatus {
+                    status,
+                    message: raw.message.ok_or("error_status needs \"message\"")?,
+                }
+            }
             "server_error" => {
                 let status = raw.status.unwrap_or(500);
                 if !(500..=599).contains(&status) {
@@ -445,6 +553,7 @@ impl From<Fault> for RawFault {
             status: None,
             region: None,
             body: None,
+            message: None,
         };
         raw.kind = match f {
             Fault::Status429 { retry_after } => {
@@ -452,6 +561,23 @@ impl From<Fault> for RawFault {
                 "status429"
             }
             Fault::RateLimit403 => "rate_limit403",
+            Fault::Throttle403 {
+                message,
+                retry_after,
+            } => {
+                raw.message = Some(message);
+                raw.retry_after = retry_after;
+                "throttle403"
+            }
+            Fault::SuccessFalse { message } => {
+                raw.message = Some(message);
+                "success_false"
+            }
+            Fault::ErrorStatus { status, message } => {
+                raw.status = Some(status);
+                raw.message = Some(message);
+                "error_status"
+            }
             Fault::ServerError(code) => {
                 raw.status = Some(code);
                 "server_error"
@@ -489,17 +615,20 @@ mod tests {
         let plan = FaultPlan::new();
         plan.push(FaultRule::times(Fault::ServerError(502), 2).on("/v1/inventory"));
         plan.push(FaultRule::times(Fault::Unauthorized, 1));
-        assert_eq!(plan.take_for("/v1/tenants"), Some(Fault::Unauthorized));
-        assert_eq!(plan.take_for("/v1/tenants"), None);
         assert_eq!(
-            plan.take_for("/v1/inventory/device/info"),
+            plan.take_for("/v1/tenants", None),
+            Some(Fault::Unauthorized)
+        );
+        assert_eq!(plan.take_for("/v1/tenants", None), None);
+        assert_eq!(
+            plan.take_for("/v1/inventory/device/info", None),
             Some(Fault::ServerError(502))
         );
         assert_eq!(
-            plan.take_for("/v1/inventory/device/info"),
+            plan.take_for("/v1/inventory/device/info", None),
             Some(Fault::ServerError(502))
         );
-        assert_eq!(plan.take_for("/v1/inventory/device/info"), None);
+        assert_eq!(plan.take_for("/v1/inventory/device/info", None), None);
     }
 
     #[test]
@@ -508,11 +637,106 @@ mod tests {
         plan.push(FaultRule::always(Fault::Hang));
         plan.push(FaultRule::times(Fault::Hang, 0));
         for _ in 0..5 {
-            assert_eq!(plan.take_for("/x"), Some(Fault::Hang));
+            assert_eq!(plan.take_for("/x", None), Some(Fault::Hang));
         }
         assert_eq!(plan.rules().len(), 1);
         plan.clear();
-        assert_eq!(plan.take_for("/x"), None);
+        assert_eq!(plan.take_for("/x", None), None);
+    }
+
+    #[test]
+    fn query_restricted_rules_match_only_that_query() {
+        let plan = FaultPlan::new();
+        plan.push(
+            FaultRule::times(Fault::ServerError(500), 1)
+                .on("/api/v2/documents")
+                .with_query("pageNum=2&"),
+        );
+        assert_eq!(plan.take_for("/api/v2/documents", None), None);
+        assert_eq!(
+            plan.take_for("/api/v2/documents", Some("pageNum=1&resultsPerPage=10")),
+            None
+        );
+        assert_eq!(
+            plan.take_for("/api/v2/other", Some("pageNum=2&resultsPerPage=10")),
+            None
+        );
+        assert_eq!(
+            plan.take_for(
+                "/api/v2/documents",
+                Some("type=asset&pageNum=2&resultsPerPage=10")
+            ),
+            Some(Fault::ServerError(500))
+        );
+        assert_eq!(
+            plan.take_for("/api/v2/documents", Some("pageNum=2&resultsPerPage=10")),
+            None,
+            "used up"
+        );
+        let rule: FaultRule = serde_json::from_str(
+            r#"{"fault":{"kind":"hang"},"path_prefix":"/x","query_contains":"page=3"}"#,
+        )
+        .expect("valid rule");
+        assert_eq!(
+            rule,
+            FaultRule::always(Fault::Hang).on("/x").with_query("page=3")
+        );
+        // Rules without a query fragment serialize as before.
+        let plain = serde_json::to_value(FaultRule::always(Fault::Hang)).expect("serialize");
+        assert!(plain.get("query_contains").is_none(), "{plain}");
+    }
+
+    #[test]
+    fn new_fault_kinds_round_trip_as_json() {
+        for (json, fault) in [
+            (
+                r#"{"kind":"throttle403","message":"Request throttled","retry_after":300}"#,
+                Fault::Throttle403 {
+                    message: "Request throttled".to_owned(),
+                    retry_after: Some(300),
+                },
+            ),
+            (
+                r#"{"kind":"throttle403","message":"Rate-limit reached"}"#,
+                Fault::Throttle403 {
+                    message: "Rate-limit reached".to_owned(),
+                    retry_after: None,
+                },
+            ),
+            (
+                r#"{"kind":"success_false","message":"not found."}"#,
+                Fault::SuccessFalse {
+                    message: "not found.".to_owned(),
+                },
+            ),
+            (
+                r#"{"kind":"error_status","status":404,"message":"pageNum"}"#,
+                Fault::ErrorStatus {
+                    status: 404,
+                    message: "pageNum".to_owned(),
+                },
+            ),
+        ] {
+            let parsed: Fault = serde_json::from_str(json).expect(json);
+            assert_eq!(parsed, fault);
+            let back: Fault =
+                serde_json::from_value(serde_json::to_value(&fault).expect("serialize"))
+                    .expect("parse");
+            assert_eq!(back, fault);
+        }
+        for bad in [
+            r#"{"kind":"throttle403"}"#,
+            r#"{"kind":"success_false"}"#,
+            r#"{"kind":"error_status","message":"x"}"#,
+            r#"{"kind":"error_status","status":200,"message":"x"}"#,
+            r#"{"kind":"error_status","status":404}"#,
+        ] {
+            assert!(serde_json::from_str::<Fault>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            serde_json::from_str::<Fault>(r#"{"kind":"rate_limit403"}"#).expect("old kind"),
+            Fault::RateLimit403
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! in-process; `assetd sim <kind>` runs one alone ([`run_standalone`]).
 
 pub mod auvik;
+pub mod clock;
 pub mod control;
 pub mod faults;
 pub mod names;

@@ -302,6 +302,44 @@ def test_mutations_stay_valid(sim):
     check(get(sim, f"/v1/inventory/device/info/{created['id']}"), "/v1/inventory/device/info/{id}", 404)
 
 
+def test_switches_stay_valid(sim):
+    """The simulator's switches for what real Auvik does still answer what the spec declares."""
+    prefix = sim["domain_prefix"]
+    tenant = tenants(sim)[2]["id"]
+    detail = "/v1/tenants/detail"
+    try:
+        control(sim, "PUT", f"/tenants/{tenant}/state", {"enabled": False, "running": False})
+        off = check(get(sim, f"{detail}?tenantDomainPrefix={prefix}&filter[availableTenants]=false"), detail, 200)
+        assert [t["id"] for t in off["data"]] == [tenant]
+        attrs = off["data"][0]["attributes"]
+        assert attrs["enabled"] is False and attrs["running"] is False
+        on = check(get(sim, f"{detail}?tenantDomainPrefix={prefix}&filter[availableTenants]=true"), detail, 200)
+        assert tenant not in [t["id"] for t in on["data"]]
+        check(get(sim, f"{detail}/{tenant}?tenantDomainPrefix={prefix}"), detail + "/{id}", 200)
+        check(get(sim, f"/v1/inventory/device/info?tenants={tenant}"), "/v1/inventory/device/info", 403)
+    finally:
+        control(sim, "PUT", f"/tenants/{tenant}/state", {"enabled": True, "running": True})
+    for message in ("API request quota exceeded. Try again later.", "Request throttled", "Rate-limit reached"):
+        control(sim, "POST", "/faults", {"fault": {"kind": "throttle403", "message": message, "retry_after": 300},
+                                         "times": 1, "path_prefix": "/v1/inventory"})
+        resp = get(sim, "/v1/inventory/device/info")
+        body = check(resp, "/v1/inventory/device/info", 403)
+        assert body["errors"][0]["detail"] == message and resp.headers["Retry-After"] == "300"
+    public = "https://auvikapi.us1.my.auvik.com"
+    control(sim, "PUT", "/public-base-url", {"url": public})
+    control(sim, "PUT", "/clock", {"skew_seconds": -3600})
+    try:
+        page = check(get(sim, "/v1/inventory/device/info?page[first]=5&include=deviceDetail"),
+                     "/v1/inventory/device/info", 200)
+        assert page["links"]["next"].startswith(public + "/v1/inventory/device/info?")
+        assert page["data"][0]["links"]["self"].startswith(public + "/v1/")
+        local = page["links"]["next"].replace(public, sim["base_url"], 1)
+        check(get(sim, local), "/v1/inventory/device/info", 200)
+    finally:
+        control(sim, "PUT", "/public-base-url", {"url": None})
+        control(sim, "PUT", "/clock", {"skew_seconds": 0})
+
+
 def test_coverage_of_the_run(sim):
     """Runs last (pytest keeps file order): what the calls above must have exercised."""
     spec_types = set(SPEC["components"]["schemas"]["DeviceTypeSchema"]["enum"])

@@ -532,6 +532,49 @@ def test_faults(sim):
         control(sim, "DELETE", "/faults")
 
 
+def test_switches_stay_valid(sim):
+    """The simulator's switches for what real Passportal may do still answer valid bodies."""
+    token = check(exchange(sim), 200, "token")["access_token"]
+    assets = walk(sim, token, "/api/v2/documents?type=asset&orderBy=id", 1000)
+    locked, doomed = assets[0]["id"], assets[1]["id"]
+    try:
+        control(sim, "PUT", f"/documents/{locked}/accessible", {"accessible": False})
+        listed = walk(sim, token, "/api/v2/documents?type=asset&orderBy=id", 1000)
+        assert [d["accessible"] for d in listed if d["id"] == locked] == [False]
+        body = check(api(sim, f"/api/v2/documents/{locked}", token), 403, "error")
+        assert body == {"success": "false", "message": "not found.", "code": 0, "status": 403}
+
+        control(sim, "POST", f"/documents/{doomed}/vanish-after-listing")
+        listed = walk(sim, token, "/api/v2/documents?type=asset&orderBy=id", 1000)
+        assert doomed in [d["id"] for d in listed]
+        check(api(sim, f"/api/v2/documents/{doomed}", token), 403, "error")
+        assert doomed not in [d["id"] for d in walk(sim, token, "/api/v2/documents?type=asset", 1000)]
+
+        page2 = {"path_prefix": "/api/v2/documents", "query_contains": "pageNum=2&", "times": 1}
+        url = "/api/v2/documents?type=asset&orderBy=id&resultsPerPage=5&pageNum=2&x=1"
+        control(sim, "POST", "/faults", {"fault": {"kind": "error_status", "status": 404, "message":
+                                                   "pageNum needs to be an integer between 1 and 9999."}, **page2})
+        check(api(sim, url.replace("pageNum=2", "pageNum=1"), token), 200, "documents")
+        check(api(sim, url, token), 404, "error")
+        control(sim, "POST", "/faults", {"fault": {"kind": "success_false", "message": "not found."}, **page2})
+        body = check(api(sim, url, token), 200, "error")
+        assert body["success"] == "false"
+        check(api(sim, url, token), 200, "documents")
+
+        control(sim, "PUT", "/new-token-revokes-old", {"on": True})
+        newer = check(exchange(sim), 200, "token")["access_token"]
+        body = check(api(sim, "/api/v2/documents", token), 401, "error")
+        assert body["code"] == 1006
+        check(api(sim, "/api/v2/documents", newer), 200, "documents")
+        control(sim, "PUT", "/clock", {"skew_seconds": -1800})
+        check(exchange(sim), 200, "token")
+    finally:
+        control(sim, "PUT", f"/documents/{locked}/accessible", {"accessible": True})
+        control(sim, "PUT", "/new-token-revokes-old", {"on": False})
+        control(sim, "PUT", "/clock", {"skew_seconds": 0})
+        control(sim, "DELETE", "/faults")
+
+
 def test_coverage_of_the_run(sim):
     """Runs last (pytest keeps file order): what the calls above must have exercised."""
     assert {"true", '"true"', "false", '"false"'} <= SEEN["success"], SEEN["success"]

@@ -38,6 +38,9 @@ Relaxations, each with its reason (and nothing else may be `null`):
    patches` 404 example, a 404 for a customer against the "Customer not found" 404 example of
    `POST /contacts`, and the simulator's 429 (undocumented at Syncro) against the same
    `{"error": …}` shape as the 401.
+7. With the simulator's spec-example paging switched on, `/customer_assets` answers the shape of
+   the spec's own example, without `meta`; that body is checked against the derived schema
+   without relaxation 1.
 """
 
 import copy
@@ -127,18 +130,20 @@ def asset_item_schema(asset_example):
     return s
 
 
-def asset_list_schema():
+def asset_list_schema(meta=True):
     ex = example("/customer_assets")
     assert set(ex) == {"assets"}, "the spec's asset list example gained keys; revisit relaxation 1"
     s = {
         "type": "object",
         "properties": {
             "assets": {"type": "array", "items": asset_item_schema(ex["assets"][0])},
-            "meta": from_example(example("/customers")["meta"]),  # 1
         },
-        "required": ["assets", "meta"],
+        "required": ["assets"],
         "additionalProperties": False,
     }
+    if meta:
+        s["properties"]["meta"] = from_example(example("/customers")["meta"])  # 1
+        s["required"].append("meta")
     return s
 
 
@@ -182,6 +187,7 @@ def wrapped(key, item_schema):
 
 SCHEMAS = {
     "assets": asset_list_schema(),
+    "assets_spec_example": asset_list_schema(meta=False),  # 7
     "asset_post": asset_post_schema(),
     "asset_detail": detail_repaired(),
     "customers": from_example(example("/customers")),
@@ -477,6 +483,40 @@ def test_non_json_faults_are_what_they_say(sim):
     control(sim, "POST", "/faults", {"fault": {"kind": "unauthorized"}, "times": 1})
     check(api(sim, "/customer_assets"), 401, "401")
     assert control(sim, "GET", "/faults") == []
+
+
+def test_list_switches_stay_valid(sim):
+    """The simulator's switches for what real Syncro may do still answer valid bodies."""
+    assets, meta = all_assets(sim)
+    try:
+        control(sim, "PUT", "/listing", {"hidden": True})
+        empty = check(api(sim, "/customer_assets?page=2"), 200, "assets")
+        assert empty["assets"] == [] and empty["meta"] == {"total_pages": 1, "total_entries": 0,
+                                                           "per_page": 50, "page": 2}
+        check(api(sim, f"/customer_assets/{assets[0]['id']}"), 200, "asset_detail")
+        control(sim, "PUT", "/listing", {"hidden": False})
+
+        hidden = assets[1]["id"]
+        control(sim, "PUT", f"/assets/{hidden}/hidden", {"hidden": True})
+        fewer, fewer_meta = all_assets(sim)
+        assert hidden not in [a["id"] for a in fewer]
+        assert fewer_meta["total_entries"] == meta["total_entries"] - 1
+        check(api(sim, f"/customer_assets/{hidden}"), 200, "asset_detail")
+        control(sim, "PUT", f"/assets/{hidden}/hidden", {"hidden": False})
+
+        control(sim, "PUT", "/reorder", {"on": True})
+        walked, walked_meta = all_assets(sim, "per_page=25")
+        assert len(walked) == walked_meta["total_entries"] == meta["total_entries"]
+        control(sim, "PUT", "/reorder", {"on": False})
+
+        control(sim, "PUT", "/spec-example-paging", {"on": True})
+        one = check(api(sim, "/customer_assets?page=1"), 200, "assets_spec_example")
+        two = check(api(sim, "/customer_assets?page=2"), 200, "assets_spec_example")
+        assert "meta" not in one and one == two
+    finally:
+        control(sim, "PUT", "/listing", {"hidden": False})
+        control(sim, "PUT", "/reorder", {"on": False})
+        control(sim, "PUT", "/spec-example-paging", {"on": False})
 
 
 def test_coverage_of_the_run(sim):

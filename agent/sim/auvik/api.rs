@@ -18,6 +18,7 @@ use super::catalog::{self, DEVICE_TYPES};
 use super::render::{self, DeviceDetail, DeviceInfo, JsonCache, Meta, PageLinks, SingleDoc};
 use super::store::{Direction, Filter, Page, Position, Selection, Store, TenantState};
 use super::{AuvikSim, SimDevice, billing, control};
+use crate::sim::clock;
 use crate::sim::faults::{self, FaultStyle};
 
 /// Auvik's media type; half the responses add `; charset=utf-8`, as real Auvik varies.
@@ -31,9 +32,19 @@ pub const MAX_PAGE: usize = 1000;
 /// What every HTTP task shares: the simulator and this server's address and lifetime.
 pub struct App {
     pub sim: AuvikSim,
-    /// Shared with every cached rendering, which records the base URL it was made for.
+    /// The address the server listens on.
     pub base_url: Arc<str>,
     pub shutdown: CancellationToken,
+}
+
+impl App {
+    /// The host absolute links name: the public base URL if one is set, else the listening
+    /// address. Shared with every cached rendering, which records the base it was made for.
+    pub fn link_base(&self) -> Arc<str> {
+        super::read(&self.sim.inner.public_base_url)
+            .clone()
+            .unwrap_or_else(|| self.base_url.clone())
+    }
 }
 
 pub fn router(sim: AuvikSim, base_url: &str, shutdown: CancellationToken) -> Router {
@@ -109,13 +120,16 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         .map_or("/", |pq| pq.as_str())
         .to_owned();
     app.sim.count_request(&path);
-    let fault = app.sim.faults().take_for(&path);
+    let fault = app.sim.faults().take_for(&path, req.uri().query());
     // The body type is not Sync, so the request itself cannot be borrowed across the await.
     let (parts, _body) = req.into_parts();
-    faults::serve_with_fault(fault, &AuvikStyle, &path_and_query, &app.shutdown, || {
-        app.respond(&parts.method, &path, parts.uri.query(), &parts.headers)
-    })
-    .await
+    let mut resp =
+        faults::serve_with_fault(fault, &AuvikStyle, &path_and_query, &app.shutdown, || {
+            app.respond(&parts.method, &path, parts.uri.query(), &parts.headers)
+        })
+        .await;
+    clock::set_date(&mut resp, app.sim.now());
+    resp
 }
 
 /// An error answered with Auvik's `basicError` body.
@@ -374,20 +388,20 @@ impl App {
         let data: Vec<_> = store
             .tenants()
             .enumerate()
-            .filter(|(_, t)| available.is_none_or(|a| a != t.denied))
+            .filter(|(_, t)| available.is_none_or(|a| a == t.available()))
             .map(|(ord, t)| render::TenantDetailRes::new(t, ord, root_prefix, user_num))
             .collect();
         Ok(render::to_vec(&render::DataDoc { data })?)
     }
 
-    /// The tenants a request covers: those named in `tenants` (each must be accessible), or
-    /// every accessible tenant.
+    /// The tenants a request covers: those named in `tenants` (each must be readable: available
+    /// and not denied), or every readable tenant.
     pub fn tenant_selection(&self, store: &Store, q: &Query) -> Result<Vec<usize>, ApiError> {
         let Some(list) = q.get("tenants") else {
             return Ok(store
                 .tenants()
                 .enumerate()
-                .filter(|(_, t)| !t.denied)
+                .filter(|(_, t)| t.readable())
                 .map(|(ord, _)| ord)
                 .collect());
         };
@@ -398,10 +412,10 @@ impl App {
                     "Invalid tenants value {list:?}; expected a comma-separated list of tenant IDs"
                 )));
             }
-            let ord = store
-                .tenant_ord(id)
-                .filter(|&o| store.tenant(o).is_some_and(|t| !t.denied))
-                .ok_or_else(|| denied(id))?;
+            let ord = store.tenant_ord(id).ok_or_else(|| denied(id))?;
+            if let Some(refused) = store.tenant(ord).and_then(refusal) {
+                return Err(refused);
+            }
             ords.push(ord);
         }
         ords.sort_unstable();
@@ -430,6 +444,7 @@ impl App {
         let meta = Meta {
             total_pages: total.div_ceil(paging.size as u64),
         };
+        let base = self.link_base();
         let resources = |detail: bool| {
             page.hits
                 .iter()
@@ -437,7 +452,7 @@ impl App {
                     let t = store
                         .tenant(h.ord)
                         .ok_or_else(|| ApiError::internal("lost tenant"))?;
-                    self.device_json(t, h.num, h.device, h.json, detail)
+                    device_json(&base, t, h.num, h.device, h.json, detail)
                 })
                 .collect::<Result<Vec<_>, ApiError>>()
         };
@@ -471,12 +486,13 @@ impl App {
         let t = store
             .tenant(ord)
             .ok_or_else(|| ApiError::internal("lost tenant"))?;
-        if t.denied {
-            return Err(denied(&t.info().id));
+        if let Some(refused) = refusal(t) {
+            return Err(refused);
         }
-        let data = self.device_json(t, num, &entry.device, &entry.json, detail)?;
+        let base = self.link_base();
+        let data = device_json(&base, t, num, &entry.device, &entry.json, detail)?;
         let included = if include {
-            let full = self.device_json(t, num, &entry.device, &entry.json, true)?;
+            let full = device_json(&base, t, num, &entry.device, &entry.json, true)?;
             Some(match detail_fieldset(q) {
                 Some(fields) => Cow::Owned(render::sparse(&full, &fields)?),
                 None => full,
@@ -485,28 +501,6 @@ impl App {
             None
         };
         Ok(render::single_document(&data, included.as_deref()))
-    }
-
-    /// A device's `device` (or `deviceDetail`) resource, rendered once per device and server.
-    fn device_json<'s>(
-        &self,
-        t: &'s TenantState,
-        num: u64,
-        d: &'s SimDevice,
-        cache: &'s JsonCache,
-        detail: bool,
-    ) -> Result<Cow<'s, str>, ApiError> {
-        let base = &self.base_url;
-        let json = if detail {
-            cache.detail(base, || {
-                serde_json::to_string(&DeviceDetail::new(base, t, num, d))
-            })?
-        } else {
-            cache.info(base, || {
-                serde_json::to_string(&DeviceInfo::new(base, t, num, d))
-            })?
-        };
-        Ok(json)
     }
 
     /// `first`/`last` always; `next` only when more lies ahead, `prev` only when something
@@ -520,11 +514,12 @@ impl App {
         page: &Page,
     ) -> PageLinks {
         let size = p.size.to_string();
+        let base = self.link_base();
         let url = |extra: &[(&str, &str)]| {
             let mut ser = url::form_urlencoded::Serializer::new(String::new());
             ser.extend_pairs(q.without_paging());
             ser.extend_pairs(extra);
-            format!("{}{}?{}", self.base_url, path, ser.finish())
+            format!("{base}{path}?{}", ser.finish())
         };
         let cursor = |h: &super::store::Hit| {
             store
@@ -551,6 +546,44 @@ impl App {
             last: url(&[("page[last]", &size)]),
         }
     }
+}
+
+/// A device's `device` (or `deviceDetail`) resource with links on `base`, rendered once per
+/// device and base.
+fn device_json<'s>(
+    base: &Arc<str>,
+    t: &'s TenantState,
+    num: u64,
+    d: &'s SimDevice,
+    cache: &'s JsonCache,
+    detail: bool,
+) -> Result<Cow<'s, str>, ApiError> {
+    let json = if detail {
+        cache.detail(base, || {
+            serde_json::to_string(&DeviceDetail::new(base, t, num, d))
+        })?
+    } else {
+        cache.info(base, || {
+            serde_json::to_string(&DeviceInfo::new(base, t, num, d))
+        })?
+    };
+    Ok(json)
+}
+
+/// Why a request naming `t` is refused, if it is: 403 for a denied tenant, 403 with another
+/// text for an unavailable one (Auvik's wording is undocumented; this one is the simulator's).
+pub fn refusal(t: &TenantState) -> Option<ApiError> {
+    if t.denied {
+        return Some(denied(&t.info().id));
+    }
+    if !t.available() {
+        return Some(ApiError::forbidden(format!(
+            "Tenant {} is not available: it is disabled or not running, so its data cannot be \
+             read through the API.",
+            t.info().id
+        )));
+    }
+    None
 }
 
 /// 403 for a tenant the user may not read.

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::SimDevice;
-use super::api::{ApiError, ApiResult, App, Query, denied};
+use super::api::{ApiError, ApiResult, App, Query, refusal};
 use super::store::TenantState;
 
 const BILLABLE_TYPES: [&str; 9] = [
@@ -130,6 +130,7 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
         vec![0]
     };
     let root_prefix = store.root().info().domain_prefix.clone();
+    let base = app.link_base();
     let days = period.days();
     let period_query = period.query();
     let links = |t: &TenantState| {
@@ -137,11 +138,11 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
             "dashboard": format!("https://{}.my.auvik.com/#admin/settings/billingUsage", root_prefix),
             "tenantRecord": format!(
                 "{}/v1/tenants/detail/{}?tenantDomainPrefix={}",
-                app.base_url, t.info().id, root_prefix
+                base, t.info().id, root_prefix
             ),
             "self": format!(
                 "{}/v1/billing/usage/client?tenants={}&{}",
-                app.base_url, t.info().id, period_query
+                base, t.info().id, period_query
             ),
         })
     };
@@ -152,7 +153,7 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
         let members: Vec<&TenantState> = if t.info().tenant_type == "multiClient" {
             store
                 .tenants()
-                .filter(|c| c.info().parent_id.as_ref() == Some(&t.info().id) && !c.denied)
+                .filter(|c| c.info().parent_id.as_ref() == Some(&t.info().id) && c.readable())
                 .collect()
         } else {
             vec![t]
@@ -193,11 +194,11 @@ pub fn client_usage(app: &App, q: &Query) -> ApiResult {
                             links: DeviceUsageLinks {
                                 device_record: format!(
                                     "{}/v1/inventory/device/info/{}",
-                                    app.base_url, d.id
+                                    base, d.id
                                 ),
                                 this: format!(
                                     "{}/v1/billing/usage/device/{}?{}",
-                                    app.base_url, d.id, period_query
+                                    base, d.id, period_query
                                 ),
                             },
                             kind: "deviceUsage",
@@ -334,10 +335,11 @@ pub fn device_usage(app: &App, q: &Query, id: &str) -> ApiResult {
     let t = store
         .tenant(ord)
         .ok_or_else(|| ApiError::not_found("Tenant not found"))?;
-    if t.denied {
-        return Err(denied(&t.info().id));
+    if let Some(refused) = refusal(t) {
+        return Err(refused);
     }
     let root_prefix = &store.root().info().domain_prefix;
+    let base = app.link_base();
     let days = period.days();
     let total = if is_billable(d) { days } else { 0 };
     let tier = t.seed.tier;
@@ -363,19 +365,19 @@ pub fn device_usage(app: &App, q: &Query, id: &str) -> ApiResult {
                             "dashboard": format!("https://{root_prefix}.my.auvik.com/#admin/settings/billingUsage"),
                             "tenantRecord": format!(
                                 "{}/v1/tenants/detail/{}?tenantDomainPrefix={root_prefix}",
-                                app.base_url, t.info().id
+                                base, t.info().id
                             ),
                             "self": format!(
                                 "{}/v1/billing/usage/client?tenants={}&{}",
-                                app.base_url, t.info().id, period.query()
+                                base, t.info().id, period.query()
                             ),
                         },
                     },
                 },
             },
             "links": {
-                "deviceRecord": format!("{}/v1/inventory/device/info/{}", app.base_url, d.id),
-                "self": format!("{}/v1/billing/usage/device/{}?{}", app.base_url, d.id, period.query()),
+                "deviceRecord": format!("{}/v1/inventory/device/info/{}", base, d.id),
+                "self": format!("{}/v1/billing/usage/device/{}?{}", base, d.id, period.query()),
             },
         },
     });

@@ -4,7 +4,7 @@
 //!
 //! | method & path | body | answer |
 //! |---|---|---|
-//! | `GET /_sim/state` | | counts, request totals, denied tenants, `billing_denied`, pending faults |
+//! | `GET /_sim/state` | | counts, request totals, denied and unavailable tenants, `billing_denied`, `public_base_url`, `clock_skew_seconds`, pending faults |
 //! | `POST /_sim/tenants` | `{"display_name": "Smith & Sons", "domain_prefix": "smithsons"}` | 201 `{"id": …, "tenant": …}`; 409 if the prefix is taken |
 //! | `GET /_sim/devices/{id}` | | the device's ground truth |
 //! | `POST /_sim/devices` | `{"tenant_id": "…"}` | 201 `{"id": …, "device": …}` |
@@ -12,8 +12,16 @@
 //! | `DELETE /_sim/devices/{id}` | | 204 |
 //! | `POST /_sim/rotate-key` | | `{"api_key": …}` |
 //! | `PUT /_sim/tenants/{id}/denied` | `{"denied": true}` | 204 |
+//! | `GET`/`PUT /_sim/tenants/{id}/state` | `{"enabled": false, "running": true}` (either) | `{"enabled", "running", "available"}` |
 //! | `PUT /_sim/billing/denied` | `{"denied": true}` | 204 |
+//! | `GET`/`PUT /_sim/public-base-url` | `{"url": "https://auvikapi.us1.my.auvik.com"}` (`null`: the listening address) | `{"url": …}` |
+//! | `GET`/`PUT /_sim/clock` | `{"skew_seconds": -600}` (may be fractional) | `{"skew_seconds": …, "now": …}` |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
+//!
+//! Throttling is a fault rule, e.g. `POST /_sim/faults` with
+//! `{"fault": {"kind": "throttle403", "message": "Request throttled", "retry_after": 300},
+//! "times": 20, "path_prefix": "/v1/inventory"}`; a rule can name a query fragment too
+//! (`"query_contains": "page[after]="`).
 //!
 //! A body that is not the JSON object described gets 400 with `{"error": …}`.
 
@@ -47,7 +55,16 @@ pub fn router() -> Router<Arc<App>> {
         .route("/rotate-key", post(rotate_key))
         .route("/tenants", post(add_tenant))
         .route("/tenants/{id}/denied", put(deny_tenant))
+        .route(
+            "/tenants/{id}/state",
+            get(tenant_state).put(set_tenant_state),
+        )
         .route("/billing/denied", put(deny_billing))
+        .route(
+            "/public-base-url",
+            get(public_base_url).put(set_public_base_url),
+        )
+        .route("/clock", get(clock).put(set_clock))
         .route(
             "/faults",
             get(list_faults).post(push_fault).delete(clear_faults),
@@ -61,14 +78,23 @@ fn device_json(d: &SimDevice) -> Value {
 
 async fn state(State(app): AppState) -> Response {
     let sim = &app.sim;
-    let (tenants, devices, denied) = {
+    let (tenants, devices, denied, unavailable) = {
         let store = sim.store();
-        let denied: Vec<String> = store
-            .tenants()
-            .filter(|t| t.denied)
-            .map(|t| t.info().id.clone())
-            .collect();
-        (store.tenants().count(), store.device_count(), denied)
+        let ids = |f: fn(&super::store::TenantState) -> bool| -> Vec<String> {
+            store
+                .tenants()
+                .filter(|t| f(t))
+                .map(|t| t.info().id.clone())
+                .collect()
+        };
+        let denied = ids(|t| t.denied);
+        let unavailable = ids(|t| !t.available());
+        (
+            store.tenants().count(),
+            store.device_count(),
+            denied,
+            unavailable,
+        )
     };
     reply(
         StatusCode::OK,
@@ -81,7 +107,10 @@ async fn state(State(app): AppState) -> Response {
             "devices": devices,
             "requests": sim.request_count(),
             "denied_tenants": denied,
+            "unavailable_tenants": unavailable,
             "billing_denied": sim.billing_denied(),
+            "public_base_url": sim.public_base_url(),
+            "clock_skew_seconds": skew_seconds(sim.clock_skew()),
             "faults": sim.faults().rules(),
         }),
     )
@@ -197,6 +226,118 @@ async fn deny_tenant(State(app): AppState, Path(id): Path<String>, body: Bytes) 
         no_content()
     } else {
         error(StatusCode::NOT_FOUND, "no such tenant")
+    }
+}
+
+fn tenant_state_json(app: &App, id: &str) -> Option<Value> {
+    let (enabled, running) = app.sim.tenant_state(id)?;
+    Some(json!({
+        "enabled": enabled,
+        "running": running,
+        "available": enabled && running,
+    }))
+}
+
+async fn tenant_state(State(app): AppState, Path(id): Path<String>) -> Response {
+    match tenant_state_json(&app, &id) {
+        Some(v) => reply(StatusCode::OK, &v),
+        None => error(StatusCode::NOT_FOUND, "no such tenant"),
+    }
+}
+
+async fn set_tenant_state(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let Some((mut enabled, mut running)) = app.sim.tenant_state(&id) else {
+        return error(StatusCode::NOT_FOUND, "no such tenant");
+    };
+    if obj.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "body needs \"enabled\" and/or \"running\" (true or false)",
+        );
+    }
+    for (key, v) in &obj {
+        let slot = match key.as_str() {
+            "enabled" => &mut enabled,
+            "running" => &mut running,
+            other => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("unknown field {other:?}; known: enabled, running"),
+                );
+            }
+        };
+        match v.as_bool() {
+            Some(b) => *slot = b,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("{key} must be true or false"),
+                );
+            }
+        }
+    }
+    app.sim.set_tenant_state(&id, enabled, running);
+    match tenant_state_json(&app, &id) {
+        Some(v) => reply(StatusCode::OK, &v),
+        None => error(StatusCode::NOT_FOUND, "no such tenant"),
+    }
+}
+
+async fn public_base_url(State(app): AppState) -> Response {
+    reply(StatusCode::OK, &json!({ "url": app.sim.public_base_url() }))
+}
+
+async fn set_public_base_url(State(app): AppState, body: Bytes) -> Response {
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    let url = match obj.get("url") {
+        Some(Value::Null) => None,
+        Some(Value::String(u))
+            if (u.starts_with("http://") || u.starts_with("https://"))
+                && !u.contains(char::is_whitespace) =>
+        {
+            Some(u.as_str())
+        }
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "body needs \"url\": an http:// or https:// URL, or null",
+            );
+        }
+    };
+    app.sim.set_public_base_url(url);
+    reply(StatusCode::OK, &json!({ "url": app.sim.public_base_url() }))
+}
+
+fn skew_seconds(skew: chrono::Duration) -> f64 {
+    // Milliseconds fit an f64 exactly far beyond any useful skew.
+    skew.num_milliseconds() as f64 / 1000.0
+}
+
+fn clock_json(app: &App) -> Value {
+    json!({
+        "skew_seconds": skew_seconds(app.sim.clock_skew()),
+        "now": app.sim.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    })
+}
+
+async fn clock(State(app): AppState) -> Response {
+    reply(StatusCode::OK, &clock_json(&app))
+}
+
+async fn set_clock(State(app): AppState, body: Bytes) -> Response {
+    match crate::sim::control::skew_from_body(&body) {
+        Ok(skew) => {
+            app.sim.set_clock_skew(skew);
+            reply(StatusCode::OK, &clock_json(&app))
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
     }
 }
 

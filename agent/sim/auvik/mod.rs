@@ -22,6 +22,43 @@
 //!
 //! Over HTTP the same is `PATCH /_sim/devices/{id}` with `deviceType`, `serialNumber`,
 //! `macAddresses` and `manageStatus`.
+//!
+//! # Switches for what real Auvik does (off by default)
+//!
+//! Each is reachable from Rust and under `/_sim/` (see `control`), and each rests on evidence
+//! collected in `research/real-vendor-behaviour.md`:
+//!
+//! - **Unavailable tenants** ([`AuvikSim::set_tenant_state`], `PUT /_sim/tenants/{id}/state`):
+//!   a tenant's `enabled` and `running` (spec `tenantDetailAttributes`). A tenant that is not
+//!   both is *unavailable*: `GET /v1/tenants/detail?filter[availableTenants]=true` leaves it out
+//!   and `=false` lists only such tenants (spec: "whether or not a tenant is available, i.e. data
+//!   can be gotten from them via the API"); its detail shows the flags; device and billing
+//!   requests naming it get 403 in `basicError` shape (like a denied tenant's, with its own
+//!   text, which is the simulator's choice); unnamed, its devices are not listed. `GET
+//!   /v1/tenants` still lists it. A *denied* tenant ([`AuvikSim::deny_tenant`]: the API user
+//!   lacks a role on it, auvik-cli README: "returns 403 while others succeed") is the other
+//!   case: it answers 403 but stays available.
+//! - **Throttling**: [`Fault::Throttle403`] in the fault plan, with the wording and
+//!   `Retry-After` a test picks; `FaultRule::times(Fault::Throttle403 {..}, n)` throttles the next
+//!   `n` requests (`.on(prefix)` for one path). n8n-nodes-auvik `helpers/errorHandler.ts`:
+//!   "Auvik empirically returns HTTP 403 … when throttling (rather than 429)", matched with
+//!   `/rate[\s-]?limit|quota|throttl/i`; node-auvik `src/http.ts` backs off up to 300 s.
+//! - **A different public host** ([`AuvikSimOptions::public_base_url`],
+//!   [`AuvikSim::set_public_base_url`], `PUT /_sim/public-base-url`): every absolute link the
+//!   simulator writes (`links.first/next/prev/last`, resource `self` links, relationship links,
+//!   billing links) names that host, e.g. `https://auvikapi.us1.my.auvik.com`, while requests
+//!   still arrive on the listening address — as when a client reaches Auvik through a proxy or a
+//!   `base_url` that is not Auvik's own host. Auvik's links are absolute URLs on its own host
+//!   (spec examples, research/auvik.md §7.2).
+//! - **Single device lookup**: `GET /v1/inventory/device/info/{id}` (spec `readSingleDeviceInfo`,
+//!   optional `include=deviceDetail`) answers 200 with the device, 404 in `basicError` shape for
+//!   an unknown or removed device, and 403 for a device of a denied or unavailable tenant.
+//! - **Clock skew** ([`AuvikSimOptions::clock_skew`], [`AuvikSim::set_clock_skew`],
+//!   `PUT /_sim/clock`): the simulator's "now" runs ahead of (or behind) the host's clock. It
+//!   dates every API response (`Date`, RFC 7231 IMF-fixdate) and every `lastModified` the
+//!   simulator writes, and so what `filter[modifiedAfter]` selects (it compares those stamps). The
+//!   spec says only "modified after"; a client that sends its own clock's time misses or repeats
+//!   changes by the skew (real-vendor-behaviour.md A.12).
 
 mod api;
 mod billing;
@@ -43,6 +80,7 @@ use serde::Serialize;
 pub use crate::sim::faults::{Fault, FaultPlan, FaultRule};
 pub use crate::sim::server::SimServer;
 
+use crate::sim::clock::SkewClock;
 use store::Store;
 
 /// What to simulate. Everything seeded derives from `seed`, `clients` and `assets_per_client`.
@@ -61,6 +99,11 @@ pub struct AuvikSimOptions {
     pub username: String,
     /// The API key (the Basic-auth password); empty means "derive one from the seed".
     pub api_key: String,
+    /// The host every absolute link names (e.g. `https://auvikapi.us1.my.auvik.com`, no
+    /// trailing slash); `None` names the address the server listens on.
+    pub public_base_url: Option<String>,
+    /// How far the simulator's clock runs ahead of the host's (negative: behind).
+    pub clock_skew: chrono::Duration,
 }
 
 impl Default for AuvikSimOptions {
@@ -73,6 +116,8 @@ impl Default for AuvikSimOptions {
             domain_prefix: "mspdemo".to_owned(),
             username: "svc-assetd@msp.example".to_owned(),
             api_key: String::new(),
+            public_base_url: None,
+            clock_skew: chrono::Duration::zero(),
         }
     }
 }
@@ -159,6 +204,9 @@ struct Inner {
     responses: AtomicU64,
     /// The API user's role lacks the billing-view permission: the billing endpoints answer 403.
     billing_denied: AtomicBool,
+    /// The host links name, if not the listening address.
+    public_base_url: RwLock<Option<Arc<str>>>,
+    clock: SkewClock,
 }
 
 impl AuvikSim {
@@ -171,6 +219,8 @@ impl AuvikSim {
             opts.api_key.clone()
         };
         let store = Store::new(seed::generate(&opts));
+        let public_base_url = opts.public_base_url.as_deref().map(normalize_base);
+        let clock = SkewClock::new(opts.clock_skew);
         Self {
             inner: Arc::new(Inner {
                 opts,
@@ -181,6 +231,8 @@ impl AuvikSim {
                 requests: RequestLog::default(),
                 responses: AtomicU64::new(0),
                 billing_denied: AtomicBool::new(false),
+                public_base_url: RwLock::new(public_base_url),
+                clock,
             }),
         }
     }
@@ -261,13 +313,16 @@ impl AuvikSim {
     /// Adds a device to `tenant_id`; `None` if there is no such tenant.
     pub fn try_add_device(&self, tenant_id: &str) -> Option<String> {
         let seed = self.inner.opts.seed;
-        self.store_mut().add_device(seed, tenant_id)
+        let now = self.now();
+        self.store_mut().add_device(seed, tenant_id, now)
     }
 
-    /// Changes a device in place; its `lastModified` becomes now. Its id cannot change; a
-    /// `tenant_id` that names no tenant is ignored. `false` if there is no such device.
+    /// Changes a device in place; its `lastModified` becomes now (the simulator's clock). Its id
+    /// cannot change; a `tenant_id` that names no tenant is ignored. `false` if there is no such
+    /// device.
     pub fn update_device(&self, id: &str, f: impl FnOnce(&mut SimDevice)) -> bool {
-        self.store_mut().update_device(id, f)
+        let now = self.now();
+        self.store_mut().update_device(id, now, f)
     }
 
     /// Removes a device; `false` if there is no such device.
@@ -283,10 +338,62 @@ impl AuvikSim {
         key
     }
 
-    /// Takes away (or gives back) the API user's role on a tenant: requests naming it get 403.
-    /// Returns `false` if there is no such tenant.
+    /// Takes away (or gives back) the API user's role on a tenant: requests naming it get 403,
+    /// and unnamed its devices are not listed. The tenant stays *available*
+    /// (`filter[availableTenants]=true` still lists it): what is missing is the user's role, not
+    /// the tenant ([`AuvikSim::set_tenant_state`] is the other case). Returns `false` if there
+    /// is no such tenant.
     pub fn deny_tenant(&self, tenant_id: &str, denied: bool) -> bool {
         self.store_mut().set_denied(tenant_id, denied)
+    }
+
+    /// Sets a tenant's `enabled` and `running` (both `true` when seeded or added). A tenant that
+    /// is not both is unavailable: `filter[availableTenants]=true` leaves it out of
+    /// `/v1/tenants/detail` (`=false` lists only such tenants), its detail shows the flags, and
+    /// device and billing requests naming it get 403 (unnamed, its devices are not listed).
+    /// `/v1/tenants` still lists it. Returns `false` if there is no such tenant.
+    pub fn set_tenant_state(&self, tenant_id: &str, enabled: bool, running: bool) -> bool {
+        self.store_mut().set_state(tenant_id, enabled, running)
+    }
+
+    /// A tenant's `(enabled, running)`; `None` if there is no such tenant.
+    pub fn tenant_state(&self, tenant_id: &str) -> Option<(bool, bool)> {
+        let store = self.store();
+        let t = store.tenant(store.tenant_ord(tenant_id)?)?;
+        Some((t.enabled, t.running))
+    }
+
+    /// Makes every absolute link the simulator writes name `url` (e.g.
+    /// `https://auvikapi.us1.my.auvik.com`; a trailing `/` is dropped) instead of the address the
+    /// server listens on; `None` goes back to the listening address. Requests still arrive on
+    /// the listening address.
+    pub fn set_public_base_url(&self, url: Option<&str>) {
+        *write(&self.inner.public_base_url) = url.map(normalize_base);
+    }
+
+    /// The host links name, if set ([`AuvikSim::set_public_base_url`]).
+    pub fn public_base_url(&self) -> Option<String> {
+        read(&self.inner.public_base_url)
+            .as_deref()
+            .map(str::to_owned)
+    }
+
+    /// Sets how far the simulator's clock runs ahead of the host's (negative: behind). It dates
+    /// every API response (`Date`) and every `lastModified` written from now on, and so decides
+    /// what `filter[modifiedAfter]` selects. Stamps written after this follow the new clock even
+    /// when it was set back (until then they only ever increase).
+    pub fn set_clock_skew(&self, skew: chrono::Duration) {
+        self.inner.clock.set_skew(skew);
+        self.store_mut().reset_stamps();
+    }
+
+    pub fn clock_skew(&self) -> chrono::Duration {
+        self.inner.clock.skew()
+    }
+
+    /// The simulator's "now": the host's clock plus the skew.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
     }
 
     /// Takes away (or gives back) the API user's billing-view permission (research §2: the
@@ -328,6 +435,11 @@ impl AuvikSim {
     fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
         write(&self.inner.store)
     }
+}
+
+/// A base URL without its trailing slashes, shared by every rendering that uses it.
+fn normalize_base(url: &str) -> Arc<str> {
+    Arc::from(url.trim().trim_end_matches('/'))
 }
 
 // The simulator's locks guard plain data that every writer leaves consistent before it can

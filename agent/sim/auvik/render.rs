@@ -532,10 +532,10 @@ impl<'a> TenantDetailRes<'a> {
                 domain_prefix: &info.domain_prefix,
                 display_name: &info.display_name,
                 tenant_type: &info.tenant_type,
-                enabled: true,
+                enabled: t.enabled,
                 subscribed: true,
                 subscription_owner: if is_root { "None" } else { root_prefix },
-                running: true,
+                running: t.running,
                 trial_start_date: is_root.then_some("2019-03-04T09:15:00.000-0500"),
                 trial_end_date: is_root.then_some("2019-03-18T09:15:00.000-0500"),
                 address: Address {

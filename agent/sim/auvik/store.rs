@@ -17,6 +17,10 @@ pub struct TenantState {
     pub seed: TenantSeed,
     /// The API user has no role on this tenant: requests naming it get 403.
     pub denied: bool,
+    /// `enabled` of the tenant's detail: `false` makes the tenant unavailable.
+    pub enabled: bool,
+    /// `running` of the tenant's detail: `false` makes the tenant unavailable.
+    pub running: bool,
     /// Devices by id number; the paging order within the tenant.
     devices: BTreeMap<u64, Entry>,
     by_type: HashMap<String, BTreeSet<u64>>,
@@ -44,6 +48,18 @@ impl TenantState {
     /// This tenant's devices in paging order.
     pub fn devices(&self) -> impl Iterator<Item = &SimDevice> {
         self.devices.values().map(|e| &e.device)
+    }
+
+    /// Whether "data can be gotten from" the tenant "via the API" (the spec's words for
+    /// `filter[availableTenants]`): it is enabled and running. A denied tenant stays available;
+    /// only the API user's role on it is missing.
+    pub fn available(&self) -> bool {
+        self.enabled && self.running
+    }
+
+    /// Whether the API user can read the tenant's devices and billing: available and not denied.
+    pub fn readable(&self) -> bool {
+        self.available() && !self.denied
     }
 }
 
@@ -211,19 +227,29 @@ impl Store {
         Some((ord, num, self.tenants.get(ord)?.devices.get(&num)?))
     }
 
-    /// A strictly increasing "now" with Auvik's millisecond precision, never before the
-    /// seeded data.
-    fn stamp(&mut self) -> DateTime<Utc> {
-        let now = Utc::now();
+    /// A strictly increasing "now" (the simulator's clock, `now`) with Auvik's millisecond
+    /// precision, never before the seeded data.
+    fn stamp(&mut self, now: DateTime<Utc>) -> DateTime<Utc> {
         let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         let next = now.max(self.last_stamp + Duration::milliseconds(1));
         self.last_stamp = next;
         next
     }
 
-    pub fn add_device(&mut self, seed_value: u64, tenant_id: &str) -> Option<String> {
+    /// Lets stamps follow the simulator's clock again after it was set back (a skew change):
+    /// until the next reset, stamps are strictly increasing from the clock's new reading.
+    pub fn reset_stamps(&mut self) {
+        self.last_stamp = seed::epoch();
+    }
+
+    pub fn add_device(
+        &mut self,
+        seed_value: u64,
+        tenant_id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
         let ord = self.tenant_ord(tenant_id)?;
-        let stamp = self.stamp();
+        let stamp = self.stamp(now);
         self.added += 1;
         let mut rng = fastrand::Rng::with_seed(seed::mix(seed_value, 0xadd_0000 + self.added));
         let t = self.tenants.get_mut(ord)?;
@@ -245,11 +271,16 @@ impl Store {
         Some(id)
     }
 
-    pub fn update_device(&mut self, id: &str, f: impl FnOnce(&mut SimDevice)) -> bool {
+    pub fn update_device(
+        &mut self,
+        id: &str,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&mut SimDevice),
+    ) -> bool {
         let Some(&(ord, num)) = self.device_by_id.get(id) else {
             return false;
         };
-        let stamp = self.stamp();
+        let stamp = self.stamp(now);
         let Some(mut d) = self.tenants.get_mut(ord).and_then(|t| t.unindex(num)) else {
             return false;
         };
@@ -324,6 +355,21 @@ impl Store {
         self.tenants.push(state);
         self.tenant_by_id.insert(id.clone(), ord);
         Ok(id)
+    }
+
+    /// Sets a tenant's `enabled` and `running`; `false` if there is no such tenant.
+    pub fn set_state(&mut self, tenant_id: &str, enabled: bool, running: bool) -> bool {
+        match self
+            .tenant_ord(tenant_id)
+            .and_then(|o| self.tenants.get_mut(o))
+        {
+            Some(t) => {
+                t.enabled = enabled;
+                t.running = running;
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn set_denied(&mut self, tenant_id: &str, denied: bool) -> bool {
@@ -439,6 +485,8 @@ impl TenantState {
             next_num,
             seed: ts,
             denied: false,
+            enabled: true,
+            running: true,
             devices: BTreeMap::new(),
             by_type: HashMap::new(),
             max_modified: DateTime::UNIX_EPOCH,

@@ -1376,3 +1376,459 @@ fn domain_prefixes_are_compared_ignoring_case() {
     assert_eq!(sim.add_tenant("Clash", "mspdemo"), None);
     assert!(sim.add_tenant("Fine", "mspdemo2").is_some());
 }
+
+// ---- Switches for what real Auvik does (module docs, "Switches") -------------------------------
+
+/// A control-surface call: status and JSON body (`Null` when empty).
+async fn control(h: &Harness, method: reqwest::Method, path: &str, body: &str) -> (u16, Value) {
+    let resp = h
+        .http
+        .request(method, format!("{}/_sim{path}", h.server.base_url))
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.expect("body");
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON")
+    };
+    (status, v)
+}
+
+fn detail_ids(doc: &Value) -> Vec<String> {
+    doc["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn unavailable_tenants_are_left_out_and_refused() {
+    let h = Harness::new(opts(7, 3, 5)).await;
+    let tenants = h.sim.tenants();
+    let (off, denied) = (tenants[1].id.clone(), tenants[2].id.clone());
+    let available = "/v1/tenants/detail?tenantDomainPrefix=mspdemo&filter[availableTenants]=true";
+    let unavailable =
+        "/v1/tenants/detail?tenantDomainPrefix=mspdemo&filter[availableTenants]=false";
+    assert_eq!(detail_ids(&h.json(available).await).len(), 4);
+    assert!(detail_ids(&h.json(unavailable).await).is_empty());
+    assert_eq!(h.sim.tenant_state(&off), Some((true, true)));
+
+    assert!(h.sim.set_tenant_state(&off, false, true));
+    assert!(!h.sim.set_tenant_state("123", false, false));
+    assert_eq!(h.sim.tenant_state(&off), Some((false, true)));
+    // A denied tenant is refused but stays available.
+    assert!(h.sim.deny_tenant(&denied, true));
+
+    let avail = detail_ids(&h.json(available).await);
+    assert!(
+        !avail.contains(&off) && avail.contains(&denied),
+        "{avail:?}"
+    );
+    assert_eq!(avail.len(), 3);
+    assert_eq!(detail_ids(&h.json(unavailable).await), vec![off.clone()]);
+    assert_eq!(
+        detail_ids(
+            &h.json("/v1/tenants/detail?tenantDomainPrefix=mspdemo")
+                .await
+        )
+        .len(),
+        4
+    );
+    let one = h
+        .json(&format!(
+            "/v1/tenants/detail/{off}?tenantDomainPrefix=mspdemo"
+        ))
+        .await;
+    assert_eq!(one["data"]["attributes"]["enabled"], false);
+    assert_eq!(one["data"]["attributes"]["running"], true);
+    // `/v1/tenants` still lists it.
+    assert!(detail_ids(&h.json("/v1/tenants").await).contains(&off));
+
+    // Its devices: refused by name, left out unnamed.
+    let device = h
+        .sim
+        .devices()
+        .into_iter()
+        .find(|d| d.tenant_id == off)
+        .expect("device")
+        .id;
+    for path in [
+        format!("/v1/inventory/device/info?tenants={off}"),
+        format!("/v1/inventory/device/detail?tenants={off}"),
+        format!("/v1/inventory/device/info/{device}"),
+        format!("/v1/inventory/device/detail/{device}"),
+        format!("/v1/billing/usage/client?tenants={off}&{JUNE}"),
+        format!("/v1/billing/usage/device/{device}?{JUNE}"),
+    ] {
+        let (status, ct, body) = h.get(&path).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(ct.starts_with("application/vnd.api+json"), "{path}");
+        let detail = error_detail(&body);
+        assert!(detail.contains("not available"), "{path}: {detail}");
+    }
+    let listed = ids(&h.pages("/v1/inventory/device/info").await);
+    assert_eq!(listed.len(), 5, "only the third client's devices remain");
+    assert!(!listed.contains(&device));
+
+    // `running: false` alone is unavailable too; both back on restores everything.
+    assert!(h.sim.set_tenant_state(&off, true, false));
+    assert_eq!(detail_ids(&h.json(unavailable).await), vec![off.clone()]);
+    assert!(h.sim.set_tenant_state(&off, true, true));
+    h.sim.deny_tenant(&denied, false);
+    assert_eq!(ids(&h.pages("/v1/inventory/device/info").await).len(), 15);
+    assert_eq!(
+        h.get(&format!("/v1/inventory/device/info/{device}"))
+            .await
+            .0,
+        200
+    );
+
+    // Over HTTP.
+    let path = format!("/tenants/{off}/state");
+    let (status, v) = control(&h, reqwest::Method::PUT, &path, r#"{"running":false}"#).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        v,
+        serde_json::json!({"enabled": true, "running": false, "available": false})
+    );
+    assert_eq!(h.sim.tenant_state(&off), Some((true, false)));
+    assert_eq!(detail_ids(&h.json(unavailable).await), vec![off.clone()]);
+    let (status, v) = control(&h, reqwest::Method::GET, &path, "").await;
+    assert_eq!((status, v["available"].as_bool()), (200, Some(false)));
+    let (_, state) = control(&h, reqwest::Method::GET, "/state", "").await;
+    assert_eq!(
+        state["unavailable_tenants"],
+        serde_json::json!([off.clone()])
+    );
+    for bad in ["{}", r#"{"enabled":"no"}"#, r#"{"paused":true}"#, "[]"] {
+        let (status, _) = control(&h, reqwest::Method::PUT, &path, bad).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    let (status, _) = control(
+        &h,
+        reqwest::Method::PUT,
+        "/tenants/1/state",
+        r#"{"enabled":true}"#,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn throttling_403s_use_the_wording_asked_for_and_last() {
+    let h = Harness::new(opts(7, 2, 5)).await;
+    let plan = h.sim.faults();
+    for (message, retry) in [
+        ("API request quota exceeded. Try again later.", Some(300)),
+        ("Request throttled", None),
+        ("Rate-limit reached", Some(5)),
+    ] {
+        plan.push(
+            FaultRule::times(
+                Fault::Throttle403 {
+                    message: message.to_owned(),
+                    retry_after: retry,
+                },
+                3,
+            )
+            .on("/v1/inventory"),
+        );
+        // Other paths are unaffected.
+        assert_eq!(h.get("/v1/tenants").await.0, 200);
+        for _ in 0..3 {
+            let resp = h
+                .http
+                .get(h.url("/v1/inventory/device/info?page[first]=2"))
+                .basic_auth(h.sim.username(), Some(h.sim.api_key()))
+                .send()
+                .await
+                .expect("send");
+            let got_retry = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let (status, ct, body) = response_parts(resp).await;
+            assert_eq!(status, 403);
+            assert!(ct.starts_with("application/vnd.api+json"), "{ct}");
+            assert_eq!(error_detail(&body), message);
+            assert_eq!(got_retry, retry.map(|s| s.to_string()));
+        }
+        assert_eq!(h.get("/v1/inventory/device/info").await.0, 200, "used up");
+    }
+
+    // Over HTTP, restricted to one page by its query.
+    let first = h.json("/v1/inventory/device/info?page[first]=2").await;
+    let next = first["links"]["next"].as_str().expect("next").to_owned();
+    let (status, _) = control(
+        &h,
+        reqwest::Method::POST,
+        "/faults",
+        r#"{"fault":{"kind":"throttle403","message":"Request throttled","retry_after":60},
+            "path_prefix":"/v1/inventory","query_contains":"page%5Bafter%5D=","times":1}"#,
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        h.get("/v1/inventory/device/info?page[first]=2").await.0,
+        200
+    );
+    let (status, _, body) = h.get(&next).await;
+    assert_eq!(
+        (status, error_detail(&body).as_str()),
+        (403, "Request throttled")
+    );
+    assert_eq!(h.get(&next).await.0, 200);
+    assert!(plan.rules().is_empty());
+}
+
+#[tokio::test]
+async fn links_name_the_public_host_when_one_is_set() {
+    const PUBLIC: &str = "https://auvikapi.us1.my.auvik.com";
+    let h = Harness::new(AuvikSimOptions {
+        public_base_url: Some(format!("{PUBLIC}/")),
+        ..opts(7, 2, 5)
+    })
+    .await;
+    assert_eq!(h.sim.public_base_url().as_deref(), Some(PUBLIC));
+    let page = h
+        .json("/v1/inventory/device/info?page[first]=3&include=deviceDetail")
+        .await;
+    let mut urls = Vec::new();
+    collect_urls(&page, &mut urls);
+    let api_urls: Vec<&String> = urls.iter().filter(|u| u.contains("/v1/")).collect();
+    assert!(api_urls.len() > 10, "{urls:?}");
+    for u in &api_urls {
+        assert!(u.starts_with(PUBLIC), "{u}");
+    }
+    assert!(!urls.iter().any(|u| u.contains("127.0.0.1")), "{urls:?}");
+    let next = page["links"]["next"].as_str().expect("next");
+    // The same path and query on the listening address is the next page.
+    let local = next.replacen(PUBLIC, &h.server.base_url, 1);
+    let second = h.json(&local).await;
+    assert_eq!(second["data"].as_array().map(Vec::len), Some(3));
+    let tenant = h.sim.tenants()[1].id.clone();
+    let billing = h
+        .json(&format!("/v1/billing/usage/client?tenants={tenant}&{JUNE}"))
+        .await;
+    let mut urls = Vec::new();
+    collect_urls(&billing, &mut urls);
+    assert!(urls.iter().any(|u| u.starts_with(PUBLIC)), "{urls:?}");
+    assert!(!urls.iter().any(|u| u.contains("127.0.0.1")), "{urls:?}");
+
+    // Back to the listening address, then over HTTP.
+    h.sim.set_public_base_url(None);
+    let page = h.json("/v1/inventory/device/info?page[first]=3").await;
+    assert!(
+        page["links"]["next"]
+            .as_str()
+            .is_some_and(|n| n.starts_with(&h.server.base_url))
+    );
+    assert!(
+        page["data"][0]["links"]["self"]
+            .as_str()
+            .is_some_and(|n| n.starts_with(&h.server.base_url))
+    );
+    let (status, v) = control(
+        &h,
+        reqwest::Method::PUT,
+        "/public-base-url",
+        r#"{"url":"https://auvikapi.lnx.my.auvik.com"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, v["url"].as_str()),
+        (200, Some("https://auvikapi.lnx.my.auvik.com"))
+    );
+    let page = h.json("/v1/inventory/device/info?page[first]=3").await;
+    assert!(
+        page["links"]["next"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("https://auvikapi.lnx.my.auvik.com/v1/"))
+    );
+    assert!(
+        page["data"][0]["links"]["self"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("https://auvikapi.lnx.my.auvik.com/v1/"))
+    );
+    for bad in [r#"{"url":"ftp://x"}"#, r#"{"url":3}"#, "{}"] {
+        let (status, _) = control(&h, reqwest::Method::PUT, "/public-base-url", bad).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    let (_, v) = control(
+        &h,
+        reqwest::Method::PUT,
+        "/public-base-url",
+        r#"{"url":null}"#,
+    )
+    .await;
+    assert_eq!(v["url"], Value::Null);
+    assert_eq!(h.sim.public_base_url(), None);
+}
+
+fn collect_urls(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.starts_with("http") => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| collect_urls(x, out)),
+        Value::Object(o) => o.values().for_each(|x| collect_urls(x, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn single_devices_are_looked_up_by_id() {
+    let h = Harness::new(opts(7, 2, 5)).await;
+    let d = h.sim.devices()[3].clone();
+    let one = h.json(&format!("/v1/inventory/device/info/{}", d.id)).await;
+    assert_eq!(one["data"]["id"], d.id.as_str());
+    assert_eq!(one["data"]["type"], "device");
+    assert_eq!(one["data"]["attributes"]["deviceName"], d.name.as_str());
+    assert!(one.get("included").is_none());
+    // The same resource as in the list.
+    let listed = ids(&h.pages("/v1/inventory/device/info").await);
+    assert!(listed.contains(&d.id));
+    let with = h
+        .json(&format!(
+            "/v1/inventory/device/info/{}?include=deviceDetail&fields[deviceDetail]=manageStatus",
+            d.id
+        ))
+        .await;
+    let included = with["included"].as_array().expect("included");
+    assert_eq!(included.len(), 1);
+    assert_eq!(included[0]["type"], "deviceDetail");
+    assert_eq!(included[0]["attributes"]["manageStatus"], d.manage_status);
+    assert!(included[0]["attributes"].get("discoveryStatus").is_none());
+
+    // Denied tenant: 403; removed or unknown: 404 in basicError shape.
+    h.sim.deny_tenant(&d.tenant_id, true);
+    assert_eq!(
+        h.get(&format!("/v1/inventory/device/info/{}", d.id))
+            .await
+            .0,
+        403
+    );
+    h.sim.deny_tenant(&d.tenant_id, false);
+    assert!(h.sim.remove_device(&d.id));
+    for id in [d.id.as_str(), "bm9wZSxub3Bl"] {
+        let (status, ct, body) = h.get(&format!("/v1/inventory/device/info/{id}")).await;
+        assert_eq!(status, 404, "{id}");
+        assert!(ct.starts_with("application/vnd.api+json"));
+        let v: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(v["errors"][0]["status"], "404");
+        assert!(!error_detail(&body).is_empty());
+    }
+}
+
+fn date_header(resp: &reqwest::Response) -> chrono::DateTime<chrono::Utc> {
+    let raw = resp
+        .headers()
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .expect("a Date header");
+    assert!(
+        raw.ends_with(" GMT") && raw.len() == 29,
+        "IMF-fixdate: {raw}"
+    );
+    chrono::DateTime::parse_from_rfc2822(raw)
+        .expect("parses")
+        .to_utc()
+}
+
+#[tokio::test]
+async fn clock_skew_dates_responses_and_stamps() {
+    use chrono::{Duration as Skew, Utc};
+    let h = Harness::new(AuvikSimOptions {
+        clock_skew: Skew::hours(2),
+        ..opts(7, 2, 5)
+    })
+    .await;
+    let near =
+        |a: chrono::DateTime<Utc>, b: chrono::DateTime<Utc>| (a - b).abs() < Skew::seconds(5);
+    let get = |path: &str| {
+        h.http
+            .get(h.url(path))
+            .basic_auth(h.sim.username(), Some(h.sim.api_key()))
+            .send()
+    };
+    // Every response is dated by the simulator's clock: successes, errors, faults, 401s.
+    let resp = get("/v1/tenants").await.expect("send");
+    assert!(near(date_header(&resp), Utc::now() + Skew::hours(2)));
+    let resp = h.http.get(h.url("/v1/tenants")).send().await.expect("send");
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(near(date_header(&resp), Utc::now() + Skew::hours(2)));
+    h.sim
+        .faults()
+        .push(FaultRule::times(Fault::ServerError(503), 1));
+    let resp = get("/v1/tenants").await.expect("send");
+    assert_eq!(resp.status().as_u16(), 503);
+    assert!(near(date_header(&resp), Utc::now() + Skew::hours(2)));
+
+    // Stamps: a change made now is stamped two hours ahead, so a client asking for changes
+    // after its own clock's "an hour from now" still gets it.
+    let devices = h.sim.devices();
+    let ahead = devices[0].id.clone();
+    assert!(h.sim.update_device(&ahead, |d| d.name = "ahead".into()));
+    let stamped = h.sim.device(&ahead).expect("device").last_modified;
+    assert!(near(stamped, Utc::now() + Skew::hours(2)), "{stamped}");
+    let after = |t: chrono::DateTime<Utc>| {
+        format!(
+            "/v1/inventory/device/info?filter[modifiedAfter]={}",
+            render::Ts(t)
+        )
+    };
+    assert_eq!(
+        ids(&h.pages(&after(Utc::now() + Skew::hours(1))).await),
+        vec![ahead.clone()]
+    );
+
+    // Set back two hours behind: later changes are stamped in the past, and a client asking
+    // for changes since its own "a minute ago" misses them.
+    h.sim.set_clock_skew(Skew::hours(-2));
+    assert_eq!(h.sim.clock_skew(), Skew::hours(-2));
+    let since = Utc::now() - Skew::minutes(1);
+    let behind = devices[1].id.clone();
+    assert!(h.sim.update_device(&behind, |d| d.name = "behind".into()));
+    let stamped = h.sim.device(&behind).expect("device").last_modified;
+    assert!(near(stamped, Utc::now() - Skew::hours(2)), "{stamped}");
+    let got = ids(&h.pages(&after(since)).await);
+    assert!(!got.contains(&behind) && got.contains(&ahead), "{got:?}");
+    let resp = get("/v1/tenants").await.expect("send");
+    assert!(near(date_header(&resp), Utc::now() - Skew::hours(2)));
+
+    // Over HTTP.
+    let (status, v) = control(
+        &h,
+        reqwest::Method::PUT,
+        "/clock",
+        r#"{"skew_seconds": 600.5}"#,
+    )
+    .await;
+    assert_eq!((status, v["skew_seconds"].as_f64()), (200, Some(600.5)));
+    assert_eq!(h.sim.clock_skew(), Skew::milliseconds(600_500));
+    let resp = get("/v1/tenants").await.expect("send");
+    assert!(near(date_header(&resp), Utc::now() + Skew::seconds(600)));
+    for bad in ["{}", r#"{"skew_seconds":"1"}"#, r#"{"skew_seconds":1e12}"#] {
+        let (status, _) = control(&h, reqwest::Method::PUT, "/clock", bad).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn responses_carry_a_date_without_skew() {
+    let h = Harness::new(opts(7, 1, 1)).await;
+    let resp = h
+        .http
+        .get(h.url("/v1/authentication/verify"))
+        .basic_auth(h.sim.username(), Some(h.sim.api_key()))
+        .send()
+        .await
+        .expect("send");
+    let date = date_header(&resp);
+    assert!((date - chrono::Utc::now()).abs() < chrono::Duration::seconds(5));
+}

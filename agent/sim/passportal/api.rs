@@ -34,6 +34,7 @@ use super::auth::{self, Claims, Refusal};
 use super::render::{self, Success};
 use super::store::{DocFilter, Order};
 use super::{AuthFailure, ExpiryTime, PassportalSim, PastEnd, SuccessForm, catalog, control, seed};
+use crate::sim::clock;
 use crate::sim::faults::{self, Fault, FaultStyle};
 
 /// The content type of every JSON answer.
@@ -92,6 +93,12 @@ impl FaultStyle for PassportalStyle {
 }
 
 async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let mut resp = serve(&app, req).await;
+    clock::set_date(&mut resp, app.sim.now());
+    resp
+}
+
+async fn serve(app: &App, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let path_and_query = req
         .uri()
@@ -99,7 +106,10 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         .map_or("/", |pq| pq.as_str())
         .to_owned();
     app.sim.count_request(&path);
-    let fault = app.sim.faults().take_for(&path);
+    if matches!(Route::parse(&path), Some(Route::Document(_))) {
+        app.sim.inner.detail_requests.fetch_add(1, Ordering::SeqCst);
+    }
+    let fault = app.sim.faults().take_for(&path, req.uri().query());
     let (parts, body) = req.into_parts();
     // Passportal-shaped versions of three shared faults.
     match fault {
@@ -483,6 +493,9 @@ impl App {
                 .div_euclid(1000)
         };
         let jti = inner.next_token.fetch_add(1, Ordering::SeqCst);
+        if inner.new_token_revokes_old.load(Ordering::SeqCst) {
+            inner.tokens_revoked_before.fetch_max(jti, Ordering::SeqCst);
+        }
         let claims = Claims {
             org: self.sim.organization_id(),
             iat: now.timestamp(),
@@ -534,6 +547,9 @@ impl App {
             || claims.jti < inner.tokens_valid_from.load(Ordering::SeqCst);
         if expired {
             return Err(refuse(Refusal::Expired));
+        }
+        if claims.jti < inner.tokens_revoked_before.load(Ordering::SeqCst) {
+            return Err(refuse(Refusal::Revoked));
         }
         Ok(claims)
     }
@@ -597,6 +613,7 @@ impl App {
             drop(store);
             return self.past_end(false);
         }
+        let vanish = store.due_to_vanish(hits.iter().map(|e| e.doc.id()));
         let items = hits
             .into_iter()
             .map(|e| store.item_json(e))
@@ -606,6 +623,14 @@ impl App {
             &self.request_uid(),
             Some(items.into_iter()),
         );
+        drop(store);
+        if !vanish.is_empty() {
+            // Deleted the moment the page carrying them is written.
+            let mut store = self.sim.store_mut();
+            for id in vanish {
+                store.delete_document(id);
+            }
+        }
         Ok(json_response(StatusCode::OK, body))
     }
 
@@ -637,9 +662,13 @@ impl App {
             .filter(|id| *id > 0)
             .ok_or_else(|| ApiError::bad_request("invalid id"))?;
         let store = self.sim.store();
-        let entry = store.doc(id).ok_or_else(|| {
-            ApiError::new(StatusCode::FORBIDDEN, Success::Text(false), 0, "not found.")
-        })?;
+        // Unknown, deleted and unreadable documents all get the documented 403.
+        let entry = store
+            .doc(id)
+            .filter(|_| store.accessible(id))
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::FORBIDDEN, Success::Text(false), 0, "not found.")
+            })?;
         let details = store.details_json(entry)?;
         let body = render::detail_document(
             self.success(false),

@@ -102,6 +102,8 @@ pub enum Refusal {
     Malformed,
     BadSignature,
     Expired,
+    /// A newer token was issued while `PassportalSim::set_new_token_revokes_old` was on.
+    Revoked,
 }
 
 impl Refusal {
@@ -112,6 +114,8 @@ impl Refusal {
             Refusal::Malformed => "Invalid token: Malformed UTF-8 characters.",
             Refusal::BadSignature => "Invalid token: Signature verification failed.",
             Refusal::Expired => "Invalid token: Expired token.",
+            // The simulator's wording: Passportal documents nothing about revocation.
+            Refusal::Revoked => "Invalid token: Token revoked.",
         }
     }
 }

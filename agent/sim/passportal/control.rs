@@ -5,7 +5,7 @@
 //!
 //! | method & path | body | answer |
 //! |---|---|---|
-//! | `GET /_sim/state` | | counts, request and exchange totals, token lifetime, quirks, pending faults |
+//! | `GET /_sim/state` | | counts, request, exchange and `detail_requests` totals, token lifetime, quirks, `inaccessible_documents`, `vanishing_documents`, `clock_skew_seconds`, `new_token_revokes_old`, pending faults |
 //! | `GET /_sim/clients` | | every client's ground truth (encoded and decoded name, shared name) |
 //! | `POST /_sim/clients` | `{"name": "Smith & Sons"}` (plain, not encoded) | 201 `{"id": …, "client": …}` |
 //! | `GET /_sim/assets` | | every asset document's ground truth |
@@ -17,7 +17,16 @@
 //! | `POST /_sim/expire-tokens` | | 204 |
 //! | `GET`/`PUT /_sim/token-ttl` | `{"seconds": 5}` | `{"seconds": …}` |
 //! | `GET`/`PUT /_sim/quirks` | any of `{"auth_failure","expiry_time","success","past_end"}` | the quirks |
+//! | `PUT /_sim/documents/{id}/accessible` | `{"accessible": false}` | 204; listed with `"accessible": false`, detail 403 "not found." |
+//! | `POST /_sim/documents/{id}/vanish-after-listing` | | 204; deleted once a list page carrying it is served |
+//! | `GET`/`PUT /_sim/clock` | `{"skew_seconds": -600}` (may be fractional) | `{"skew_seconds": …, "now": …}` |
+//! | `GET`/`PUT /_sim/new-token-revokes-old` | `{"on": true}` | `{"on": …}` |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
+//!
+//! One failing list page is a fault rule with a query fragment, e.g. `POST /_sim/faults` with
+//! `{"fault": {"kind": "error_status", "status": 404, "message": "pageNum needs to be an integer
+//! between 1 and 9999."}, "path_prefix": "/api/v2/documents", "query_contains": "pageNum=2&",
+//! "times": 1}` (or `{"kind": "success_false", "message": "…"}`, `{"kind": "server_error"}`).
 //!
 //! A body that is not the JSON object described gets 400 with `{"error": …}`.
 
@@ -30,7 +39,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde_json::{Map, Value, json};
 
 use super::api::App;
@@ -52,6 +61,16 @@ pub fn router() -> Router<Arc<App>> {
         .route("/expire-tokens", post(expire_tokens))
         .route("/token-ttl", get(token_ttl).put(set_token_ttl))
         .route("/quirks", get(quirks).put(set_quirks))
+        .route("/documents/{id}/accessible", put(set_accessible))
+        .route(
+            "/documents/{id}/vanish-after-listing",
+            post(vanish_after_listing),
+        )
+        .route("/clock", get(clock).put(set_clock))
+        .route(
+            "/new-token-revokes-old",
+            get(revokes_old).put(set_revokes_old),
+        )
         .route(
             "/faults",
             get(list_faults).post(push_fault).delete(clear_faults),
@@ -89,6 +108,11 @@ async fn state(State(app): AppState) -> Response {
             "token_ttl_seconds": sim.token_ttl().as_secs_f64(),
             "page_size_cap": sim.page_size_cap(),
             "quirks": sim.quirks(),
+            "detail_requests": sim.detail_requests(),
+            "inaccessible_documents": sim.inaccessible_documents(),
+            "vanishing_documents": sim.vanishing_documents(),
+            "clock_skew_seconds": sim.clock_skew().num_milliseconds() as f64 / 1000.0,
+            "new_token_revokes_old": sim.new_token_revokes_old(),
             "faults": sim.faults().rules(),
         }),
     )
@@ -324,6 +348,82 @@ async fn set_quirks(State(app): AppState, body: Bytes) -> Response {
             StatusCode::BAD_REQUEST,
             &format!("not a quirk setting: {e}"),
         ),
+    }
+}
+
+async fn set_accessible(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Response {
+    let accessible = match parse_object(&body).and_then(|o| {
+        o.get("accessible")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| "body needs \"accessible\" (true or false)".to_owned())
+    }) {
+        Ok(a) => a,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    if id
+        .parse::<i64>()
+        .is_ok_and(|id| app.sim.set_accessible(id, accessible))
+    {
+        no_content()
+    } else {
+        error(StatusCode::NOT_FOUND, "no such document")
+    }
+}
+
+async fn vanish_after_listing(State(app): AppState, Path(id): Path<String>) -> Response {
+    if id
+        .parse::<i64>()
+        .is_ok_and(|id| app.sim.vanish_after_listing(id))
+    {
+        no_content()
+    } else {
+        error(StatusCode::NOT_FOUND, "no such document")
+    }
+}
+
+fn clock_json(app: &App) -> Value {
+    json!({
+        "skew_seconds": app.sim.clock_skew().num_milliseconds() as f64 / 1000.0,
+        "now": app.sim.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    })
+}
+
+async fn clock(State(app): AppState) -> Response {
+    reply(StatusCode::OK, &clock_json(&app))
+}
+
+async fn set_clock(State(app): AppState, body: Bytes) -> Response {
+    match control::skew_from_body(&body) {
+        Ok(skew) => {
+            app.sim.set_clock_skew(skew);
+            reply(StatusCode::OK, &clock_json(&app))
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
+    }
+}
+
+async fn revokes_old(State(app): AppState) -> Response {
+    reply(
+        StatusCode::OK,
+        &json!({ "on": app.sim.new_token_revokes_old() }),
+    )
+}
+
+async fn set_revokes_old(State(app): AppState, body: Bytes) -> Response {
+    let on = parse_object(&body).and_then(|o| {
+        o.get("on")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| "body needs \"on\" (true or false)".to_owned())
+    });
+    match on {
+        Ok(on) => {
+            app.sim.set_new_token_revokes_old(on);
+            reply(
+                StatusCode::OK,
+                &json!({ "on": app.sim.new_token_revokes_old() }),
+            )
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
     }
 }
 

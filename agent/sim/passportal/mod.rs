@@ -32,6 +32,43 @@
 //! Between syncs a test can change the data ([`PassportalSim::add_asset`] …), rotate the secret,
 //! expire every token, change the token lifetime, switch the documented quirks ([`Quirks`]), or
 //! inject faults; the same is reachable over HTTP under `/_sim/` (see `control`).
+//!
+//! # Switches for what real Passportal may do (off by default)
+//!
+//! Each is reachable from Rust and under `/_sim/` (see `control`), with its evidence:
+//!
+//! - **Unreadable documents** ([`PassportalSim::set_accessible`],
+//!   `PUT /_sim/documents/{id}/accessible`): list items carry `accessible` (a live tenant's items
+//!   in Hudu-PassPortal-Migration `logs/PassPortalLog`@f1d67fc). A document with
+//!   `accessible: false` is still listed, with `"accessible": false`, and its detail
+//!   `GET /api/v2/documents/{id}` answers the 403 N-able documents for "Unauthorized",
+//!   `{"success":"false","message":"not found.","code":0,"status":403}` (api_information.htm).
+//! - **Vanishing documents** ([`PassportalSim::vanish_after_listing`],
+//!   `POST /_sim/documents/{id}/vanish-after-listing`): the document is listed, and deleted the
+//!   moment the list page carrying it is served, so its detail answers that 403 "not found."
+//!   and later listings no longer carry it: a document deleted between the list and the detail
+//!   call.
+//! - **A failing list page**: a fault rule restricted to one page by its query
+//!   (`FaultRule::times(f, 1).on("/api/v2/documents").with_query("pageNum=2&")`) with
+//!   [`Fault::ErrorStatus`] (e.g. 404 and the documented "pageNum needs to be an integer between
+//!   1 and 9999."), [`Fault::ServerError`]`(500)` (the documented 500 envelope) or
+//!   [`Fault::SuccessFalse`] (HTTP 200 with `"success":"false"` inside; Hudu: "either way, you get
+//!   data, just useless data", commit 36a1632). All are served in Passportal's envelope.
+//! - **Clock skew** ([`PassportalSim::set_clock_skew`], `PUT /_sim/clock`): the simulator's
+//!   "now" runs ahead of (or behind) the host's clock. It decides `expiry_time` (absolute epoch
+//!   seconds) and when tokens expire, dates every API response (`Date`, RFC 7231 IMF-fixdate),
+//!   and stamps `last_modified`; a client that compares `expiry_time` with its own clock
+//!   misjudges the token's lifetime by the skew (real-vendor-behaviour.md A.2).
+//! - **A new token revokes the old ones** ([`PassportalSim::set_new_token_revokes_old`],
+//!   `PUT /_sim/new-token-revokes-old`): issuing a token makes every earlier one answer 401 code
+//!   1006 ("Invalid token: Token revoked."), as many token services do. N-able documents
+//!   nothing about lifetime or revocation; Hudu: "not sure why authentication would fail one day
+//!   and not another" (commit 4e7fe84). Exchanges are counted ([`PassportalSim::token_exchanges`]).
+//! - **`last_modified`** changes whenever a document changes ([`PassportalSim::update_asset`]
+//!   stamps strictly increasing whole seconds, so two changes within a second still differ) and
+//!   stays the same otherwise; it is the only change signal a list gives (research §4).
+//!   [`PassportalSim::detail_requests`] counts `GET /api/v2/documents/{id}` calls, so a test can
+//!   tell whether a client re-fetches unchanged documents.
 
 mod api;
 mod auth;
@@ -44,7 +81,7 @@ mod store;
 mod tests;
 
 use super::requests::RequestLog;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -54,6 +91,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::sim::faults::{Fault, FaultPlan, FaultRule};
 pub use crate::sim::server::SimServer;
 
+use crate::sim::clock::SkewClock;
 use store::Store;
 
 /// The asset template's id (Passportal's "Generic Asset"; `tpl-79` in the docs' create example).
@@ -279,6 +317,14 @@ struct Inner {
     rejected_exchanges: AtomicU64,
     /// Added to the wall clock (tests move time forward without sleeping).
     clock_offset_ms: AtomicU64,
+    /// The host's clock plus the skew ([`PassportalSim::set_clock_skew`]).
+    clock: SkewClock,
+    /// Issuing a token revokes every earlier one.
+    new_token_revokes_old: AtomicBool,
+    /// Tokens with a serial number below this one are revoked.
+    tokens_revoked_before: AtomicU64,
+    /// `GET /api/v2/documents/{id}` requests received.
+    detail_requests: AtomicU64,
 }
 
 impl PassportalSim {
@@ -309,6 +355,10 @@ impl PassportalSim {
                 token_exchanges: AtomicU64::new(0),
                 rejected_exchanges: AtomicU64::new(0),
                 clock_offset_ms: AtomicU64::new(0),
+                clock: SkewClock::default(),
+                new_token_revokes_old: AtomicBool::new(false),
+                tokens_revoked_before: AtomicU64::new(0),
+                detail_requests: AtomicU64::new(0),
                 opts,
             }),
         }
@@ -456,10 +506,72 @@ impl PassportalSim {
         self.inner.rejected_exchanges.load(Ordering::SeqCst)
     }
 
-    /// The simulator's "now": the wall clock plus whatever tests advanced it by.
-    fn now(&self) -> DateTime<Utc> {
+    /// Makes a document unreadable by the key (or readable again): it is still listed, with
+    /// `"accessible": false`, and `GET /api/v2/documents/{id}` answers 403
+    /// `{"success":"false","message":"not found.","code":0,"status":403}`. Any document type.
+    /// `false` if there is no such document. Its `last_modified` does not change.
+    pub fn set_accessible(&self, doc_id: i64, accessible: bool) -> bool {
+        self.store_mut().set_accessible(doc_id, accessible)
+    }
+
+    /// Whether the key can read the document; `None` if there is no such document.
+    pub fn accessible(&self, doc_id: i64) -> Option<bool> {
+        let store = self.store();
+        store.doc(doc_id).map(|_| store.accessible(doc_id))
+    }
+
+    /// The documents made unreadable ([`PassportalSim::set_accessible`]), by id.
+    pub fn inaccessible_documents(&self) -> Vec<i64> {
+        self.store().inaccessible()
+    }
+
+    /// The document is listed as usual, but deleted the moment a list page carrying it is
+    /// served (`/api/v2/documents` or `/all`, whatever the filters): its detail then answers 403
+    /// "not found." and later listings no longer carry it. Any document type. `false` if there
+    /// is no such document.
+    pub fn vanish_after_listing(&self, doc_id: i64) -> bool {
+        self.store_mut().vanish_after_listing(doc_id)
+    }
+
+    /// The documents waiting to vanish ([`PassportalSim::vanish_after_listing`]), by id.
+    pub fn vanishing_documents(&self) -> Vec<i64> {
+        self.store().vanishing()
+    }
+
+    /// Sets how far the simulator's clock runs ahead of the host's (negative: behind). It
+    /// decides `expiry_time` and when tokens expire, the `Date` of every API response, and the
+    /// `last_modified` of changes from now on (which then follow the new clock, even when it was
+    /// set back).
+    pub fn set_clock_skew(&self, skew: chrono::Duration) {
+        self.inner.clock.set_skew(skew);
+        self.store_mut().reset_stamps();
+    }
+
+    pub fn clock_skew(&self) -> chrono::Duration {
+        self.inner.clock.skew()
+    }
+
+    /// Whether issuing a token revokes every token issued before it: from then on they answer
+    /// 401 code 1006 "Invalid token: Token revoked.". Off: tokens live until they expire.
+    pub fn set_new_token_revokes_old(&self, on: bool) {
+        self.inner.new_token_revokes_old.store(on, Ordering::SeqCst);
+    }
+
+    pub fn new_token_revokes_old(&self) -> bool {
+        self.inner.new_token_revokes_old.load(Ordering::SeqCst)
+    }
+
+    /// `GET /api/v2/documents/{id}` requests received (any outcome, faulted ones included);
+    /// the list paths (`/api/v2/documents`, `/all`, `/clients`) are not counted.
+    pub fn detail_requests(&self) -> u64 {
+        self.inner.detail_requests.load(Ordering::SeqCst)
+    }
+
+    /// The simulator's "now": the host's clock plus the skew, plus whatever tests advanced it by.
+    pub fn now(&self) -> DateTime<Utc> {
         let offset = self.inner.clock_offset_ms.load(Ordering::SeqCst);
-        Utc::now() + chrono::Duration::milliseconds(i64::try_from(offset).unwrap_or(i64::MAX / 2))
+        self.inner.clock.now()
+            + chrono::Duration::milliseconds(i64::try_from(offset).unwrap_or(i64::MAX / 2))
     }
 
     /// Moves the simulator's clock forward (tests of token expiry, without sleeping).

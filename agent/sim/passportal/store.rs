@@ -8,7 +8,7 @@
 //! and with it the cache.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
@@ -139,6 +139,12 @@ pub struct Store {
     added: u64,
     /// Clients added so far (seeds each added client's RNG).
     clients_added: u64,
+    /// Documents the key cannot read: listed with `"accessible": false`, detail 403.
+    inaccessible: HashSet<i64>,
+    /// Documents deleted as soon as a list page carrying them is served.
+    vanishing: HashSet<i64>,
+    /// The last `last_modified` handed out: mutations get strictly increasing stamps.
+    last_stamp: DateTime<Utc>,
 }
 
 impl Store {
@@ -173,6 +179,9 @@ impl Store {
             next_client_id: seeded.next_client_id,
             added: 0,
             clients_added: 0,
+            inaccessible: HashSet::new(),
+            vanishing: HashSet::new(),
+            last_stamp: seed::epoch(),
         };
         for o in seeded.others {
             store.register_reference(&o);
@@ -369,7 +378,7 @@ impl Store {
                 template_id: d.template_id(),
                 template_name: d.template_name(),
                 doc_type: d.doc_type(),
-                accessible: true,
+                accessible: !self.inaccessible.contains(&d.id()),
                 last_modified: Ts(modified),
             })
         })
@@ -393,6 +402,77 @@ impl Store {
         })
     }
 
+    /// Whether the key can read the document (its detail answers 200).
+    pub fn accessible(&self, id: i64) -> bool {
+        !self.inaccessible.contains(&id)
+    }
+
+    /// Makes a document readable or not; `false` if there is no such document.
+    pub fn set_accessible(&mut self, id: i64, accessible: bool) -> bool {
+        let Some(e) = self.docs.get_mut(&id) else {
+            return false;
+        };
+        // The list item carries the flag: render it again.
+        e.item_json = OnceLock::new();
+        if accessible {
+            self.inaccessible.remove(&id);
+        } else {
+            self.inaccessible.insert(id);
+        }
+        true
+    }
+
+    /// Ids of the documents the key cannot read, ascending.
+    pub fn inaccessible(&self) -> Vec<i64> {
+        sorted(&self.inaccessible)
+    }
+
+    /// Marks a document to be deleted once a list page carrying it is served; `false` if there
+    /// is no such document.
+    pub fn vanish_after_listing(&mut self, id: i64) -> bool {
+        if !self.docs.contains_key(&id) {
+            return false;
+        }
+        self.vanishing.insert(id);
+        true
+    }
+
+    /// Ids of the documents waiting to vanish, ascending.
+    pub fn vanishing(&self) -> Vec<i64> {
+        sorted(&self.vanishing)
+    }
+
+    /// Which of `ids` (a list page just served) must vanish now.
+    pub fn due_to_vanish(&self, ids: impl Iterator<Item = i64>) -> Vec<i64> {
+        if self.vanishing.is_empty() {
+            return Vec::new();
+        }
+        ids.filter(|id| self.vanishing.contains(id)).collect()
+    }
+
+    /// Deletes any document (and its flags); `false` if there is no such document.
+    pub fn delete_document(&mut self, id: i64) -> bool {
+        if !self.docs.contains_key(&id) {
+            return false;
+        }
+        self.unindex(id);
+        true
+    }
+
+    /// A strictly increasing mutation time from the clock reading `now`: whole seconds
+    /// (Passportal's precision), never before the seeded data, and always after the previous
+    /// one, so that every change moves `last_modified` (the only change signal a list gives).
+    fn next_stamp(&mut self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let t = stamp(now).max(self.last_stamp + chrono::Duration::seconds(1));
+        self.last_stamp = t;
+        t
+    }
+
+    /// Lets stamps follow the simulator's clock again after it was set back (a skew change).
+    pub fn reset_stamps(&mut self) {
+        self.last_stamp = seed::epoch();
+    }
+
     /// Adds a client named `decoded_name` (with its locations and contacts) and returns its id,
     /// the next of the client sequence (so larger than every other client's: it lists last).
     pub fn add_client(&mut self, seed_value: u64, decoded_name: &str, now: DateTime<Utc>) -> i64 {
@@ -402,8 +482,8 @@ impl Store {
         let id = self.next_client_id;
         self.next_client_id += seed::client_id_gap(&mut gaps);
         let ord = u32::try_from(self.clients.len()).unwrap_or(u32::MAX);
-        let (client, site, docs) =
-            seed::added_client(seed_value, n, id, decoded_name, ord, stamp(now));
+        let at = self.next_stamp(now);
+        let (client, site, docs) = seed::added_client(seed_value, n, id, decoded_name, ord, at);
         // Ids only grow, so pushing keeps `clients` in id order.
         self.client_idx.insert(id, self.clients.len());
         self.clients.push(ClientEntry {
@@ -427,16 +507,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Option<i64> {
         let idx = *self.client_idx.get(&client_id)?;
+        let at = self.next_stamp(now);
         self.added += 1;
         let mut rng = fastrand::Rng::with_seed(seed::mix(seed_value, 0xadd_0000 + self.added));
         let entry = self.clients.get_mut(idx)?;
-        let mut a = seed::make_asset(
-            &mut rng,
-            &mut entry.site,
-            &entry.client,
-            seed_value,
-            stamp(now),
-        );
+        let mut a = seed::make_asset(&mut rng, &mut entry.site, &entry.client, seed_value, at);
         let id = self.next_doc_id;
         self.next_doc_id += 1 + rng.i64(0..12);
         a.id = id;
@@ -456,12 +531,23 @@ impl Store {
         let client = a.client_id;
         f(&mut a);
         a.id = id;
-        a.last_modified = stamp(now);
+        a.last_modified = self.next_stamp(now);
         if !self.client_idx.contains_key(&a.client_id) {
             a.client_id = client;
         }
+        // Keep the document's flags across the re-insert.
+        let flags = (
+            self.inaccessible.contains(&id),
+            self.vanishing.contains(&id),
+        );
         self.unindex(id);
         self.insert(Doc::Asset(Box::new(a)));
+        if flags.0 {
+            self.inaccessible.insert(id);
+        }
+        if flags.1 {
+            self.vanishing.insert(id);
+        }
         true
     }
 
@@ -495,6 +581,8 @@ impl Store {
             remove_sorted(v, id);
         }
         self.docs.remove(&id);
+        self.inaccessible.remove(&id);
+        self.vanishing.remove(&id);
     }
 
     fn insert(&mut self, doc: Doc) {
@@ -554,6 +642,12 @@ fn cached(
     // If another request filled it meanwhile, both renderings are equal; keep the first.
     let _ = slot.set(json);
     Ok(slot.get().map_or("", |j| j))
+}
+
+fn sorted(ids: &HashSet<i64>) -> Vec<i64> {
+    let mut v: Vec<i64> = ids.iter().copied().collect();
+    v.sort_unstable();
+    v
 }
 
 fn remove_sorted(ids: &mut Vec<i64>, id: i64) {

@@ -1890,3 +1890,489 @@ async fn control_surface_adds_clients() {
     }
     assert_eq!(h.sim.clients().len(), count, "a bad body adds nothing");
 }
+
+// ---- Switches for what real Passportal may do (module docs, "Switches") ------------------------
+
+/// A control-surface call: status and JSON body (`Null` when empty).
+async fn control(h: &Harness, method: reqwest::Method, path: &str, body: &str) -> (u16, Value) {
+    let resp = h
+        .http
+        .request(method, format!("{}/_sim{path}", h.server.base_url))
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.expect("body");
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON")
+    };
+    (status, v)
+}
+
+fn not_found_403() -> Value {
+    json!({"success":"false","message":"not found.","code":0,"status":403})
+}
+
+/// The list item of document `id` in a walk of every asset document, if listed.
+async fn listed_item(h: &Harness, token: &str, id: i64) -> Option<Value> {
+    h.walk(&format!("{ASSETS}&orderBy=id"), 1000, token)
+        .await
+        .into_iter()
+        .find(|d| d["id"] == id)
+}
+
+#[tokio::test]
+async fn unreadable_documents_are_listed_but_refused() {
+    let h = Harness::new(opts(7, 2, 5)).await;
+    let token = h.token().await;
+    let id = h.sim.assets()[2].id;
+    let detail = format!("{DOCUMENTS_PATH}/{id}");
+    assert_eq!(h.sim.accessible(id), Some(true));
+    assert_eq!(h.get_with(&detail, &token).await.status, 200);
+    let before = listed_item(&h, &token, id).await.expect("listed");
+    assert_eq!(before["accessible"], true);
+
+    assert!(h.sim.set_accessible(id, false));
+    assert!(!h.sim.set_accessible(1, false));
+    assert_eq!(h.sim.accessible(id), Some(false));
+    assert_eq!(h.sim.accessible(1), None);
+    assert_eq!(h.sim.inaccessible_documents(), vec![id]);
+    let item = listed_item(&h, &token, id).await.expect("still listed");
+    assert_eq!(item["accessible"], false);
+    assert_eq!(item["last_modified"], before["last_modified"], "no change");
+    let r = h.get_with(&detail, &token).await;
+    assert_eq!(
+        (r.status, r.content_type.as_str()),
+        (403, "application/json")
+    );
+    assert_eq!(r.json(), not_found_403());
+    // A change to the document keeps it unreadable.
+    assert!(h.sim.update_asset(id, |a| a.serial = Some("S-1".into())));
+    assert_eq!(h.get_with(&detail, &token).await.status, 403);
+
+    assert!(h.sim.set_accessible(id, true));
+    assert_eq!(h.get_with(&detail, &token).await.status, 200);
+    assert_eq!(
+        listed_item(&h, &token, id).await.expect("listed")["accessible"],
+        true
+    );
+
+    // Over HTTP, for any document type.
+    let (status, _) = control(
+        &h,
+        reqwest::Method::PUT,
+        &format!("/documents/{id}/accessible"),
+        r#"{"accessible":false}"#,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(h.get_with(&detail, &token).await.json(), not_found_403());
+    let vendor = h
+        .walk(&format!("{DOCUMENTS_PATH}?type=vendor"), 1000, &token)
+        .await[0]["id"]
+        .as_i64()
+        .expect("a vendor document");
+    let (status, _) = control(
+        &h,
+        reqwest::Method::PUT,
+        &format!("/documents/{vendor}/accessible"),
+        r#"{"accessible":false}"#,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        h.get_with(&format!("{DOCUMENTS_PATH}/{vendor}"), &token)
+            .await
+            .status,
+        403
+    );
+    let (_, state) = control(&h, reqwest::Method::GET, "/state", "").await;
+    let mut want = vec![id, vendor];
+    want.sort_unstable();
+    assert_eq!(state["inaccessible_documents"], json!(want));
+    for (path, body, code) in [
+        ("/documents/1/accessible", r#"{"accessible":false}"#, 404),
+        ("/documents/x/accessible", r#"{"accessible":false}"#, 404),
+        ("/documents/1/accessible", r#"{"accessible":"no"}"#, 400),
+    ] {
+        assert_eq!(
+            control(&h, reqwest::Method::PUT, path, body).await.0,
+            code,
+            "{path} {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn vanishing_documents_go_once_a_page_lists_them() {
+    let h = Harness::new(opts(7, 2, 5)).await;
+    let token = h.token().await;
+    let assets = h.sim.assets();
+    let doomed = assets
+        .iter()
+        .find(|a| a.client_id == assets[0].client_id)
+        .expect("asset");
+    let other_client = assets
+        .iter()
+        .map(|a| a.client_id)
+        .find(|c| *c != doomed.client_id)
+        .expect("another client");
+    let id = doomed.id;
+    let detail = format!("{DOCUMENTS_PATH}/{id}");
+    assert!(h.sim.vanish_after_listing(id));
+    assert!(!h.sim.vanish_after_listing(1));
+    assert_eq!(h.sim.vanishing_documents(), vec![id]);
+    // Until a page carries it, it is there; a page without it changes nothing.
+    assert_eq!(h.get_with(&detail, &token).await.status, 200);
+    let elsewhere = h
+        .json(
+            &format!("{ASSETS}&clientId={other_client}&resultsPerPage=1000"),
+            &token,
+        )
+        .await;
+    assert!(!ids(elsewhere["results"].as_array().expect("results")).contains(&id));
+    assert!(h.sim.asset(id).is_some());
+
+    // The page that lists it is the last to carry it.
+    let page = h
+        .json(
+            &format!("{ASSETS}&clientId={}&resultsPerPage=1000", doomed.client_id),
+            &token,
+        )
+        .await;
+    assert!(ids(page["results"].as_array().expect("results")).contains(&id));
+    assert!(h.sim.asset(id).is_none());
+    assert!(h.sim.vanishing_documents().is_empty());
+    let r = h.get_with(&detail, &token).await;
+    assert_eq!((r.status, r.json()), (403, not_found_403()));
+    assert!(listed_item(&h, &token, id).await.is_none());
+
+    // Over HTTP.
+    let next = h.sim.assets()[0].id;
+    let (status, _) = control(
+        &h,
+        reqwest::Method::POST,
+        &format!("/documents/{next}/vanish-after-listing"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, state) = control(&h, reqwest::Method::GET, "/state", "").await;
+    assert_eq!(state["vanishing_documents"], json!([next]));
+    assert!(listed_item(&h, &token, next).await.is_some());
+    assert!(listed_item(&h, &token, next).await.is_none());
+    let (status, _) = control(
+        &h,
+        reqwest::Method::POST,
+        "/documents/1/vanish-after-listing",
+        "",
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn one_list_page_can_fail_in_passportals_envelope() {
+    let h = Harness::new(opts(7, 2, 5)).await;
+    let token = h.token().await;
+    let page = |n: u32| format!("{ASSETS}&orderBy=id&resultsPerPage=3&pageNum={n}&x=1");
+    let plan = h.sim.faults();
+    let on_page_two = |f: Fault| {
+        FaultRule::times(f, 1)
+            .on(DOCUMENTS_PATH)
+            .with_query("pageNum=2&")
+    };
+
+    plan.push(on_page_two(Fault::ErrorStatus {
+        status: 404,
+        message: PAGE_NUM_MESSAGE.to_owned(),
+    }));
+    assert_eq!(h.get_with(&page(1), &token).await.status, 200);
+    assert_eq!(h.get_with(&page(3), &token).await.status, 200);
+    let r = h.get_with(&page(2), &token).await;
+    assert_eq!(
+        (r.status, r.content_type.as_str()),
+        (404, "application/json")
+    );
+    assert_eq!(
+        r.json(),
+        json!({"success":"false","message":PAGE_NUM_MESSAGE,"code":0,"status":404})
+    );
+    assert_eq!(h.get_with(&page(2), &token).await.status, 200, "used up");
+
+    plan.push(on_page_two(Fault::SuccessFalse {
+        message: "not found.".to_owned(),
+    }));
+    let r = h.get_with(&page(2), &token).await;
+    assert_eq!(
+        (r.status, r.content_type.as_str()),
+        (200, "application/json")
+    );
+    assert_eq!(
+        r.json(),
+        json!({"success":"false","message":"not found.","code":0,"status":200})
+    );
+
+    plan.push(on_page_two(Fault::ServerError(500)));
+    let r = h.get_with(&page(2), &token).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            500,
+            json!({"success":"false","message":"Unexpected error.","code":0,"status":500})
+        )
+    );
+    // A detail request is no list page.
+    plan.push(on_page_two(Fault::ServerError(500)));
+    let id = h.sim.assets()[0].id;
+    assert_eq!(
+        h.get_with(&format!("{DOCUMENTS_PATH}/{id}"), &token)
+            .await
+            .status,
+        200
+    );
+    plan.clear();
+
+    // Over HTTP.
+    let (status, _) = control(
+        &h,
+        reqwest::Method::POST,
+        "/faults",
+        r#"{"fault":{"kind":"success_false","message":"Unexpected error."},
+            "path_prefix":"/api/v2/documents","query_contains":"pageNum=2&","times":1}"#,
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(h.get_with(&page(1), &token).await.json()["success"], true);
+    assert_eq!(
+        h.get_with(&page(2), &token).await.json()["success"],
+        "false"
+    );
+    assert_eq!(h.get_with(&page(2), &token).await.json()["success"], true);
+}
+
+fn date_of(r: &reqwest::Response) -> chrono::DateTime<chrono::Utc> {
+    let raw = r
+        .headers()
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .expect("a Date header");
+    assert!(
+        raw.ends_with(" GMT") && raw.len() == 29,
+        "IMF-fixdate: {raw}"
+    );
+    chrono::DateTime::parse_from_rfc2822(raw)
+        .expect("parses")
+        .to_utc()
+}
+
+#[tokio::test]
+async fn clock_skew_moves_expiry_time_and_the_date() {
+    use chrono::{Duration as Skew, Utc};
+    let h = Harness::new(opts(7, 1, 2)).await;
+    h.sim.set_quirks(Quirks {
+        expiry_time: ExpiryTime::Number,
+        ..Quirks::default()
+    });
+    let near = |a: i64, b: i64| (a - b).abs() <= 5;
+    // Without skew: an hour from the host's now, and dated now.
+    let resp = h
+        .http
+        .post(h.url(TOKEN_PATH))
+        .header("x-key", h.sim.access_key_id())
+        .header(
+            "x-hash",
+            hmac_hex(h.sim.secret_access_key().as_bytes(), b"c"),
+        )
+        .json(&json!({"scope": "docs_api", "content": "c"}))
+        .send()
+        .await
+        .expect("send");
+    assert!(near(date_of(&resp).timestamp(), Utc::now().timestamp()));
+    let v: Value = resp.json().await.expect("json");
+    let exp = v["expiry_time"].as_i64().expect("number");
+    assert!(near(exp, Utc::now().timestamp() + 3600), "{exp}");
+
+    // Half an hour behind: the token still lives an hour by the simulator's clock, but by the
+    // host's clock its expiry_time is only half an hour away.
+    h.sim.set_clock_skew(Skew::minutes(-30));
+    assert_eq!(h.sim.clock_skew(), Skew::minutes(-30));
+    let r = h
+        .exchange_with(&h.sim.access_key_id(), &h.sim.secret_access_key(), "c")
+        .await
+        .json();
+    let exp = r["expiry_time"].as_i64().expect("number");
+    assert!(near(exp, Utc::now().timestamp() + 1800), "{exp}");
+    let token = r["access_token"].as_str().expect("token").to_owned();
+    let resp = h
+        .http
+        .get(h.url(ASSETS))
+        .header("x-access-token", &token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(near(
+        date_of(&resp).timestamp(),
+        (Utc::now() - Skew::minutes(30)).timestamp()
+    ));
+
+    // Two hours ahead (over HTTP): the same token is now past its expiry_time.
+    let (status, v) = control(
+        &h,
+        reqwest::Method::PUT,
+        "/clock",
+        r#"{"skew_seconds":7200}"#,
+    )
+    .await;
+    assert_eq!((status, v["skew_seconds"].as_f64()), (200, Some(7200.0)));
+    let r = h.get_with(ASSETS, &token).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (401, invalid_token("Invalid token: Expired token."))
+    );
+    let resp = h.http.get(h.url(ASSETS)).send().await.expect("send");
+    assert!(near(
+        date_of(&resp).timestamp(),
+        (Utc::now() + Skew::hours(2)).timestamp()
+    ));
+    // The skew stamps changes too.
+    let id = h.sim.assets()[0].id;
+    assert!(h.sim.update_asset(id, |a| a.model = Some("M".into())));
+    let stamped = h.sim.asset(id).expect("asset").last_modified;
+    assert!(
+        near(
+            stamped.timestamp(),
+            (Utc::now() + Skew::hours(2)).timestamp()
+        ),
+        "{stamped}"
+    );
+    assert_eq!(
+        control(&h, reqwest::Method::PUT, "/clock", "{}").await.0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn a_new_token_can_revoke_the_old_ones() {
+    let h = Harness::new(opts(7, 1, 2)).await;
+    let revoked = invalid_token("Invalid token: Token revoked.");
+    // Off: every token lives until it expires.
+    let (a, b) = (h.token().await, h.token().await);
+    for t in [&a, &b] {
+        assert_eq!(h.get_with(ASSETS, t).await.status, 200);
+    }
+    assert!(!h.sim.new_token_revokes_old());
+    h.sim.set_new_token_revokes_old(true);
+    assert!(h.sim.new_token_revokes_old());
+    // Still valid until a new one is issued.
+    assert_eq!(h.get_with(ASSETS, &a).await.status, 200);
+    let exchanges = h.sim.token_exchanges();
+    let c = h.token().await;
+    assert_eq!(h.sim.token_exchanges(), exchanges + 1);
+    for t in [&a, &b] {
+        let r = h.get_with(ASSETS, t).await;
+        assert_eq!((r.status, r.json()), (401, revoked.clone()));
+    }
+    assert_eq!(h.get_with(ASSETS, &c).await.status, 200);
+    let d = h.token().await;
+    assert_eq!(h.get_with(ASSETS, &c).await.json(), revoked);
+    assert_eq!(h.get_with(ASSETS, &d).await.status, 200);
+
+    // Over HTTP: off again, a new token leaves the last one alone.
+    let (status, v) = control(
+        &h,
+        reqwest::Method::PUT,
+        "/new-token-revokes-old",
+        r#"{"on":false}"#,
+    )
+    .await;
+    assert_eq!((status, v["on"].as_bool()), (200, Some(false)));
+    let e = h.token().await;
+    for t in [&d, &e] {
+        assert_eq!(h.get_with(ASSETS, t).await.status, 200);
+    }
+    assert_eq!(
+        control(&h, reqwest::Method::GET, "/new-token-revokes-old", "")
+            .await
+            .1["on"],
+        false
+    );
+    assert_eq!(
+        control(&h, reqwest::Method::PUT, "/new-token-revokes-old", "[]")
+            .await
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn last_modified_moves_with_every_change_and_only_then() {
+    let h = Harness::new(opts(7, 2, 4)).await;
+    let token = h.token().await;
+    let id = h.sim.assets()[1].id;
+    let stamp = |v: &Value| {
+        v["last_modified"]
+            .as_str()
+            .expect("last_modified")
+            .to_owned()
+    };
+    let first = stamp(&listed_item(&h, &token, id).await.expect("listed"));
+    assert_eq!(
+        stamp(&listed_item(&h, &token, id).await.expect("listed")),
+        first
+    );
+    // Three changes within the same second still give three stamps.
+    let mut seen = vec![first];
+    for n in 0..3 {
+        assert!(
+            h.sim
+                .update_asset(id, |a| a.notes = Some(format!("change {n}")))
+        );
+        let now = stamp(&listed_item(&h, &token, id).await.expect("listed"));
+        assert!(now > *seen.last().expect("a stamp"), "{now} after {seen:?}");
+        seen.push(now);
+    }
+    // Reading it (list, detail) changes nothing.
+    let details_before = h.sim.detail_requests();
+    let lists_before = h.sim.requests_for(DOCUMENTS_PATH);
+    let d = h.get_with(&format!("{DOCUMENTS_PATH}/{id}"), &token).await;
+    assert_eq!(d.status, 200);
+    assert_eq!(
+        h.get_with(&format!("{DOCUMENTS_PATH}/1"), &token)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        h.get_with(&format!("{DOCUMENTS_PATH}/x"), &token)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(h.get_with(CLIENTS_PATH, &token).await.status, 200);
+    assert_eq!(
+        h.get_with(&format!("{DOCUMENTS_PATH}/all"), &token)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        h.sim.detail_requests(),
+        details_before + 3,
+        "only the three detail calls"
+    );
+    assert_eq!(h.sim.requests_for(DOCUMENTS_PATH), lists_before + 5);
+    assert_eq!(
+        stamp(&listed_item(&h, &token, id).await.expect("listed")),
+        *seen.last().expect("a stamp")
+    );
+    let (_, state) = control(&h, reqwest::Method::GET, "/state", "").await;
+    assert_eq!(
+        state["detail_requests"].as_u64(),
+        Some(h.sim.detail_requests())
+    );
+}

@@ -109,7 +109,7 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     if let Some(resp) = app.throttle(peer) {
         return resp;
     }
-    let fault = app.sim.faults().take_for(&path);
+    let fault = app.sim.faults().take_for(&path, req.uri().query());
     match fault {
         // Syncro-shaped versions of two shared faults.
         Some(Fault::Unauthorized) => {
@@ -378,9 +378,17 @@ impl App {
         }
     }
 
+    /// `/customer_assets`, shaped by the list switches (see the module docs): a hidden listing
+    /// is empty with a truthful `meta`; spec-example paging serves page 1 whatever `page` says,
+    /// without `meta`; reordering lists by `updated_at` (newest first) and, once the page is
+    /// written, bumps the `updated_at` of the [`super::REORDER_BUMPS`] least recently updated assets
+    /// listed.
     fn asset_list(&self, q: &Query) -> ApiResult {
-        let page = q.page();
-        let per_page = q.per_page(self.sim.inner.opts.assets_page_size);
+        let inner = &self.sim.inner;
+        let spec_example = inner.spec_example_paging.load(Ordering::SeqCst);
+        let reorder = inner.reorder_between_pages.load(Ordering::SeqCst);
+        let page = if spec_example { 1 } else { q.page() };
+        let per_page = q.per_page(inner.opts.assets_page_size);
         let filter = AssetFilter {
             customer_id: q.id("customer_id"),
             asset_type_id: q.id("asset_type_id"),
@@ -389,13 +397,32 @@ impl App {
         };
         let store = self.sim.store();
         let acct = self.account(&store);
-        let (total, hits) = store.asset_page(&filter, page, per_page);
+        let (total, hits) = if inner.listing_hidden.load(Ordering::SeqCst) {
+            (0, Vec::new())
+        } else if reorder {
+            store.asset_page_by_recency(&filter, page, per_page)
+        } else {
+            store.asset_page(&filter, page, per_page)
+        };
         let items = hits
             .into_iter()
             .map(|e| store.asset_json(e, &acct))
             .collect::<Result<Vec<_>, _>>()?;
         let meta = Meta::new(total, per_page, page);
-        Ok(list_document("assets", items.into_iter(), &meta))
+        let body = list_document(
+            "assets",
+            items.into_iter(),
+            (!spec_example).then_some(&meta),
+        );
+        if reorder && total > 0 {
+            let bump = store.least_recently_updated(&filter, super::REORDER_BUMPS);
+            drop(store);
+            for id in bump {
+                // An agent checking in: nothing but `updated_at` changes.
+                self.sim.update_asset(id, |_| {});
+            }
+        }
+        Ok(body)
     }
 
     fn asset_detail(&self, id: &str) -> ApiResult {
@@ -426,7 +453,7 @@ impl App {
             .map(|e| store.customer_json(e, &acct))
             .collect::<Result<Vec<_>, _>>()?;
         let meta = Meta::new(total, per_page, page);
-        Ok(list_document("customers", items.into_iter(), &meta))
+        Ok(list_document("customers", items.into_iter(), Some(&meta)))
     }
 
     fn customer_detail(&self, id: &str) -> ApiResult {

@@ -5,13 +5,17 @@
 //!
 //! | method & path | body | answer |
 //! |---|---|---|
-//! | `GET /_sim/state` | | counts, request totals, limiter settings, asset types, pending faults |
+//! | `GET /_sim/state` | | counts, request totals, limiter settings, asset types, the list switches (`listing_hidden`, `hidden_assets`, `reorder_between_pages`, `spec_example_paging`), pending faults |
 //! | `GET /_sim/customers` | | every customer's ground truth (disabled ones too) |
 //! | `POST /_sim/customers` | `{"business_name": "Smith & Sons"}` | 201 `{"id": …, "customer": …}` |
 //! | `GET /_sim/assets/{id}` | | the asset's ground truth |
 //! | `POST /_sim/assets` | `{"customer_id": 21400123}` | 201 `{"id": …, "asset": …}` |
 //! | `PATCH /_sim/assets/{id}` | asset fields, e.g. `{"name":"x","asset_serial":null}` | the asset |
 //! | `DELETE /_sim/assets/{id}` | | 204 |
+//! | `PUT /_sim/assets/{id}/hidden` | `{"hidden": true}` | 204; the asset leaves `/customer_assets` but stays readable by id |
+//! | `GET`/`PUT /_sim/listing` | `{"hidden": true}` | `{"hidden": …}`; `/customer_assets` lists nothing |
+//! | `GET`/`PUT /_sim/reorder` | `{"on": true}` | `{"on": …}`; `/customer_assets` by `updated_at`, changing under a page walk |
+//! | `GET`/`PUT /_sim/spec-example-paging` | `{"on": true}` | `{"on": …}`; `/customer_assets` without `meta`, `page` ignored |
 //! | `POST /_sim/rotate-key` | | `{"api_key": …}` |
 //! | `GET`/`PUT /_sim/rate-limit` | `{"requests_per_minute": 60, "retry_after": true}` (either) | the settings |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
@@ -26,7 +30,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde_json::{Map, Value, json};
 
 use super::SimAsset;
@@ -42,6 +46,13 @@ pub fn router() -> Router<Arc<App>> {
         .route(
             "/assets/{id}",
             get(get_asset).patch(patch_asset).delete(delete_asset),
+        )
+        .route("/assets/{id}/hidden", put(hide_asset))
+        .route("/listing", get(listing).put(set_listing))
+        .route("/reorder", get(reorder).put(set_reorder))
+        .route(
+            "/spec-example-paging",
+            get(spec_example_paging).put(set_spec_example_paging),
         )
         .route("/rotate-key", post(rotate_key))
         .route("/rate-limit", get(rate_limit).put(set_rate_limit))
@@ -87,6 +98,10 @@ async fn state(State(app): AppState) -> Response {
             "rate_limited": sim.rate_limited_count(),
             "requests_per_minute": sim.requests_per_minute(),
             "retry_after": sim.retry_after(),
+            "listing_hidden": sim.listing_hidden(),
+            "hidden_assets": sim.hidden_assets(),
+            "reorder_between_pages": sim.reorder_between_pages(),
+            "spec_example_paging": sim.spec_example_paging(),
             "faults": sim.faults().rules(),
         }),
     )
@@ -181,6 +196,86 @@ async fn delete_asset(State(app): AppState, Path(id): Path<String>) -> Response 
         no_content()
     } else {
         error(StatusCode::NOT_FOUND, "no such asset")
+    }
+}
+
+/// The boolean `key` of a body, or why the body is bad (answered 400).
+fn flag(body: &Bytes, key: &str) -> Result<bool, String> {
+    parse_object(body)?
+        .get(key)
+        .and_then(Value::as_bool)
+        .ok_or_else(|| format!("body needs \"{key}\" (true or false)"))
+}
+
+async fn hide_asset(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Response {
+    let hidden = match flag(&body, "hidden") {
+        Ok(h) => h,
+        Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
+    };
+    if parse_id(&id).is_some_and(|id| app.sim.hide_asset(id, hidden)) {
+        no_content()
+    } else {
+        error(StatusCode::NOT_FOUND, "no such asset")
+    }
+}
+
+async fn listing(State(app): AppState) -> Response {
+    reply(
+        StatusCode::OK,
+        &json!({ "hidden": app.sim.listing_hidden() }),
+    )
+}
+
+async fn set_listing(State(app): AppState, body: Bytes) -> Response {
+    match flag(&body, "hidden") {
+        Ok(h) => {
+            app.sim.set_listing_hidden(h);
+            reply(
+                StatusCode::OK,
+                &json!({ "hidden": app.sim.listing_hidden() }),
+            )
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
+    }
+}
+
+async fn reorder(State(app): AppState) -> Response {
+    reply(
+        StatusCode::OK,
+        &json!({ "on": app.sim.reorder_between_pages() }),
+    )
+}
+
+async fn set_reorder(State(app): AppState, body: Bytes) -> Response {
+    match flag(&body, "on") {
+        Ok(on) => {
+            app.sim.set_reorder_between_pages(on);
+            reply(
+                StatusCode::OK,
+                &json!({ "on": app.sim.reorder_between_pages() }),
+            )
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
+    }
+}
+
+async fn spec_example_paging(State(app): AppState) -> Response {
+    reply(
+        StatusCode::OK,
+        &json!({ "on": app.sim.spec_example_paging() }),
+    )
+}
+
+async fn set_spec_example_paging(State(app): AppState, body: Bytes) -> Response {
+    match flag(&body, "on") {
+        Ok(on) => {
+            app.sim.set_spec_example_paging(on);
+            reply(
+                StatusCode::OK,
+                &json!({ "on": app.sim.spec_example_paging() }),
+            )
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
     }
 }
 

@@ -36,6 +36,39 @@
 //! docs where they are made): the bad-token 401 body, the 429 body, what counts toward the limit,
 //! ordering (id ascending), `per_page` (honoured up to 100), an invalid `page` (read as 1), the
 //! 404 bodies, and `total_pages` of an empty list (1, as `will_paginate` computes it).
+//!
+//! # Switches for what real Syncro may do (off by default)
+//!
+//! Each is reachable from Rust and under `/_sim/` (see `control`), with its evidence:
+//!
+//! - **An empty listing** ([`SyncroSim::set_listing_hidden`], `PUT /_sim/listing`; one asset:
+//!   [`SyncroSim::hide_asset`], `PUT /_sim/assets/{id}/hidden`): `GET /api/v1/customer_assets`
+//!   leaves the assets out — a valid 200 with `"assets": []` (or without the hidden one) and a
+//!   `meta` counting only what is listed (`total_entries: 0`, `total_pages: 1` when all are
+//!   hidden) — while `GET /api/v1/customer_assets/{id}` still answers 200 for them. What a
+//!   token whose permissions or customer visibility changed sees ("Single-Customer Users can
+//!   only access own assets", spec; research/syncro.md §2 on per-token permissions): a client
+//!   that takes an empty or short listing for "everything was deleted" removes live assets.
+//! - **Reordering between pages** ([`SyncroSim::set_reorder_between_pages`],
+//!   `PUT /_sim/reorder`): the order of `/customer_assets` is undocumented (the spec has no
+//!   `sort` on it; research/syncro.md §3.1 lists ordering as unverified). With this on the list
+//!   is ordered by `updated_at`, newest first, and after each page request the `updated_at` of
+//!   the [`REORDER_BUMPS`] least recently updated listed assets is bumped to now, as RMM
+//!   agents checking in during a long scan would: they move to the front, everything else
+//!   moves back, so a page walk sees some assets twice and misses others. `meta.total_entries`
+//!   and `total_pages` stay truthful.
+//! - **The spec's own example shape** ([`SyncroSim::set_spec_example_paging`],
+//!   `PUT /_sim/spec-example-paging`): `/customer_assets` answers without `meta` and ignores
+//!   `page` (every page number returns page 1), which is what a mock served from Syncro's
+//!   published spec does: its example page carries no `meta` (research/syncro.md §7.1).
+//! - **Lookup by id**: `GET /api/v1/customer_assets/{id}` answers `{"asset": {…}}`, the same
+//!   object as in the list, and 404 `{"error":"Asset not found"}` for a removed or unknown asset
+//!   (research/syncro.md §3.2; the body is the one the spec documents for `/patches`).
+//! - **429 without `Retry-After`** is the default ([`SyncroSimOptions::retry_after_on_429`],
+//!   [`SyncroSim::set_retry_after`]); stitchflow reports Syncro's 429s without it. The limiter
+//!   is a sliding window of 60 s (`ratelimit`): a request is admitted if fewer than
+//!   `requests_per_minute` were admitted in the 60 s before it, so a request 60 s after a
+//!   throttled burst's first admitted request succeeds, with or without `Retry-After`.
 
 mod api;
 mod catalog;
@@ -59,6 +92,10 @@ pub use crate::sim::server::SimServer;
 
 use ratelimit::{Clock, RateLimiter};
 use store::Store;
+
+/// How many assets check in (get a new `updated_at`) after each `/customer_assets` page while
+/// [`SyncroSim::set_reorder_between_pages`] is on.
+pub const REORDER_BUMPS: usize = 3;
 
 /// What to simulate. Everything seeded derives from `seed`, `clients` and `assets_per_client`.
 ///
@@ -205,6 +242,12 @@ struct Inner {
     retry_after: AtomicBool,
     limiter: RateLimiter,
     clock: Clock,
+    /// `/customer_assets` lists nothing ([`SyncroSim::set_listing_hidden`]).
+    listing_hidden: AtomicBool,
+    /// `/customer_assets` is ordered by `updated_at` and changes under a page walk.
+    reorder_between_pages: AtomicBool,
+    /// `/customer_assets` answers the spec example's shape: no `meta`, `page` ignored.
+    spec_example_paging: AtomicBool,
 }
 
 impl SyncroSim {
@@ -239,6 +282,9 @@ impl SyncroSim {
                 retry_after: AtomicBool::new(opts.retry_after_on_429),
                 limiter: RateLimiter::default(),
                 clock,
+                listing_hidden: AtomicBool::new(false),
+                reorder_between_pages: AtomicBool::new(false),
+                spec_example_paging: AtomicBool::new(false),
                 opts,
             }),
         }
@@ -320,6 +366,53 @@ impl SyncroSim {
         self.store_mut().remove_asset(id)
     }
 
+    /// Hides every asset from `GET /api/v1/customer_assets` (or lists them again): it answers
+    /// 200 with `"assets": []` and a `meta` with `total_entries: 0`, as after the token's
+    /// permissions or customer visibility changed, while `GET /api/v1/customer_assets/{id}`
+    /// still answers 200 for each of them.
+    pub fn set_listing_hidden(&self, hidden: bool) {
+        self.inner.listing_hidden.store(hidden, Ordering::SeqCst);
+    }
+
+    pub fn listing_hidden(&self) -> bool {
+        self.inner.listing_hidden.load(Ordering::SeqCst)
+    }
+
+    /// Leaves one asset out of `GET /api/v1/customer_assets` (or lists it again); `meta`
+    /// counts only what is listed, and `GET /api/v1/customer_assets/{id}` still answers 200 for
+    /// it. `false` if there is no such asset. Removing the asset forgets the flag.
+    pub fn hide_asset(&self, id: i64, hidden: bool) -> bool {
+        self.store_mut().set_hidden(id, hidden)
+    }
+
+    /// The assets hidden one by one ([`SyncroSim::hide_asset`]), by id.
+    pub fn hidden_assets(&self) -> Vec<i64> {
+        self.store().hidden()
+    }
+
+    /// Orders `/customer_assets` by `updated_at` (newest first) and, after each page request,
+    /// bumps the `updated_at` of the [`REORDER_BUMPS`] least recently updated listed
+    /// assets to now (RMM agents checking in during a long scan), so that a page walk sees some
+    /// assets twice and misses others; `meta` stays truthful. Off: id order, nothing bumped.
+    pub fn set_reorder_between_pages(&self, on: bool) {
+        self.inner.reorder_between_pages.store(on, Ordering::SeqCst);
+    }
+
+    pub fn reorder_between_pages(&self) -> bool {
+        self.inner.reorder_between_pages.load(Ordering::SeqCst)
+    }
+
+    /// Makes `/customer_assets` answer as a mock served from Syncro's published spec would:
+    /// without `meta`, and page 1 whatever `page` asks for (its example page has no `meta`;
+    /// research/syncro.md §7.1).
+    pub fn set_spec_example_paging(&self, on: bool) {
+        self.inner.spec_example_paging.store(on, Ordering::SeqCst);
+    }
+
+    pub fn spec_example_paging(&self) -> bool {
+        self.inner.spec_example_paging.load(Ordering::SeqCst)
+    }
+
     /// Issues a new full-permission token and returns it; the old one gets 401 from now on.
     /// The limited token is a different token and stays valid.
     pub fn rotate_key(&self) -> String {
@@ -330,7 +423,10 @@ impl SyncroSim {
     }
 
     /// Changes the limit from the next request on (0 turns the limiter off). Requests already
-    /// admitted in the current window still count against the new limit.
+    /// admitted in the current window still count against the new limit. The window slides:
+    /// a request is admitted if fewer than the limit were admitted in the 60 s before it, so
+    /// once a throttled client waits 60 s from the first request of its burst, it is admitted
+    /// again (see `ratelimit`).
     pub fn set_requests_per_minute(&self, n: u32) {
         self.inner.requests_per_minute.store(n, Ordering::SeqCst);
     }

@@ -334,8 +334,13 @@ impl Meta {
     }
 }
 
-/// `{"<key>":[<items>],"meta":{...}}` from already-rendered items.
-pub fn list_document<'s>(key: &str, items: impl Iterator<Item = &'s str>, meta: &Meta) -> Vec<u8> {
+/// `{"<key>":[<items>],"meta":{...}}` from already-rendered items; without `meta` when it is
+/// `None` (the shape of the spec's own `/customer_assets` example).
+pub fn list_document<'s>(
+    key: &str,
+    items: impl Iterator<Item = &'s str>,
+    meta: Option<&Meta>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 * 1024);
     out.extend_from_slice(b"{\"");
     out.extend_from_slice(key.as_bytes());
@@ -346,9 +351,12 @@ pub fn list_document<'s>(key: &str, items: impl Iterator<Item = &'s str>, meta: 
         }
         out.extend_from_slice(item.as_bytes());
     }
-    out.extend_from_slice(b"],\"meta\":");
-    // Four integers cannot fail to serialize.
-    let _ = serde_json::to_writer(&mut out, meta);
+    out.push(b']');
+    if let Some(meta) = meta {
+        out.extend_from_slice(b",\"meta\":");
+        // Four integers cannot fail to serialize.
+        let _ = serde_json::to_writer(&mut out, meta);
+    }
     out.push(b'}');
     out
 }
@@ -393,13 +401,21 @@ mod tests {
     #[test]
     fn documents_are_json() {
         let meta = Meta::new(2, 25, 1);
-        let doc = list_document("assets", ["{\"id\":1}", "{\"id\":2}"].into_iter(), &meta);
+        let doc = list_document(
+            "assets",
+            ["{\"id\":1}", "{\"id\":2}"].into_iter(),
+            Some(&meta),
+        );
         let v: Value = serde_json::from_slice(&doc).expect("json");
         assert_eq!(v["assets"][1]["id"], 2);
         assert_eq!(v["meta"]["per_page"], 25);
-        let empty = list_document("customers", std::iter::empty(), &meta);
+        let empty = list_document("customers", std::iter::empty(), Some(&meta));
         let v: Value = serde_json::from_slice(&empty).expect("json");
         assert_eq!(v["customers"], serde_json::json!([]));
+        let bare: Value =
+            serde_json::from_slice(&list_document("assets", ["{}"].into_iter(), None))
+                .expect("json");
+        assert_eq!(bare, serde_json::json!({"assets": [{}]}));
         let one: Value =
             serde_json::from_slice(&single_document("asset", "{\"id\":3}")).expect("json");
         assert_eq!(one["asset"]["id"], 3);

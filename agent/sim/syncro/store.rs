@@ -6,7 +6,7 @@
 //! Each record's JSON is rendered on first use and then served as bytes: a benchmark re-reads the
 //! same 20,000 assets sync after sync. A mutation replaces the entry, and with it the cache.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
@@ -67,6 +67,8 @@ pub struct Store {
     added: u64,
     /// Customers added so far (seeds each added customer's RNG).
     customers_added: u64,
+    /// Assets left out of `/customer_assets` but still served by id.
+    hidden: HashSet<i64>,
 }
 
 impl Store {
@@ -101,6 +103,7 @@ impl Store {
             last_stamp: seed::epoch(),
             added: 0,
             customers_added: 0,
+            hidden: HashSet::new(),
         };
         let mut assets = seeded.assets;
         assets.sort_by_key(|a| a.id);
@@ -219,7 +222,10 @@ impl Store {
             (None, None) => (self.order.as_slice(), None),
         };
         let offset = page.saturating_sub(1).saturating_mul(per_page);
-        let scan = rest_by_type.is_some() || f.query.is_some() || f.snmp_enabled.is_some();
+        let scan = rest_by_type.is_some()
+            || f.query.is_some()
+            || f.snmp_enabled.is_some()
+            || !self.hidden.is_empty();
         if !scan {
             let from = offset.min(base.len());
             let to = offset.saturating_add(per_page).min(base.len());
@@ -233,7 +239,8 @@ impl Store {
         let mut hits = Vec::with_capacity(per_page.min(128));
         for e in base.iter().filter_map(|id| self.assets.get(id)) {
             let a = &e.asset;
-            let ok = rest_by_type.is_none_or(|t| a.asset_type == t)
+            let ok = !self.hidden.contains(&a.id)
+                && rest_by_type.is_none_or(|t| a.asset_type == t)
                 && f.snmp_enabled.is_none_or(|b| a.snmp_enabled == Some(b))
                 && f.query.as_deref().is_none_or(|q| {
                     a.name.to_lowercase().contains(q)
@@ -249,6 +256,50 @@ impl Store {
             }
         }
         (total, hits)
+    }
+
+    /// The assets matching `f` ordered by `updated_at`, newest first (ties: larger id first):
+    /// how many there are, and those on 1-based `page` of `per_page`.
+    pub fn asset_page_by_recency(
+        &self,
+        f: &AssetFilter,
+        page: usize,
+        per_page: usize,
+    ) -> (usize, Vec<&AssetEntry>) {
+        let (total, mut all) = self.asset_page(f, 1, usize::MAX);
+        all.sort_by_key(|e| std::cmp::Reverse((e.asset.updated_at, e.asset.id)));
+        let offset = page.saturating_sub(1).saturating_mul(per_page).min(total);
+        let to = offset.saturating_add(per_page).min(total);
+        all.truncate(to);
+        (total, all.split_off(offset))
+    }
+
+    /// The ids of the `n` least recently updated assets matching `f` (the end of the
+    /// [`Store::asset_page_by_recency`] order), oldest first.
+    pub fn least_recently_updated(&self, f: &AssetFilter, n: usize) -> Vec<i64> {
+        let (_, all) = self.asset_page_by_recency(f, 1, usize::MAX);
+        all.iter().rev().take(n).map(|e| e.asset.id).collect()
+    }
+
+    /// Leaves an asset out of `/customer_assets` (or lists it again); `false` if there is no
+    /// such asset.
+    pub fn set_hidden(&mut self, id: i64, hidden: bool) -> bool {
+        if !self.assets.contains_key(&id) {
+            return false;
+        }
+        if hidden {
+            self.hidden.insert(id);
+        } else {
+            self.hidden.remove(&id);
+        }
+        true
+    }
+
+    /// Ids of the assets left out of `/customer_assets`, ascending.
+    pub fn hidden(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.hidden.iter().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// A strictly increasing "now" with Syncro's millisecond precision, never before the
@@ -345,6 +396,7 @@ impl Store {
         let Some(e) = self.assets.remove(&id) else {
             return false;
         };
+        self.hidden.remove(&id);
         remove_sorted(&mut self.order, id);
         unindex(&mut self.by_customer, &e.asset.customer_id, id);
         if let Some(ids) = self.by_type.get_mut(&e.asset.asset_type) {

@@ -1472,3 +1472,283 @@ async fn control_surface_adds_customers() {
     }
     assert_eq!(h.sim.customers().len(), count, "a bad body adds nothing");
 }
+
+// ---- Switches for what real Syncro may do (module docs, "Switches") ----------------------------
+
+/// A control-surface call: status and JSON body (`Null` when empty).
+async fn control(h: &Harness, method: reqwest::Method, path: &str, body: &str) -> (u16, Value) {
+    let resp = h
+        .http
+        .request(method, format!("{}/_sim{path}", h.server.base_url))
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.expect("body");
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON")
+    };
+    (status, v)
+}
+
+#[tokio::test]
+async fn a_hidden_listing_is_empty_but_assets_stay_readable() {
+    let h = Harness::new(opts(7, 2, 10)).await;
+    let all: Vec<i64> = h.sim.assets().iter().map(|a| a.id).collect();
+    let n = all.len();
+    assert!(!h.sim.listing_hidden());
+
+    h.sim.set_listing_hidden(true);
+    assert!(h.sim.listing_hidden());
+    for page in [1, 2] {
+        let v = h.json(&format!("{ASSETS}?page={page}")).await;
+        assert_eq!(v["assets"], serde_json::json!([]));
+        assert_eq!(
+            v["meta"],
+            serde_json::json!({"total_pages": 1, "total_entries": 0, "per_page": 50, "page": page})
+        );
+    }
+    let v = h
+        .json(&format!("{ASSETS}?customer_id={}", h.sim.customers()[0].id))
+        .await;
+    assert_eq!(v["meta"]["total_entries"], 0);
+    for id in [all[0], all[n - 1]] {
+        let one = h.json(&format!("{ASSETS}/{id}")).await;
+        assert_eq!(one["asset"]["id"], id);
+    }
+    h.sim.set_listing_hidden(false);
+    assert_eq!(ids(&h.pages(ASSETS, "assets").await, "assets"), all);
+
+    // One asset at a time.
+    let gone = all[3];
+    assert!(h.sim.hide_asset(gone, true));
+    assert!(!h.sim.hide_asset(1, true));
+    assert_eq!(h.sim.hidden_assets(), vec![gone]);
+    let pages = h.pages(&format!("{ASSETS}?per_page=7"), "assets").await;
+    let listed = ids(&pages, "assets");
+    assert_eq!(listed.len(), n - 1);
+    assert!(!listed.contains(&gone));
+    assert_eq!(
+        pages[0]["meta"]["total_entries"].as_u64(),
+        Some(n as u64 - 1)
+    );
+    let owner = h.sim.asset(gone).expect("asset").customer_id;
+    let by_customer = h
+        .json(&format!("{ASSETS}?customer_id={owner}&per_page=100"))
+        .await;
+    assert!(!ids(&[by_customer], "assets").contains(&gone));
+    assert_eq!(
+        h.json(&format!("{ASSETS}/{gone}")).await["asset"]["id"],
+        gone
+    );
+    assert!(h.sim.hide_asset(gone, false));
+    assert_eq!(ids(&h.pages(ASSETS, "assets").await, "assets"), all);
+
+    // Over HTTP.
+    let (status, v) = control(&h, reqwest::Method::PUT, "/listing", r#"{"hidden":true}"#).await;
+    assert_eq!((status, v["hidden"].as_bool()), (200, Some(true)));
+    assert_eq!(h.json(ASSETS).await["assets"], serde_json::json!([]));
+    let (_, v) = control(&h, reqwest::Method::GET, "/listing", "").await;
+    assert_eq!(v["hidden"], true);
+    control(&h, reqwest::Method::PUT, "/listing", r#"{"hidden":false}"#).await;
+    let path = format!("/assets/{gone}/hidden");
+    let (status, _) = control(&h, reqwest::Method::PUT, &path, r#"{"hidden":true}"#).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        h.json(ASSETS).await["meta"]["total_entries"].as_u64(),
+        Some(n as u64 - 1)
+    );
+    let (_, state) = control(&h, reqwest::Method::GET, "/state", "").await;
+    assert_eq!(state["hidden_assets"], serde_json::json!([gone]));
+    assert_eq!(state["listing_hidden"], false);
+    for (path, body, want) in [
+        ("/assets/1/hidden", r#"{"hidden":true}"#, 404),
+        (path.as_str(), r#"{"hidden":"yes"}"#, 400),
+        ("/listing", "{}", 400),
+    ] {
+        assert_eq!(
+            control(&h, reqwest::Method::PUT, path, body).await.0,
+            want,
+            "{path}"
+        );
+    }
+    // Removing the asset forgets the flag.
+    assert!(h.sim.remove_asset(gone));
+    assert!(h.sim.hidden_assets().is_empty());
+}
+
+/// A page walk with `per_page=10`: the ids in the order seen, and the pages; every page's
+/// `total_entries` must be `n`.
+async fn walk_by_tens(h: &Harness, n: usize) -> (Vec<i64>, Vec<Value>) {
+    let pages = h.pages(&format!("{ASSETS}?per_page=10"), "assets").await;
+    for p in &pages {
+        assert_eq!(p["meta"]["total_entries"].as_u64(), Some(n as u64));
+    }
+    (ids(&pages, "assets"), pages)
+}
+
+#[tokio::test]
+async fn reordering_between_pages_repeats_and_misses_assets() {
+    let h = Harness::new(opts(7, 3, 20)).await;
+    let all: HashSet<i64> = h.sim.assets().iter().map(|a| a.id).collect();
+    let n = all.len();
+    let (plain, _) = walk_by_tens(&h, n).await;
+    assert_eq!(plain.len(), n);
+    assert_eq!(plain.iter().copied().collect::<HashSet<_>>(), all);
+
+    h.sim.set_reorder_between_pages(true);
+    assert!(h.sim.reorder_between_pages());
+    let before = h.sim.assets();
+    let (seen, pages) = walk_by_tens(&h, n).await;
+    // Each page is newest first.
+    for p in &pages {
+        let stamps: Vec<&str> = p["assets"]
+            .as_array()
+            .expect("assets")
+            .iter()
+            .map(|a| a["updated_at"].as_str().expect("updated_at"))
+            .collect();
+        assert!(stamps.windows(2).all(|w| w[0] >= w[1]), "{stamps:?}");
+    }
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(seen.len(), n, "as many rows as total_entries promised");
+    assert!(unique.len() < n, "some assets were seen twice");
+    let missed: Vec<&i64> = all.difference(&unique).collect();
+    assert!(!missed.is_empty(), "some assets were never seen");
+    // The missed ones checked in during the walk: their `updated_at` moved.
+    for id in missed {
+        let was = before
+            .iter()
+            .find(|a| a.id == *id)
+            .expect("asset")
+            .updated_at;
+        assert!(h.sim.asset(*id).expect("asset").updated_at > was);
+    }
+
+    // Over HTTP, off again: a walk sees everything once (in id order).
+    let (status, v) = control(&h, reqwest::Method::PUT, "/reorder", r#"{"on":false}"#).await;
+    assert_eq!((status, v["on"].as_bool()), (200, Some(false)));
+    let (again, _) = walk_by_tens(&h, n).await;
+    assert_eq!(again, plain);
+    let (status, _) = control(&h, reqwest::Method::PUT, "/reorder", r#"{"on":true}"#).await;
+    assert_eq!(status, 200);
+    assert!(h.sim.reorder_between_pages());
+    assert_eq!(
+        control(&h, reqwest::Method::GET, "/reorder", "").await.1["on"],
+        true
+    );
+    assert_eq!(
+        control(&h, reqwest::Method::PUT, "/reorder", r#"{"on":1}"#)
+            .await
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn spec_example_paging_has_no_meta_and_ignores_page() {
+    let h = Harness::new(opts(7, 3, 30)).await;
+    let page2 = h.json(&format!("{ASSETS}?page=2")).await;
+    h.sim.set_spec_example_paging(true);
+    assert!(h.sim.spec_example_paging());
+    let one = h.json(&format!("{ASSETS}?page=1")).await;
+    let two = h.json(&format!("{ASSETS}?page=2")).await;
+    let obj = one.as_object().expect("object");
+    assert_eq!(obj.keys().collect::<Vec<_>>(), vec!["assets"], "no meta");
+    assert_eq!(one, two, "page is ignored");
+    assert_eq!(one["assets"].as_array().map(Vec::len), Some(50));
+    assert_ne!(ids(&[two], "assets"), ids(&[page2], "assets"));
+    // Customers keep their meta.
+    assert!(h.json(CUSTOMERS).await.get("meta").is_some());
+
+    let (status, v) = control(
+        &h,
+        reqwest::Method::PUT,
+        "/spec-example-paging",
+        r#"{"on":false}"#,
+    )
+    .await;
+    assert_eq!((status, v["on"].as_bool()), (200, Some(false)));
+    assert_eq!(h.json(&format!("{ASSETS}?page=2")).await["meta"]["page"], 2);
+    control(
+        &h,
+        reqwest::Method::PUT,
+        "/spec-example-paging",
+        r#"{"on":true}"#,
+    )
+    .await;
+    assert!(h.json(ASSETS).await.get("meta").is_none());
+    let (_, state) = control(&h, reqwest::Method::GET, "/state", "").await;
+    assert_eq!(state["spec_example_paging"], true);
+}
+
+#[tokio::test]
+async fn assets_are_looked_up_by_id_as_listed() {
+    let h = Harness::new(opts(7, 2, 5)).await;
+    let list = h.json(&format!("{ASSETS}?per_page=100")).await;
+    let items = list["assets"].as_array().expect("assets");
+    for item in items {
+        let id = item["id"].as_i64().expect("id");
+        let one = h.json(&format!("{ASSETS}/{id}")).await;
+        assert_eq!(one.as_object().map(|o| o.len()), Some(1));
+        assert_eq!(&one["asset"], item, "the same object as in the list");
+    }
+    let id = items[0]["id"].as_i64().expect("id");
+    assert!(h.sim.remove_asset(id));
+    for path in [
+        format!("{ASSETS}/{id}"),
+        format!("{ASSETS}/1"),
+        format!("{ASSETS}/x"),
+    ] {
+        let (status, ct, body) = h.get(&path).await;
+        assert_eq!((status, ct.as_str()), (404, super::api::JSON), "{path}");
+        assert_eq!(
+            body_json(&body),
+            serde_json::json!({"error": "Asset not found"})
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_the_window_a_request_succeeds_without_retry_after() {
+    let sim = SyncroSim::with_clock(
+        SyncroSimOptions {
+            requests_per_minute: 5,
+            ..opts(7, 1, 2)
+        },
+        Clock::manual(),
+    );
+    let h = Harness::with_sim(sim).await;
+    let clock = &h.sim.inner.clock;
+    assert!(!h.sim.retry_after());
+    for _ in 0..5 {
+        assert_eq!(h.get(ASSETS).await.0, 200);
+        clock.advance(Duration::from_secs(1));
+    }
+    let resp = h
+        .http
+        .get(h.url(ASSETS))
+        .bearer_auth(h.sim.api_key())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 429);
+    assert!(resp.headers().get("retry-after").is_none());
+    // The first request left the window 60 s after it was admitted (at t=0); now is t=5 s.
+    clock.advance(Duration::from_millis(54_999));
+    assert_eq!(h.get(ASSETS).await.0, 429);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(h.get(ASSETS).await.0, 200);
+    assert_eq!(h.get(ASSETS).await.0, 429, "the second left at 61 s");
+    clock.advance(Duration::from_secs(60));
+    for _ in 0..5 {
+        assert_eq!(
+            h.get(ASSETS).await.0,
+            200,
+            "a whole window later, all five pass"
+        );
+    }
+}
