@@ -1451,7 +1451,8 @@ interval = "30m"
                 &format!("listen = [\"unix:///tmp/x.sock\"]\n{agent}"),
             ) + source
         };
-        let limit = |agent: &str, source: &str| parse_ok(&with(agent, source)).sources[0].max_removals;
+        let limit =
+            |agent: &str, source: &str| parse_ok(&with(agent, source)).sources[0].max_removals;
         assert_eq!(
             limit("max_removals = 40", ""),
             RemovalLimit {
@@ -1466,7 +1467,10 @@ interval = "30m"
                 percent: Some(5.0)
             }
         );
-        assert_eq!(limit("max_removals = \"5%\"", "max_removals = \"off\"\n"), RemovalLimit::OFF);
+        assert_eq!(
+            limit("max_removals = \"5%\"", "max_removals = \"off\"\n"),
+            RemovalLimit::OFF
+        );
         assert_eq!(
             limit("", "max_removals = \"100\"\n"),
             RemovalLimit {

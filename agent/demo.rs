@@ -107,6 +107,13 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
         };
         tokio::spawn(async move { daemon::run(&config_path, shutdown, observers).await })
     };
+    // A tenant the demo can switch off, to show a partial run (`/_sim/tenants/ID/state`).
+    let tenant = sim
+        .tenants()
+        .into_iter()
+        .find(|t| t.tenant_type == "client")
+        .map(|t| t.id)
+        .unwrap_or_default();
     if ready_rx.await.is_ok() {
         let via = if Path::new(config::DEFAULT_SOCKET).exists() {
             format!(" --socket {}", socket.display())
@@ -129,6 +136,10 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
              \n  assetctl{via} assets list --category firewall\
              \n  assetctl{via} assets list --query cisco -o json\
              \n  assetctl{via} runs\n\
+             \nTo see a vendor misbehave, switch a simulator's fault on and sync again; here a tenant\
+             \nthat Auvik reports disabled (the run is partial, its devices are kept as they were):\n\
+             \n  curl -X PUT -H 'content-type: application/json' -d '{{\"enabled\":false}}' {url}/_sim/tenants/{tenant}/state\
+             \n  assetctl{via} sync auvik --full --wait\n\
              \nEdit {cfg} and save: the agent reloads it. Ctrl-C stops everything.",
             url = server.base_url,
             surl = syncro_server.base_url,

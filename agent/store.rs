@@ -917,10 +917,12 @@ impl Store {
     /// The number of present assets of `source` (what a removal limit is measured against).
     pub fn present_assets(&self, source: &str) -> Result<i64> {
         self.with_reader(|c| {
-            Ok(c.prepare_cached("SELECT present_assets FROM sources WHERE name = ?1")?
-                .query_row([source], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0))
+            Ok(
+                c.prepare_cached("SELECT present_assets FROM sources WHERE name = ?1")?
+                    .query_row([source], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(0),
+            )
         })
     }
 
@@ -2485,7 +2487,8 @@ fn apply_removals(
            AND a.removed_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?3 AND s.external_id = a.external_id)",
     )?;
-    let mut mark = tx.prepare_cached("UPDATE assets SET removed_at = ?2, absent_since = NULL WHERE id = ?1")?;
+    let mut mark =
+        tx.prepare_cached("UPDATE assets SET removed_at = ?2, absent_since = NULL WHERE id = ?1")?;
     let mut history = tx.prepare_cached(
         "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
          VALUES (?1, ?2, ?3, 'removed_at', '', ?3)",
@@ -2527,7 +2530,11 @@ fn apply_removals(
 
 /// Clears the absence note of the source's assets that the run saw (staged or unchanged):
 /// an asset seen again was never gone. Few assets carry the note, so they are read first.
-fn clear_absence(tx: &rusqlite::Transaction, run: &SyncRun, unchanged: &IdSet) -> rusqlite::Result<()> {
+fn clear_absence(
+    tx: &rusqlite::Transaction,
+    run: &SyncRun,
+    unchanged: &IdSet,
+) -> rusqlite::Result<()> {
     let noted: Vec<(i64, bool)> = tx
         .prepare_cached(
             "SELECT a.id, EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?2 AND s.external_id = a.external_id)
@@ -3306,9 +3313,7 @@ pub(crate) mod tests {
                 ("c".to_string(), "ap1".to_string()),
             ]
         );
-        let done = store
-            .finish_run(&r, full_end(&store, &r))
-            .unwrap();
+        let done = store.finish_run(&r, full_end(&store, &r)).unwrap();
         assert_eq!(
             done.counts,
             RunCounts {
@@ -3385,9 +3390,7 @@ pub(crate) mod tests {
                 .is_err()
         );
         store.stage_assets(&r, &[record("b", "sw2")]).unwrap();
-        let done = store
-            .finish_run(&r, full_end(&store, &r))
-            .unwrap();
+        let done = store.finish_run(&r, full_end(&store, &r)).unwrap();
         assert_eq!(done.counts.removed, 0);
         let names: Vec<String> = store
             .list_assets(&AssetFilter::default(), 0, 10)
@@ -3417,7 +3420,12 @@ pub(crate) mod tests {
         ids
     }
 
-    fn candidates(store: &Store, r: &SyncRun, coverage: &Coverage, skipped: &[&str]) -> Vec<String> {
+    fn candidates(
+        store: &Store,
+        r: &SyncRun,
+        coverage: &Coverage,
+        skipped: &[&str],
+    ) -> Vec<String> {
         let skipped = skipped.iter().map(|s| s.to_string()).collect();
         let mut ids: Vec<String> = store
             .removal_candidates(r, coverage, &skipped)
@@ -3457,7 +3465,10 @@ pub(crate) mod tests {
             .stage_assets(&r, &[in_client("a1", "ta"), in_client("b1", "tb")])
             .unwrap();
         let listed = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
-        assert_eq!(candidates(&store, &r, &Coverage::Nothing, &[]), Vec::<String>::new());
+        assert_eq!(
+            candidates(&store, &r, &Coverage::Nothing, &[]),
+            Vec::<String>::new()
+        );
         assert_eq!(
             candidates(&store, &r, &Coverage::Everything, &[]),
             ["a2", "b2", "c1"]
@@ -3534,7 +3545,9 @@ pub(crate) mod tests {
             .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
             .unwrap();
         store.stage_clients(r.id, &[client()]).unwrap();
-        store.stage_assets(&r, &[record("c", "c"), record("e", "e")]).unwrap();
+        store
+            .stage_assets(&r, &[record("c", "c"), record("e", "e")])
+            .unwrap();
         let mut second: Vec<(String, bool)> = store
             .removal_candidates(&r, &Coverage::Everything, &HashSet::new())
             .unwrap()
@@ -3557,9 +3570,11 @@ pub(crate) mod tests {
         assert_eq!(present_ids(&store), ["c", "d", "e"]);
         let noted: Vec<String> = store
             .with_reader(|c| {
-                Ok(c.prepare("SELECT external_id FROM assets WHERE absent_since IS NOT NULL ORDER BY 1")?
-                    .query_map([], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?)
+                Ok(c.prepare(
+                    "SELECT external_id FROM assets WHERE absent_since IS NOT NULL ORDER BY 1",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?)
             })
             .unwrap();
         assert_eq!(noted, ["d"], "c was seen again; b is removed");
@@ -3572,7 +3587,12 @@ pub(crate) mod tests {
         let (_d, store) = open();
         let mut first = record("a", "sw1");
         first.updated_at = parse_ts("2026-01-02T03:04:05Z");
-        run(&store, RunKind::Full, &[first.clone(), record("b", "sw2")], REMOVE_ABSENT);
+        run(
+            &store,
+            RunKind::Full,
+            &[first.clone(), record("b", "sw2")],
+            REMOVE_ABSENT,
+        );
         let known = store.known_versions("auvik").unwrap();
         assert_eq!(known.len(), 1, "only records with a version: {known:?}");
         assert_eq!(known.get("a"), first.updated_at.as_ref());
@@ -3583,13 +3603,14 @@ pub(crate) mod tests {
         store
             .stage_unchanged(&r, &["a".to_string(), "gone-meanwhile".to_string()])
             .unwrap();
-        assert_eq!(
-            candidates(&store, &r, &Coverage::Everything, &[]),
-            ["b"]
-        );
+        assert_eq!(candidates(&store, &r, &Coverage::Everything, &[]), ["b"]);
         let done = store.finish_run(&r, full_end(&store, &r)).unwrap();
         assert_eq!(
-            (done.counts.fetched, done.counts.unchanged, done.counts.removed),
+            (
+                done.counts.fetched,
+                done.counts.unchanged,
+                done.counts.removed
+            ),
             (1, 1, 1)
         );
         assert_eq!(present_ids(&store), ["a"]);
@@ -3796,12 +3817,7 @@ pub(crate) mod tests {
     fn database_files_are_private() {
         use std::os::unix::fs::PermissionsExt;
         let (d, store) = open();
-        run(
-            &store,
-            RunKind::Full,
-            &[record("a", "x")],
-            REMOVE_ABSENT,
-        );
+        run(&store, RunKind::Full, &[record("a", "x")], REMOVE_ABSENT);
         drop(store);
         let store = Store::open(&d.path().join("a.db")).unwrap();
         for suffix in ["", "-wal", "-shm"] {
@@ -3852,9 +3868,7 @@ pub(crate) mod tests {
             .collect();
         store.stage_clients(r.id, &clients).unwrap();
         store.stage_assets(&r, records).unwrap();
-        store
-            .finish_run(&r, full_end(&store, &r))
-            .unwrap();
+        store.finish_run(&r, full_end(&store, &r)).unwrap();
     }
 
     fn device_of(store: &Store, source: &str, external_id: &str) -> (i64, i64) {
@@ -3936,14 +3950,14 @@ pub(crate) mod tests {
         }
         {
             let c = Connection::open(&path).unwrap();
-            c.execute_batch(
-                &format!("{UNDO_MIGRATION_9}
+            c.execute_batch(&format!(
+                "{UNDO_MIGRATION_9}
                  DROP TABLE asset_keys; DROP INDEX assets_removed;
                  ALTER TABLE assets DROP COLUMN listed;
                  ALTER TABLE staged_assets DROP COLUMN billable;
                  ALTER TABLE sources DROP COLUMN present_assets;
-                 ALTER TABLE staged_assets DROP COLUMN unchanged; PRAGMA user_version = 4;"),
-            )
+                 ALTER TABLE staged_assets DROP COLUMN unchanged; PRAGMA user_version = 4;"
+            ))
             .unwrap();
         }
         let store = Store::open(&path).unwrap();
@@ -4186,9 +4200,7 @@ pub(crate) mod tests {
             let when = DateTime::parse_from_rfc3339(&format!("2026-09-{day:02}T12:00:00Z"))
                 .unwrap()
                 .with_timezone(&Utc);
-            store
-                .finish_run_at(&r, full_end(&store, &r), when)
-                .unwrap();
+            store.finish_run_at(&r, full_end(&store, &r), when).unwrap();
         }
         // A run in another month does not count towards September.
         let r = store

@@ -257,7 +257,11 @@ mod tests {
         let line = summary(
             &[
                 src("auvik", SourceState::Ok, ""),
-                src("syncro", SourceState::RemovalsHeld, "partial: 430 removals held"),
+                src(
+                    "syncro",
+                    SourceState::RemovalsHeld,
+                    "partial: 430 removals held",
+                ),
             ],
             None,
             "/etc/assetd/config.toml",

@@ -659,7 +659,9 @@ impl SourceTask {
             None => SourceState::after(&finished),
         };
         if finished.counts.removals_held > 0 {
-            span.in_scope(|| tracing::warn!(held = finished.counts.removals_held, "{}", finished.error));
+            span.in_scope(|| {
+                tracing::warn!(held = finished.counts.removals_held, "{}", finished.error)
+            });
         }
         if halt.is_some() {
             lock(&self.status).halted = true;
@@ -984,7 +986,11 @@ async fn settle_removals(
     };
     let accepted = policy.accept.swap(false, Ordering::SeqCst);
     let n = candidates.len() as u64;
-    if !accepted && policy.limit.exceeded(n, u64::try_from(present).unwrap_or(0)) {
+    if !accepted
+        && policy
+            .limit
+            .exceeded(n, u64::try_from(present).unwrap_or(0))
+    {
         return Ok(Settled {
             removals: Removals {
                 absent: candidates.iter().map(|c| c.id).collect(),
@@ -996,7 +1002,10 @@ async fn settle_removals(
         });
     }
     if accepted {
-        tracing::info!(candidates = n, "Removals accepted by the operator for this run.");
+        tracing::info!(
+            candidates = n,
+            "Removals accepted by the operator for this run."
+        );
     }
     let ids: Vec<String> = candidates.iter().map(|c| c.external_id.clone()).collect();
     let answers = connector
@@ -1048,7 +1057,11 @@ impl RunReportText {
             parts.push(format!(
                 "{} could not be read to the end, so nothing of {} was changed or removed: {}",
                 plural(outcome.skipped_units.len(), "unit", "units"),
-                if outcome.skipped_units.len() == 1 { "it" } else { "them" },
+                if outcome.skipped_units.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
                 outcome.skipped_units.join("; ")
             ));
         }

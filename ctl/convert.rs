@@ -1194,7 +1194,7 @@ mod tests {
     #[test]
     fn state_names_are_lowercase_without_prefix() {
         use proto::{ConfigState, RunKind, RunState, RunTrigger, SourceState};
-        let sources: Vec<String> = (1..=6).map(source_state_name).collect();
+        let sources: Vec<String> = (1..=7).map(source_state_name).collect();
         assert_eq!(
             sources,
             [
@@ -1203,10 +1203,11 @@ mod tests {
                 "syncing",
                 "partial",
                 "failed",
-                "credentials_rejected"
+                "credentials_rejected",
+                "removals_held"
             ]
         );
-        assert_eq!(SourceState::try_from(7).ok(), None);
+        assert_eq!(SourceState::try_from(8).ok(), None);
         let runs: Vec<String> = (1..=5).map(run_state_name).collect();
         assert_eq!(runs, ["running", "ok", "partial", "failed", "cancelled"]);
         assert_eq!(RunState::try_from(6).ok(), None);

@@ -229,7 +229,9 @@ fn a_garbage_config_is_refused_and_queries_keep_working() {
 #[test]
 fn a_forbidden_tenant_makes_a_partial_run_that_keeps_other_data() {
     let sim = start_auvik(15, 3, 10);
-    let agent = Agent::start(&sim, "");
+    // A plain 403 is asked again after a pause before the tenant is called forbidden; the
+    // pause scales with `max_throttle_wait`.
+    let agent = Agent::start(&sim, "max_throttle_wait = \"4s\"\n");
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
     let total = agent.assets(false).len();
     let denied = sim

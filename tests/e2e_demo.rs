@@ -115,6 +115,31 @@ fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
             .all(|d| d["sources"].as_array().is_some_and(|s| !s.is_empty()))
     );
 
+    // The printed way to see a partial run: switch the simulated tenant off, sync again.
+    let curl = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with("curl -X PUT"))
+        .unwrap_or_else(|| panic!("the demo shows how to see a partial run:\n{printed}"));
+    let (body, url) = curl
+        .split_once("-d '")
+        .and_then(|(_, rest)| rest.split_once("' "))
+        .expect("curl -d 'BODY' URL");
+    put_json(url.trim(), body);
+    let out = ctl(&["sync", "auvik", "--full", "--wait"]);
+    assert!(
+        out.status.success(),
+        "a partial run is no failure of the command: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ctl(&["-o", "json", "runs", "--source", "auvik"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let run = &runs[0];
+    assert_eq!(
+        (run["state"].as_str(), run["skipped_units"].as_i64()),
+        (Some("partial"), Some(1)),
+        "{run}"
+    );
+
     // SAFETY: signalling our own child.
     unsafe { libc::kill(demo.id() as i32, libc::SIGINT) };
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -135,4 +160,25 @@ fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
     );
     let out = ctl(&["status"]);
     assert!(!out.status.success(), "the agent is gone");
+}
+
+/// `curl -X PUT -H 'content-type: application/json' -d BODY URL`, for a loopback `http://` URL.
+fn put_json(url: &str, body: &str) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut conn = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        conn,
+        "PUT /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("read");
+    assert!(
+        answer.starts_with("HTTP/1.1 2"),
+        "PUT {url} {body}: {answer}"
+    );
 }

@@ -285,7 +285,8 @@ impl Metrics {
             (
                 "assetd_source_skipped_units",
                 "Units (an Auvik tenant; a whole listing) the source's last run could not read to the end; their assets were kept as they were (assetctl runs says which and why).",
-                (|c: &crate::model::RunCounts| c.skipped_units) as fn(&crate::model::RunCounts) -> i64,
+                (|c: &crate::model::RunCounts| c.skipped_units)
+                    as fn(&crate::model::RunCounts) -> i64,
             ),
             (
                 "assetd_source_skipped_records",

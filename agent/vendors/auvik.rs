@@ -82,14 +82,13 @@ pub struct Auvik {
 }
 
 /// How Auvik's throttling is waited out: its window is about five minutes (node-auvik backs
-/// off up to 300 s), so waits double from a few seconds to fill it, unless the source's
-/// `max_throttle_wait` says otherwise.
+/// off up to 300 s), so waits double from a sixtieth of it (5 s) to fill it; the source's
+/// `max_throttle_wait` sets another window, and the waits scale with it.
 fn throttle_policy(limits: &RunLimits) -> ThrottlePolicy {
+    let budget = limits.max_throttle_wait.unwrap_or(Duration::from_secs(300));
     ThrottlePolicy {
-        budget: limits
-            .max_throttle_wait
-            .unwrap_or(Duration::from_secs(300)),
-        first_wait: Duration::from_secs(5),
+        budget,
+        first_wait: budget / 60,
         doubling: true,
     }
 }
@@ -451,23 +450,25 @@ impl Auvik {
         // the name and are all tried, rather than failing the run.
         let prefix = self.config.domain_prefix.as_str();
         let detail_url = self.url("v1/tenants/detail", &[("tenantDomainPrefix", prefix)])?;
-        let details: HashMap<String, TenantDetailAttributes> =
-            match self.get(&detail_url, ctx).await {
-                Ok(body) => decode::<Document<Vec<TenantDetailResource>>>(&detail_url, body)?
-                    .data
-                    .into_iter()
-                    .filter_map(|t| Some((t.id, t.attributes?)))
-                    .collect(),
-                Err(Err(e)) => return Err(e),
-                Err(Ok(f)) if f.status == StatusCode::UNAUTHORIZED => {
-                    return Err(self.explain(&detail_url, &f));
-                }
-                Err(Ok(f)) => {
-                    tracing::warn!(status = f.status.as_u16(), domain_prefix = %self.config.domain_prefix,
+        let details: HashMap<String, TenantDetailAttributes> = match self
+            .get(&detail_url, ctx)
+            .await
+        {
+            Ok(body) => decode::<Document<Vec<TenantDetailResource>>>(&detail_url, body)?
+                .data
+                .into_iter()
+                .filter_map(|t| Some((t.id, t.attributes?)))
+                .collect(),
+            Err(Err(e)) => return Err(e),
+            Err(Ok(f)) if f.status == StatusCode::UNAUTHORIZED => {
+                return Err(self.explain(&detail_url, &f));
+            }
+            Err(Ok(f)) => {
+                tracing::warn!(status = f.status.as_u16(), domain_prefix = %self.config.domain_prefix,
                         "Auvik tenant details are unreadable; tenants are named by their domain prefix. Check `domain_prefix`.");
-                    HashMap::new()
-                }
-            };
+                HashMap::new()
+            }
+        };
         // Which tenants Auvik says data can be read from (`filter[availableTenants]`); a
         // tenant left out is not read (it would only answer 403), and its devices stay as
         // they were. Without the answer, every tenant is tried.
@@ -628,10 +629,22 @@ impl Auvik {
     {
         let mut url = first;
         let mut seen = HashSet::new();
+        let mut previous: Vec<String> = Vec::new();
         for _ in 0..MAX_PAGES_PER_LIST {
             let body = self.get(&url, ctx).await?;
             let page: T = decode(&url, body).map_err(Err)?;
             let next = page.next_link();
+            // A cursor that hands out fresh links to the same records never ends by itself:
+            // a page holding exactly the records of the page before it stops the listing.
+            let ids: Vec<String> = page.record_ids().into_iter().map(str::to_string).collect();
+            if !ids.is_empty() && ids == previous {
+                return Err(Err(VendorError::Decode(format!(
+                    "{}: Auvik's paging loops: it sent the same devices as the page before; this listing \
+                     stops here",
+                    redact(&url)
+                ))));
+            }
+            previous = ids;
             each(page).await.map_err(Err)?;
             let Some(next) = next else { return Ok(()) };
             let next = self.follow(&url, &next).map_err(Err)?;
@@ -674,7 +687,10 @@ impl Auvik {
             ))
         })?;
         url.set_query(next.query());
-        tracing::debug!(link_host = next.host_str().unwrap_or(""), "Following Auvik's next link on the configured base_url.");
+        tracing::debug!(
+            link_host = next.host_str().unwrap_or(""),
+            "Following Auvik's next link on the configured base_url."
+        );
         Ok(url)
     }
 
@@ -699,9 +715,7 @@ impl Auvik {
             .await
         {
             Ok(r) => match serde_json::from_str::<Document<Option<serde_json::Value>>>(&r.body) {
-                Ok(doc) if doc.data.as_ref().is_some_and(|d| !d.is_null()) => {
-                    Ok(Presence::Present)
-                }
+                Ok(doc) if doc.data.as_ref().is_some_and(|d| !d.is_null()) => Ok(Presence::Present),
                 Ok(_) => Ok(Presence::Gone),
                 Err(e) => Ok(Presence::Unknown(format!(
                     "Auvik's answer for the device is not its documented shape ({e})"
@@ -911,6 +925,10 @@ struct Tenant {
 
 trait HasNext {
     fn next_link(&self) -> Option<String>;
+    /// The ids of the page's records, to notice a page that repeats the one before it.
+    fn record_ids(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 #[derive(Deserialize)]
@@ -985,6 +1003,10 @@ struct InfoPage {
 impl HasNext for InfoPage {
     fn next_link(&self) -> Option<String> {
         next_of(self.links.as_ref())
+    }
+
+    fn record_ids(&self) -> Vec<&str> {
+        self.data.iter().map(|d| d.id.as_str()).collect()
     }
 }
 
@@ -1310,13 +1332,15 @@ mod tests {
                 .as_str(),
             same
         );
-        let auvik_host = "https://auvikapi.us1.my.auvik.com/v1/inventory/device/info?page%5Bafter%5D=abc";
+        let auvik_host =
+            "https://auvikapi.us1.my.auvik.com/v1/inventory/device/info?page%5Bafter%5D=abc";
         assert_eq!(a.follow(&cur, auvik_host).unwrap().as_str(), same);
         let elsewhere = a.follow(&cur, "https://evil.example/steal?k=1").unwrap();
         assert_eq!(elsewhere.as_str(), "http://127.0.0.1:9/steal?k=1");
         // A proxy serving Auvik under a prefix keeps it.
         let proxied = auvik_at("https://proxy.msp.example/auvik/");
-        let cur = url::Url::parse("https://proxy.msp.example/auvik/v1/inventory/device/info").unwrap();
+        let cur =
+            url::Url::parse("https://proxy.msp.example/auvik/v1/inventory/device/info").unwrap();
         assert_eq!(
             proxied.follow(&cur, auvik_host).unwrap().as_str(),
             "https://proxy.msp.example/auvik/v1/inventory/device/info?page%5Bafter%5D=abc"

@@ -243,7 +243,10 @@ impl HttpClient {
                 Attempt::Done(r) => return r,
                 Attempt::Fatal(e) => return Err(Err(e)),
                 Attempt::Throttled { last, retry_after } => {
-                    match self.throttle.next_wait(throttles, throttled_for, retry_after) {
+                    match self
+                        .throttle
+                        .next_wait(throttles, throttled_for, retry_after)
+                    {
                         Some(wait) => {
                             throttles += 1;
                             throttled_for += wait;
@@ -562,8 +565,13 @@ mod tests {
             doubling: false,
         };
         for n in 0..2 {
-            let w = syncro.next_wait(n, Duration::from_secs(60) * n, None).unwrap();
-            assert!(w >= Duration::from_secs(60) && w <= Duration::from_secs(66), "{w:?}");
+            let w = syncro
+                .next_wait(n, Duration::from_secs(60) * n, None)
+                .unwrap();
+            assert!(
+                w >= Duration::from_secs(60) && w <= Duration::from_secs(66),
+                "{w:?}"
+            );
         }
     }
 

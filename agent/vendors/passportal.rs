@@ -21,8 +21,8 @@
 
 use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
 use super::{
-    Batch, Connector, FetchContext, FetchOutcome, Presence, SkippedRecord, VendorError,
-    clean_name, endpoint,
+    Batch, Connector, FetchContext, FetchOutcome, Presence, SkippedRecord, VendorError, clean_name,
+    endpoint,
 };
 use crate::config::{PassportalConfig, RunLimits};
 use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient};
@@ -517,12 +517,11 @@ impl Passportal {
                 to_read.push(item);
             }
         }
-        let fetched: Vec<Result<Option<AssetRecord>, VendorError>> =
-            stream::iter(0..to_read.len())
-                .map(|i| self.detail_task(&to_read[i], ctx))
-                .buffer_unordered(DETAIL_CONCURRENCY)
-                .collect()
-                .await;
+        let fetched: Vec<Result<Option<AssetRecord>, VendorError>> = stream::iter(0..to_read.len())
+            .map(|i| self.detail_task(&to_read[i], ctx))
+            .buffer_unordered(DETAIL_CONCURRENCY)
+            .collect()
+            .await;
         for (item, r) in to_read.iter().zip(fetched) {
             match r? {
                 Some(record) => page.records.push(record),
@@ -549,9 +548,7 @@ impl Passportal {
                 return Ok(None);
             };
             let detail: Value = serde_json::from_str(&body).map_err(|e| {
-                VendorError::Decode(format!(
-                    "document {id}: the document is not JSON ({e})"
-                ))
+                VendorError::Decode(format!("document {id}: the document is not JSON ({e})"))
             })?;
             // Keep the document's `details` verbatim, not the envelope around it: the
             // envelope changes on every response (`apiRequestUid`, the form of `success`),
@@ -626,9 +623,11 @@ struct Page {
 /// Whether an error envelope says "not found." (Passportal's word for a document it will
 /// not show, whatever the HTTP status).
 fn says_not_found(v: &Value) -> bool {
-    v["message"]
-        .as_str()
-        .is_some_and(|m| m.trim().trim_end_matches('.').eq_ignore_ascii_case("not found"))
+    v["message"].as_str().is_some_and(|m| {
+        m.trim()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case("not found")
+    })
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -925,7 +924,10 @@ mod tests {
             token_lifetime(at(1_700_003_600), None, at(1_700_000_000).unwrap()),
             60 * minute
         );
-        assert_eq!(token_lifetime(at(1_700_003_600), None, ours_skewed), 55 * minute);
+        assert_eq!(
+            token_lifetime(at(1_700_003_600), None, ours_skewed),
+            55 * minute
+        );
         assert_eq!(token_lifetime(None, server, ours_skewed), 55 * minute);
         assert_eq!(
             token_lifetime(at(1_800_000_000), server, ours_skewed),

@@ -61,7 +61,9 @@ impl Syncro {
         let limiter = RateLimiter::shared(&host, config.requests_per_minute);
         // A 429 means the minute's budget is spent (another tool behind the same address,
         // or another agent): wait for the next minute's window, as Syncro sends no
-        // `Retry-After` (when it does, that wins), for up to three windows.
+        // `Retry-After` (when it does, that wins), for up to three windows (a third of
+        // `max_throttle_wait` each, when it is set).
+        let budget = limits.max_throttle_wait.unwrap_or(Duration::from_secs(180));
         let http = HttpClient::new(
             RetryPolicy::with_retries(limits.max_retries),
             limits.request_timeout,
@@ -69,10 +71,8 @@ impl Syncro {
         )?
         .with_limiter(limiter)
         .with_throttle(ThrottlePolicy {
-            budget: limits
-                .max_throttle_wait
-                .unwrap_or(Duration::from_secs(180)),
-            first_wait: Duration::from_secs(60),
+            budget,
+            first_wait: (budget / 3).min(Duration::from_secs(60)),
             doubling: false,
         });
         Ok(Syncro {
@@ -158,10 +158,7 @@ impl Syncro {
         Box::pin(async move {
             let customers = self.customers(ctx).await?;
             let known: HashSet<String> = customers.iter().map(|c| c.external_id.clone()).collect();
-            *self
-                .customers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()) = Some(known.clone());
+            *self.customers.lock().unwrap_or_else(|p| p.into_inner()) = Some(known.clone());
             ctx.progress
                 .clients_total
                 .store(customers.len() as i64, Ordering::Relaxed);

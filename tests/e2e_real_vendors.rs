@@ -1,0 +1,788 @@
+//! End-to-end: what real vendors do that a well-behaved simulator does not (issue 19), each
+//! switched on in the simulators, against the real binaries. Partial access, throttling worded
+//! every way, empty, repeating, reordered and failing listings, skewed clocks: none of them
+//! may cost an asset that was not read, nor a correct billable count.
+//!
+//! Counts, removals and run states are asserted exactly: which assets were removed, which
+//! kept, which skipped, what the run says.
+
+mod common;
+
+use assetd::sim::faults::{Fault, FaultRule};
+use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
+use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
+use common::{Agent, start_auvik};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+fn n(run: &Value, f: &str) -> i64 {
+    run[f]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no `{f}` in {run}"))
+}
+
+fn error(run: &Value) -> String {
+    run["error"].as_str().unwrap_or_default().to_string()
+}
+
+/// Present assets by external id.
+fn present(agent: &Agent) -> HashMap<String, Value> {
+    agent
+        .assets(false)
+        .into_iter()
+        .map(|a| (a["external_id"].as_str().unwrap_or_default().to_string(), a))
+        .collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+// ---------------------------------------------------------------------------------------
+// Auvik
+
+/// Auvik's billing rule, written here from Auvik's own list (not from the connector's
+/// table): managed routers, switches, firewalls and controllers bill; access points do not.
+fn auvik_bills(device_type: &str, managed: bool) -> bool {
+    managed
+        && matches!(
+            device_type,
+            "router"
+                | "switch"
+                | "l3Switch"
+                | "voipSwitch"
+                | "stack"
+                | "firewall"
+                | "utm"
+                | "securityAppliance"
+                | "controller"
+        )
+}
+
+/// `total_billable` by client, as `assetctl counts` says.
+fn counts(agent: &Agent) -> BTreeMap<String, i64> {
+    agent
+        .json(&["counts"])
+        .as_array()
+        .expect("counts")
+        .iter()
+        .map(|c| {
+            (
+                c["client"].as_str().unwrap_or_default().to_string(),
+                c["total_billable"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect()
+}
+
+fn client_tenants(sim: &common::Sim) -> Vec<assetd::sim::auvik::SimTenant> {
+    sim.sim
+        .tenants()
+        .into_iter()
+        .filter(|t| t.tenant_type == "client")
+        .collect()
+}
+
+/// One forbidden tenant makes the run partial, but the tenants that were read are read to
+/// the end and reconciled: devices removed there are removed (and confirmed), the forbidden
+/// tenant's devices stay as they were, and every read tenant's billable count is Auvik's.
+#[test]
+fn a_forbidden_tenant_does_not_stop_removals_in_the_others() {
+    let sim = start_auvik(1901, 4, 30);
+    let agent = Agent::start(&sim, "max_throttle_wait = \"4s\"\n");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let tenants = client_tenants(&sim);
+    let (forbidden, read) = (&tenants[0], &tenants[1..]);
+    let devices = sim.sim.devices();
+    // Two billable devices removed in each read tenant, one device in the forbidden one.
+    let mut removed = Vec::new();
+    for t in read {
+        let gone: Vec<_> = devices
+            .iter()
+            .filter(|d| d.tenant_id == t.id && auvik_bills(&d.device_type, d.manage_status))
+            .take(2)
+            .collect();
+        assert_eq!(gone.len(), 2, "tenant {} has billable devices", t.id);
+        for d in gone {
+            assert!(sim.sim.remove_device(&d.id));
+            removed.push(d.id.clone());
+        }
+    }
+    let kept = devices
+        .iter()
+        .find(|d| d.tenant_id == forbidden.id)
+        .expect("a device in the forbidden tenant");
+    assert!(sim.sim.remove_device(&kept.id));
+    sim.sim.deny_tenant(&forbidden.id, true);
+
+    let run = agent.sync(true);
+    assert_eq!(run["state"], "partial", "{run}");
+    assert_eq!(
+        (
+            n(&run, "removed"),
+            n(&run, "skipped_units"),
+            n(&run, "removals_held")
+        ),
+        (removed.len() as i64, 1, 0),
+        "{run}"
+    );
+    let e = error(&run);
+    assert!(
+        e.contains(&forbidden.id) && e.contains("give the API user a role in this tenant"),
+        "{e}"
+    );
+    let now = present(&agent);
+    for id in &removed {
+        assert!(!now.contains_key(id), "{id} was removed upstream");
+    }
+    assert!(
+        now.contains_key(&kept.id),
+        "the forbidden tenant's device stays as it was"
+    );
+
+    // Billable counts of every tenant read are Auvik's rule over what Auvik now has; the
+    // forbidden tenant keeps its count from before.
+    let truth = sim.sim.devices();
+    let got = counts(&agent);
+    for t in read {
+        let want = truth
+            .iter()
+            .filter(|d| d.tenant_id == t.id && auvik_bills(&d.device_type, d.manage_status))
+            .count() as i64;
+        assert_eq!(
+            got.get(t.display_name.trim()).copied().unwrap_or(0),
+            want,
+            "{}",
+            t.display_name
+        );
+    }
+    let before = devices
+        .iter()
+        .filter(|d| d.tenant_id == forbidden.id && auvik_bills(&d.device_type, d.manage_status))
+        .count() as i64;
+    assert_eq!(
+        got.get(forbidden.display_name.trim()).copied().unwrap_or(0),
+        before
+    );
+    let sources = agent.json(&["sources"]);
+    assert_eq!(sources[0]["state"], "partial", "{sources}");
+    assert!(
+        sources[0]["state_detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&forbidden.id),
+        "{sources}"
+    );
+}
+
+/// A tenant Auvik says is unavailable (disabled or not running) is not read at all: no 403s
+/// to wait out, its devices stay, and the run says so.
+#[test]
+fn an_unavailable_tenant_is_not_read_and_its_devices_stay() {
+    let sim = start_auvik(1902, 3, 20);
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let tenants = client_tenants(&sim);
+    let (off, on) = (&tenants[0], &tenants[1]);
+    let devices = sim.sim.devices();
+    let in_off = devices.iter().find(|d| d.tenant_id == off.id).unwrap();
+    let in_on = devices.iter().find(|d| d.tenant_id == on.id).unwrap();
+    assert!(sim.sim.remove_device(&in_off.id));
+    assert!(sim.sim.remove_device(&in_on.id));
+    assert!(sim.sim.set_tenant_state(&off.id, false, true));
+
+    let run = agent.sync(true);
+    assert_eq!(run["state"], "partial", "{run}");
+    assert_eq!(
+        (n(&run, "removed"), n(&run, "skipped_units")),
+        (1, 1),
+        "{run}"
+    );
+    let e = error(&run);
+    assert!(
+        e.contains(&off.id) && e.contains("unavailable") && e.contains("disabled"),
+        "{e}"
+    );
+    let now = present(&agent);
+    assert!(now.contains_key(&in_off.id) && !now.contains_key(&in_on.id));
+}
+
+/// Auvik throttles with 403s as often as with 429s, worded every way; each wording is
+/// waited out and the run lands every device. One that never ends fails the run with the
+/// cause seen, never "give the API user a role".
+#[test]
+fn throttling_403s_in_any_wording_are_waited_out() {
+    let sim = start_auvik(1903, 3, 15);
+    let agent = Agent::start(&sim, "max_throttle_wait = \"6s\"\n");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let total = sim.sim.devices().len();
+    let wordings = [
+        "API request quota exceeded. Try again later.",
+        "Rate-limit reached",
+        "Request throttled",
+    ];
+    for (i, message) in wordings.iter().enumerate() {
+        let on = if i == 0 {
+            "/v1/inventory/device/info"
+        } else {
+            "/v1/tenants"
+        };
+        sim.sim.faults().push(
+            FaultRule::times(
+                Fault::Throttle403 {
+                    message: (*message).into(),
+                    retry_after: None,
+                },
+                3,
+            )
+            .on(on),
+        );
+        let run = agent.sync(true);
+        sim.sim.faults().clear();
+        assert_eq!(run["state"], "ok", "{message}: {run}");
+        assert!(n(&run, "retries") >= 3, "{message}: {run}");
+        assert_eq!(n(&run, "fetched"), total as i64, "{message}: {run}");
+        assert_eq!(n(&run, "skipped_units"), 0, "{message}: {run}");
+    }
+    assert_eq!(present(&agent).len(), total);
+
+    sim.sim.faults().push(FaultRule::always(Fault::Throttle403 {
+        message: wordings[0].into(),
+        retry_after: None,
+    }));
+    let run = agent.sync(true);
+    sim.sim.faults().clear();
+    assert_eq!(run["state"], "failed", "{run}");
+    let e = error(&run);
+    assert!(
+        e.contains("throttling") && e.contains("max_throttle_wait") && !e.contains("role"),
+        "{e}"
+    );
+    assert_eq!(present(&agent).len(), total, "nothing changed");
+}
+
+/// Behind a `base_url` that is not Auvik's own host (a proxy), Auvik's `links.next` names
+/// Auvik's host: paging follows the link's path on the configured origin and goes on.
+#[test]
+fn paging_goes_on_behind_a_proxy_base_url() {
+    let sim = start_auvik(1904, 1, 1150);
+    sim.sim
+        .set_public_base_url(Some("https://auvikapi.us1.my.auvik.com"));
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let run = &agent.json(&["runs"])[0];
+    assert_eq!(n(run, "fetched"), 1150, "{run}");
+    assert_eq!(present(&agent).len(), 1150);
+}
+
+/// Incremental runs ask for changes from a margin before the previous run began, by
+/// Auvik's own clock: a vendor clock two hours behind ours loses no change.
+#[test]
+fn incremental_windows_follow_the_vendors_clock() {
+    let sim = start_auvik(1905, 2, 10);
+    sim.sim.set_clock_skew(chrono::Duration::hours(-2));
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let d = sim.sim.devices()[3].id.clone();
+    assert!(
+        sim.sim
+            .update_device(&d, |x| x.name = "renamed-by-auvik".into())
+    );
+    let run = agent.sync(false);
+    assert_eq!(
+        (run["kind"].as_str(), run["state"].as_str()),
+        (Some("incremental"), Some("ok")),
+        "{run}"
+    );
+    assert_eq!(n(&run, "updated"), 1, "{run}");
+    assert_eq!(present(&agent)[&d]["name"], "renamed-by-auvik");
+}
+
+// ---------------------------------------------------------------------------------------
+// Syncro
+
+struct Syncro {
+    sim: SyncroSim,
+    server: assetd::sim::server::SimServer,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn start_syncro(seed: u64, clients: usize, per_client: usize, page_size: usize) -> Syncro {
+    let runtime = runtime();
+    let sim = SyncroSim::new(SyncroSimOptions {
+        seed,
+        clients,
+        assets_per_client: per_client,
+        requests_per_minute: 6000,
+        assets_page_size: page_size,
+        ..SyncroSimOptions::default()
+    });
+    let server = runtime.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        sim.start(l).await.unwrap()
+    });
+    Syncro {
+        sim,
+        server,
+        _runtime: runtime,
+    }
+}
+
+fn syncro_agent(s: &Syncro, metrics: bool) -> Agent {
+    let agent = Agent::start_with(|a| {
+        common::write_private(&a.key_file, &s.sim.api_key());
+        let config = format!(
+            "{}[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\napi_key = {{ file = \"{}\" }}\n\
+             base_url = \"{}\"\nrequests_per_minute = 6000\n",
+            a.agent_section(),
+            s.sim.subdomain(),
+            a.key_file.display(),
+            s.server.base_url
+        );
+        if metrics {
+            common::with_metrics(&config)
+        } else {
+            config
+        }
+    });
+    agent.wait_for("the first sync", |a| a.state_of("syncro") == "ok");
+    agent
+}
+
+/// The ids of the assets Syncro lists (of enabled customers, which are what is synced).
+fn syncro_ids(s: &Syncro) -> Vec<i64> {
+    let enabled: HashSet<i64> = s
+        .sim
+        .customers()
+        .into_iter()
+        .filter(|c| !c.disabled)
+        .map(|c| c.id)
+        .collect();
+    s.sim
+        .assets()
+        .into_iter()
+        .filter(|a| enabled.contains(&a.customer_id))
+        .map(|a| a.id)
+        .collect()
+}
+
+fn metric(port: u16, name: &str, labels: &str) -> f64 {
+    let (_, _, body) = common::http_get(port, "/metrics");
+    let prefix = format!("{name}{{{labels}");
+    body.lines()
+        .find(|l| l.starts_with(&prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {prefix} in\n{body}"))
+}
+
+/// A listing that comes back valid and empty (permissions or customer visibility changed)
+/// holds its removals: nothing is removed, the source says how many and how to accept
+/// them, and accepting looks each asset up, so those Syncro still has are kept. A real mass
+/// deletion is held too, and accepting removes exactly the deleted assets.
+#[test]
+fn an_emptied_listing_holds_its_removals_until_accepted_and_confirmed() {
+    let s = start_syncro(1911, 6, 10, 25);
+    let agent = syncro_agent(&s, true);
+    let port = common::metrics_port(&agent);
+    let ids = syncro_ids(&s);
+    let total = ids.len() as i64;
+    assert!(total > 40, "{total} assets");
+
+    s.sim.set_listing_hidden(true);
+    let run = agent.sync_source("syncro", true);
+    assert_eq!(run["state"], "partial", "{run}");
+    assert_eq!(
+        (n(&run, "removed"), n(&run, "removals_held")),
+        (0, total),
+        "{run}"
+    );
+    assert!(
+        error(&run).contains("assetctl sync syncro --full --accept-removals"),
+        "{run}"
+    );
+    assert_eq!(present(&agent).len() as i64, total, "nothing removed");
+    assert_eq!(agent.state_of("syncro"), "removals_held");
+    let status = agent.json(&["status"]);
+    let detail = status["sources"][0]["state_detail"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        detail.contains(&format!("{total} removals held")),
+        "{status}"
+    );
+    assert_eq!(
+        metric(port, "assetd_source_removals_held", "source=\"syncro\""),
+        total as f64
+    );
+    assert_eq!(
+        metric(
+            port,
+            "assetd_source_state",
+            "source=\"syncro\",vendor=\"syncro\",state=\"removals_held\""
+        ),
+        1.0
+    );
+
+    // Accepted: every asset is looked up, Syncro still has them all, none is removed.
+    let out = agent.ctl(&["sync", "syncro", "--full", "--accept-removals", "--wait"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = &agent.json(&["runs", "--source", "syncro"])[0];
+    assert_eq!(
+        (
+            run["state"].as_str(),
+            n(run, "removed"),
+            n(run, "removals_held")
+        ),
+        (Some("ok"), 0, 0),
+        "{run}"
+    );
+    assert_eq!(present(&agent).len() as i64, total);
+
+    // The listing is back; then 30 assets are really deleted: held, then accepted.
+    s.sim.set_listing_hidden(false);
+    let run = agent.sync_source("syncro", true);
+    assert_eq!(run["state"], "ok", "{run}");
+    let deleted: Vec<i64> = ids.iter().copied().take(30).collect();
+    for id in &deleted {
+        assert!(s.sim.remove_asset(*id));
+    }
+    let run = agent.sync_source("syncro", true);
+    assert_eq!(
+        (
+            run["state"].as_str(),
+            n(&run, "removed"),
+            n(&run, "removals_held")
+        ),
+        (Some("partial"), 0, 30),
+        "{run}"
+    );
+    let out = agent.ctl(&["sync", "syncro", "--full", "--accept-removals", "--wait"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = &agent.json(&["runs", "--source", "syncro"])[0];
+    assert_eq!(
+        (run["state"].as_str(), n(run, "removed")),
+        (Some("ok"), 30),
+        "{run}"
+    );
+    let now = present(&agent);
+    assert_eq!(now.len() as i64, total - 30);
+    for id in &deleted {
+        assert!(!now.contains_key(&id.to_string()));
+    }
+    assert_eq!(agent.state_of("syncro"), "ok");
+    assert_eq!(
+        metric(port, "assetd_source_removals_held", "source=\"syncro\""),
+        0.0
+    );
+}
+
+/// An asset the listing does not show but Syncro still has (looked up by id) is kept; one
+/// Syncro answers 404 for is removed.
+#[test]
+fn absent_assets_are_looked_up_before_they_are_removed() {
+    let s = start_syncro(1912, 4, 10, 25);
+    let agent = syncro_agent(&s, false);
+    let ids = syncro_ids(&s);
+    let (hidden, deleted) = (ids[3], ids[7]);
+    assert!(s.sim.hide_asset(hidden, true));
+    assert!(s.sim.remove_asset(deleted));
+    let before = s.sim.requests_for("/api/v1/customer_assets/");
+    let run = agent.sync_source("syncro", true);
+    assert_eq!(run["state"], "ok", "{run}");
+    assert_eq!(n(&run, "removed"), 1, "{run}");
+    assert_eq!(
+        s.sim.requests_for("/api/v1/customer_assets/") - before,
+        2,
+        "one lookup per absent asset"
+    );
+    let now = present(&agent);
+    assert!(now.contains_key(&hidden.to_string()), "Syncro still has it");
+    assert!(!now.contains_key(&deleted.to_string()));
+}
+
+/// Rows that move between pages during a scan (the order is undocumented) never cost a
+/// present asset: the scan sees fewer distinct assets than Syncro promised, and removes
+/// nothing.
+#[test]
+fn rows_moving_between_pages_never_remove_a_present_asset() {
+    let s = start_syncro(1913, 6, 10, 10);
+    let agent = syncro_agent(&s, false);
+    let total = syncro_ids(&s).len();
+    s.sim.set_reorder_between_pages(true);
+    for _ in 0..3 {
+        let run = agent.sync_source("syncro", true);
+        assert_ne!(run["state"], "failed", "{run}");
+        assert_eq!(n(&run, "removed"), 0, "{run}");
+        if run["state"] == "partial" {
+            assert!(error(&run).contains("distinct"), "{run}");
+        }
+        assert_eq!(present(&agent).len(), total);
+    }
+}
+
+/// A server that ignores `page` and sends no `meta` (a mock served from Syncro's own
+/// published example) is caught at the second page, not walked until the run's timeout.
+#[test]
+fn a_listing_that_repeats_its_first_page_stops_at_once() {
+    let s = start_syncro(1914, 4, 10, 25);
+    let agent = syncro_agent(&s, false);
+    let total = syncro_ids(&s).len();
+    s.sim.set_spec_example_paging(true);
+    let before = s.sim.request_count();
+    let run = agent.sync_source("syncro", true);
+    assert_eq!(run["state"], "partial", "{run}");
+    assert!(
+        error(&run).contains("exactly the assets of page 1"),
+        "{run}"
+    );
+    assert_eq!(n(&run, "removed"), 0, "{run}");
+    assert!(
+        s.sim.request_count() - before <= 6,
+        "a few requests, not thousands"
+    );
+    assert_eq!(present(&agent).len(), total);
+}
+
+// ---------------------------------------------------------------------------------------
+// Passportal
+
+struct Passportal {
+    sim: PassportalSim,
+    server: assetd::sim::server::SimServer,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn start_passportal(opts: PassportalSimOptions) -> Passportal {
+    let runtime = runtime();
+    let sim = PassportalSim::new(opts);
+    let server = runtime.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        sim.start(l).await.unwrap()
+    });
+    Passportal {
+        sim,
+        server,
+        _runtime: runtime,
+    }
+}
+
+fn passportal_agent(p: &Passportal) -> Agent {
+    Agent::start_with(|a| {
+        common::write_private(&a.key_file, &p.sim.secret_access_key());
+        format!(
+            "{}[[source]]\nname = \"passportal\"\nkind = \"passportal\"\ndatacenter = \"us\"\naccess_key_id = \"{}\"\n\
+             secret_access_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\nmax_retries = 1\nmax_throttle_wait = \"2s\"\n",
+            a.agent_section(),
+            p.sim.access_key_id(),
+            a.key_file.display(),
+            p.server.base_url
+        )
+    })
+}
+
+/// Documents the key may not open (`accessible: false`) and documents deleted between the
+/// list and their detail are skipped, not fatal: the readable others all land. A known
+/// document that becomes unreadable stays as it was; a deleted one is removed once Passportal
+/// confirms it.
+#[test]
+fn unreadable_and_vanishing_documents_are_skipped_not_fatal() {
+    let p = start_passportal(PassportalSimOptions {
+        seed: 1921,
+        clients: 5,
+        assets_per_client: 52,
+        ..PassportalSimOptions::default()
+    });
+    let docs = p.sim.assets();
+    let total = docs.len() as i64;
+    assert!(total >= 260, "{total} documents");
+    for d in &docs[..3] {
+        assert!(p.sim.set_accessible(d.id, false));
+    }
+    for d in &docs[3..5] {
+        assert!(p.sim.vanish_after_listing(d.id));
+    }
+    let agent = passportal_agent(&p);
+    agent.wait_for("the first sync", |a| a.state_of("passportal") == "partial");
+    let run = &agent.json(&["runs", "--source", "passportal"])[0];
+    assert_eq!(
+        (n(run, "fetched"), n(run, "added"), n(run, "skipped")),
+        (total - 5, total - 5, 5),
+        "{run}"
+    );
+    let e = error(run);
+    assert!(
+        e.contains("3 documents the access key may not open")
+            && e.contains("2 documents Passportal answered \"not found.\""),
+        "{e}"
+    );
+    let now = present(&agent);
+    assert_eq!(now.len() as i64, total - 5);
+    for d in &docs[..5] {
+        assert!(!now.contains_key(&d.id.to_string()), "never invented");
+    }
+
+    // A known document becomes unreadable (and changes): it stays as it was. Another is
+    // deleted: removed, once Passportal confirms it.
+    let (hidden, deleted) = (&docs[10], &docs[11]);
+    let name_before = now[&hidden.id.to_string()]["name"].clone();
+    assert!(
+        p.sim
+            .update_asset(hidden.id, |d| d.label = "renamed-while-hidden".into())
+    );
+    assert!(p.sim.set_accessible(hidden.id, false));
+    assert!(p.sim.remove_asset(deleted.id));
+    let run = agent.sync_source("passportal", true);
+    assert_eq!(run["state"], "partial", "{run}");
+    assert_eq!(
+        (n(&run, "removed"), n(&run, "skipped"), n(&run, "updated")),
+        (1, 4, 0),
+        "{run}"
+    );
+    let now = present(&agent);
+    assert_eq!(now.len() as i64, total - 6);
+    assert_eq!(now[&hidden.id.to_string()]["name"], name_before);
+    assert!(!now.contains_key(&deleted.id.to_string()));
+}
+
+/// A list page that fails in any way (404, `success: false` inside a 200, 500) fails the
+/// run: it is never read as the end of the list, so nothing past it is removed.
+#[test]
+fn a_failing_list_page_is_never_the_end_of_the_list() {
+    let p = start_passportal(PassportalSimOptions {
+        seed: 1922,
+        clients: 4,
+        assets_per_client: 30,
+        page_size_cap: 20,
+        ..PassportalSimOptions::default()
+    });
+    let agent = passportal_agent(&p);
+    agent.wait_for("the first sync", |a| a.state_of("passportal") == "ok");
+    let total = present(&agent).len();
+    assert_eq!(total, p.sim.assets().len());
+    // A document on a later page is deleted: nothing may be removed while page 2 fails.
+    let deleted = p.sim.assets()[100].id;
+    assert!(p.sim.remove_asset(deleted));
+    for (what, fault) in [
+        (
+            "404",
+            Fault::ErrorStatus {
+                status: 404,
+                message: "pageNum needs to be an integer between 1 and 9999.".into(),
+            },
+        ),
+        (
+            "success false",
+            Fault::SuccessFalse {
+                message: "An error occurred.".into(),
+            },
+        ),
+        ("500", Fault::ServerError(500)),
+    ] {
+        p.sim.faults().clear();
+        p.sim.faults().push(
+            FaultRule::always(fault)
+                .on("/api/v2/documents")
+                .with_query("resultsPerPage=1000&pageNum=2"),
+        );
+        let run = agent.sync_source("passportal", true);
+        assert_eq!(run["state"], "failed", "{what}: {run}");
+        assert_eq!(n(&run, "removed"), 0, "{what}: {run}");
+        assert!(error(&run).contains("page 2"), "{what}: {run}");
+        assert_eq!(present(&agent).len(), total, "{what}");
+    }
+    p.sim.faults().clear();
+    let run = agent.sync_source("passportal", true);
+    assert_eq!((run["state"].as_str(), n(&run, "removed")), (Some("ok"), 1));
+}
+
+/// A server clock hours behind ours, and a token service that revokes a token as it issues
+/// the next: one token exchange at a time, lifetimes from the server's clock, and the run
+/// completes without the source being taken for rejected.
+#[test]
+fn skewed_clocks_and_revoking_token_services_do_not_reject_the_key() {
+    let p = start_passportal(PassportalSimOptions {
+        seed: 1923,
+        clients: 4,
+        assets_per_client: 40,
+        ..PassportalSimOptions::default()
+    });
+    p.sim.set_clock_skew(chrono::Duration::hours(-3));
+    p.sim.set_new_token_revokes_old(true);
+    let agent = passportal_agent(&p);
+    agent.wait_for("the first sync", |a| a.state_of("passportal") == "ok");
+    assert_eq!(present(&agent).len(), p.sim.assets().len());
+    assert_eq!(p.sim.token_exchanges(), 1, "one token serves the run");
+    let run = agent.sync_source("passportal", true);
+    assert_eq!(run["state"], "ok", "{run}");
+    // Tokens that expire mid-run are renewed once, by one worker, for all of them.
+    p.sim.set_token_ttl(std::time::Duration::from_secs(1));
+    p.sim.expire_tokens();
+    let exchanges = p.sim.token_exchanges();
+    let run = agent.sync_source("passportal", true);
+    assert_eq!(run["state"], "ok", "{run}");
+    let used = p.sim.token_exchanges() - exchanges;
+    assert!(
+        (1..=20).contains(&used),
+        "{used} exchanges for a run of {} details",
+        p.sim.assets().len()
+    );
+    assert_eq!(p.sim.rejected_token_exchanges(), 0);
+}
+
+/// Hourly (incremental) runs read the detail of a document only when its list
+/// `last_modified` changed; full runs read every detail.
+#[test]
+fn incremental_runs_read_only_changed_details() {
+    let p = start_passportal(PassportalSimOptions {
+        seed: 1924,
+        clients: 4,
+        assets_per_client: 25,
+        ..PassportalSimOptions::default()
+    });
+    let agent = passportal_agent(&p);
+    agent.wait_for("the first sync", |a| a.state_of("passportal") == "ok");
+    let total = p.sim.assets().len() as i64;
+    let doc = p.sim.assets()[42].id;
+    assert!(
+        p.sim
+            .update_asset(doc, |d| d.label = "renamed-in-passportal".into())
+    );
+    let details = p.sim.detail_requests();
+    let run = agent.sync_source("passportal", false);
+    assert_eq!(
+        (run["kind"].as_str(), run["state"].as_str()),
+        (Some("incremental"), Some("ok")),
+        "{run}"
+    );
+    assert_eq!(
+        (n(&run, "fetched"), n(&run, "updated")),
+        (total, 1),
+        "{run}"
+    );
+    assert_eq!(p.sim.detail_requests() - details, 1, "one detail read");
+    assert_eq!(
+        present(&agent)[&doc.to_string()]["name"],
+        "renamed-in-passportal"
+    );
+    let details = p.sim.detail_requests();
+    let run = agent.sync_source("passportal", true);
+    assert_eq!((run["state"].as_str(), n(&run, "updated")), (Some("ok"), 0));
+    assert_eq!(
+        p.sim.detail_requests() - details,
+        total as u64,
+        "a full run reads all"
+    );
+}
