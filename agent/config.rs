@@ -322,7 +322,7 @@ mod raw {
         pub run_timeout: Option<Spanned<String>>,
         pub max_retries: Option<Spanned<i64>>,
         pub max_throttle_wait: Option<Spanned<String>>,
-        pub max_removals: Option<Spanned<MaxRemovals>>,
+        pub max_removals: Option<Spanned<toml::Value>>,
         // TCP listeners (DESIGN §6).
         pub tls_cert: Option<Spanned<String>>,
         pub tls_key: Option<Spanned<SecretSpec>>,
@@ -345,7 +345,7 @@ mod raw {
         pub run_timeout: Option<Spanned<String>>,
         pub max_retries: Option<Spanned<i64>>,
         pub max_throttle_wait: Option<Spanned<String>>,
-        pub max_removals: Option<Spanned<MaxRemovals>>,
+        pub max_removals: Option<Spanned<toml::Value>>,
         // auvik
         pub region: Option<Spanned<String>>,
         pub username: Option<Spanned<String>>,
@@ -359,14 +359,6 @@ mod raw {
         pub datacenter: Option<Spanned<String>>,
         pub access_key_id: Option<Spanned<String>>,
         pub secret_access_key: Option<Spanned<SecretSpec>>,
-    }
-
-    /// `max_removals`: a number of assets, `"N%"`, or `"off"`.
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    pub enum MaxRemovals {
-        Count(i64),
-        Text(String),
     }
 
     #[derive(Deserialize)]
@@ -598,7 +590,7 @@ impl Validator<'_> {
     /// assets (`"10%"`), or `"off"`.
     fn max_removals(
         &mut self,
-        value: &Option<Spanned<raw::MaxRemovals>>,
+        value: &Option<Spanned<toml::Value>>,
         default: RemovalLimit,
     ) -> RemovalLimit {
         let Some(v) = value else { return default };
@@ -608,11 +600,11 @@ impl Validator<'_> {
             )
         };
         let limit = match v.get_ref() {
-            raw::MaxRemovals::Count(n) => u64::try_from(*n).ok().map(|c| RemovalLimit {
+            toml::Value::Integer(n) => u64::try_from(*n).ok().map(|c| RemovalLimit {
                 count: Some(c),
                 percent: None,
             }),
-            raw::MaxRemovals::Text(t) => {
+            toml::Value::String(t) => {
                 let t = t.trim();
                 if t.eq_ignore_ascii_case("off") {
                     Some(RemovalLimit::OFF)
@@ -632,15 +624,12 @@ impl Validator<'_> {
                     })
                 }
             }
+            _ => None,
         };
         match limit {
             Some(l) => l,
             None => {
-                let what = match v.get_ref() {
-                    raw::MaxRemovals::Count(n) => n.to_string(),
-                    raw::MaxRemovals::Text(t) => format!("{t:?}"),
-                };
-                self.error(v, bad(&what));
+                self.error(v, bad(&v.get_ref().to_string()));
                 default
             }
         }

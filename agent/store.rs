@@ -3868,7 +3868,7 @@ pub(crate) mod tests {
             .collect();
         store.stage_clients(r.id, &clients).unwrap();
         store.stage_assets(&r, records).unwrap();
-        store.finish_run(&r, full_end(&store, &r)).unwrap();
+        store.finish_run(&r, full_end(store, &r)).unwrap();
     }
 
     fn device_of(store: &Store, source: &str, external_id: &str) -> (i64, i64) {

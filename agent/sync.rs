@@ -719,10 +719,17 @@ async fn execute(
             cancel.cancel();
         })
     };
-    // An incremental run of a connector that skips unchanged records gets their versions.
+    // An incremental run of a connector that skips unchanged records gets their versions;
+    // without them it reads every record, which costs requests, not correctness.
     let known = if run.kind == RunKind::Incremental && connector.wants_known() {
         let source = run.source.clone();
-        store.call(move |s| s.known_versions(&source)).await?
+        store
+            .call(move |s| s.known_versions(&source))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "Cannot read the stored records' versions; this run reads every record.");
+                HashMap::new()
+            })
     } else {
         HashMap::new()
     };
@@ -961,6 +968,9 @@ async fn settle_removals(
     outcome: &vendors::FetchOutcome,
     policy: &RemovalPolicy,
 ) -> Result<Settled, SettleError> {
+    // An acceptance is for the next full run that settles its removals, whatever it finds:
+    // one left set would wave through a later, unrelated mass removal.
+    let accepted = policy.accept.swap(false, Ordering::SeqCst);
     let coverage = outcome.coverage.clone();
     let skipped: HashSet<String> = outcome
         .skipped_records
@@ -984,7 +994,6 @@ async fn settle_removals(
             .await
             .map_err(SettleError::Store)?
     };
-    let accepted = policy.accept.swap(false, Ordering::SeqCst);
     let n = candidates.len() as u64;
     if !accepted
         && policy

@@ -24,7 +24,7 @@ pub fn human_bytes(n: i64) -> String {
 }
 
 /// What needs attention, each with what to do; empty when all is well. In order: the
-/// config, then each source (rejected credentials, failed, partial, no longer configured,
+/// config, then each source (rejected credentials, failed, partial, removals held, no longer configured,
 /// billing figures unreadable), then unmapped clients.
 pub fn attention(s: &StatusRecord, now: DateTime<Utc>) -> Vec<AttentionRecord> {
     let mut items = Vec::new();
@@ -121,9 +121,17 @@ fn source_attention(src: &SourceRecord, now: DateTime<Utc>) -> Vec<AttentionReco
             ));
         }
         "partial" => items.push(item(
-            "the last run was partial: some data could not be read, nothing was marked removed",
+            "the last run was partial: some data could not be read and was kept as it was",
             detail,
             format!("see the detail; `assetctl runs --source {name}` shows recent runs"),
+        )),
+        "removals_held" => items.push(item(
+            "the last full run held its removals: more than `max_removals` allow",
+            detail,
+            format!(
+                "if the vendor really dropped them, `assetctl sync {name} --full --accept-removals`; if not, check the \
+                 API user's permissions and what the vendor lists"
+            ),
         )),
         _ => {}
     }
@@ -309,6 +317,7 @@ mod tests {
                 billing,
                 source("passportal", "partial", "tenant 7 answered 403"),
                 source("syncro", "failed", ""),
+                source("syncro2", "removals_held", "430 removals held"),
                 source("fine", "ok", ""),
                 old,
             ],
@@ -336,11 +345,14 @@ mod tests {
                 "! source auvik2: the vendor's billing figures cannot be read: Auvik's billing usage is not readable \
                  by this API user (403): give the user permission to view billing → see the detail; the next full \
                  run reads them again (`assetctl sync auvik2 --full`)",
-                "! source passportal: the last run was partial: some data could not be read, nothing was marked \
-                 removed: tenant 7 answered 403 → see the detail; `assetctl runs --source passportal` shows recent runs",
+                "! source passportal: the last run was partial: some data could not be read and was kept as it \
+                 was: tenant 7 answered 403 → see the detail; `assetctl runs --source passportal` shows recent runs",
                 // No state_detail: the last run's error stands in.
                 "! source syncro: the last run failed; the previous data is unchanged: HTTP 500 from vendor → the \
                  next scheduled run (in 30m) retries; `assetctl sync syncro --wait` retries now",
+                "! source syncro2: the last full run held its removals: more than `max_removals` allow: 430 \
+                 removals held → if the vendor really dropped them, `assetctl sync syncro2 --full \
+                 --accept-removals`; if not, check the API user's permissions and what the vendor lists",
                 "! source old: no longer in the config; its 5 assets are still in the database → `assetctl purge \
                  --source old --yes` deletes them (or put the source back in the config)",
                 "! clients: 3 clients are found in only one source → `assetctl clients --unmapped` suggests a \

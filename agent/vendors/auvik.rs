@@ -158,9 +158,8 @@ impl Auvik {
         super::endpoint(&self.base, path, query)
     }
 
-    /// GETs `url`; a 403 that does not say it is throttling is asked once more after
-    /// `second_look` before it is taken for a refusal.
-    async fn get_response(
+    /// GETs `url` once (throttling and 5xx are still retried by the HTTP client).
+    async fn get_once(
         &self,
         url: &url::Url,
         ctx: &FetchContext,
@@ -168,11 +167,19 @@ impl Auvik {
         let auth = |rb: reqwest::RequestBuilder| {
             rb.basic_auth(&self.config.username, Some(self.config.api_key.expose()))
         };
-        let first = self
-            .http
+        self.http
             .get_json(url, &auth, &ctx.progress.http, &ctx.cancel)
-            .await;
-        match first {
+            .await
+    }
+
+    /// GETs `url`; a 403 that does not say it is throttling is asked once more after
+    /// `second_look` before it is taken for a refusal.
+    async fn get_response(
+        &self,
+        url: &url::Url,
+        ctx: &FetchContext,
+    ) -> Result<JsonResponse, Result<Failure, VendorError>> {
+        match self.get_once(url, ctx).await {
             Err(Ok(f)) if f.status == StatusCode::FORBIDDEN => {
                 tracing::info!(url = %redact(url), wait_ms = self.second_look.as_millis() as u64,
                     "Auvik answered 403; asking once more before taking it for a refusal.");
@@ -181,9 +188,7 @@ impl Auvik {
                     _ = tokio::time::sleep(self.second_look) => {}
                 }
                 ctx.progress.http.retried();
-                self.http
-                    .get_json(url, &auth, &ctx.progress.http, &ctx.cancel)
-                    .await
+                self.get_once(url, ctx).await
             }
             other => other,
         }
@@ -404,7 +409,10 @@ impl Auvik {
         }
         let mut answers = stream::iter(requests)
             .map(|(from, url)| async move {
-                let answer = self.get(&url, ctx).await;
+                // No second look on a 403 here: billing is optional, and a refusal only
+                // leaves a note (a second look would add its pause to every full run of a
+                // user without billing rights).
+                let answer = self.get_once(&url, ctx).await.map(|r| r.body);
                 (from, url, answer)
             })
             .buffered(TENANT_CONCURRENCY);
@@ -706,14 +714,7 @@ impl Auvik {
     /// Asks Auvik for one device, to confirm a removal.
     async fn presence(&self, id: &str, ctx: &FetchContext) -> Result<Presence, VendorError> {
         let url = self.url(&format!("v1/inventory/device/info/{id}"), &[])?;
-        let auth = |rb: reqwest::RequestBuilder| {
-            rb.basic_auth(&self.config.username, Some(self.config.api_key.expose()))
-        };
-        match self
-            .http
-            .get_json(&url, &auth, &ctx.progress.http, &ctx.cancel)
-            .await
-        {
+        match self.get_once(&url, ctx).await {
             Ok(r) => match serde_json::from_str::<Document<Option<serde_json::Value>>>(&r.body) {
                 Ok(doc) if doc.data.as_ref().is_some_and(|d| !d.is_null()) => Ok(Presence::Present),
                 Ok(_) => Ok(Presence::Gone),
