@@ -1,4 +1,4 @@
-"""The Auvik simulator's responses validated against Auvik's own OpenAPI spec (DESIGN §8).
+"""The Auvik simulator's responses validated against Auvik's own OpenAPI spec (CONTRACT §8).
 
 Starts `$ASSETD_BIN sim auvik ...`, calls every path the simulator serves, successes and errors
 (400, 401, 403, 404), and validates each body against the response schema that

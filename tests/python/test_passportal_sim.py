@@ -1,4 +1,4 @@
-"""The Passportal simulator's responses checked against what is known of Passportal (DESIGN §8).
+"""The Passportal simulator's responses checked against what is known of Passportal (CONTRACT §8).
 
 Passportal publishes no machine-readable spec. What is known is in `research/passportal.md`: the
 token response, error bodies and a document sample from N-able's own pages, plus real list items

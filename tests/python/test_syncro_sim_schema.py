@@ -1,4 +1,4 @@
-"""The Syncro simulator's responses validated against Syncro's own swagger document (DESIGN §8).
+"""The Syncro simulator's responses validated against Syncro's own swagger document (CONTRACT §8).
 
 Starts `$ASSETD_BIN sim syncro ...`, calls every path the simulator serves (successes, 401, 404,
 429) with all three token forms, and validates each body against what
