@@ -1,4 +1,4 @@
-//! Bearer tokens on the TCP listeners (DESIGN §6): every request on a TCP connection must
+//! Bearer tokens on the TCP listeners (CONTRACT §6): every request on a TCP connection must
 //! carry `authorization: Bearer <token>` with one of the configured `auth_tokens`. The Unix
 //! socket has no such check; its file permissions decide who may connect.
 //!

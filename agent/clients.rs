@@ -1,4 +1,4 @@
-//! Linking source clients into assetd clients (DESIGN §5 Clients).
+//! Linking source clients into assetd clients (CONTRACT §5 Clients).
 //!
 //! A source client belongs to the `[[client]]` table that names it (by source and name,
 //! id or alias); otherwise to the assetd client of its own name, so identical names group

@@ -1,4 +1,4 @@
-//! The config file (DESIGN §3): types, loading, and validation with line:column errors.
+//! The config file (CONTRACT §3): types, loading, and validation with line:column errors.
 //!
 //! Parsing is two steps. Serde reads the TOML into `raw` structs that mirror the file
 //! (`deny_unknown_fields`, every value `Spanned` so later errors can point at it); then
@@ -323,7 +323,7 @@ mod raw {
         pub max_retries: Option<Spanned<i64>>,
         pub max_throttle_wait: Option<Spanned<String>>,
         pub max_removals: Option<Spanned<toml::Value>>,
-        // TCP listeners (DESIGN §6).
+        // TCP listeners (CONTRACT §6).
         pub tls_cert: Option<Spanned<String>>,
         pub tls_key: Option<Spanned<SecretSpec>>,
         pub tls_client_ca: Option<Spanned<String>>,

@@ -1,4 +1,4 @@
-//! Merging assets into devices (DESIGN §5 Devices): the same physical device reported by
+//! Merging assets into devices (CONTRACT §5 Devices): the same physical device reported by
 //! several sources is one device. Assets merge on a normalised serial number, then on a MAC
 //! address, never on values that do not identify a device: placeholder serials that BIOS
 //! vendors ship, and any serial or MAC shared by implausibly many assets (a template value,

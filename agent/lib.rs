@@ -1,5 +1,7 @@
 //! assetd: an on-prem agent that syncs MSP hardware assets from vendor APIs into SQLite
-//! and serves them over gRPC. The outward contract is DESIGN.md in the shared folder.
+//! and serves them over gRPC. The outward contract is `docs/CONTRACT.md` (comments cite it
+//! as `CONTRACT §N`); `docs/ARCHITECTURE.md` maps the modules, what each must never do,
+//! and the invariants they keep together.
 //!
 //! One concern per module: `config` (+ `secret`) reads the file, `store` owns SQLite
 //! (`idset` holds a run's seen assets), `vendors` talk to the vendor APIs and produce

@@ -1,11 +1,11 @@
-//! The canonical model (DESIGN §4): what every connector produces and every query returns.
+//! The canonical model (CONTRACT §4): what every connector produces and every query returns.
 //! Vendors' own shapes stop at `vendors/`; the store and the RPC layer see only these types.
 
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::str::FromStr;
 
-/// What kind of thing an asset is. The string forms are the DESIGN §4 names.
+/// What kind of thing an asset is. The string forms are the CONTRACT §4 names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Category {
     Firewall,
@@ -82,7 +82,7 @@ impl Category {
         }
     }
 
-    /// The categories a managed device is billed for (DESIGN §5: Auvik's billable classes).
+    /// The categories a managed device is billed for (CONTRACT §5: Auvik's billable classes).
     pub fn is_billable_class(self) -> bool {
         matches!(
             self,
@@ -149,7 +149,7 @@ pub struct VendorUsage {
     pub average_billable: f64,
 }
 
-/// One asset as a connector reports it: the DESIGN §4 fields the vendor owns.
+/// One asset as a connector reports it: the CONTRACT §4 fields the vendor owns.
 /// assetd's own fields (id, first_seen, removed_at, client, device) are the store's.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AssetRecord {
@@ -311,7 +311,7 @@ pub struct RunCounts {
     pub removals_held: i64,
 }
 
-/// One sync run as recorded (DESIGN §5).
+/// One sync run as recorded (CONTRACT §5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncRun {
     pub id: i64,

@@ -1,4 +1,4 @@
-//! Secrets: where they come from (DESIGN §3) and a type that never shows them.
+//! Secrets: where they come from (CONTRACT §3) and a type that never shows them.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

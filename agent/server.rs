@@ -1,7 +1,7 @@
 //! Binding the listeners and serving the gRPC services, with health and reflection so
 //! grpcurl and any grpcio client work without the .proto file.
 //!
-//! Unix sockets are guarded by their file permissions. TCP listeners (DESIGN §6) serve the
+//! Unix sockets are guarded by their file permissions. TCP listeners (CONTRACT §6) serve the
 //! same services behind `auth::RequireToken` (every request needs a bearer token, health and
 //! reflection included) and, when the agent has `tls_cert`/`tls_key`, behind TLS. The TLS
 //! accept is done here rather than by tonic's `ServerTlsConfig`, which is fixed when the

@@ -2635,7 +2635,7 @@ fn has_snapshot(tx: &rusqlite::Transaction, now: DateTime<Utc>) -> rusqlite::Res
     )
 }
 
-/// Per-client billable counts of DESIGN §5, from present assets merged into devices.
+/// Per-client billable counts of CONTRACT §5, from present assets merged into devices.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BillableCounts {
     pub total_billable: i64,

@@ -1,4 +1,4 @@
-//! TLS for the TCP listeners (DESIGN §6): the certificate, private key and optional client
+//! TLS for the TCP listeners (CONTRACT §6): the certificate, private key and optional client
 //! CA, read from PEM when the config loads and turned into a rustls server config there.
 //! A missing or broken file is therefore a config error naming the file, and a reload with
 //! one keeps the running config (and the certificate it serves).

@@ -28,7 +28,7 @@ use assetd::proto::agent_service_client::AgentServiceClient;
 use assetd::proto::asset_service_client::AssetServiceClient;
 use assetd::proto::sync_service_client::SyncServiceClient;
 
-/// The system socket (DESIGN §2).
+/// The system socket (CONTRACT §2).
 pub const SYSTEM_SOCKET: &str = "/run/assetd/assetd.sock";
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::output::{Col, Field, Record, flex, left, right};
 use assetd::proto;
 
-/// The category names of DESIGN §4, in proto enum order (1..=21).
+/// The category names of CONTRACT §4, in proto enum order (1..=21).
 pub const CATEGORY_NAMES: [&str; 21] = [
     "firewall",
     "router",
@@ -50,7 +50,7 @@ fn enum_name(full: &str, prefix: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// The DESIGN name of a category enum value; unspecified or unrecognised → `unknown`.
+/// The CONTRACT §4 name of a category enum value; unspecified or unrecognised → `unknown`.
 pub fn category_name(value: i32) -> String {
     match proto::Category::try_from(value) {
         Ok(proto::Category::Unspecified) | Err(_) => "unknown".to_owned(),
@@ -58,7 +58,7 @@ pub fn category_name(value: i32) -> String {
     }
 }
 
-/// The category for a DESIGN name (case-insensitive).
+/// The category for a CONTRACT §4 name (case-insensitive).
 pub fn category_from_name(name: &str) -> Option<proto::Category> {
     let c = proto::Category::from_str_name(&format!("CATEGORY_{}", name.to_ascii_uppercase()))?;
     (c != proto::Category::Unspecified).then_some(c)
@@ -1267,7 +1267,7 @@ mod tests {
         );
         assert_eq!(v["id"], 42);
         assert_eq!(v["device_id"], 7);
-        // Field order in the output is the DESIGN order.
+        // Field order in the output is the CONTRACT §4 order.
         let text = serde_json::to_string(&record).expect("json");
         let mut last = 0;
         for k in AssetRecord::csv_header() {

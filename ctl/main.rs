@@ -6,7 +6,6 @@
 //! - `commands`, `sync`, `status`: one function per verb.
 //! - `convert`: proto → printed records; its doc comment is the `-o json` contract.
 //! - `output`: table, JSON and CSV rendering.
-//! - `mock` (tests only): a fake agent over a Unix socket.
 //! - `error`: one-line messages and exit codes (0 ok; 1 error; 2 usage or refused;
 //!   3 agent not running or unreachable; 4 access denied; 5 not found; 6 unsupported by
 //!   the agent; 7 a sync run failed or was cancelled).

@@ -169,7 +169,7 @@ fn check(
 #[test]
 fn the_document_is_well_formed() {
     let c = contract();
-    // Every verb of DESIGN §7 that prints data is listed.
+    // Every verb of CONTRACT §7 that prints data is listed.
     let verbs: BTreeSet<&str> = c
         .commands
         .iter()

@@ -4,7 +4,7 @@
 //! The dataset is a list of *physical* devices, each with the reports the vendors make of it
 //! (their type, managed state, serial and MACs as the vendor spells them), and a list of
 //! clients with each vendor's spelling of their name. Expected clients, device groupings,
-//! counts and Auvik's billing figures are derived here from that definition with DESIGN §5's
+//! counts and Auvik's billing figures are derived here from that definition with CONTRACT §5's
 //! rules, written out independently of the agent's code.
 
 mod common;
@@ -75,7 +75,7 @@ struct Report {
     vendor: Vendor,
     /// Auvik's deviceType, Syncro's asset type, Passportal's "Type".
     kind: &'static str,
-    /// The DESIGN §4 category that `kind` means.
+    /// The CONTRACT §4 category that `kind` means.
     category: &'static str,
     /// Auvik's manageStatus; for Syncro, whether its RMM agent reports the device; Passportal
     /// has no such notion.
@@ -394,7 +394,7 @@ fn devices() -> Vec<DeviceDef> {
     d
 }
 
-/// The nine services of DESIGN §5 for one client.
+/// The nine services of CONTRACT §5 for one client.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Counts(BTreeMap<&'static str, i64>);
 
@@ -429,7 +429,7 @@ impl Counts {
     }
 }
 
-/// DESIGN §5: a device is billable when one of its reports is managed and of a billable
+/// CONTRACT §5: a device is billable when one of its reports is managed and of a billable
 /// category; it counts once, for its client; managed access points are counted but never
 /// billable; removed devices and excluded clients are left out.
 fn expected_counts(clients: &[ClientDef], devices: &[DeviceDef]) -> BTreeMap<String, Counts> {

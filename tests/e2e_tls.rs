@@ -1,4 +1,4 @@
-//! TCP listeners (DESIGN §6): TLS with certificates this test makes (rcgen), bearer tokens,
+//! TCP listeners (CONTRACT §6): TLS with certificates this test makes (rcgen), bearer tokens,
 //! mutual TLS, token revocation and certificate renewal by reload, and plain text only on
 //! loopback. Real agent process, real rustls, real tonic clients and the real assetctl.
 //!

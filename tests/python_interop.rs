@@ -1,10 +1,15 @@
 //! Runs the Python tests in tests/python (grpcio interop against the real agent, and the
-//! simulator's responses validated against Auvik's own OpenAPI spec) in a venv that this
+//! simulators' responses validated against the vendors' own specs) in a venv that this
 //! test creates from PyPI on first use.
+//!
+//! The three simulator checks read the vendors' published specs and Passportal's documented
+//! samples, which are not part of the repository: they run when `$ASSETD_VENDOR_SPECS` names
+//! the specs' folder (see `tests/common/specs.rs`), and are left out of the pytest run, with
+//! one line on stderr, when it does not.
 
 mod common;
 
-use common::{Agent, start_auvik};
+use common::{Agent, specs, start_auvik};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -57,6 +62,45 @@ fn venv() -> PathBuf {
     python
 }
 
+/// The Python files that need files from outside the repository, and the file each needs:
+/// `(test file, path under the specs' folder, or None for Passportal's notes)`.
+const OUTSIDE_INPUTS: [(&str, Option<&str>); 3] = [
+    ("test_auvik_sim_schema.py", Some(specs::AUVIK_V1)),
+    ("test_syncro_sim_schema.py", Some(specs::SYNCRO)),
+    ("test_passportal_sim.py", None),
+];
+
+/// The specs' folder to hand to pytest (when set), and the test files to leave out because
+/// what they read is not there; prints the one skip line when there are any.
+fn vendor_inputs() -> (Option<PathBuf>, Vec<&'static str>) {
+    let dir = specs::dir();
+    let missing: Vec<&str> = OUTSIDE_INPUTS
+        .iter()
+        .filter(|(_, file)| match (&dir, file) {
+            (None, _) => true,
+            (Some(d), Some(f)) => !d.join(f).is_file(),
+            (Some(d), None) => !specs::passportal_notes(d).is_file(),
+        })
+        .map(|(test, _)| *test)
+        .collect();
+    if !missing.is_empty() {
+        let why = match &dir {
+            None => String::new(),
+            Some(d) => format!(": what they read is not in or beside {}", d.display()),
+        };
+        specs::say(&format!(
+            "skipped: the Python checks of the simulators against the vendors' published specs \
+             and Passportal's documented samples ({}{why}; set {} to the folder holding {} and \
+             {}, with the notes' research/passportal.md in the folder beside it, to run them)",
+            missing.join(", "),
+            specs::VAR,
+            specs::AUVIK_V1,
+            specs::SYNCRO
+        ));
+    }
+    (dir, missing)
+}
+
 #[test]
 fn python_clients_interoperate() {
     let python = venv();
@@ -87,8 +131,9 @@ fn python_clients_interoperate() {
     let agent = Agent::start(&sim, "");
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
 
-    let shared = repo().join("../shared");
-    let out = Command::new(&python)
+    let (spec_dir, left_out) = vendor_inputs();
+    let mut pytest = Command::new(&python);
+    pytest
         .args([
             "-m",
             "pytest",
@@ -97,15 +142,22 @@ fn python_clients_interoperate() {
             "no:cacheprovider",
             "tests/python",
         ])
+        .args(
+            left_out
+                .iter()
+                .map(|f| format!("--ignore=tests/python/{f}")),
+        )
         .current_dir(repo())
         .env("ASSETD_SOCKET", &agent.socket)
         .env("EXPECTED_ASSETS", (clients * per_client).to_string())
         .env("PROTO_OUT", stubs.path())
         .env("ASSETD_BIN", common::ASSETD)
-        .env("ASSETCTL_BIN", common::ASSETCTL)
-        .env("SHARED_DIR", &shared)
-        .output()
-        .expect("run pytest");
+        .env("ASSETCTL_BIN", common::ASSETCTL);
+    match &spec_dir {
+        Some(dir) => pytest.env(specs::VAR, dir),
+        None => pytest.env_remove(specs::VAR),
+    };
+    let out = pytest.output().expect("run pytest");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -1,4 +1,4 @@
-//! Fault injection shared by the vendor simulators (DESIGN §8).
+//! Fault injection shared by the vendor simulators (CONTRACT §8).
 //!
 //! A test pushes [`FaultRule`]s onto a simulator's [`FaultPlan`]; every incoming request asks the
 //! plan for the first rule whose path prefix (and, if the rule names one, query fragment)

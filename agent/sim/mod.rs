@@ -1,4 +1,4 @@
-//! Vendor API simulators (DESIGN §8).
+//! Vendor API simulators (CONTRACT §8).
 //!
 //! Each simulator is an HTTP server faithful to one vendor's real API, seeded deterministically,
 //! mutable between syncs and with fault injection. Tests, benchmarks and `assetd demo` run them

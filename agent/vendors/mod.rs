@@ -234,7 +234,7 @@ pub fn endpoint(
 }
 
 /// Decodes the HTML entities vendors leave in names (`&amp;`, `&#39;`, `&#x27;`, ...)
-/// and trims, so that names compare character for character (DESIGN §5 Clients).
+/// and trims, so that names compare character for character (CONTRACT §5 Clients).
 pub fn clean_name(s: &str) -> String {
     if !s.contains('&') {
         return s.trim().to_string();

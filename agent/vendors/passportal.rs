@@ -17,7 +17,8 @@
 //! never fatal. Every list page must be read: a refused or broken page fails the run, and
 //! only an empty page ends a list. Client filtering is unreliable, so the one unit a run
 //! reads is the whole listing.
-//! Facts and quirks: shared/research/passportal.md.
+//! Facts and quirks: N-able's API pages (api_authorization, api_list_documents, api_specific_document, api_information) and what public API clients learned; each quirk handled
+//! here names its evidence where it is handled (the team's vendor notes collect them).
 
 use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
 use super::{

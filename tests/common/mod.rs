@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod specs;
+
 pub const ASSETD: &str = env!("CARGO_BIN_EXE_assetd");
 pub const ASSETCTL: &str = env!("CARGO_BIN_EXE_assetctl");
 

@@ -551,7 +551,7 @@ const OTHERS: &[Product] = &[
     p("Logitech", "Rally Bar", Serial::Prefixed("2134", 8)),
 ];
 
-/// Serials that BIOSes and people enter when they have none (DESIGN §5's placeholders).
+/// Serials that BIOSes and people enter when they have none (CONTRACT §5's placeholders).
 pub const PLACEHOLDER_SERIALS: &[&str] = &[
     "To be filled by O.E.M.",
     "Default string",

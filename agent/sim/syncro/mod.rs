@@ -184,7 +184,7 @@ pub struct SimCustomer {
     /// The name the other simulators give this client for the same seed, when it is one of
     /// theirs (`None` for individuals and former clients). Equal to `business_name` unless this
     /// customer is one of the ~15% spelled differently in Syncro, or one of the few whose name
-    /// differs only by surrounding spaces or an HTML entity (`&amp;`), which DESIGN §5 groups.
+    /// differs only by surrounding spaces or an HTML entity (`&amp;`), which CONTRACT §5 groups.
     pub shared_name: Option<String>,
     /// Secret of the customer's portal link (`online_profile_url`).
     #[serde(skip)]

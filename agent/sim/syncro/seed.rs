@@ -405,7 +405,7 @@ enum Spelling {
     Same,
     /// A different legal suffix, punctuation or wording ("Contoso Ltd" / "Contoso, Ltd.").
     Respelled,
-    /// Only a trailing space, or `&amp;` for `&`: DESIGN §5's grouping still treats it as equal.
+    /// Only a trailing space, or `&amp;` for `&`: CONTRACT §5's grouping still treats it as equal.
     Trivial,
 }
 
