@@ -544,8 +544,5 @@ fn the_checks_catch_what_they_must() {
         cites("agent/x.rs", &format!("const {DESIGN_WORD}_X: u8 = 0;")),
         0
     );
-    assert_eq!(
-        cites("agent/sim/x.rs", &format!("// {DESIGN_WORD} §8")),
-        1
-    );
+    assert_eq!(cites("agent/sim/x.rs", &format!("// {DESIGN_WORD} §8")), 1);
 }
