@@ -10,11 +10,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
     }
     tonic_prost_build::configure()
-        // Written by hand so the agent can send rows it encoded itself (agent/wire.rs says
+        // Written by hand so the agent can send rows it encoded itself (agent/api/wire.rs says
         // why); the same message on the wire.
         .extern_path(
             ".assetd.v1.ListAssetsResponse",
-            "crate::wire::ListAssetsResponse",
+            "crate::api::wire::ListAssetsResponse",
         )
         .file_descriptor_set_path(out_dir.join("assetd_descriptor.bin"))
         .compile_with_config(config, &["proto/assetd/v1/assetd.proto"], &["proto"])?;

@@ -6,8 +6,19 @@
 //! a suggestion for clients that appear in a single source.
 
 use crate::config::ClientGroup;
-use crate::store::SourceClientRow;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A source client as stored: the client it is linked to, and its present asset count (0
+/// when not counted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceClientRow {
+    pub source: String,
+    pub external_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub client: String,
+    pub asset_count: i64,
+}
 
 /// The assetd client a source client belongs to.
 pub fn resolve(

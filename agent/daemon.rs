@@ -2,10 +2,10 @@
 //! start syncing, serve, reload on change, and stop cleanly. `assetd run` and `assetd demo`
 //! both run exactly this.
 
-use crate::agent::Agent;
+use crate::api::rpc::Api;
 use crate::config::{self, ConfigErrors};
-use crate::rpc::Api;
 use crate::server::{self, ServerError};
+use crate::service::Service;
 use crate::store::{Store, StoreError};
 use crate::supervise::{self, ServiceManager};
 use crate::watch;
@@ -158,7 +158,7 @@ pub async fn run(
     let mut listeners = server::bind(&config.agent.listen, config.agent.tls.is_some()).await?;
     listeners.metrics = server::bind_metrics(config.agent.metrics_listen)?;
     let listening = listeners.describe();
-    let agent = Agent::start(config_path, config, store, interrupted).await?;
+    let agent = Service::start(config_path, config, store, interrupted).await?;
     let mut watcher =
         watch::start(config_path, Duration::from_millis(300)).map_err(DaemonError::Watch)?;
     let reloader = {
@@ -205,18 +205,14 @@ pub async fn run(
         m.notifier.stopping();
     }
     tracing::info!("Stopping: cancelling runs in progress.");
-    agent.engine.shutdown(Duration::from_secs(10)).await;
+    agent.stop_sources(Duration::from_secs(10)).await;
     reloader.abort();
     match tokio::time::timeout(Duration::from_secs(5), server).await {
         Ok(Ok(r)) => r?,
         Ok(Err(e)) => tracing::error!(error = %e, "The server task failed."),
         Err(_) => tracing::warn!("Open RPC streams did not close in time; stopping anyway."),
     }
-    // A WAL left behind is read through at the next start (about 0.3 s on a 1M-asset
-    // database after its first sync).
-    if let Err(e) = agent.store.call(|s| s.checkpoint()).await {
-        tracing::debug!(error = %e, "Could not checkpoint the database at stop; the next start replays its WAL.");
-    }
+    agent.checkpoint().await;
     tracing::info!("Stopped.");
     Ok(())
 }

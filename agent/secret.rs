@@ -1,7 +1,9 @@
 //! Secrets: where they come from (CONTRACT §3) and a type that never shows them.
 
+use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use subtle::ConstantTimeEq;
 
 /// A secret value. `Debug` and `Display` print a mask, it has no `Serialize`, and the only
 /// way to the bytes is `expose()`, which is called where a credential goes on the wire.
@@ -188,6 +190,63 @@ impl<'de> serde::Deserialize<'de> for SecretSpec {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bearer tokens: the secrets TCP clients present (`auth_tokens`; `server::auth` checks them).
+
+/// Shortest token accepted: shorter ones are guessable, and 16 characters is the least that
+/// `openssl rand -hex 8` gives; the README suggests `openssl rand -hex 32`.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// A configured token. Only its SHA-256 digest is kept: comparing digests takes the same
+/// time whatever the lengths, and the token itself stays out of the agent's memory.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BearerToken {
+    digest: [u8; 32],
+    /// Where the token came from (a path, `$VAR`, a credential name), for debug logs that
+    /// show which client got in; never the token.
+    pub label: String,
+}
+
+impl fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BearerToken({}: ********)", self.label)
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error(
+        "the token is {0} characters long; use at least {MIN_TOKEN_CHARS} (e.g. `openssl rand -hex 32`)"
+    )]
+    TooShort(usize),
+    #[error(
+        "the token may hold only visible ASCII characters (no spaces), as it is sent in an HTTP header"
+    )]
+    BadCharacters,
+}
+
+impl BearerToken {
+    /// Surrounding whitespace is ignored, as `assetctl --token-file` ignores it.
+    pub fn new(secret: &Secret, label: impl Into<String>) -> Result<BearerToken, TokenError> {
+        let token = secret.expose().trim();
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(TokenError::BadCharacters);
+        }
+        if token.len() < MIN_TOKEN_CHARS {
+            return Err(TokenError::TooShort(token.len()));
+        }
+        Ok(BearerToken {
+            digest: Sha256::digest(token.as_bytes()).into(),
+            label: label.into(),
+        })
+    }
+
+    /// Whether `digest` (a presented token's SHA-256) is this token's, in constant time.
+    pub fn has_digest(&self, digest: &[u8; 32]) -> bool {
+        self.digest.ct_eq(digest).into()
     }
 }
 

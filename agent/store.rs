@@ -12,16 +12,16 @@
 //! The store knows no vendor: connectors hand it `model` records.
 //! rusqlite is synchronous; async callers go through `Store::call`.
 
-use crate::clients;
+use crate::clients::{self, SourceClientRow};
 use crate::config::ClientGroup;
 use crate::devices;
 use crate::heap;
 use crate::idset::IdSet;
+use crate::listed::{self, ListedFields};
 use crate::model::{
     Asset, AssetChange, AssetRecord, Category, Coverage, RunCounts, RunKind, RunState, RunTrigger,
     SourceClient, SyncRun, VendorUsage, is_billable,
 };
-use crate::wire;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
@@ -292,7 +292,7 @@ UPDATE sources SET present_assets =
 DROP INDEX asset_keys_asset;
 "#,
     // 8: `Asset` fields 6-17 (name to managed) of each asset, kept encoded as ListAssets
-    // sends them (`wire::encode_listed_fields`), so a page reads one value per asset for
+    // sends them (`crate::listed`), so a page reads one value per asset for
     // them instead of twelve columns, two JSON lists among them. Every statement that
     // writes those columns writes this one from them with `assetd_listed_fields`; the
     // existing rows are encoded here, once.
@@ -468,17 +468,6 @@ pub struct AssetFilter {
 pub enum CountAssets {
     No,
     Present(Option<DateTime<Utc>>),
-}
-
-/// A source client with its link and present asset count (0 when not counted).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceClientRow {
-    pub source: String,
-    pub external_id: String,
-    pub name: String,
-    pub aliases: Vec<String>,
-    pub client: String,
-    pub asset_count: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -1734,7 +1723,7 @@ fn delete_asset_keys(
 
 /// `assetd_listed_fields(name, category, vendor_type, manufacturer, model, serial,
 /// mac_addresses, ip_addresses, os, firmware, online_status, managed)`: the columns as
-/// `wire::encode_listed_fields` writes them, for `assets.listed` (migration 8). Every
+/// `crate::listed` encodes them, for `assets.listed` (migration 8). Every
 /// connection has it: the writer fills the column, readers fill in a row that lacks it.
 fn register_listed_fields(c: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
@@ -1771,7 +1760,7 @@ fn register_listed_fields(c: &Connection) -> rusqlite::Result<()> {
                 updated_at: None,
             };
             let mut fields = Vec::with_capacity(256);
-            wire::encode_listed_fields(&record, &mut fields);
+            record.encode_listed(&mut fields);
             Ok(fields)
         },
     )
@@ -1872,6 +1861,28 @@ pub struct RecordRow<'r> {
 }
 
 impl<'r> RecordRow<'r> {
+    /// Appends the row's list fields in their encoded form (`crate::listed`).
+    pub fn encode_listed(&self, buf: &mut Vec<u8>) {
+        let (macs, ips) = (self.mac_addresses.items(), self.ip_addresses.items());
+        listed::encode(
+            &ListedFields {
+                name: self.name,
+                category: self.category,
+                vendor_type: self.vendor_type,
+                manufacturer: self.manufacturer,
+                model: self.model,
+                serial: self.serial,
+                mac_addresses: &macs,
+                ip_addresses: &ips,
+                os: self.os,
+                firmware: self.firmware,
+                online_status: self.online_status,
+                managed: self.managed,
+            },
+            buf,
+        );
+    }
+
     /// The fields from column `at` on.
     fn read(r: &'r Row<'_>, at: usize) -> rusqlite::Result<RecordRow<'r>> {
         Ok(RecordRow {

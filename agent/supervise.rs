@@ -2,8 +2,8 @@
 //! STATUS= line with the sources' state, kept current as runs finish and configs load, and
 //! WATCHDOG=1 pings sent only while the sync scheduler answers.
 
-use crate::agent::Agent;
 use crate::notify::{Notifier, NotifyError};
+use crate::service::Service;
 use crate::sync::SourceState;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +33,7 @@ impl ServiceManager {
 /// line the manager already has.
 pub fn spawn(
     manager: Arc<ServiceManager>,
-    agent: Arc<Agent>,
+    agent: Arc<Service>,
     stop: CancellationToken,
     sent: String,
 ) {
@@ -52,11 +52,11 @@ pub fn spawn(
 /// and go). A burst of changes coalesces: the line is read after the wake-up.
 async fn keep_status(
     manager: Arc<ServiceManager>,
-    agent: Arc<Agent>,
+    agent: Arc<Service>,
     stop: CancellationToken,
     mut last: String,
 ) {
-    let changes = agent.engine.changes();
+    let changes = agent.changes();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
@@ -76,7 +76,7 @@ async fn keep_status(
 /// a scheduler that stops turning stops the pings: systemd then restarts the service.
 async fn watchdog(
     manager: Arc<ServiceManager>,
-    agent: Arc<Agent>,
+    agent: Arc<Service>,
     interval: Duration,
     stop: CancellationToken,
 ) {
@@ -88,7 +88,7 @@ async fn watchdog(
             _ = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        match agent.engine.probe(interval / 4).await {
+        match agent.probe(interval / 4).await {
             Ok(()) => {
                 if stop.is_cancelled() {
                     return;
@@ -112,10 +112,9 @@ async fn watchdog(
 }
 
 /// The STATUS= line for the agent as it is now.
-pub async fn status_line(agent: &Agent) -> String {
+pub async fn status_line(agent: &Service) -> String {
     let sources: Vec<(String, SourceState, String)> = agent
-        .engine
-        .statuses()
+        .source_states()
         .await
         .into_iter()
         .map(|(config, status)| (config.name, status.state, status.detail))

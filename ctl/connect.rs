@@ -282,7 +282,7 @@ fn rustls_client_config(opts: &Options<'_>) -> anyhow::Result<rustls::ClientConf
             roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
         }
     }
-    let builder = rustls::ClientConfig::builder_with_provider(assetd::tls::provider())
+    let builder = rustls::ClientConfig::builder_with_provider(assetd::config::tls::provider())
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots);
     let mut config = match (opts.cert_file, opts.key_file) {

@@ -1,5 +1,5 @@
 //! Metrics: what every source's syncs and vendor requests did since the agent started, and
-//! their rendering in Prometheus' text format (`text`); `http` serves them on
+//! their rendering in Prometheus' text format (`text`); `server::metrics` serves them on
 //! `agent.metrics_listen`.
 //!
 //! The registry lives as long as the process (the sync engine owns it), so a config reload
@@ -7,7 +7,6 @@
 //! the source's `[[source]]` name and its vendor kind, and the small fixed sets below
 //! (outcome, change, status class, reason): never client names, URLs or anything secret.
 
-pub mod http;
 pub mod text;
 
 use std::collections::BTreeMap;

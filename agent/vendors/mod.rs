@@ -12,7 +12,7 @@ pub mod ratelimit;
 pub mod syncro;
 
 use crate::config::{SourceConfig, VendorConfig};
-use crate::model::{AssetRecord, Coverage, RunKind, SourceClient, VendorUsage};
+use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient, VendorUsage};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -275,6 +275,26 @@ pub fn clean_name(s: &str) -> String {
     }
     out.push_str(rest);
     out.trim().to_string()
+}
+
+/// The category of the first keyword of `table` found in `text` as whole words ("nas" is not
+/// found in "dynasty", nor "ups" in "groups"): how the vendors whose asset types are free text
+/// (Syncro, Passportal) are mapped, each with its own table, specific words first.
+pub fn keyword_category(table: &[(&str, Category)], text: &str) -> Option<Category> {
+    let text = text.to_ascii_lowercase();
+    // Whole-word matches, so "nas" does not match "dynasty" nor "ups" "groups".
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let padded = format!(" {} ", words.join(" "));
+    table
+        .iter()
+        .find(|(keyword, _)| {
+            let k = keyword.replace('-', " ");
+            padded.contains(&format!(" {k} "))
+        })
+        .map(|(_, c)| *c)
 }
 
 /// `00-1a-2b-3c-4d-5e`, `001A2B3C4D5E` → `00:1A:2B:3C:4D:5E`; None for non-MACs and zeros.

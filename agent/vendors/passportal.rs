@@ -816,7 +816,7 @@ pub fn category_for(asset_type: &str) -> Category {
     if asset_type.trim().is_empty() {
         return Category::Unknown;
     }
-    super::syncro::keyword_category(TYPE_KEYWORDS, asset_type).unwrap_or(Category::Other)
+    super::keyword_category(TYPE_KEYWORDS, asset_type).unwrap_or(Category::Other)
 }
 
 fn to_record(item: &Value, detail: &Value, raw: String) -> AssetRecord {

@@ -21,7 +21,8 @@
 use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
 use super::ratelimit::RateLimiter;
 use super::{
-    Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
+    Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name,
+    keyword_category, normalise_mac,
 };
 use crate::config::{RunLimits, SyncroConfig};
 use crate::model::{AssetRecord, Category, Coverage, SourceClient};
@@ -538,23 +539,6 @@ const FORM_FACTORS: &[(&str, Category)] = &[
     ("space-saving", Category::Workstation),
     ("lunch box", Category::Workstation),
 ];
-
-pub(crate) fn keyword_category(table: &[(&str, Category)], text: &str) -> Option<Category> {
-    let text = text.to_ascii_lowercase();
-    // Whole-word matches, so "nas" does not match "dynasty" nor "ups" "groups".
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let padded = format!(" {} ", words.join(" "));
-    table
-        .iter()
-        .find(|(keyword, _)| {
-            let k = keyword.replace('-', " ");
-            padded.contains(&format!(" {k} "))
-        })
-        .map(|(_, c)| *c)
-}
 
 /// The category of an asset from its type name, then the agent's form factor and OS.
 pub fn category_for(asset_type: &str, form_factor: &str, os: &str) -> Category {

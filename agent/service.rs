@@ -99,19 +99,29 @@ pub struct SourceView {
     pub billing_note: String,
 }
 
-pub struct Agent {
-    pub store: Store,
-    pub engine: Arc<Engine>,
+pub struct Service {
+    // Private: the API and the daemon ask the service, which decides what each may see or
+    // do (`GetStatus` asks `database_status`, not the store).
+    store: Store,
+    engine: Arc<Engine>,
     config: RwLock<Arc<Config>>,
     config_status: Mutex<ConfigStatus>,
     pub started_at: DateTime<Utc>,
+}
+
+/// The database as `GetStatus` shows it.
+#[derive(Debug, Clone)]
+pub struct DatabaseView {
+    pub path: PathBuf,
+    pub size_bytes: i64,
+    pub asset_count: i64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl Agent {
+impl Service {
     /// Starts an agent on an already loaded config: links clients and starts the sources.
     /// `interrupted`: sources whose run the last stop cut short (`Store::recover`); they
     /// run again at once.
@@ -120,12 +130,12 @@ impl Agent {
         config: Config,
         store: Store,
         interrupted: Vec<String>,
-    ) -> Result<Arc<Agent>, StoreError> {
+    ) -> Result<Arc<Service>, StoreError> {
         let groups = config.clients.clone();
         store.call(move |s| s.set_client_groups(groups)).await?;
         let engine = Engine::new(store.clone(), interrupted);
         engine.apply_config(&config, true).await;
-        let agent = Arc::new(Agent {
+        let agent = Arc::new(Service {
             store,
             engine,
             config: RwLock::new(Arc::new(config)),
@@ -148,6 +158,60 @@ impl Agent {
             }
         });
         Ok(agent)
+    }
+
+    /// Where the database is, how large, and how many assets it holds.
+    pub async fn database_status(&self) -> Result<DatabaseView, ApiError> {
+        let path = self.store.path().to_path_buf();
+        let (size_bytes, asset_count) = self
+            .store
+            .call(|s| Ok((s.size_bytes(), s.count_assets()?)))
+            .await?;
+        Ok(DatabaseView {
+            path,
+            size_bytes,
+            asset_count,
+        })
+    }
+
+    /// When each source's last successful (`ok`) run finished, for the metrics.
+    pub async fn last_successes(&self) -> Result<Vec<(String, DateTime<Utc>)>, ApiError> {
+        Ok(self.store.call(|s| s.last_successes()).await?)
+    }
+
+    /// The configured sources with their scheduler status, by name.
+    pub async fn source_states(&self) -> Vec<(crate::config::SourceConfig, SourceStatus)> {
+        self.engine.statuses().await
+    }
+
+    /// The counters of every source's runs and requests since the start.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        self.engine.metrics()
+    }
+
+    /// Woken whenever a source's state changes (see `Engine::changes`).
+    pub fn changes(&self) -> Arc<tokio::sync::Notify> {
+        self.engine.changes()
+    }
+
+    /// Whether every source's scheduling loop answers within `within` (the watchdog's
+    /// question; see `Engine::probe`).
+    pub async fn probe(&self, within: Duration) -> Result<(), crate::sync::ProbeError> {
+        self.engine.probe(within).await
+    }
+
+    /// Cancels every run in progress (recorded as cancelled) and waits for the sources, at
+    /// most `grace`.
+    pub async fn stop_sources(&self, grace: Duration) {
+        self.engine.shutdown(grace).await;
+    }
+
+    /// Checkpoints the database, as the last thing before the agent exits. A WAL left
+    /// behind is read through at the next start (about 0.3 s on a 1M-asset database).
+    pub async fn checkpoint(&self) {
+        if let Err(e) = self.store.call(|s| s.checkpoint()).await {
+            tracing::debug!(error = %e, "Could not checkpoint the database at stop; the next start replays its WAL.");
+        }
     }
 
     pub fn config(&self) -> Arc<Config> {

@@ -1,13 +1,13 @@
-//! The gRPC adapters: validate the request (naming the bad field), call `Agent`, convert
+//! The gRPC adapters: validate the request (naming the bad field), call `Service`, convert
 //! the answer. No domain logic and no HTTP here. `status` is the one place where domain
 //! errors become gRPC statuses.
 
-use crate::agent::{Agent, ApiError, SourceView};
+use crate::api::proto::{self as pb};
+use crate::api::wire::{AssetPage, DecodedAssets};
 use crate::model::{self, Category, RunKind, RunState, RunTrigger, SyncRun};
-use crate::proto::{self as pb};
+use crate::service::{ApiError, Service, SourceView};
 use crate::store::AssetFilter;
 use crate::sync::SourceState;
-use crate::wire::{AssetPage, DecodedAssets};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -27,18 +27,21 @@ const MAX_NAME_CHARS: usize = 256;
 const EXPORT_PAGE: usize = 200;
 
 /// The one mapping from domain errors to gRPC statuses.
-pub fn status(e: ApiError) -> Status {
-    match e {
-        ApiError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
-        ApiError::NotFound(m) => Status::not_found(m),
-        ApiError::FailedPrecondition(m) => Status::failed_precondition(m),
-        ApiError::Unimplemented(m) => Status::unimplemented(m),
-        ApiError::Unavailable(m) => Status::unavailable(m),
-        ApiError::Unauthenticated(m) => Status::unauthenticated(m),
-        ApiError::ResourceExhausted(m) => Status::resource_exhausted(m),
-        ApiError::Internal(m) => {
-            tracing::error!(error = %m, "Internal error answering an RPC.");
-            Status::internal(m)
+/// The one place a domain error becomes a gRPC status; handlers return `ApiError`s with `?`.
+impl From<ApiError> for Status {
+    fn from(e: ApiError) -> Status {
+        match e {
+            ApiError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
+            ApiError::NotFound(m) => Status::not_found(m),
+            ApiError::FailedPrecondition(m) => Status::failed_precondition(m),
+            ApiError::Unimplemented(m) => Status::unimplemented(m),
+            ApiError::Unavailable(m) => Status::unavailable(m),
+            ApiError::Unauthenticated(m) => Status::unauthenticated(m),
+            ApiError::ResourceExhausted(m) => Status::resource_exhausted(m),
+            ApiError::Internal(m) => {
+                tracing::error!(error = %m, "Internal error answering an RPC.");
+                Status::internal(m)
+            }
         }
     }
 }
@@ -55,6 +58,19 @@ fn page_size(field: &'static str, n: i32) -> Result<usize, ApiError> {
         0 => Ok(DEFAULT_PAGE),
         n => Ok((n as usize).min(MAX_PAGE)),
     }
+}
+
+/// A page read as `limit + 1` rows: the extra row, if it came, says another page follows.
+/// Cuts the rows to `limit` and returns the token of the next page (from the last row kept),
+/// or an empty one at the end.
+fn next_page<T>(rows: &mut Vec<T>, limit: usize, tag: &str, id_of: impl Fn(&T) -> i64) -> String {
+    if rows.len() <= limit {
+        return String::new();
+    }
+    rows.truncate(limit);
+    rows.last()
+        .map(|row| encode_token(tag, id_of(row)))
+        .unwrap_or_default()
 }
 
 /// Page tokens are opaque to clients: a tag and the last id, base64url.
@@ -269,16 +285,16 @@ fn source_to_proto(s: SourceView) -> pb::Source {
 
 #[derive(Clone)]
 pub struct Api {
-    agent: Arc<Agent>,
+    agent: Arc<Service>,
 }
 
 impl Api {
-    pub fn new(agent: Arc<Agent>) -> Api {
+    pub fn new(agent: Arc<Service>) -> Api {
         Api { agent }
     }
 
     /// The agent the API serves (the metrics endpoint reads it too).
-    pub fn agent(&self) -> &Arc<Agent> {
+    pub fn agent(&self) -> &Arc<Service> {
         &self.agent
     }
 }
@@ -290,18 +306,18 @@ impl pb::asset_service_server::AssetService for Api {
         req: Request<pb::ListAssetsRequest>,
     ) -> RpcResult<pb::ListAssetsResponse> {
         let r = req.into_inner();
-        let limit = page_size("page_size", r.page_size).map_err(status)?;
-        let after = decode_token("page_token", "assets", &r.page_token).map_err(status)?;
+        let limit = page_size("page_size", r.page_size)?;
+        let after = decode_token("page_token", "assets", &r.page_token)?;
         let not_seen = match r.not_seen_since {
             None => None,
             Some(d) if d.seconds < 0 || d.nanos < 0 => {
-                return Err(status(ApiError::invalid(
+                return Err(Status::from(ApiError::invalid(
                     "not_seen_since",
                     "must not be negative",
                 )));
             }
             Some(d) if d.nanos >= 1_000_000_000 => {
-                return Err(status(ApiError::invalid(
+                return Err(Status::from(ApiError::invalid(
                     "not_seen_since",
                     "has nanos of a second or more; carry them into seconds",
                 )));
@@ -311,14 +327,14 @@ impl pb::asset_service_server::AssetService for Api {
             Some(d) => Some(
                 chrono::Duration::try_seconds(d.seconds)
                     .and_then(|span| Utc::now().checked_sub_signed(span))
-                    .ok_or_else(|| status(ApiError::invalid("not_seen_since", "is too large")))?,
+                    .ok_or_else(|| ApiError::invalid("not_seen_since", "is too large"))?,
             ),
         };
         let filter = AssetFilter {
-            source: optional_text("source", &r.source, MAX_NAME_CHARS).map_err(status)?,
-            client: optional_text("client", &r.client, MAX_NAME_CHARS).map_err(status)?,
-            category: category_from_proto("category", r.category).map_err(status)?,
-            query: optional_text("query", &r.query, MAX_QUERY_CHARS).map_err(status)?,
+            source: optional_text("source", &r.source, MAX_NAME_CHARS)?,
+            client: optional_text("client", &r.client, MAX_NAME_CHARS)?,
+            category: category_from_proto("category", r.category)?,
+            query: optional_text("query", &r.query, MAX_QUERY_CHARS)?,
             last_seen_before: not_seen,
             include_removed: r.include_removed,
             removed_grace_cutoff: None,
@@ -327,8 +343,7 @@ impl pb::asset_service_server::AssetService for Api {
         let page = self
             .agent
             .visit_assets(filter, after, limit + 1, AssetPage::new(limit))
-            .await
-            .map_err(status)?;
+            .await?;
         let next_page_token = page
             .next_after()
             .map(|id| encode_token("assets", id))
@@ -339,13 +354,13 @@ impl pb::asset_service_server::AssetService for Api {
     async fn get_asset(&self, req: Request<pb::GetAssetRequest>) -> RpcResult<pb::Asset> {
         let id = req.into_inner().id;
         if id <= 0 {
-            return Err(status(ApiError::invalid(
+            return Err(Status::from(ApiError::invalid(
                 "id",
                 "must be a positive asset id",
             )));
         }
         Ok(Response::new(asset_to_proto(
-            self.agent.get_asset(id).await.map_err(status)?,
+            self.agent.get_asset(id).await?,
         )))
     }
 
@@ -355,26 +370,18 @@ impl pb::asset_service_server::AssetService for Api {
     ) -> RpcResult<pb::ListAssetChangesResponse> {
         let r = req.into_inner();
         if r.asset_id < 0 {
-            return Err(status(ApiError::invalid(
+            return Err(Status::from(ApiError::invalid(
                 "asset_id",
                 "must not be negative",
             )));
         }
-        let limit = page_size("page_size", r.page_size).map_err(status)?;
-        let after = decode_token("page_token", "changes", &r.page_token).map_err(status)?;
+        let limit = page_size("page_size", r.page_size)?;
+        let after = decode_token("page_token", "changes", &r.page_token)?;
         let mut rows = self
             .agent
             .list_changes(r.asset_id, after, limit + 1)
-            .await
-            .map_err(status)?;
-        let next_page_token = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last()
-                .map(|(id, _)| encode_token("changes", *id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+            .await?;
+        let next_page_token = next_page(&mut rows, limit, "changes", |(id, _)| *id);
         Ok(Response::new(pb::ListAssetChangesResponse {
             changes: rows
                 .into_iter()
@@ -396,22 +403,11 @@ impl pb::asset_service_server::AssetService for Api {
         req: Request<pb::ListDevicesRequest>,
     ) -> RpcResult<pb::ListDevicesResponse> {
         let r = req.into_inner();
-        let limit = page_size("page_size", r.page_size).map_err(status)?;
-        let after = decode_token("page_token", "devices", &r.page_token).map_err(status)?;
-        let client = optional_text("client", &r.client, MAX_NAME_CHARS).map_err(status)?;
-        let mut rows = self
-            .agent
-            .list_devices(client, after, limit + 1)
-            .await
-            .map_err(status)?;
-        let next_page_token = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last()
-                .map(|d| encode_token("devices", d.id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let limit = page_size("page_size", r.page_size)?;
+        let after = decode_token("page_token", "devices", &r.page_token)?;
+        let client = optional_text("client", &r.client, MAX_NAME_CHARS)?;
+        let mut rows = self.agent.list_devices(client, after, limit + 1).await?;
+        let next_page_token = next_page(&mut rows, limit, "devices", |d| d.id);
         Ok(Response::new(pb::ListDevicesResponse {
             devices: rows
                 .into_iter()
@@ -437,7 +433,7 @@ impl pb::asset_service_server::AssetService for Api {
         req: Request<pb::ListClientsRequest>,
     ) -> RpcResult<pb::ListClientsResponse> {
         let only_unmapped = req.into_inner().unmapped_only;
-        let clients = self.agent.list_clients().await.map_err(status)?;
+        let clients = self.agent.list_clients().await?;
         Ok(Response::new(pb::ListClientsResponse {
             clients: clients
                 .into_iter()
@@ -468,23 +464,19 @@ impl pb::asset_service_server::AssetService for Api {
         req: Request<pb::GetBillableCountsRequest>,
     ) -> RpcResult<pb::GetBillableCountsResponse> {
         let r = req.into_inner();
-        let client = optional_text("client", &r.client, MAX_NAME_CHARS).map_err(status)?;
-        let period = optional_text("period", &r.period, 7).map_err(status)?;
+        let client = optional_text("client", &r.client, MAX_NAME_CHARS)?;
+        let period = optional_text("period", &r.period, 7)?;
         if let Some(p) = &period {
             let valid = chrono::NaiveDate::parse_from_str(&format!("{p}-01"), "%Y-%m-%d").is_ok()
                 && p.len() == 7;
             if !valid {
-                return Err(status(ApiError::invalid(
+                return Err(Status::from(ApiError::invalid(
                     "period",
                     format!("`{p}` is not a month; write YYYY-MM, e.g. 2026-11"),
                 )));
             }
         }
-        let report = self
-            .agent
-            .billable_counts(client, period)
-            .await
-            .map_err(status)?;
+        let report = self.agent.billable_counts(client, period).await?;
         let rows = &report.rows;
         let proto = |client: &str, c: &crate::store::BillableCounts| pb::BillableCounts {
             client: client.to_string(),
@@ -554,8 +546,7 @@ impl pb::asset_service_server::AssetService for Api {
                 let DecodedAssets(page) = st
                     .agent
                     .visit_assets(filter, st.after, EXPORT_PAGE, DecodedAssets::default())
-                    .await
-                    .map_err(status)?;
+                    .await?;
                 st.last_page = page.len() < EXPORT_PAGE;
                 match page.last() {
                     Some(a) => st.after = a.id,
@@ -570,7 +561,7 @@ impl pb::asset_service_server::AssetService for Api {
 
 /// Where an `ExportAssets` stream is: the page being sent and the last id read.
 struct ExportState {
-    agent: Arc<Agent>,
+    agent: Arc<Service>,
     after: i64,
     page: std::vec::IntoIter<pb::Asset>,
     last_page: bool,
@@ -582,7 +573,7 @@ impl pb::sync_service_server::SyncService for Api {
         &self,
         _req: Request<pb::ListSourcesRequest>,
     ) -> RpcResult<pb::ListSourcesResponse> {
-        let sources = self.agent.sources().await.map_err(status)?;
+        let sources = self.agent.sources().await?;
         Ok(Response::new(pb::ListSourcesResponse {
             sources: sources.into_iter().map(source_to_proto).collect(),
         }))
@@ -594,27 +585,27 @@ impl pb::sync_service_server::SyncService for Api {
     ) -> RpcResult<pb::TriggerSyncResponse> {
         let r = req.into_inner();
         if r.sources.len() > 100 {
-            return Err(status(ApiError::invalid(
+            return Err(Status::from(ApiError::invalid(
                 "sources",
                 "names at most 100 sources",
             )));
         }
         for s in &r.sources {
             if s.is_empty() || s.len() > MAX_NAME_CHARS {
-                return Err(status(ApiError::invalid(
+                return Err(Status::from(ApiError::invalid(
                     "sources",
                     "a source name is empty or too long",
                 )));
             }
         }
         if r.accept_removals && !r.full {
-            return Err(status(ApiError::invalid(
+            return Err(Status::from(ApiError::invalid(
                 "accept_removals",
                 "needs full: removals are accepted for a full run",
             )));
         }
         if r.accept_removals && r.sources.is_empty() {
-            return Err(status(ApiError::invalid(
+            return Err(Status::from(ApiError::invalid(
                 "accept_removals",
                 "needs the sources named: removals are accepted source by source",
             )));
@@ -622,8 +613,7 @@ impl pb::sync_service_server::SyncService for Api {
         let runs = self
             .agent
             .trigger(&r.sources, r.full, r.accept_removals)
-            .await
-            .map_err(status)?;
+            .await?;
         Ok(Response::new(pb::TriggerSyncResponse {
             runs: runs
                 .into_iter()
@@ -644,7 +634,7 @@ impl pb::sync_service_server::SyncService for Api {
     ) -> RpcResult<Self::WatchSyncStream> {
         let ids = req.into_inner().run_ids;
         if ids.is_empty() || ids.len() > 100 {
-            return Err(status(ApiError::invalid(
+            return Err(Status::from(ApiError::invalid(
                 "run_ids",
                 "give between 1 and 100 run ids",
             )));
@@ -652,7 +642,7 @@ impl pb::sync_service_server::SyncService for Api {
         // Resolve every id first, so an unknown one fails the call rather than the stream.
         let mut watches = Vec::new();
         for id in ids {
-            watches.push(self.agent.watch_run(id).await.map_err(status)?);
+            watches.push(self.agent.watch_run(id).await?);
         }
         let (tx, rx) = mpsc::channel(16);
         for w in watches {
@@ -701,22 +691,11 @@ impl pb::sync_service_server::SyncService for Api {
         req: Request<pb::ListSyncRunsRequest>,
     ) -> RpcResult<pb::ListSyncRunsResponse> {
         let r = req.into_inner();
-        let limit = page_size("page_size", r.page_size).map_err(status)?;
-        let before = decode_token("page_token", "runs", &r.page_token).map_err(status)?;
-        let source = optional_text("source", &r.source, MAX_NAME_CHARS).map_err(status)?;
-        let mut runs = self
-            .agent
-            .list_runs(source, before, limit + 1)
-            .await
-            .map_err(status)?;
-        let next_page_token = if runs.len() > limit {
-            runs.truncate(limit);
-            runs.last()
-                .map(|r| encode_token("runs", r.id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let limit = page_size("page_size", r.page_size)?;
+        let before = decode_token("page_token", "runs", &r.page_token)?;
+        let source = optional_text("source", &r.source, MAX_NAME_CHARS)?;
+        let mut runs = self.agent.list_runs(source, before, limit + 1).await?;
+        let next_page_token = next_page(&mut runs, limit, "runs", |r| r.id);
         Ok(Response::new(pb::ListSyncRunsResponse {
             runs: runs.into_iter().map(run_to_proto).collect(),
             next_page_token,
@@ -729,15 +708,14 @@ impl pb::sync_service_server::SyncService for Api {
     ) -> RpcResult<pb::PurgeSourceResponse> {
         let r = req.into_inner();
         if !r.confirm {
-            return Err(status(ApiError::invalid(
+            return Err(Status::from(ApiError::invalid(
                 "confirm",
                 "must be true: purging deletes every asset, change and run of the source",
             )));
         }
-        let source = optional_text("source", &r.source, MAX_NAME_CHARS)
-            .map_err(status)?
-            .ok_or_else(|| status(ApiError::invalid("source", "is required")))?;
-        let n = self.agent.purge_source(source).await.map_err(status)?;
+        let source = optional_text("source", &r.source, MAX_NAME_CHARS)?
+            .ok_or_else(|| ApiError::invalid("source", "is required"))?;
+        let n = self.agent.purge_source(source).await?;
         Ok(Response::new(pb::PurgeSourceResponse { assets_deleted: n }))
     }
 }
@@ -749,13 +727,9 @@ impl pb::agent_service_server::AgentService for Api {
         _req: Request<pb::GetStatusRequest>,
     ) -> RpcResult<pb::GetStatusResponse> {
         let cfg = self.agent.config_status();
-        let sources = self.agent.sources().await.map_err(status)?;
-        let unmapped_clients = self.agent.unmapped_client_count().await.map_err(status)?;
-        let store = self.agent.store.clone();
-        let (size, count) = store
-            .call(|s| Ok((s.size_bytes(), s.count_assets()?)))
-            .await
-            .map_err(|e| status(e.into()))?;
+        let sources = self.agent.sources().await?;
+        let unmapped_clients = self.agent.unmapped_client_count().await?;
+        let database = self.agent.database_status().await?;
         let uptime = (Utc::now() - self.agent.started_at)
             .to_std()
             .unwrap_or_default();
@@ -775,9 +749,9 @@ impl pb::agent_service_server::AgentService for Api {
                 generation: cfg.generation,
             }),
             database: Some(pb::DatabaseStatus {
-                path: self.agent.store.path().display().to_string(),
-                size_bytes: size,
-                asset_count: count,
+                path: database.path.display().to_string(),
+                size_bytes: database.size_bytes,
+                asset_count: database.asset_count,
             }),
             sources: sources.into_iter().map(source_to_proto).collect(),
             unmapped_clients,

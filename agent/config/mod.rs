@@ -5,15 +5,16 @@
 //! `validate` turns them into the typed `Config`, collecting *every* error rather than
 //! stopping at the first, because `assetd check-config` should show them all at once.
 
-use crate::auth::BearerToken;
-use crate::secret::{Secret, SecretSpec};
-use crate::tls::{ServerTls, TlsPart};
+pub mod tls;
+
+use crate::secret::{BearerToken, Secret, SecretSpec};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tls::{ServerTls, TlsPart};
 use toml::Spanned;
 
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/assetd/config.toml";
@@ -786,7 +787,7 @@ impl Validator<'_> {
             return None;
         }
         let ca = raw.tls_client_ca.as_ref();
-        match crate::tls::load_server(
+        match tls::load_server(
             Path::new(cert.get_ref()),
             &key_secret,
             &key.get_ref().describe(),

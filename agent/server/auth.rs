@@ -7,63 +7,12 @@
 //! constant time, against every configured token, and never logged: a refusal is logged
 //! with the peer address, the method and why, nothing of what was sent.
 
-use crate::agent::ApiError;
-use crate::secret::Secret;
+use crate::secret::BearerToken;
+use crate::service::ApiError;
 use sha2::{Digest, Sha256};
-use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use subtle::ConstantTimeEq;
-
-/// Shortest token accepted: shorter ones are guessable, and 16 characters is the least that
-/// `openssl rand -hex 8` gives; the README suggests `openssl rand -hex 32`.
-pub const MIN_TOKEN_CHARS: usize = 16;
-
-/// A configured token. Only its SHA-256 digest is kept: comparing digests takes the same
-/// time whatever the lengths, and the token itself stays out of the agent's memory.
-#[derive(Clone, PartialEq, Eq)]
-pub struct BearerToken {
-    digest: [u8; 32],
-    /// Where the token came from (a path, `$VAR`, a credential name), for debug logs that
-    /// show which client got in; never the token.
-    pub label: String,
-}
-
-impl fmt::Debug for BearerToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BearerToken({}: ********)", self.label)
-    }
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum TokenError {
-    #[error(
-        "the token is {0} characters long; use at least {MIN_TOKEN_CHARS} (e.g. `openssl rand -hex 32`)"
-    )]
-    TooShort(usize),
-    #[error(
-        "the token may hold only visible ASCII characters (no spaces), as it is sent in an HTTP header"
-    )]
-    BadCharacters,
-}
-
-impl BearerToken {
-    /// Surrounding whitespace is ignored, as `assetctl --token-file` ignores it.
-    pub fn new(secret: &Secret, label: impl Into<String>) -> Result<BearerToken, TokenError> {
-        let token = secret.expose().trim();
-        if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(TokenError::BadCharacters);
-        }
-        if token.len() < MIN_TOKEN_CHARS {
-            return Err(TokenError::TooShort(token.len()));
-        }
-        Ok(BearerToken {
-            digest: Sha256::digest(token.as_bytes()).into(),
-            label: label.into(),
-        })
-    }
-}
 
 /// Why a request on a TCP listener was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -110,8 +59,7 @@ pub fn check<'t>(
     let digest: [u8; 32] = Sha256::digest(presented).into();
     let mut found = None;
     for t in tokens {
-        let equal: bool = t.digest.ct_eq(&digest).into();
-        if equal && found.is_none() {
+        if t.has_digest(&digest) && found.is_none() {
             found = Some(t);
         }
     }
@@ -200,7 +148,7 @@ where
                     reason = ?e,
                     "Refused a request on a TCP listener: no valid bearer token."
                 );
-                let status = crate::rpc::status(ApiError::from(e));
+                let status = tonic::Status::from(ApiError::from(e));
                 futures_util::future::Either::Right(std::future::ready(Ok(status.into_http())))
             }
         }
@@ -214,6 +162,7 @@ fn display_peer(addr: Option<SocketAddr>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::{Secret, TokenError};
 
     fn token(s: &str) -> BearerToken {
         BearerToken::new(&Secret::new(s), "test").expect("valid token")

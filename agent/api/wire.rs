@@ -1,6 +1,6 @@
 //! ListAssets' response, written by hand: the agent encodes each page's assets straight
 //! from their database rows into protobuf, with no `String` per field and no `pb::Asset`;
-//! fields 6-17 of each asset are stored already encoded (`encode_listed_fields`).
+//! fields 6-17 of each asset are stored already encoded (`crate::listed`).
 //!
 //! Why: a page of 100 assets is ~2,500 strings. Copying them out of SQLite, into
 //! `pb::Asset`s, then encoding and freeing them was most of the agent's CPU per request
@@ -12,33 +12,21 @@
 //! The encoder mirrors `rpc::asset_to_proto` field by field. The tests below hold the two
 //! to the same bytes, so a field added to the proto and not here fails them.
 
-use crate::proto as pb;
-use crate::rpc::{category_to_proto, timestamp};
-use crate::store::{AssetSink, LISTED_COLUMN, ListedRow, RecordRow};
+use crate::api::proto as pb;
+use crate::api::rpc::timestamp;
+use crate::store::{AssetSink, LISTED_COLUMN, ListedRow};
 use chrono::{DateTime, Utc};
 use prost::Message;
 use prost::bytes::{Buf, BufMut, Bytes};
 use prost::encoding::{self, DecodeContext, WireType};
 
-/// `Asset`'s field numbers in `assetd.proto`.
+/// `Asset`'s field numbers in `assetd.proto` (6-17, the list fields, are `crate::listed`'s).
 mod tag {
     pub const ID: u32 = 1;
     pub const SOURCE: u32 = 2;
     pub const EXTERNAL_ID: u32 = 3;
     pub const CLIENT: u32 = 4;
     pub const SOURCE_CLIENT: u32 = 5;
-    pub const NAME: u32 = 6;
-    pub const CATEGORY: u32 = 7;
-    pub const VENDOR_TYPE: u32 = 8;
-    pub const MANUFACTURER: u32 = 9;
-    pub const MODEL: u32 = 10;
-    pub const SERIAL: u32 = 11;
-    pub const MAC_ADDRESSES: u32 = 12;
-    pub const IP_ADDRESSES: u32 = 13;
-    pub const OS: u32 = 14;
-    pub const FIRMWARE: u32 = 15;
-    pub const ONLINE_STATUS: u32 = 16;
-    pub const MANAGED: u32 = 17;
     pub const BILLABLE: u32 = 18;
     pub const FIRST_SEEN: u32 = 19;
     pub const LAST_SEEN: u32 = 20;
@@ -228,33 +216,6 @@ fn encode_asset(a: &ListedRow<'_>, buf: &mut Vec<u8>) {
     // `raw` (24) stays empty in lists.
 }
 
-/// `Asset` fields 6 (name) to 17 (managed) of `r`, as `encode_asset` places them: what
-/// the store keeps in `assets.listed`. They are one contiguous run of field numbers, so
-/// an asset's encoding stays in field order, byte for byte what prost writes.
-pub fn encode_listed_fields(r: &RecordRow<'_>, buf: &mut Vec<u8>) {
-    string(tag::NAME, r.name, buf);
-    let category = category_to_proto(r.category.unwrap_or(crate::model::Category::Unknown));
-    int64(tag::CATEGORY, i64::from(category as i32), buf);
-    string(tag::VENDOR_TYPE, r.vendor_type, buf);
-    string(tag::MANUFACTURER, r.manufacturer, buf);
-    string(tag::MODEL, r.model, buf);
-    string(tag::SERIAL, r.serial, buf);
-    // Repeated strings keep their empty items.
-    for mac in r.mac_addresses.items() {
-        length_delimited(tag::MAC_ADDRESSES, mac.as_bytes(), buf);
-    }
-    for ip in r.ip_addresses.items() {
-        length_delimited(tag::IP_ADDRESSES, ip.as_bytes(), buf);
-    }
-    string(tag::OS, r.os, buf);
-    string(tag::FIRMWARE, r.firmware, buf);
-    string(tag::ONLINE_STATUS, r.online_status, buf);
-    // `optional bool`: present when known, even when false.
-    if let Some(managed) = r.managed {
-        encoding::bool::encode(tag::MANAGED, &managed, buf);
-    }
-}
-
 fn int64(tag: u32, v: i64, buf: &mut Vec<u8>) {
     if v != 0 {
         encoding::int64::encode(tag, &v, buf);
@@ -282,8 +243,8 @@ fn time(tag: u32, t: Option<DateTime<Utc>>, buf: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::rpc::asset_to_proto;
     use crate::model::{AssetRecord, Category, RunKind};
-    use crate::rpc::asset_to_proto;
     use crate::store::tests::{REMOVE_ABSENT, UNDO_MIGRATION_9, run};
     use crate::store::{AssetFilter, Store};
     use chrono::TimeZone;

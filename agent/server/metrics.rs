@@ -17,12 +17,12 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::{Gauges, SourceGauge, text};
-use crate::agent::{Agent, ApiError};
+use crate::metrics::{Gauges, SourceGauge, text};
+use crate::service::{ApiError, Service};
 use crate::sync::SourceState;
 
 /// Serves `/metrics` on `listener` until `shutdown` is cancelled.
-pub async fn serve(listener: TcpListener, agent: Arc<Agent>, shutdown: CancellationToken) {
+pub async fn serve(listener: TcpListener, agent: Arc<Service>, shutdown: CancellationToken) {
     let app = Router::new()
         .route("/metrics", get(scrape))
         .with_state(agent);
@@ -34,11 +34,11 @@ pub async fn serve(listener: TcpListener, agent: Arc<Agent>, shutdown: Cancellat
     }
 }
 
-async fn scrape(State(agent): State<Arc<Agent>>) -> Response {
+async fn scrape(State(agent): State<Arc<Service>>) -> Response {
     match gauges(&agent).await {
         Ok(g) => (
             [(header::CONTENT_TYPE, text::CONTENT_TYPE)],
-            agent.engine.metrics().render(&g),
+            agent.metrics().render(&g),
         )
             .into_response(),
         Err(e) => {
@@ -53,9 +53,9 @@ async fn scrape(State(agent): State<Arc<Agent>>) -> Response {
     }
 }
 
-async fn gauges(agent: &Agent) -> Result<Gauges, ApiError> {
+async fn gauges(agent: &Service) -> Result<Gauges, ApiError> {
     let sources = agent.sources().await?;
-    let successes = agent.store.call(|s| s.last_successes()).await?;
+    let successes = agent.last_successes().await?;
     Ok(Gauges {
         config_ok: !agent.config_status().rejected,
         sources: sources

@@ -9,10 +9,14 @@
 //! force, so a reload (e.g. after renewing the certificate) applies without closing the
 //! listener, and a failed handshake is logged with the peer's address.
 
-use crate::auth::{BearerToken, RequireToken};
+pub mod auth;
+pub mod metrics;
+
+use crate::api::proto::{self as pb};
+use crate::api::rpc::Api;
 use crate::config::{Config, Listen};
-use crate::proto::{self as pb};
-use crate::rpc::Api;
+use crate::secret::BearerToken;
+use auth::RequireToken;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -300,7 +304,7 @@ pub async fn serve(
         );
     let routes = routes.routes();
     let unix_router = server_builder().add_routes(routes.clone());
-    let tokens: crate::auth::TokenSource = {
+    let tokens: auth::TokenSource = {
         let current = current.clone();
         Arc::new(move || -> Arc<[BearerToken]> { current().agent.auth_tokens.clone() })
     };
@@ -313,13 +317,7 @@ pub async fn serve(
         .metrics
         .as_mut()
         .and_then(|m| m.listener.take())
-        .map(|l| {
-            tokio::spawn(crate::metrics::http::serve(
-                l,
-                agent.clone(),
-                shutdown.clone(),
-            ))
-        });
+        .map(|l| tokio::spawn(metrics::serve(l, agent.clone(), shutdown.clone())));
 
     let mut servers = Vec::new();
     let stopped = |stop: tokio_util::sync::CancellationToken,

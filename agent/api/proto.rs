@@ -5,7 +5,7 @@
 tonic::include_proto!("assetd.v1");
 
 /// Hand-written, the same message (`build.rs` names it with `extern_path`).
-pub use crate::wire::ListAssetsResponse;
+pub use crate::api::wire::ListAssetsResponse;
 
 /// The encoded descriptors of the API, served by gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("assetd_descriptor");
