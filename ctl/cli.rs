@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::convert::{CATEGORY_NAMES, category_from_name};
 use crate::output::Format;
-use assetd::proto::Category;
+use crate::proto::Category;
 
 const TOP_AFTER_HELP: &str = "\
 Finding the agent: --socket or --endpoint, else $ASSETD_ENDPOINT, else $ASSETD_SOCKET, else

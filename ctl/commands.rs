@@ -13,7 +13,7 @@ use crate::convert::{
 use crate::error::{Call, CtlError, EXIT_OK, call, rpc_error};
 use crate::output::{Format, Record, Sink, print_json_object, print_list, print_text, table_width};
 use crate::{status, sync};
-use assetd::proto;
+use crate::proto;
 
 /// What every verb needs.
 pub struct Ctx {

@@ -24,9 +24,9 @@ use tonic::{Request, Status};
 
 use crate::cli::{EndpointArg, parse_endpoint};
 use crate::error::{CtlError, tls_failure};
-use assetd::proto::agent_service_client::AgentServiceClient;
-use assetd::proto::asset_service_client::AssetServiceClient;
-use assetd::proto::sync_service_client::SyncServiceClient;
+use crate::proto::agent_service_client::AgentServiceClient;
+use crate::proto::asset_service_client::AssetServiceClient;
+use crate::proto::sync_service_client::SyncServiceClient;
 
 /// The system socket (CONTRACT §2).
 pub const SYSTEM_SOCKET: &str = "/run/assetd/assetd.sock";
@@ -282,7 +282,9 @@ fn rustls_client_config(opts: &Options<'_>) -> anyhow::Result<rustls::ClientConf
             roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
         }
     }
-    let builder = rustls::ClientConfig::builder_with_provider(assetd::config::tls::provider())
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots);
     let mut config = match (opts.cert_file, opts.key_file) {

@@ -16,7 +16,7 @@ use prost_types::{Duration as PbDuration, Timestamp};
 use serde::Serialize;
 
 use crate::output::{Col, Field, Record, flex, left, right};
-use assetd::proto;
+use crate::proto;
 
 /// The category names of CONTRACT §4, in proto enum order (1..=21).
 pub const CATEGORY_NAMES: [&str; 21] = [

@@ -10,6 +10,8 @@
 //!   3 agent not running or unreachable; 4 access denied; 5 not found; 6 unsupported by
 //!   the agent; 7 a sync run failed or was cancelled).
 
+/// The generated API, as `proto`: what every other module uses to talk to the agent.
+mod api;
 mod cli;
 mod commands;
 mod connect;
@@ -18,6 +20,14 @@ mod error;
 mod output;
 mod status;
 mod sync;
+/// Man pages and completions from clap definitions: the same generator as assetd's, compiled
+/// into each binary (it is clap code, not the agent's). assetctl's pages have no extra
+/// sections, so the part that writes them goes unused here.
+#[path = "../agent/docs.rs"]
+#[allow(dead_code)]
+mod docs;
+
+use api as proto;
 
 use std::process::ExitCode;
 
@@ -28,8 +38,8 @@ use cli::{Cli, Command};
 fn main() -> ExitCode {
     // `generate man DIR` (hidden) writes the man pages for the Debian package, from the
     // very definitions parsed here.
-    let matches = assetd::docs::with_generate(Cli::command()).get_matches();
-    if let Some(done) = assetd::docs::generate(&matches, Cli::command(), &[]) {
+    let matches = docs::with_generate(Cli::command()).get_matches();
+    if let Some(done) = docs::generate(&matches, Cli::command(), &[]) {
         return match done {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

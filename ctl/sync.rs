@@ -26,7 +26,7 @@ use crate::convert::{
 };
 use crate::error::{CtlError, EXIT_ERROR, EXIT_OK, EXIT_SYNC_FAILED, call, rpc_error};
 use crate::output::{Format, print_list, print_text, sanitize, stderr_is_terminal};
-use assetd::proto::{self, RunState};
+use crate::proto::{self, RunState};
 
 /// The plain progress lines of a run come at most this often (a state change is said at
 /// once): enough to see a long run move in a log, few enough that an hour's Syncro scan
