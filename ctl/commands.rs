@@ -12,8 +12,8 @@ use crate::convert::{
 };
 use crate::error::{Call, CtlError, EXIT_OK, call, rpc_error};
 use crate::output::{Format, Record, Sink, print_json_object, print_list, print_text, table_width};
-use crate::{status, sync};
 use crate::proto;
+use crate::{status, sync};
 
 /// What every verb needs.
 pub struct Ctx {

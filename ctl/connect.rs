@@ -285,8 +285,8 @@ fn rustls_client_config(opts: &Options<'_>) -> anyhow::Result<rustls::ClientConf
     let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots);
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots);
     let mut config = match (opts.cert_file, opts.key_file) {
         (Some(cert), Some(key)) => {
             let chain = CertificateDer::pem_slice_iter(&read_certificates(cert, "--cert-file")?)

@@ -16,16 +16,16 @@ mod cli;
 mod commands;
 mod connect;
 mod convert;
-mod error;
-mod output;
-mod status;
-mod sync;
 /// Man pages and completions from clap definitions: the same generator as assetd's, compiled
 /// into each binary (it is clap code, not the agent's). assetctl's pages have no extra
 /// sections, so the part that writes them goes unused here.
 #[path = "../agent/docs.rs"]
 #[allow(dead_code)]
 mod docs;
+mod error;
+mod output;
+mod status;
+mod sync;
 
 use api as proto;
 

@@ -5,9 +5,16 @@
 //! `validate` turns them into the typed `Config`, collecting *every* error rather than
 //! stopping at the first, because `assetd check-config` should show them all at once.
 
+pub mod check;
 pub mod tls;
 
-use crate::secret::{BearerToken, Secret, SecretSpec};
+use crate::vendors::auvik::config::{self as auvik, AuvikConfig};
+use crate::vendors::passportal::config::{self as passportal, PassportalConfig};
+use crate::vendors::syncro::config::{self as syncro, SyncroConfig};
+use check::Checker;
+pub use check::{ConfigError, ConfigErrors};
+
+use crate::secret::{BearerToken, SecretSpec};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -20,13 +27,6 @@ use toml::Spanned;
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/assetd/config.toml";
 pub const DEFAULT_DATABASE: &str = "/var/lib/assetd/assetd.db";
 pub const DEFAULT_SOCKET: &str = "/run/assetd/assetd.sock";
-
-/// The regions Auvik's API is served from (`https://auvikapi.<region>.my.auvik.com`).
-/// `lnx` is a cluster name rather than a geography (node-auvik 1.2.0 added it beside us6:
-/// `auvikapi.lnx.my.auvik.com`).
-pub const AUVIK_REGIONS: &[&str] = &[
-    "us1", "us2", "us3", "us4", "us5", "us6", "eu1", "eu2", "au1", "ca1", "lnx",
-];
 
 /// A validated config. Secrets are resolved (read from their files, environment or
 /// credentials) at load, so a reload notices a changed secret file.
@@ -187,6 +187,9 @@ impl SourceConfig {
     }
 }
 
+/// The registry of vendors: each vendor's typed settings, owned and checked by its module
+/// (`vendors::<vendor>::config`). Adding a vendor adds an arm here and in
+/// `vendors::connector_for`, and its keys to `KIND_KEYS`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VendorConfig {
     Auvik(AuvikConfig),
@@ -204,39 +207,6 @@ impl VendorConfig {
     }
 }
 
-/// Passportal's datacenters (`https://<dc>-clover.passportalmsp.com`).
-pub const PASSPORTAL_DATACENTERS: &[&str] = &["us", "ca", "uk", "de", "au"];
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct PassportalConfig {
-    pub datacenter: String,
-    /// The Access key ID (64 hex characters); not secret, it names the key.
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-}
-
-/// Syncro's documented limit: 180 requests per minute per IP address.
-pub const SYNCRO_DEFAULT_RPM: u32 = 180;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncroConfig {
-    /// The account's subdomain: `acme` for https://acme.syncromsp.com.
-    pub subdomain: String,
-    pub api_key: Secret,
-    /// The client-side budget, shared by every source on the same Syncro host.
-    pub requests_per_minute: u32,
-    /// Also sync disabled customers (Syncro leaves them out by default).
-    pub include_disabled_customers: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuvikConfig {
-    pub region: String,
-    pub username: String,
-    pub api_key: Secret,
-    pub domain_prefix: String,
-}
-
 /// A `[[client]]` table: source clients to treat as one assetd client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientGroup {
@@ -250,49 +220,6 @@ pub struct ClientGroup {
 pub struct ClientMemberRef {
     pub source: String,
     pub key: String,
-}
-
-/// One problem in a config file, located.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    /// 1-based; 0 when the problem has no place in the file (e.g. it cannot be read).
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.path.display(), self.message)
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.path.display(),
-                self.line,
-                self.column,
-                self.message
-            )
-        }
-    }
-}
-
-/// Every problem found in a config file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -401,12 +328,7 @@ fn file_is_private(path: &Path) -> bool {
 /// Parses and validates config text; `path` only names the file in messages.
 /// `file_is_private` says whether inline secrets are acceptable.
 pub fn parse(path: &Path, text: &str, file_is_private: bool) -> Result<Config, ConfigErrors> {
-    let mut v = Validator {
-        path,
-        text,
-        file_is_private,
-        errors: Vec::new(),
-    };
+    let mut v = Checker::new(path, text, file_is_private);
     let file: raw::File = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
@@ -423,91 +345,7 @@ pub fn parse(path: &Path, text: &str, file_is_private: bool) -> Result<Config, C
     }
 }
 
-struct Validator<'a> {
-    path: &'a Path,
-    text: &'a str,
-    file_is_private: bool,
-    errors: Vec<ConfigError>,
-}
-
-impl Validator<'_> {
-    fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, column)
-    }
-
-    fn error_at(&mut self, offset: Option<usize>, message: impl Into<String>) {
-        let (line, column) = offset.map_or((0, 0), |o| self.line_col(o));
-        self.errors.push(ConfigError {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            message: message.into(),
-        });
-    }
-
-    fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
-        self.error_at(Some(at.span().start), message);
-    }
-
-    fn duration(
-        &mut self,
-        value: &Option<Spanned<String>>,
-        default: Duration,
-        key: &str,
-    ) -> Duration {
-        let Some(v) = value else { return default };
-        match humantime::parse_duration(v.get_ref()) {
-            Ok(d) => d,
-            Err(e) => {
-                self.error(
-                    v,
-                    format!("`{key}`: {e} (write a duration such as \"30m\", \"1h\" or \"24h\")"),
-                );
-                default
-            }
-        }
-    }
-
-    fn positive_duration(
-        &mut self,
-        value: &Option<Spanned<String>>,
-        default: Duration,
-        key: &str,
-    ) -> Duration {
-        let d = self.duration(value, default, key);
-        if let Some(v) = value
-            && d < Duration::from_secs(1)
-        {
-            self.error(v, format!("`{key}` must be at least 1s"));
-            return default;
-        }
-        d
-    }
-
-    fn secret(&mut self, spec: &Spanned<SecretSpec>, key: &str) -> Secret {
-        if spec.get_ref().is_inline() && !self.file_is_private {
-            self.error(
-                spec,
-                format!(
-                    "`{key}` is written inline, but this config file is readable by group or others: \
-                     run `chmod 600 {}`, or move the secret to `{key} = {{ file = \"/etc/assetd/secrets/...\" }}`",
-                    self.path.display()
-                ),
-            );
-            return Secret::new("");
-        }
-        match spec.get_ref().resolve() {
-            Ok(s) => s,
-            Err(e) => {
-                self.error(spec, format!("`{key}`: {e}"));
-                Secret::new("")
-            }
-        }
-    }
-
+impl Checker<'_> {
     fn config(&mut self, file: raw::File) -> Config {
         let agent = self.agent(file.agent);
         let mut sources = Vec::new();
@@ -905,18 +743,39 @@ impl Validator<'_> {
         );
         let max_removals = self.max_removals(&raw.max_removals, agent.max_removals);
         let kind = raw.kind.get_ref().as_str();
+        let table = s.span().start;
         let (vendor, default_url) = match kind {
             "auvik" => {
                 self.refuse_foreign_keys(raw, &name, kind, &["auvik", "common"]);
-                self.auvik(s, &name)?
+                let keys = auvik::Keys {
+                    region: &raw.region,
+                    username: &raw.username,
+                    api_key: &raw.api_key,
+                    domain_prefix: &raw.domain_prefix,
+                };
+                let (settings, url) = auvik::check(self, table, keys, &name)?;
+                (VendorConfig::Auvik(settings), url)
             }
             "syncro" => {
                 self.refuse_foreign_keys(raw, &name, kind, &["syncro", "common"]);
-                self.syncro(s, &name)?
+                let keys = syncro::Keys {
+                    subdomain: &raw.subdomain,
+                    api_key: &raw.api_key,
+                    requests_per_minute: &raw.requests_per_minute,
+                    include_disabled_customers: &raw.include_disabled_customers,
+                };
+                let (settings, url) = syncro::check(self, table, keys, &name)?;
+                (VendorConfig::Syncro(settings), url)
             }
             "passportal" => {
                 self.refuse_foreign_keys(raw, &name, kind, &["passportal"]);
-                self.passportal(s, &name)?
+                let keys = passportal::Keys {
+                    datacenter: &raw.datacenter,
+                    access_key_id: &raw.access_key_id,
+                    secret_access_key: &raw.secret_access_key,
+                };
+                let (settings, url) = passportal::check(self, table, keys, &name)?;
+                (VendorConfig::Passportal(settings), url)
             }
             other => {
                 self.error(
@@ -991,199 +850,6 @@ impl Validator<'_> {
                 );
             }
         }
-    }
-
-    fn required<'s>(
-        &mut self,
-        s: &Spanned<raw::Source>,
-        value: &'s Option<Spanned<String>>,
-        name: &str,
-        key: &str,
-        hint: &str,
-    ) -> Option<&'s str> {
-        match value {
-            Some(v) if !v.get_ref().trim().is_empty() => Some(v.get_ref().as_str()),
-            Some(v) => {
-                self.error(v, format!("source `{name}`: `{key}` is empty ({hint})"));
-                None
-            }
-            None => {
-                self.error(s, format!("source `{name}`: `{key}` is missing ({hint})"));
-                None
-            }
-        }
-    }
-
-    fn auvik(&mut self, s: &Spanned<raw::Source>, name: &str) -> Option<(VendorConfig, url::Url)> {
-        let raw = s.get_ref();
-        let region = raw.region.as_ref().map_or("us1".to_string(), |r| {
-            r.get_ref().trim().to_ascii_lowercase()
-        });
-        if let Some(r) = &raw.region
-            && !AUVIK_REGIONS.contains(&region.as_str())
-        {
-            self.error(
-                r,
-                format!(
-                    "source `{name}`: unknown Auvik region `{}`; expected one of {} (the cluster in your Auvik web address, e.g. https://PREFIX.us1.my.auvik.com)",
-                    r.get_ref(),
-                    AUVIK_REGIONS.join(", ")
-                ),
-            );
-        }
-        let username = self.required(
-            s,
-            &raw.username,
-            name,
-            "username",
-            "the Auvik user's e-mail address",
-        );
-        let domain_prefix = self.required(
-            s,
-            &raw.domain_prefix,
-            name,
-            "domain_prefix",
-            "the prefix of your main Auvik account, e.g. mspdemo for https://mspdemo.us1.my.auvik.com",
-        );
-        let api_key = match &raw.api_key {
-            Some(k) => Some(self.secret(k, "api_key")),
-            None => {
-                self.error(s, format!("source `{name}`: `api_key` is missing (the Auvik user's API key, e.g. api_key = {{ file = \"/etc/assetd/secrets/auvik\" }})"));
-                None
-            }
-        };
-        let default_url =
-            url::Url::parse(&format!("https://auvikapi.{region}.my.auvik.com/")).ok()?;
-        Some((
-            VendorConfig::Auvik(AuvikConfig {
-                region,
-                username: username?.trim().to_string(),
-                api_key: api_key?,
-                domain_prefix: domain_prefix?.trim().to_string(),
-            }),
-            default_url,
-        ))
-    }
-
-    fn syncro(&mut self, s: &Spanned<raw::Source>, name: &str) -> Option<(VendorConfig, url::Url)> {
-        let raw = s.get_ref();
-        let hint = "the account's subdomain, e.g. acme for https://acme.syncromsp.com";
-        let subdomain = match &raw.subdomain {
-            None => {
-                self.error(
-                    s,
-                    format!("source `{name}`: `subdomain` is missing ({hint})"),
-                );
-                None
-            }
-            Some(v) => match syncro_subdomain(v.get_ref()) {
-                Some(sub) => Some(sub),
-                None => {
-                    self.error(
-                        v,
-                        format!(
-                            "source `{name}`: `subdomain` `{}` is not a Syncro subdomain; write `acme`, `acme.syncromsp.com` or `https://acme.syncromsp.com/` ({hint})",
-                            v.get_ref()
-                        ),
-                    );
-                    None
-                }
-            },
-        };
-        let requests_per_minute = match &raw.requests_per_minute {
-            None => Some(SYNCRO_DEFAULT_RPM),
-            Some(v) if (1..=10_000).contains(v.get_ref()) => Some(*v.get_ref() as u32),
-            Some(v) => {
-                self.error(
-                    v,
-                    format!("source `{name}`: `requests_per_minute` must be between 1 and 10000 (Syncro allows 180 per IP address)"),
-                );
-                None
-            }
-        };
-        let api_key = match &raw.api_key {
-            Some(k) => Some(self.secret(k, "api_key")),
-            None => {
-                self.error(s, format!("source `{name}`: `api_key` is missing (a Syncro API token with Assets - List/Search and View Details, e.g. api_key = {{ env = \"SYNCRO_API_KEY\" }})"));
-                None
-            }
-        };
-        let subdomain = subdomain?;
-        let default_url = url::Url::parse(&format!("https://{subdomain}.syncromsp.com/")).ok()?;
-        Some((
-            VendorConfig::Syncro(SyncroConfig {
-                subdomain,
-                api_key: api_key?,
-                requests_per_minute: requests_per_minute?,
-                include_disabled_customers: raw
-                    .include_disabled_customers
-                    .as_ref()
-                    .is_some_and(|v| *v.get_ref()),
-            }),
-            default_url,
-        ))
-    }
-
-    fn passportal(
-        &mut self,
-        s: &Spanned<raw::Source>,
-        name: &str,
-    ) -> Option<(VendorConfig, url::Url)> {
-        let raw = s.get_ref();
-        let datacenter = raw.datacenter.as_ref().map_or("us".to_string(), |d| {
-            d.get_ref().trim().to_ascii_lowercase()
-        });
-        if let Some(d) = &raw.datacenter
-            && !PASSPORTAL_DATACENTERS.contains(&datacenter.as_str())
-        {
-            self.error(
-                d,
-                format!(
-                    "source `{name}`: unknown Passportal datacenter `{}`; expected one of {} (the start of your Passportal address, e.g. us for https://us-clover.passportalmsp.com)",
-                    d.get_ref(),
-                    PASSPORTAL_DATACENTERS.join(", ")
-                ),
-            );
-        }
-        let key_id = self.required(
-            s,
-            &raw.access_key_id,
-            name,
-            "access_key_id",
-            "the Access key ID from Passportal's Settings > API Keys",
-        );
-        let secret = match &raw.secret_access_key {
-            Some(k) => Some(self.secret(k, "secret_access_key")),
-            None => {
-                self.error(s, format!("source `{name}`: `secret_access_key` is missing (the Secret access key shown once when the key was created, e.g. secret_access_key = {{ credential = \"passportal\" }})"));
-                None
-            }
-        };
-        // The two values look alike and are often swapped; the key id is 64 hex characters.
-        let is_key_id = |v: &str| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit());
-        if let (Some(id), Some(secret), Some(at)) =
-            (key_id, secret.as_ref(), raw.access_key_id.as_ref())
-            && !is_key_id(id.trim())
-            && is_key_id(secret.expose())
-        {
-            self.error(
-                at,
-                format!(
-                    "source `{name}`: `access_key_id` and `secret_access_key` look swapped: the Access key ID is the 64 hex characters; exchange the two values"
-                ),
-            );
-            return None;
-        }
-        let default_url =
-            url::Url::parse(&format!("https://{datacenter}-clover.passportalmsp.com/")).ok()?;
-        Some((
-            VendorConfig::Passportal(PassportalConfig {
-                datacenter,
-                access_key_id: key_id?.trim().to_string(),
-                secret_access_key: secret?,
-            }),
-            default_url,
-        ))
     }
 
     fn base_url(&mut self, b: &Spanned<String>) -> Option<url::Url> {
@@ -1292,30 +958,6 @@ const KIND_KEYS: &[(&str, &[&str])] = &[
     ),
     ("common", &["api_key"]),
 ];
-
-/// `acme`, `acme.syncromsp.com` or `https://acme.syncromsp.com/...` → `acme`; anything
-/// that is not one DNS label under syncromsp.com → None.
-pub fn syncro_subdomain(input: &str) -> Option<String> {
-    let s = input.trim().to_ascii_lowercase();
-    let s = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .unwrap_or(&s);
-    let host = s.split(['/', '?', '#']).next().unwrap_or("");
-    let label = match host.strip_suffix(".syncromsp.com") {
-        Some(l) => l,
-        None if !host.contains('.') && !s.contains('/') => host,
-        None => return None,
-    };
-    let valid = !label.is_empty()
-        && label.len() <= 63
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    valid.then(|| label.to_string())
-}
 
 /// `HOST:PORT` of a `tcp://` listener: an IPv4 address, a bracketed IPv6 address, or
 /// `localhost`; a listener binds an address, so other names are refused rather than resolved.
@@ -1566,26 +1208,6 @@ interval = "30m"
 
     #[test]
     fn syncro_subdomains_are_normalised_or_refused() {
-        for ok in [
-            "acme",
-            "ACME",
-            "acme.syncromsp.com",
-            "https://acme.syncromsp.com/",
-            "https://acme.syncromsp.com/api/v1",
-        ] {
-            assert_eq!(syncro_subdomain(ok).as_deref(), Some("acme"), "{ok}");
-        }
-        for bad in [
-            "",
-            "acme.example.com",
-            "https://evil.com/acme",
-            "a b",
-            "acme.syncromsp.com.evil",
-            "-acme",
-            "ac_me",
-        ] {
-            assert_eq!(syncro_subdomain(bad), None, "{bad}");
-        }
         let c = parse_ok(
             "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"https://acme.syncromsp.com/\"\napi_key = \"t\"\n",
         );

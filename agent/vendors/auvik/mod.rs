@@ -11,13 +11,15 @@
 //! Facts and quirks: Auvik's published OpenAPI spec (`auvik-openapi-v1.json`) and what public API clients learned; each quirk handled
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
+pub mod config;
 use super::http::{Failure, HttpClient, JsonResponse, RetryPolicy, ThrottlePolicy, redact};
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
 };
-use crate::config::{AUVIK_REGIONS, AuvikConfig, RunLimits};
+use crate::config::RunLimits;
 use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient, VendorUsage};
 use chrono::{DateTime, Datelike, Days, NaiveDate, SecondsFormat, Utc};
+use config::{AUVIK_REGIONS, AuvikConfig};
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use reqwest::StatusCode;

@@ -20,15 +20,17 @@
 //! Facts and quirks: N-able's API pages (api_authorization, api_list_documents, api_specific_document, api_information) and what public API clients learned; each quirk handled
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
+pub mod config;
 use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, SkippedRecord, VendorError, clean_name,
     endpoint,
 };
-use crate::config::{PassportalConfig, RunLimits};
+use crate::config::RunLimits;
 use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
+use config::PassportalConfig;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use hmac::{Hmac, Mac};

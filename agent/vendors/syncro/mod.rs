@@ -18,15 +18,17 @@
 //! Facts and quirks: Syncro's published swagger (`syncro-swagger.json`) and what public API clients learned; each quirk handled
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
+pub mod config;
 use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
 use super::ratelimit::RateLimiter;
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name,
     keyword_category, normalise_mac,
 };
-use crate::config::{RunLimits, SyncroConfig};
+use crate::config::RunLimits;
 use crate::model::{AssetRecord, Category, Coverage, SourceClient};
 use chrono::{DateTime, Utc};
+use config::SyncroConfig;
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use serde::Deserialize;
