@@ -87,7 +87,7 @@ pub struct SourceView {
     pub name: String,
     pub kind: String,
     pub state: SourceState,
-    pub detail: String,
+    pub state_detail: String,
     pub base_url: String,
     pub interval: Option<Duration>,
     pub full_interval: Option<Duration>,
@@ -446,7 +446,7 @@ impl Service {
                     name: cfg.name.clone(),
                     kind: cfg.kind().to_string(),
                     state: status.state,
-                    detail: status.detail,
+                    state_detail: status.state_detail,
                     base_url: cfg.base_url.to_string(),
                     interval: Some(cfg.interval),
                     full_interval: Some(cfg.full_interval),
@@ -454,7 +454,7 @@ impl Service {
                     next_run_at: status.next_run_at,
                     asset_count: row.map_or(0, |r| r.asset_count),
                     removed_from_config: false,
-                    billing_note: row.map(|r| r.usage_note.clone()).unwrap_or_default(),
+                    billing_note: row.map(|r| r.billing_note.clone()).unwrap_or_default(),
                 }
             })
             .collect();
@@ -469,7 +469,7 @@ impl Service {
                     .last_run
                     .as_ref()
                     .map_or(SourceState::Pending, SourceState::after),
-                detail: format!(
+                state_detail: format!(
                     "no longer in the config; its data stays until `assetctl purge --source {} --yes`",
                     row.name
                 ),
@@ -480,7 +480,7 @@ impl Service {
                 next_run_at: None,
                 asset_count: row.asset_count,
                 removed_from_config: true,
-                billing_note: row.usage_note,
+                billing_note: row.billing_note,
             });
         }
         views.sort_by(|a, b| a.name.cmp(&b.name));

@@ -313,6 +313,11 @@ ALTER TABLE sync_runs ADD COLUMN removals_held INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE assets ADD COLUMN absent_since TEXT;
 CREATE INDEX assets_absent ON assets (source) WHERE absent_since IS NOT NULL;
 "#,
+    // 10: one name per idea: the note on a source's billing figures is `billing_note` in
+    // the API, the CLI's JSON and here.
+    r#"
+ALTER TABLE sources RENAME COLUMN usage_note TO billing_note;
+"#,
 ];
 
 /// The migration that created `asset_keys`: opening a database from before it fills them.
@@ -479,7 +484,7 @@ pub struct SourceRow {
     pub asset_count: i64,
     pub last_run: Option<SyncRun>,
     /// Why the vendor's billing figures cannot be read ("" when they can).
-    pub usage_note: String,
+    pub billing_note: String,
 }
 
 /// What the scheduler needs of a source's history.
@@ -944,10 +949,10 @@ impl Store {
 
     /// Records why a source's billing figures cannot be read ("" when they can). Returns
     /// whether the note changed, so the caller says so once rather than on every run.
-    pub fn set_usage_note(&self, source: &str, note: &str) -> Result<bool> {
+    pub fn set_billing_note(&self, source: &str, note: &str) -> Result<bool> {
         self.with_writer(|c| {
             let n = c.execute(
-                "UPDATE sources SET usage_note = ?2 WHERE name = ?1 AND usage_note != ?2",
+                "UPDATE sources SET billing_note = ?2 WHERE name = ?1 AND billing_note != ?2",
                 params![source, note],
             )?;
             Ok(n > 0)
@@ -1468,7 +1473,7 @@ impl Store {
                 "SELECT s.name, s.kind, s.incremental_since, s.last_full_at,
                    s.present_assets
                      + (SELECT COUNT(*) FROM assets a WHERE a.source = s.name AND a.removed_at > ?1),
-                   s.usage_note
+                   s.billing_note
                  FROM sources s ORDER BY s.name",
             )?;
             let rows = st
@@ -1480,7 +1485,7 @@ impl Store {
                         last_full_at: r.get::<_, Option<String>>(3)?.and_then(|s| parse_ts(&s)),
                         asset_count: r.get(4)?,
                         last_run: None,
-                        usage_note: r.get(5)?,
+                        billing_note: r.get(5)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -2768,7 +2773,7 @@ fn apply_usage(
     )?;
     if n > 0 {
         tx.execute(
-            "UPDATE sources SET usage_note = '' WHERE name = ?1",
+            "UPDATE sources SET billing_note = '' WHERE name = ?1",
             [&run.source],
         )?;
     }
@@ -2853,7 +2858,7 @@ impl Store {
     pub fn usage_sources(&self, month: &str) -> Result<Vec<UsageSource>> {
         self.with_reader(|c| {
             let mut st = c.prepare_cached(
-                "SELECT s.name, s.kind, s.usage_note,
+                "SELECT s.name, s.kind, s.billing_note,
                    EXISTS (SELECT 1 FROM vendor_usage v WHERE v.source = s.name AND v.period = ?1)
                  FROM sources s ORDER BY s.name",
             )?;
@@ -3111,7 +3116,8 @@ pub(crate) mod tests {
     }
 
     /// Turns a database back into what migration 8 left, for tests of older databases.
-    pub(crate) const UNDO_MIGRATION_9: &str = "DROP INDEX assets_absent;
+    pub(crate) const UNDO_MIGRATION_9: &str = "ALTER TABLE sources RENAME COLUMN billing_note TO usage_note;
+        DROP INDEX assets_absent;
         ALTER TABLE assets DROP COLUMN absent_since; ALTER TABLE sync_runs DROP COLUMN skipped;
         ALTER TABLE sync_runs DROP COLUMN skipped_units; ALTER TABLE sync_runs DROP COLUMN removals_held;";
 
@@ -4278,8 +4284,16 @@ pub(crate) mod tests {
         let (_d, store) = open();
         run(&store, RunKind::Full, &[], REMOVE_ABSENT);
         // A note said once: the second identical note is not a change.
-        assert!(store.set_usage_note("auvik", "no billing rights").unwrap());
-        assert!(!store.set_usage_note("auvik", "no billing rights").unwrap());
+        assert!(
+            store
+                .set_billing_note("auvik", "no billing rights")
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_billing_note("auvik", "no billing rights")
+                .unwrap()
+        );
         assert_eq!(
             store.usage_sources("2026-09").unwrap()[0].note,
             "no billing rights"

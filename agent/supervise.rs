@@ -117,7 +117,7 @@ pub async fn status_line(agent: &Service) -> String {
         .source_states()
         .await
         .into_iter()
-        .map(|(config, status)| (config.name, status.state, status.detail))
+        .map(|(config, status)| (config.name, status.state, status.state_detail))
         .collect();
     let config = agent.config_status();
     summary(

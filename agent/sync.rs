@@ -72,7 +72,7 @@ impl SourceState {
 pub struct SourceStatus {
     pub state: SourceState,
     /// What is wrong and what to do, when the state is not Ok.
-    pub detail: String,
+    pub state_detail: String,
     pub next_run_at: Option<DateTime<Utc>>,
     /// Set when the vendor must not be called again until the config changes
     /// (rejected credentials, wrong region).
@@ -272,7 +272,7 @@ impl Engine {
             state: last_run
                 .as_ref()
                 .map_or(SourceState::Pending, SourceState::after),
-            detail: last_run.map(|r| r.error).unwrap_or_default(),
+            state_detail: last_run.map(|r| r.error).unwrap_or_default(),
             next_run_at: None,
             halted: false,
         }));
@@ -477,7 +477,7 @@ impl SourceTask {
 
     /// Answers a trigger of a source that must not call its vendor until the config changes.
     fn refuse(&self, req: TriggerRequest) {
-        let detail = lock(&self.status).detail.clone();
+        let detail = lock(&self.status).state_detail.clone();
         let _ = req.reply.send(Err(SyncError::Halted(format!(
             "source `{}` is stopped: {detail}",
             self.name()
@@ -492,7 +492,7 @@ impl SourceTask {
         {
             let mut s = lock(&self.status);
             s.state = state;
-            s.detail = detail;
+            s.state_detail = detail;
             s.next_run_at = next;
         }
         self.changes.notify_one();
@@ -786,7 +786,7 @@ async fn execute(
                     // Said once: the note is kept with the source and logged only when it
                     // changes, so a user without billing rights is not warned every run.
                     if store
-                        .call(move |s| s.set_usage_note(&source, &note))
+                        .call(move |s| s.set_billing_note(&source, &note))
                         .await?
                     {
                         tracing::warn!("{logged}");

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::convert::{CATEGORY_NAMES, category_from_name};
+use crate::convert::{category_from_name, category_names};
 use crate::output::Format;
 use crate::proto::Category;
 
@@ -277,7 +277,7 @@ pub enum ExportFormat {
 }
 
 fn category_parser() -> impl TypedValueParser<Value = Category> {
-    PossibleValuesParser::new(CATEGORY_NAMES).try_map(|name: String| {
+    PossibleValuesParser::new(category_names()).try_map(|name: String| {
         category_from_name(&name).ok_or_else(|| format!("unknown category {name:?}"))
     })
 }

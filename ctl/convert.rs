@@ -18,30 +18,14 @@ use serde::Serialize;
 use crate::output::{Col, Field, Record, flex, left, right};
 use crate::proto;
 
-/// The category names of CONTRACT §4, in proto enum order (1..=21).
-pub const CATEGORY_NAMES: [&str; 21] = [
-    "firewall",
-    "router",
-    "switch",
-    "l3_switch",
-    "voip_switch",
-    "switch_stack",
-    "controller",
-    "access_point",
-    "server",
-    "workstation",
-    "laptop",
-    "virtual_machine",
-    "hypervisor",
-    "storage",
-    "printer",
-    "phone",
-    "ups",
-    "camera",
-    "iot",
-    "other",
-    "unknown",
-];
+/// The category names of CONTRACT §4, in proto enum order: read from the generated enum, so
+/// the list is written once, in the proto.
+pub fn category_names() -> Vec<String> {
+    (1..)
+        .map_while(|v| proto::Category::try_from(v).ok())
+        .map(|c| category_name(c as i32))
+        .collect()
+}
 
 /// A proto enum name without its prefix, lowercased: `CATEGORY_L3_SWITCH` → `l3_switch`.
 fn enum_name(full: &str, prefix: &str) -> String {
@@ -1175,7 +1159,35 @@ mod tests {
 
     #[test]
     fn every_category_has_its_design_name() {
-        for (i, want) in CATEGORY_NAMES.iter().enumerate() {
+        let names = category_names();
+        // CONTRACT §4's names, in the proto's order.
+        assert_eq!(
+            names,
+            [
+                "firewall",
+                "router",
+                "switch",
+                "l3_switch",
+                "voip_switch",
+                "switch_stack",
+                "controller",
+                "access_point",
+                "server",
+                "workstation",
+                "laptop",
+                "virtual_machine",
+                "hypervisor",
+                "storage",
+                "printer",
+                "phone",
+                "ups",
+                "camera",
+                "iot",
+                "other",
+                "unknown"
+            ]
+        );
+        for (i, want) in names.iter().enumerate() {
             let value = i32::try_from(i + 1).expect("small");
             let c = proto::Category::try_from(value).expect("a category");
             assert_eq!(category_name(value), *want, "{c:?}");

@@ -110,59 +110,22 @@ fn optional_text(field: &'static str, s: &str, max: usize) -> Result<Option<Stri
     Ok((!s.is_empty()).then(|| s.to_string()))
 }
 
+/// `v`, an `assetd.v1.Category` value, as a category; `None` for `CATEGORY_UNSPECIFIED`.
+/// The enum lists `Category::ALL` in order from 1 (`crate::listed::category_number`), so
+/// the names are written once, in `model`; a test holds the two lists to the same names.
 fn category_from_proto(field: &'static str, v: i32) -> Result<Option<Category>, ApiError> {
-    let c = pb::Category::try_from(v)
-        .map_err(|_| ApiError::invalid(field, format!("unknown category value {v}")))?;
-    Ok(match c {
-        pb::Category::Unspecified => None,
-        pb::Category::Firewall => Some(Category::Firewall),
-        pb::Category::Router => Some(Category::Router),
-        pb::Category::Switch => Some(Category::Switch),
-        pb::Category::L3Switch => Some(Category::L3Switch),
-        pb::Category::VoipSwitch => Some(Category::VoipSwitch),
-        pb::Category::SwitchStack => Some(Category::SwitchStack),
-        pb::Category::Controller => Some(Category::Controller),
-        pb::Category::AccessPoint => Some(Category::AccessPoint),
-        pb::Category::Server => Some(Category::Server),
-        pb::Category::Workstation => Some(Category::Workstation),
-        pb::Category::Laptop => Some(Category::Laptop),
-        pb::Category::VirtualMachine => Some(Category::VirtualMachine),
-        pb::Category::Hypervisor => Some(Category::Hypervisor),
-        pb::Category::Storage => Some(Category::Storage),
-        pb::Category::Printer => Some(Category::Printer),
-        pb::Category::Phone => Some(Category::Phone),
-        pb::Category::Ups => Some(Category::Ups),
-        pb::Category::Camera => Some(Category::Camera),
-        pb::Category::Iot => Some(Category::Iot),
-        pb::Category::Other => Some(Category::Other),
-        pb::Category::Unknown => Some(Category::Unknown),
-    })
+    if v == 0 {
+        return Ok(None);
+    }
+    usize::try_from(v - 1)
+        .ok()
+        .and_then(|i| Category::ALL.get(i).copied())
+        .map(Some)
+        .ok_or_else(|| ApiError::invalid(field, format!("unknown category value {v}")))
 }
 
 pub(crate) fn category_to_proto(c: Category) -> pb::Category {
-    match c {
-        Category::Firewall => pb::Category::Firewall,
-        Category::Router => pb::Category::Router,
-        Category::Switch => pb::Category::Switch,
-        Category::L3Switch => pb::Category::L3Switch,
-        Category::VoipSwitch => pb::Category::VoipSwitch,
-        Category::SwitchStack => pb::Category::SwitchStack,
-        Category::Controller => pb::Category::Controller,
-        Category::AccessPoint => pb::Category::AccessPoint,
-        Category::Server => pb::Category::Server,
-        Category::Workstation => pb::Category::Workstation,
-        Category::Laptop => pb::Category::Laptop,
-        Category::VirtualMachine => pb::Category::VirtualMachine,
-        Category::Hypervisor => pb::Category::Hypervisor,
-        Category::Storage => pb::Category::Storage,
-        Category::Printer => pb::Category::Printer,
-        Category::Phone => pb::Category::Phone,
-        Category::Ups => pb::Category::Ups,
-        Category::Camera => pb::Category::Camera,
-        Category::Iot => pb::Category::Iot,
-        Category::Other => pb::Category::Other,
-        Category::Unknown => pb::Category::Unknown,
-    }
+    pb::Category::try_from(crate::listed::category_number(c)).unwrap_or(pb::Category::Unknown)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -268,7 +231,7 @@ fn source_to_proto(s: SourceView) -> pb::Source {
             SourceState::CredentialsRejected => pb::SourceState::CredentialsRejected,
             SourceState::RemovalsHeld => pb::SourceState::RemovalsHeld,
         } as i32,
-        state_detail: s.detail,
+        state_detail: s.state_detail,
         base_url: s.base_url,
         interval: s.interval.map(duration),
         full_interval: s.full_interval.map(duration),
@@ -762,6 +725,26 @@ impl pb::agent_service_server::AgentService for Api {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The proto's category enum and `model::Category` name the same categories in the
+    /// same order, which is what lets the conversions above be arithmetic.
+    #[test]
+    fn the_proto_categories_are_the_models_in_order() {
+        for c in Category::ALL {
+            let p = category_to_proto(c);
+            assert_eq!(
+                p.as_str_name(),
+                format!("CATEGORY_{}", c.as_str().to_ascii_uppercase()),
+                "{c}"
+            );
+            assert_eq!(category_from_proto("category", p as i32).unwrap(), Some(c));
+        }
+        let past = Category::ALL.len() as i32 + 1;
+        assert!(pb::Category::try_from(past).is_err(), "the proto has more");
+        assert!(category_from_proto("category", past).is_err());
+        assert!(category_from_proto("category", -1).is_err());
+        assert_eq!(category_from_proto("category", 0).unwrap(), None);
+    }
 
     #[test]
     fn page_tokens_round_trip_and_reject_forgeries() {
