@@ -152,7 +152,7 @@ pub struct VendorUsage {
 /// One asset as a connector reports it: the CONTRACT §4 fields the vendor owns.
 /// assetd's own fields (id, first_seen, removed_at, client, device) are the store's.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AssetRecord {
+pub struct ReportedAsset {
     pub external_id: String,
     /// The `SourceClient::external_id` it belongs to.
     pub source_client_id: String,
@@ -175,7 +175,7 @@ pub struct AssetRecord {
     pub raw: String,
 }
 
-impl AssetRecord {
+impl ReportedAsset {
     pub fn category(&self) -> Category {
         self.category.unwrap_or(Category::Unknown)
     }
@@ -334,7 +334,7 @@ pub struct Asset {
     pub source: String,
     pub client: String,
     pub source_client: String,
-    pub record: AssetRecord,
+    pub record: ReportedAsset,
     pub billable: bool,
     pub first_seen: DateTime<Utc>,
     pub removed_at: Option<DateTime<Utc>>,

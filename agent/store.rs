@@ -19,8 +19,8 @@ use crate::heap;
 use crate::idset::IdSet;
 use crate::listed::{self, ListedFields};
 use crate::model::{
-    Asset, AssetChange, AssetRecord, Category, Coverage, RunCounts, RunKind, RunState, RunTrigger,
-    SourceClient, SyncRun, VendorUsage, is_billable,
+    Asset, AssetChange, Category, Coverage, ReportedAsset, RunCounts, RunKind, RunState,
+    RunTrigger, SourceClient, SyncRun, VendorUsage, is_billable,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::ValueRef;
@@ -781,7 +781,7 @@ impl Store {
     /// full run); the rest are staged in full, for the apply to insert or diff. The
     /// comparison holds until the apply: only this source's run writes this source's
     /// assets. If the page fails, the run can no longer remove anything (`unreliable`).
-    pub fn stage_assets(&self, run: &SyncRun, assets: &[AssetRecord]) -> Result<()> {
+    pub fn stage_assets(&self, run: &SyncRun, assets: &[ReportedAsset]) -> Result<()> {
         self.ensure_room()?;
         let mut all_marks = lock(&self.inner.marks);
         let marks = all_marks.entry(run.id).or_insert_with(|| RunMarks {
@@ -1841,7 +1841,7 @@ fn record_from_row(
     at: usize,
     external_id: String,
     source_client_id: String,
-) -> rusqlite::Result<AssetRecord> {
+) -> rusqlite::Result<ReportedAsset> {
     Ok(RecordRow::read(r, at)?.to_record(external_id, source_client_id))
 }
 
@@ -1908,8 +1908,8 @@ impl<'r> RecordRow<'r> {
         })
     }
 
-    fn to_record(&self, external_id: String, source_client_id: String) -> AssetRecord {
-        AssetRecord {
+    fn to_record(&self, external_id: String, source_client_id: String) -> ReportedAsset {
+        ReportedAsset {
             external_id,
             source_client_id,
             name: self.name.to_owned(),
@@ -2120,7 +2120,7 @@ fn run_from_row(r: &Row) -> rusqlite::Result<SyncRun> {
 fn stage_page(
     c: &mut Connection,
     run: &SyncRun,
-    assets: &[AssetRecord],
+    assets: &[ReportedAsset],
     marks: &mut RunMarks,
 ) -> Result<()> {
     let tx = c.transaction()?;
@@ -2267,7 +2267,7 @@ fn apply_clients(tx: &rusqlite::Transaction, run: &SyncRun) -> rusqlite::Result<
 }
 
 /// The text of a field for history rows and comparison.
-fn field_values(a: &AssetRecord, source_client: &str) -> [String; 16] {
+fn field_values(a: &ReportedAsset, source_client: &str) -> [String; 16] {
     [
         source_client.to_string(),
         a.name.clone(),
@@ -2380,7 +2380,7 @@ fn apply_assets(
                 new.raw,
             ])
         };
-        let mut write_keys = |id: i64, old: &AssetRecord| -> rusqlite::Result<()> {
+        let mut write_keys = |id: i64, old: &ReportedAsset| -> rusqlite::Result<()> {
             // A removed asset's keys went with its removal: nothing to delete then.
             delete_asset_keys(tx, id, &old.serial, &old.mac_addresses)?;
             for key in devices::identity_keys(&new.serial, &new.mac_addresses) {
@@ -3076,15 +3076,15 @@ pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn record(id: &str, name: &str) -> AssetRecord {
-        AssetRecord {
+    fn record(id: &str, name: &str) -> ReportedAsset {
+        ReportedAsset {
             external_id: id.into(),
             source_client_id: "t1".into(),
             name: name.into(),
             category: Some(Category::Switch),
             vendor_type: "switch".into(),
             managed: Some(true),
-            ..AssetRecord::default()
+            ..ReportedAsset::default()
         }
     }
 
@@ -3100,7 +3100,7 @@ pub(crate) mod tests {
     pub(crate) fn run(
         store: &Store,
         kind: RunKind,
-        records: &[AssetRecord],
+        records: &[ReportedAsset],
         apply: Apply,
     ) -> SyncRun {
         store.ensure_source("auvik", "auvik").unwrap();
@@ -3419,8 +3419,8 @@ pub(crate) mod tests {
         assert_present_counts(&store);
     }
 
-    fn in_client(id: &str, client: &str) -> AssetRecord {
-        AssetRecord {
+    fn in_client(id: &str, client: &str) -> ReportedAsset {
+        ReportedAsset {
             source_client_id: client.into(),
             ..record(id, id)
         }
@@ -3512,7 +3512,7 @@ pub(crate) mod tests {
     #[test]
     fn removals_apply_as_decided_and_absence_notes_clear_when_seen() {
         let (_d, store) = open();
-        let all: Vec<AssetRecord> = ["a", "b", "c", "d", "e"]
+        let all: Vec<ReportedAsset> = ["a", "b", "c", "d", "e"]
             .iter()
             .map(|id| record(id, id))
             .collect();
@@ -3857,8 +3857,8 @@ pub(crate) mod tests {
         managed: Option<bool>,
         serial: &str,
         macs: &[&str],
-    ) -> AssetRecord {
-        AssetRecord {
+    ) -> ReportedAsset {
+        ReportedAsset {
             external_id: id.into(),
             source_client_id: client.into(),
             name: id.into(),
@@ -3866,11 +3866,16 @@ pub(crate) mod tests {
             managed,
             serial: serial.into(),
             mac_addresses: macs.iter().map(|m| m.to_string()).collect(),
-            ..AssetRecord::default()
+            ..ReportedAsset::default()
         }
     }
 
-    fn sync_source(store: &Store, source: &str, clients: &[(&str, &str)], records: &[AssetRecord]) {
+    fn sync_source(
+        store: &Store,
+        source: &str,
+        clients: &[(&str, &str)],
+        records: &[ReportedAsset],
+    ) {
         store.ensure_source(source, source).unwrap();
         let r = store
             .begin_run(source, RunKind::Full, RunTrigger::Manual)
@@ -4189,7 +4194,7 @@ pub(crate) mod tests {
         let firewalls_on = |day: u32| (day * 7 % 5) as usize; // 0..=4, varying by day
         let days = 30u32;
         for day in 1..=days {
-            let records: Vec<AssetRecord> = (0..firewalls_on(day))
+            let records: Vec<ReportedAsset> = (0..firewalls_on(day))
                 .map(|i| {
                     asset(
                         &format!("fw{i}"),

@@ -244,7 +244,7 @@ fn time(tag: u32, t: Option<DateTime<Utc>>, buf: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use crate::api::rpc::asset_to_proto;
-    use crate::model::{AssetRecord, Category, RunKind};
+    use crate::model::{Category, ReportedAsset, RunKind};
     use crate::store::tests::{REMOVE_ABSENT, UNDO_MIGRATION_9, run};
     use crate::store::{AssetFilter, Store};
     use chrono::TimeZone;
@@ -257,8 +257,8 @@ mod tests {
     /// Assets that exercise every field's edge: empty text, non-ASCII, list items that
     /// need JSON escapes or are empty, an unknown `managed`, `managed = false`, a time
     /// before 1970, and (after the second run) removed assets.
-    fn records() -> Vec<AssetRecord> {
-        let full = AssetRecord {
+    fn records() -> Vec<ReportedAsset> {
+        let full = ReportedAsset {
             external_id: "dev-1".into(),
             source_client_id: "t1".into(),
             name: "Zürich core ☃".into(),
@@ -277,7 +277,7 @@ mod tests {
             updated_at: Some(at(-1, 500_000)),
             raw: r#"{"kept":"out of lists"}"#.into(),
         };
-        let odd = AssetRecord {
+        let odd = ReportedAsset {
             external_id: "dev-2".into(),
             source_client_id: "t1".into(),
             name: String::new(),
@@ -285,19 +285,19 @@ mod tests {
             mac_addresses: vec!["quote\"and\\backslash".into(), String::new()],
             ip_addresses: vec!["tab\there".into()],
             managed: Some(false),
-            ..AssetRecord::default()
+            ..ReportedAsset::default()
         };
-        let unknown_managed = AssetRecord {
+        let unknown_managed = ReportedAsset {
             external_id: "dev-3".into(),
             source_client_id: "t-unknown".into(),
             category: Some(Category::Switch),
             managed: None,
             last_seen: Some(at(0, 0)),
-            ..AssetRecord::default()
+            ..ReportedAsset::default()
         };
         let mut all = vec![full, odd, unknown_managed];
         for i in 4..40 {
-            all.push(AssetRecord {
+            all.push(ReportedAsset {
                 external_id: format!("dev-{i}"),
                 source_client_id: "t1".into(),
                 name: format!("switch {i}"),
@@ -305,14 +305,14 @@ mod tests {
                 serial: format!("SN{i:04}"),
                 mac_addresses: vec![format!("00:00:00:00:00:{i:02x}")],
                 managed: Some(true),
-                ..AssetRecord::default()
+                ..ReportedAsset::default()
             });
         }
         all
     }
 
     /// A full run of `records` (client "Contoso").
-    fn sync(store: &Store, records: &[AssetRecord]) {
+    fn sync(store: &Store, records: &[ReportedAsset]) {
         run(store, RunKind::Full, records, REMOVE_ABSENT);
     }
 

@@ -231,7 +231,7 @@ mod raw {
     #[derive(Deserialize, Default)]
     #[serde(deny_unknown_fields)]
     pub struct File {
-        pub agent: Option<Spanned<Agent>>,
+        pub agent: Option<Spanned<AgentTable>>,
         #[serde(default)]
         pub source: Vec<Spanned<Source>>,
         #[serde(default)]
@@ -240,7 +240,7 @@ mod raw {
 
     #[derive(Deserialize, Default)]
     #[serde(deny_unknown_fields)]
-    pub struct Agent {
+    pub struct AgentTable {
         pub database: Option<Spanned<String>>,
         pub listen: Option<Vec<Spanned<String>>>,
         pub sync_interval: Option<Spanned<String>>,
@@ -372,7 +372,7 @@ impl Checker<'_> {
         }
     }
 
-    fn agent(&mut self, agent: Option<Spanned<raw::Agent>>) -> AgentConfig {
+    fn agent(&mut self, agent: Option<Spanned<raw::AgentTable>>) -> AgentConfig {
         let raw = agent.map(Spanned::into_inner).unwrap_or_default();
         let database = raw.database.as_ref().map_or_else(
             || PathBuf::from(DEFAULT_DATABASE),
@@ -592,7 +592,7 @@ impl Checker<'_> {
     }
 
     /// `tls_cert` + `tls_key` (+ `tls_client_ca`), read and checked now.
-    fn tls(&mut self, raw: &raw::Agent) -> Option<ServerTls> {
+    fn tls(&mut self, raw: &raw::AgentTable) -> Option<ServerTls> {
         let (cert, key) = match (&raw.tls_cert, &raw.tls_key) {
             (None, None) => {
                 if let Some(ca) = &raw.tls_client_ca {
@@ -650,7 +650,7 @@ impl Checker<'_> {
     }
 
     /// `auth_tokens`: each a secret, each long enough to resist guessing.
-    fn auth_tokens(&mut self, raw: &raw::Agent) -> Vec<BearerToken> {
+    fn auth_tokens(&mut self, raw: &raw::AgentTable) -> Vec<BearerToken> {
         let Some(list) = &raw.auth_tokens else {
             return Vec::new();
         };
@@ -674,7 +674,7 @@ impl Checker<'_> {
     /// (A TLS or token setting that failed to load has its own error already.)
     fn tcp_rules(
         &mut self,
-        raw: &raw::Agent,
+        raw: &raw::AgentTable,
         listen: &[(Listen, Option<usize>)],
         has_tls: bool,
         tokens: &[BearerToken],

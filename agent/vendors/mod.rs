@@ -12,7 +12,7 @@ pub mod ratelimit;
 pub mod syncro;
 
 use crate::config::{SourceConfig, VendorConfig};
-use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient, VendorUsage};
+use crate::model::{Category, Coverage, ReportedAsset, RunKind, SourceClient, VendorUsage};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug)]
 pub enum Batch {
     Clients(Vec<SourceClient>),
-    Assets(Vec<AssetRecord>),
+    Assets(Vec<ReportedAsset>),
     /// The vendor's own billing figures (Auvik's billing usage), for reconciliation.
     Usage(Vec<VendorUsage>),
     /// The vendor's billing figures cannot be read, and why (with what to do). Not a run

@@ -17,7 +17,7 @@ use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
 };
 use crate::config::RunLimits;
-use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient, VendorUsage};
+use crate::model::{Category, Coverage, ReportedAsset, RunKind, SourceClient, VendorUsage};
 use chrono::{DateTime, Datelike, Days, NaiveDate, SecondsFormat, Utc};
 use config::{AUVIK_REGIONS, AuvikConfig};
 use futures_util::future::BoxFuture;
@@ -656,7 +656,7 @@ impl Auvik {
                     .filter(|d| d.kind.as_deref().is_none_or(|k| k == "deviceDetail"))
                     .map(DetailResource::into_detail)
                     .collect();
-                let records: Vec<AssetRecord> = page
+                let records: Vec<ReportedAsset> = page
                     .data
                     .into_iter()
                     .map(|d| to_record(d, id, &mut details))
@@ -913,7 +913,7 @@ fn to_record(
     d: DeviceResource,
     tenant_id: &str,
     details: &mut HashMap<String, Detail>,
-) -> AssetRecord {
+) -> ReportedAsset {
     // The device names its detail; the spec's own example gives it another id than the
     // device's (research §4.3), so the relationship decides, the device id is the fallback.
     let detail_id = d
@@ -942,7 +942,7 @@ fn to_record(
         .and_then(|t| t.data)
         .map(|t| t.id)
         .unwrap_or_else(|| tenant_id.to_string());
-    AssetRecord {
+    ReportedAsset {
         managed: detail.managed,
         external_id: d.id,
         source_client_id: tenant,

@@ -27,7 +27,7 @@ use super::{
     endpoint,
 };
 use crate::config::RunLimits;
-use crate::model::{AssetRecord, Category, Coverage, RunKind, SourceClient};
+use crate::model::{Category, Coverage, ReportedAsset, RunKind, SourceClient};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use config::PassportalConfig;
@@ -520,11 +520,12 @@ impl Passportal {
                 to_read.push(item);
             }
         }
-        let fetched: Vec<Result<Option<AssetRecord>, VendorError>> = stream::iter(0..to_read.len())
-            .map(|i| self.detail_task(&to_read[i], ctx))
-            .buffer_unordered(DETAIL_CONCURRENCY)
-            .collect()
-            .await;
+        let fetched: Vec<Result<Option<ReportedAsset>, VendorError>> =
+            stream::iter(0..to_read.len())
+                .map(|i| self.detail_task(&to_read[i], ctx))
+                .buffer_unordered(DETAIL_CONCURRENCY)
+                .collect()
+                .await;
         for (item, r) in to_read.iter().zip(fetched) {
             match r? {
                 Some(record) => page.records.push(record),
@@ -544,7 +545,7 @@ impl Passportal {
         &'a self,
         item: &'a Value,
         ctx: &'a FetchContext,
-    ) -> BoxFuture<'a, Result<Option<AssetRecord>, VendorError>> {
+    ) -> BoxFuture<'a, Result<Option<ReportedAsset>, VendorError>> {
         Box::pin(async move {
             let id = id_text(&item["id"]);
             let Some(body) = self.document(&id, ctx).await? else {
@@ -617,7 +618,7 @@ const NOT_FOUND: &str = "documents Passportal answered \"not found.\" for (delet
 /// What one list page gave.
 #[derive(Default)]
 struct Page {
-    records: Vec<AssetRecord>,
+    records: Vec<ReportedAsset>,
     /// Unchanged since stored (incremental runs), by id: not read again.
     unchanged: Vec<String>,
     skipped: Vec<SkippedRecord>,
@@ -821,7 +822,7 @@ pub fn category_for(asset_type: &str) -> Category {
     super::keyword_category(TYPE_KEYWORDS, asset_type).unwrap_or(Category::Other)
 }
 
-fn to_record(item: &Value, detail: &Value, raw: String) -> AssetRecord {
+fn to_record(item: &Value, detail: &Value, raw: String) -> ReportedAsset {
     let fields = detail_fields(&detail["details"]);
     let field = |names: &[&str]| {
         names
@@ -838,7 +839,7 @@ fn to_record(item: &Value, detail: &Value, raw: String) -> AssetRecord {
     let asset_type = field(&["type"]);
     let mac = field(&["mac address"]);
     let ip = field(&["primary ip", "ip address"]);
-    AssetRecord {
+    ReportedAsset {
         external_id: id_text(&item["id"]),
         source_client_id: id_text(&item["client_id"]),
         name,

@@ -26,7 +26,7 @@ use super::{
     keyword_category, normalise_mac,
 };
 use crate::config::RunLimits;
-use crate::model::{AssetRecord, Category, Coverage, SourceClient};
+use crate::model::{Category, Coverage, ReportedAsset, SourceClient};
 use chrono::{DateTime, Utc};
 use config::SyncroConfig;
 use futures_util::future::BoxFuture;
@@ -587,7 +587,7 @@ fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
 }
 
 /// One asset object (kept verbatim as `raw`) into the canonical record.
-pub fn to_record(raw: &RawValue) -> Result<AssetRecord, serde_json::Error> {
+pub fn to_record(raw: &RawValue) -> Result<ReportedAsset, serde_json::Error> {
     let a: AssetWire = serde_json::from_str(raw.get())?;
     let props = a.properties.unwrap_or(Value::Null);
     let kabuto = props
@@ -645,7 +645,7 @@ pub fn to_record(raw: &RawValue) -> Result<AssetRecord, serde_json::Error> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| first_text(&kabuto, &[&["general", "serial_number"]]));
-    Ok(AssetRecord {
+    Ok(ReportedAsset {
         external_id: a.id.to_string(),
         source_client_id: a.customer_id.map(|c| c.to_string()).unwrap_or_default(),
         name: clean_name(&a.name.unwrap_or_default()),
@@ -782,7 +782,7 @@ struct AssetWire {
 mod tests {
     use super::*;
 
-    fn record(json: &str) -> AssetRecord {
+    fn record(json: &str) -> ReportedAsset {
         let raw: Box<RawValue> = serde_json::from_str(json).unwrap();
         to_record(&raw).unwrap()
     }
