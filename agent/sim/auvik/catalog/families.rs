@@ -1,198 +1,8 @@
-//! What kinds of hardware the seeded Auvik tenants contain: Auvik's device types (from the
-//! `DeviceTypeSchema` enum of the vendor's spec), how common each is at a typical MSP customer,
-//! and plausible vendors, models, serial formats and software for each.
+//! The product lines the simulator's devices are drawn from, by device type: vendors,
+//! models, serial templates, software and firmware versions, descriptions and MAC prefixes,
+//! as real MSP inventories show them. Data only; `super::families` picks by device type.
 
-/// Every value of the spec's `DeviceTypeSchema` enum, in the spec's order.
-pub const DEVICE_TYPES: [&str; 47] = [
-    "unknown",
-    "switch",
-    "l3Switch",
-    "router",
-    "accessPoint",
-    "firewall",
-    "workstation",
-    "server",
-    "storage",
-    "printer",
-    "copier",
-    "hypervisor",
-    "multimedia",
-    "phone",
-    "tablet",
-    "handheld",
-    "virtualAppliance",
-    "bridge",
-    "controller",
-    "hub",
-    "modem",
-    "ups",
-    "module",
-    "loadBalancer",
-    "camera",
-    "telecommunications",
-    "packetProcessor",
-    "chassis",
-    "airConditioner",
-    "virtualMachine",
-    "pdu",
-    "ipPhone",
-    "backhaul",
-    "internetOfThings",
-    "voipSwitch",
-    "stack",
-    "backupDevice",
-    "timeClock",
-    "lightingDevice",
-    "audioVisual",
-    "securityAppliance",
-    "utm",
-    "alarm",
-    "buildingManagement",
-    "ipmi",
-    "thinAccessPoint",
-    "thinClient",
-];
-
-/// `onlineStatus` values the spec allows.
-pub const ONLINE_STATUSES: [&str; 8] = [
-    "online",
-    "offline",
-    "unreachable",
-    "testing",
-    "unknown",
-    "dormant",
-    "notPresent",
-    "lowerLayerDown",
-];
-
-/// `discoveryStatus` values the spec allows.
-pub const DISCOVERY_STATUSES: [&str; 7] = [
-    "disabled",
-    "determining",
-    "notSupported",
-    "notAuthorized",
-    "authorizing",
-    "authorized",
-    "privileged",
-];
-
-/// `trafficInsightsStatus` values the spec allows.
-pub const TRAFFIC_INSIGHTS_STATUSES: [&str; 7] = [
-    "notDetected",
-    "detected",
-    "notApproved",
-    "approved",
-    "linking",
-    "linkingFailed",
-    "forwarding",
-];
-
-/// Relative frequency of a device type in a seeded tenant: network gear (what Auvik is bought
-/// for) dominates, then the endpoints it discovers on the way.
-pub fn weight(device_type: &str) -> u32 {
-    match device_type {
-        "switch" => 24,
-        "accessPoint" => 18,
-        "workstation" => 16,
-        "firewall" => 8,
-        "router" => 7,
-        "server" => 7,
-        "l3Switch" => 6,
-        "printer" => 6,
-        "ipPhone" => 6,
-        "virtualMachine" => 6,
-        "controller" => 3,
-        "ups" => 3,
-        "camera" => 3,
-        "unknown" => 3,
-        "stack" => 2,
-        "voipSwitch" => 2,
-        "utm" => 2,
-        "securityAppliance" => 2,
-        "hypervisor" => 2,
-        "storage" => 2,
-        "copier" => 2,
-        "thinAccessPoint" => 2,
-        "internetOfThings" => 2,
-        _ => 1,
-    }
-}
-
-/// Whether Auvik treats the type as network infrastructure (used to make such devices mostly
-/// managed and SNMP-discovered).
-pub fn is_network_gear(device_type: &str) -> bool {
-    matches!(
-        device_type,
-        "switch"
-            | "l3Switch"
-            | "router"
-            | "firewall"
-            | "controller"
-            | "voipSwitch"
-            | "stack"
-            | "utm"
-            | "securityAppliance"
-            | "accessPoint"
-            | "thinAccessPoint"
-            | "loadBalancer"
-            | "bridge"
-            | "backhaul"
-            | "chassis"
-            | "module"
-            | "packetProcessor"
-    )
-}
-
-/// Whether the type runs Windows-like OSes that Auvik reaches over WMI.
-pub fn is_windows_host(device_type: &str) -> bool {
-    matches!(device_type, "workstation" | "server" | "virtualMachine")
-}
-
-/// Short tag used in generated device names.
-pub fn name_tag(device_type: &str) -> &'static str {
-    match device_type {
-        "switch" => "sw",
-        "l3Switch" => "core",
-        "router" => "rtr",
-        "accessPoint" | "thinAccessPoint" => "ap",
-        "firewall" | "utm" | "securityAppliance" => "fw",
-        "workstation" => "ws",
-        "server" => "srv",
-        "storage" => "nas",
-        "printer" => "prn",
-        "copier" => "mfp",
-        "hypervisor" => "esx",
-        "controller" => "wlc",
-        "ups" => "ups",
-        "pdu" => "pdu",
-        "camera" => "cam",
-        "phone" | "ipPhone" => "phone",
-        "virtualMachine" => "vm",
-        "voipSwitch" => "vsw",
-        "stack" => "stack",
-        "loadBalancer" => "lb",
-        "modem" => "modem",
-        "backupDevice" => "bkp",
-        "ipmi" => "bmc",
-        "thinClient" => "tc",
-        _ => "dev",
-    }
-}
-
-/// One product line: a vendor, its models, and how its serials and software look.
-pub struct Family {
-    pub vendor: &'static str,
-    pub models: &'static [&'static str],
-    /// Serial template: `#` digit, `@` letter, `*` letter or digit, `%` upper hex, `^` lower
-    /// hex; anything else is literal.
-    pub serial: &'static str,
-    pub software: &'static [&'static str],
-    pub firmware: &'static [&'static str],
-    /// `sysDescr`-like description; `{model}` and `{sw}` are substituted.
-    pub description: &'static str,
-    /// First three MAC octets.
-    pub oui: [u8; 3],
-}
+use super::Family;
 
 macro_rules! fam {
     ($vendor:expr, [$($m:expr),+ $(,)?], $serial:expr, [$($s:expr),+ $(,)?], [$($f:expr),+ $(,)?], $descr:expr, $oui:expr) => {
@@ -208,19 +18,19 @@ macro_rules! fam {
     };
 }
 
-const CISCO_OUI: [u8; 3] = [0x00, 0x1b, 0x54];
-const ARUBA_OUI: [u8; 3] = [0x94, 0x60, 0xd5];
-const UBNT_OUI: [u8; 3] = [0x74, 0xac, 0xb9];
-const MERAKI_OUI: [u8; 3] = [0x0c, 0x8d, 0xdb];
-const DELL_OUI: [u8; 3] = [0xd0, 0x94, 0x66];
-const HP_OUI: [u8; 3] = [0x10, 0xe7, 0xc6];
-const LENOVO_OUI: [u8; 3] = [0x54, 0xe1, 0xad];
-const FORTI_OUI: [u8; 3] = [0x90, 0x6c, 0xac];
-const INTEL_OUI: [u8; 3] = [0x3c, 0x7c, 0x3f];
-const VMWARE_OUI: [u8; 3] = [0x00, 0x50, 0x56];
-const MSFT_OUI: [u8; 3] = [0x00, 0x15, 0x5d];
+pub(super) const CISCO_OUI: [u8; 3] = [0x00, 0x1b, 0x54];
+pub(super) const ARUBA_OUI: [u8; 3] = [0x94, 0x60, 0xd5];
+pub(super) const UBNT_OUI: [u8; 3] = [0x74, 0xac, 0xb9];
+pub(super) const MERAKI_OUI: [u8; 3] = [0x0c, 0x8d, 0xdb];
+pub(super) const DELL_OUI: [u8; 3] = [0xd0, 0x94, 0x66];
+pub(super) const HP_OUI: [u8; 3] = [0x10, 0xe7, 0xc6];
+pub(super) const LENOVO_OUI: [u8; 3] = [0x54, 0xe1, 0xad];
+pub(super) const FORTI_OUI: [u8; 3] = [0x90, 0x6c, 0xac];
+pub(super) const INTEL_OUI: [u8; 3] = [0x3c, 0x7c, 0x3f];
+pub(super) const VMWARE_OUI: [u8; 3] = [0x00, 0x50, 0x56];
+pub(super) const MSFT_OUI: [u8; 3] = [0x00, 0x15, 0x5d];
 
-const SWITCHES: &[Family] = &[
+pub(super) const SWITCHES: &[Family] = &[
     fam!(
         "Cisco",
         [
@@ -292,7 +102,7 @@ const SWITCHES: &[Family] = &[
     ),
 ];
 
-const L3_SWITCHES: &[Family] = &[
+pub(super) const L3_SWITCHES: &[Family] = &[
     fam!(
         "Cisco",
         ["C9300-24T", "C9300-48P", "WS-C3850-48P", "C9500-16X"],
@@ -326,7 +136,7 @@ const L3_SWITCHES: &[Family] = &[
     ),
 ];
 
-const ROUTERS: &[Family] = &[
+pub(super) const ROUTERS: &[Family] = &[
     fam!(
         "Cisco",
         [
@@ -371,7 +181,7 @@ const ROUTERS: &[Family] = &[
     ),
 ];
 
-const FIREWALLS: &[Family] = &[
+pub(super) const FIREWALLS: &[Family] = &[
     fam!(
         "Fortinet",
         [
@@ -428,7 +238,7 @@ const FIREWALLS: &[Family] = &[
     ),
 ];
 
-const UTMS: &[Family] = &[
+pub(super) const UTMS: &[Family] = &[
     fam!(
         "Sophos",
         ["XGS 2100", "XGS 116", "XG 125", "SG 135"],
@@ -449,7 +259,7 @@ const UTMS: &[Family] = &[
     ),
 ];
 
-const SECURITY_APPLIANCES: &[Family] = &[
+pub(super) const SECURITY_APPLIANCES: &[Family] = &[
     fam!(
         "Check Point",
         [
@@ -474,7 +284,7 @@ const SECURITY_APPLIANCES: &[Family] = &[
     ),
 ];
 
-const ACCESS_POINTS: &[Family] = &[
+pub(super) const ACCESS_POINTS: &[Family] = &[
     fam!(
         "Ubiquiti",
         [
@@ -529,7 +339,7 @@ const ACCESS_POINTS: &[Family] = &[
     ),
 ];
 
-const THIN_APS: &[Family] = &[
+pub(super) const THIN_APS: &[Family] = &[
     fam!(
         "Cisco",
         [
@@ -555,7 +365,7 @@ const THIN_APS: &[Family] = &[
     ),
 ];
 
-const CONTROLLERS: &[Family] = &[
+pub(super) const CONTROLLERS: &[Family] = &[
     fam!(
         "Cisco",
         [
@@ -603,7 +413,7 @@ const CONTROLLERS: &[Family] = &[
     ),
 ];
 
-const VOIP_SWITCHES: &[Family] = &[
+pub(super) const VOIP_SWITCHES: &[Family] = &[
     fam!(
         "Cisco",
         ["CBS350-48FP-4G", "C9200-48PXG-4X", "WS-C2960X-24PS-L"],
@@ -624,7 +434,7 @@ const VOIP_SWITCHES: &[Family] = &[
     ),
 ];
 
-const STACKS: &[Family] = &[
+pub(super) const STACKS: &[Family] = &[
     fam!(
         "Cisco",
         [
@@ -649,7 +459,7 @@ const STACKS: &[Family] = &[
     ),
 ];
 
-const WORKSTATIONS: &[Family] = &[
+pub(super) const WORKSTATIONS: &[Family] = &[
     fam!(
         "Dell Inc.",
         [
@@ -734,7 +544,7 @@ const WORKSTATIONS: &[Family] = &[
     ),
 ];
 
-const SERVERS: &[Family] = &[
+pub(super) const SERVERS: &[Family] = &[
     fam!(
         "Dell Inc.",
         [
@@ -803,7 +613,7 @@ const SERVERS: &[Family] = &[
     ),
 ];
 
-const VIRTUAL_MACHINES: &[Family] = &[
+pub(super) const VIRTUAL_MACHINES: &[Family] = &[
     fam!(
         "VMware, Inc.",
         ["VMware Virtual Platform", "VMware7,1", "VMware20,1"],
@@ -831,7 +641,7 @@ const VIRTUAL_MACHINES: &[Family] = &[
     ),
 ];
 
-const HYPERVISORS: &[Family] = &[
+pub(super) const HYPERVISORS: &[Family] = &[
     fam!(
         "Dell Inc.",
         ["PowerEdge R750", "PowerEdge R650xs", "PowerEdge R640"],
@@ -858,7 +668,7 @@ const HYPERVISORS: &[Family] = &[
     ),
 ];
 
-const STORAGE: &[Family] = &[
+pub(super) const STORAGE: &[Family] = &[
     fam!(
         "Synology",
         ["DS920+", "DS1522+", "RS1221+", "DS224+"],
@@ -888,7 +698,7 @@ const STORAGE: &[Family] = &[
     ),
 ];
 
-const PRINTERS: &[Family] = &[
+pub(super) const PRINTERS: &[Family] = &[
     fam!(
         "HP",
         [
@@ -923,7 +733,7 @@ const PRINTERS: &[Family] = &[
     ),
 ];
 
-const COPIERS: &[Family] = &[
+pub(super) const COPIERS: &[Family] = &[
     fam!(
         "Canon",
         [
@@ -957,7 +767,7 @@ const COPIERS: &[Family] = &[
     ),
 ];
 
-const PHONES: &[Family] = &[
+pub(super) const PHONES: &[Family] = &[
     fam!(
         "Yealink",
         ["SIP-T54W", "SIP-T46U", "SIP-T33G", "SIP-T57W"],
@@ -987,7 +797,7 @@ const PHONES: &[Family] = &[
     ),
 ];
 
-const MOBILE: &[Family] = &[
+pub(super) const MOBILE: &[Family] = &[
     fam!(
         "Apple",
         [
@@ -1013,7 +823,7 @@ const MOBILE: &[Family] = &[
     ),
 ];
 
-const HANDHELDS: &[Family] = &[fam!(
+pub(super) const HANDHELDS: &[Family] = &[fam!(
     "Zebra Technologies",
     ["TC52", "TC57", "MC3300", "TC21"],
     "##########",
@@ -1026,7 +836,7 @@ const HANDHELDS: &[Family] = &[fam!(
     [0x00, 0x15, 0x70]
 )];
 
-const MULTIMEDIA: &[Family] = &[
+pub(super) const MULTIMEDIA: &[Family] = &[
     fam!(
         "Samsung",
         ["QM55R", "QB65R", "UN55TU7000"],
@@ -1047,7 +857,7 @@ const MULTIMEDIA: &[Family] = &[
     ),
 ];
 
-const AUDIO_VISUAL: &[Family] = &[
+pub(super) const AUDIO_VISUAL: &[Family] = &[
     fam!(
         "Crestron",
         ["CP4N", "TSW-1070", "DM-NVX-360"],
@@ -1068,7 +878,7 @@ const AUDIO_VISUAL: &[Family] = &[
     ),
 ];
 
-const CAMERAS: &[Family] = &[
+pub(super) const CAMERAS: &[Family] = &[
     fam!(
         "Axis Communications",
         ["AXIS P3245-V", "AXIS M3106-L Mk II", "AXIS Q6135-LE"],
@@ -1098,7 +908,7 @@ const CAMERAS: &[Family] = &[
     ),
 ];
 
-const UPS: &[Family] = &[
+pub(super) const UPS: &[Family] = &[
     fam!(
         "APC",
         [
@@ -1133,7 +943,7 @@ const UPS: &[Family] = &[
     ),
 ];
 
-const PDUS: &[Family] = &[
+pub(super) const PDUS: &[Family] = &[
     fam!(
         "APC",
         ["AP8941", "AP7900B", "AP8853"],
@@ -1154,7 +964,7 @@ const PDUS: &[Family] = &[
     ),
 ];
 
-const AIR_CONDITIONERS: &[Family] = &[
+pub(super) const AIR_CONDITIONERS: &[Family] = &[
     fam!(
         "Schneider Electric",
         ["InRow RC ACRC301S", "Uniflair LE"],
@@ -1175,7 +985,7 @@ const AIR_CONDITIONERS: &[Family] = &[
     ),
 ];
 
-const IOT: &[Family] = &[
+pub(super) const IOT: &[Family] = &[
     fam!(
         "Raspberry Pi Foundation",
         [
@@ -1211,7 +1021,7 @@ const IOT: &[Family] = &[
     ),
 ];
 
-const BACKUP_DEVICES: &[Family] = &[
+pub(super) const BACKUP_DEVICES: &[Family] = &[
     fam!(
         "Datto",
         ["SIRIS S5-2", "SIRIS S5-4", "ALTO 4"],
@@ -1232,7 +1042,7 @@ const BACKUP_DEVICES: &[Family] = &[
     ),
 ];
 
-const TIME_CLOCKS: &[Family] = &[fam!(
+pub(super) const TIME_CLOCKS: &[Family] = &[fam!(
     "ADP",
     ["ADP 4500", "InTouch DX"],
     "#####-######",
@@ -1242,7 +1052,7 @@ const TIME_CLOCKS: &[Family] = &[fam!(
     [0x00, 0x17, 0xc8]
 )];
 
-const LIGHTING: &[Family] = &[
+pub(super) const LIGHTING: &[Family] = &[
     fam!(
         "Signify",
         ["Philips Hue Bridge v2", "Interact Pro Gateway"],
@@ -1263,7 +1073,7 @@ const LIGHTING: &[Family] = &[
     ),
 ];
 
-const ALARMS: &[Family] = &[
+pub(super) const ALARMS: &[Family] = &[
     fam!(
         "Bosch Security Systems",
         ["B5512", "B6512"],
@@ -1284,7 +1094,7 @@ const ALARMS: &[Family] = &[
     ),
 ];
 
-const BUILDING_MANAGEMENT: &[Family] = &[
+pub(super) const BUILDING_MANAGEMENT: &[Family] = &[
     fam!(
         "Johnson Controls",
         ["Metasys NAE55", "Metasys SNE10500"],
@@ -1305,7 +1115,7 @@ const BUILDING_MANAGEMENT: &[Family] = &[
     ),
 ];
 
-const IPMI: &[Family] = &[
+pub(super) const IPMI: &[Family] = &[
     fam!(
         "Dell Inc.",
         ["iDRAC9", "iDRAC8"],
@@ -1335,7 +1145,7 @@ const IPMI: &[Family] = &[
     ),
 ];
 
-const THIN_CLIENTS: &[Family] = &[
+pub(super) const THIN_CLIENTS: &[Family] = &[
     fam!(
         "Dell Inc.",
         ["Wyse 5070 Thin Client", "OptiPlex 3000 Thin Client"],
@@ -1362,7 +1172,7 @@ const THIN_CLIENTS: &[Family] = &[
     ),
 ];
 
-const NETWORK_MISC: &[Family] = &[
+pub(super) const NETWORK_MISC: &[Family] = &[
     fam!(
         "Ubiquiti",
         [
@@ -1388,7 +1198,7 @@ const NETWORK_MISC: &[Family] = &[
     ),
 ];
 
-const HUBS: &[Family] = &[fam!(
+pub(super) const HUBS: &[Family] = &[fam!(
     "TP-Link",
     ["TL-SG1016", "TL-SG108E", "TL-SF1024D"],
     "#############",
@@ -1398,7 +1208,7 @@ const HUBS: &[Family] = &[fam!(
     [0x50, 0xc7, 0xbf]
 )];
 
-const MODEMS: &[Family] = &[
+pub(super) const MODEMS: &[Family] = &[
     fam!(
         "Arris",
         ["SURFboard SB8200", "TG3452", "CM8200A"],
@@ -1419,7 +1229,7 @@ const MODEMS: &[Family] = &[
     ),
 ];
 
-const LOAD_BALANCERS: &[Family] = &[
+pub(super) const LOAD_BALANCERS: &[Family] = &[
     fam!(
         "F5 Networks",
         ["BIG-IP i2600", "BIG-IP i4800", "BIG-IP Virtual Edition"],
@@ -1440,7 +1250,7 @@ const LOAD_BALANCERS: &[Family] = &[
     ),
 ];
 
-const PACKET_PROCESSORS: &[Family] = &[fam!(
+pub(super) const PACKET_PROCESSORS: &[Family] = &[fam!(
     "Gigamon",
     ["GigaVUE-HC1", "GigaVUE-HC3", "GigaVUE-TA25"],
     "1####-####",
@@ -1450,7 +1260,7 @@ const PACKET_PROCESSORS: &[Family] = &[fam!(
     [0x00, 0x1d, 0xac]
 )];
 
-const CHASSIS: &[Family] = &[
+pub(super) const CHASSIS: &[Family] = &[
     fam!(
         "Cisco",
         ["N7K-C7706", "N9K-C9504", "WS-C6509-E"],
@@ -1474,7 +1284,7 @@ const CHASSIS: &[Family] = &[
     ),
 ];
 
-const MODULES: &[Family] = &[
+pub(super) const MODULES: &[Family] = &[
     fam!(
         "Cisco",
         ["C9300-NM-8X", "C9300-NM-4G", "NIM-4G", "PWR-C1-715WAC-P"],
@@ -1498,7 +1308,7 @@ const MODULES: &[Family] = &[
     ),
 ];
 
-const TELECOM: &[Family] = &[
+pub(super) const TELECOM: &[Family] = &[
     fam!(
         "Mitel",
         ["MiVoice Business 3300 ICP", "MiVoice Office 400 SMBC"],
@@ -1528,7 +1338,7 @@ const TELECOM: &[Family] = &[
     ),
 ];
 
-const VIRTUAL_APPLIANCES: &[Family] = &[
+pub(super) const VIRTUAL_APPLIANCES: &[Family] = &[
     fam!(
         "VMware, Inc.",
         ["VMware vCenter Server Appliance", "VMware NSX Manager"],
@@ -1558,7 +1368,7 @@ const VIRTUAL_APPLIANCES: &[Family] = &[
     ),
 ];
 
-const UNKNOWN: &[Family] = &[
+pub(super) const UNKNOWN: &[Family] = &[
     fam!(
         "Intel Corporate",
         ["Ethernet Connection I219-LM"],
@@ -1587,100 +1397,3 @@ const UNKNOWN: &[Family] = &[
         [0x48, 0xa6, 0xb8]
     ),
 ];
-
-/// The product lines a device of `device_type` is drawn from.
-pub fn families(device_type: &str) -> &'static [Family] {
-    match device_type {
-        "switch" => SWITCHES,
-        "l3Switch" => L3_SWITCHES,
-        "router" => ROUTERS,
-        "accessPoint" => ACCESS_POINTS,
-        "firewall" => FIREWALLS,
-        "workstation" => WORKSTATIONS,
-        "server" => SERVERS,
-        "storage" => STORAGE,
-        "printer" => PRINTERS,
-        "copier" => COPIERS,
-        "hypervisor" => HYPERVISORS,
-        "multimedia" => MULTIMEDIA,
-        "phone" | "tablet" => MOBILE,
-        "handheld" => HANDHELDS,
-        "virtualAppliance" => VIRTUAL_APPLIANCES,
-        "bridge" | "backhaul" => NETWORK_MISC,
-        "controller" => CONTROLLERS,
-        "hub" => HUBS,
-        "modem" => MODEMS,
-        "ups" => UPS,
-        "module" => MODULES,
-        "loadBalancer" => LOAD_BALANCERS,
-        "camera" => CAMERAS,
-        "telecommunications" => TELECOM,
-        "packetProcessor" => PACKET_PROCESSORS,
-        "chassis" => CHASSIS,
-        "airConditioner" => AIR_CONDITIONERS,
-        "virtualMachine" => VIRTUAL_MACHINES,
-        "pdu" => PDUS,
-        "ipPhone" => PHONES,
-        "internetOfThings" => IOT,
-        "voipSwitch" => VOIP_SWITCHES,
-        "stack" => STACKS,
-        "backupDevice" => BACKUP_DEVICES,
-        "timeClock" => TIME_CLOCKS,
-        "lightingDevice" => LIGHTING,
-        "audioVisual" => AUDIO_VISUAL,
-        "securityAppliance" => SECURITY_APPLIANCES,
-        "utm" => UTMS,
-        "alarm" => ALARMS,
-        "buildingManagement" => BUILDING_MANAGEMENT,
-        "ipmi" => IPMI,
-        "thinAccessPoint" => THIN_APS,
-        "thinClient" => THIN_CLIENTS,
-        _ => UNKNOWN,
-    }
-}
-
-/// Expands a serial template (see [`Family::serial`]).
-pub fn expand_serial(template: &str, rng: &mut fastrand::Rng) -> String {
-    // Letters that are not easily confused with digits, as most vendors do.
-    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
-    const ALNUM: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
-    const HEX_UP: &[u8] = b"0123456789ABCDEF";
-    const HEX_LO: &[u8] = b"0123456789abcdef";
-    template
-        .chars()
-        .map(|c| match c {
-            '#' => char::from(b'0' + rng.u8(0..10)),
-            '@' => char::from(LETTERS[rng.usize(..LETTERS.len())]),
-            '*' => char::from(ALNUM[rng.usize(..ALNUM.len())]),
-            '%' => char::from(HEX_UP[rng.usize(..16)]),
-            '^' => char::from(HEX_LO[rng.usize(..16)]),
-            other => other,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_type_has_products_and_a_weight() {
-        let unique: std::collections::HashSet<_> = DEVICE_TYPES.iter().collect();
-        assert_eq!(unique.len(), 47);
-        for t in DEVICE_TYPES {
-            assert!(weight(t) > 0);
-            for f in families(t) {
-                assert!(!f.models.is_empty() && !f.software.is_empty() && !f.firmware.is_empty());
-            }
-        }
-    }
-
-    #[test]
-    fn serial_templates_expand() {
-        let mut rng = fastrand::Rng::with_seed(1);
-        let s = expand_serial("FOC####*###-%^", &mut rng);
-        assert_eq!(s.len(), 14);
-        assert!(s.starts_with("FOC"));
-        assert!(s[3..7].bytes().all(|b| b.is_ascii_digit()));
-    }
-}
