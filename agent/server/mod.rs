@@ -10,6 +10,7 @@
 //! listener, and a failed handshake is logged with the peer's address.
 
 pub mod auth;
+pub mod guard;
 pub mod metrics;
 
 use crate::api::proto::{self as pb};
@@ -17,13 +18,14 @@ use crate::api::rpc::Api;
 use crate::config::{Config, Listen};
 use crate::secret::BearerToken;
 use auth::RequireToken;
+use guard::{Admission, Backoff, Guarded, RefusalLog, Ticket};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream, UnixListener};
-use tokio::sync::{Semaphore, mpsc};
-use tokio_stream::wrappers::{ReceiverStream, UnixListenerStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -327,31 +329,37 @@ pub async fn serve(
             .set_not_serving::<pb::agent_service_server::AgentServiceServer<Api>>()
             .await;
     };
+    // The Unix sockets and the TCP listeners are admitted separately, so a flood on TCP
+    // never takes the operators' socket's places (`guard`).
+    let unix_admission = Admission::new(guard::UNIX_CAPS);
     for socket in &mut listeners.unix {
         let Some(listener) = socket.listener.take() else {
             continue;
         };
         let signal = stopped(shutdown.clone(), health.clone());
         let router = unix_router.clone();
+        let incoming = unix_incoming(listener, unix_admission.clone());
         servers.push(tokio::spawn(async move {
-            router
-                .serve_with_incoming_shutdown(UnixListenerStream::new(listener), signal)
-                .await
+            router.serve_with_incoming_shutdown(incoming, signal).await
         }));
     }
+    let tcp_admission = Admission::new(guard::TCP_CAPS);
     for tcp in &mut listeners.tcp {
         let Some(listener) = tcp.listener.take() else {
             continue;
         };
         let signal = stopped(shutdown.clone(), health.clone());
         let router = tcp_router.clone();
+        let admission = tcp_admission.clone();
         if tcp.tls {
-            let incoming = tls_incoming(listener, current.clone());
+            let incoming = tls_incoming(listener, admission, current.clone());
             servers.push(tokio::spawn(async move {
                 router.serve_with_incoming_shutdown(incoming, signal).await
             }));
         } else {
-            let incoming = accept_loop(listener, |stream, _peer| async move { Some(stream) });
+            let incoming = accept_loop(listener, admission, |stream, _peer, ticket| async move {
+                Some(Guarded::new(stream, ticket))
+            });
             servers.push(tokio::spawn(async move {
                 router.serve_with_incoming_shutdown(incoming, signal).await
             }));
@@ -392,56 +400,54 @@ fn server_builder() -> tonic::transport::Server {
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
 }
 
-/// A TLS handshake that has not finished by then is dropped, so a client that connects and
-/// says nothing holds no task for long.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections being set up (TLS handshakes) at once per listener; past this, accepting
-/// waits and new connections queue in the kernel's backlog instead of in assetd's memory.
-const MAX_PENDING_CONNECTIONS: usize = 64;
-
 /// Accepts TCP connections and prepares each in its own task (`prepare`: a TLS handshake, or
-/// nothing), so one slow client never holds up the others. Connections come out of the
-/// stream ready to serve; accept errors (e.g. out of file descriptors) are logged and
-/// retried, never handed to tonic, which would stop serving the listener on them. The
-/// loop ends when the server drops the stream, which closes the listener.
+/// nothing), so one slow client never holds up the others. Each is admitted first
+/// (`guard::Admission`: a cap in all and per peer address, pending handshakes included); one
+/// past the caps is closed at once. Connections come out of the stream ready to serve;
+/// accept errors (e.g. out of file descriptors) are logged and retried after a growing
+/// pause, never handed to tonic, which would stop serving the listener on them. The loop
+/// ends when the server drops the stream, which closes the listener.
 fn accept_loop<IO, F, Fut>(
     listener: TcpListener,
+    admission: Admission,
     prepare: F,
 ) -> ReceiverStream<Result<IO, std::io::Error>>
 where
     IO: Send + 'static,
-    F: Fn(TcpStream, SocketAddr) -> Fut + Send + 'static,
+    F: Fn(TcpStream, SocketAddr, Ticket) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Option<IO>> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
-        let pending = Arc::new(Semaphore::new(MAX_PENDING_CONNECTIONS));
+        let mut backoff = Backoff::new();
+        let mut refusals = RefusalLog::new("TCP", guard::TCP_CAPS);
         loop {
-            let permit = tokio::select! {
-                p = pending.clone().acquire_owned() => match p {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
-                _ = tx.closed() => break,
-            };
             let accepted = tokio::select! {
                 a = listener.accept() => a,
                 _ = tx.closed() => break,
             };
             let (stream, peer) = match accepted {
-                Ok(a) => a,
+                Ok(a) => {
+                    backoff.reset();
+                    a
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "Accepting a TCP connection failed; retrying.");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    let wait = backoff.failed();
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "Accepting a TCP connection failed; retrying after a pause.");
+                    tokio::time::sleep(wait).await;
                     continue;
                 }
             };
+            let Some(ticket) = admission.admit(Some(peer.ip())) else {
+                refusals.refused(Some(peer.ip()));
+                drop(stream);
+                continue;
+            };
             // gRPC is many small frames; Nagle's delay would only add latency.
             let _ = stream.set_nodelay(true);
-            let ready = prepare(stream, peer);
+            let ready = prepare(stream, peer, ticket);
             let tx = tx.clone();
             tokio::spawn(async move {
-                let _permit = permit;
                 if let Some(io) = ready.await {
                     let _ = tx.send(Ok(io)).await;
                 }
@@ -451,34 +457,76 @@ where
     ReceiverStream::new(rx)
 }
 
+/// Connections on a Unix socket, admitted and guarded like TCP ones (with caps of their
+/// own), with the same pause after failed accepts.
+fn unix_incoming(
+    listener: UnixListener,
+    admission: Admission,
+) -> ReceiverStream<Result<Guarded<UnixStream>, std::io::Error>> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut backoff = Backoff::new();
+        let mut refusals = RefusalLog::new("the Unix socket", guard::UNIX_CAPS);
+        loop {
+            let accepted = tokio::select! {
+                a = listener.accept() => a,
+                _ = tx.closed() => break,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => {
+                    backoff.reset();
+                    stream
+                }
+                Err(e) => {
+                    let wait = backoff.failed();
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "Accepting a Unix socket connection failed; retrying after a pause.");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            };
+            let Some(ticket) = admission.admit(None) else {
+                refusals.refused(None);
+                continue;
+            };
+            if tx.send(Ok(Guarded::new(stream, ticket))).await.is_err() {
+                break;
+            }
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
 /// TLS connections, each accepted with the TLS settings in force when it arrives.
 fn tls_incoming(
     listener: TcpListener,
+    admission: Admission,
     current: CurrentConfig,
-) -> ReceiverStream<Result<tokio_rustls::server::TlsStream<TcpStream>, std::io::Error>> {
-    accept_loop(listener, move |stream, peer| {
+) -> ReceiverStream<Result<Guarded<tokio_rustls::server::TlsStream<TcpStream>>, std::io::Error>>
+{
+    accept_loop(listener, admission, move |stream, peer, ticket| {
         let tls = current().agent.tls.as_ref().map(|t| t.rustls_config());
         async move {
             let Some(tls) = tls else {
-                // Reload keeps TLS settings while TLS listeners run (`Agent::reload`), so
+                // Reload keeps TLS settings while TLS listeners run (`Service::reload`), so
                 // this is a bug; refusing the connection keeps it from becoming plain text.
                 tracing::error!(%peer, "No TLS settings for a TLS listener; connection closed.");
                 return None;
             };
             let accept = tokio_rustls::TlsAcceptor::from(tls).accept(stream);
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
-                Ok(Ok(io)) => Some(io),
-                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            // A peer that connects and says nothing holds its place this long at most.
+            match guard::within(guard::FIRST_BYTE_TIMEOUT, accept).await {
+                Some(Ok(io)) => Some(Guarded::new(io, ticket)),
+                Some(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     // Port scanners and TCP health checks connect and close at once.
                     tracing::debug!(%peer, "A TCP connection closed before its TLS handshake.");
                     None
                 }
-                Ok(Err(e)) => {
+                Some(Err(e)) => {
                     tracing::warn!(%peer, error = %e, "Refused a connection: the TLS handshake failed{}.", handshake_hint(&e));
                     None
                 }
-                Err(_) => {
-                    tracing::warn!(%peer, "Refused a connection: no TLS handshake within {HANDSHAKE_TIMEOUT:?}.");
+                None => {
+                    tracing::warn!(%peer, "Refused a connection: no TLS handshake within {:?}.", guard::FIRST_BYTE_TIMEOUT);
                     None
                 }
             }
