@@ -69,6 +69,8 @@ pub enum SecretError {
         "credential `{name}` is not in $CREDENTIALS_DIRECTORY ({dir}): add `LoadCredential={name}:/etc/assetd/secrets/{name}` to the unit (`systemctl edit assetd`), or check the name"
     )]
     CredentialMissing { name: String, dir: PathBuf },
+    #[error("secret file {path} is larger than 64 KiB: it is not a key or a token, check the path")]
+    TooLarge { path: PathBuf },
     #[error("the secret is empty")]
     Empty,
 }
@@ -130,8 +132,25 @@ fn read_secret_file(path: &Path) -> Result<String, SecretError> {
             path: path.to_path_buf(),
         });
     }
-    std::fs::read_to_string(path).map_err(unreadable)
+    // A secret is a key or a token, never megabytes: a path pointed at a log or a device
+    // by mistake must not fill the agent's memory.
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(unreadable)?
+        .take(MAX_SECRET_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(unreadable)?;
+    if text.len() as u64 > MAX_SECRET_BYTES {
+        return Err(SecretError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(text)
 }
+
+/// The largest secret file read (a TLS key with its chain is a few KiB).
+pub const MAX_SECRET_BYTES: u64 = 64 * 1024;
 
 impl<'de> serde::Deserialize<'de> for SecretSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -146,6 +165,33 @@ impl<'de> serde::Deserialize<'de> for SecretSpec {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SecretSpec, E> {
                 Ok(SecretSpec::Inline(Secret(v.to_string())))
             }
+            // serde's default messages quote the value (``invalid type: integer `8473...` ``),
+            // and config errors reach the log and `last_error`: a secret typed without quotes
+            // is still a secret, so these say what was found but never the value.
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<SecretSpec, E> {
+                Err(unquoted("a boolean"))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<SecretSpec, E> {
+                Err(unquoted("a number"))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<SecretSpec, E> {
+                Err(unquoted("a number"))
+            }
+            fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<SecretSpec, E> {
+                Err(unquoted("a number"))
+            }
+            fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<SecretSpec, E> {
+                Err(unquoted("a number"))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<SecretSpec, E> {
+                Err(unquoted("a number"))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<SecretSpec, E> {
+                Err(unquoted("bytes"))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<SecretSpec, A::Error> {
+                Err(unquoted("a list"))
+            }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -158,7 +204,13 @@ impl<'de> serde::Deserialize<'de> for SecretSpec {
                             "a secret table takes exactly one of `file`, `env`, `credential`",
                         ));
                     }
-                    let value: String = map.next_value()?;
+                    // The value is a path or a name, but a secret pasted here by mistake must
+                    // not be echoed either.
+                    let value: String = map.next_value().map_err(|_| {
+                        A::Error::custom(format!(
+                            "`{key}` takes a string (in quotes); the value is not shown in case it is a secret"
+                        ))
+                    })?;
                     spec = Some(match key.as_str() {
                         "file" => SecretSpec::File(PathBuf::from(value)),
                         "env" => SecretSpec::Env(value),
@@ -191,6 +243,13 @@ impl<'de> serde::Deserialize<'de> for SecretSpec {
         }
         d.deserialize_any(V)
     }
+}
+
+/// The error for a secret written as something other than a string or a table.
+fn unquoted<E: serde::de::Error>(found: &str) -> E {
+    E::custom(format!(
+        "a secret is a string in quotes, {{ file = PATH }}, {{ env = NAME }} or {{ credential = NAME }}; found {found} (its value is not shown, it may be the secret)"
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -277,5 +336,19 @@ mod tests {
             SecretSpec::File(path).resolve(),
             Err(SecretError::ReadableByOthers { .. })
         ));
+    }
+
+    #[test]
+    fn a_secret_file_larger_than_a_secret_is_refused_unread() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "k".repeat(MAX_SECRET_BYTES as usize)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(SecretSpec::File(path.clone()).resolve().is_ok());
+        std::fs::write(&path, "k".repeat(MAX_SECRET_BYTES as usize + 1)).unwrap();
+        let e = SecretSpec::File(path).resolve().unwrap_err();
+        assert!(matches!(e, SecretError::TooLarge { .. }), "{e}");
+        assert!(e.to_string().contains("larger than 64 KiB"), "{e}");
     }
 }

@@ -1176,6 +1176,39 @@ interval = "30m"
     }
 
     #[test]
+    fn a_secret_of_the_wrong_type_is_refused_without_its_value() {
+        // Issue 21 §8: serde would print ``invalid type: integer `84736251908172635` ``.
+        for (value, found) in [
+            ("84736251908172635", "found a number"),
+            ("-84736251908172635", "found a number"),
+            ("8473625190.8172635", "found a number"),
+            ("[84736251908172635]", "found a list"),
+            ("true", "found a boolean"),
+            ("{ file = 84736251908172635 }", "`file` takes a string"),
+            ("{ env = 84736251908172635 }", "`env` takes a string"),
+            (
+                "{ credential = [84736251908172635] }",
+                "`credential` takes a string",
+            ),
+        ] {
+            let text = AUVIK.replace("api_key = \"k-123\"", &format!("api_key = {value}"));
+            let e = parse_err(&text);
+            assert!(e.contains(found), "{value}: {e}");
+            assert!(e.contains("c.toml:11:"), "{value}: {e}");
+            for digits in ["84736251908172635", "8473625190", "8172635"] {
+                assert!(!e.contains(digits), "{value} echoed: {e}");
+            }
+        }
+        let tokens =
+            "[agent]\nlisten = [\"tcp://127.0.0.1:7443\"]\nauth_tokens = [84736251908172635]\n";
+        let e = parse_err(tokens);
+        assert!(
+            e.contains("found a number") && !e.contains("84736251908172635"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn unknown_key_is_refused_with_line_and_column() {
         let e = parse_err("[agent]\ndatabase = \"x.db\"\nbogus_key = 1\n");
         assert!(e.starts_with("c.toml:3:1: "), "{e}");

@@ -200,9 +200,7 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Guarded<IO> {
 }
 
 // Requests keep their connection's information (the peer address `auth` logs).
-impl<IO: tonic::transport::server::Connected> tonic::transport::server::Connected
-    for Guarded<IO>
-{
+impl<IO: tonic::transport::server::Connected> tonic::transport::server::Connected for Guarded<IO> {
     type ConnectInfo = IO::ConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {

@@ -501,8 +501,7 @@ fn tls_incoming(
     listener: TcpListener,
     admission: Admission,
     current: CurrentConfig,
-) -> ReceiverStream<Result<Guarded<tokio_rustls::server::TlsStream<TcpStream>>, std::io::Error>>
-{
+) -> ReceiverStream<Result<Guarded<tokio_rustls::server::TlsStream<TcpStream>>, std::io::Error>> {
     accept_loop(listener, admission, move |stream, peer, ticket| {
         let tls = current().agent.tls.as_ref().map(|t| t.rustls_config());
         async move {
