@@ -319,7 +319,12 @@ impl Service {
     /// Assets removed after this instant still count as present (`removed_grace`).
     pub fn grace_cutoff(&self) -> DateTime<Utc> {
         let grace = self.config().agent.removed_grace;
-        Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::zero())
+        // Checked: a grace reaching before the calendar's start counts every removal.
+        let now = Utc::now();
+        chrono::Duration::from_std(grace)
+            .ok()
+            .and_then(|g| now.checked_sub_signed(g))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
     /// Hands `sink` one page of assets (see `Store::visit_assets`), off the async threads;

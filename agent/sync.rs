@@ -130,6 +130,8 @@ pub struct Engine {
     interrupted: Vec<String>,
     /// Woken whenever a source's state changes or sources come and go (`changes`).
     changes: Arc<Notify>,
+    /// The first and longest wait before a panicked source task restarts.
+    restart_waits: (Duration, Duration),
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -146,6 +148,7 @@ impl Engine {
             shutdown: CancellationToken::new(),
             interrupted,
             changes: Arc::new(Notify::new()),
+            restart_waits: (RESTART_FIRST_WAIT, RESTART_MAX_WAIT),
         })
     }
 
@@ -258,6 +261,16 @@ impl Engine {
         config: SourceConfig,
         initial: Option<RunTrigger>,
     ) -> Result<SourceSlot, SyncError> {
+        let connector = vendors::connector_for(&config);
+        self.spawn_source_with(config, initial, connector).await
+    }
+
+    async fn spawn_source_with(
+        &self,
+        config: SourceConfig,
+        initial: Option<RunTrigger>,
+        connector: Result<Arc<dyn Connector>, VendorError>,
+    ) -> Result<SourceSlot, SyncError> {
         let (name, kind) = (config.name.clone(), config.kind());
         self.store
             .call(move |s| s.ensure_source(&name, kind))
@@ -279,7 +292,6 @@ impl Engine {
         let (config_tx, config_rx) = watch::channel(config.clone());
         let (trigger_tx, trigger_rx) = mpsc::channel(16);
         let cancel = self.shutdown.child_token();
-        let connector = vendors::connector_for(&config);
         let metrics = self.metrics.source(&config.name, config.kind());
         let task = SourceTask {
             store: self.store.clone(),
@@ -292,10 +304,12 @@ impl Engine {
             not_before: None,
             metrics,
             accept_removals: Arc::new(AtomicBool::new(false)),
+            in_flight: None,
+            restart_waits: self.restart_waits,
         };
         // Everything the source logs (its runs, its vendor's retries) carries `source`.
         let span = tracing::info_span!("source", source = %config.name);
-        let task = tokio::spawn(task.run(connector, initial).instrument(span));
+        let task = tokio::spawn(task.supervise(connector, initial).instrument(span));
         Ok(SourceSlot {
             config_tx,
             trigger_tx,
@@ -397,33 +411,131 @@ struct SourceTask {
     /// Set by a trigger with `accept_removals`; taken by the next full run that settles its
     /// removals.
     accept_removals: Arc<AtomicBool>,
+    /// The run in progress, so that one a panic cut short is recorded as failed.
+    in_flight: Option<SyncRun>,
+    /// `Engine::restart_waits`.
+    restart_waits: (Duration, Duration),
 }
 
+/// The first wait before a source whose task panicked runs again; it doubles with each
+/// panic in a row, up to `RESTART_MAX_WAIT`.
+const RESTART_FIRST_WAIT: Duration = Duration::from_secs(10);
+const RESTART_MAX_WAIT: Duration = Duration::from_secs(600);
+/// A task that has turned this long since its last restart starts from the first wait again.
+const RESTART_HEALTHY_AFTER: Duration = Duration::from_secs(3600);
+
 impl SourceTask {
-    async fn run(
+    /// The source's life: its loop, run again whenever it panics. A panic is a bug, but
+    /// one source's bug must not leave it silently unsynced while `sources` says ok (the
+    /// operator bills from it): the run it cut short is recorded as failed, the source shows
+    /// `failed` with what happened, and the loop restarts after a growing wait.
+    async fn supervise(
         mut self,
         connector: Result<Arc<dyn Connector>, VendorError>,
         mut initial: Option<RunTrigger>,
     ) {
+        use futures_util::FutureExt;
         let connector = match connector {
             Ok(c) => c,
-            Err(e) => {
-                lock(&self.status).halted = true;
-                self.set_status(SourceState::Failed, e.to_string(), None);
-                // Stay and answer until the config changes the source (which replaces
-                // this task): triggers learn why it is stopped, and the watchdog's probes
-                // see a live loop rather than a closed channel, which means a dead one.
-                loop {
-                    tokio::select! {
-                        _ = self.cancel.cancelled() => return,
-                        Some(msg) = self.triggers.recv() => match msg {
-                            SourceMsg::Probe(answer) => { let _ = answer.send(()); }
-                            SourceMsg::Trigger(req) => self.refuse(req),
-                        },
-                    }
-                }
-            }
+            Err(e) => return self.stay_halted(e).await,
         };
+        let (first_wait, max_wait) = self.restart_waits;
+        let mut wait = first_wait;
+        loop {
+            let started = std::time::Instant::now();
+            let turn = std::panic::AssertUnwindSafe(self.run(connector.clone(), initial.take()))
+                .catch_unwind()
+                .await;
+            let Err(panic) = turn else { return };
+            if started.elapsed() >= RESTART_HEALTHY_AFTER {
+                wait = first_wait;
+            }
+            let what = panic_text(panic.as_ref());
+            tracing::error!(panic = %what, restart_in_ms = wait.as_millis() as u64, "The source's task failed on an internal error (a bug: please report it with this log); it restarts.");
+            self.metrics.task_restarted();
+            self.abandon_in_flight(&what).await;
+            let restart_at = Utc::now()
+                + chrono::Duration::milliseconds(wait.as_millis().try_into().unwrap_or(0));
+            self.set_status(
+                SourceState::Failed,
+                format!(
+                    "assetd's task for this source failed on an internal error ({what}); it restarts by itself in {}. This is a bug: please report it with the log",
+                    humantime::format_duration(wait)
+                ),
+                Some(restart_at),
+            );
+            if !self.wait_out(wait).await {
+                return;
+            }
+            wait = (wait * 2).min(max_wait);
+        }
+    }
+
+    /// Records the run a panic cut short as failed (nothing of it applied) and drops it
+    /// from the live runs.
+    async fn abandon_in_flight(&mut self, what: &str) {
+        let Some(run) = self.in_flight.take() else {
+            return;
+        };
+        lock(&self.active).remove(&run.id);
+        let end = RunEnd {
+            state: RunState::Failed,
+            apply: Apply::Nothing,
+            requests: 0,
+            retries: 0,
+            error: format!(
+                "assetd failed on an internal error during this run ({what}); nothing of it was applied and the source restarts"
+            ),
+            skipped: 0,
+            skipped_units: 0,
+            removals_held: 0,
+            watermark: None,
+        };
+        let recorded = self
+            .store
+            .call(move |s| s.finish_run(&run, end).map(|_| ()))
+            .await;
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "Cannot record the failed run; the next start marks it interrupted.");
+        }
+    }
+
+    /// Waits `wait` before a restart, answering probes and refusing triggers meanwhile.
+    /// False when the source is stopping.
+    async fn wait_out(&mut self, wait: Duration) -> bool {
+        let sleep = tokio::time::sleep(wait);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => return false,
+                _ = &mut sleep => return true,
+                Some(msg) = self.triggers.recv() => match msg {
+                    SourceMsg::Probe(answer) => { let _ = answer.send(()); }
+                    SourceMsg::Trigger(req) => self.refuse(req),
+                },
+            }
+        }
+    }
+
+    /// A source whose connector could not be built (a bad setting the config check could
+    /// not see) stays and answers until the config changes it (which replaces this task):
+    /// triggers learn why it is stopped, and the watchdog's probes see a live loop rather
+    /// than a closed channel, which means a dead one.
+    async fn stay_halted(mut self, e: VendorError) {
+        lock(&self.status).halted = true;
+        self.set_status(SourceState::Failed, e.to_string(), None);
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                Some(msg) = self.triggers.recv() => match msg {
+                    SourceMsg::Probe(answer) => { let _ = answer.send(()); }
+                    SourceMsg::Trigger(req) => self.refuse(req),
+                },
+            }
+        }
+    }
+
+    async fn run(&mut self, connector: Arc<dyn Connector>, mut initial: Option<RunTrigger>) {
         loop {
             let (kind, due, schedule_trigger) = match initial.take() {
                 Some(trigger) => (RunKind::Full, Some(Utc::now()), trigger),
@@ -528,7 +640,12 @@ impl SourceTask {
             Some(started) => {
                 let jitter = 0.9 + fastrand::f64() * 0.2;
                 let interval = config.interval.mul_f64(jitter);
-                started + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX)
+                // Checked: an interval past the calendar's end means "not in this era",
+                // never a panic that ends the source's task.
+                chrono::Duration::from_std(interval)
+                    .ok()
+                    .and_then(|i| started.checked_add_signed(i))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC)
             }
         };
         Ok((kind, Some(due)))
@@ -595,6 +712,7 @@ impl SourceTask {
             clients_total: 0,
         });
         lock(&self.active).insert(run.id, snap_rx);
+        self.in_flight = Some(run.clone());
         // Only now answer the trigger: a caller that watches the run id at once must find
         // the live run, not its `running` record with no progress to follow.
         if let Some(reply) = reply {
@@ -685,7 +803,21 @@ impl SourceTask {
         });
         snap_tx.send_modify(|s| s.run = finished.clone());
         lock(&self.active).remove(&run.id);
+        self.in_flight = None;
     }
+}
+
+/// A panic's message, for the log and the source's state (panics carry a `&str` or a
+/// `String`; anything else is named as such).
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    // One line, and short: it lands in `state_detail`.
+    let line = text.lines().next().unwrap_or_default();
+    line.chars().take(200).collect()
 }
 
 /// How a source's full runs settle removals: the limit past which they are held, and the
@@ -1135,5 +1267,118 @@ fn failure_reason(
         (Err(VendorError::Cancelled), _) if timed_out => Some("timeout"),
         (Err(e), _) => e.reason(),
         (Ok(_), Ok(())) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Coverage;
+    use futures_util::future::BoxFuture;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A connector whose first fetch panics, as a bug in a decoder would.
+    struct PanicsOnce(AtomicUsize);
+
+    impl Connector for PanicsOnce {
+        fn supports_incremental(&self) -> bool {
+            false
+        }
+        fn fetch<'a>(
+            &'a self,
+            _ctx: &'a FetchContext,
+        ) -> BoxFuture<'a, Result<vendors::FetchOutcome, VendorError>> {
+            Box::pin(async move {
+                if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("decoder bug at record 7");
+                }
+                Ok(vendors::FetchOutcome {
+                    coverage: Coverage::Everything,
+                    ..Default::default()
+                })
+            })
+        }
+    }
+
+    async fn until<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+        for _ in 0..200 {
+            if let Some(t) = f().await {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("timed out waiting for {what}")
+    }
+
+    #[tokio::test]
+    async fn a_source_task_that_panics_is_reported_and_restarted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        let mut engine = Engine::new(store.clone(), Vec::new());
+        Arc::get_mut(&mut engine).unwrap().restart_waits =
+            (Duration::from_millis(300), Duration::from_secs(1));
+        let config = crate::config::parse(
+            std::path::Path::new("c.toml"),
+            "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"acme\"\napi_key = \"t\"\n",
+            true,
+        )
+        .unwrap();
+        let source = config.sources[0].clone();
+        let connector: Arc<dyn Connector> = Arc::new(PanicsOnce(AtomicUsize::new(0)));
+        let slot = engine
+            .spawn_source_with(source, Some(RunTrigger::Config), Ok(connector))
+            .await
+            .unwrap();
+        engine.sources.lock().await.insert("syncro".into(), slot);
+
+        // The run the panic cut short is recorded as failed, and the source says so.
+        let failed = until("the failed run", async || {
+            let runs = store.list_runs(Some("syncro"), 0, 10).unwrap();
+            runs.into_iter().find(|r| r.state == RunState::Failed)
+        })
+        .await;
+        assert!(failed.error.contains("internal error"), "{}", failed.error);
+        assert!(
+            failed.error.contains("decoder bug at record 7"),
+            "{}",
+            failed.error
+        );
+        let (_, status) = engine.statuses().await.remove(0);
+        assert_eq!(status.state, SourceState::Failed);
+        assert!(
+            status.state_detail.contains("restarts by itself"),
+            "{}",
+            status.state_detail
+        );
+        assert!(status.next_run_at.is_some());
+        assert!(engine.active.lock().unwrap().is_empty());
+        // The task still turns (the watchdog's probe is answered) ...
+        engine.probe(Duration::from_secs(2)).await.unwrap();
+        // ... and once restarted, runs again.
+        let triggered = until("the restarted task", async || {
+            engine
+                .trigger(&["syncro".to_string()], true, false)
+                .await
+                .ok()
+        })
+        .await;
+        let run_id = triggered[0].1.run_id;
+        assert!(run_id > failed.id);
+        let run = until("the second run", async || {
+            store
+                .get_run(run_id)
+                .unwrap()
+                .filter(|r| r.state != RunState::Running)
+        })
+        .await;
+        assert_ne!(run.state, RunState::Failed, "{}", run.error);
+        let metrics = engine.metrics.render(&crate::metrics::Gauges::default());
+        assert!(
+            metrics.contains(
+                "assetd_source_task_restarts_total{source=\"syncro\",vendor=\"syncro\"} 1"
+            ),
+            "{metrics}"
+        );
+        engine.shutdown(Duration::from_secs(5)).await;
     }
 }

@@ -59,6 +59,10 @@ pub struct Checker<'a> {
     pub(crate) errors: Vec<ConfigError>,
 }
 
+/// The longest duration any setting takes: far beyond any sensible interval or grace, and
+/// far inside every clock's range.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 impl<'a> Checker<'a> {
     pub fn new(path: &'a Path, text: &'a str, file_is_private: bool) -> Checker<'a> {
         Checker {
@@ -98,6 +102,18 @@ impl<'a> Checker<'a> {
     ) -> Duration {
         let Some(v) = value else { return default };
         match humantime::parse_duration(v.get_ref()) {
+            // Every duration ends up added to or taken from a clock; one past any clock's
+            // range ("300000years") would make that arithmetic fail long after the check.
+            Ok(d) if d > MAX_DURATION => {
+                self.error(
+                    v,
+                    format!(
+                        "`{key}` = {:?} is longer than any duration assetd accepts (10 years)",
+                        v.get_ref()
+                    ),
+                );
+                default
+            }
             Ok(d) => d,
             Err(e) => {
                 self.error(

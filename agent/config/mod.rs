@@ -1209,6 +1209,24 @@ interval = "30m"
     }
 
     #[test]
+    fn durations_past_any_clock_are_refused() {
+        // Issue 21 §7: these passed the check and then panicked the agent.
+        let e = parse_err(&AUVIK.replace("interval = \"30m\"", "interval = \"300000years\""));
+        assert!(
+            e.contains("c.toml:13:12: `interval` = \"300000years\" is longer than any duration assetd accepts (10 years)"),
+            "{e}"
+        );
+        let e = parse_err("[agent]\nremoved_grace = \"300000years\"\n");
+        assert!(
+            e.contains("`removed_grace` = \"300000years\" is longer"),
+            "{e}"
+        );
+        // Ten years is still a duration.
+        let c = parse_ok("[agent]\nremoved_grace = \"3650d\"\n");
+        assert_eq!(c.agent.removed_grace, check::MAX_DURATION);
+    }
+
+    #[test]
     fn unknown_key_is_refused_with_line_and_column() {
         let e = parse_err("[agent]\ndatabase = \"x.db\"\nbogus_key = 1\n");
         assert!(e.starts_with("c.toml:3:1: "), "{e}");

@@ -121,6 +121,8 @@ pub struct SourceMetrics {
     vendor: &'static str,
     responses: [AtomicU64; StatusClass::ALL.len()],
     retries: AtomicU64,
+    /// Times the source's task panicked and was restarted (`sync::SourceTask::supervise`).
+    task_restarts: AtomicU64,
     runs: Mutex<RunTotals>,
 }
 
@@ -135,6 +137,7 @@ impl SourceMetrics {
             vendor,
             responses: Default::default(),
             retries: AtomicU64::new(0),
+            task_restarts: AtomicU64::new(0),
             runs: Mutex::new(RunTotals::default()),
         }
     }
@@ -147,6 +150,11 @@ impl SourceMetrics {
     /// A failed attempt is about to be retried.
     pub fn retry(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The source's task panicked and is restarted.
+    pub fn task_restarted(&self) {
+        self.task_restarts.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn run_finished(&self, r: &RunReport) {
@@ -468,6 +476,19 @@ impl Metrics {
                 s.retries.load(Ordering::Relaxed) as f64,
             );
         }
+        w.family(
+            "assetd_source_task_restarts_total",
+            Kind::Counter,
+            "Times a source's task failed on an internal error (a bug) and was restarted; alert on any.",
+        );
+        for s in &sources {
+            let [src, ven] = labels(s);
+            w.sample(
+                "assetd_source_task_restarts_total",
+                &[(src.0, &src.1), (ven.0, &ven.1)],
+                s.task_restarts.load(Ordering::Relaxed) as f64,
+            );
+        }
         w.finish()
     }
 }
@@ -606,6 +627,10 @@ mod tests {
             1.0
         );
         assert_eq!(s[&format!("assetd_vendor_retries_total{}", l(""))], 1.0);
+        assert_eq!(
+            s[&format!("assetd_source_task_restarts_total{}", l(""))],
+            0.0
+        );
         // Histogram buckets are cumulative: 2.5 s in le=5 and up, 40 s in le=60 and up.
         assert_eq!(
             s[&format!("assetd_sync_duration_seconds_bucket{}", l(",le=\"1\""))],
