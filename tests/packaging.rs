@@ -1,6 +1,7 @@
 //! The Debian package and the systemd files, checked with the system's own tools where it
-//! has them (dpkg-deb, systemd-analyze, systemd-sysusers); each check says why it is
-//! skipped when a tool is missing.
+//! has them (dpkg-deb, lintian, systemd-analyze, systemd-sysusers); each check says why it
+//! is skipped when a tool is missing. `cargo test` installs nothing: `.ci/run` installs
+//! lintian where apt can, so CI runs the lintian check.
 //!
 //! The package is built by `packaging/build-deb.sh --bin-dir` from the binaries this test
 //! run already built (the test profile's), so no second, release build happens here; the
@@ -50,6 +51,10 @@ fn the_deb_installs_everything_where_debian_expects_it() {
         println!("SKIPPED: dpkg-deb is not installed, so the .deb cannot be built here");
         return;
     }
+    if !["strip", "objcopy", "readelf"].into_iter().all(have) {
+        println!("SKIPPED: binutils is not installed, so the binaries cannot be stripped here");
+        return;
+    }
     let bin_dir = Path::new(ASSETD).parent().expect("the binaries' directory");
     let out_dir = short_tempdir();
     let built = run(Command::new(repo().join("packaging/build-deb.sh"))
@@ -57,9 +62,14 @@ fn the_deb_installs_everything_where_debian_expects_it() {
         .arg(bin_dir)
         .arg("--out")
         .arg(out_dir.path())
-        // The test profile's binaries are large; compressing them would only cost time.
-        .args(["--compress", "none"]));
-    let deb = PathBuf::from(text(&built).lines().last().expect("the .deb's path"));
+        // gzip, the quicker of the two compressions lintian accepts (xz is the default).
+        .args(["--compress", "gzip"]));
+    let printed = text(&built);
+    let paths: Vec<PathBuf> = printed.lines().map(PathBuf::from).collect();
+    let [ddeb, deb] = paths.as_slice() else {
+        panic!("build-deb.sh prints the .ddeb's and the .deb's paths:\n{printed}")
+    };
+    let (ddeb, deb) = (ddeb.clone(), deb.clone());
     let arch = text(&run(Command::new("dpkg").arg("--print-architecture")));
     assert_eq!(
         deb.file_name().and_then(|n| n.to_str()),
@@ -75,6 +85,12 @@ fn the_deb_installs_everything_where_debian_expects_it() {
     assert_eq!(field("Package"), "assetd");
     assert_eq!(field("Version"), format!("{}-1", cargo_version()));
     assert!(field("Depends").contains("libc6"), "{}", field("Depends"));
+    // postinst falls back to adduser where systemd-sysusers is missing.
+    assert!(
+        field("Depends").split(", ").any(|d| d == "adduser"),
+        "{}",
+        field("Depends")
+    );
     assert!(!field("Description").is_empty());
 
     // Contents, with owners and modes.
@@ -95,6 +111,8 @@ fn the_deb_installs_everything_where_debian_expects_it() {
         ("etc/assetd/config.toml", "-rw-r-----"),
         ("usr/share/doc/assetd/config.example.toml", "-rw-r--r--"),
         ("usr/share/doc/assetd/copyright", "-rw-r--r--"),
+        ("usr/share/doc/assetd/changelog.Debian.gz", "-rw-r--r--"),
+        ("usr/share/lintian/overrides/assetd", "-rw-r--r--"),
         ("usr/share/man/man1/assetd.1.gz", "-rw-r--r--"),
         ("usr/share/man/man1/assetd-run.1.gz", "-rw-r--r--"),
         ("usr/share/man/man1/assetctl.1.gz", "-rw-r--r--"),
@@ -169,6 +187,20 @@ fn the_deb_installs_everything_where_debian_expects_it() {
             .any(|l| l.trim_start().starts_with("rm ") && l.contains("/etc/assetd")),
         "purge leaves the admin's files under /etc/assetd to dpkg and the admin"
     );
+    // systemctl only for daemon-reload: the rest goes through deb-systemd-helper and
+    // deb-systemd-invoke (which honours policy-rc.d), as dh_installsystemd's snippets do.
+    for (name, body) in [
+        ("postinst", &postinst),
+        ("prerm", &prerm),
+        ("postrm", &postrm),
+    ] {
+        for line in body.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            assert!(
+                !line.contains("systemctl ") || line.contains("daemon-reload"),
+                "{name} calls systemctl: {line}"
+            );
+        }
+    }
 
     // The files themselves, as installed.
     let root = out_dir.path().join("root");
@@ -178,6 +210,13 @@ fn the_deb_installs_everything_where_debian_expects_it() {
         std::fs::read(repo().join("packaging/assetd.service")).unwrap()
     );
     let packaged = root.join("usr/bin/assetd");
+    let changelog = text(&run(Command::new("gzip")
+        .arg("-dc")
+        .arg(root.join("usr/share/doc/assetd/changelog.Debian.gz"))));
+    assert!(
+        changelog.starts_with(&format!("assetd ({}-1) ", cargo_version())),
+        "the changelog's top entry is this version:\n{changelog}"
+    );
     let version = text(&run(Command::new(&packaged).arg("--version")));
     assert_eq!(version.trim(), format!("assetd {}", cargo_version()));
     let man = run(Command::new("gzip")
@@ -229,6 +268,86 @@ fn the_deb_installs_everything_where_debian_expects_it() {
         .arg(&example)
         .env("CREDENTIALS_DIRECTORY", &creds));
     assert!(text(&ok).contains("ok (3 sources)"), "{}", text(&ok));
+
+    // The binaries are stripped as dh_strip strips them; their debug information is in the
+    // -dbgsym package, under their build ids, and they keep a debuglink to it.
+    assert_eq!(
+        ddeb.file_name().and_then(|n| n.to_str()),
+        Some(format!("assetd-dbgsym_{}-1_{}.ddeb", cargo_version(), arch.trim()).as_str())
+    );
+    let dbg_listing = text(&run(Command::new("dpkg-deb").arg("-c").arg(&ddeb)));
+    let dbg_field = |name: &str| {
+        text(&run(Command::new("dpkg-deb")
+            .arg("-f")
+            .arg(&ddeb)
+            .arg(name)))
+        .trim()
+        .to_string()
+    };
+    assert_eq!(
+        dbg_field("Depends"),
+        format!("assetd (= {}-1)", cargo_version())
+    );
+    for bin in ["assetd", "assetctl"] {
+        let path = root.join("usr/bin").join(bin);
+        let sections = text(&run(Command::new("readelf").arg("-SW").arg(&path)));
+        for gone in [" .symtab ", " .debug_info ", " .comment "] {
+            assert!(!sections.contains(gone), "{bin} still has{gone}");
+        }
+        assert!(
+            sections.contains(" .gnu_debuglink "),
+            "{bin} has no debuglink"
+        );
+        let notes = text(&run(Command::new("readelf").arg("-n").arg(&path)));
+        let Some(id) = notes
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Build ID: "))
+        else {
+            println!("SKIPPED the build-id check: {bin} has no build id");
+            continue;
+        };
+        let file = format!("./usr/lib/debug/.build-id/{}/{}.debug", &id[..2], &id[2..]);
+        assert!(
+            dbg_listing.contains(&file),
+            "{bin}'s debug file {file} is not in the -dbgsym package:\n{dbg_listing}"
+        );
+        assert!(
+            dbg_field("Build-Ids").contains(id),
+            "{}",
+            dbg_field("Build-Ids")
+        );
+    }
+
+    // lintian, Debian's own package checker: no error and no warning but those
+    // packaging/deb/lintian-overrides accepts with their reasons, and no stale override.
+    if !have("lintian") {
+        println!(
+            "SKIPPED lintian: it is not installed (`apt-get install lintian`; .ci/run installs it)"
+        );
+        return;
+    }
+    let lintian = Command::new("lintian")
+        .args(["--fail-on", "error,warning", "--display-info"])
+        .arg(&deb)
+        .arg(&ddeb)
+        .output()
+        .expect("lintian runs");
+    let said = text(&lintian);
+    assert!(
+        lintian.status.success(),
+        "lintian failed ({}):\n{said}{}",
+        lintian.status,
+        String::from_utf8_lossy(&lintian.stderr)
+    );
+    for line in said.lines() {
+        assert!(
+            !line.starts_with("E:")
+                && !line.starts_with("W:")
+                && !line.contains("unused-override")
+                && !line.contains("mismatched-override"),
+            "lintian: {line}\n{said}"
+        );
+    }
 }
 
 /// `systemd-analyze verify` on the unit as shipped, except that ExecStart= and
