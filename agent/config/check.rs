@@ -55,7 +55,7 @@ impl fmt::Display for ConfigErrors {
 pub struct Checker<'a> {
     pub(crate) path: &'a Path,
     text: &'a str,
-    file_is_private: bool,
+    pub(crate) file_is_private: bool,
     pub(crate) errors: Vec<ConfigError>,
 }
 

@@ -171,6 +171,81 @@ pub struct SourceConfig {
     pub limits: RunLimits,
     /// When a full run holds its removals (see `RemovalLimit`); changing it needs no restart.
     pub max_removals: RemovalLimit,
+    /// Which proxy the source's requests go through (`proxy`).
+    pub proxy: ProxySetting,
+}
+
+/// Which proxy a source's requests go through (`proxy`, CONTRACT §3). Whatever it says, a
+/// loopback `base_url` is never proxied and neither is any http:// one: a proxy only ever
+/// carries an https:// vendor's TLS (through CONNECT), so it never sees a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ProxySetting {
+    /// No `proxy` key: `HTTPS_PROXY` or `ALL_PROXY` from the agent's environment (with
+    /// `NO_PROXY`), as most tools do; none when they are unset.
+    #[default]
+    FromEnvironment,
+    /// `proxy = "none"`: always direct, whatever the environment says.
+    Direct,
+    /// `proxy = "http://HOST:PORT"` (or https://): this proxy, whatever the environment says.
+    Url(ProxyUrl),
+}
+
+/// A proxy's URL. It may carry `user:password@`, so `Debug` and `Display` mask the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyUrl(url::Url);
+
+impl ProxyUrl {
+    /// Checks a proxy URL from the config or the environment: http(s), a host, a port,
+    /// nothing else. The error never shows the value (it may hold a password).
+    pub fn parse(text: &str) -> Result<ProxyUrl, String> {
+        let url = url::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "scheme `{}` is not one assetd speaks: give an http:// or https:// proxy",
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("it names no host".into());
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err("a proxy is SCHEME://HOST:PORT, without a path or query".into());
+        }
+        Ok(ProxyUrl(url))
+    }
+
+    /// The URL with its credentials, for the HTTP client only.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn has_password(&self) -> bool {
+        self.0.password().is_some()
+    }
+}
+
+impl fmt::Display for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let u = &self.0;
+        let user = match (u.username(), u.password()) {
+            ("", None) => String::new(),
+            (name, None) => format!("{name}@"),
+            (name, Some(_)) => format!("{name}:********@"),
+        };
+        let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+        write!(
+            f,
+            "{}://{user}{}{port}",
+            u.scheme(),
+            u.host_str().unwrap_or("")
+        )
+    }
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ProxyUrl({self})")
+    }
 }
 
 impl SourceConfig {
@@ -184,6 +259,7 @@ impl SourceConfig {
         self.base_url == other.base_url
             && self.vendor == other.vendor
             && self.limits == other.limits
+            && self.proxy == other.proxy
     }
 }
 
@@ -274,6 +350,7 @@ mod raw {
         pub max_retries: Option<Spanned<i64>>,
         pub max_throttle_wait: Option<Spanned<String>>,
         pub max_removals: Option<Spanned<toml::Value>>,
+        pub proxy: Option<Spanned<String>>,
         // auvik
         pub region: Option<Spanned<String>>,
         pub username: Option<Spanned<String>>,
@@ -789,6 +866,10 @@ impl Checker<'_> {
             None => default_url,
             Some(b) => self.base_url(b)?,
         };
+        let proxy = match &raw.proxy {
+            None => ProxySetting::FromEnvironment,
+            Some(p) => self.proxy(p)?,
+        };
         ok.then_some(SourceConfig {
             name,
             interval,
@@ -797,6 +878,7 @@ impl Checker<'_> {
             vendor,
             limits,
             max_removals,
+            proxy,
         })
     }
 
@@ -852,14 +934,48 @@ impl Checker<'_> {
         }
     }
 
+    fn proxy(&mut self, p: &Spanned<String>) -> Option<ProxySetting> {
+        if p.get_ref() == "none" {
+            return Some(ProxySetting::Direct);
+        }
+        match ProxyUrl::parse(p.get_ref()) {
+            Ok(url) if url.has_password() && !self.file_is_private => {
+                self.error(
+                    p,
+                    "`proxy` holds a password, so the config file must be readable by its owner only (chmod 0600), or set HTTPS_PROXY in the service's environment instead (`systemctl edit assetd`: Environment=HTTPS_PROXY=...)",
+                );
+                None
+            }
+            Ok(url) => Some(ProxySetting::Url(url)),
+            Err(why) => {
+                // Not the value: it may hold a password.
+                self.error(
+                    p,
+                    format!("`proxy`: {why}; write \"http://HOST:PORT\" (a proxy that speaks CONNECT) or \"none\""),
+                );
+                None
+            }
+        }
+    }
+
     fn base_url(&mut self, b: &Spanned<String>) -> Option<url::Url> {
         let mut url = match url::Url::parse(b.get_ref()) {
             Ok(u) => u,
             Err(e) => {
-                self.error(b, format!("`base_url` `{}` is not a URL: {e}", b.get_ref()));
+                // Not the value: a mistyped one may still hold `user:password@`.
+                self.error(b, format!("`base_url` is not a URL: {e}"));
                 return None;
             }
         };
+        // Credentials go in their own keys, which are secrets; a `user:pass@` here would be
+        // shown by ListSources, the log and every message that names the URL.
+        if !url.username().is_empty() || url.password().is_some() {
+            self.error(
+                b,
+                "`base_url` must not carry `user:password@`: credentials go in the source's own keys (api_key, ...), which are kept secret",
+            );
+            return None;
+        }
         match url.scheme() {
             "https" => {}
             "http" if is_loopback_host(&url) => {}
@@ -985,7 +1101,8 @@ fn tcp_address(rest: &str) -> Result<SocketAddr, String> {
     ))
 }
 
-fn is_loopback_host(url: &url::Url) -> bool {
+/// Whether the URL's host is this machine (`localhost`, 127.0.0.0/8, ::1).
+pub fn is_loopback_host(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -1224,6 +1341,70 @@ interval = "30m"
         // Ten years is still a duration.
         let c = parse_ok("[agent]\nremoved_grace = \"3650d\"\n");
         assert_eq!(c.agent.removed_grace, check::MAX_DURATION);
+    }
+
+    #[test]
+    fn proxy_is_a_url_or_none_and_never_shown_with_its_password() {
+        let with = |v: &str| AUVIK.replace("interval = \"30m\"", &format!("proxy = {v}"));
+        assert_eq!(
+            parse_ok(AUVIK).sources[0].proxy,
+            ProxySetting::FromEnvironment
+        );
+        assert_eq!(
+            parse_ok(&with("\"none\"")).sources[0].proxy,
+            ProxySetting::Direct
+        );
+        let c = parse_ok(&with("\"http://ops:pw-canary@proxy.msp.example:3128\""));
+        let ProxySetting::Url(u) = &c.sources[0].proxy else {
+            panic!("a proxy URL")
+        };
+        assert_eq!(u.expose(), "http://ops:pw-canary@proxy.msp.example:3128/");
+        assert!(!format!("{c:?}").contains("pw-canary"));
+        for (value, why) in [
+            ("\"socks5://proxy.example:1080\"", "scheme `socks5`"),
+            ("\"proxy.example:3128\"", "scheme `proxy.example`"),
+            ("\"http://proxy.example:3128/path\"", "without a path"),
+            (
+                "\"http://ops:pw-canary@proxy.example:3128/x\"",
+                "without a path",
+            ),
+        ] {
+            let e = parse_err(&with(value));
+            assert!(
+                e.contains("c.toml:13:9: `proxy`: ") && e.contains(why),
+                "{value}: {e}"
+            );
+            assert!(!e.contains("pw-canary"), "{e}");
+        }
+        // A password in a shared file is refused, as an inline secret is.
+        let e = parse(
+            Path::new("c.toml"),
+            &with("\"http://ops:pw-canary@proxy.msp.example:3128\""),
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`proxy` holds a password"), "{e}");
+        assert!(!e.contains("pw-canary"), "{e}");
+        // Changing the proxy changes how the source connects: it restarts.
+        let (a, b) = (
+            &parse_ok(AUVIK).sources[0],
+            &parse_ok(&with("\"none\"")).sources[0],
+        );
+        assert!(!a.connection_eq(b));
+    }
+
+    #[test]
+    fn base_url_never_carries_credentials() {
+        // Issue 21: ListSources returned `user:pass@` verbatim.
+        let e = parse_err(
+            "[[source]]\nname = \"s\"\nkind = \"syncro\"\nsubdomain = \"acme\"\napi_key = \"t\"\nbase_url = \"https://ops:pw-canary@acme.syncromsp.com/\"\n",
+        );
+        assert!(
+            e.contains("c.toml:6:12: `base_url` must not carry `user:password@`"),
+            "{e}"
+        );
+        assert!(!e.contains("pw-canary"), "{e}");
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! with exponential backoff and jitter that honour `Retry-After`, JSON content checks, and
 //! counters for the run record. It never follows redirects: a redirect could carry the
 //! credentials to another host, and Auvik's 308 means "wrong region", which the connector
-//! reports instead.
+//! reports instead. Proxies: see `Route`.
 
 use super::VendorError;
 use super::ratelimit::RateLimiter;
+use crate::config::{ProxySetting, ProxyUrl, is_loopback_host};
 use crate::metrics::{SourceMetrics, StatusClass};
 use reqwest::{StatusCode, header};
 use std::sync::Arc;
@@ -144,6 +145,114 @@ pub struct Failure {
     pub body: String,
 }
 
+/// Where a source's requests go: straight to the vendor, or through a proxy. Only an
+/// https:// vendor that is not on this machine is ever proxied, and then only through a
+/// CONNECT tunnel: the proxy relays TLS it cannot read, so it never sees a credential. A
+/// plain-http vendor (allowed only on loopback) and any loopback vendor always go direct,
+/// whatever `HTTP_PROXY` says (issue 21: a proxy once got a Syncro key in clear text).
+#[derive(Clone, Debug, Default)]
+pub struct Route {
+    proxy: Option<Proxy>,
+}
+
+#[derive(Clone, Debug)]
+struct Proxy {
+    url: ProxyUrl,
+    /// Where the proxy came from, for messages: "the source's `proxy`" or "$HTTPS_PROXY".
+    origin: String,
+    /// `NO_PROXY`, for a proxy from the environment.
+    no_proxy: Option<String>,
+}
+
+impl Route {
+    /// Straight to the vendor.
+    pub fn direct() -> Route {
+        Route::default()
+    }
+
+    /// The route for a source at `base`, from its `proxy` setting and the environment.
+    pub fn for_source(base: &url::Url, setting: &ProxySetting) -> Result<Route, VendorError> {
+        Route::with_env(base, setting, |name| std::env::var(name).ok())
+    }
+
+    /// `for_source` with the environment given (tests cannot safely set variables of a
+    /// process running threads).
+    pub fn with_env(
+        base: &url::Url,
+        setting: &ProxySetting,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Route, VendorError> {
+        if base.scheme() != "https" || is_loopback_host(base) {
+            return Ok(Route::direct());
+        }
+        let proxy = match setting {
+            ProxySetting::Direct => None,
+            ProxySetting::Url(url) => Some(Proxy {
+                url: url.clone(),
+                origin: "the source's `proxy`".into(),
+                no_proxy: None,
+            }),
+            ProxySetting::FromEnvironment => {
+                // HTTP_PROXY is for http:// requests, which are never proxied; curl's
+                // lower-case names first, as curl reads them.
+                let found = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+                    .into_iter()
+                    .find_map(|name| env(name).filter(|v| !v.is_empty()).map(|v| (name, v)));
+                match found {
+                    None => None,
+                    Some((name, value)) => {
+                        let url = ProxyUrl::parse(&value).map_err(|why| {
+                            VendorError::Transport(format!(
+                                "the proxy in ${name}: {why}. Fix ${name} in the service's environment (`systemctl edit assetd`) and restart, or set `proxy = \"none\"` (or `proxy = \"http://HOST:PORT\"`) on the source"
+                            ))
+                        })?;
+                        let no_proxy = ["no_proxy", "NO_PROXY"]
+                            .into_iter()
+                            .find_map(|n| env(n).filter(|v| !v.is_empty()));
+                        Some(Proxy {
+                            url,
+                            origin: format!("${name}"),
+                            no_proxy,
+                        })
+                    }
+                }
+            }
+        };
+        Ok(Route { proxy })
+    }
+
+    /// The proxy in use, for messages: its URL with any password masked, and its origin.
+    pub fn describe(&self) -> Option<String> {
+        self.proxy
+            .as_ref()
+            .map(|p| format!("proxy {} (from {})", p.url, p.origin))
+    }
+
+    fn apply(
+        &self,
+        builder: reqwest::ClientBuilder,
+    ) -> Result<reqwest::ClientBuilder, VendorError> {
+        // Never reqwest's own reading of the environment: it would proxy http:// too.
+        let builder = builder.no_proxy();
+        let Some(p) = &self.proxy else {
+            return Ok(builder);
+        };
+        let proxy = reqwest::Proxy::https(p.url.expose())
+            .map_err(|e| {
+                VendorError::Transport(format!(
+                    "cannot use the {}: {e}",
+                    self.describe().unwrap_or_default()
+                ))
+            })?
+            .no_proxy(
+                p.no_proxy
+                    .as_deref()
+                    .and_then(reqwest::NoProxy::from_string),
+            );
+        Ok(builder.proxy(proxy))
+    }
+}
+
 /// Decides whether a non-success response is the vendor throttling us.
 pub type ThrottleCheck = Arc<dyn Fn(StatusCode, &str) -> bool + Send + Sync>;
 
@@ -159,20 +268,25 @@ pub struct HttpClient {
     limiter: Option<std::sync::Arc<RateLimiter>>,
     /// For messages: how long one request may take.
     request_timeout: Duration,
+    /// For messages: the proxy, when one is in the way.
+    proxy: Option<String>,
 }
 
 impl HttpClient {
     pub fn new(
+        route: &Route,
         policy: RetryPolicy,
         request_timeout: Duration,
         is_throttle: ThrottleCheck,
     ) -> Result<HttpClient, VendorError> {
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(concat!("assetd/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .timeout(request_timeout)
-            .https_only(false) // config validation allows http:// only to loopback
+            .https_only(false); // config validation allows http:// only to loopback
+        let client = route
+            .apply(builder)?
             .build()
             .map_err(|e| VendorError::Transport(format!("cannot build the HTTP client: {e}")))?;
         Ok(HttpClient {
@@ -182,6 +296,7 @@ impl HttpClient {
             throttle: ThrottlePolicy::default(),
             limiter: None,
             request_timeout,
+            proxy: route.describe(),
         })
     }
 
@@ -314,7 +429,7 @@ impl HttpClient {
                 r
             }
             Err(e) => {
-                let what = transport_error(&e, url, self.request_timeout);
+                let what = transport_error(&e, url, self.request_timeout, self.proxy.as_deref());
                 return Attempt::Retryable {
                     last: Err(what),
                     retry_after: None,
@@ -451,8 +566,41 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<Option<Vec<u8>>, req
 }
 
 /// A transport failure, said with what to do about it (the message ends up in the run
-/// record after the retries are spent).
-fn transport_error(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> VendorError {
+/// record after the retries are spent). With a proxy in the way, a failure to open the
+/// tunnel is the proxy's and is reported as such: the vendor was never reached.
+fn transport_error(
+    e: &reqwest::Error,
+    url: &url::Url,
+    timeout: Duration,
+    proxy: Option<&str>,
+) -> VendorError {
+    // reqwest's own message can include the URL; ours never carries credentials (they go
+    // in headers), but keep the message to the cause chain without the URL anyway.
+    let mut chain = Vec::new();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    let cause = chain.last().cloned().unwrap_or_default();
+    let cause = if cause.is_empty() {
+        String::new()
+    } else {
+        format!(" ({cause})")
+    };
+    // hyper-util's CONNECT tunnel says "tunnel error: ..." (its error type is private).
+    let tunnel_failed = chain.iter().any(|c| c.starts_with("tunnel error"));
+    if let (Some(proxy), true) = (proxy, tunnel_failed) {
+        let target = format!(
+            "{}:{}",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(443)
+        );
+        return VendorError::Transport(format!(
+            "{}: the {proxy} failed to open a tunnel to {target}{cause}; the vendor was not reached. Check the proxy's address and credentials and that it allows CONNECT to {target}, or set `proxy = \"none\"` on the source to go direct; the next run will retry",
+            redact(url)
+        ));
+    }
     let (what, advice) = if e.is_timeout() {
         (
             format!("timed out after {}", humantime::format_duration(timeout)),
@@ -471,23 +619,10 @@ fn transport_error(e: &reqwest::Error, url: &url::Url, timeout: Duration) -> Ven
     } else {
         ("request failed".to_string(), "the next run will retry")
     };
-    // reqwest's own message can include the URL; ours never carries credentials (they go
-    // in headers), but keep the message to the cause chain without the URL anyway.
-    let mut cause = String::new();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        cause = s.to_string();
-        src = s.source();
-    }
-    VendorError::Transport(format!(
-        "{}: {what}{}; {advice}",
-        redact(url),
-        if cause.is_empty() {
-            String::new()
-        } else {
-            format!(" ({cause})")
-        }
-    ))
+    let through = proxy
+        .map(|p| format!(" through the {p}"))
+        .unwrap_or_default();
+    VendorError::Transport(format!("{}{through}: {what}{cause}; {advice}", redact(url)))
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -575,9 +710,177 @@ mod tests {
         }
     }
 
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    const PROXIES: &[(&str, &str)] = &[
+        ("HTTP_PROXY", "http://clear.example:3128"),
+        (
+            "HTTPS_PROXY",
+            "http://ops:hunter2-canary@proxy.msp.example:3128",
+        ),
+        ("ALL_PROXY", "http://all.example:3128"),
+    ];
+
+    #[test]
+    fn loopback_and_plain_http_vendors_are_never_proxied() {
+        // Issue 21 §3: with HTTP_PROXY set, a loopback http:// Syncro's key went to the proxy.
+        let explicit = ProxySetting::Url(ProxyUrl::parse("http://proxy.msp.example:3128").unwrap());
+        for base in [
+            "http://127.0.0.1:8080/",
+            "http://localhost:8080/api/",
+            "https://127.0.0.1:8443/",
+            "https://[::1]:8443/",
+            "https://localhost/",
+        ] {
+            let base = url::Url::parse(base).unwrap();
+            for setting in [&ProxySetting::FromEnvironment, &explicit] {
+                let route = Route::with_env(&base, setting, env(PROXIES)).unwrap();
+                assert!(route.proxy.is_none(), "{base} was proxied");
+            }
+        }
+    }
+
+    #[test]
+    fn https_vendors_take_the_sources_proxy_or_the_environments() {
+        let base = url::Url::parse("https://acme.syncromsp.com/").unwrap();
+        // From the environment: HTTPS_PROXY (never HTTP_PROXY), its password masked.
+        let route = Route::with_env(&base, &ProxySetting::FromEnvironment, env(PROXIES)).unwrap();
+        let said = route.describe().unwrap();
+        assert_eq!(
+            said,
+            "proxy http://ops:********@proxy.msp.example:3128 (from $HTTPS_PROXY)"
+        );
+        assert!(!format!("{route:?}").contains("hunter2"));
+        // ALL_PROXY when HTTPS_PROXY is unset; HTTP_PROXY alone is not used.
+        let route = Route::with_env(
+            &base,
+            &ProxySetting::FromEnvironment,
+            env(&[("ALL_PROXY", "http://all.example:3128")]),
+        )
+        .unwrap();
+        assert_eq!(
+            route.describe().unwrap(),
+            "proxy http://all.example:3128 (from $ALL_PROXY)"
+        );
+        let route = Route::with_env(
+            &base,
+            &ProxySetting::FromEnvironment,
+            env(&[("HTTP_PROXY", "http://clear.example:3128")]),
+        )
+        .unwrap();
+        assert!(route.describe().is_none());
+        // The source's own setting wins over the environment, either way.
+        let route = Route::with_env(&base, &ProxySetting::Direct, env(PROXIES)).unwrap();
+        assert!(route.describe().is_none());
+        let mine = ProxySetting::Url(ProxyUrl::parse("http://mine.example:8080").unwrap());
+        let route = Route::with_env(&base, &mine, env(PROXIES)).unwrap();
+        assert_eq!(
+            route.describe().unwrap(),
+            "proxy http://mine.example:8080 (from the source's `proxy`)"
+        );
+        // A proxy assetd cannot speak is refused with what to do, not used half-way.
+        let e = Route::with_env(
+            &base,
+            &ProxySetting::FromEnvironment,
+            env(&[(
+                "ALL_PROXY",
+                "socks5://ops:hunter2-canary@socks.example:1080",
+            )]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("the proxy in $ALL_PROXY: scheme `socks5`"),
+            "{e}"
+        );
+        assert!(e.contains("proxy = \"none\""), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    /// A proxy that reads one request head, keeps it, and answers `reply`.
+    async fn fake_proxy(reply: &'static str) -> (u16, tokio::sync::oneshot::Receiver<String>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = conn.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                head.extend_from_slice(&buf[..n]);
+            }
+            let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+            conn.write_all(reply.as_bytes()).await.unwrap();
+            conn.shutdown().await.unwrap();
+        });
+        (port, rx)
+    }
+
+    #[tokio::test]
+    async fn a_proxy_carries_only_a_tunnel_and_its_failure_is_named_as_the_proxys() {
+        let (port, head) = fake_proxy("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n").await;
+        let base = url::Url::parse("https://acme.syncromsp.com/api/v1/").unwrap();
+        let proxy = ProxyUrl::parse(&format!("http://ops:pw-canary@127.0.0.1:{port}")).unwrap();
+        let route = Route::with_env(&base, &ProxySetting::Url(proxy), env(&[])).unwrap();
+        let client = HttpClient::new(
+            &route,
+            RetryPolicy::with_retries(0),
+            Duration::from_secs(5),
+            Arc::new(|_, _| false),
+        )
+        .unwrap();
+        let url = base.join("customers?page=1").unwrap();
+        let auth = |r: reqwest::RequestBuilder| r.bearer_auth("syncro-key-canary");
+        let got = client
+            .get_json(&url, &auth, &Counters::default(), &CancellationToken::new())
+            .await;
+        // The proxy saw a CONNECT to the vendor's host and its own credentials, nothing of
+        // the request inside the tunnel.
+        let head = head.await.unwrap();
+        assert!(
+            head.starts_with("CONNECT acme.syncromsp.com:443 HTTP/1.1\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("proxy-authorization: basic "),
+            "{head}"
+        );
+        assert!(
+            !head.contains("syncro-key-canary") && !head.contains("/api/v1"),
+            "{head}"
+        );
+        let e = match got {
+            Err(Err(VendorError::Transport(e))) => e,
+            Err(other) => panic!("expected a transport error, got {other:?}"),
+            Ok(r) => panic!("expected a transport error, got {}", r.body),
+        };
+        assert!(
+            e.contains(&format!(
+                "the proxy http://ops:********@127.0.0.1:{port} (from the source's `proxy`) failed to open a tunnel to acme.syncromsp.com:443"
+            )),
+            "{e}"
+        );
+        assert!(e.contains("the vendor was not reached"), "{e}");
+        assert!(!e.contains("pw-canary"), "{e}");
+    }
+
     #[test]
     fn backoff_grows_is_capped_and_honours_retry_after() {
         let c = HttpClient::new(
+            &Route::direct(),
             RetryPolicy::default(),
             Duration::from_secs(1),
             Arc::new(|_, _| false),

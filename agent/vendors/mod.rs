@@ -199,21 +199,25 @@ pub trait Connector: Send + Sync {
 
 pub fn connector_for(source: &SourceConfig) -> Result<Arc<dyn Connector>, VendorError> {
     let limits = &source.limits;
+    let route = &http::Route::for_source(&source.base_url, &source.proxy)?;
     match &source.vendor {
         VendorConfig::Auvik(cfg) => Ok(Arc::new(auvik::Auvik::new(
             source.base_url.clone(),
             cfg.clone(),
             limits,
+            route,
         )?)),
         VendorConfig::Syncro(cfg) => Ok(Arc::new(syncro::Syncro::new(
             source.base_url.clone(),
             cfg.clone(),
             limits,
+            route,
         )?)),
         VendorConfig::Passportal(cfg) => Ok(Arc::new(passportal::Passportal::new(
             source.base_url.clone(),
             cfg.clone(),
             limits,
+            route,
         )?)),
     }
 }

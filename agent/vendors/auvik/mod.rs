@@ -12,7 +12,7 @@
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
 pub mod config;
-use super::http::{Failure, HttpClient, JsonResponse, RetryPolicy, ThrottlePolicy, redact};
+use super::http::{Failure, HttpClient, JsonResponse, RetryPolicy, Route, ThrottlePolicy, redact};
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
 };
@@ -189,6 +189,7 @@ impl Auvik {
         base: url::Url,
         config: AuvikConfig,
         limits: &RunLimits,
+        route: &Route,
     ) -> Result<Auvik, VendorError> {
         // Auvik signals throttling with 429, and also with a 403 whose text says so in one of
         // several wordings (public clients match them all: see `says_throttled`).
@@ -197,6 +198,7 @@ impl Auvik {
         });
         let throttle = throttle_policy(limits);
         let http = HttpClient::new(
+            route,
             RetryPolicy::with_retries(limits.max_retries),
             limits.request_timeout,
             is_throttle,
@@ -1364,7 +1366,13 @@ mod tests {
             api_key: crate::secret::Secret::new("k"),
             domain_prefix: "p".into(),
         };
-        Auvik::new(url::Url::parse(base).unwrap(), cfg, &RunLimits::default()).unwrap()
+        Auvik::new(
+            url::Url::parse(base).unwrap(),
+            cfg,
+            &RunLimits::default(),
+            &Route::direct(),
+        )
+        .unwrap()
     }
 
     /// Auvik names its own host in `links.next`; behind a proxy `base_url` only the link's

@@ -21,7 +21,7 @@
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
 pub mod config;
-use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
+use super::http::{Failure, HttpClient, RetryPolicy, Route, ThrottlePolicy, redact};
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, SkippedRecord, VendorError, clean_name,
     endpoint,
@@ -111,10 +111,12 @@ impl Passportal {
         base: url::Url,
         config: PassportalConfig,
         limits: &RunLimits,
+        route: &Route,
     ) -> Result<Passportal, VendorError> {
         // Passportal documents no rate limit; a 429 is waited out with short doubling
         // waits, up to `max_throttle_wait` (two minutes by default).
         let http = HttpClient::new(
+            route,
             RetryPolicy::with_retries(limits.max_retries),
             limits.request_timeout,
             Arc::new(|_, _| false),

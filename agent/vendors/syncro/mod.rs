@@ -19,7 +19,7 @@
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
 pub mod config;
-use super::http::{Failure, HttpClient, RetryPolicy, ThrottlePolicy, redact};
+use super::http::{Failure, HttpClient, RetryPolicy, Route, ThrottlePolicy, redact};
 use super::ratelimit::RateLimiter;
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name,
@@ -56,6 +56,7 @@ impl Syncro {
         base: url::Url,
         config: SyncroConfig,
         limits: &RunLimits,
+        route: &Route,
     ) -> Result<Syncro, VendorError> {
         let host = format!(
             "{}:{}",
@@ -69,6 +70,7 @@ impl Syncro {
         // `max_throttle_wait` each, when it is set).
         let budget = limits.max_throttle_wait.unwrap_or(Duration::from_secs(180));
         let http = HttpClient::new(
+            route,
             RetryPolicy::with_retries(limits.max_retries),
             limits.request_timeout,
             Arc::new(|_, _| false),
