@@ -236,6 +236,10 @@ impl Service {
         let loaded = {
             let p = path.clone();
             tokio::task::spawn_blocking(move || {
+                // A SIGHUP (or a watcher event) can land while an editor is still writing:
+                // a file cut short may still parse, and applying it would stop the sources
+                // it has not reached yet.
+                wait_until_settled(&p, CONFIG_SETTLE, CONFIG_SETTLE_TRIES);
                 // An editor that truncates and then writes leaves the file empty for a moment;
                 // loading that would stop every source. An empty file is never a config
                 // someone meant while sources run.
@@ -608,6 +612,28 @@ impl Service {
     }
 }
 
+/// How long the config file must read the same before a reload applies it, and how many
+/// such waits at most (a file rewritten without pause for longer is read as it then is,
+/// and validation judges it).
+const CONFIG_SETTLE: Duration = Duration::from_millis(200);
+const CONFIG_SETTLE_TRIES: u32 = 25;
+
+/// Waits until two reads of `path` `settle` apart agree (at most `tries` waits). A read
+/// that fails ends the wait: loading reports it.
+fn wait_until_settled(path: &std::path::Path, settle: Duration, tries: u32) {
+    let Ok(mut seen) = std::fs::read(path) else {
+        return;
+    };
+    for _ in 0..tries {
+        std::thread::sleep(settle);
+        match std::fs::read(path) {
+            Ok(now) if now == seen => return,
+            Ok(now) => seen = now,
+            Err(_) => return,
+        }
+    }
+}
+
 /// Billable counts as `GetBillableCounts` answers them.
 #[derive(Debug, Default)]
 pub struct CountsReport {
@@ -632,4 +658,42 @@ pub struct Reconciliation {
     /// Ours minus Auvik's.
     pub difference: Option<f64>,
     pub auvik_fetched_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reload_waits_for_a_save_still_being_written() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[agent]\n").unwrap();
+        // An editor writing the file in pieces, 50 ms apart.
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .unwrap();
+                for i in 0..8 {
+                    std::thread::sleep(Duration::from_millis(50));
+                    writeln!(f, "# part {i}").unwrap();
+                }
+            })
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        wait_until_settled(&path, Duration::from_millis(150), 25);
+        // Returned only once the last piece was in.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# part 7"), "{text}");
+        writer.join().unwrap();
+        // A file that cannot be read is not waited for (loading reports it): one wait
+        // would take the whole 5 s.
+        let started = std::time::Instant::now();
+        wait_until_settled(&dir.path().join("missing.toml"), Duration::from_secs(5), 25);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
 }
