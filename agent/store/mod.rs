@@ -15,7 +15,6 @@
 use crate::clients::{self, SourceClientRow};
 use crate::config::ClientGroup;
 use crate::devices;
-use crate::heap;
 use crate::idset::IdSet;
 use crate::model::{
     Coverage, ReportedAsset, RunCounts, RunKind, RunState, RunTrigger, SourceClient, SyncRun,
@@ -29,11 +28,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+mod checkpoint;
 mod counts;
 mod queries;
 mod rows;
 mod schema;
 
+use checkpoint::start_checkpointer;
 pub use counts::BillableCounts;
 use counts::{CountsCache, cutoff_text, has_snapshot, snapshot_counts};
 pub use queries::{AssetFilter, DeviceRow};
@@ -1128,55 +1129,6 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// WAL pages past which a commit asks for a checkpoint: SQLite's own autocheckpoint
-/// threshold (about 4 MB).
-const CHECKPOINT_PAGES: std::ffi::c_int = 1000;
-
-/// Moves checkpoints off the writer, onto a thread of their own. SQLite's autocheckpoint
-/// runs inside the commit that crosses its threshold: the commit of a 100k-asset first sync
-/// copied the whole run (~100 MB) into the database before the run could end, 0.2 s of its
-/// 3.3 s. A PASSIVE checkpoint on another connection takes no write lock, so the writer
-/// goes on meanwhile; the WAL is durable either way, and a checkpoint that is refused or
-/// cut short is simply asked for again by the next commit. Registering the hook replaces
-/// the autocheckpoint (it is SQLite's own WAL hook).
-fn start_checkpointer(writer: &mut Connection, path: &Path) -> std::io::Result<()> {
-    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
-    let path = path.to_path_buf();
-    std::thread::Builder::new()
-        .name("assetd-checkpoint".into())
-        .spawn(move || {
-            // Ends when the writer, whose hook holds the only sender, is closed.
-            while woken.recv().is_ok() {
-                let done = Connection::open_with_flags(
-                    &path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
-                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .and_then(|c| {
-                    configure(&c)?;
-                    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                });
-                if let Err(e) = done {
-                    tracing::debug!(error = %e, "Background checkpoint did not run; the next commit asks again.");
-                }
-                // The connection is closed by now; what it used stays in this thread's
-                // arena unless given back, after the run's own release_memory has run.
-                heap::give_back();
-            }
-        })?;
-    writer
-        .wal_hook(Some(
-            move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
-                if pages >= CHECKPOINT_PAGES {
-                    // Full means one is already asked for.
-                    let _ = wake.try_send(());
-                }
-                Ok(())
-            },
-        ))
-        .map_err(std::io::Error::other)
-}
-
 /// Deletes an asset's rows of `asset_keys`, given the serial and MACs it was stored with:
 /// the rows are exactly `identity_keys` of those (a change to `identity_keys` comes with a
 /// migration that rebuilds the table), so each is found by primary key.
@@ -1845,31 +1797,6 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })
-    }
-}
-
-impl Store {
-    /// Copies the WAL into the database and empties it, for a stop: the next start then
-    /// opens a database with no WAL to read through. Waits for readers (up to the busy
-    /// timeout); on failure the WAL is simply kept, which is always safe.
-    pub fn checkpoint(&self) -> Result<()> {
-        lock(&self.inner.writer).execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-        Ok(())
-    }
-
-    /// Gives back the memory a burst of work left behind, for an agent that then idles for
-    /// hours: the page caches of the writer and of pooled readers (all but two readers are
-    /// closed; more open again under load), and the allocator's free pages.
-    pub fn release_memory(&self) {
-        let _ = lock(&self.inner.writer).release_memory();
-        {
-            let mut idle = lock(&self.inner.readers);
-            idle.truncate(2);
-            for c in idle.iter() {
-                let _ = c.release_memory();
-            }
-        }
-        heap::give_back();
     }
 }
 
