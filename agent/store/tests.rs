@@ -5,6 +5,7 @@
 //! other modules' tests (`crate::store::tests::…`).
 
 use super::*;
+use crate::devices;
 use crate::model::Category;
 use std::collections::HashMap;
 
