@@ -9,8 +9,9 @@
 //! `asset_keys` stays exactly the keys of the present assets' stored serials and MACs.
 
 use super::rows::record_from_row;
+use super::runs::Removals;
 use super::schema::write_asset_keys;
-use super::{Removals, json_list, parse_list, ts};
+use super::{json_list, parse_list, ts};
 use crate::devices;
 use crate::idset::IdSet;
 use crate::model::{ReportedAsset, RunCounts, SyncRun, is_billable};

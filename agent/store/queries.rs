@@ -7,11 +7,12 @@
 //! can pick an index for each shape, and every value a bound parameter, never text
 //! spliced into SQL (`list_assets_sql`).
 
+use super::counts::cutoff_text;
 use super::rows::{
     ASSET_SELECT, AssetSink, LISTED_SELECT, LISTED_SELECT_ONE_CLIENT, ListedRow, RUN_SELECT,
     asset_from_row, run_from_row,
 };
-use super::{Result, Store, cutoff_text, parse_ts, ts};
+use super::{Result, Store, parse_ts, ts};
 use crate::model::{Asset, AssetChange, Category, SyncRun};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};

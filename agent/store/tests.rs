@@ -6,8 +6,11 @@
 
 use super::*;
 use crate::devices;
-use crate::model::Category;
-use std::collections::HashMap;
+use crate::model::{
+    Category, Coverage, ReportedAsset, RunCounts, RunKind, RunState, RunTrigger, SourceClient,
+    SyncRun, VendorUsage,
+};
+use std::collections::{HashMap, HashSet};
 
 fn record(id: &str, name: &str) -> ReportedAsset {
     ReportedAsset {
