@@ -1,7 +1,7 @@
 //! Client links: which assetd client each source client belongs to, by the config's
 //! `[[client]]` tables (`crate::clients::resolve`). Links are rewritten for every source
-//! client when the tables change (no resync needed) and for a run's source clients when
-//! the run applies; the source clients are listed with their links.
+//! client when the tables change (no resync needed), and for the clients of a run's source
+//! when the run applies; the source clients are listed with their links.
 
 use super::counts::cutoff_text;
 use super::{Result, Store, lock, parse_list};

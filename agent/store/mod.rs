@@ -11,6 +11,23 @@
 //!
 //! The store knows no vendor: connectors hand it `model` records.
 //! rusqlite is synchronous; async callers go through `Store::call`.
+//!
+//! This file holds the `Store` handle: opening the database (migrated, WAL, its files
+//! private), the one writer connection and the pool of read-only readers, errors, the room
+//! left on disk, and how values are written as text (`ts`, JSON lists). Beside it, one file
+//! per concern, each adding its own `impl Store` block:
+//!
+//! - `schema`: the migrations (`migrations/NNNN_name.sql`) and the SQL functions.
+//! - `runs`: a run's life: begun, staged, its removal candidates, finished; recovery.
+//! - `apply`: a finished run's staged rows applied: assets, history, removals, devices.
+//! - `links`: source clients linked to assetd clients by the `[[client]]` tables.
+//! - `sources`: the sources' rows, schedules, present counts, purge.
+//! - `queries`: the API's reads of assets, history, runs and devices.
+//! - `rows`: the column lists of those reads and the row types that borrow them.
+//! - `counts`: billable counts, their cache, the daily snapshots, a month's figures.
+//! - `usage`: the vendors' own billing figures and the note on missing ones.
+//! - `checkpoint`: the checkpoint thread, and releasing memory after a burst.
+//! - `tests`: the unit tests, whose helpers other modules' tests share.
 
 mod apply;
 mod checkpoint;
@@ -307,9 +324,7 @@ impl Store {
             _ => Ok(()),
         }
     }
-}
 
-impl Store {
     /// The database file plus its WAL, in bytes.
     pub fn size_bytes(&self) -> i64 {
         let wal = PathBuf::from(format!("{}-wal", self.inner.path.display()));

@@ -5,8 +5,7 @@
 //! serves them all (`RecordRow::read`). `AssetRow` is a row of `ASSET_SELECT` (an owned
 //! `Asset` on request); `ListedRow` a row of `LISTED_SELECT`, what ListAssets sends, handed
 //! to an `AssetSink` page by page; `run_from_row` reads `sync_runs`. Text is borrowed from
-//! SQLite, not copied, until a caller asks for owned values: reading and copying was most
-//! of a ListAssets page's CPU.
+//! SQLite, not copied, until a caller asks for owned values.
 
 use super::parse_ts;
 use crate::listed::{self, ListedFields};

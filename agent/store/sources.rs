@@ -1,7 +1,7 @@
-//! Sources: each configured source's row (registered when it is configured), what the
-//! scheduler needs of its history, its count of present assets (kept by the runs that
-//! change it, so status and the source list do not count a million rows), when each last
-//! succeeded, and purging a source with everything it brought.
+//! Sources: each configured source's row (registered when the engine starts its task),
+//! what the scheduler needs of its history, its count of present assets (kept by the runs
+//! that change it, so status and the source list do not count a million rows), when each
+//! last succeeded, and purging a source with everything it brought.
 
 use super::apply::merge_devices;
 use super::counts::cutoff_text;
