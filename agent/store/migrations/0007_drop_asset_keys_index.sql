@@ -1,0 +1,2 @@
+
+DROP INDEX asset_keys_asset;

@@ -1,0 +1,2 @@
+
+ALTER TABLE sources RENAME COLUMN usage_note TO billing_note;
