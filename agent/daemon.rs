@@ -51,11 +51,19 @@ fn lock_database(db: &Path) -> Result<File, DaemonError> {
     {
         let _ = std::fs::create_dir_all(dir);
     }
+    // 0600 from creation and never through a symlink (issue 21: the lock file stayed 0644).
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
+        .and_then(|f| {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            Ok(f)
+        })
         .map_err(|e| DaemonError::Lock {
             path: path.clone(),
             reason: lock_failure(&e, &path),
@@ -230,4 +238,36 @@ pub fn cancel_on_signals(token: CancellationToken) -> std::io::Result<()> {
         token.cancel();
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_lock_is_private_and_never_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("a.db");
+        let lock = lock_database(&db).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let path = dir.path().join("a.db.lock");
+        assert_eq!(mode(&path), 0o600);
+        // A second agent on the same database is refused while the first holds it.
+        assert!(matches!(
+            lock_database(&db),
+            Err(DaemonError::DatabaseLocked(_))
+        ));
+        drop(lock);
+        // One left 0644 by an older version is tightened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(lock_database(&db).unwrap());
+        assert_eq!(mode(&path), 0o600);
+        // A symlink planted at the lock's path is not followed.
+        let other = dir.path().join("b.db");
+        let target = dir.path().join("planted");
+        std::os::unix::fs::symlink(&target, dir.path().join("b.db.lock")).unwrap();
+        assert!(lock_database(&other).is_err());
+        assert!(!target.exists());
+    }
 }

@@ -53,6 +53,8 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         if e.is_disk_full() {
             ApiError::ResourceExhausted(e.to_string())
+        } else if matches!(e, StoreError::SourceSyncing(_)) {
+            ApiError::FailedPrecondition(e.to_string())
         } else {
             ApiError::Internal(e.to_string())
         }
@@ -604,9 +606,8 @@ impl Service {
             None => Err(ApiError::NotFound(format!(
                 "no source named `{source}` in the database"
             ))),
-            Some(s) if s.state == SourceState::Syncing => Err(ApiError::FailedPrecondition(
-                format!("source `{source}` is syncing; wait for the run to finish, then purge"),
-            )),
+            // Whether a run is in progress is decided inside the purge's transaction
+            // (`StoreError::SourceSyncing`), not here, where one could start meanwhile.
             Some(_) => Ok(self.store.call(move |s| s.purge_source(&source)).await?),
         }
     }

@@ -82,6 +82,8 @@ pub enum StoreError {
     Task(String),
     #[error("no sync run with id {0}")]
     NoSuchRun(i64),
+    #[error("source `{0}` is syncing; wait for the run to finish, then purge")]
+    SourceSyncing(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -231,6 +233,14 @@ impl Store {
                 reason: format!("cannot create directory {}: {e}", dir.display()),
             })?;
         }
+        make_private(path).map_err(|e| StoreError::Setup {
+            path: path.to_path_buf(),
+            reason: if e.raw_os_error() == Some(libc::ELOOP) {
+                "cannot create or secure the database file: it is a symbolic link, which assetd does not follow (one planted there could make it write elsewhere); set `database` to the real file's path".to_string()
+            } else {
+                format!("cannot create or secure the database file: {e}")
+            },
+        })?;
         let mut writer = Connection::open(path).map_err(open_err)?;
         configure(&writer).map_err(open_err)?;
         register_functions(&writer).map_err(open_err)?;
@@ -251,7 +261,6 @@ impl Store {
             // SQLite's own autocheckpoint stays: slower runs, nothing else.
             tracing::warn!(error = %e, "Cannot start the checkpoint thread; checkpoints run in each big commit.");
         }
-        restrict_permissions(path);
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -356,14 +365,37 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn restrict_permissions(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    for suffix in ["", "-wal", "-shm"] {
+/// Makes the database 0600 before SQLite opens it: a new file is created 0600 (whatever the
+/// umask, which can only take bits away), and an existing one, with any `-wal`/`-shm` left
+/// by a crash, is tightened through its descriptor. SQLite creates the WAL and SHM files
+/// with the database file's mode, so they too are private from their first byte (issue 21:
+/// a chmod after the migrations left every file world-readable until then).
+/// `O_NOFOLLOW`: a symlink planted at the path is refused, not followed.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let private = std::fs::Permissions::from_mode(0o600);
+    let db = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    db.set_permissions(private.clone())?;
+    for suffix in ["-wal", "-shm"] {
         let p = PathBuf::from(format!("{}{suffix}", path.display()));
-        if p.exists() {
-            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&p)
+        {
+            Ok(f) => f.set_permissions(private.clone())?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

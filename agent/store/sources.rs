@@ -5,7 +5,7 @@
 
 use super::apply::merge_devices;
 use super::counts::cutoff_text;
-use super::{Result, Store, parse_ts};
+use super::{Result, Store, StoreError, parse_ts};
 use crate::model::SyncRun;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
@@ -140,9 +140,21 @@ impl Store {
     }
 
     /// Deletes every row of a source: assets, their history, runs and clients.
+    /// Refused with `SourceSyncing` while a run of the source is in progress: checked in the
+    /// purge's own transaction, on the one writer connection that also begins runs, so no
+    /// run can start between the check and the deletes (issue 21: a check made beforehand
+    /// let one in).
     pub fn purge_source(&self, source: &str) -> Result<i64> {
         self.with_writer(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let running: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE source = ?1 AND state = 'running')",
+                [source],
+                |r| r.get(0),
+            )?;
+            if running {
+                return Err(StoreError::SourceSyncing(source.to_string()));
+            }
             tx.execute(
                 "DELETE FROM asset_changes WHERE asset_id IN (SELECT id FROM assets WHERE source = ?1)",
                 [source],

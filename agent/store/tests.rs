@@ -762,21 +762,41 @@ fn a_big_commit_is_checkpointed_in_the_background() {
 #[test]
 fn database_files_are_private() {
     use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // Nothing chmods the files after SQLite has them: they are private from creation.
     let (d, store) = open();
     run(&store, RunKind::Full, &[record("a", "x")], REMOVE_ABSENT);
+    for suffix in ["", "-wal", "-shm"] {
+        let p = d.path().join(format!("a.db{suffix}"));
+        assert!(p.exists(), "{suffix}");
+        assert_eq!(mode(&p), 0o600, "{suffix}");
+    }
     drop(store);
+    // Files an older version (or a restore) left readable are tightened before SQLite
+    // opens them.
+    for suffix in ["", "-wal", "-shm"] {
+        let p = d.path().join(format!("a.db{suffix}"));
+        if p.exists() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
     let store = Store::open(&d.path().join("a.db")).unwrap();
     for suffix in ["", "-wal", "-shm"] {
         let p = d.path().join(format!("a.db{suffix}"));
         if p.exists() {
-            assert_eq!(
-                std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
-                0o600,
-                "{suffix}"
-            );
+            assert_eq!(mode(&p), 0o600, "{suffix}");
         }
     }
     drop(store);
+    // A symlink at the database's path is refused, not followed.
+    let target = d.path().join("elsewhere.db");
+    let link = d.path().join("link.db");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let e = Store::open(&link)
+        .err()
+        .expect("a symlinked database is refused");
+    assert!(e.to_string().contains("it is a symbolic link"), "{e}");
+    assert!(!target.exists());
 }
 
 fn asset(
@@ -1292,4 +1312,27 @@ fn vendor_billing_figures_land_with_the_run_and_sum_per_client() {
     // Purge forgets the source's figures.
     store.purge_source("auvik").unwrap();
     assert!(store.vendor_usage("2026-09").unwrap().is_empty());
+}
+
+/// Issue 21: purge checked "not syncing" before, outside its transaction, so a run that
+/// began in between lost its source's rows under it.
+#[test]
+fn purge_refuses_a_source_with_a_run_in_progress_in_its_own_transaction() {
+    let (_d, store) = open();
+    run(&store, RunKind::Full, &[record("a", "x")], REMOVE_ABSENT);
+    let r = store
+        .begin_run("auvik", RunKind::Full, RunTrigger::Manual)
+        .unwrap();
+    let e = store.purge_source("auvik").unwrap_err();
+    assert!(
+        matches!(e, StoreError::SourceSyncing(ref s) if s == "auvik"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("wait for the run to finish"), "{e}");
+    // Nothing was deleted.
+    assert_eq!(store.list_runs(Some("auvik"), 0, 10).unwrap().len(), 2);
+    store.stage_assets(&r, &[record("a", "x")]).unwrap();
+    store.finish_run(&r, full_end(&store, &r)).unwrap();
+    assert_eq!(store.purge_source("auvik").unwrap(), 1);
+    assert!(store.list_runs(Some("auvik"), 0, 10).unwrap().is_empty());
 }
