@@ -49,6 +49,8 @@ mod cli_help_snapshots;
 mod cli_json;
 mod demo;
 
-// The repository itself: the Debian package, and no file reaching outside the repository.
+// The repository itself: the Debian package, the layer rule of ARCHITECTURE.md on the `use`
+// lines, and no file reaching outside the repository.
+mod layers;
 mod packaging;
 mod stands_alone;
