@@ -44,7 +44,6 @@ impl From<ConfigErrors> for DaemonError {
 /// An exclusive lock next to the database, held for the process's life, so a second agent
 /// on the same database refuses to start instead of racing the first.
 fn lock_database(db: &Path) -> Result<File, DaemonError> {
-    use std::os::fd::AsRawFd;
     let path = PathBuf::from(format!("{}.lock", db.display()));
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
@@ -68,8 +67,9 @@ fn lock_database(db: &Path) -> Result<File, DaemonError> {
             path: path.clone(),
             reason: lock_failure(&e, &path),
         })?;
-    // SAFETY: flock on a file descriptor we own; no memory is passed.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    // Exclusive and non-blocking: `flock(LOCK_EX | LOCK_NB)` on Linux. Any failure, held by
+    // another process or not, refuses the start.
+    if file.try_lock().is_err() {
         return Err(DaemonError::DatabaseLocked(db.to_path_buf()));
     }
     Ok(file)

@@ -3,7 +3,7 @@
 //! as `CONTRACT §N`); `docs/ARCHITECTURE.md` maps the modules, what each must never do,
 //! and the invariants they keep together.
 //!
-//! One concern per module, in layers that point one way (`tests/layers.rs` holds the code to
+//! One concern per module, in layers that point one way (`tests/e2e/layers.rs` holds the code to
 //! them): `model` (+ `listed`, the list fields' encoded form) below `config` (+ `secret`,
 //! `config::tls`) which reads the file; `store` owns SQLite (`idset` holds a run's seen
 //! assets) and `vendors` talk to the vendor APIs and produce `model` records; `sync`

@@ -4,6 +4,17 @@
 //!
 //! What the daemon tells systemd, and when, is decided in `supervise`; this module only
 //! knows the wire protocol and the environment that switches it on.
+//!
+//! Why not the `sd-notify` crate (0.5.0, pure Rust; weighed for issue 20): it would replace
+//! `send`, `monotonic_usec` and `watchdog_from_env`, while the messages and their one-line
+//! STATUS= values stay ours either way; and what it would replace, it does differently. It
+//! hands `$NOTIFY_SOCKET` straight to `connect`, so an abstract address (`@name`, which
+//! systemd uses for user managers and in containers) is taken for a relative file name; it
+//! reads the variable and opens a socket for every message (a watchdog ping every few
+//! seconds), where this resolves the address once at start and reports a bad one once; its
+//! `watchdog_enabled` takes `WATCHDOG_USEC=0` for a zero interval, where this, like
+//! sd_watchdog_enabled(3), takes it for no watchdog; and it ends every assignment with a
+//! newline, so the datagrams would change (the tests here pin their bytes).
 
 use std::io;
 use std::os::unix::net::{SocketAddr, UnixDatagram};

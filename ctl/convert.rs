@@ -2,7 +2,7 @@
 //!
 //! The shapes are a contract, written down in `docs/cli-json.md` (every command's output,
 //! every record's fields and their JSON types, and the stability promise: fields are only
-//! ever added). `tests/e2e_cli_json.rs` reads that document and checks every command's
+//! ever added). `tests/e2e/cli_json.rs` reads that document and checks every command's
 //! output against it, so a field added or changed here must be added there too.
 //!
 //! In short: one JSON value per command; field names and order are stable; fields are

@@ -1,11 +1,12 @@
 //! Rendering records as an aligned table, JSON or CSV.
 //!
 //! - **table**: aligned columns. On a terminal they are fitted to its width (`TIOCGWINSZ`
-//!   on stdout); in a pipe or file, to `$COLUMNS` when it is set, else not at all, so `grep`
-//!   and `awk` see whole cells. To fit, the free-text columns (names, models, errors) give
-//!   way first, then the other text columns; cut cells end in `…`. Right-aligned columns
-//!   (ids, counts) are never cut: a wrong number is worse than a wrapped line. Control
-//!   characters in vendor data are replaced by spaces, so a cell can never move the cursor.
+//!   on stdout, asked through `console`); in a pipe or file, to `$COLUMNS` when it is set,
+//!   else not at all, so `grep` and `awk` see whole cells. To fit, the free-text columns
+//!   (names, models, errors) give way first, then the other text columns; cut cells end in
+//!   `…`. Right-aligned columns (ids, counts) are never cut: a wrong number is worse than a
+//!   wrapped line. Control characters in vendor data are replaced by spaces, so a cell can
+//!   never move the cursor.
 //! - **json**: a list is one JSON array written incrementally, one record per line; a single
 //!   record is one pretty-printed object. The record shapes are documented in `convert`.
 //! - **csv**: a header row, then one row per record; RFC 4180: fields containing `,`, `"`,
@@ -32,10 +33,7 @@ pub enum Format {
 /// The width tables are fitted to, or `None` for no limit: the terminal's on stdout, else
 /// `$COLUMNS`, else none (see the module docs).
 pub fn table_width() -> Option<usize> {
-    choose_width(
-        tty_columns(libc::STDOUT_FILENO),
-        std::env::var("COLUMNS").ok().as_deref(),
-    )
+    choose_width(stdout_columns(), std::env::var("COLUMNS").ok().as_deref())
 }
 
 /// The terminal wins over `$COLUMNS`, as for `ls`: a shell's exported `COLUMNS` goes stale
@@ -54,14 +52,13 @@ pub fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
-/// The column count of the terminal on `fd`, or `None` when it is not a terminal.
-pub fn tty_columns(fd: libc::c_int) -> Option<usize> {
-    // SAFETY: winsize is plain old data; TIOCGWINSZ only writes into it, and a failing
-    // ioctl (not a terminal) leaves it zeroed, which we treat as unknown.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: an open descriptor and a valid pointer to a winsize, as TIOCGWINSZ expects.
-    let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
-    (rc == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
+/// The column count of the terminal on stdout, or `None` when stdout is not a terminal or
+/// the terminal reports no size. `console` (indicatif's terminal layer, which sizes the
+/// `sync --wait` bars the same way) asks the terminal with `TIOCGWINSZ`.
+fn stdout_columns() -> Option<usize> {
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_rows, cols)| usize::from(cols))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,12 +4,16 @@
 //!
 //! The three simulator checks read the vendors' published specs and Passportal's documented
 //! samples, which are not part of the repository: they run when `$ASSETD_VENDOR_SPECS` names
-//! the specs' folder (see `tests/common/specs.rs`), and are left out of the pytest run, with
+//! the specs' folder (see `tests/specs/mod.rs`), and are left out of the pytest run, with
 //! one line on stderr, when it does not.
 
+// The e2e binary's harness (`tests/e2e/main.rs` uses all of it, so an unused helper is found
+// there); this target borrows the part it needs.
+#[allow(dead_code)]
 mod common;
+mod specs;
 
-use common::{Agent, specs, start_auvik};
+use common::{Agent, start_auvik};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -62,6 +66,16 @@ fn venv() -> PathBuf {
     python
 }
 
+/// Passportal's documented samples: `research/passportal.md` in the folder that holds the
+/// specs' folder (where the team keeps its notes).
+fn passportal_notes(specs: &Path) -> PathBuf {
+    specs
+        .parent()
+        .unwrap_or(specs)
+        .join("research")
+        .join("passportal.md")
+}
+
 /// The Python files that need files from outside the repository, and the file each needs:
 /// `(test file, path under the specs' folder, or None for Passportal's notes)`.
 const OUTSIDE_INPUTS: [(&str, Option<&str>); 3] = [
@@ -79,7 +93,7 @@ fn vendor_inputs() -> (Option<PathBuf>, Vec<&'static str>) {
         .filter(|(_, file)| match (&dir, file) {
             (None, _) => true,
             (Some(d), Some(f)) => !d.join(f).is_file(),
-            (Some(d), None) => !specs::passportal_notes(d).is_file(),
+            (Some(d), None) => !passportal_notes(d).is_file(),
         })
         .map(|(test, _)| *test)
         .collect();

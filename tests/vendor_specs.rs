@@ -1,5 +1,5 @@
 //! The connectors' mapping checked against the vendors' own published specs, found through
-//! `$ASSETD_VENDOR_SPECS` (see `tests/common/specs.rs`): Auvik's `DeviceTypeSchema` is the
+//! `$ASSETD_VENDOR_SPECS` (see `tests/specs/mod.rs`): Auvik's `DeviceTypeSchema` is the
 //! project's `DEVICE_TYPES` and every value maps to a category; every field of the asset
 //! example in Syncro's swagger lands in the canonical record or, verbatim, in `raw`.
 //!
@@ -8,18 +8,20 @@
 //! without the specs still checks the mapping; these tests check that those copies are true to
 //! the vendors. Without the specs they are skipped with one line on stderr.
 
-mod common;
+mod specs;
 
 use assetd::vendors::{auvik, syncro};
-use common::specs;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+/// Auvik's OpenAPI document, API v2 (the same `DeviceTypeSchema`).
+const AUVIK_V2: &str = "auvik-openapi-v2.json";
+
 /// Every spec file these tests read.
-const FILES: [&str; 3] = [specs::AUVIK_V1, specs::AUVIK_V2, specs::SYNCRO];
+const FILES: [&str; 3] = [specs::AUVIK_V1, AUVIK_V2, specs::SYNCRO];
 
 /// The specs' folder, when `$ASSETD_VENDOR_SPECS` names one. Worked out once per run; when the
 /// variable is unset or a file is missing, the one skip line is printed then.
@@ -30,7 +32,7 @@ fn folder() -> &'static (Option<PathBuf>, Vec<&'static str>) {
             "set {} to the folder holding {}, {} and {} to run them",
             specs::VAR,
             specs::AUVIK_V1,
-            specs::AUVIK_V2,
+            AUVIK_V2,
             specs::SYNCRO
         );
         let Some(dir) = specs::dir() else {
@@ -79,7 +81,7 @@ fn device_types(spec: &Value, name: &str) -> Vec<String> {
 /// Every `deviceType` in Auvik's own specs (v1 and v2) maps to a category.
 #[test]
 fn every_auvik_spec_device_type_is_mapped() {
-    for name in [specs::AUVIK_V1, specs::AUVIK_V2] {
+    for name in [specs::AUVIK_V1, AUVIK_V2] {
         let Some(spec) = spec(name) else { continue };
         let values = device_types(&spec, name);
         assert_eq!(
@@ -100,7 +102,7 @@ fn every_auvik_spec_device_type_is_mapped() {
 /// The project's own list of Auvik's device types is the specs' enum, value for value.
 #[test]
 fn auvik_device_types_are_the_specs_enum() {
-    for name in [specs::AUVIK_V1, specs::AUVIK_V2] {
+    for name in [specs::AUVIK_V1, AUVIK_V2] {
         let Some(spec) = spec(name) else { continue };
         let theirs: BTreeSet<String> = device_types(&spec, name).into_iter().collect();
         let ours: BTreeSet<String> = auvik::DEVICE_TYPES.iter().map(|t| t.to_string()).collect();

@@ -117,9 +117,10 @@ fn category_from_proto(field: &'static str, v: i32) -> Result<Option<Category>, 
     if v == 0 {
         return Ok(None);
     }
-    usize::try_from(v - 1)
+    // Not `v - 1`: it overflows for i32::MIN. A value that converts is at least 1 here.
+    usize::try_from(v)
         .ok()
-        .and_then(|i| Category::ALL.get(i).copied())
+        .and_then(|n| Category::ALL.get(n - 1).copied())
         .map(Some)
         .ok_or_else(|| ApiError::invalid(field, format!("unknown category value {v}")))
 }
@@ -743,6 +744,7 @@ mod tests {
         assert!(pb::Category::try_from(past).is_err(), "the proto has more");
         assert!(category_from_proto("category", past).is_err());
         assert!(category_from_proto("category", -1).is_err());
+        assert!(category_from_proto("category", i32::MIN).is_err());
         assert_eq!(category_from_proto("category", 0).unwrap(), None);
     }
 

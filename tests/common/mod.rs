@@ -1,6 +1,8 @@
 //! Shared harness for end-to-end tests: an in-process vendor simulator, the real `assetd`
 //! binary as a child process on a private config and socket, and `assetctl` runs.
-#![allow(dead_code)]
+//!
+//! It is the `e2e` binary's module (`tests/e2e/main.rs`), which uses all of it; the
+//! `python_interop` target borrows it too.
 
 use assetd::sim::auvik::{AuvikSim, AuvikSimOptions};
 use serde_json::Value;
@@ -8,8 +10,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-pub mod specs;
 
 pub const ASSETD: &str = env!("CARGO_BIN_EXE_assetd");
 pub const ASSETCTL: &str = env!("CARGO_BIN_EXE_assetctl");
@@ -31,21 +31,27 @@ pub fn write_private(path: &Path, text: &str) {
 pub struct Sim {
     pub sim: AuvikSim,
     pub server: assetd::sim::auvik::SimServer,
-    pub runtime: tokio::runtime::Runtime,
+    /// Held, not used: the server runs on it until the `Sim` is dropped.
+    _runtime: tokio::runtime::Runtime,
 }
 
 pub fn start_auvik(seed: u64, clients: usize, per_client: usize) -> Sim {
+    serve_auvik(AuvikSimOptions {
+        seed,
+        clients,
+        assets_per_client: per_client,
+        ..AuvikSimOptions::default()
+    })
+}
+
+/// An Auvik simulator made with `options` (e.g. a chosen API key), serving as `start_auvik`'s.
+pub fn serve_auvik(options: AuvikSimOptions) -> Sim {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    let sim = AuvikSim::new(AuvikSimOptions {
-        seed,
-        clients,
-        assets_per_client: per_client,
-        ..AuvikSimOptions::default()
-    });
+    let sim = AuvikSim::new(options);
     let server = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -55,7 +61,7 @@ pub fn start_auvik(seed: u64, clients: usize, per_client: usize) -> Sim {
     Sim {
         sim,
         server,
-        runtime,
+        _runtime: runtime,
     }
 }
 

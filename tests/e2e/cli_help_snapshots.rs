@@ -1,7 +1,7 @@
 //! The command-line interface as users see it: `--help` of every command and subcommand of
 //! `assetd` and `assetctl`, compared with the snapshots committed in `tests/snapshots/help/`,
 //! so that no flag, verb or wording changes by accident. After a deliberate change, run
-//! `UPDATE_SNAPSHOTS=1 cargo test --test cli_help_snapshots` and commit the new files (the
+//! `UPDATE_SNAPSHOTS=1 cargo test --test e2e cli_help_snapshots` and commit the new files (the
 //! diff is the review of the interface change).
 //!
 //! The binaries run with an empty environment and `COLUMNS=100`: help text must not depend
@@ -130,7 +130,7 @@ fn help_of_every_command_matches_its_snapshot() {
     assert!(
         problems.is_empty(),
         "the command-line interface changed:\n{}\n\nIf this is deliberate, run \
-         `UPDATE_SNAPSHOTS=1 cargo test --test cli_help_snapshots` and commit tests/snapshots/help/.",
+         `UPDATE_SNAPSHOTS=1 cargo test --test e2e cli_help_snapshots` and commit tests/snapshots/help/.",
         problems.join("\n")
     );
 }

@@ -7,13 +7,12 @@
 //! counts and Auvik's billing figures are derived here from that definition with CONTRACT §5's
 //! rules, written out independently of the agent's code.
 
-mod common;
-
+use crate::common;
+use crate::common::Agent;
 use assetd::sim::auvik::{AuvikSim, AuvikSimOptions};
 use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
 use assetd::sim::server::SimServer;
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
-use common::Agent;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -1,7 +1,6 @@
 //! `assetd demo` then `assetctl` with no flags, as the README tells a new user.
 
-mod common;
-
+use crate::common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,9 +1,8 @@
 //! End-to-end: the real agent against the Passportal simulator.
 
-mod common;
-
+use crate::common;
+use crate::common::Agent;
 use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
-use common::Agent;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;

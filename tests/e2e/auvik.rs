@@ -1,9 +1,8 @@
 //! End-to-end: the real `assetd` and `assetctl` binaries against the Auvik simulator.
 
-mod common;
-
+use crate::common;
+use crate::common::{Agent, start_auvik};
 use assetd::vendors::auvik::category_for;
-use common::{Agent, start_auvik};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;

@@ -7,9 +7,8 @@
 //! run already built (the test profile's), so no second, release build happens here; the
 //! script's default (`cargo build --release`) is what the README documents.
 
-mod common;
-
-use common::{ASSETD, short_tempdir};
+use crate::common;
+use crate::common::{ASSETD, short_tempdir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

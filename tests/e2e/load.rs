@@ -5,10 +5,8 @@
 //! them neither block the others nor make the agent grow, and are released on disconnect.
 //! Latency percentiles are printed (`--nocapture`), never asserted.
 
-mod common;
-
+use crate::common::{Agent, start_auvik};
 use assetd::proto as pb;
-use common::{Agent, start_auvik};
 use pb::asset_service_client::AssetServiceClient;
 use pb::sync_service_client::SyncServiceClient;
 use std::collections::BTreeMap;

@@ -4,10 +4,9 @@
 //! requests the simulator received), retries after injected 429 and 500 answers, outcomes
 //! and error reasons, all surviving a config reload.
 
-mod common;
-
+use crate::common;
+use crate::common::{Agent, http_get, metrics_port, start_auvik, with_metrics};
 use assetd::sim::faults::{Fault, FaultRule};
-use common::{Agent, http_get, metrics_port, start_auvik, with_metrics};
 use std::collections::BTreeMap;
 
 /// One sample: metric name, labels, value.

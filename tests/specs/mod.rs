@@ -6,16 +6,18 @@
 //!
 //! Without the variable (or the files) the checks that need them are skipped, each test
 //! binary saying so in one line on stderr.
+//!
+//! The module of the two targets that read the specs, `vendor_specs` and `python_interop`
+//! (CI runs them by name with the specs): what both use is here; `AUVIK_V2` is
+//! `vendor_specs`' alone and `passportal_notes` `python_interop`'s.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The variable naming the folder of the vendors' specs.
 pub const VAR: &str = "ASSETD_VENDOR_SPECS";
 /// Auvik's OpenAPI document, API v1.
 pub const AUVIK_V1: &str = "auvik-openapi-v1.json";
-/// Auvik's OpenAPI document, API v2 (the same `DeviceTypeSchema`).
-pub const AUVIK_V2: &str = "auvik-openapi-v2.json";
 /// Syncro's swagger document.
 pub const SYNCRO: &str = "syncro-swagger.json";
 
@@ -30,16 +32,6 @@ pub fn dir() -> Option<PathBuf> {
             .or_else(|_| std::path::absolute(&value))
             .unwrap_or(value),
     )
-}
-
-/// Passportal's documented samples: `research/passportal.md` in the folder that holds the
-/// specs' folder (where the team keeps its notes).
-pub fn passportal_notes(specs: &Path) -> PathBuf {
-    specs
-        .parent()
-        .unwrap_or(specs)
-        .join("research")
-        .join("passportal.md")
 }
 
 /// Writes one line on the process's real stderr. libtest captures `eprintln!` of a passing

@@ -1,37 +1,22 @@
 //! A canary secret must never leave the config: not in logs, RPC answers, the database,
 //! or error messages, whatever happens to the run.
 
-mod common;
-
+use crate::common;
+use crate::common::Agent;
 use assetd::sim::auvik::{AuvikSim, AuvikSimOptions};
 use base64::Engine as _;
-use common::Agent;
 
 const CANARY: &str = "CANARY-7d41c9e2-0b6f-4e55";
 
 #[test]
 fn the_api_key_never_leaves_the_config() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = AuvikSim::new(AuvikSimOptions {
+    let sim = common::serve_auvik(AuvikSimOptions {
         seed: 31,
         clients: 2,
         assets_per_client: 10,
         api_key: CANARY.into(),
         ..AuvikSimOptions::default()
     });
-    let server = runtime.block_on(async {
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        sim.start(l).await.unwrap()
-    });
-    let sim = common::Sim {
-        sim,
-        server,
-        runtime,
-    };
     assert_eq!(sim.sim.api_key(), CANARY);
 
     // Inline in a private config, the strictest place to keep it from leaking; with the

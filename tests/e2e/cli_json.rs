@@ -5,14 +5,13 @@
 //! type. The tables are read from the document itself, so the document and the output
 //! cannot drift apart: changing either alone fails here.
 
-mod common;
-
+use crate::common;
+use crate::common::{Agent, start_auvik};
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
-use common::{Agent, start_auvik};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-const DOC: &str = include_str!("../docs/cli-json.md");
+const DOC: &str = include_str!("../../docs/cli-json.md");
 
 /// One alternative of a field's documented type.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,10 +1,9 @@
 //! End-to-end: the real agent against the Syncro simulator.
 
-mod common;
-
+use crate::common;
+use crate::common::Agent;
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
 use assetd::vendors::normalise_mac;
-use common::Agent;
 use serde_json::Value;
 use std::collections::HashMap;
 

@@ -5,11 +5,10 @@
 //! The agent listens on `tcp://127.0.0.1:0` and logs the port the system chose; the tests
 //! read it from the start-up line, so there is no race for a free port.
 
-mod common;
-
+use crate::common;
+use crate::common::{ASSETCTL, ASSETD, Agent, write_private};
 use assetd::proto::GetStatusRequest;
 use assetd::proto::agent_service_client::AgentServiceClient;
-use common::{ASSETCTL, ASSETD, Agent, write_private};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,

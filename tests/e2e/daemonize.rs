@@ -2,9 +2,8 @@
 //! daemon serves, the pidfile names the live daemon and keeps a second one out, a stale
 //! pidfile is taken over, start-up errors reach the terminal, and SIGTERM cleans up.
 
-mod common;
-
-use common::{ASSETCTL, ASSETD, Agent, short_tempdir};
+use crate::common;
+use crate::common::{ASSETCTL, ASSETD, Agent, short_tempdir};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -7,14 +7,13 @@
 //! (`request_timeout = "2s"`, `max_retries = 1`, `max_throttle_wait = "2s"`) so that hangs,
 //! retries and throttling take seconds.
 
-mod common;
-
+use crate::common;
+use crate::common::Agent;
 use assetd::sim::auvik::{AuvikSim, AuvikSimOptions};
 use assetd::sim::faults::{Fault, FaultPlan, FaultRule};
 use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
 use assetd::sim::server::SimServer;
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
-use common::Agent;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 

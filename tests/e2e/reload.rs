@@ -1,8 +1,7 @@
 //! Config reloads with the real agent: sources added, removed, and daemonizing.
 
-mod common;
-
-use common::{Agent, start_auvik};
+use crate::common;
+use crate::common::{Agent, start_auvik};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
 

@@ -10,9 +10,8 @@
 //! The full-disk and read-only tests mount a tmpfs; where mounting is not permitted (not
 //! root), they print why and pass without testing.
 
-mod common;
-
-use common::{ASSETCTL, Agent, Sim, run_until_exit, start_auvik, write_private};
+use crate::common;
+use crate::common::{ASSETCTL, Agent, Sim, run_until_exit, start_auvik, write_private};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -7,10 +7,8 @@
 //! Hand-picked edge cases first, then seeded random requests (`ASSETD_FUZZ_SEED=N` repeats
 //! a run; the seed is printed on failure).
 
-mod common;
-
+use crate::common::{Agent, start_auvik};
 use assetd::proto as pb;
-use common::{Agent, start_auvik};
 use pb::agent_service_client::AgentServiceClient;
 use pb::asset_service_client::AssetServiceClient;
 use pb::sync_service_client::SyncServiceClient;

@@ -6,12 +6,11 @@
 //! Counts, removals and run states are asserted exactly: which assets were removed, which
 //! kept, which skipped, what the run says.
 
-mod common;
-
+use crate::common;
+use crate::common::{Agent, start_auvik};
 use assetd::sim::faults::{Fault, FaultRule};
 use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
-use common::{Agent, start_auvik};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -2,9 +2,8 @@
 //! watchdog, RELOADING=1 around a reload and STOPPING=1 on SIGTERM, read from the
 //! datagram socket `$NOTIFY_SOCKET` names, as systemd reads them.
 
-mod common;
-
-use common::{ASSETCTL, ASSETD, Agent, Sim, start_auvik};
+use crate::common;
+use crate::common::{ASSETCTL, ASSETD, Agent, Sim, start_auvik};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -3,9 +3,8 @@
 //! names it in `$CREDENTIALS_DIRECTORY`, which is all the agent sees. Here the test plays
 //! systemd's part.
 
-mod common;
-
-use common::{ASSETD, Agent, start_auvik};
+use crate::common;
+use crate::common::{ASSETD, Agent, start_auvik};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 

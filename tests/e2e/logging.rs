@@ -2,9 +2,8 @@
 //! source, run id and client as real fields (JSON keys here; journal fields under systemd,
 //! where the same tracing fields are sent natively).
 
-mod common;
-
-use common::{ASSETD, Agent, start_auvik};
+use crate::common;
+use crate::common::{ASSETD, Agent, start_auvik};
 use serde_json::Value;
 
 fn json_lines(agent: &Agent) -> Vec<Value> {

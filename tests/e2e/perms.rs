@@ -2,9 +2,8 @@
 //! others, a user outside its group gets a clear "add yourself to group assetd" from
 //! assetctl, and the database files are private.
 
-mod common;
-
-use common::{Agent, start_auvik};
+use crate::common;
+use crate::common::{Agent, start_auvik};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::process::Command;

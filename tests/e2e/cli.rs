@@ -1,8 +1,7 @@
 //! assetctl against the real agent: exit codes, one-line errors and output formats.
 
-mod common;
-
-use common::{Agent, start_auvik};
+use crate::common;
+use crate::common::{Agent, start_auvik};
 use std::process::Command;
 
 fn code(out: &std::process::Output) -> Option<i32> {

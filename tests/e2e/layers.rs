@@ -227,7 +227,7 @@ fn no_module_imports_from_a_layer_above_it() {
     for (module, file) in &modules {
         let Some((_, layer)) = layer_of(module) else {
             problems.push(format!(
-                "{}: module `{module}` has no layer in tests/layers.rs (give it one, and say where in docs/ARCHITECTURE.md)",
+                "{}: module `{module}` has no layer in tests/e2e/layers.rs (give it one, and say where in docs/ARCHITECTURE.md)",
                 file.display()
             ));
             continue;
