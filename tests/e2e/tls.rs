@@ -865,3 +865,179 @@ fn plain_text_is_refused_off_loopback_and_needs_a_token_on_loopback() {
     assert!(log.contains("plain text on loopback"), "{log}");
     assert_no_token_material(&log, "the log");
 }
+
+// ---------------------------------------------------------------------------------------
+// Floods (issue 21 §2)
+
+/// The agent's resident memory, from /proc.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmRSS")
+}
+
+/// The agent's CPU time so far, in clock ticks (user + system).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().expect("utime") + f[12].parse::<u64>().expect("stime")
+}
+
+/// A connection from `from` (any 127/8 address: each is its own peer) to 127.0.0.1:port.
+async fn connect_from(from: [u8; 4], port: u16) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::from((from, 0)))?;
+    socket
+        .connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+}
+
+/// Whether the agent closes `conn` within `within` (a read sees the end, or a reset).
+async fn closed_within(conn: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 512];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, conn.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Issue 21 §2: 300 idle TCP connections used to hold the agent's descriptors for ever, 64
+/// silent ones took every TLS handshake slot, and the metrics endpoint had no header
+/// timeout. Now: past the caps (256 in all, 32 per peer address; metrics 32 and 8) the
+/// excess is closed at once, a peer that does not finish its handshake within 5 s is
+/// dropped, a slowloris on metrics is cut at its header timeout, and meanwhile the Unix
+/// socket answers, a real TLS client gets in once the silent ones are gone, the agent's
+/// memory stays bounded and it does not spin.
+#[test]
+fn a_flood_of_silent_peers_and_slowloris_cannot_starve_the_agent() {
+    use tokio::io::AsyncWriteExt;
+    let dir = common::short_tempdir();
+    let pki = make_pki(dir.path());
+    let mut token = PathBuf::new();
+    let agent = Agent::start_with(|a| {
+        token = token_file(a, "t.token", INVENTORY);
+        common::with_metrics(&agent_table(
+            a,
+            "tcp://127.0.0.1:0",
+            &tls_lines(&pki, &[&token]),
+        ))
+    });
+    let (port, metrics) = (tcp_port(&agent), common::metrics_port(&agent));
+    let pid = agent.pid();
+    assert!(agent.ctl(&["status"]).status.success());
+    let rss_before = rss_kib(pid);
+    let rt = runtime();
+    rt.block_on(async {
+        // 20 peers × 20 silent connections: 400, past both caps.
+        let mut silent = Vec::new();
+        for peer in 2..22u8 {
+            for _ in 0..20 {
+                silent.push(
+                    connect_from([127, 0, 0, peer], port)
+                        .await
+                        .expect("connect"),
+                );
+            }
+        }
+        // One peer alone past its own cap of 32.
+        let mut greedy = Vec::new();
+        for _ in 0..40 {
+            greedy.push(connect_from([127, 0, 0, 99], port).await.expect("connect"));
+        }
+        // Slowloris on metrics: a request line and headers, a byte at a time, never ending.
+        let mut slow = Vec::new();
+        for peer in 2..6u8 {
+            for _ in 0..6 {
+                let mut c = connect_from([127, 0, 0, peer], metrics)
+                    .await
+                    .expect("connect");
+                c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+                    .await
+                    .expect("write");
+                slow.push(c);
+            }
+        }
+        // The excess is closed at once: at least 400 + 40 - 256 in all, and at least 8 of
+        // the greedy peer's 40 by the per-peer cap.
+        let mut closed_at_once = 0;
+        for c in silent.iter_mut().chain(greedy.iter_mut()) {
+            if closed_within(c, std::time::Duration::from_millis(20)).await {
+                closed_at_once += 1;
+            }
+        }
+        assert!(
+            closed_at_once >= 440 - 256,
+            "only {closed_at_once} of 440 closed at once"
+        );
+        let mut greedy_closed = 0;
+        for c in greedy.iter_mut() {
+            if closed_within(c, std::time::Duration::from_millis(20)).await {
+                greedy_closed += 1;
+            }
+        }
+        assert!(
+            greedy_closed >= 8,
+            "the per-peer cap closed {greedy_closed}"
+        );
+
+        // While the flood holds every TCP slot, operators still get in on the socket, and
+        // the agent neither spins nor grows without bound.
+        let ticks = cpu_ticks(pid);
+        let out = agent.ctl(&["status"]);
+        assert!(
+            out.status.success(),
+            "status during the flood: {}",
+            stderr(&out)
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        // Keep the slowloris trickling, which must not extend its time.
+        for c in slow.iter_mut() {
+            let _ = c.write_all(b"X").await;
+        }
+        let spent = cpu_ticks(pid) - ticks;
+        // 100 ticks a second: a spinning accept loop would use about all of them.
+        assert!(
+            spent < 60,
+            "the agent used {spent} ticks in about 1.5 s under the flood"
+        );
+        let grown = rss_kib(pid).saturating_sub(rss_before);
+        assert!(grown < 64 * 1024, "RSS grew by {grown} KiB under the flood");
+
+        // Silent peers are dropped once their 5 s to start a handshake are over; the
+        // slowloris once its 5 s for the headers are over, trickle or not.
+        for (i, c) in silent.iter_mut().chain(greedy.iter_mut()).enumerate() {
+            assert!(
+                closed_within(c, std::time::Duration::from_secs(10)).await,
+                "silent connection {i} still open"
+            );
+        }
+        for (i, c) in slow.iter_mut().enumerate() {
+            let _ = c.write_all(b"Y").await;
+            assert!(
+                closed_within(c, std::time::Duration::from_secs(10)).await,
+                "slowloris connection {i} still open"
+            );
+        }
+        // And a real client, with its token, gets in.
+        let channel = tls_channel(port, &pki.ca_pem, None).await.expect("tls");
+        get_status(&channel, Some(&format!("Bearer {INVENTORY}")))
+            .await
+            .expect("a real client after the flood");
+        let scrape = common::http_get(metrics, "/metrics");
+        assert!(scrape.2.contains("assetd_"), "metrics after the flood");
+    });
+    // The refusals were logged without flooding the log: not one line per connection.
+    let log = agent.log_text();
+    let refusal_lines = log.lines().filter(|l| l.contains("refus")).count();
+    assert!(refusal_lines < 50, "{refusal_lines} refusal lines:\n{log}");
+}
