@@ -307,3 +307,51 @@ fn the_request_budget_is_shared_and_used_to_the_full() {
         "took {took}s; the limit allows {fastest}s"
     );
 }
+
+/// Issue 21 §3: with HTTP_PROXY set, a loopback http:// Syncro's key went to the proxy
+/// (`authorization: Bearer …`) and the run blamed Syncro for the proxy's 502. A vendor on
+/// loopback, or on http://, is never proxied, whatever the environment says.
+#[test]
+fn proxy_variables_never_carry_a_loopback_vendors_requests() {
+    use std::io::Read;
+    let s = start(SyncroSimOptions {
+        seed: 62,
+        clients: 2,
+        assets_per_client: 5,
+        ..SyncroSimOptions::default()
+    });
+    // A "proxy" that records whatever reaches it.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    proxy.set_nonblocking(true).unwrap();
+    let mut agent = Agent::unstarted();
+    let key = s.sim.api_key();
+    common::write_private(&agent.key_file, &key);
+    agent.write_config(&format!(
+        "{}{}",
+        agent.agent_section(),
+        source("syncro", &s, &agent.key_file)
+    ));
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        agent.env.push((var.to_string(), proxy_url.clone()));
+    }
+    agent.env.push(("NO_PROXY".to_string(), String::new()));
+    agent.spawn();
+    agent.wait_for("the first sync", |a| a.state_of("syncro") == "ok");
+    assert_eq!(agent.assets(false).len(), s.sim.assets().len());
+    let mut reached = String::new();
+    while let Ok((mut c, _)) = proxy.accept() {
+        c.set_nonblocking(false).unwrap();
+        c.set_read_timeout(Some(std::time::Duration::from_secs(1)))
+            .unwrap();
+        let _ = c.read_to_string(&mut reached);
+    }
+    assert!(reached.is_empty(), "the proxy was sent: {reached}");
+}
