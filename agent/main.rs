@@ -151,21 +151,13 @@ fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let format = cli.log_format;
     match cli.command {
-        Command::CheckConfig { path } => match assetd::config::load(&path) {
-            Ok(c) => {
-                println!(
-                    "{}: ok ({} source{})",
-                    path.display(),
-                    c.sources.len(),
-                    if c.sources.len() == 1 { "" } else { "s" }
-                );
-                ExitCode::SUCCESS
+        Command::CheckConfig { path } => {
+            // It reads every secret too.
+            if let Err(e) = forbid_dumps() {
+                eprintln!("assetd: warning: {e}");
             }
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(2)
-            }
-        },
+            check_config(&path)
+        }
         Command::Run {
             config,
             daemonize,
@@ -201,6 +193,25 @@ fn main() -> ExitCode {
                 ))
                 .with_context(|| format!("simulator `{vendor}`"))
             }))
+        }
+    }
+}
+
+/// `assetd check-config PATH`: exit 0 when valid, else every error and exit 2.
+fn check_config(path: &Path) -> ExitCode {
+    match assetd::config::load(path) {
+        Ok(c) => {
+            println!(
+                "{}: ok ({} source{})",
+                path.display(),
+                c.sources.len(),
+                if c.sources.len() == 1 { "" } else { "s" }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
         }
     }
 }
@@ -276,6 +287,10 @@ fn run_agent(
         return failed_start(startup, pidfile, e.into());
     }
     init_logging(&target);
+    // Before the config (and so any secret) is read.
+    if let Err(e) = forbid_dumps() {
+        tracing::warn!("{e}");
+    }
     // Under --daemonize the service manager (if any) is not waiting for this process.
     let service_manager = if daemonize {
         None
@@ -367,6 +382,18 @@ async fn serve(
     let (_, result) = tokio::join!(announce, assetd::daemon::run(&config, shutdown, observers));
     result?;
     Ok(())
+}
+
+/// Makes this process non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`): it leaves no core file, and
+/// other processes of the same user can neither ptrace it nor read its memory through /proc,
+/// so none of them can lift the credentials it holds (root still can). The packaged unit also
+/// sets `LimitCORE=0`; this covers every other way of running the agent. A fork (daemonize)
+/// inherits it, and it is set after the fork all the same.
+fn forbid_dumps() -> anyhow::Result<()> {
+    use rustix::process::{DumpableBehavior, set_dumpable_behavior};
+    set_dumpable_behavior(DumpableBehavior::NotDumpable).context(
+        "cannot make the process non-dumpable (prctl PR_SET_DUMPABLE): a core dump or a debugger of the same user could read its secrets",
+    )
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -33,9 +33,11 @@ mod fuzz;
 mod load;
 mod reload;
 
-// Operations and security: systemd, daemonizing, logs, metrics, secrets, TLS, permissions.
+// Operations and security: systemd, daemonizing, logs, metrics, secrets, TLS, permissions,
+// what other local users can do to the agent and through it.
 mod credentials;
 mod daemonize;
+mod local_access;
 mod logging;
 mod metrics;
 mod perms;

@@ -361,6 +361,14 @@ fn the_unit_verifies_and_is_well_sandboxed() {
     let dir = short_tempdir();
     let unit = std::fs::read_to_string(repo().join("packaging/assetd.service")).unwrap();
     assert!(unit.contains("ExecStart=/usr/bin/assetd run --config /etc/assetd/config.toml"));
+    // Room for every connection the agent admits (agent/server/guard.rs) with its own files,
+    // and no core file that would hold the credentials (the agent is non-dumpable as well).
+    for line in ["LimitNOFILE=65536", "LimitCORE=0"] {
+        assert!(
+            unit.lines().any(|l| l.trim() == line),
+            "the unit lacks `{line}`"
+        );
+    }
     let copy = dir.path().join("assetd.service");
     std::fs::write(&copy, unit.replace("/usr/bin/assetd", ASSETD)).unwrap();
     // --man=no: the man pages named in Documentation= are in the package, not on this

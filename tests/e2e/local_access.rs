@@ -1,0 +1,117 @@
+//! What other local users and processes can do to the agent and through it (issue 21): the
+//! socket's group is the querying group, never the one that reads secrets; a `listen` path
+//! replaces only a stale socket; the socket is 0660 from its first byte; `assetctl` trusts a
+//! per-user socket only in a directory that is the user's alone; the pidfile and the demo's
+//! directory are not followed through symlinks; the agent cannot be dumped or traced by
+//! another process of its user.
+
+use crate::common::{ASSETD, short_tempdir, write_private};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `nobody` and `nogroup`: an identity that is neither the agent's nor in its groups.
+const NOBODY: u32 = 65534;
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// An agent with no sources (nothing to sync, so it starts at once) on a socket in `dir`.
+fn bare_config(dir: &Path, extra_agent_lines: &str) -> String {
+    format!(
+        "[agent]\ndatabase = \"{}\"\nlisten = [\"unix://{}\"]\n{extra_agent_lines}\n",
+        dir.join("a.db").display(),
+        dir.join("a.sock").display()
+    )
+}
+
+/// `assetd run` on `config`, as `uid`:`gid` when given (the test then runs as root), its
+/// stderr in `log`. Killed when dropped.
+struct Spawned {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Spawned {
+    fn start(config: &Path, log: &Path, id: Option<(u32, u32)>) -> Spawned {
+        let mut cmd = Command::new(ASSETD);
+        cmd.args(["run", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).expect("log"));
+        if let Some((uid, gid)) = id {
+            // std drops root's supplementary groups when it sets the uid.
+            cmd.uid(uid).gid(gid);
+        }
+        Spawned {
+            child: cmd.spawn().expect("spawn assetd"),
+            log: log.to_path_buf(),
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `path` exists (the agent has bound its socket).
+    fn wait_for(&mut self, path: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if path.exists() {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("assetd exited early ({status}):\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{} never appeared:\n{}", path.display(), self.log());
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The agent is not dumpable: the kernel then gives its /proc/PID files to root, so no other
+/// process of its own user can ptrace it or read its memory (or get a core file of it).
+/// As root the test runs the agent as `nobody`, since a root process's /proc entry is
+/// root's anyway.
+#[test]
+fn the_agent_cannot_be_dumped_or_traced_by_its_own_user() {
+    let dir = short_tempdir();
+    let config = dir.path().join("config.toml");
+    write_private(&config, &bare_config(dir.path(), ""));
+    let id = if is_root() {
+        for path in [dir.path(), config.as_path()] {
+            std::os::unix::fs::chown(path, Some(NOBODY), Some(NOBODY)).expect("chown");
+        }
+        Some((NOBODY, NOBODY))
+    } else {
+        None
+    };
+    let runs_as = id.map_or_else(|| rustix::process::geteuid().as_raw(), |(uid, _)| uid);
+    let mut agent = Spawned::start(&config, &dir.path().join("agent.log"), id);
+    agent.wait_for(&dir.path().join("a.sock"));
+    // (The directory /proc/PID itself keeps the owner it was first looked up with; the files
+    // in it follow the process's dumpable flag.)
+    let mem = std::fs::metadata(format!("/proc/{}/mem", agent.child.id())).expect("/proc/PID/mem");
+    assert_ne!(
+        runs_as, 0,
+        "the agent must run as someone other than root here"
+    );
+    assert_eq!(
+        mem.uid(),
+        0,
+        "/proc/PID/mem of a non-dumpable process belongs to root, not to its user {runs_as}:\n{}",
+        agent.log()
+    );
+}
