@@ -44,7 +44,7 @@ impl From<ConfigErrors> for DaemonError {
 /// An exclusive lock next to the database, held for the process's life, so a second agent
 /// on the same database refuses to start instead of racing the first.
 fn lock_database(db: &Path) -> Result<File, DaemonError> {
-    let path = PathBuf::from(format!("{}.lock", db.display()));
+    let path = config::database_lock_path(db);
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {

@@ -469,6 +469,7 @@ impl Checker<'_> {
                 "`agent.listen` is empty: give at least one unix:// or tcp:// address",
             );
         }
+        self.listen_clashes(&database, &located);
         let metrics_listen = raw
             .metrics_listen
             .as_ref()
@@ -665,6 +666,39 @@ impl Checker<'_> {
         } else {
             self.error(l, format!("`{s}`: a listen address starts with unix:// or tcp:// (e.g. unix:///run/assetd/assetd.sock, tcp://0.0.0.0:7443)"));
             None
+        }
+    }
+
+    /// A Unix socket's path must not be one of the agent's own files: binding there would
+    /// mean replacing the database (or its WAL, shared memory or lock) or the config. (The
+    /// server also refuses to replace anything that is not a stale socket; this says so at
+    /// check-config, before a start.)
+    fn listen_clashes(&mut self, database: &Path, listen: &[(Listen, Option<usize>)]) {
+        let db = database.as_os_str().to_string_lossy();
+        let own = [
+            (database.to_path_buf(), "the database"),
+            (
+                PathBuf::from(format!("{db}-wal")),
+                "the database's write-ahead log",
+            ),
+            (
+                PathBuf::from(format!("{db}-shm")),
+                "the database's shared-memory file",
+            ),
+            (database_lock_path(database), "the database's lock file"),
+            (self.path.to_path_buf(), "this config file"),
+        ];
+        for (l, at) in listen {
+            let Listen::Unix(socket) = l else { continue };
+            if let Some((file, what)) = own.iter().find(|(file, _)| same_path(socket, file)) {
+                self.error_at(
+                    *at,
+                    format!(
+                        "`{l}` is {what} ({}): the socket needs a path of its own, e.g. unix:///run/assetd/assetd.sock",
+                        file.display()
+                    ),
+                );
+            }
         }
     }
 
@@ -1111,6 +1145,27 @@ pub fn is_loopback_host(url: &url::Url) -> bool {
     }
 }
 
+/// The lock file beside the database that keeps a second agent off it.
+pub fn database_lock_path(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_os_string();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Whether `a` and `b` name the same file: the same absolute path once `.` and repeated
+/// slashes are dropped, or, when both exist, the same inode (a symlink or a hard link).
+fn same_path(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if absolute(a).components().eq(absolute(b).components()) {
+        return true;
+    }
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
 /// The socket path a per-user agent (`assetd demo`) uses, and `assetctl` looks for last.
 pub fn per_user_socket() -> PathBuf {
     per_user_runtime_dir().join("assetd.sock")
@@ -1516,6 +1571,50 @@ interval = "30m"
             .to_string();
         assert!(e.contains("chmod 600 c.toml"), "{e}");
         assert!(!e.contains("k-123"));
+    }
+
+    #[test]
+    fn a_socket_path_on_the_agents_own_files_is_refused() {
+        let config = Path::new("/srv/assetd/config.toml");
+        let with_listen = |listen: &str| {
+            format!(
+                "[agent]\ndatabase = \"/srv/assetd/a.db\"\nlisten = [\"unix:///run/x.sock\", \"unix://{listen}\"]\n"
+            )
+        };
+        for (listen, what) in [
+            ("/srv/assetd/a.db", "the database"),
+            ("/srv/assetd//./a.db", "the database"),
+            ("/srv/assetd/a.db-wal", "write-ahead log"),
+            ("/srv/assetd/a.db-shm", "shared-memory file"),
+            ("/srv/assetd/a.db.lock", "lock file"),
+            ("/srv/assetd/config.toml", "this config file"),
+        ] {
+            let e = parse(config, &with_listen(listen), true)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("`unix://{listen}` is {what}"))
+                    || e.contains(&format!("is the database's {what}")),
+                "{listen}: {e}"
+            );
+            assert!(e.contains("config.toml:3:"), "located at the entry: {e}");
+        }
+        // Beside them is fine.
+        parse(config, &with_listen("/srv/assetd/assetd.sock"), true)
+            .unwrap_or_else(|e| panic!("{e}"));
+        // The same file through a symlink is still the same file.
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("a.db");
+        std::fs::write(&db, "").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&db, &link).unwrap();
+        let text = format!(
+            "[agent]\ndatabase = \"{}\"\nlisten = [\"unix://{}\"]\n",
+            db.display(),
+            link.display()
+        );
+        let e = parse(config, &text, true).unwrap_err().to_string();
+        assert!(e.contains("is the database"), "{e}");
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub enum ServerError {
     AlreadyRunning(PathBuf),
     #[error("cannot listen on {path}: {reason}")]
     Bind { path: PathBuf, reason: String },
+    #[error(
+        "cannot listen on {path}: it is {what}, not a socket; assetd replaces only a socket left behind by an agent that stopped, never another file. Point `agent.listen` at a path of its own (e.g. unix:///run/assetd/assetd.sock), or move that file away if nothing needs it"
+    )]
+    NotASocket { path: PathBuf, what: &'static str },
     #[error("cannot listen on tcp://{addr}: {reason}")]
     BindTcp { addr: SocketAddr, reason: String },
     #[error("cannot serve metrics on {addr} (`agent.metrics_listen`): {reason}")]
@@ -209,12 +213,7 @@ async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
             let _ = std::os::unix::fs::chown(dir, None, Some(gid));
         }
     }
-    if path.exists() {
-        if tokio::net::UnixStream::connect(path).await.is_ok() {
-            return Err(ServerError::AlreadyRunning(path.to_path_buf()));
-        }
-        std::fs::remove_file(path).map_err(bind_err)?;
-    }
+    clear_stale_socket(path).await?;
     let listener = UnixListener::bind(path).map_err(bind_err)?;
     // Owner and group may connect; set before the socket is served or readiness told.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(bind_err)?;
@@ -237,6 +236,55 @@ async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
         path: path.to_path_buf(),
         listener: Some(listener),
     })
+}
+
+/// Makes way for binding `path`: nothing there is fine; a socket that answers belongs to a
+/// live agent (refused); a socket nobody listens on was left by an agent that stopped
+/// without cleaning up (a crash, kill -9) and is removed. Anything else (a database, a
+/// config, a directory, a symlink) is never removed: a mistyped `listen` path must not cost
+/// the operator a file. The type is read without following a symlink.
+async fn clear_stale_socket(path: &Path) -> Result<(), ServerError> {
+    use std::os::unix::fs::FileTypeExt;
+    let bind_err = |e: std::io::Error| ServerError::Bind {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let kind = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta.file_type(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(bind_err(e)),
+    };
+    if !kind.is_socket() {
+        let what = if kind.is_symlink() {
+            "a symbolic link"
+        } else if kind.is_dir() {
+            "a directory"
+        } else if kind.is_file() {
+            "a regular file"
+        } else if kind.is_fifo() {
+            "a FIFO"
+        } else {
+            "a device"
+        };
+        return Err(ServerError::NotASocket {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    match UnixStream::connect(path).await {
+        Ok(_) => Err(ServerError::AlreadyRunning(path.to_path_buf())),
+        // Nobody listens: the socket of an agent that is gone.
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            std::fs::remove_file(path).map_err(bind_err)
+        }
+        // E.g. permission denied: a socket that may well be alive, and is not ours to take.
+        Err(e) => Err(ServerError::Bind {
+            path: path.to_path_buf(),
+            reason: format!(
+                "a socket is already there and cannot be checked ({e}); remove it if no agent uses it"
+            ),
+        }),
+    }
 }
 
 /// The gid of group `assetd`, if the system has one.

@@ -5,6 +5,7 @@
 //! directory are not followed through symlinks; the agent cannot be dumped or traced by
 //! another process of its user.
 
+use crate::common;
 use crate::common::{ASSETD, short_tempdir, write_private};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -114,4 +115,104 @@ fn the_agent_cannot_be_dumped_or_traced_by_its_own_user() {
         "/proc/PID/mem of a non-dumpable process belongs to root, not to its user {runs_as}:\n{}",
         agent.log()
     );
+}
+
+/// A `listen` path that names a file other than a socket is refused, and the file kept: the
+/// agent used to unlink whatever it could not connect to.
+#[test]
+fn a_listen_path_naming_another_file_is_refused_and_the_file_kept() {
+    let dir = short_tempdir();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "keep me\n").expect("write");
+    let link = dir.path().join("link.sock");
+    std::os::unix::fs::symlink(&notes, &link).expect("symlink");
+    let dangling = dir.path().join("dangling.sock");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("symlink");
+    let subdir = dir.path().join("sub.sock");
+    std::fs::create_dir(&subdir).expect("mkdir");
+    for (path, what) in [
+        (&notes, "a regular file"),
+        (&link, "a symbolic link"),
+        (&dangling, "a symbolic link"),
+        (&subdir, "a directory"),
+    ] {
+        let config = dir.path().join("config.toml");
+        write_private(
+            &config,
+            &format!(
+                "[agent]\ndatabase = \"{}\"\nlisten = [\"unix://{}\"]\n",
+                dir.path().join("a.db").display(),
+                path.display()
+            ),
+        );
+        let out = common::run_until_exit(&config, Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{}: {stderr}", path.display());
+        assert!(
+            stderr.contains(&format!(
+                "cannot listen on {}: it is {what}, not a socket",
+                path.display()
+            )) && stderr.contains("agent.listen"),
+            "the message names the path, what it is and what to do: {stderr}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "keep me\n");
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().is_symlink());
+    assert!(
+        !dir.path().join("nowhere").exists(),
+        "nothing was created through the link"
+    );
+    assert!(subdir.is_dir());
+}
+
+/// `check-config` refuses a socket path on the agent's own files, and so does a start: the
+/// database (the original finding: it was unlinked), its WAL, shared memory and lock, and
+/// the config itself.
+#[test]
+fn a_listen_path_on_the_agents_own_files_is_refused_before_anything_is_touched() {
+    let dir = short_tempdir();
+    let db = dir.path().join("a.db");
+    let config = dir.path().join("config.toml");
+    // A live database first, from a normal start and stop.
+    write_private(&config, &bare_config(dir.path(), ""));
+    {
+        let mut agent = Spawned::start(&config, &dir.path().join("agent.log"), None);
+        agent.wait_for(&dir.path().join("a.sock"));
+    }
+    let size = std::fs::metadata(&db).expect("the database exists").len();
+    for (target, what) in [
+        (db.display().to_string(), "the database"),
+        (format!("{}-wal", db.display()), "write-ahead log"),
+        (format!("{}-shm", db.display()), "shared-memory file"),
+        (format!("{}.lock", db.display()), "lock file"),
+        (config.display().to_string(), "this config file"),
+    ] {
+        write_private(
+            &config,
+            &format!(
+                "[agent]\ndatabase = \"{}\"\nlisten = [\"unix://{target}\"]\n",
+                db.display()
+            ),
+        );
+        let check = Command::new(ASSETD)
+            .arg("check-config")
+            .arg(&config)
+            .output()
+            .expect("check-config");
+        let said = String::from_utf8_lossy(&check.stderr);
+        assert_eq!(check.status.code(), Some(2), "{target}: {said}");
+        assert!(
+            said.contains(&format!("`unix://{target}` is")) && said.contains(what),
+            "{said}"
+        );
+        let run = common::run_until_exit(&config, Duration::from_secs(30));
+        assert!(!run.status.success());
+        assert!(
+            String::from_utf8_lossy(&run.stderr).contains(what),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    assert_eq!(std::fs::metadata(&db).expect("still there").len(), size);
 }
