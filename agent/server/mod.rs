@@ -50,15 +50,22 @@ pub enum ServerError {
 /// The config in force: the agent's, replaced on every successful reload.
 pub type CurrentConfig = Arc<dyn Fn() -> Arc<Config> + Send + Sync>;
 
-/// A bound Unix socket, removed again when dropped.
+/// A bound Unix socket, removed again when dropped (if the file at its path is still it).
 pub struct BoundSocket {
     pub path: PathBuf,
+    /// The socket file's device and inode, so that only our own socket is removed.
+    node: (u64, u64),
     listener: Option<UnixListener>,
 }
 
 impl Drop for BoundSocket {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::symlink_metadata(&self.path)
+            && (m.dev(), m.ino()) == self.node
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -191,7 +198,6 @@ fn bind_reason(e: &std::io::Error, port: u16) -> String {
 }
 
 async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
-    use std::os::unix::fs::PermissionsExt;
     let bind_err = |e: std::io::Error| ServerError::Bind {
         path: path.to_path_buf(),
         reason: match e.kind() {
@@ -205,38 +211,133 @@ async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
     if let Some(dir) = path.parent()
         && !dir.exists()
     {
-        // A directory of our own, open to the socket's group only (under systemd,
-        // RuntimeDirectory= makes it).
-        std::fs::create_dir_all(dir).map_err(bind_err)?;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750));
-        if let Some(gid) = group {
-            let _ = std::os::unix::fs::chown(dir, None, Some(gid));
-        }
+        socket_directory(dir, group).map_err(bind_err)?;
     }
     clear_stale_socket(path).await?;
-    let listener = UnixListener::bind(path).map_err(bind_err)?;
-    // Owner and group may connect; set before the socket is served or readiness told.
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(bind_err)?;
-    // The group is `assetd` where the system has one (the package creates it), so granting
-    // access is `usermod -aG assetd`; elsewhere it stays the agent's own group. Under the
-    // packaged unit (Group=assetd) it already is, and chown is not even attempted: the
-    // unit's system call filter refuses the chown family.
-    let current_gid = {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(path).map(|m| m.gid()).ok()
-    };
-    if let Some(gid) = group
-        && current_gid != Some(gid)
-        && let Err(e) = std::os::unix::fs::chown(path, None, Some(gid))
-    {
-        tracing::warn!(socket = %path.display(), error = %e,
-            "Cannot give the socket to group `assetd`; it keeps the agent's group. Run the agent as a member of `assetd`.");
-    }
+    let (listener, node) = bind_socket_file(path, group).map_err(bind_err)?;
+    listener.set_nonblocking(true).map_err(bind_err)?;
+    let listener = UnixListener::from_std(listener).map_err(bind_err)?;
     Ok(BoundSocket {
         path: path.to_path_buf(),
+        node,
         listener: Some(listener),
     })
 }
+
+/// Creates the socket's directory (under systemd, RuntimeDirectory= makes it instead): 0750,
+/// in the socket's group, so that group may reach the socket and others may not even list
+/// it. Its mode and group are set through a descriptor opened without following a symlink.
+fn socket_directory(dir: &Path, group: Option<libc::gid_t>) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(dir)?;
+    let handle = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)?;
+    if let Some(gid) = group
+        && let Err(e) = std::os::unix::fs::fchown(&handle, None, Some(gid))
+    {
+        tracing::warn!(directory = %dir.display(), error = %e,
+            "Cannot give the socket's directory to the socket's group; it keeps the agent's group.");
+    }
+    // The umask may have taken group bits from mkdir's 0750.
+    handle.set_permissions(std::fs::Permissions::from_mode(0o750))
+}
+
+/// Binds a listening socket at `path` that is never more open than 0660 to its own group,
+/// whatever the process's umask, and never reached through a symlink. Returns it with its
+/// file's device and inode.
+///
+/// The file is made by `bind`, with the socket's own mode less the umask. So the socket is
+/// made first and `fchmod`ed before `bind`: 0660, or 0600 when its group still has to change
+/// (until then the group is the agent's, who may not be meant to use it). Then the group is
+/// set and the mode widened to exactly 0660 (a umask such as the unit's 0077 takes the group's
+/// bits) on the file opened with `O_PATH | O_NOFOLLOW` and checked to be a socket of ours,
+/// never through a path a symlink could redirect; and only then `listen`, so no client
+/// connects before all of this holds (until `listen`, a connection is refused). Changing the
+/// umask for the bind instead would change it for every thread of the agent (it is per
+/// process), and binding under a temporary name then renaming would leave the socket known to
+/// the kernel (`ss -x`, /proc/net/unix) by the temporary name.
+fn bind_socket_file(
+    path: &Path,
+    group: Option<libc::gid_t>,
+) -> std::io::Result<(std::os::unix::net::UnixListener, (u64, u64))> {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    const MODE: u32 = 0o660;
+    let socket = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )?;
+    let regroup = group.is_some_and(|gid| gid != rustix::process::getegid().as_raw());
+    let first = if regroup { 0o600 } else { MODE };
+    rustix::fs::fchmod(&socket, Mode::from_raw_mode(first))?;
+    rustix::net::bind(&socket, &SocketAddrUnix::new(path)?)?;
+    let made = (|| {
+        let node = rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let stat = rustix::fs::fstat(&node)?;
+        // Only the agent's user can write the socket's directory in any sane setup, but a
+        // file swapped in between the bind and the open is refused, not changed.
+        if FileType::from_raw_mode(stat.st_mode) != FileType::Socket
+            || stat.st_uid != rustix::process::geteuid().as_raw()
+        {
+            return Err(std::io::Error::other(
+                "the socket file was replaced while it was being set up; is another program using this path?",
+            ));
+        }
+        if let Some(gid) = group
+            && stat.st_gid != gid
+            && let Err(e) = rustix::fs::chownat(
+                &node,
+                "",
+                None,
+                Some(rustix::process::Gid::from_raw(gid)),
+                AtFlags::EMPTY_PATH,
+            )
+        {
+            // The unit's system call filter refuses the chown family; there the agent's
+            // own group already is the socket's (Group=), so this is not reached.
+            tracing::warn!(socket = %path.display(), error = %e,
+                "Cannot give the socket to group `assetd`; it keeps the agent's group. Run the agent as a member of `assetd`.");
+        }
+        if stat.st_mode & 0o7777 != MODE {
+            // chmod has no descriptor form for an O_PATH handle; its /proc link names exactly
+            // the file opened, and never a symlink (the process may always use its own fds,
+            // dumpable or not).
+            rustix::fs::chmod(
+                format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&node)),
+                Mode::from_raw_mode(MODE),
+            )?;
+        }
+        rustix::net::listen(&socket, LISTEN_BACKLOG)?;
+        Ok((stat.st_dev, stat.st_ino))
+    })();
+    match made {
+        Ok(node) => Ok((std::os::unix::net::UnixListener::from(socket), node)),
+        Err(e) => {
+            // Our own socket file only (not one swapped in).
+            use std::os::unix::fs::{FileTypeExt, MetadataExt};
+            if std::fs::symlink_metadata(path).is_ok_and(|m| {
+                m.file_type().is_socket() && m.uid() == rustix::process::geteuid().as_raw()
+            }) {
+                let _ = std::fs::remove_file(path);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
+const LISTEN_BACKLOG: i32 = 1024;
 
 /// Makes way for binding `path`: nothing there is fine; a socket that answers belongs to a
 /// live agent (refused); a socket nobody listens on was left by an agent that stopped

@@ -38,7 +38,26 @@ struct Spawned {
 
 impl Spawned {
     fn start(config: &Path, log: &Path, id: Option<(u32, u32)>) -> Spawned {
-        let mut cmd = Command::new(ASSETD);
+        Spawned::start_with_umask(config, log, id, None)
+    }
+
+    /// As `start`, with the process's umask set to `umask` (octal) first.
+    fn start_with_umask(
+        config: &Path,
+        log: &Path,
+        id: Option<(u32, u32)>,
+        umask: Option<&str>,
+    ) -> Spawned {
+        let mut cmd = match umask {
+            None => Command::new(ASSETD),
+            Some(mask) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
+                    .arg(ASSETD);
+                sh
+            }
+        };
         cmd.args(["run", "--config"])
             .arg(config)
             .env("RUST_LOG", "info")
@@ -215,4 +234,61 @@ fn a_listen_path_on_the_agents_own_files_is_refused_before_anything_is_touched()
         );
     }
     assert_eq!(std::fs::metadata(&db).expect("still there").len(), size);
+}
+
+/// The socket file is never more open than 0660, from the moment `bind` makes it, whatever
+/// the umask: with umask 000 it is made 0660 and never changed after (the agent used to bind
+/// under the umask, 0777 here, then chmod); with the unit's 0077 it is widened to exactly
+/// 0660 before the agent serves.
+#[test]
+fn the_socket_is_never_more_open_than_0660_whatever_the_umask() {
+    use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
+    for umask in ["000", "002", "077"] {
+        let dir = short_tempdir();
+        let config = dir.path().join("config.toml");
+        write_private(&config, &bare_config(dir.path(), ""));
+        let socket = dir.path().join("a.sock");
+        let watch = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).expect("inotify");
+        inotify::add_watch(&watch, dir.path(), WatchFlags::CREATE | WatchFlags::ATTRIB)
+            .expect("watch");
+        let mut agent =
+            Spawned::start_with_umask(&config, &dir.path().join("agent.log"), None, Some(umask));
+        agent.wait_for(&socket);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ctl_status_ok(&socket) {
+            assert!(Instant::now() < deadline, "never served:\n{}", agent.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut buf = [std::mem::MaybeUninit::uninit(); 4096];
+        let mut events = inotify::Reader::new(&watch, &mut buf);
+        let mut seen = Vec::new();
+        while let Ok(event) = events.next() {
+            if event.file_name().is_some_and(|n| n.to_bytes() == b"a.sock") {
+                seen.push(event.events());
+            }
+        }
+        assert!(
+            seen.first().is_some_and(|e| e.contains(ReadFlags::CREATE)),
+            "umask {umask}: {seen:?}"
+        );
+        if umask != "077" {
+            assert!(
+                !seen.iter().any(|e| e.contains(ReadFlags::ATTRIB)),
+                "umask {umask}: the socket's mode or owner changed after it was made, so it was made with another: {seen:?}"
+            );
+        }
+        let mode = std::fs::metadata(&socket).expect("socket").mode() & 0o7777;
+        assert_eq!(mode, 0o660, "umask {umask}");
+    }
+}
+
+/// `assetctl --socket SOCKET status` succeeds.
+fn ctl_status_ok(socket: &Path) -> bool {
+    Command::new(common::ASSETCTL)
+        .arg("--socket")
+        .arg(socket)
+        .arg("status")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
