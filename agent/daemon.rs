@@ -163,7 +163,12 @@ pub async fn run(
             "Runs interrupted by the last stop were marked failed; they start over now."
         );
     }
-    let mut listeners = server::bind(&config.agent.listen, config.agent.tls.is_some()).await?;
+    let mut listeners = server::bind(
+        &config.agent.listen,
+        config.agent.tls.is_some(),
+        &config.agent.socket_group,
+    )
+    .await?;
     listeners.metrics = server::bind_metrics(config.agent.metrics_listen)?;
     let listening = listeners.describe();
     let agent = Service::start(config_path, config, store, interrupted).await?;

@@ -24,7 +24,7 @@ const SECTIONS: &[assetd::docs::Section] = &[
             ("/var/lib/assetd/assetd.db", "the database (0600)"),
             (
                 "/run/assetd/assetd.sock",
-                "the gRPC socket (0660, group assetd)",
+                "the gRPC socket (0660, group assetd-query)",
             ),
             (
                 "/usr/share/doc/assetd/config.example.toml",

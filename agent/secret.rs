@@ -53,12 +53,25 @@ impl fmt::Debug for SecretSpec {
     }
 }
 
+/// The group whose members may use the agent's Unix socket (`agent.socket_group`), and so
+/// query it: no secret file may be open to it, or querying would be reading the credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryGroup {
+    pub gid: u32,
+    /// How messages name it: "group `assetd-query`", or the agent's own group by its gid.
+    pub label: String,
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SecretError {
     #[error("cannot read secret file {path}: {reason}")]
     Unreadable { path: PathBuf, reason: String },
-    #[error("secret file {path} is readable by others: run `chmod o-rwx {path}` (0600 or 0640)")]
+    #[error("secret file {path} is readable by others: run `chmod 0600 {path}`")]
     ReadableByOthers { path: PathBuf },
+    #[error(
+        "secret file {path} is open to {group}, the group of the agent's socket: whoever may query assetd could read it. Run `chmod 0600 {path}`, or give it a group no person belongs to (the packaged service reads files of group assetd: `chgrp assetd {path}`)"
+    )]
+    OpenToQueryGroup { path: PathBuf, group: String },
     #[error("environment variable {0} is not set (or not valid UTF-8)")]
     EnvMissing(String),
     #[error(
@@ -92,9 +105,15 @@ impl SecretSpec {
 
     /// Reads the secret now. Trailing newlines (as editors and `echo` leave them) are dropped.
     pub fn resolve(&self) -> Result<Secret, SecretError> {
+        self.resolve_for(None)
+    }
+
+    /// Reads the secret now, refusing a file open to others or to `query` (the socket's
+    /// group), as the agent must.
+    pub fn resolve_for(&self, query: Option<&QueryGroup>) -> Result<Secret, SecretError> {
         let value = match self {
             SecretSpec::Inline(s) => s.expose().to_string(),
-            SecretSpec::File(path) => read_secret_file(path)?,
+            SecretSpec::File(path) => read_secret_file(path, query)?,
             SecretSpec::Env(name) => {
                 std::env::var(name).map_err(|_| SecretError::EnvMissing(name.clone()))?
             }
@@ -109,7 +128,7 @@ impl SecretSpec {
                         dir: PathBuf::from(dir),
                     });
                 }
-                read_secret_file(&path)?
+                read_secret_file(&path, query)?
             }
         };
         let value = value.trim_end_matches(['\n', '\r']).to_string();
@@ -120,25 +139,38 @@ impl SecretSpec {
     }
 }
 
-fn read_secret_file(path: &Path) -> Result<String, SecretError> {
-    use std::os::unix::fs::PermissionsExt;
+fn read_secret_file(path: &Path, query: Option<&QueryGroup>) -> Result<String, SecretError> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let unreadable = |e: std::io::Error| SecretError::Unreadable {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let meta = std::fs::metadata(path).map_err(unreadable)?;
-    if meta.permissions().mode() & 0o007 != 0 {
+    // The modes are those of the file opened (a symlink, as Kubernetes mounts secrets, is
+    // followed), so the file checked is the file read.
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    let mode = meta.permissions().mode();
+    if mode & 0o007 != 0 {
         return Err(SecretError::ReadableByOthers {
             path: path.to_path_buf(),
+        });
+    }
+    // Reading it, or writing it (a token of one's own, a key one holds), is the same as
+    // having it.
+    if let Some(q) = query
+        && meta.gid() == q.gid
+        && mode & 0o060 != 0
+    {
+        return Err(SecretError::OpenToQueryGroup {
+            path: path.to_path_buf(),
+            group: q.label.clone(),
         });
     }
     // A secret is a key or a token, never megabytes: a path pointed at a log or a device
     // by mistake must not fill the agent's memory.
     use std::io::Read;
     let mut text = String::new();
-    std::fs::File::open(path)
-        .map_err(unreadable)?
-        .take(MAX_SECRET_BYTES + 1)
+    file.take(MAX_SECRET_BYTES + 1)
         .read_to_string(&mut text)
         .map_err(unreadable)?;
     if text.len() as u64 > MAX_SECRET_BYTES {
@@ -336,6 +368,47 @@ mod tests {
             SecretSpec::File(path).resolve(),
             Err(SecretError::ReadableByOthers { .. })
         ));
+    }
+
+    #[test]
+    fn a_secret_file_open_to_the_sockets_group_is_refused() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "abc\n").unwrap();
+        let gid = std::fs::metadata(&path).unwrap().gid();
+        let query = QueryGroup {
+            gid,
+            label: "group `assetd-query`".into(),
+        };
+        let other = QueryGroup {
+            gid: gid.wrapping_add(1),
+            label: "group `elsewhere`".into(),
+        };
+        for mode in [0o640, 0o620, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let e = SecretSpec::File(path.clone())
+                .resolve_for(Some(&query))
+                .unwrap_err();
+            assert!(
+                matches!(e, SecretError::OpenToQueryGroup { .. }),
+                "{mode:o}: {e}"
+            );
+            let said = e.to_string();
+            assert!(
+                said.contains("group `assetd-query`") && said.contains("chmod 0600"),
+                "{said}"
+            );
+            assert!(!said.contains("abc"));
+            // The same modes with the file in another group are the service's business.
+            assert!(
+                SecretSpec::File(path.clone())
+                    .resolve_for(Some(&other))
+                    .is_ok()
+            );
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(SecretSpec::File(path).resolve_for(Some(&query)).is_ok());
     }
 
     #[test]

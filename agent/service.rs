@@ -230,8 +230,8 @@ impl Service {
     /// Re-reads the config file: a valid one replaces the running config (sources added,
     /// removed, restarted as needed; clients re-linked at once); an invalid one is refused,
     /// the running config stays, and the error shows in `GetStatus` until a good file
-    /// arrives. Settings that need a restart (database, listen, metrics_listen) keep their
-    /// running values.
+    /// arrives. Settings that need a restart (database, listen, socket_group,
+    /// metrics_listen) keep their running values.
     pub async fn reload(&self) -> Result<bool, ConfigErrors> {
         let path = lock(&self.config_status).path.clone();
         let had_sources = !self.config().sources.is_empty();
@@ -281,13 +281,15 @@ impl Service {
         let current = self.config();
         if new.agent.database != current.agent.database
             || new.agent.listen != current.agent.listen
+            || new.agent.socket_group != current.agent.socket_group
             || new.agent.metrics_listen != current.agent.metrics_listen
         {
             tracing::warn!(
-                "`agent.database`, `agent.listen` and `agent.metrics_listen` changes take effect at the next restart."
+                "`agent.database`, `agent.listen`, `agent.socket_group` and `agent.metrics_listen` changes take effect at the next restart."
             );
             new.agent.database = current.agent.database.clone();
             new.agent.listen = current.agent.listen.clone();
+            new.agent.socket_group = current.agent.socket_group.clone();
             new.agent.metrics_listen = current.agent.metrics_listen;
         }
         // Whether the TCP listeners speak TLS was settled when they were bound: a new

@@ -433,7 +433,11 @@ async fn connect_unix(path: &Path, considered: &[PathBuf]) -> anyhow::Result<Cha
             .into());
         }
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-            return Err(CtlError::SocketPermission { path: shown }.into());
+            return Err(CtlError::SocketPermission {
+                group: socket_group(path),
+                path: shown,
+            }
+            .into());
         }
         Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot use {shown}"))),
         Ok(meta) if !meta.file_type().is_socket() => {
@@ -490,11 +494,38 @@ pub fn classify_unix(err: &(dyn std::error::Error + 'static), path: &str) -> Ctl
         },
         Some(io::ErrorKind::PermissionDenied) => CtlError::SocketPermission {
             path: path.to_owned(),
+            group: socket_group(Path::new(path)),
         },
         _ => CtlError::Unreachable {
             target: path.to_owned(),
             reason: chain_text(err),
         },
+    }
+}
+
+/// The group to join to use the socket at `path`: the socket's own group, or its directory's
+/// when the socket cannot even be looked at (the packaged /run/assetd is 0750 in the
+/// socket's group), named from /etc/group. Never `assetd`, the group that reads the agent's
+/// config and secrets (a socket in that group is an agent from before `assetd-query`): then,
+/// and when nothing can be told, the package's querying group `assetd-query`.
+pub fn socket_group(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    const QUERY_GROUP: &str = "assetd-query";
+    let gid = std::fs::metadata(path)
+        .or_else(|_| std::fs::metadata(path.parent().unwrap_or(Path::new("/"))))
+        .map(|m| m.gid());
+    let name = gid.ok().and_then(|gid| {
+        let groups = std::fs::read_to_string("/etc/group").ok()?;
+        groups.lines().find_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?;
+            let id: u32 = fields.nth(1)?.parse().ok()?;
+            (id == gid).then(|| name.to_owned())
+        })
+    });
+    match name {
+        Some(n) if n != "assetd" && n != "root" => n,
+        _ => QUERY_GROUP.to_owned(),
     }
 }
 
@@ -635,15 +666,37 @@ mod tests {
     }
 
     #[test]
-    fn permission_errors_name_the_group() {
+    fn permission_errors_name_the_querying_group_never_the_secrets_one() {
         let e = classify_unix(
             &io::Error::from(io::ErrorKind::PermissionDenied),
-            "/run/assetd/assetd.sock",
+            "/nonexistent/assetd/assetd.sock",
         );
-        assert!(e.to_string().starts_with(
-            "permission denied on /run/assetd/assetd.sock: add yourself to group assetd"
-        ));
+        assert!(
+            e.to_string().starts_with(
+                "permission denied on /nonexistent/assetd/assetd.sock: add yourself to group assetd-query, the socket's group (`sudo usermod -aG assetd-query $USER`"
+            ),
+            "{e}"
+        );
         assert_eq!(e.exit_code(), crate::error::EXIT_ACCESS);
+        // A socket of another group names that group, read from the socket itself.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("s.sock");
+        drop(std::os::unix::net::UnixListener::bind(&socket).expect("bind"));
+        let groups = std::fs::read_to_string("/etc/group").expect("/etc/group");
+        let named = |gid: u32| {
+            groups.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.get(2) == Some(&gid.to_string().as_str())).then(|| f[0].to_owned())
+            })
+        };
+        use std::os::unix::fs::MetadataExt;
+        let gid = std::fs::metadata(&socket).expect("socket").gid();
+        match named(gid) {
+            Some(name) if name != "assetd" && name != "root" => {
+                assert_eq!(socket_group(&socket), name)
+            }
+            _ => assert_eq!(socket_group(&socket), "assetd-query"),
+        }
     }
 
     #[test]

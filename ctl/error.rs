@@ -26,10 +26,11 @@ pub enum CtlError {
     NoSocket { path: String },
     #[error("assetd is not running (nothing is listening on {path}); {START_HINT}")]
     Refused { path: String },
+    /// `group`: the socket's group, whose members may query (`connect::socket_group`).
     #[error(
-        "permission denied on {path}: add yourself to group assetd (`sudo usermod -aG assetd $USER`, then log in again) or run assetctl with sudo"
+        "permission denied on {path}: add yourself to group {group}, the socket's group (`sudo usermod -aG {group} $USER`, then log in again), or run assetctl with sudo"
     )]
-    SocketPermission { path: String },
+    SocketPermission { path: String, group: String },
     #[error("cannot reach assetd at {target}: {reason}")]
     Unreachable { target: String, reason: String },
     #[error("lost the connection to assetd: {0} (is it still running?)")]

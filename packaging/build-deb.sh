@@ -139,8 +139,8 @@ install -D -m 0644 "$repo/packaging/assetd.service" "$root/usr/lib/systemd/syste
 install -D -m 0644 "$repo/packaging/assetd.sysusers" "$root/usr/lib/sysusers.d/assetd.conf"
 
 # Configuration: the conffile (dpkg keeps the admin's edits on upgrade), in a directory
-# only root and group assetd may enter (postinst sets the group; the lintian overrides
-# say why these modes).
+# only root and group assetd (the service alone) may enter (postinst sets the group; the
+# lintian overrides say why these modes).
 install -d -m 0750 "$root/etc/assetd"
 install -m 0640 "$repo/packaging/config.toml" "$root/etc/assetd/config.toml"
 

@@ -2,7 +2,7 @@
 //! vendor's settings (`vendors::<vendor>::config`): each problem is collected with its
 //! `file:line:column`, so `check-config` reports them all at once.
 
-use crate::secret::{Secret, SecretSpec};
+use crate::secret::{QueryGroup, Secret, SecretSpec};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -56,6 +56,9 @@ pub struct Checker<'a> {
     pub(crate) path: &'a Path,
     text: &'a str,
     pub(crate) file_is_private: bool,
+    /// The socket's group, once `agent.socket_group` is settled: no secret file may be open
+    /// to it.
+    pub(crate) query_group: Option<QueryGroup>,
     pub(crate) errors: Vec<ConfigError>,
 }
 
@@ -69,6 +72,7 @@ impl<'a> Checker<'a> {
             path,
             text,
             file_is_private,
+            query_group: None,
             errors: Vec::new(),
         }
     }
@@ -153,7 +157,7 @@ impl<'a> Checker<'a> {
             );
             return Secret::new("");
         }
-        match spec.get_ref().resolve() {
+        match spec.get_ref().resolve_for(self.query_group.as_ref()) {
             Ok(s) => s,
             Err(e) => {
                 self.error(spec, format!("`{key}`: {e}"));

@@ -6,6 +6,7 @@
 //! stopping at the first, because `assetd check-config` should show them all at once.
 
 pub mod check;
+pub mod group;
 pub mod tls;
 
 use crate::vendors::auvik::config::{self as auvik, AuvikConfig};
@@ -14,7 +15,7 @@ use crate::vendors::syncro::config::{self as syncro, SyncroConfig};
 use check::Checker;
 pub use check::{ConfigError, ConfigErrors};
 
-use crate::secret::{BearerToken, SecretSpec};
+use crate::secret::{BearerToken, QueryGroup, SecretSpec};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -41,6 +42,9 @@ pub struct Config {
 pub struct AgentConfig {
     pub database: PathBuf,
     pub listen: Vec<Listen>,
+    /// The group the Unix sockets belong to (`socket_group`): who may query the agent. Never
+    /// one that may read a secret file (refused at load).
+    pub socket_group: QueryGroup,
     /// TLS for the TCP listeners (`tls_cert`, `tls_key`, `tls_client_ca`); required for a
     /// non-loopback one. Read and checked at load, so a reload picks up a renewed certificate.
     pub tls: Option<ServerTls>,
@@ -319,6 +323,7 @@ mod raw {
     pub struct AgentTable {
         pub database: Option<Spanned<String>>,
         pub listen: Option<Vec<Spanned<String>>>,
+        pub socket_group: Option<Spanned<String>>,
         pub sync_interval: Option<Spanned<String>>,
         pub full_sync_interval: Option<Spanned<String>>,
         pub removed_grace: Option<Spanned<String>>,
@@ -470,6 +475,9 @@ impl Checker<'_> {
             );
         }
         self.listen_clashes(&database, &located);
+        // Settled before any secret is read: none may be open to this group.
+        let socket_group = self.socket_group(&raw.socket_group);
+        self.query_group = Some(socket_group.clone());
         let metrics_listen = raw
             .metrics_listen
             .as_ref()
@@ -480,6 +488,7 @@ impl Checker<'_> {
         AgentConfig {
             database,
             listen: located.into_iter().map(|(l, _)| l).collect(),
+            socket_group,
             tls,
             auth_tokens: auth_tokens.into(),
             sync_interval: self.positive_duration(
@@ -666,6 +675,28 @@ impl Checker<'_> {
         } else {
             self.error(l, format!("`{s}`: a listen address starts with unix:// or tcp:// (e.g. unix:///run/assetd/assetd.sock, tcp://0.0.0.0:7443)"));
             None
+        }
+    }
+
+    /// `socket_group` (see `group::socket_group`). On an error the socket's group is the
+    /// agent's own, for checking the rest of the file.
+    fn socket_group(&mut self, named: &Option<Spanned<String>>) -> QueryGroup {
+        let ids = group::Ids::current();
+        match group::socket_group(
+            named.as_ref().map(|n| n.get_ref().as_str()),
+            group::gid_of,
+            &ids,
+        ) {
+            Ok(g) => g,
+            Err(why) => {
+                if let Some(n) = named {
+                    self.error(n, why);
+                }
+                QueryGroup {
+                    gid: ids.egid,
+                    label: format!("the agent's own group (gid {})", ids.egid),
+                }
+            }
         }
     }
 
@@ -1615,6 +1646,70 @@ interval = "30m"
         );
         let e = parse(config, &text, true).unwrap_err().to_string();
         assert!(e.contains("is the database"), "{e}");
+    }
+
+    /// The name of this process's group in /etc/group, if it has one there.
+    fn own_group_name() -> Option<String> {
+        let egid = rustix::process::getegid().as_raw().to_string();
+        std::fs::read_to_string("/etc/group")
+            .ok()?
+            .lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.get(2) == Some(&egid.as_str())).then(|| f[0].to_owned())
+            })
+    }
+
+    #[test]
+    fn secret_files_open_to_the_sockets_group_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(group) = own_group_name() else {
+            println!("SKIPPED: this process's group is not in /etc/group");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key");
+        std::fs::write(&key, "k-123\n").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let text = |socket_group: &str| {
+            AUVIK
+                .replace(
+                    "api_key = \"k-123\"",
+                    &format!("api_key = {{ file = \"{}\" }}", key.display()),
+                )
+                .replace(
+                    "listen = [\"unix:///tmp/x.sock\"]",
+                    &format!("listen = [\"unix:///tmp/x.sock\"]\n{socket_group}"),
+                )
+        };
+        // The key's group is the socket's: whoever may query could read it.
+        let e = parse_err(&text(&format!("socket_group = \"{group}\"")));
+        assert!(
+            e.contains(&format!(
+                "secret file {} is open to group `{group}`, the group of the agent's socket",
+                key.display()
+            )) && e.contains("chmod 0600")
+                && !e.contains("k-123"),
+            "{e}"
+        );
+        let c = parse_ok(&text(&format!("socket_group = \"{group}\"\n")).replace(
+            &format!("api_key = {{ file = \"{}\" }}", key.display()),
+            "api_key = \"k-123\"",
+        ));
+        assert_eq!(
+            c.agent.socket_group.gid,
+            rustix::process::getegid().as_raw()
+        );
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        parse_ok(&text(&format!("socket_group = \"{group}\"")));
+        // A group that does not exist is named, with what to do.
+        let e = parse_err(&text("socket_group = \"assetd-no-such-group\""));
+        assert!(
+            e.contains(
+                "c.toml:5:16: `socket_group = \"assetd-no-such-group\"`: this system has no group"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod metrics;
 use crate::api::proto::{self as pb};
 use crate::api::rpc::Api;
 use crate::config::{Config, Listen};
-use crate::secret::BearerToken;
+use crate::secret::{BearerToken, QueryGroup};
 use auth::RequireToken;
 use guard::{Admission, Backoff, Guarded, RefusalLog, Ticket};
 use std::net::SocketAddr;
@@ -53,6 +53,8 @@ pub type CurrentConfig = Arc<dyn Fn() -> Arc<Config> + Send + Sync>;
 /// A bound Unix socket, removed again when dropped (if the file at its path is still it).
 pub struct BoundSocket {
     pub path: PathBuf,
+    /// Its group, in words (who may use it).
+    pub group: String,
     /// The socket file's device and inode, so that only our own socket is removed.
     node: (u64, u64),
     listener: Option<UnixListener>,
@@ -102,7 +104,7 @@ impl Listeners {
         let unix = self
             .unix
             .iter()
-            .map(|s| format!("unix://{}", s.path.display()));
+            .map(|s| format!("unix://{}, for {}", s.path.display(), s.group));
         let tcp = self.tcp.iter().map(|t| {
             format!(
                 "tcp://{} ({})",
@@ -124,12 +126,17 @@ impl Listeners {
 
 /// Binds every configured listener. A socket file left by a crashed agent is replaced; one
 /// that answers belongs to a live agent, and then this one refuses to start. `tls`: whether
-/// the TCP listeners speak TLS (the config has `tls_cert` and `tls_key`).
-pub async fn bind(listen: &[Listen], tls: bool) -> Result<Listeners, ServerError> {
+/// the TCP listeners speak TLS (the config has `tls_cert` and `tls_key`); `group`: the Unix
+/// sockets' group (`agent.socket_group`).
+pub async fn bind(
+    listen: &[Listen],
+    tls: bool,
+    group: &QueryGroup,
+) -> Result<Listeners, ServerError> {
     let mut out = Listeners::default();
     for l in listen {
         match l {
-            Listen::Unix(path) => out.unix.push(bind_unix(path).await?),
+            Listen::Unix(path) => out.unix.push(bind_unix(path, group).await?),
             Listen::Tcp(addr) => out.tcp.push(bind_tcp(*addr, tls)?),
         }
     }
@@ -197,7 +204,7 @@ fn bind_reason(e: &std::io::Error, port: u16) -> String {
     }
 }
 
-async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
+async fn bind_unix(path: &Path, group: &QueryGroup) -> Result<BoundSocket, ServerError> {
     let bind_err = |e: std::io::Error| ServerError::Bind {
         path: path.to_path_buf(),
         reason: match e.kind() {
@@ -207,18 +214,18 @@ async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
             _ => e.to_string(),
         },
     };
-    let group = assetd_gid();
     if let Some(dir) = path.parent()
         && !dir.exists()
     {
-        socket_directory(dir, group).map_err(bind_err)?;
+        socket_directory(dir, group.gid).map_err(bind_err)?;
     }
     clear_stale_socket(path).await?;
-    let (listener, node) = bind_socket_file(path, group).map_err(bind_err)?;
+    let (listener, node) = bind_socket_file(path, group.gid).map_err(bind_err)?;
     listener.set_nonblocking(true).map_err(bind_err)?;
     let listener = UnixListener::from_std(listener).map_err(bind_err)?;
     Ok(BoundSocket {
         path: path.to_path_buf(),
+        group: group.label.clone(),
         node,
         listener: Some(listener),
     })
@@ -227,7 +234,7 @@ async fn bind_unix(path: &Path) -> Result<BoundSocket, ServerError> {
 /// Creates the socket's directory (under systemd, RuntimeDirectory= makes it instead): 0750,
 /// in the socket's group, so that group may reach the socket and others may not even list
 /// it. Its mode and group are set through a descriptor opened without following a symlink.
-fn socket_directory(dir: &Path, group: Option<libc::gid_t>) -> std::io::Result<()> {
+fn socket_directory(dir: &Path, gid: u32) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -237,9 +244,7 @@ fn socket_directory(dir: &Path, group: Option<libc::gid_t>) -> std::io::Result<(
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
         .open(dir)?;
-    if let Some(gid) = group
-        && let Err(e) = std::os::unix::fs::fchown(&handle, None, Some(gid))
-    {
+    if let Err(e) = std::os::unix::fs::fchown(&handle, None, Some(gid)) {
         tracing::warn!(directory = %dir.display(), error = %e,
             "Cannot give the socket's directory to the socket's group; it keeps the agent's group.");
     }
@@ -263,7 +268,7 @@ fn socket_directory(dir: &Path, group: Option<libc::gid_t>) -> std::io::Result<(
 /// the kernel (`ss -x`, /proc/net/unix) by the temporary name.
 fn bind_socket_file(
     path: &Path,
-    group: Option<libc::gid_t>,
+    gid: u32,
 ) -> std::io::Result<(std::os::unix::net::UnixListener, (u64, u64))> {
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
     use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
@@ -274,7 +279,7 @@ fn bind_socket_file(
         SocketFlags::CLOEXEC,
         None,
     )?;
-    let regroup = group.is_some_and(|gid| gid != rustix::process::getegid().as_raw());
+    let regroup = gid != rustix::process::getegid().as_raw();
     let first = if regroup { 0o600 } else { MODE };
     rustix::fs::fchmod(&socket, Mode::from_raw_mode(first))?;
     rustix::net::bind(&socket, &SocketAddrUnix::new(path)?)?;
@@ -294,20 +299,20 @@ fn bind_socket_file(
                 "the socket file was replaced while it was being set up; is another program using this path?",
             ));
         }
-        if let Some(gid) = group
-            && stat.st_gid != gid
-            && let Err(e) = rustix::fs::chownat(
+        // The config made sure the group is ours to give (`config::group`). Under the
+        // packaged unit it is the agent's own group (Group=), so no chown is needed, which
+        // is as well: its system call filter refuses the chown family.
+        if stat.st_gid != gid {
+            rustix::fs::chownat(
                 &node,
                 "",
                 None,
                 Some(rustix::process::Gid::from_raw(gid)),
                 AtFlags::EMPTY_PATH,
             )
-        {
-            // The unit's system call filter refuses the chown family; there the agent's
-            // own group already is the socket's (Group=), so this is not reached.
-            tracing::warn!(socket = %path.display(), error = %e,
-                "Cannot give the socket to group `assetd`; it keeps the agent's group. Run the agent as a member of `assetd`.");
+            .map_err(|e| {
+                std::io::Error::other(format!("cannot give the socket to gid {gid}: {e}"))
+            })?;
         }
         if stat.st_mode & 0o7777 != MODE {
             // chmod has no descriptor form for an O_PATH handle; its /proc link names exactly
@@ -385,21 +390,6 @@ async fn clear_stale_socket(path: &Path) -> Result<(), ServerError> {
                 "a socket is already there and cannot be checked ({e}); remove it if no agent uses it"
             ),
         }),
-    }
-}
-
-/// The gid of group `assetd`, if the system has one.
-fn assetd_gid() -> Option<libc::gid_t> {
-    let name = std::ffi::CString::new("assetd").ok()?;
-    // SAFETY: `name` is NUL-terminated; getgrnam returns null or a pointer to static storage
-    // that stays valid until the next getgr* call, and the gid is copied out at once. Nothing
-    // else in the process calls getgr*, and binding happens once, at start-up.
-    let entry = unsafe { libc::getgrnam(name.as_ptr()) };
-    if entry.is_null() {
-        None
-    } else {
-        // SAFETY: checked non-null just above.
-        Some(unsafe { (*entry).gr_gid })
     }
 }
 

@@ -6,8 +6,8 @@
 //! another process of its user.
 
 use crate::common;
-use crate::common::{ASSETD, short_tempdir, write_private};
-use std::os::unix::fs::MetadataExt;
+use crate::common::{ASSETCTL, ASSETD, short_tempdir, write_private};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -291,4 +291,119 @@ fn ctl_status_ok(socket: &Path) -> bool {
         .stdin(Stdio::null())
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// The gid of `name` in /etc/group.
+fn gid_of(name: &str) -> Option<u32> {
+    std::fs::read_to_string("/etc/group")
+        .ok()?
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.first() == Some(&name)).then(|| f.get(2)?.parse().ok())?
+        })
+}
+
+/// The socket belongs to `agent.socket_group`, whose members (and no one else) may query;
+/// a secret file open to that group is refused, while the same file in another group (the
+/// service's own) is fine. Acting as other users needs root.
+#[test]
+fn the_socket_belongs_to_the_querying_group_and_no_secret_may_be_open_to_it() {
+    if !is_root() {
+        println!("SKIPPED: acting as other users needs root");
+        return;
+    }
+    let (Some(nogroup), Some(other)) = (gid_of("nogroup"), gid_of("daemon")) else {
+        println!("SKIPPED: this system has no groups `nogroup` and `daemon`");
+        return;
+    };
+    let dir = short_tempdir();
+    // Others may pass through to the socket, so what admits them is the socket's group.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).expect("chmod");
+    let key = dir.path().join("auvik.key");
+    write_private(&key, "canary-key-4711\n");
+    let config = dir.path().join("config.toml");
+    let with_source = format!(
+        "{}[[source]]\nname = \"auvik\"\nkind = \"auvik\"\nusername = \"u@example.com\"\n\
+         api_key = {{ file = \"{}\" }}\ndomain_prefix = \"p\"\nbase_url = \"http://127.0.0.1:9/\"\n",
+        bare_config(dir.path(), "socket_group = \"nogroup\""),
+        key.display()
+    );
+    write_private(&config, &with_source);
+    let check = || {
+        Command::new(ASSETD)
+            .arg("check-config")
+            .arg(&config)
+            .output()
+            .expect("check-config")
+    };
+    // 0640 in the socket's group: refused, naming the file, the group and the fix.
+    std::os::unix::fs::chown(&key, None, Some(nogroup)).expect("chgrp");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let out = check();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!(
+            "secret file {} is open to group `nogroup`, the group of the agent's socket",
+            key.display()
+        )) && said.contains("chmod 0600"),
+        "{said}"
+    );
+    assert!(!said.contains("canary-key-4711"), "{said}");
+    // Group-writable is as bad: whoever writes a key or a token has it.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o620)).expect("chmod");
+    assert_eq!(check().status.code(), Some(2));
+    // The same mode in another group (the service's own) is fine.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    std::os::unix::fs::chown(&key, None, Some(0)).expect("chgrp");
+    let out = check();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The running agent's socket: group `nogroup`, 0660.
+    write_private(
+        &config,
+        &bare_config(dir.path(), "socket_group = \"nogroup\""),
+    );
+    let socket = dir.path().join("a.sock");
+    let mut agent = Spawned::start(&config, &dir.path().join("agent.log"), None);
+    agent.wait_for(&socket);
+    let meta = std::fs::metadata(&socket).expect("socket");
+    assert_eq!((meta.gid(), meta.mode() & 0o7777), (nogroup, 0o660));
+    assert!(
+        agent.log().contains("for group `nogroup`"),
+        "the start-up line says who may use the socket:\n{}",
+        agent.log()
+    );
+    let ctl_as = |uid: u32, gid: u32| {
+        Command::new(ASSETCTL)
+            .arg("--socket")
+            .arg(&socket)
+            .arg("status")
+            .uid(uid)
+            .gid(gid)
+            .env_remove("HOME")
+            .output()
+            .expect("assetctl")
+    };
+    // A member of the group may query.
+    let member = ctl_as(NOBODY, nogroup);
+    assert!(
+        member.status.success(),
+        "{}",
+        String::from_utf8_lossy(&member.stderr)
+    );
+    // Anyone else is told which group to join: the socket's.
+    let outsider = ctl_as(NOBODY, other);
+    let said = String::from_utf8_lossy(&outsider.stderr);
+    assert_eq!(outsider.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains("add yourself to group nogroup, the socket's group")
+            && said.contains("usermod -aG nogroup"),
+        "{said}"
+    );
 }

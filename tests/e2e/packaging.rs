@@ -166,6 +166,7 @@ fn the_deb_installs_everything_where_debian_expects_it() {
     for line in [
         "systemd-sysusers assetd.conf",
         "adduser --system --ingroup assetd",
+        "addgroup --system assetd-query",
         "chown root:assetd /etc/assetd",
         "chmod 0750 /etc/assetd",
         "chmod 0640 /etc/assetd/config.toml",
@@ -363,7 +364,19 @@ fn the_unit_verifies_and_is_well_sandboxed() {
     assert!(unit.contains("ExecStart=/usr/bin/assetd run --config /etc/assetd/config.toml"));
     // Room for every connection the agent admits (agent/server/guard.rs) with its own files,
     // and no core file that would hold the credentials (the agent is non-dumpable as well).
-    for line in ["LimitNOFILE=65536", "LimitCORE=0"] {
+    // The socket's group is the querying group, never `assetd`, which reads the secrets: the
+    // service runs with it as its group (the socket is made in it; the agent may not chown),
+    // `assetd` only supplementary, and a umask that opens nothing to that group.
+    for line in [
+        "LimitNOFILE=65536",
+        "LimitCORE=0",
+        "User=assetd",
+        "Group=assetd-query",
+        "SupplementaryGroups=assetd",
+        "UMask=0077",
+        "StateDirectoryMode=0700",
+        "RuntimeDirectoryMode=0750",
+    ] {
         assert!(
             unit.lines().any(|l| l.trim() == line),
             "the unit lacks `{line}`"
@@ -414,7 +427,8 @@ fn the_unit_verifies_and_is_well_sandboxed() {
     assert!(score <= 2.0, "exposure {score}:\n{report}");
 }
 
-/// The sysusers file creates the user and group `assetd`, in a scratch root.
+/// The sysusers file creates the user and group `assetd` and the querying group
+/// `assetd-query`, in a scratch root; the user is in no group but its own.
 #[test]
 fn sysusers_creates_the_assetd_user() {
     if !have("systemd-sysusers") {
@@ -445,4 +459,20 @@ fn sysusers_creates_the_assetd_user() {
     let uid: u32 = fields[2].parse().unwrap();
     assert!(uid < 1000, "a system user: {user}");
     assert!(group.lines().any(|l| l.starts_with("assetd:")), "{group}");
+    let query = group
+        .lines()
+        .find(|l| l.starts_with("assetd-query:"))
+        .unwrap_or_else(|| panic!("no assetd-query group:\n{group}"));
+    let fields: Vec<&str> = query.split(':').collect();
+    assert!(
+        fields[2].parse::<u32>().unwrap() < 1000,
+        "a system group: {query}"
+    );
+    assert_eq!(fields[3], "", "nobody is put in it by the package: {query}");
+    assert!(
+        group
+            .lines()
+            .all(|l| !l.starts_with("assetd:") || l.ends_with(':')),
+        "no member is put in `assetd`:\n{group}"
+    );
 }

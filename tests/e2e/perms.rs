@@ -1,5 +1,5 @@
 //! File and socket permissions (issue 7): the socket is 0660 in a directory closed to
-//! others, a user outside its group gets a clear "add yourself to group assetd" from
+//! others, a user outside its group gets a clear "add yourself to group assetd-query" from
 //! assetctl, and the database files are private.
 
 use crate::common;
@@ -61,7 +61,7 @@ fn the_socket_admits_its_group_only_and_others_are_told_how_to_get_in() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "access denied: {stderr}");
     assert!(
-        stderr.contains("permission denied") && stderr.contains("group assetd"),
+        stderr.contains("permission denied") && stderr.contains("group assetd-query"),
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
