@@ -15,14 +15,16 @@ use crate::proto::Category;
 const TOP_AFTER_HELP: &str = "\
 Finding the agent: --socket or --endpoint, else $ASSETD_ENDPOINT, else $ASSETD_SOCKET, else
 /run/assetd/assetd.sock if it exists, else the per-user socket of `assetd demo`
-($XDG_RUNTIME_DIR/assetd/assetd.sock, or /tmp/assetd-$UID/assetd.sock without XDG_RUNTIME_DIR).
+($XDG_RUNTIME_DIR/assetd/assetd.sock, or /tmp/assetd-$UID/assetd.sock without XDG_RUNTIME_DIR),
+used only when its directory is yours and closed to everyone else.
 
 Over TCP the agent wants a bearer token (--token-file) and, off loopback, TLS (https://):
   assetctl --endpoint https://assetd.msp.example:7443 --token-file ~/.config/assetd/token \\
            --ca-file /etc/assetd/tls/ca.pem status
 
 Exit codes: 0 ok; 1 error; 2 bad usage or refused (e.g. purge without --yes);
-3 agent not running or unreachable; 4 access denied (socket permissions, token, TLS trust);
+3 agent not running or unreachable; 4 access denied (socket permissions, token, TLS trust,
+an untrusted per-user socket directory);
 5 not found; 6 the agent does not support the request; 7 a sync run failed or was cancelled.
 
 Examples:
@@ -44,8 +46,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint)]
     pub endpoint: Option<EndpointArg>,
 
-    /// A file holding the bearer token to present (sent as `authorization: Bearer …`); it
-    /// must not be readable by others.
+    /// A file holding the bearer token to present to a tcp endpoint (sent as
+    /// `authorization: Bearer …`; never over a Unix socket); it must not be readable by
+    /// others.
     #[arg(long, global = true, value_name = "PATH", env = "ASSETD_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
 

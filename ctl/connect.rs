@@ -3,11 +3,14 @@
 //! Without `--socket`/`--endpoint`: `$ASSETD_ENDPOINT`, then `$ASSETD_SOCKET`, then
 //! `/run/assetd/assetd.sock` if it exists, then the per-user socket of `assetd demo`:
 //! `$XDG_RUNTIME_DIR/assetd/assetd.sock`, or `/tmp/assetd-$UID/assetd.sock` without
-//! `XDG_RUNTIME_DIR`.
+//! `XDG_RUNTIME_DIR`. That one is used only in a directory that is the user's alone: anyone
+//! may create `/tmp/assetd-$UID` first and put a socket of their own in it.
 //!
 //! Over TCP: `https://` is TLS (rustls, through tonic), trusting `--ca-file` alone when given
 //! and the system's CAs otherwise, with an optional client certificate; `http://` is plain
-//! text and allowed to carry a token only to loopback, as the agent serves it only there.
+//! text and allowed to carry a token only to loopback, as the agent serves it only there. The
+//! token goes over TCP only: on a Unix socket the file's permissions decide who may query,
+//! and whoever answers there (a socket someone else made) must not learn it.
 
 use std::ffi::OsString;
 use std::io;
@@ -42,6 +45,9 @@ const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 pub struct Discovered {
     pub path: PathBuf,
     pub considered: Vec<PathBuf>,
+    /// Whether it is the per-user fallback, trusted only in a private directory
+    /// (`check_per_user_dir`).
+    pub per_user: bool,
 }
 
 /// Find the socket from the environment; `system` is normally [`SYSTEM_SOCKET`].
@@ -52,6 +58,7 @@ pub fn discover(system: &Path) -> Discovered {
         return Discovered {
             considered: vec![path.clone()],
             path,
+            per_user: false,
         };
     }
     // A path we may not stat (a 0750 directory) still counts as existing: connecting to it
@@ -60,20 +67,70 @@ pub fn discover(system: &Path) -> Discovered {
         return Discovered {
             path: system.to_path_buf(),
             considered: vec![system.to_path_buf()],
+            per_user: false,
         };
     }
     let user = match non_empty(std::env::var_os("XDG_RUNTIME_DIR")).map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => dir.join("assetd").join("assetd.sock"),
         _ => {
-            // SAFETY: getuid has no preconditions and cannot fail.
-            let uid = unsafe { libc::getuid() };
+            let uid = rustix::process::getuid().as_raw();
             PathBuf::from(format!("/tmp/assetd-{uid}/assetd.sock"))
         }
     };
     Discovered {
         considered: vec![system.to_path_buf(), user.clone()],
         path: user,
+        per_user: true,
     }
+}
+
+/// The per-user socket's directory must be the user's own and closed to everyone else
+/// (`assetd demo` makes it so): `/tmp/assetd-$UID` can be made by anyone before the user's
+/// first demo, with a socket in it that answers as the agent would. Checked without
+/// following a symlink; a directory that is not there is fine (nothing listens, and
+/// connecting says so).
+pub fn check_per_user_dir(dir: &Path) -> Result<(), CtlError> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(CtlError::UntrustedSocketDir {
+                dir: dir.display().to_string(),
+                why: format!("it cannot be checked ({e})"),
+                fix: "pass --socket with the agent's socket".into(),
+            });
+        }
+    };
+    let uid = rustix::process::getuid().as_raw();
+    let shown = dir.display();
+    let someone_elses = format!(
+        "someone may have made it to pose as assetd: have it removed (`sudo rm -r {shown}`) and start `assetd demo` again, or pass --socket with the agent's socket"
+    );
+    let (why, fix) = if meta.file_type().is_symlink() {
+        ("it is a symbolic link".to_owned(), someone_elses)
+    } else if !meta.is_dir() {
+        ("it is not a directory".to_owned(), someone_elses)
+    } else if meta.uid() != uid {
+        (
+            format!("it belongs to uid {}, not to you (uid {uid})", meta.uid()),
+            someone_elses,
+        )
+    } else if meta.mode() & 0o077 != 0 {
+        (
+            format!("others may use it (mode {:o})", meta.mode() & 0o7777),
+            format!(
+                "run `chmod 700 {shown}` if only you made what is in it, else remove it and start `assetd demo` again"
+            ),
+        )
+    } else {
+        return Ok(());
+    };
+    Err(CtlError::UntrustedSocketDir {
+        dir: shown.to_string(),
+        why,
+        fix,
+    })
 }
 
 /// Adds `authorization: Bearer …` to every call when a token was given.
@@ -178,10 +235,6 @@ pub struct Options<'a> {
 }
 
 pub async fn connect(opts: &Options<'_>) -> anyhow::Result<Agent> {
-    let auth = match opts.token_file {
-        Some(path) => read_token(path)?,
-        None => Auth::default(),
-    };
     // $ASSETD_ENDPOINT stands in for --endpoint when neither it nor --socket was given.
     let from_env = match (opts.endpoint, opts.socket) {
         (None, None) => std::env::var("ASSETD_ENDPOINT")
@@ -195,6 +248,13 @@ pub async fn connect(opts: &Options<'_>) -> anyhow::Result<Agent> {
         _ => None,
     };
     let endpoint = opts.endpoint.or(from_env.as_ref());
+    // The token is for TCP listeners, which require it; a Unix socket is guarded by its
+    // permissions, and the token is neither read nor sent there.
+    let tcp = matches!(endpoint, Some(EndpointArg::Https(_) | EndpointArg::Http(_)));
+    let auth = match opts.token_file {
+        Some(path) if tcp => read_token(path)?,
+        _ => Auth::default(),
+    };
     let tls_flags = opts.ca_file.is_some() || opts.cert_file.is_some();
     if tls_flags && !matches!(endpoint, Some(EndpointArg::Https(_))) {
         return Err(CtlError::Usage(
@@ -219,6 +279,11 @@ pub async fn connect(opts: &Options<'_>) -> anyhow::Result<Agent> {
         (None, Some(path)) => connect_unix(path, &[path.to_path_buf()]).await?,
         (None, None) => {
             let found = discover(Path::new(SYSTEM_SOCKET));
+            if found.per_user
+                && let Some(dir) = found.path.parent()
+            {
+                check_per_user_dir(dir)?;
+            }
             connect_unix(&found.path, &found.considered).await?
         }
     };
@@ -623,6 +688,7 @@ mod tests {
                 PathBuf::from("/run/user/1000/assetd/assetd.sock")
             ]
         );
+        assert!(found.per_user, "the fallback is checked before it is used");
 
         // 4. Without XDG_RUNTIME_DIR (or with an empty or relative one): /tmp/assetd-$UID.
         let tmp = PathBuf::from(format!("/tmp/assetd-{uid}/assetd.sock"));
@@ -725,6 +791,109 @@ mod tests {
         std::fs::write(&path, "zz\u{1}secretvalue").expect("write");
         let err = read_token(&path).expect_err("control character");
         assert!(!err.to_string().contains("secretvalue"));
+    }
+
+    /// A Unix socket that answers every call with UNIMPLEMENTED, recording the
+    /// `authorization` header of each request: what a socket planted by someone else learns.
+    async fn recording_socket(path: &Path) -> std::sync::Arc<Mutex<Vec<Option<String>>>> {
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let router = axum::Router::new().fallback(move |headers: http::HeaderMap| {
+            let record = record.clone();
+            async move {
+                record.lock().unwrap_or_else(|e| e.into_inner()).push(
+                    headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
+                );
+                (
+                    [("content-type", "application/grpc"), ("grpc-status", "12")],
+                    "",
+                )
+            }
+        });
+        let listener = tokio::net::UnixListener::bind(path).expect("bind");
+        let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_routes(tonic::service::Routes::from(router))
+                .serve_with_incoming(incoming),
+        );
+        seen
+    }
+
+    #[tokio::test]
+    async fn the_token_is_never_sent_over_a_unix_socket() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("s.sock");
+        let seen = recording_socket(&socket).await;
+        let token = dir.path().join("token");
+        std::fs::write(&token, "s3cr3t-token-for-tcp-only\n").expect("write");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let endpoint = EndpointArg::Unix(socket.clone());
+        // --socket PATH, then --endpoint unix://PATH.
+        for (socket, endpoint) in [(Some(socket.as_path()), None), (None, Some(&endpoint))] {
+            let opts = Options {
+                socket,
+                endpoint,
+                token_file: Some(&token),
+                ca_file: None,
+                cert_file: None,
+                key_file: None,
+            };
+            let agent = connect(&opts).await.expect("connect");
+            let status = agent
+                .agent()
+                .get_status(unary(crate::proto::GetStatusRequest::default()))
+                .await
+                .expect_err("the recorder answers UNIMPLEMENTED");
+            assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
+        }
+        let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(seen, vec![None, None], "the calls arrived without a token");
+    }
+
+    #[test]
+    fn the_per_user_socket_is_trusted_only_in_a_private_directory_of_ours() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("assetd");
+        // Not there: fine (connecting says nothing runs).
+        check_per_user_dir(&dir).expect("absent");
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        check_per_user_dir(&dir).expect("ours, 0700");
+        for mode in [0o755, 0o770, 0o707, 0o1777] {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let e = check_per_user_dir(&dir).expect_err("open to others");
+            let said = e.to_string();
+            assert!(
+                said.contains(&format!(
+                    "refusing the per-user socket in {}",
+                    dir.display()
+                )) && said.contains("chmod 700"),
+                "{mode:o}: {said}"
+            );
+            assert_eq!(e.exit_code(), crate::error::EXIT_ACCESS);
+        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&dir, &link).expect("symlink");
+        let said = check_per_user_dir(&link)
+            .expect_err("a symlink")
+            .to_string();
+        assert!(
+            said.contains("symbolic link") && said.contains("rm -r"),
+            "{said}"
+        );
+        // Someone else's (acting as someone else needs root).
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::chown(&dir, Some(65534), None).expect("chown");
+            let said = check_per_user_dir(&dir).expect_err("not ours").to_string();
+            assert!(said.contains("belongs to uid 65534, not to you"), "{said}");
+        }
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! Exit codes: 0 ok; 1 any other error; 2 bad usage or a refused request (clap errors,
 //! `purge` without `--yes`); 3 the agent is not running or not reachable; 4 access denied
-//! (socket permissions, missing or wrong token, a TLS certificate not trusted either way,
-//! PERMISSION_DENIED); 5 not found;
+//! (socket permissions, an untrusted per-user socket directory, missing or wrong token, a
+//! TLS certificate not trusted either way, PERMISSION_DENIED); 5 not found;
 //! 6 the agent does not support the request (UNIMPLEMENTED); 7 a sync run failed or was
 //! cancelled (`sync --wait`).
 
@@ -31,6 +31,13 @@ pub enum CtlError {
         "permission denied on {path}: add yourself to group {group}, the socket's group (`sudo usermod -aG {group} $USER`, then log in again), or run assetctl with sudo"
     )]
     SocketPermission { path: String, group: String },
+    /// The per-user socket's directory is not the user's alone (`connect::check_per_user_dir`).
+    #[error("refusing the per-user socket in {dir}: {why}; {fix}")]
+    UntrustedSocketDir {
+        dir: String,
+        why: String,
+        fix: String,
+    },
     #[error("cannot reach assetd at {target}: {reason}")]
     Unreachable { target: String, reason: String },
     #[error("lost the connection to assetd: {0} (is it still running?)")]
@@ -65,6 +72,7 @@ impl CtlError {
             | Self::Unreachable { .. }
             | Self::Lost(_) => EXIT_NOT_RUNNING,
             Self::SocketPermission { .. }
+            | Self::UntrustedSocketDir { .. }
             | Self::Denied(_)
             | Self::Tls { .. }
             | Self::Unauthenticated(_) => EXIT_ACCESS,

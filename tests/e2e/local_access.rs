@@ -407,3 +407,60 @@ fn the_socket_belongs_to_the_querying_group_and_no_secret_may_be_open_to_it() {
         "{said}"
     );
 }
+
+/// `assetctl` with nothing naming the agent falls back to the per-user socket of `assetd
+/// demo`, but only in a directory that is the user's alone: anyone may make
+/// `/tmp/assetd-$UID` (or a directory under a shared runtime dir) first and answer as the
+/// agent there. Otherwise it says why, and what to do, and exits 4.
+#[test]
+fn assetctl_refuses_a_per_user_socket_in_a_directory_others_control() {
+    if Path::new("/run/assetd/assetd.sock").exists() {
+        println!("SKIPPED: this machine has a system socket, which assetctl would use first");
+        return;
+    }
+    let runtime = short_tempdir();
+    let dir = runtime.path().join("assetd");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let ctl = || {
+        Command::new(ASSETCTL)
+            .arg("status")
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env_remove("ASSETD_SOCKET")
+            .env_remove("ASSETD_ENDPOINT")
+            .stdin(Stdio::null())
+            .output()
+            .expect("assetctl")
+    };
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let out = ctl();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains(&format!(
+            "refusing the per-user socket in {}",
+            dir.display()
+        )) && said.contains("others may use it (mode 777)")
+            && said.contains("chmod 700"),
+        "{said}"
+    );
+    if is_root() {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        std::os::unix::fs::chown(&dir, Some(NOBODY), Some(NOBODY)).expect("chown");
+        let out = ctl();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{said}");
+        assert!(
+            said.contains(&format!("belongs to uid {NOBODY}, not to you"))
+                && said.contains("rm -r"),
+            "{said}"
+        );
+        std::os::unix::fs::chown(&dir, Some(0), Some(0)).expect("chown back");
+    }
+    // The user's own private directory: used (nothing listens there, and that is what
+    // assetctl says).
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let out = ctl();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("assetd is not running"), "{said}");
+}
