@@ -86,6 +86,11 @@ fn lock_failure(e: &std::io::Error, lock: &Path) -> String {
         "the database directory {} must be writable (assetd keeps the database, its WAL and this lock there)",
         dir.display()
     );
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return format!(
+            "{e}: it is a symbolic link, which assetd does not follow; remove it (it holds nothing)"
+        );
+    }
     match e.kind() {
         std::io::ErrorKind::ReadOnlyFilesystem => format!(
             "{e}: the file system is read-only; {need}: remount it read-write or set agent.database to a writable path"

@@ -12,6 +12,9 @@
 //!   daemon's error printed), told through a pipe: `assetd run --daemonize && next-step`
 //!   works.
 //! - A clean stop removes the pidfile (only if it is still ours).
+//! - Neither the pidfile nor its temporary file is opened through a symlink (`O_NOFOLLOW`):
+//!   pidfiles live in shared directories such as /run, and a daemon started as root that
+//!   followed a link planted there would create or truncate the link's target.
 //!
 //! Forking, `setsid`, the second fork, `chdir /`, the umask and the standard streams are
 //! `daemonix`'s (the maintained fork of `daemonize`); its own pidfile support is not used,
@@ -27,6 +30,10 @@ use std::time::{Duration, Instant};
 pub enum DaemonizeError {
     #[error("another assetd{} holds the pidfile {path}; stop it first", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     PidfileHeld { path: PathBuf, pid: Option<u32> },
+    #[error(
+        "pidfile {path} is a symbolic link; assetd does not follow one (it could point anywhere): remove it, or give the real path"
+    )]
+    PidfileSymlink { path: PathBuf },
     #[error("pidfile {path}: {source}")]
     Pidfile {
         path: PathBuf,
@@ -65,9 +72,17 @@ impl Pidfile {
     /// when a live process holds it.
     pub fn lock(path: &Path) -> Result<Pidfile, DaemonizeError> {
         use std::os::unix::fs::OpenOptionsExt;
-        let io = |source| DaemonizeError::Pidfile {
-            path: path.to_path_buf(),
-            source,
+        let io = |source: std::io::Error| {
+            if source.raw_os_error() == Some(libc::ELOOP) {
+                DaemonizeError::PidfileSymlink {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                DaemonizeError::Pidfile {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
         };
         // The daemon works from /, so a relative path must be fixed now.
         let path = &std::path::absolute(path).map_err(io)?;
@@ -83,6 +98,7 @@ impl Pidfile {
                 .create(true)
                 .truncate(false)
                 .mode(0o644)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(path)
                 .map_err(io)?;
             if !try_lock(&file).map_err(io)? {
@@ -94,7 +110,7 @@ impl Pidfile {
                 });
             }
             let ours = file.metadata().map_err(io)?;
-            match std::fs::metadata(path) {
+            match std::fs::symlink_metadata(path) {
                 Ok(now) if same_file(&ours, &now) => {
                     return Ok(Pidfile {
                         path: path.to_path_buf(),
@@ -129,6 +145,7 @@ impl Pidfile {
             .write(true)
             .create_new(true)
             .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&tmp)
             .map_err(io)?;
         let written = (|| {
@@ -167,7 +184,7 @@ impl Drop for Pidfile {
             return;
         };
         // Only our own file: if someone replaced it, it is theirs.
-        if let (Ok(ours), Ok(now)) = (file.metadata(), std::fs::metadata(&self.path))
+        if let (Ok(ours), Ok(now)) = (file.metadata(), std::fs::symlink_metadata(&self.path))
             && same_file(&ours, &now)
         {
             let _ = std::fs::remove_file(&self.path);
@@ -342,6 +359,27 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_pidfile_that_is_a_symlink_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("assetd.pid");
+        // Dangling: following it would create the target.
+        let target = dir.path().join("created-through-the-link");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let e = Pidfile::lock(&path).unwrap_err();
+        assert!(matches!(e, DaemonizeError::PidfileSymlink { .. }), "{e:?}");
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        assert!(!target.exists(), "nothing was created through the link");
+        // To an existing file: following it would lock and later overwrite it.
+        std::fs::write(&target, "precious\n").unwrap();
+        assert!(matches!(
+            Pidfile::lock(&path),
+            Err(DaemonizeError::PidfileSymlink { .. })
+        ));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+        assert!(std::fs::symlink_metadata(&path).unwrap().is_symlink());
     }
 
     #[test]

@@ -7,27 +7,106 @@ use crate::daemon::{self, DaemonError};
 use crate::sim::auvik::{AuvikSim, AuvikSimOptions};
 use crate::sim::passportal::{PassportalSim, PassportalSimOptions};
 use crate::sim::syncro::{SyncroSim, SyncroSimOptions};
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("demo: {0}")]
     Io(#[from] std::io::Error),
+    /// The demo's directory is not the user's alone.
+    #[error("demo: refusing {dir}: {why}; {fix}")]
+    UnsafeDir {
+        dir: PathBuf,
+        why: String,
+        fix: String,
+    },
     #[error(transparent)]
     Daemon(#[from] DaemonError),
 }
 
+/// Writes a file only the user may read, never through a symlink.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
+}
+
+/// Makes the demo's directory, or takes the one there only if it is the user's own: it may
+/// be `/tmp/assetd-$UID`, which anyone can make first, to have the demo (and `assetctl`)
+/// use their files, or, through a symlink, to have the demo change some other directory.
+/// So: not a symlink (opened with `O_NOFOLLOW`), owned by the user, and writable by no one
+/// else; it is then closed to group and others through that same descriptor.
+fn private_dir(dir: &Path) -> Result<(), DemoError> {
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e.into()),
+    }
+    let refuse = |why: String, fix: &str| DemoError::UnsafeDir {
+        dir: dir.to_path_buf(),
+        why,
+        fix: fix.to_owned(),
+    };
+    let someone_elses = &format!(
+        "someone else may have made it: have it removed (`sudo rm -r {}`), or set XDG_RUNTIME_DIR to a directory of your own",
+        dir.display()
+    );
+    let handle = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)
+        .map_err(|e| match e.raw_os_error() {
+            // With O_DIRECTORY, a symlink fails as "not a directory".
+            Some(libc::ELOOP | libc::ENOTDIR) => {
+                let link = std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink());
+                let what = if link {
+                    "it is a symbolic link"
+                } else {
+                    "it is not a directory"
+                };
+                refuse(what.into(), someone_elses)
+            }
+            _ => e.into(),
+        })?;
+    let meta = handle.metadata()?;
+    let uid = rustix::process::getuid().as_raw();
+    if meta.uid() != uid {
+        return Err(refuse(
+            format!("it belongs to uid {}, not to you (uid {uid})", meta.uid()),
+            someone_elses,
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(refuse(
+            format!(
+                "group or others may write in it (mode {:o})",
+                meta.mode() & 0o7777
+            ),
+            &format!(
+                "remove it (`rm -r {}`) and start the demo again: what is in it may not be yours",
+                dir.display()
+            ),
+        ));
+    }
+    handle.set_permissions(std::fs::Permissions::from_mode(0o700))?;
+    Ok(())
 }
 
 pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<(), DemoError> {
     let dir = config::per_user_runtime_dir();
-    std::fs::create_dir_all(&dir)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    private_dir(&dir)?;
     let database = dir.join("demo.db");
     // Each demo starts from an empty database, so it always shows a first full sync.
     for suffix in ["", "-wal", "-shm"] {

@@ -340,14 +340,28 @@ fn failed_start(
     }
 }
 
+/// Opens `--log-file` for appending, never through a symlink: log files sit in shared
+/// directories (/var/log, /tmp), and an agent started as root that followed a planted link
+/// would create or append to its target.
 fn open_log(path: &Path) -> anyhow::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .mode(0o640)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
-        .with_context(|| format!("cannot open the log file {}", path.display()))
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                anyhow::anyhow!(
+                    "the log file {} is a symbolic link, which assetd does not follow; give the real path",
+                    path.display()
+                )
+            } else {
+                anyhow::Error::new(e)
+                    .context(format!("cannot open the log file {}", path.display()))
+            }
+        })
 }
 
 /// Points stderr at `file`, so panics and early messages land in the log file too.

@@ -464,3 +464,146 @@ fn assetctl_refuses_a_per_user_socket_in_a_directory_others_control() {
     assert_eq!(out.status.code(), Some(3), "{said}");
     assert!(said.contains("assetd is not running"), "{said}");
 }
+
+/// Runs `cmd` expecting it to exit by itself within 20 s; kills it and panics otherwise.
+fn exits(mut cmd: Command, what: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return child.wait_with_output().expect("output");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("output");
+    panic!(
+        "{what} was still running after 20 s; it should have refused:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The pidfile, the log file and the database's lock file are never opened through a
+/// symlink: they live in shared directories, and an agent started as root that followed a
+/// dangling link planted there would create the link's target.
+#[test]
+fn the_pidfile_log_file_and_lock_are_not_opened_through_a_symlink() {
+    let dir = short_tempdir();
+    let config = dir.path().join("config.toml");
+    write_private(&config, &bare_config(dir.path(), ""));
+    let target = dir.path().join("made-through-a-link");
+    let link = |name: &str| {
+        let path = dir.path().join(name);
+        std::os::unix::fs::symlink(&target, &path).expect("symlink");
+        path
+    };
+    let pidfile = link("assetd.pid");
+    let log = link("assetd.log");
+    let run = |extra: &[&Path]| {
+        let mut cmd = Command::new(ASSETD);
+        cmd.args(["run", "--config"]).arg(&config);
+        for (flag, path) in ["--pidfile", "--log-file"].iter().zip(extra) {
+            if flag == &"--pidfile" {
+                cmd.arg("--daemonize");
+            }
+            cmd.arg(flag).arg(path);
+        }
+        exits(cmd, "assetd run")
+    };
+    let out = run(&[&pidfile]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "pidfile {} is a symbolic link; assetd does not follow one",
+            pidfile.display()
+        )),
+        "{said}"
+    );
+    let real_pidfile = dir.path().join("real.pid");
+    let out = run(&[&real_pidfile, &log]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "the log file {} is a symbolic link, which assetd does not follow",
+            log.display()
+        )),
+        "{said}"
+    );
+    let lock = link("a.db.lock");
+    let out = common::run_until_exit(&config, Duration::from_secs(20));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("cannot lock {}", lock.display())) && said.contains("symbolic link"),
+        "{said}"
+    );
+    assert!(
+        std::fs::symlink_metadata(&target).is_err(),
+        "nothing was created through a link"
+    );
+}
+
+/// `assetd demo` uses its per-user directory only if it is the user's own, a real
+/// directory, and writable by no one else; it used to chmod it through whatever was there
+/// (a symlink included) and use it.
+#[test]
+fn the_demo_uses_its_directory_only_if_it_is_the_users_own() {
+    let runtime = short_tempdir();
+    let dir = runtime.path().join("assetd");
+    let demo = || {
+        let mut cmd = Command::new(ASSETD);
+        cmd.args(["demo", "--clients", "1", "--assets-per-client", "1"])
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env_remove("ASSETD_SOCKET");
+        exits(cmd, "assetd demo")
+    };
+    // A symlink to somewhere else: that place is left as it was.
+    let elsewhere = runtime.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::os::unix::fs::symlink(&elsewhere, &dir).expect("symlink");
+    let out = demo();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "demo: refusing {}: it is a symbolic link",
+            dir.display()
+        )),
+        "{said}"
+    );
+    let left = std::fs::metadata(&elsewhere).expect("elsewhere");
+    assert_eq!(left.mode() & 0o7777, 0o755, "not chmod'ed through the link");
+    assert_eq!(std::fs::read_dir(&elsewhere).expect("ls").count(), 0);
+    std::fs::remove_file(&dir).expect("rm link");
+
+    // A directory others may write in.
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let out = demo();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("group or others may write in it (mode 777)") && said.contains("rm -r"),
+        "{said}"
+    );
+    // Someone else's (acting as someone else needs root).
+    if is_root() {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        std::os::unix::fs::chown(&dir, Some(NOBODY), Some(NOBODY)).expect("chown");
+        let out = demo();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{said}");
+        assert!(
+            said.contains(&format!("it belongs to uid {NOBODY}, not to you")),
+            "{said}"
+        );
+    }
+}
