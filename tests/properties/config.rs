@@ -1,8 +1,9 @@
-//! `config::parse` on arbitrary text and on arbitrary mutations of valid configs: it never
-//! panics, every error it reports is placed at `path:line:column` (CONTRACT §1: `check-config`
-//! prints every problem with `file:line:column`), and no error shows a secret's value (an
-//! inline `api_key = "…"`, a secret typed as a bare number, a proxy's password), wherever the
-//! mutation leaves it as a secret's value.
+//! `config::parse` on arbitrary text, on structured configs (every known key, with values of
+//! its type at and past each check's edge) and on edits of valid configs: it never panics,
+//! every error it reports is placed at `path:line:column` (CONTRACT §2: `check-config` prints
+//! every error with line:column), and no error shows a secret's value (an inline
+//! `api_key = "…"`, a secret typed as a bare number, a proxy's password), wherever an edit
+//! leaves it as a secret's value.
 
 use crate::fixed;
 use assetd::config::{ConfigErrors, parse};
