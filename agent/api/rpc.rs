@@ -555,7 +555,9 @@ impl pb::sync_service_server::SyncService for Api {
             )));
         }
         for s in &r.sources {
-            if s.is_empty() || s.len() > MAX_NAME_CHARS {
+            // Characters, as every other name is measured (`optional_text`): bytes refused
+            // a 200-character name of accented letters here that ListAssets took.
+            if s.is_empty() || s.chars().count() > MAX_NAME_CHARS {
                 return Err(Status::from(ApiError::invalid(
                     "sources",
                     "a source name is empty or too long",
@@ -745,6 +747,7 @@ mod tests {
         assert!(category_from_proto("category", past).is_err());
         assert!(category_from_proto("category", -1).is_err());
         assert!(category_from_proto("category", i32::MIN).is_err());
+        assert!(category_from_proto("category", i32::MAX).is_err());
         assert_eq!(category_from_proto("category", 0).unwrap(), None);
     }
 

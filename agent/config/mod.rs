@@ -322,7 +322,8 @@ mod raw {
     #[serde(deny_unknown_fields)]
     pub struct AgentTable {
         pub database: Option<Spanned<String>>,
-        pub listen: Option<Vec<Spanned<String>>>,
+        // Spanned as a whole too, so an empty list's error has a place.
+        pub listen: Option<Spanned<Vec<Spanned<String>>>>,
         pub socket_group: Option<Spanned<String>>,
         pub sync_interval: Option<Spanned<String>>,
         pub full_sync_interval: Option<Spanned<String>>,
@@ -464,13 +465,18 @@ impl Checker<'_> {
         let located: Vec<(Listen, Option<usize>)> = match &raw.listen {
             None => vec![(Listen::Unix(PathBuf::from(DEFAULT_SOCKET)), None)],
             Some(list) => list
+                .get_ref()
                 .iter()
                 .filter_map(|l| self.listen(l).map(|x| (x, Some(l.span().start))))
                 .collect(),
         };
-        if raw.listen.as_ref().is_some_and(|l| l.is_empty()) {
-            self.error_at(
-                None,
+        // At the list: an error without a line broke check-config's `file:line:column`
+        // (found by tests/properties/config.rs).
+        if let Some(list) = &raw.listen
+            && list.get_ref().is_empty()
+        {
+            self.error(
+                list,
                 "`agent.listen` is empty: give at least one unix:// or tcp:// address",
             );
         }

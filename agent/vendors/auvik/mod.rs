@@ -12,6 +12,9 @@
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
 pub mod config;
+// For tests/properties and fuzz/ only (not an API).
+#[doc(hidden)]
+pub mod decoders;
 use super::http::{Failure, HttpClient, JsonResponse, RetryPolicy, Route, ThrottlePolicy, redact};
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
@@ -557,61 +560,7 @@ impl Auvik {
                 Err(Err(e)) => return Err(e),
                 Err(Ok(_)) => None,
             };
-        let listed = list.data.iter().map(|t| t.id.clone()).collect();
-        let all: Vec<Tenant> = list
-            .data
-            .into_iter()
-            .map(|t| {
-                let attrs = t.attributes.unwrap_or_default();
-                let prefix = attrs.domain_prefix.unwrap_or_default();
-                let detail = details.get(&t.id);
-                let name = detail
-                    .and_then(|d| d.display_name.as_deref())
-                    .map(clean_name)
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| prefix.clone());
-                let off = detail.and_then(|d| {
-                    match (d.enabled, d.running) {
-                        (Some(false), _) => Some("disabled"),
-                        (_, Some(false)) => Some("not running"),
-                        _ => None,
-                    }
-                });
-                let left_out = available.as_ref().is_some_and(|a| !a.contains(&t.id));
-                let unavailable = (off.is_some() || left_out).then(|| {
-                    format!(
-                        "tenant `{name}` ({}): Auvik reports it unavailable to the API ({}), so it was not \
-                         read and its devices are kept as they were; if the client has left, remove the \
-                         tenant in Auvik, or give the API user access to it",
-                        t.id,
-                        off.unwrap_or("left out of filter[availableTenants]")
-                    )
-                });
-                Tenant {
-                    tenant_type: attrs.tenant_type.unwrap_or_default(),
-                    unavailable,
-                    client: SourceClient {
-                        aliases: [prefix, t.id.clone()]
-                            .into_iter()
-                            .filter(|a| !a.is_empty() && *a != name)
-                            .collect(),
-                        external_id: t.id,
-                        name,
-                    },
-                }
-            })
-            .collect();
-        // An MSP's clients are its `client` tenants; multi-clients only group them. A
-        // single-company account has no client tenants: its one tenant is the client.
-        let clients: Vec<Tenant> = all
-            .iter()
-            .filter(|t| t.tenant_type == "client")
-            .cloned()
-            .collect();
-        Ok(Tenants {
-            clients: if clients.is_empty() { all } else { clients },
-            listed,
-        })
+        Ok(tenants_from(list.data, &details, available.as_ref()))
     }
 
     /// Streams one tenant's devices, to the end of its listing or not at all.
@@ -651,18 +600,7 @@ impl Auvik {
         };
         let r = self
             .paginate(info, ctx, |page: InfoPage| {
-                let mut details: HashMap<String, Detail> = page
-                    .included
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|d| d.kind.as_deref().is_none_or(|k| k == "deviceDetail"))
-                    .map(DetailResource::into_detail)
-                    .collect();
-                let records: Vec<ReportedAsset> = page
-                    .data
-                    .into_iter()
-                    .map(|d| to_record(d, id, &mut details))
-                    .collect();
+                let records = page.into_records(id);
                 async move {
                     if !records.is_empty() {
                         ctx.send(Batch::Assets(records)).await?;
@@ -773,13 +711,7 @@ impl Auvik {
     async fn presence(&self, id: &str, ctx: &FetchContext) -> Result<Presence, VendorError> {
         let url = self.url(&format!("v1/inventory/device/info/{id}"), &[])?;
         match self.get_once(&url, ctx).await {
-            Ok(r) => match serde_json::from_str::<Document<Option<serde_json::Value>>>(&r.body) {
-                Ok(doc) if doc.data.as_ref().is_some_and(|d| !d.is_null()) => Ok(Presence::Present),
-                Ok(_) => Ok(Presence::Gone),
-                Err(e) => Ok(Presence::Unknown(format!(
-                    "Auvik's answer for the device is not its documented shape ({e})"
-                ))),
-            },
+            Ok(r) => Ok(presence_of(&r.body)),
             Err(Ok(f)) if f.status == StatusCode::NOT_FOUND => Ok(Presence::Gone),
             Err(Ok(f)) => Ok(Presence::Unknown(format!(
                 "Auvik answered {} for the device",
@@ -788,6 +720,80 @@ impl Auvik {
             Err(Err(e @ (VendorError::Cancelled | VendorError::SinkClosed))) => Err(e),
             Err(Err(e)) => Ok(Presence::Unknown(e.to_string())),
         }
+    }
+}
+
+/// The tenants a run reads, from the tenant list and what the two detail lists said (display
+/// names and running state by tenant id; which tenants are available, when Auvik answered).
+fn tenants_from(
+    list: Vec<TenantResource>,
+    details: &HashMap<String, TenantDetailAttributes>,
+    available: Option<&HashSet<String>>,
+) -> Tenants {
+    let listed = list.iter().map(|t| t.id.clone()).collect();
+    let all: Vec<Tenant> = list
+        .into_iter()
+        .map(|t| {
+            let attrs = t.attributes.unwrap_or_default();
+            let prefix = attrs.domain_prefix.unwrap_or_default();
+            let detail = details.get(&t.id);
+            let name = detail
+                .and_then(|d| d.display_name.as_deref())
+                .map(clean_name)
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| prefix.clone());
+            let off = detail.and_then(|d| {
+                match (d.enabled, d.running) {
+                    (Some(false), _) => Some("disabled"),
+                    (_, Some(false)) => Some("not running"),
+                    _ => None,
+                }
+            });
+            let left_out = available.is_some_and(|a| !a.contains(&t.id));
+            let unavailable = (off.is_some() || left_out).then(|| {
+                format!(
+                    "tenant `{name}` ({}): Auvik reports it unavailable to the API ({}), so it was not \
+                     read and its devices are kept as they were; if the client has left, remove the \
+                     tenant in Auvik, or give the API user access to it",
+                    t.id,
+                    off.unwrap_or("left out of filter[availableTenants]")
+                )
+            });
+            Tenant {
+                tenant_type: attrs.tenant_type.unwrap_or_default(),
+                unavailable,
+                client: SourceClient {
+                    aliases: [prefix, t.id.clone()]
+                        .into_iter()
+                        .filter(|a| !a.is_empty() && *a != name)
+                        .collect(),
+                    external_id: t.id,
+                    name,
+                },
+            }
+        })
+        .collect();
+    // An MSP's clients are its `client` tenants; multi-clients only group them. A
+    // single-company account has no client tenants: its one tenant is the client.
+    let clients: Vec<Tenant> = all
+        .iter()
+        .filter(|t| t.tenant_type == "client")
+        .cloned()
+        .collect();
+    Tenants {
+        clients: if clients.is_empty() { all } else { clients },
+        listed,
+    }
+}
+
+/// What a 200 answer to a single-device lookup says.
+fn presence_of(body: &str) -> Presence {
+    match serde_json::from_str::<Document<Option<serde_json::Value>>>(body) {
+        Ok(doc) if doc.data.as_ref().is_some_and(|d| !d.is_null()) => Presence::Present,
+        Ok(_) => Presence::Gone,
+        Err(e) => Presence::Unknown(format!(
+            "Auvik's answer for the device is not its documented shape ({e})"
+        )),
     }
 }
 
@@ -1057,6 +1063,24 @@ struct InfoPage {
     included: Option<Vec<DetailResource>>,
     #[serde(default)]
     links: Option<Links>,
+}
+
+impl InfoPage {
+    /// The page's devices as records of tenant `tenant_id`, each with its detail (from
+    /// `included`) joined in.
+    fn into_records(self, tenant_id: &str) -> Vec<ReportedAsset> {
+        let mut details: HashMap<String, Detail> = self
+            .included
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| d.kind.as_deref().is_none_or(|k| k == "deviceDetail"))
+            .map(DetailResource::into_detail)
+            .collect();
+        self.data
+            .into_iter()
+            .map(|d| to_record(d, tenant_id, &mut details))
+            .collect()
+    }
 }
 
 impl HasNext for InfoPage {

@@ -21,6 +21,9 @@
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
 pub mod config;
+// For tests/properties and fuzz/ only (not an API).
+#[doc(hidden)]
+pub mod decoders;
 use super::http::{Failure, HttpClient, RetryPolicy, Route, ThrottlePolicy, redact};
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, SkippedRecord, VendorError, clean_name,
@@ -347,40 +350,7 @@ impl Passportal {
                 Ok(b) => b,
                 Err(f) => return Err(self.list_refused(&url, page, &f)),
             };
-            let v: Value = serde_json::from_str(&body).map_err(|e| {
-                VendorError::Decode(format!(
-                    "{}: Passportal's response is not JSON ({e})",
-                    redact(&url)
-                ))
-            })?;
-            if v.get("success").is_none() {
-                // Not "the end of the list" (that is success=false or a 404): not a
-                // Passportal answer at all. Taking it for the end would cut the list short,
-                // and a full sync would then mark the rest removed.
-                return Err(VendorError::Decode(format!(
-                    "{}: the response has no `success` field, so it is not Passportal's documented answer",
-                    redact(&url)
-                )));
-            }
-            if !is_success(&v["success"]) {
-                return Err(VendorError::Http(format!(
-                    "Passportal answered success=false for page {page} of {}{}: the list could not be read to the \
-                     end, so nothing was changed; the next run will retry, and if this persists check the access \
-                     key's permissions in Settings > API Keys",
-                    redact(&url),
-                    message_of(&body)
-                )));
-            }
-            let items = match &v["results"] {
-                Value::Array(a) => a.clone(),
-                Value::Null => Vec::new(),
-                _ => {
-                    return Err(VendorError::Decode(format!(
-                        "{}: `results` is not a list",
-                        redact(&url)
-                    )));
-                }
-            };
+            let items = page_items(&url, page, &body)?;
             let Some(first) = items.first().map(|i| id_text(&i["id"])) else {
                 return Ok(());
             };
@@ -553,18 +523,7 @@ impl Passportal {
             let Some(body) = self.document(&id, ctx).await? else {
                 return Ok(None);
             };
-            let detail: Value = serde_json::from_str(&body).map_err(|e| {
-                VendorError::Decode(format!("document {id}: the document is not JSON ({e})"))
-            })?;
-            // Keep the document's `details` verbatim, not the envelope around it: the
-            // envelope changes on every response (`apiRequestUid`, the form of `success`),
-            // and would make every unchanged document look changed.
-            let raw = serde_json::from_str::<DetailEnvelope>(&body)
-                .ok()
-                .and_then(|e| e.details)
-                .map(|d| d.get().to_string())
-                .unwrap_or_default();
-            Ok(Some(to_record(item, &detail, raw)))
+            document_record(&id, item, &body).map(Some)
         })
     }
 
@@ -579,20 +538,7 @@ impl Passportal {
             Err(f) if matches!(f.status.as_u16(), 403 | 404) => return Ok(None),
             Err(f) => return Err(self.explain(&url, &f)),
         };
-        let v: Value = serde_json::from_str(&body).map_err(|e| {
-            VendorError::Decode(format!("{}: the document is not JSON ({e})", redact(&url)))
-        })?;
-        if !is_success(&v["success"]) {
-            if says_not_found(&v) {
-                return Ok(None);
-            }
-            return Err(VendorError::Http(format!(
-                "Passportal answered success=false from {}{}; the next run will retry",
-                redact(&url),
-                message_of(&body)
-            )));
-        }
-        Ok(Some(body))
+        document_answer(&url, body)
     }
 
     /// Asks Passportal for one document, to confirm a removal.
@@ -611,6 +557,78 @@ impl Passportal {
             }
         })
     }
+}
+
+/// The items of page `page` of a list (`url`), from its body: an error for anything but a
+/// successful page (see `pages`); `results` absent or `null` is an empty page.
+fn page_items(url: &url::Url, page: usize, body: &str) -> Result<Vec<Value>, VendorError> {
+    let v: Value = serde_json::from_str(body).map_err(|e| {
+        VendorError::Decode(format!(
+            "{}: Passportal's response is not JSON ({e})",
+            redact(url)
+        ))
+    })?;
+    if v.get("success").is_none() {
+        // Not "the end of the list" (that is success=false or a 404): not a
+        // Passportal answer at all. Taking it for the end would cut the list short,
+        // and a full sync would then mark the rest removed.
+        return Err(VendorError::Decode(format!(
+            "{}: the response has no `success` field, so it is not Passportal's documented answer",
+            redact(url)
+        )));
+    }
+    if !is_success(&v["success"]) {
+        return Err(VendorError::Http(format!(
+            "Passportal answered success=false for page {page} of {}{}: the list could not be read to the \
+             end, so nothing was changed; the next run will retry, and if this persists check the access \
+             key's permissions in Settings > API Keys",
+            redact(url),
+            message_of(body)
+        )));
+    }
+    match &v["results"] {
+        Value::Array(a) => Ok(a.clone()),
+        Value::Null => Ok(Vec::new()),
+        _ => Err(VendorError::Decode(format!(
+            "{}: `results` is not a list",
+            redact(url)
+        ))),
+    }
+}
+
+/// A 200 answer to `GET /api/v2/documents/{id}` (`url`): the body of a readable document,
+/// `None` when Passportal says "not found." inside it, an error otherwise.
+fn document_answer(url: &url::Url, body: String) -> Result<Option<String>, VendorError> {
+    let v: Value = serde_json::from_str(&body).map_err(|e| {
+        VendorError::Decode(format!("{}: the document is not JSON ({e})", redact(url)))
+    })?;
+    if !is_success(&v["success"]) {
+        if says_not_found(&v) {
+            return Ok(None);
+        }
+        return Err(VendorError::Http(format!(
+            "Passportal answered success=false from {}{}; the next run will retry",
+            redact(url),
+            message_of(&body)
+        )));
+    }
+    Ok(Some(body))
+}
+
+/// The record of list item `item` (document `id`) from its document's `body`.
+fn document_record(id: &str, item: &Value, body: &str) -> Result<ReportedAsset, VendorError> {
+    let detail: Value = serde_json::from_str(body).map_err(|e| {
+        VendorError::Decode(format!("document {id}: the document is not JSON ({e})"))
+    })?;
+    // Keep the document's `details` verbatim, not the envelope around it: the
+    // envelope changes on every response (`apiRequestUid`, the form of `success`),
+    // and would make every unchanged document look changed.
+    let raw = serde_json::from_str::<DetailEnvelope>(body)
+        .ok()
+        .and_then(|e| e.details)
+        .map(|d| d.get().to_string())
+        .unwrap_or_default();
+    Ok(to_record(item, &detail, raw))
 }
 
 /// Why documents were skipped, as the run's message groups them.

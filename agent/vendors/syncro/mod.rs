@@ -19,6 +19,9 @@
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
 pub mod config;
+// For tests/properties and fuzz/ only (not an API).
+#[doc(hidden)]
+pub mod decoders;
 use super::http::{Failure, HttpClient, RetryPolicy, Route, ThrottlePolicy, redact};
 use super::ratelimit::RateLimiter;
 use super::{
@@ -252,12 +255,7 @@ impl Syncro {
             let mut records = Vec::with_capacity(parsed.assets.len());
             let mut ids = Vec::with_capacity(parsed.assets.len());
             for raw in &parsed.assets {
-                let record = to_record(raw).map_err(|e| {
-                    VendorError::Decode(format!(
-                        "{}: an asset does not have the documented shape ({e})",
-                        redact(&url)
-                    ))
-                })?;
+                let record = page_record(&url, raw)?;
                 if let Ok(id) = record.external_id.parse::<i64>() {
                     ids.push(id);
                 }
@@ -318,9 +316,8 @@ impl Syncro {
                 .get_json(&url, &auth, &ctx.progress.http, &ctx.cancel)
                 .await;
             Ok(match answer {
-                Ok(r) => match serde_json::from_str::<AssetEnvelope>(&r.body) {
-                    Ok(AssetEnvelope { asset: Some(a) }) => {
-                        let customer = a.customer_id.map(|c| c.to_string()).unwrap_or_default();
+                Ok(r) => match looked_up(&r.body) {
+                    Ok(customer) => {
                         let in_scope = self
                             .customers
                             .lock()
@@ -335,12 +332,7 @@ impl Syncro {
                             Presence::Gone
                         }
                     }
-                    Ok(AssetEnvelope { asset: None }) => {
-                        Presence::Unknown("Syncro's answer for the asset has no `asset`".into())
-                    }
-                    Err(e) => Presence::Unknown(format!(
-                        "Syncro's answer for the asset is not its documented shape ({e})"
-                    )),
+                    Err(unknown) => unknown,
                 },
                 Err(Ok(f)) if f.status.as_u16() == 404 => Presence::Gone,
                 // 401 here is the token lacking "Assets - View Details" (the listing just
@@ -358,6 +350,22 @@ impl Syncro {
                 Err(Err(e)) => Presence::Unknown(e.to_string()),
             })
         })
+    }
+}
+
+/// What a 200 answer to `GET /customer_assets/{id}` says: the asset's customer id (empty
+/// when it names none), or, when the answer cannot say, `Presence::Unknown` with why.
+fn looked_up(body: &str) -> Result<String, Presence> {
+    match serde_json::from_str::<AssetEnvelope>(body) {
+        Ok(AssetEnvelope { asset: Some(a) }) => {
+            Ok(a.customer_id.map(|c| c.to_string()).unwrap_or_default())
+        }
+        Ok(AssetEnvelope { asset: None }) => Err(Presence::Unknown(
+            "Syncro's answer for the asset has no `asset`".into(),
+        )),
+        Err(e) => Err(Presence::Unknown(format!(
+            "Syncro's answer for the asset is not its documented shape ({e})"
+        ))),
     }
 }
 
@@ -586,6 +594,16 @@ fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s?)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// One asset of a listing page of `url` into its record; a wrong-shaped one fails the page.
+fn page_record(url: &url::Url, raw: &RawValue) -> Result<ReportedAsset, VendorError> {
+    to_record(raw).map_err(|e| {
+        VendorError::Decode(format!(
+            "{}: an asset does not have the documented shape ({e})",
+            redact(url)
+        ))
+    })
 }
 
 /// One asset object (kept verbatim as `raw`) into the canonical record.
