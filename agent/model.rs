@@ -1,7 +1,7 @@
 //! The canonical model (CONTRACT §4): what every connector produces and every query returns.
 //! Vendors' own shapes stop at `vendors/`; the store and the RPC layer see only these types.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::fmt;
 use std::str::FromStr;
 
@@ -339,6 +339,221 @@ pub struct Asset {
     pub first_seen: DateTime<Utc>,
     pub removed_at: Option<DateTime<Utc>>,
     pub device_id: i64,
+    pub lifecycle: Lifecycle,
+}
+
+/// An asset's warranty status (CONTRACT §4). The string forms are the contract's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WarrantyStatus {
+    Covered,
+    NotCovered,
+    Expired,
+    Unknown,
+}
+
+impl WarrantyStatus {
+    pub const ALL: [WarrantyStatus; 4] = [
+        WarrantyStatus::Covered,
+        WarrantyStatus::NotCovered,
+        WarrantyStatus::Expired,
+        WarrantyStatus::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarrantyStatus::Covered => "covered",
+            WarrantyStatus::NotCovered => "not_covered",
+            WarrantyStatus::Expired => "expired",
+            WarrantyStatus::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+
+    /// How much a device's members' statuses weigh when they disagree: the most favourable
+    /// wins, as the latest warranty expiry wins (ScalePad: "Expiry Date will resolve to the
+    /// date furthest in the future"): one member still covered covers the device.
+    pub fn rank(self) -> u8 {
+        match self {
+            WarrantyStatus::Covered => 4,
+            WarrantyStatus::Expired => 3,
+            WarrantyStatus::NotCovered => 2,
+            WarrantyStatus::Unknown => 1,
+        }
+    }
+
+    pub fn from_rank(rank: i64) -> Self {
+        match rank {
+            4 => WarrantyStatus::Covered,
+            3 => WarrantyStatus::Expired,
+            2 => WarrantyStatus::NotCovered,
+            _ => WarrantyStatus::Unknown,
+        }
+    }
+}
+
+/// The vendor's support status of a device (CONTRACT §4): Auvik's `lastSupportStatus`
+/// (Cisco's data), in snake_case; its `empty` is no status at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SupportStatus {
+    Covered,
+    Available,
+    Expired,
+    SecurityOnly,
+    Unpublished,
+}
+
+impl SupportStatus {
+    pub const ALL: [SupportStatus; 5] = [
+        SupportStatus::Covered,
+        SupportStatus::Available,
+        SupportStatus::Expired,
+        SupportStatus::SecurityOnly,
+        SupportStatus::Unpublished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupportStatus::Covered => "covered",
+            SupportStatus::Available => "available",
+            SupportStatus::Expired => "expired",
+            SupportStatus::SecurityOnly => "security_only",
+            SupportStatus::Unpublished => "unpublished",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.as_str() == s)
+    }
+
+    /// When a device's members disagree, the most favourable status wins (as for warranty):
+    /// a device is out of support only when every member that says anything says so.
+    pub fn rank(self) -> u8 {
+        match self {
+            SupportStatus::Covered => 5,
+            SupportStatus::Available => 4,
+            SupportStatus::SecurityOnly => 3,
+            SupportStatus::Unpublished => 2,
+            SupportStatus::Expired => 1,
+        }
+    }
+
+    pub fn from_rank(rank: i64) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| i64::from(s.rank()) == rank)
+    }
+}
+
+/// A date a vendor gave: one that reads as a calendar date, or its text as given when it
+/// does not (never guessed at: CONTRACT §4 lifecycle).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VendorDate {
+    Date(NaiveDate),
+    Unreadable(String),
+}
+
+impl VendorDate {
+    pub fn date(&self) -> Option<NaiveDate> {
+        match self {
+            VendorDate::Date(d) => Some(*d),
+            VendorDate::Unreadable(_) => None,
+        }
+    }
+
+    /// The vendor's text when it is not a date; empty otherwise.
+    pub fn raw(&self) -> &str {
+        match self {
+            VendorDate::Date(_) => "",
+            VendorDate::Unreadable(t) => t,
+        }
+    }
+}
+
+/// What a vendor says of one asset's warranty, as read by one run. `None` fields: the vendor
+/// has nothing for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarrantyFacts {
+    pub purchase_date: Option<VendorDate>,
+    pub warranty_expires: Option<VendorDate>,
+    /// The vendor's own statement of coverage, where it makes one (Auvik's
+    /// `warrantyCoverageStatus`); never `Unknown`.
+    pub stated: Option<WarrantyStatus>,
+}
+
+/// One asset's lifecycle as a run read it, by external id. A part that is `None` was not
+/// read by this run (an incremental run, or an endpoint that failed): the stored values
+/// stay. `Some` replaces them, nulls included: the vendor says it has nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleReport {
+    pub external_id: String,
+    pub warranty: Option<WarrantyFacts>,
+    /// `Some(None)`: the vendor has no support status for it.
+    pub support: Option<Option<SupportStatus>>,
+}
+
+/// The source clients (by external id) whose lifecycle listing a run read to the end, and
+/// which parts: their assets that got no `LifecycleReport` for a part have nothing for it
+/// (Auvik lists warranty and lifecycle records only for the devices that have them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LifecycleScope {
+    pub clients: Vec<String>,
+    pub warranty: bool,
+    pub support: bool,
+}
+
+/// An asset's lifecycle facts as stored: what the vendors said when last read. What depends
+/// on the calendar (its warranty status, its age) is derived on the day it is asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub purchase_date: Option<NaiveDate>,
+    pub warranty_expires: Option<NaiveDate>,
+    /// The vendor's stated coverage (the store's `warranty_status` column).
+    pub stated: Option<WarrantyStatus>,
+    pub support_status: Option<SupportStatus>,
+    /// The vendor's text for a date that is not one; empty otherwise.
+    pub purchase_date_raw: String,
+    pub warranty_expires_raw: String,
+}
+
+impl Lifecycle {
+    pub fn warranty_status(&self, today: NaiveDate) -> WarrantyStatus {
+        warranty_status(self.stated, self.warranty_expires, today)
+    }
+
+    pub fn age_days(&self, today: NaiveDate) -> Option<i64> {
+        age_days(self.purchase_date, today)
+    }
+}
+
+/// The warranty status on `today` (CONTRACT §4): the vendor's statement where it makes one
+/// (`not_covered`, `expired`; `covered` until its expiry date, if it gives one, has passed,
+/// since a statement is only as fresh as the vendor's last look), otherwise the expiry date
+/// (`covered` through that day, `expired` from the next), otherwise `unknown`. An expiry
+/// the vendor gave as text that is not a date is no date: `unknown` unless stated.
+pub fn warranty_status(
+    stated: Option<WarrantyStatus>,
+    expires: Option<NaiveDate>,
+    today: NaiveDate,
+) -> WarrantyStatus {
+    match (stated, expires) {
+        (Some(WarrantyStatus::NotCovered), _) => WarrantyStatus::NotCovered,
+        (Some(WarrantyStatus::Expired), _) => WarrantyStatus::Expired,
+        (_, Some(e)) if e < today => WarrantyStatus::Expired,
+        (_, Some(_)) | (Some(WarrantyStatus::Covered), None) => WarrantyStatus::Covered,
+        (_, None) => WarrantyStatus::Unknown,
+    }
+}
+
+/// Whole days from the purchase date to `today` (negative for a purchase date in the future,
+/// as a typo at the vendor makes it); `None` without a purchase date.
+pub fn age_days(purchase: Option<NaiveDate>, today: NaiveDate) -> Option<i64> {
+    purchase.map(|p| (today - p).num_days())
+}
+
+/// The agent's "today" for lifecycle questions: the UTC calendar date (CONTRACT §4).
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
 }
 
 /// One field of one asset changed by one run.
@@ -362,6 +577,49 @@ mod tests {
             assert_eq!(c.as_str().parse::<Category>(), Ok(c));
         }
         assert!("Switch".parse::<Category>().is_err());
+    }
+
+    #[test]
+    fn lifecycle_names_round_trip() {
+        for w in WarrantyStatus::ALL {
+            assert_eq!(WarrantyStatus::parse(w.as_str()), Some(w));
+            assert_eq!(WarrantyStatus::from_rank(i64::from(w.rank())), w);
+        }
+        for s in SupportStatus::ALL {
+            assert_eq!(SupportStatus::parse(s.as_str()), Some(s));
+            assert_eq!(SupportStatus::from_rank(i64::from(s.rank())), Some(s));
+        }
+        assert_eq!(SupportStatus::from_rank(0), None);
+    }
+
+    #[test]
+    fn warranty_status_follows_the_statement_then_the_calendar() {
+        use WarrantyStatus::*;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let today = d("2026-06-15");
+        let cases = [
+            (None, None, Unknown),
+            (None, Some("2026-06-15"), Covered),
+            (None, Some("2026-06-14"), Expired),
+            (None, Some("2030-01-01"), Covered),
+            (Some(Covered), None, Covered),
+            (Some(Covered), Some("2026-06-16"), Covered),
+            (Some(Covered), Some("2026-06-14"), Expired),
+            (Some(NotCovered), Some("2030-01-01"), NotCovered),
+            (Some(NotCovered), None, NotCovered),
+            (Some(Expired), Some("2030-01-01"), Expired),
+            (Some(Expired), None, Expired),
+        ];
+        for (stated, expires, want) in cases {
+            assert_eq!(
+                warranty_status(stated, expires.map(d), today),
+                want,
+                "{stated:?} {expires:?}"
+            );
+        }
+        assert_eq!(age_days(Some(d("2026-06-14")), today), Some(1));
+        assert_eq!(age_days(Some(d("2025-06-15")), today), Some(365));
+        assert_eq!(age_days(None, today), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use crate::clients::{self, ClientView};
 use crate::config::{self, Config, ConfigErrors};
 use crate::model::{Asset, AssetChange, RunState, SyncRun};
 use crate::store::{
-    AssetFilter, AssetSink, BillableCounts, CountAssets, DeviceRow, Store, StoreError,
+    AssetFilter, AssetSink, BillableCounts, ClientLifecycle, CountAssets, DeviceRow,
+    LifecycleFilter, Store, StoreError,
 };
 use crate::sync::{Engine, RunSnapshot, SourceState, SourceStatus, SyncError, Triggered};
 use chrono::{DateTime, Utc};
@@ -150,13 +151,26 @@ impl Service {
             }),
             started_at: Utc::now(),
         });
-        // Count now, in the background: otherwise the first GetBillableCounts after a start
-        // pays for a pass over every asset (seconds on a million).
+        // Count now, in the background: otherwise the first GetBillableCounts (and
+        // GetLifecycleSummary) after a start pays for a pass over every asset (seconds on a
+        // million).
         let warm = agent.clone();
         tokio::spawn(async move {
             let cutoff = warm.grace_cutoff();
             if let Err(e) = warm.store.call(move |s| s.warm_counts(Some(cutoff))).await {
                 tracing::debug!(error = %e, "Could not precompute billable counts.");
+            }
+            warm.warm_lifecycle().await;
+        });
+        // The lifecycle summary is for a UTC date: recomputed as each day begins, so the
+        // first question of the day does not wait for it. Weak: this task must not keep the
+        // service alive.
+        let daily = Arc::downgrade(&agent);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(until_next_utc_day(Utc::now())).await;
+                let Some(agent) = daily.upgrade() else { return };
+                agent.warm_lifecycle().await;
             }
         });
         Ok(agent)
@@ -592,14 +606,56 @@ impl Service {
     pub async fn list_devices(
         &self,
         client: Option<String>,
+        lifecycle: LifecycleFilter,
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<DeviceRow>, ApiError> {
         let cutoff = self.grace_cutoff();
         Ok(self
             .store
-            .call(move |s| s.list_devices(client.as_deref(), Some(cutoff), after_id, limit))
+            .call(move |s| {
+                s.list_devices(client.as_deref(), Some(cutoff), &lifecycle, after_id, limit)
+            })
             .await?)
+    }
+
+    /// Each client's devices' lifecycle on `today` (excluded clients left out, as in
+    /// billable counts), or one client's.
+    pub async fn lifecycle_summary(
+        &self,
+        client: Option<String>,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<ClientLifecycle>, ApiError> {
+        let config = self.config();
+        let cutoff = self.grace_cutoff();
+        let all = self
+            .store
+            .call(move |s| s.lifecycle_summary(Some(cutoff), today))
+            .await?;
+        Ok(all
+            .iter()
+            .filter(|c| {
+                !config
+                    .clients
+                    .iter()
+                    .any(|g| g.exclude && g.name == c.client)
+                    && client.as_deref().is_none_or(|want| want == c.client)
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// Computes today's lifecycle summary ahead of the first question (see `start`).
+    pub async fn warm_lifecycle(&self) {
+        let cutoff = self.grace_cutoff();
+        let today = crate::model::today();
+        if let Err(e) = self
+            .store
+            .call(move |s| s.warm_lifecycle(Some(cutoff), today))
+            .await
+        {
+            tracing::debug!(error = %e, "Could not precompute the lifecycle summary.");
+        }
     }
 
     pub async fn purge_source(&self, source: String) -> Result<i64, ApiError> {
@@ -613,6 +669,18 @@ impl Service {
             Some(_) => Ok(self.store.call(move |s| s.purge_source(&source)).await?),
         }
     }
+}
+
+/// From `now` to just after the next UTC midnight (a second after, so the date has changed
+/// for whoever asks then).
+fn until_next_utc_day(now: DateTime<Utc>) -> Duration {
+    let next = now
+        .date_naive()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 1))
+        .map(|t| t.and_utc());
+    next.and_then(|t| (t - now).to_std().ok())
+        .unwrap_or(Duration::from_secs(3600))
 }
 
 /// How long the config file must read the same before a reload applies it, and how many

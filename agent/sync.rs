@@ -912,6 +912,14 @@ async fn execute(
                         .await?
                 }
                 Batch::Usage(u) => store.call(move |s| s.stage_usage(id, &u)).await?,
+                Batch::Lifecycle(reports) => {
+                    store.call(move |s| s.stage_lifecycle(id, &reports)).await?
+                }
+                Batch::LifecycleRead(scope) => {
+                    store
+                        .call(move |s| s.stage_lifecycle_scope(id, &scope))
+                        .await?
+                }
                 Batch::UsageUnavailable(note) => {
                     let source = run.source.clone();
                     let logged = note.clone();
@@ -1007,6 +1015,10 @@ async fn execute(
             end(RunState::Failed, Apply::Nothing, e.to_string())
         }
         (Ok(outcome), Ok(())) => {
+            // Best-effort data the run could not read: said, never a partial run.
+            for note in &outcome.notes {
+                tracing::warn!("{note}");
+            }
             let report = RunReportText::of(&outcome, &settled, &run.source);
             let state = if report.is_partial() {
                 RunState::Partial
@@ -1055,6 +1067,10 @@ async fn execute(
     tokio::spawn(async move {
         if let Err(e) = warm.call(|s| s.drop_staging()).await {
             tracing::debug!(error = %e, "Could not drop the run's staging; the next run does.");
+        }
+        let today = crate::model::today();
+        if let Err(e) = warm.call(move |s| s.warm_lifecycle(None, today)).await {
+            tracing::debug!(error = %e, "Could not precompute the lifecycle summary.");
         }
         if let Err(e) = warm.call(|s| s.warm_counts(None)).await {
             tracing::debug!(error = %e, "Could not precompute billable counts.");
@@ -1186,9 +1202,12 @@ async fn settle_removals(
     Ok(settled)
 }
 
-/// The run's message: what could not be read and what was held, each with what to do.
+/// The run's message: what could not be read and what was held, each with what to do
+/// (`parts`, which make the run partial), then the notes on best-effort data (lifecycle),
+/// which do not.
 struct RunReportText {
     parts: Vec<String>,
+    notes: Vec<String>,
 }
 
 impl RunReportText {
@@ -1233,7 +1252,10 @@ impl RunReportText {
                 settled.limit
             ));
         }
-        RunReportText { parts }
+        RunReportText {
+            parts,
+            notes: outcome.notes.clone(),
+        }
     }
 
     fn is_partial(&self) -> bool {
@@ -1241,13 +1263,18 @@ impl RunReportText {
     }
 
     fn text(&self) -> String {
-        if self.parts.is_empty() {
-            return String::new();
+        let notes = self.notes.join("; ");
+        match (self.parts.is_empty(), notes.is_empty()) {
+            (true, _) => notes,
+            (false, true) => format!(
+                "partial: {}; everything else was synced",
+                self.parts.join("; ")
+            ),
+            (false, false) => format!(
+                "partial: {}; everything else was synced; {notes}",
+                self.parts.join("; ")
+            ),
         }
-        format!(
-            "partial: {}; everything else was synced",
-            self.parts.join("; ")
-        )
     }
 }
 

@@ -131,11 +131,33 @@ pub enum Command {
     Assets(AssetsCommand),
 
     /// Physical devices, merged across sources by serial number and MAC address.
-    #[command(after_help = "Example:\n  assetctl devices --client 'Contoso Ltd'")]
+    #[command(
+        after_help = "Examples:\n  assetctl devices --client 'Contoso Ltd'\n  assetctl devices --warranty-expires-within 90d"
+    )]
     Devices {
         /// Only devices of this assetd client (exact name).
         #[arg(long, value_name = "CLIENT")]
         client: Option<String>,
+        #[command(flatten)]
+        lifecycle: LifecycleArgs,
+    },
+
+    /// Warranty and support per client: devices out of warranty, expiring soon, of unknown
+    /// warranty, out of vendor support.
+    #[command(after_help = LIFECYCLE_AFTER_HELP)]
+    Lifecycle {
+        /// Only this assetd client (exact name).
+        #[arg(long, value_name = "CLIENT")]
+        client: Option<String>,
+        /// More "expiring within" windows besides 90d, 180d and 365d, comma-separated
+        /// (whole days; e.g. 30d,120d).
+        #[arg(
+            long,
+            value_name = "DUR,...",
+            value_delimiter = ',',
+            value_parser = parse_window
+        )]
+        within: Vec<Duration>,
     },
 
     /// Billable device counts per client (Auvik services).
@@ -268,10 +290,38 @@ pub struct ListArgs {
     /// Also list assets that a full sync found removed.
     #[arg(long)]
     pub include_removed: bool,
+    #[command(flatten)]
+    pub lifecycle: LifecycleArgs,
     /// At most this many assets.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
 }
+
+/// The lifecycle filters of `assets list` and `devices` (on the agent's UTC date).
+#[derive(Debug, Args)]
+pub struct LifecycleArgs {
+    /// Only what is still under warranty that expires within this long, today included
+    /// (e.g. 90d: today <= warranty_expires <= today + 90 days).
+    #[arg(long, value_name = "DURATION", value_parser = parse_window, conflicts_with = "warranty_expired")]
+    pub warranty_expires_within: Option<Duration>,
+    /// Only what is out of warranty (warranty_status expired).
+    #[arg(long)]
+    pub warranty_expired: bool,
+    /// Only what is at least this old, from its purchase date (e.g. 5y, 1460d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_window)]
+    pub older_than: Option<Duration>,
+}
+
+const LIFECYCLE_AFTER_HELP: &str = "\
+Counts are of devices (assets merged across sources) on the agent's UTC date. A device takes
+the earliest purchase date and the latest warranty expiry of its assets. Windows are
+cumulative: EXP 180D includes the devices of EXP 90D; a warranty expiring today is expiring,
+one that expired yesterday is expired. Excluded clients are left out, as in `counts`.
+
+Examples:
+  assetctl lifecycle
+  assetctl lifecycle --client 'Contoso Ltd' --within 30d,120d
+  assetctl assets list --warranty-expires-within 90d --client 'Contoso Ltd'";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
@@ -314,6 +364,16 @@ pub fn parse_period(s: &str) -> Result<String, String> {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("expected a duration such as 30d, 12h or 1h30m ({e})"))
+}
+
+/// A lifecycle duration: a humantime duration of whole days up to a century (`90d`, `1y`,
+/// `6months`); dates have no time of day, so a part of a day is dropped.
+pub fn parse_window(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.as_secs() / 86_400 > 36_525 {
+        return Err("at most 100 years".to_owned());
+    }
+    Ok(d)
 }
 
 fn parse_query(s: &str) -> Result<String, String> {
@@ -411,6 +471,23 @@ mod tests {
             &["assetctl", "assets", "history", "-3"],
             &["assetctl", "assets", "list", "--not-seen-since", "soon"],
             &["assetctl", "assets", "list", "--category", "toaster"],
+            &[
+                "assetctl",
+                "assets",
+                "list",
+                "--warranty-expires-within",
+                "soon",
+            ],
+            &[
+                "assetctl",
+                "assets",
+                "list",
+                "--warranty-expires-within",
+                "90d",
+                "--warranty-expired",
+            ],
+            &["assetctl", "assets", "list", "--older-than", "1000years"],
+            &["assetctl", "lifecycle", "--within", "30d,later"],
             &["assetctl", "counts", "--period", "2025-13"],
             &["assetctl", "counts", "--period", "25-03"],
             &["assetctl", "sync", "Auvik"],

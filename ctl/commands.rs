@@ -4,11 +4,11 @@ use std::io::{self, BufWriter};
 
 use anyhow::Result;
 
-use crate::cli::{AssetsCommand, Command, ListArgs};
+use crate::cli::{AssetsCommand, Command, LifecycleArgs, ListArgs};
 use crate::connect::{Agent, unary};
 use crate::convert::{
-    AssetRecord, ChangeRecord, ClientRecord, CountsRecord, DeviceRecord, PeriodCountsRecord,
-    PurgeRecord, RunRecord, SourceRecord, StatusRecord,
+    AssetRecord, ChangeRecord, ClientRecord, CountsRecord, DeviceRecord, LifecycleRecord,
+    PeriodCountsRecord, PurgeRecord, RunRecord, SourceRecord, StatusRecord, pb_duration,
 };
 use crate::error::{Call, CtlError, EXIT_OK, call, rpc_error};
 use crate::output::{Format, Record, Sink, print_json_object, print_list, print_text, table_width};
@@ -32,7 +32,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Assets(AssetsCommand::List(args)) => assets_list(ctx, &args).await,
         Command::Assets(AssetsCommand::Get { id }) => assets_get(ctx, id).await,
         Command::Assets(AssetsCommand::History { id }) => assets_history(ctx, id).await,
-        Command::Devices { client } => devices(ctx, client).await,
+        Command::Devices { client, lifecycle } => devices(ctx, client, &lifecycle).await,
+        Command::Lifecycle { client, within } => lifecycle(ctx, client, &within).await,
         Command::Counts { client, period } => counts(ctx, client, period).await,
         Command::Sync {
             sources,
@@ -145,8 +146,11 @@ async fn assets_list(ctx: &Ctx, args: &ListArgs) -> Result<i32> {
             client: args.client.clone().unwrap_or_default(),
             category: args.category.map_or(0, |c| c as i32),
             query: args.query.clone().unwrap_or_default(),
-            not_seen_since: args.not_seen_since.map(crate::convert::pb_duration),
+            not_seen_since: args.not_seen_since.map(pb_duration),
             include_removed: args.include_removed,
+            warranty_expires_within: args.lifecycle.warranty_expires_within.map(pb_duration),
+            warranty_expired: args.lifecycle.warranty_expired,
+            older_than: args.lifecycle.older_than.map(pb_duration),
         };
         let resp = agent
             .assets()
@@ -219,7 +223,11 @@ async fn assets_history(ctx: &Ctx, id: i64) -> Result<i32> {
     print_pages(ctx, None, &empty, ChangeRecord::from, fetch).await
 }
 
-async fn devices(ctx: &Ctx, client_filter: Option<String>) -> Result<i32> {
+async fn devices(
+    ctx: &Ctx,
+    client_filter: Option<String>,
+    lifecycle: &LifecycleArgs,
+) -> Result<i32> {
     const C: Call = call("ListDevices", "devices");
     let agent = &ctx.agent;
     let client_filter = &client_filter;
@@ -228,6 +236,9 @@ async fn devices(ctx: &Ctx, client_filter: Option<String>) -> Result<i32> {
             page_size,
             page_token,
             client: client_filter.clone().unwrap_or_default(),
+            warranty_expires_within: lifecycle.warranty_expires_within.map(pb_duration),
+            warranty_expired: lifecycle.warranty_expired,
+            older_than: lifecycle.older_than.map(pb_duration),
         };
         let resp = agent
             .assets()
@@ -238,6 +249,43 @@ async fn devices(ctx: &Ctx, client_filter: Option<String>) -> Result<i32> {
         anyhow::Ok((resp.devices, resp.next_page_token))
     };
     print_pages(ctx, None, "no devices", DeviceRecord::from, fetch).await
+}
+
+async fn lifecycle(
+    ctx: &Ctx,
+    client: Option<String>,
+    within: &[std::time::Duration],
+) -> Result<i32> {
+    let resp = ctx
+        .agent
+        .assets()
+        .get_lifecycle_summary(unary(proto::GetLifecycleSummaryRequest {
+            client: client.clone().unwrap_or_default(),
+            within: within.iter().copied().map(pb_duration).collect(),
+        }))
+        .await
+        .map_err(|s| rpc_error(s, call("GetLifecycleSummary", "lifecycle")))?
+        .into_inner();
+    let records: Vec<LifecycleRecord> = resp.summaries.into_iter().map(Into::into).collect();
+    if ctx.format == Format::Table {
+        // Its window columns depend on the reply (`--within`).
+        let (cols, rows) = LifecycleRecord::table(&records);
+        print_text(&crate::output::render_table(&cols, &rows, table_width()))?;
+        if records.is_empty() {
+            eprintln!(
+                "{}",
+                match client {
+                    Some(c) => format!("no client named {c:?} (or it is excluded from counts)"),
+                    None => "no clients yet (no source has synced)".to_owned(),
+                }
+            );
+        } else {
+            eprintln!("as of {} (UTC)", resp.today);
+        }
+    } else {
+        print_list(ctx.format, &records)?;
+    }
+    Ok(EXIT_OK)
 }
 
 async fn export(

@@ -74,6 +74,29 @@ pub fn config_state_name(v: i32) -> String {
     state_name(v, proto::ConfigState::as_str_name, "CONFIG_STATE_")
 }
 
+/// The CONTRACT §4 name of a warranty status; unspecified or unrecognised → `unknown`.
+pub fn warranty_status_name(v: i32) -> String {
+    match proto::WarrantyStatus::try_from(v) {
+        Ok(proto::WarrantyStatus::Unspecified) | Err(_) => "unknown".to_owned(),
+        Ok(w) => enum_name(w.as_str_name(), "WARRANTY_STATUS_"),
+    }
+}
+
+/// The CONTRACT §4 name of a support status; `None` when the vendor gives none (an enum
+/// value this assetctl does not know prints as `unspecified`).
+pub fn support_status_name(v: i32) -> Option<String> {
+    match proto::SupportStatus::try_from(v) {
+        Ok(proto::SupportStatus::Unspecified) => None,
+        Ok(s) => Some(enum_name(s.as_str_name(), "SUPPORT_STATUS_")),
+        Err(_) => Some("unspecified".to_owned()),
+    }
+}
+
+/// A date field as JSON has it: `"YYYY-MM-DD"`, or `null` for none.
+fn opt_text(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
 /// A timestamp as RFC 3339 UTC (`Z`), fractional seconds only when present.
 pub fn timestamp(t: Option<&Timestamp>) -> Option<String> {
     let t = t?;
@@ -131,6 +154,13 @@ pub struct AssetRecord {
     pub updated_at: Option<String>,
     pub removed_at: Option<String>,
     pub device_id: i64,
+    pub purchase_date: Option<String>,
+    pub warranty_expires: Option<String>,
+    pub warranty_status: String,
+    pub support_status: Option<String>,
+    pub age_days: Option<i64>,
+    pub purchase_date_raw: String,
+    pub warranty_expires_raw: String,
     /// The vendor's record verbatim; only `assets get` has it (lists leave it out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw: Option<serde_json::Value>,
@@ -162,6 +192,13 @@ impl From<proto::Asset> for AssetRecord {
             managed: a.managed,
             billable: a.billable,
             device_id: a.device_id,
+            purchase_date: opt_text(a.purchase_date),
+            warranty_expires: opt_text(a.warranty_expires),
+            warranty_status: warranty_status_name(a.warranty_status),
+            support_status: support_status_name(a.support_status),
+            age_days: a.age_days,
+            purchase_date_raw: a.purchase_date_raw,
+            warranty_expires_raw: a.warranty_expires_raw,
             raw: (!a.raw.is_empty())
                 .then(|| serde_json::from_str(&a.raw).unwrap_or(serde_json::Value::String(a.raw))),
         }
@@ -274,6 +311,15 @@ impl Record for AssetRecord {
         ("updated_at", |a| opt(&a.updated_at)),
         ("removed_at", |a| opt(&a.removed_at)),
         ("device_id", |a| a.device_id.to_string()),
+        ("purchase_date", |a| opt(&a.purchase_date)),
+        ("warranty_expires", |a| opt(&a.warranty_expires)),
+        ("warranty_status", |a| a.warranty_status.clone()),
+        ("support_status", |a| opt(&a.support_status)),
+        ("age_days", |a| {
+            a.age_days.map(|d| d.to_string()).unwrap_or_default()
+        }),
+        ("purchase_date_raw", |a| a.purchase_date_raw.clone()),
+        ("warranty_expires_raw", |a| a.warranty_expires_raw.clone()),
     ];
 }
 
@@ -285,7 +331,13 @@ impl AssetRecord {
             None => "unknown".to_owned(),
         };
         let ts = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
-        let fields: [(&str, String); 23] = [
+        // A date the vendor gave as text that is not a date shows that text, marked.
+        let date = |d: &Option<String>, raw: &str| match (d, raw.is_empty()) {
+            (Some(d), _) => d.clone(),
+            (None, false) => format!("- (the vendor wrote {raw:?}, not a date)"),
+            (None, true) => "-".to_owned(),
+        };
+        let fields: [(&str, String); 28] = [
             ("id", self.id.to_string()),
             ("source", cell(&self.source)),
             ("external_id", cell(&self.external_id)),
@@ -309,10 +361,30 @@ impl AssetRecord {
             ("updated_at", ts(&self.updated_at)),
             ("removed_at", ts(&self.removed_at)),
             ("device_id", self.device_id.to_string()),
+            (
+                "purchase_date",
+                date(&self.purchase_date, &self.purchase_date_raw),
+            ),
+            (
+                "warranty_expires",
+                date(&self.warranty_expires, &self.warranty_expires_raw),
+            ),
+            ("warranty_status", self.warranty_status.clone()),
+            (
+                "support_status",
+                self.support_status
+                    .clone()
+                    .unwrap_or_else(|| "-".to_owned()),
+            ),
+            (
+                "age_days",
+                self.age_days
+                    .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+            ),
         ];
         let mut out = String::new();
         for (k, v) in fields {
-            out.push_str(&format!("{k:<14} {}\n", crate::output::sanitize(&v)));
+            out.push_str(&format!("{k:<16} {}\n", crate::output::sanitize(&v)));
         }
         if let Some(raw) = &self.raw {
             // The vendor's record, indented, after the canonical fields.
@@ -378,6 +450,13 @@ pub struct DeviceRecord {
     pub asset_ids: Vec<i64>,
     pub managed: Option<bool>,
     pub billable: bool,
+    pub purchase_date: Option<String>,
+    pub purchase_date_source: Option<String>,
+    pub warranty_expires: Option<String>,
+    pub warranty_expires_source: Option<String>,
+    pub warranty_status: String,
+    pub support_status: Option<String>,
+    pub age_days: Option<i64>,
 }
 
 impl From<proto::Device> for DeviceRecord {
@@ -385,6 +464,13 @@ impl From<proto::Device> for DeviceRecord {
         Self {
             id: d.id,
             category: category_name(d.category),
+            purchase_date: opt_text(d.purchase_date),
+            purchase_date_source: opt_text(d.purchase_date_source),
+            warranty_expires: opt_text(d.warranty_expires),
+            warranty_expires_source: opt_text(d.warranty_expires_source),
+            warranty_status: warranty_status_name(d.warranty_status),
+            support_status: support_status_name(d.support_status),
+            age_days: d.age_days,
             client: d.client,
             name: d.name,
             serial: d.serial,
@@ -410,6 +496,10 @@ impl Record for DeviceRecord {
                 .map_or_else(|| "unknown".to_owned(), |b| yes_no(b).to_owned())
         }),
         (left("BILLABLE"), |d| yes_no(d.billable).to_owned()),
+        (left("WARRANTY"), |d| d.warranty_status.clone()),
+        (left("EXPIRES"), |d| {
+            d.warranty_expires.clone().unwrap_or_else(|| "-".to_owned())
+        }),
     ];
     const CSV: &'static [(&'static str, Field<Self>)] = &[
         ("id", |d| d.id.to_string()),
@@ -421,6 +511,17 @@ impl Record for DeviceRecord {
         ("asset_ids", |d| join_ids(&d.asset_ids, ";")),
         ("managed", |d| opt_bool(d.managed)),
         ("billable", |d| d.billable.to_string()),
+        ("purchase_date", |d| opt(&d.purchase_date)),
+        ("purchase_date_source", |d| opt(&d.purchase_date_source)),
+        ("warranty_expires", |d| opt(&d.warranty_expires)),
+        ("warranty_expires_source", |d| {
+            opt(&d.warranty_expires_source)
+        }),
+        ("warranty_status", |d| d.warranty_status.clone()),
+        ("support_status", |d| opt(&d.support_status)),
+        ("age_days", |d| {
+            d.age_days.map(|a| a.to_string()).unwrap_or_default()
+        }),
     ];
 }
 
@@ -572,6 +673,144 @@ impl Record for CountsRecord {
         ("switch_stacks", |c| c.switch_stacks.to_string()),
         ("total_switches", |c| c.total_switches.to_string()),
         ("access_points", |c| c.access_points.to_string()),
+    ];
+}
+
+/// One client's lifecycle (`assetctl lifecycle`): its devices out of warranty, expiring
+/// within each window (cumulative), of unknown warranty, and out of support.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LifecycleRecord {
+    pub client: String,
+    pub devices: i64,
+    pub warranty_expired: i64,
+    pub expiring_90d: i64,
+    pub expiring_180d: i64,
+    pub expiring_365d: i64,
+    pub warranty_unknown: i64,
+    pub out_of_support: i64,
+    pub warranty_covered: i64,
+    pub warranty_not_covered: i64,
+    /// Every window (90, 180, 365 days and those asked with `--within`), ascending.
+    pub expiring: Vec<WindowRecord>,
+}
+
+/// Covered devices whose warranty expires within `days` days, today included.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct WindowRecord {
+    pub days: i64,
+    pub devices: i64,
+}
+
+impl From<proto::LifecycleSummary> for LifecycleRecord {
+    fn from(c: proto::LifecycleSummary) -> Self {
+        Self {
+            client: c.client,
+            devices: c.devices,
+            warranty_expired: c.warranty_expired,
+            expiring_90d: c.expiring_90d,
+            expiring_180d: c.expiring_180d,
+            expiring_365d: c.expiring_365d,
+            warranty_unknown: c.warranty_unknown,
+            out_of_support: c.out_of_support,
+            warranty_covered: c.warranty_covered,
+            warranty_not_covered: c.warranty_not_covered,
+            expiring: c
+                .expiring
+                .into_iter()
+                .map(|w| WindowRecord {
+                    days: w.days,
+                    devices: w.devices,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl LifecycleRecord {
+    /// The table's columns for these records: fixed ones, with one `EXP <N>D` column per
+    /// window the agent answered (the windows are the same for every record of a reply).
+    /// Headers are `'static` (the table's type); a command prints one table and exits, so
+    /// the few window headers are leaked rather than threaded through the table code.
+    pub fn table(records: &[LifecycleRecord]) -> (Vec<Col>, Vec<Vec<String>>) {
+        let windows: Vec<i64> = records
+            .first()
+            .map(|r| r.expiring.iter().map(|w| w.days).collect())
+            .unwrap_or_else(|| vec![90, 180, 365]);
+        let mut cols = vec![flex("CLIENT"), right("DEVICES"), right("EXPIRED")];
+        for days in &windows {
+            let header: &'static str = Box::leak(format!("EXP {days}D").into_boxed_str());
+            cols.push(right(header));
+        }
+        cols.extend([
+            right("UNKNOWN"),
+            right("NOT COVERED"),
+            right("OUT OF SUPPORT"),
+        ]);
+        let rows = records
+            .iter()
+            .map(|r| {
+                let mut row = vec![
+                    cell(&r.client),
+                    r.devices.to_string(),
+                    r.warranty_expired.to_string(),
+                ];
+                for days in &windows {
+                    let n = r
+                        .expiring
+                        .iter()
+                        .find(|w| w.days == *days)
+                        .map_or(0, |w| w.devices);
+                    row.push(n.to_string());
+                }
+                row.extend([
+                    r.warranty_unknown.to_string(),
+                    r.warranty_not_covered.to_string(),
+                    r.out_of_support.to_string(),
+                ]);
+                row
+            })
+            .collect();
+        (cols, rows)
+    }
+
+    /// `expiring` as one CSV field: `days:devices` pairs joined with `;`.
+    fn windows_text(&self) -> String {
+        self.expiring
+            .iter()
+            .map(|w| format!("{}:{}", w.days, w.devices))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}
+
+impl Record for LifecycleRecord {
+    // The table is `LifecycleRecord::table` (its window columns vary); this is its shape
+    // for the default windows.
+    const TABLE: &'static [(Col, Field<Self>)] = &[
+        (flex("CLIENT"), |c| cell(&c.client)),
+        (right("DEVICES"), |c| c.devices.to_string()),
+        (right("EXPIRED"), |c| c.warranty_expired.to_string()),
+        (right("EXP 90D"), |c| c.expiring_90d.to_string()),
+        (right("EXP 180D"), |c| c.expiring_180d.to_string()),
+        (right("EXP 365D"), |c| c.expiring_365d.to_string()),
+        (right("UNKNOWN"), |c| c.warranty_unknown.to_string()),
+        (right("NOT COVERED"), |c| c.warranty_not_covered.to_string()),
+        (right("OUT OF SUPPORT"), |c| c.out_of_support.to_string()),
+    ];
+    const CSV: &'static [(&'static str, Field<Self>)] = &[
+        ("client", |c| c.client.clone()),
+        ("devices", |c| c.devices.to_string()),
+        ("warranty_expired", |c| c.warranty_expired.to_string()),
+        ("expiring_90d", |c| c.expiring_90d.to_string()),
+        ("expiring_180d", |c| c.expiring_180d.to_string()),
+        ("expiring_365d", |c| c.expiring_365d.to_string()),
+        ("warranty_unknown", |c| c.warranty_unknown.to_string()),
+        ("out_of_support", |c| c.out_of_support.to_string()),
+        ("warranty_covered", |c| c.warranty_covered.to_string()),
+        ("warranty_not_covered", |c| {
+            c.warranty_not_covered.to_string()
+        }),
+        ("expiring", LifecycleRecord::windows_text),
     ];
 }
 

@@ -4,12 +4,16 @@
 
 use crate::api::proto::{self as pb};
 use crate::api::wire::{AssetPage, DecodedAssets};
-use crate::model::{self, Category, RunKind, RunState, RunTrigger, SyncRun};
+use crate::model::{
+    self, Category, Lifecycle, RunKind, RunState, RunTrigger, SupportStatus, SyncRun,
+    WarrantyStatus,
+};
 use crate::service::{ApiError, Service, SourceView};
-use crate::store::AssetFilter;
+use crate::store::{AssetFilter, LifecycleFilter};
 use crate::sync::SourceState;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -129,8 +133,83 @@ pub(crate) fn category_to_proto(c: Category) -> pb::Category {
     pb::Category::try_from(crate::listed::category_number(c)).unwrap_or(pb::Category::Unknown)
 }
 
+/// The lifecycle windows a request may ask for: up to a century, in whole days.
+const MAX_WINDOW_DAYS: u64 = 36_525;
+
+/// A lifecycle duration as whole days (a part of a day is dropped: dates have no time).
+fn whole_days(field: &'static str, d: &prost_types::Duration) -> Result<u32, ApiError> {
+    if d.seconds < 0 || d.nanos < 0 {
+        return Err(ApiError::invalid(field, "must not be negative"));
+    }
+    if d.nanos >= 1_000_000_000 {
+        return Err(ApiError::invalid(
+            field,
+            "has nanos of a second or more; carry them into seconds",
+        ));
+    }
+    let days = d.seconds.unsigned_abs() / 86_400;
+    if days > MAX_WINDOW_DAYS {
+        return Err(ApiError::invalid(field, "is longer than 100 years"));
+    }
+    Ok(days as u32)
+}
+
+/// The lifecycle filters of a request, for `today`.
+fn lifecycle_filter(
+    today: NaiveDate,
+    expires_within: Option<&prost_types::Duration>,
+    expired: bool,
+    older_than: Option<&prost_types::Duration>,
+) -> Result<LifecycleFilter, ApiError> {
+    let shift = |field, d: &prost_types::Duration, forward: bool| -> Result<NaiveDate, ApiError> {
+        let days = chrono::Days::new(u64::from(whole_days(field, d)?));
+        let moved = if forward {
+            today.checked_add_days(days)
+        } else {
+            today.checked_sub_days(days)
+        };
+        moved.ok_or_else(|| ApiError::invalid(field, "reaches past the calendar"))
+    };
+    Ok(LifecycleFilter {
+        today,
+        expires_until: expires_within
+            .map(|d| shift("warranty_expires_within", d, true))
+            .transpose()?,
+        expired,
+        purchased_by: older_than
+            .map(|d| shift("older_than", d, false))
+            .transpose()?,
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // Conversions
+
+pub(crate) fn warranty_status_to_proto(w: WarrantyStatus) -> pb::WarrantyStatus {
+    match w {
+        WarrantyStatus::Covered => pb::WarrantyStatus::Covered,
+        WarrantyStatus::NotCovered => pb::WarrantyStatus::NotCovered,
+        WarrantyStatus::Expired => pb::WarrantyStatus::Expired,
+        WarrantyStatus::Unknown => pb::WarrantyStatus::Unknown,
+    }
+}
+
+pub(crate) fn support_status_to_proto(s: Option<SupportStatus>) -> pb::SupportStatus {
+    match s {
+        None => pb::SupportStatus::Unspecified,
+        Some(SupportStatus::Covered) => pb::SupportStatus::Covered,
+        Some(SupportStatus::Available) => pb::SupportStatus::Available,
+        Some(SupportStatus::Expired) => pb::SupportStatus::Expired,
+        Some(SupportStatus::SecurityOnly) => pb::SupportStatus::SecurityOnly,
+        Some(SupportStatus::Unpublished) => pb::SupportStatus::Unpublished,
+    }
+}
+
+/// A calendar date as the API writes it, `YYYY-MM-DD`; empty for none.
+pub(crate) fn date_text(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
 
 /// Day counts fit an i32; saturate rather than wrap if a bug ever says otherwise.
 fn clamp_i32(n: i64) -> i32 {
@@ -151,8 +230,10 @@ fn duration(d: std::time::Duration) -> prost_types::Duration {
     }
 }
 
-pub(crate) fn asset_to_proto(a: model::Asset) -> pb::Asset {
+/// `a` as the API sends it, its lifecycle status and age as of `today`.
+pub(crate) fn asset_to_proto(a: model::Asset, today: NaiveDate) -> pb::Asset {
     let r = a.record;
+    let lc: Lifecycle = a.lifecycle;
     pb::Asset {
         id: a.id,
         source: a.source,
@@ -178,6 +259,13 @@ pub(crate) fn asset_to_proto(a: model::Asset) -> pb::Asset {
         removed_at: a.removed_at.map(timestamp),
         device_id: a.device_id,
         raw: r.raw,
+        purchase_date: date_text(lc.purchase_date),
+        warranty_expires: date_text(lc.warranty_expires),
+        warranty_status: warranty_status_to_proto(lc.warranty_status(today)) as i32,
+        support_status: support_status_to_proto(lc.support_status) as i32,
+        age_days: lc.age_days(today),
+        purchase_date_raw: lc.purchase_date_raw,
+        warranty_expires_raw: lc.warranty_expires_raw,
     }
 }
 
@@ -294,6 +382,7 @@ impl pb::asset_service_server::AssetService for Api {
                     .ok_or_else(|| ApiError::invalid("not_seen_since", "is too large"))?,
             ),
         };
+        let today = model::today();
         let filter = AssetFilter {
             source: optional_text("source", &r.source, MAX_NAME_CHARS)?,
             client: optional_text("client", &r.client, MAX_NAME_CHARS)?,
@@ -302,11 +391,17 @@ impl pb::asset_service_server::AssetService for Api {
             last_seen_before: not_seen,
             include_removed: r.include_removed,
             removed_grace_cutoff: None,
+            lifecycle: lifecycle_filter(
+                today,
+                r.warranty_expires_within.as_ref(),
+                r.warranty_expired,
+                r.older_than.as_ref(),
+            )?,
         };
         // One more than asked tells whether a next page exists.
         let page = self
             .agent
-            .visit_assets(filter, after, limit + 1, AssetPage::new(limit))
+            .visit_assets(filter, after, limit + 1, AssetPage::new(limit, today))
             .await?;
         let next_page_token = page
             .next_after()
@@ -325,6 +420,7 @@ impl pb::asset_service_server::AssetService for Api {
         }
         Ok(Response::new(asset_to_proto(
             self.agent.get_asset(id).await?,
+            model::today(),
         )))
     }
 
@@ -370,7 +466,17 @@ impl pb::asset_service_server::AssetService for Api {
         let limit = page_size("page_size", r.page_size)?;
         let after = decode_token("page_token", "devices", &r.page_token)?;
         let client = optional_text("client", &r.client, MAX_NAME_CHARS)?;
-        let mut rows = self.agent.list_devices(client, after, limit + 1).await?;
+        let today = model::today();
+        let lifecycle = lifecycle_filter(
+            today,
+            r.warranty_expires_within.as_ref(),
+            r.warranty_expired,
+            r.older_than.as_ref(),
+        )?;
+        let mut rows = self
+            .agent
+            .list_devices(client, lifecycle, after, limit + 1)
+            .await?;
         let next_page_token = next_page(&mut rows, limit, "devices", |d| d.id);
         Ok(Response::new(pb::ListDevicesResponse {
             devices: rows
@@ -386,6 +492,13 @@ impl pb::asset_service_server::AssetService for Api {
                     asset_ids: d.asset_ids,
                     managed: d.managed,
                     billable: d.billable,
+                    age_days: model::age_days(d.purchase_date.as_ref().map(|p| p.0), today),
+                    purchase_date: date_text(d.purchase_date.as_ref().map(|p| p.0)),
+                    purchase_date_source: d.purchase_date.map(|p| p.1).unwrap_or_default(),
+                    warranty_expires: date_text(d.warranty_expires.as_ref().map(|w| w.0)),
+                    warranty_expires_source: d.warranty_expires.map(|w| w.1).unwrap_or_default(),
+                    warranty_status: warranty_status_to_proto(d.warranty_status) as i32,
+                    support_status: support_status_to_proto(d.support_status) as i32,
                 })
                 .collect(),
             next_page_token,
@@ -477,6 +590,53 @@ impl pb::asset_service_server::AssetService for Api {
         }))
     }
 
+    async fn get_lifecycle_summary(
+        &self,
+        req: Request<pb::GetLifecycleSummaryRequest>,
+    ) -> RpcResult<pb::GetLifecycleSummaryResponse> {
+        let r = req.into_inner();
+        let client = optional_text("client", &r.client, MAX_NAME_CHARS)?;
+        if r.within.len() > 16 {
+            return Err(Status::from(ApiError::invalid(
+                "within",
+                "asks for more than 16 windows",
+            )));
+        }
+        let mut windows: Vec<u32> = vec![90, 180, 365];
+        for d in &r.within {
+            windows.push(whole_days("within", d)?);
+        }
+        windows.sort_unstable();
+        windows.dedup();
+        let today = model::today();
+        let rows = self.agent.lifecycle_summary(client, today).await?;
+        Ok(Response::new(pb::GetLifecycleSummaryResponse {
+            summaries: rows
+                .iter()
+                .map(|c| pb::LifecycleSummary {
+                    client: c.client.clone(),
+                    devices: c.devices,
+                    warranty_expired: c.expired,
+                    expiring_90d: c.expiring_within(90),
+                    expiring_180d: c.expiring_within(180),
+                    expiring_365d: c.expiring_within(365),
+                    warranty_unknown: c.unknown,
+                    out_of_support: c.out_of_support,
+                    expiring: windows
+                        .iter()
+                        .map(|&days| pb::ExpiringWithin {
+                            days: i64::from(days),
+                            devices: c.expiring_within(days),
+                        })
+                        .collect(),
+                    warranty_covered: c.covered,
+                    warranty_not_covered: c.not_covered,
+                })
+                .collect(),
+            today: date_text(Some(today)),
+        }))
+    }
+
     type ExportAssetsStream = BoxStream<pb::Asset>;
 
     async fn export_assets(
@@ -507,10 +667,16 @@ impl pb::asset_service_server::AssetService for Api {
                     include_removed,
                     ..AssetFilter::default()
                 };
-                let DecodedAssets(page) = st
+                let page = st
                     .agent
-                    .visit_assets(filter, st.after, EXPORT_PAGE, DecodedAssets::default())
-                    .await?;
+                    .visit_assets(
+                        filter,
+                        st.after,
+                        EXPORT_PAGE,
+                        DecodedAssets::new(model::today()),
+                    )
+                    .await?
+                    .assets;
                 st.last_page = page.len() < EXPORT_PAGE;
                 match page.last() {
                     Some(a) => st.after = a.id,

@@ -13,9 +13,10 @@
 //! to the same bytes, so a field added to the proto and not here fails them.
 
 use crate::api::proto as pb;
-use crate::api::rpc::timestamp;
-use crate::store::{AssetSink, LISTED_COLUMN, ListedRow};
-use chrono::{DateTime, Utc};
+use crate::api::rpc::{date_text, support_status_to_proto, timestamp, warranty_status_to_proto};
+use crate::model::{SupportStatus, WarrantyStatus, age_days, warranty_status};
+use crate::store::{AssetSink, LISTED_COLUMN, LifecycleRow, ListedRow, parse_day};
+use chrono::{DateTime, NaiveDate, Utc};
 use prost::Message;
 use prost::bytes::{Buf, BufMut, Bytes};
 use prost::encoding::{self, DecodeContext, WireType};
@@ -33,6 +34,13 @@ mod tag {
     pub const UPDATED_AT: u32 = 21;
     pub const REMOVED_AT: u32 = 22;
     pub const DEVICE_ID: u32 = 23;
+    pub const PURCHASE_DATE: u32 = 25;
+    pub const WARRANTY_EXPIRES: u32 = 26;
+    pub const WARRANTY_STATUS: u32 = 27;
+    pub const SUPPORT_STATUS: u32 = 28;
+    pub const AGE_DAYS: u32 = 29;
+    pub const PURCHASE_DATE_RAW: u32 = 30;
+    pub const WARRANTY_EXPIRES_RAW: u32 = 31;
 }
 
 /// `ListAssetsResponse.assets`.
@@ -111,6 +119,8 @@ impl prost::Message for ListAssetsResponse {
 /// more tells that a next page exists.
 pub struct AssetPage {
     limit: usize,
+    /// The day lifecycle statuses and ages are for.
+    today: NaiveDate,
     count: usize,
     last_id: i64,
     more: bool,
@@ -120,9 +130,10 @@ pub struct AssetPage {
 }
 
 impl AssetPage {
-    pub fn new(limit: usize) -> AssetPage {
+    pub fn new(limit: usize, today: NaiveDate) -> AssetPage {
         AssetPage {
             limit,
+            today,
             count: 0,
             last_id: 0,
             more: false,
@@ -153,7 +164,7 @@ impl AssetSink for AssetPage {
             return Ok(());
         }
         self.scratch.clear();
-        encode_asset(asset, &mut self.scratch);
+        encode_asset(asset, self.today, &mut self.scratch);
         encoding::encode_key(ASSETS, WireType::LengthDelimited, &mut self.out);
         encoding::encode_varint(self.scratch.len() as u64, &mut self.out);
         self.out.extend_from_slice(&self.scratch);
@@ -165,11 +176,53 @@ impl AssetSink for AssetPage {
 
 /// Collects assets as `pb::Asset`s, for ExportAssets' stream: fields 6-17 are decoded from
 /// their stored encoding, which reads a row in far fewer steps than its twelve columns.
-#[derive(Default)]
-pub struct DecodedAssets(pub Vec<pb::Asset>);
+pub struct DecodedAssets {
+    pub assets: Vec<pb::Asset>,
+    /// The day lifecycle statuses and ages are for.
+    today: NaiveDate,
+}
+
+impl DecodedAssets {
+    pub fn new(today: NaiveDate) -> DecodedAssets {
+        DecodedAssets {
+            assets: Vec::new(),
+            today,
+        }
+    }
+}
+
+/// An asset's lifecycle as the API sends it on `today` (`rpc::asset_to_proto`'s fields).
+struct LifecycleFields {
+    purchase_date: Option<NaiveDate>,
+    warranty_expires: Option<NaiveDate>,
+    warranty_status: i32,
+    support_status: i32,
+    age_days: Option<i64>,
+}
+
+impl LifecycleFields {
+    fn of(l: &LifecycleRow<'_>, today: NaiveDate) -> LifecycleFields {
+        let purchase_date = l.purchase_date.and_then(parse_day);
+        let warranty_expires = l.warranty_expires.and_then(parse_day);
+        let stated = l.warranty_status.and_then(WarrantyStatus::parse);
+        let support = l.support_status.and_then(SupportStatus::parse);
+        LifecycleFields {
+            purchase_date,
+            warranty_expires,
+            warranty_status: warranty_status_to_proto(warranty_status(
+                stated,
+                warranty_expires,
+                today,
+            )) as i32,
+            support_status: support_status_to_proto(support) as i32,
+            age_days: age_days(purchase_date, today),
+        }
+    }
+}
 
 impl AssetSink for DecodedAssets {
     fn push(&mut self, a: &ListedRow<'_>) -> rusqlite::Result<()> {
+        let lc = LifecycleFields::of(&a.lifecycle, self.today);
         let mut asset = pb::Asset {
             id: a.id,
             source: a.source.to_owned(),
@@ -182,6 +235,13 @@ impl AssetSink for DecodedAssets {
             updated_at: a.updated_at.map(timestamp),
             removed_at: a.removed_at.map(timestamp),
             device_id: a.device_id,
+            purchase_date: date_text(lc.purchase_date),
+            warranty_expires: date_text(lc.warranty_expires),
+            warranty_status: lc.warranty_status,
+            support_status: lc.support_status,
+            age_days: lc.age_days,
+            purchase_date_raw: a.lifecycle.purchase_date_raw.to_owned(),
+            warranty_expires_raw: a.lifecycle.warranty_expires_raw.to_owned(),
             ..pb::Asset::default()
         };
         asset.merge(a.listed).map_err(|e| {
@@ -191,14 +251,14 @@ impl AssetSink for DecodedAssets {
                 format!("asset {}: its stored list fields do not decode: {e}", a.id).into(),
             )
         })?;
-        self.0.push(asset);
+        self.assets.push(asset);
         Ok(())
     }
 }
 
 /// `asset` as `pb::Asset`'s fields, in field order, defaults left out (proto3), exactly
 /// as prost would encode `rpc::asset_to_proto` of it. Fields 6-17 come as stored.
-fn encode_asset(a: &ListedRow<'_>, buf: &mut Vec<u8>) {
+fn encode_asset(a: &ListedRow<'_>, today: NaiveDate, buf: &mut Vec<u8>) {
     int64(tag::ID, a.id, buf);
     string(tag::SOURCE, a.source, buf);
     string(tag::EXTERNAL_ID, a.external_id, buf);
@@ -214,6 +274,34 @@ fn encode_asset(a: &ListedRow<'_>, buf: &mut Vec<u8>) {
     time(tag::REMOVED_AT, a.removed_at, buf);
     int64(tag::DEVICE_ID, a.device_id, buf);
     // `raw` (24) stays empty in lists.
+    let lc = LifecycleFields::of(&a.lifecycle, today);
+    // A stored date is written as stored when it reads as a date: `YYYY-MM-DD` both ways.
+    if lc.purchase_date.is_some() {
+        string(
+            tag::PURCHASE_DATE,
+            a.lifecycle.purchase_date.unwrap_or(""),
+            buf,
+        );
+    }
+    if lc.warranty_expires.is_some() {
+        string(
+            tag::WARRANTY_EXPIRES,
+            a.lifecycle.warranty_expires.unwrap_or(""),
+            buf,
+        );
+    }
+    int64(tag::WARRANTY_STATUS, i64::from(lc.warranty_status), buf);
+    int64(tag::SUPPORT_STATUS, i64::from(lc.support_status), buf);
+    // `optional int64`: present when known, even when 0.
+    if let Some(age) = lc.age_days {
+        encoding::int64::encode(tag::AGE_DAYS, &age, buf);
+    }
+    string(tag::PURCHASE_DATE_RAW, a.lifecycle.purchase_date_raw, buf);
+    string(
+        tag::WARRANTY_EXPIRES_RAW,
+        a.lifecycle.warranty_expires_raw,
+        buf,
+    );
 }
 
 fn int64(tag: u32, v: i64, buf: &mut Vec<u8>) {
@@ -245,7 +333,10 @@ mod tests {
     use super::*;
     use crate::api::rpc::asset_to_proto;
     use crate::model::{Category, ReportedAsset, RunKind};
-    use crate::store::tests::{REMOVE_ABSENT, UNDO_MIGRATION_9, run};
+    use crate::model::{
+        LifecycleReport, LifecycleScope, SupportStatus, VendorDate, WarrantyFacts, WarrantyStatus,
+    };
+    use crate::store::tests::{REMOVE_ABSENT, UNDO_MIGRATION_9, run, run_with_lifecycle};
     use crate::store::{AssetFilter, Store};
     use chrono::TimeZone;
     use prost::Message;
@@ -316,11 +407,67 @@ mod tests {
         run(store, RunKind::Full, records, REMOVE_ABSENT);
     }
 
-    /// A store holding `records()`.
+    /// The day lifecycle statuses and ages are for in these tests.
+    const TODAY: NaiveDate = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
+
+    /// Lifecycle facts that exercise every field: dates (one expiring today, one past), a
+    /// statement, a support status, text that is not a date, and none at all.
+    fn lifecycle_reports() -> Vec<LifecycleReport> {
+        let d = |y, m, day| {
+            Some(VendorDate::Date(
+                NaiveDate::from_ymd_opt(y, m, day).unwrap(),
+            ))
+        };
+        vec![
+            LifecycleReport {
+                external_id: "dev-1".into(),
+                warranty: Some(WarrantyFacts {
+                    purchase_date: d(2021, 6, 15),
+                    warranty_expires: d(2026, 6, 15),
+                    stated: Some(WarrantyStatus::Covered),
+                }),
+                support: Some(Some(SupportStatus::SecurityOnly)),
+            },
+            LifecycleReport {
+                external_id: "dev-2".into(),
+                warranty: Some(WarrantyFacts {
+                    purchase_date: Some(VendorDate::Unreadable("last spring".into())),
+                    warranty_expires: Some(VendorDate::Unreadable("31/13/2027 ☃".into())),
+                    stated: None,
+                }),
+                support: None,
+            },
+            LifecycleReport {
+                external_id: "dev-3".into(),
+                warranty: Some(WarrantyFacts {
+                    purchase_date: d(2026, 6, 15),
+                    warranty_expires: d(2020, 1, 1),
+                    stated: None,
+                }),
+                support: Some(Some(SupportStatus::Expired)),
+            },
+            LifecycleReport {
+                external_id: "dev-4".into(),
+                warranty: Some(WarrantyFacts {
+                    stated: Some(WarrantyStatus::NotCovered),
+                    ..WarrantyFacts::default()
+                }),
+                support: Some(None),
+            },
+        ]
+    }
+
+    /// A store holding `records()`, with `lifecycle_reports()` applied by the same run.
     fn synced_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("a.db")).unwrap();
-        sync(&store, &records());
+        run_with_lifecycle(
+            &store,
+            RunKind::Full,
+            &records(),
+            &lifecycle_reports(),
+            &LifecycleScope::default(),
+        );
         (dir, store)
     }
 
@@ -333,12 +480,15 @@ mod tests {
     }
 
     fn both(store: &Store, filter: &AssetFilter, limit: usize) -> Both {
-        let mut page = AssetPage::new(limit);
+        let mut page = AssetPage::new(limit, TODAY);
         store.visit_assets(filter, 0, limit + 1, &mut page).unwrap();
         let mut assets = store.list_assets(filter, 0, limit + 1).unwrap();
         assets.truncate(limit);
         let reference = ListAssetsResponse {
-            assets: assets.into_iter().map(asset_to_proto).collect(),
+            assets: assets
+                .into_iter()
+                .map(|a| asset_to_proto(a, TODAY))
+                .collect(),
             next_page_token: "token".into(),
             ..ListAssetsResponse::default()
         };
@@ -351,16 +501,16 @@ mod tests {
 
     /// ExportAssets' assets (`DecodedAssets`) are `asset_to_proto` of the general read.
     fn assert_decoded_as_read(store: &Store, filter: &AssetFilter) {
-        let mut decoded = DecodedAssets::default();
+        let mut decoded = DecodedAssets::new(TODAY);
         store.visit_assets(filter, 0, 1000, &mut decoded).unwrap();
         let read: Vec<pb::Asset> = store
             .list_assets(filter, 0, 1000)
             .unwrap()
             .into_iter()
-            .map(asset_to_proto)
+            .map(|a| asset_to_proto(a, TODAY))
             .collect();
         assert!(!read.is_empty());
-        assert_eq!(decoded.0, read);
+        assert_eq!(decoded.assets, read);
     }
 
     #[test]
@@ -500,7 +650,7 @@ mod tests {
 
         // Stored bytes that do not decode are an error, not an asset with fields missing.
         sql("UPDATE assets SET listed = x'ff' WHERE external_id = 'dev-3'");
-        let mut decoded = DecodedAssets::default();
+        let mut decoded = DecodedAssets::new(TODAY);
         let err = store
             .visit_assets(&AssetFilter::default(), 0, 1000, &mut decoded)
             .unwrap_err();

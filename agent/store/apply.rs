@@ -27,6 +27,11 @@ pub(super) struct Effects {
     pub(super) identities: bool,
     /// Removed assets the run brought back (they count as present again).
     pub(super) returned: i64,
+    /// Assets the run rewrote (counted `updated`), and the first id of those it added.
+    pub(super) updated: IdSet,
+    pub(super) new_from: Option<i64>,
+    /// Lifecycle values changed (the summary is recomputed).
+    pub(super) lifecycle: bool,
 }
 
 /// Upserts the run's clients; returns how many rows changed.
@@ -214,6 +219,7 @@ pub(super) fn apply_assets(
         if let Some(was) = removed_at {
             history.execute(params![id, run.id, now_s, "removed_at", was, ""])?;
         }
+        effects.updated.insert(id);
         for i in changed {
             let field = VENDOR_FIELDS[i];
             history.execute(params![
@@ -228,7 +234,9 @@ pub(super) fn apply_assets(
         counts.updated += 1;
     }
     drop(rows);
-    counts.added = insert_new_assets(tx, run, &now_s)? as i64;
+    let (added, first_id) = insert_new_assets(tx, run, &now_s)?;
+    counts.added = added as i64;
+    effects.new_from = (added > 0).then_some(first_id);
     if counts.added > 0 {
         effects.counts = true;
         effects.identities = true;
@@ -239,12 +247,12 @@ pub(super) fn apply_assets(
 
 /// Inserts the run's new assets in two set-based statements (the rows, their "added"
 /// history) and a key pass. Going row by row through Rust cost about 20 µs per asset: most
-/// of a first sync. Returns how many were added.
+/// of a first sync. Returns how many were added, and the first id they got.
 fn insert_new_assets(
     tx: &rusqlite::Transaction,
     run: &SyncRun,
     now: &str,
-) -> rusqlite::Result<usize> {
+) -> rusqlite::Result<(usize, i64)> {
     // Ids are given here rather than by SQLite, so each new asset is written once with its
     // own id as its device (the merge then rewrites only assets that really merge). Safe:
     // this is the only writer, inside its transaction.
@@ -269,7 +277,7 @@ fn insert_new_assets(
         params![run.source, run.id, first_id, now],
     )?;
     if added == 0 {
-        return Ok(0);
+        return Ok((0, first_id));
     }
     tx.execute(
         "INSERT INTO asset_changes (asset_id, run_id, changed_at, field, old_value, new_value)
@@ -277,7 +285,7 @@ fn insert_new_assets(
         params![first_id, run.id, now],
     )?;
     write_asset_keys(tx, first_id)?;
-    Ok(added)
+    Ok((added, first_id))
 }
 
 /// Settles what a full run found absent: marks removed the confirmed ones, notes the

@@ -111,6 +111,7 @@ impl Store {
     pub(super) fn counts_changed(&self) {
         self.inner.counts_generation.fetch_add(1, Ordering::SeqCst);
         *lock(&self.inner.counts_cache) = None;
+        self.lifecycle_changed();
     }
 
     /// Each client's daily average (rounded half up) and maximum over the days of `month`

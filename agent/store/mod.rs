@@ -26,12 +26,15 @@
 //! - `rows`: the column lists of those reads and the row types that borrow them.
 //! - `counts`: billable counts, their cache, the daily snapshots, a month's figures.
 //! - `usage`: the vendors' own billing figures and the note on missing ones.
+//! - `lifecycle`: warranty and support facts staged and applied, and the per-client
+//!   lifecycle summary with its cache.
 //! - `checkpoint`: the checkpoint thread, and releasing memory after a burst.
 //! - `tests`: the unit tests, whose helpers other modules' tests share.
 
 mod apply;
 mod checkpoint;
 mod counts;
+mod lifecycle;
 mod links;
 mod queries;
 mod rows;
@@ -41,9 +44,10 @@ mod sources;
 mod usage;
 
 pub use counts::BillableCounts;
+pub use lifecycle::ClientLifecycle;
 pub use links::CountAssets;
-pub use queries::{AssetFilter, DeviceRow};
-pub use rows::{AssetRow, AssetSink, JsonList, LISTED_COLUMN, ListedRow, RecordRow};
+pub use queries::{AssetFilter, DeviceRow, LifecycleFilter};
+pub use rows::{AssetRow, AssetSink, JsonList, LISTED_COLUMN, LifecycleRow, ListedRow, RecordRow};
 pub use runs::{Apply, RemovalCandidate, Removals, RunEnd};
 pub use sources::{SourceRow, SourceSchedule};
 pub use usage::{OwnAverage, UsageRow, UsageSource};
@@ -52,6 +56,7 @@ use crate::config::ClientGroup;
 use checkpoint::start_checkpointer;
 use chrono::{DateTime, SecondsFormat, Utc};
 use counts::CountsCache;
+use lifecycle::LifecycleCache;
 use runs::{FailedEnd, RunMarks};
 use rusqlite::Connection;
 use schema::{migrate, register_functions, register_listed_fields};
@@ -176,6 +181,30 @@ fn parse_stored_ts(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// Reads a stored calendar date, `YYYY-MM-DD` (the lifecycle columns); anything else is no
+/// date. Without chrono's format parser: a ListAssets page reads two per asset.
+pub(crate) fn parse_day(s: &str) -> Option<chrono::NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(digits(0, 4)?).ok()?,
+        digits(5, 7)?,
+        digits(8, 10)?,
+    )
+}
+
+/// A calendar date as stored and compared in SQL: `YYYY-MM-DD`, so text order is date order.
+pub(crate) fn day(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
 fn json_list(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
@@ -197,6 +226,9 @@ struct Inner {
     /// Bumped after every commit that can change billable counts; see `CountsCache`.
     counts_generation: AtomicU64,
     counts_cache: Mutex<Option<CountsCache>>,
+    /// Bumped after every commit that can change the lifecycle summary; see `LifecycleCache`.
+    lifecycle_generation: AtomicU64,
+    lifecycle_cache: Mutex<Option<LifecycleCache>>,
     /// How far back the last `billable_counts` caller's grace cutoff was, so the cache can be
     /// refilled for it after a run (`warm_counts`).
     last_grace: Mutex<Option<chrono::Duration>>,
@@ -270,6 +302,8 @@ impl Store {
                 unsaved_ends: Mutex::new(Vec::new()),
                 counts_generation: AtomicU64::new(0),
                 counts_cache: Mutex::new(None),
+                lifecycle_generation: AtomicU64::new(0),
+                lifecycle_cache: Mutex::new(None),
                 last_grace: Mutex::new(None),
                 marks: Mutex::new(HashMap::new()),
             }),

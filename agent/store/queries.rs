@@ -8,13 +8,14 @@
 //! spliced into SQL (`list_assets_sql`).
 
 use super::counts::cutoff_text;
+use super::lifecycle::DEVICE_LIFECYCLE_RANK;
 use super::rows::{
     ASSET_SELECT, AssetSink, LISTED_SELECT, LISTED_SELECT_ONE_CLIENT, ListedRow, RUN_SELECT,
     asset_from_row, run_from_row,
 };
-use super::{Result, Store, parse_ts, ts};
-use crate::model::{Asset, AssetChange, Category, SyncRun};
-use chrono::{DateTime, Utc};
+use super::{Result, Store, day, parse_day, parse_ts, ts};
+use crate::model::{Asset, AssetChange, Category, SupportStatus, SyncRun, WarrantyStatus};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 /// Filters of `list_assets` (all optional; `None` means any).
@@ -29,6 +30,27 @@ pub struct AssetFilter {
     pub include_removed: bool,
     /// Assets removed after this instant still count as present (`removed_grace`).
     pub removed_grace_cutoff: Option<DateTime<Utc>>,
+    pub lifecycle: LifecycleFilter,
+}
+
+/// The lifecycle filters of `list_assets` and `list_devices` (CONTRACT §7), for one day.
+#[derive(Debug, Clone, Default)]
+pub struct LifecycleFilter {
+    /// The day the filters are for (the agent's UTC date).
+    pub today: NaiveDate,
+    /// Only warranties still covered that expire within `[today, until]`: the devices the
+    /// lifecycle summary counts as expiring.
+    pub expires_until: Option<NaiveDate>,
+    /// Only warranties whose status on `today` is `expired`.
+    pub expired: bool,
+    /// Only what was purchased on or before this day (at least so many days old).
+    pub purchased_by: Option<NaiveDate>,
+}
+
+impl LifecycleFilter {
+    fn is_empty(&self) -> bool {
+        self.expires_until.is_none() && !self.expired && self.purchased_by.is_none()
+    }
 }
 
 /// One merged device, for listings.
@@ -43,6 +65,13 @@ pub struct DeviceRow {
     pub asset_ids: Vec<i64>,
     pub managed: Option<bool>,
     pub billable: bool,
+    /// The earliest purchase date and the latest warranty expiry of its members, each with
+    /// the source that gave it (ScalePad's rule for dates that disagree).
+    pub purchase_date: Option<(NaiveDate, String)>,
+    pub warranty_expires: Option<(NaiveDate, String)>,
+    /// On the filter's day: the most favourable of its members' (`WarrantyStatus::rank`).
+    pub warranty_status: WarrantyStatus,
+    pub support_status: Option<SupportStatus>,
 }
 
 impl Store {
@@ -170,45 +199,95 @@ impl Store {
         })
     }
 
-    /// Devices in id order after `after_id`, optionally of one client.
+    /// Devices in id order after `after_id`, optionally of one client, under `lifecycle`'s
+    /// filters (for its day).
     pub fn list_devices(
         &self,
         client: Option<&str>,
         grace_cutoff: Option<DateTime<Utc>>,
+        lifecycle: &LifecycleFilter,
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<DeviceRow>> {
         let cutoff = cutoff_text(grace_cutoff);
+        // A device's dates come with their source: `MIN(date || ' ' || source)` is the
+        // earliest date (text order is date order; source names have no space), ties broken
+        // by source name, and NULL dates are left out.
+        let mut having = Vec::new();
+        if let Some(until) = lifecycle.expires_until {
+            having.push(format!(
+                "{DEVICE_LIFECYCLE_RANK} = 4 AND MAX(a.warranty_expires) BETWEEN ?5 AND '{}'",
+                day(until)
+            ));
+        }
+        if lifecycle.expired {
+            having.push(format!("{DEVICE_LIFECYCLE_RANK} = 3"));
+        }
+        if let Some(by) = lifecycle.purchased_by {
+            having.push(format!("MIN(a.purchase_date) <= '{}'", day(by)));
+        }
+        let having = if having.is_empty() {
+            String::new()
+        } else {
+            format!("HAVING {}", having.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT a.device_id, MIN(sc.client), MIN(a.name), MAX(CASE WHEN a.billable THEN a.category END),
+               MIN(a.category), MAX(a.serial), GROUP_CONCAT(a.source, ','), GROUP_CONCAT(a.id, ','),
+               MAX(a.managed), MAX(a.billable),
+               MIN(a.purchase_date || ' ' || a.source), MAX(a.warranty_expires || ' ' || a.source),
+               {DEVICE_LIFECYCLE_RANK},
+               MAX(CASE a.support_status
+                     WHEN 'covered' THEN 5 WHEN 'available' THEN 4 WHEN 'security_only' THEN 3
+                     WHEN 'unpublished' THEN 2 WHEN 'expired' THEN 1 ELSE 0 END)
+             FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+             WHERE (a.removed_at IS NULL OR a.removed_at > ?1) AND a.device_id > ?2
+               AND (?3 IS NULL OR a.device_id IN (SELECT a2.device_id FROM assets a2
+                    JOIN source_clients s2 ON s2.id = a2.source_client_id WHERE s2.client = ?3))
+             GROUP BY a.device_id {having} ORDER BY a.device_id LIMIT ?4"
+        );
+        // `?5`, the day, is bound only where a clause names it; the dates spliced in above
+        // are formatted here from `NaiveDate`s, never caller text.
+        let today = day(lifecycle.today);
         self.with_reader(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT a.device_id, MIN(sc.client), MIN(a.name), MAX(CASE WHEN a.billable THEN a.category END),
-                   MIN(a.category), MAX(a.serial), GROUP_CONCAT(a.source, ','), GROUP_CONCAT(a.id, ','),
-                   MAX(a.managed), MAX(a.billable)
-                 FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
-                 WHERE (a.removed_at IS NULL OR a.removed_at > ?1) AND a.device_id > ?2
-                   AND (?3 IS NULL OR a.device_id IN (SELECT a2.device_id FROM assets a2
-                        JOIN source_clients s2 ON s2.id = a2.source_client_id WHERE s2.client = ?3))
-                 GROUP BY a.device_id ORDER BY a.device_id LIMIT ?4",
-            )?;
+            let mut st = c.prepare_cached(&sql)?;
+            let dated = |v: Option<String>| {
+                v.and_then(|v| {
+                    let (d, source) = v.split_once(' ')?;
+                    Some((parse_day(d)?, source.to_owned()))
+                })
+            };
+            let row = |r: &rusqlite::Row| {
+                let billable_category: Option<String> = r.get(3)?;
+                let mut sources: Vec<String> = r
+                    .get::<_, String>(6)?
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
+                sources.sort();
+                sources.dedup();
+                Ok(DeviceRow {
+                    id: r.get(0)?,
+                    client: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    name: r.get(2)?,
+                    category: billable_category.map_or_else(|| r.get(4), Ok)?,
+                    serial: r.get(5)?,
+                    sources,
+                    asset_ids: r
+                        .get::<_, String>(7)?
+                        .split(',')
+                        .filter_map(|i| i.parse().ok())
+                        .collect(),
+                    managed: r.get(8)?,
+                    billable: r.get(9)?,
+                    purchase_date: dated(r.get(10)?),
+                    warranty_expires: dated(r.get(11)?),
+                    warranty_status: WarrantyStatus::from_rank(r.get(12)?),
+                    support_status: SupportStatus::from_rank(r.get(13)?),
+                })
+            };
             let rows = st
-                .query_map(params![cutoff, after_id, client, limit as i64], |r| {
-                    let billable_category: Option<String> = r.get(3)?;
-                    let mut sources: Vec<String> =
-                        r.get::<_, String>(6)?.split(',').map(str::to_string).collect();
-                    sources.sort();
-                    sources.dedup();
-                    Ok(DeviceRow {
-                        id: r.get(0)?,
-                        client: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
-                        name: r.get(2)?,
-                        category: billable_category.map_or_else(|| r.get(4), Ok)?,
-                        serial: r.get(5)?,
-                        sources,
-                        asset_ids: r.get::<_, String>(7)?.split(',').filter_map(|i| i.parse().ok()).collect(),
-                        managed: r.get(8)?,
-                        billable: r.get(9)?,
-                    })
-                })?
+                .query_map(params![cutoff, after_id, client, limit as i64, today], row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
         })
@@ -310,6 +389,28 @@ fn list_assets_sql(
             " AND (a.removed_at IS NULL OR a.removed_at > {})",
             bind(Box::new(cutoff))
         );
+    }
+    let lc = &filter.lifecycle;
+    if !lc.is_empty() {
+        let today = day(lc.today);
+        if let Some(until) = lc.expires_until {
+            // Covered and expiring in the window: stated neither `not_covered` nor `expired`.
+            sql += &format!(
+                " AND a.warranty_expires >= {} AND a.warranty_expires <= {} AND COALESCE(a.warranty_status, 'covered') = 'covered'",
+                bind(Box::new(today.clone())),
+                bind(Box::new(day(until)))
+            );
+        }
+        if lc.expired {
+            // `model::warranty_status` is `expired` on `today`.
+            let p = bind(Box::new(today));
+            sql += &format!(
+                " AND (a.warranty_status = 'expired' OR (COALESCE(a.warranty_status, 'covered') = 'covered' AND a.warranty_expires < {p}))"
+            );
+        }
+        if let Some(by) = lc.purchased_by {
+            sql += &format!(" AND a.purchase_date <= {}", bind(Box::new(day(by))));
+        }
     }
     if let Some(q) = &filter.query {
         let escaped = q

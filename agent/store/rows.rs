@@ -7,22 +7,39 @@
 //! to an `AssetSink` page by page; `run_from_row` reads `sync_runs`. Text is borrowed from
 //! SQLite, not copied, until a caller asks for owned values.
 
-use super::parse_ts;
+use super::{parse_day, parse_ts};
 use crate::listed::{self, ListedFields};
 use crate::model::{
-    Asset, Category, ReportedAsset, RunCounts, RunKind, RunState, RunTrigger, SyncRun,
+    Asset, Category, Lifecycle, ReportedAsset, RunCounts, RunKind, RunState, RunTrigger,
+    SupportStatus, SyncRun, WarrantyStatus,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Row;
 
+/// An asset's lifecycle columns, in the order `LifecycleRow::read` reads them.
+macro_rules! lifecycle_columns {
+    () => {
+        "a.purchase_date, a.warranty_expires, a.warranty_status, a.support_status,
+    a.purchase_date_raw, a.warranty_expires_raw"
+    };
+}
+
 // Every query that reads an asset's vendor fields lists them in the order of
 // `RecordRow::read`: name, category, vendor_type, manufacturer, model, serial,
-// mac_addresses, ip_addresses, os, firmware, online_status, managed, last_seen, updated_at.
-pub(super) const ASSET_SELECT: &str = "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''), COALESCE(sc.name, ''),
+// mac_addresses, ip_addresses, os, firmware, online_status, managed, last_seen, updated_at;
+// then the lifecycle columns in the order of `LifecycleRow::read` (`lifecycle_columns!`).
+pub(super) const ASSET_SELECT: &str = concat!(
+    "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''), COALESCE(sc.name, ''),
     COALESCE(sc.external_id, ''), a.billable, a.first_seen, a.removed_at, a.device_id,
     a.name, a.category, a.vendor_type, a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses,
-    a.os, a.firmware, a.online_status, a.managed, a.last_seen, a.updated_at
-    FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id";
+    a.os, a.firmware, a.online_status, a.managed, a.last_seen, a.updated_at, ",
+    lifecycle_columns!(),
+    "
+    FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id"
+);
+
+/// `ASSET_SELECT`'s first lifecycle column.
+const ASSET_LIFECYCLE_AT: usize = 24;
 
 /// Column `i` as text borrowed from the row (an error for NULL, like `get::<String>`).
 fn text_at<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
@@ -157,6 +174,51 @@ pub struct AssetRow<'r> {
     pub external_id: &'r str,
     pub source_client_id: &'r str,
     pub record: RecordRow<'r>,
+    pub lifecycle: LifecycleRow<'r>,
+}
+
+/// An asset's lifecycle columns as SQLite holds them (text borrowed): dates as `YYYY-MM-DD`,
+/// the stated warranty and support status by their contract names, NULL for nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LifecycleRow<'r> {
+    pub purchase_date: Option<&'r str>,
+    pub warranty_expires: Option<&'r str>,
+    pub warranty_status: Option<&'r str>,
+    pub support_status: Option<&'r str>,
+    pub purchase_date_raw: &'r str,
+    pub warranty_expires_raw: &'r str,
+}
+
+impl<'r> LifecycleRow<'r> {
+    /// The six columns from `at` on (`lifecycle_columns!`). A value of another type reads
+    /// as nothing rather than failing the page: these are facts a vendor may not give.
+    pub(super) fn read(r: &'r Row<'_>, at: usize) -> rusqlite::Result<LifecycleRow<'r>> {
+        let text = |i: usize| -> rusqlite::Result<Option<&'r str>> {
+            Ok(match r.get_ref(at + i)? {
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+                _ => None,
+            })
+        };
+        Ok(LifecycleRow {
+            purchase_date: text(0)?,
+            warranty_expires: text(1)?,
+            warranty_status: text(2)?,
+            support_status: text(3)?,
+            purchase_date_raw: text(4)?.unwrap_or(""),
+            warranty_expires_raw: text(5)?.unwrap_or(""),
+        })
+    }
+
+    pub fn to_lifecycle(&self) -> Lifecycle {
+        Lifecycle {
+            purchase_date: self.purchase_date.and_then(parse_day),
+            warranty_expires: self.warranty_expires.and_then(parse_day),
+            stated: self.warranty_status.and_then(WarrantyStatus::parse),
+            support_status: self.support_status.and_then(SupportStatus::parse),
+            purchase_date_raw: self.purchase_date_raw.to_owned(),
+            warranty_expires_raw: self.warranty_expires_raw.to_owned(),
+        }
+    }
 }
 
 /// A list column as stored: a JSON array of strings.
@@ -196,6 +258,7 @@ impl<'r> AssetRow<'r> {
             removed_at: opt_ts_at(r, 8)?,
             device_id: r.get(9)?,
             record: RecordRow::read(r, 10)?,
+            lifecycle: LifecycleRow::read(r, ASSET_LIFECYCLE_AT)?,
         })
     }
 
@@ -213,6 +276,7 @@ impl<'r> AssetRow<'r> {
                 self.external_id.to_owned(),
                 self.source_client_id.to_owned(),
             ),
+            lifecycle: self.lifecycle.to_lifecycle(),
         }
     }
 }
@@ -223,7 +287,7 @@ macro_rules! listed_columns_after_client {
         "a.billable, a.first_seen, a.removed_at, a.device_id, a.last_seen, a.updated_at,
     COALESCE(a.listed, assetd_listed_fields(a.name, a.category, a.vendor_type,
       a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses, a.os, a.firmware,
-      a.online_status, a.managed))"
+      a.online_status, a.managed)), "
     };
 }
 
@@ -232,6 +296,7 @@ pub(super) const LISTED_SELECT: &str = concat!(
     "SELECT a.id, a.source, a.external_id, COALESCE(sc.client, ''), COALESCE(sc.name, ''),
     ",
     listed_columns_after_client!(),
+    lifecycle_columns!(),
     "
     FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id"
 );
@@ -242,6 +307,7 @@ pub(super) const LISTED_SELECT_ONE_CLIENT: &str = concat!(
     "SELECT a.id, a.source, a.external_id, '', '',
     ",
     listed_columns_after_client!(),
+    lifecycle_columns!(),
     "
     FROM assets a"
 );
@@ -266,6 +332,7 @@ pub struct ListedRow<'r> {
     pub last_seen: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
     pub listed: &'r [u8],
+    pub lifecycle: LifecycleRow<'r>,
 }
 
 impl<'r> ListedRow<'r> {
@@ -283,6 +350,7 @@ impl<'r> ListedRow<'r> {
             last_seen: opt_ts_at(r, 9)?,
             updated_at: opt_ts_at(r, 10)?,
             listed: blob_at(r, LISTED_COLUMN)?,
+            lifecycle: LifecycleRow::read(r, LISTED_COLUMN + 1)?,
         })
     }
 }

@@ -8,6 +8,7 @@ use super::apply::{
     Effects, apply_assets, apply_clients, apply_removals, apply_usage, clear_absence, merge_devices,
 };
 use super::counts::{has_snapshot, snapshot_counts};
+use super::lifecycle::apply_lifecycle;
 use super::links::relink;
 use super::{Result, Store, StoreError, json_list, lock, parse_stored_ts, parse_ts, ts};
 use crate::idset::IdSet;
@@ -331,6 +332,7 @@ impl Store {
         let groups = lock(&self.inner.groups).clone();
         let marks = lock(&self.inner.marks).remove(&run.id).unwrap_or_default();
         let mut counts_changed = false;
+        let mut lifecycle_changed = false;
         let began = std::time::Instant::now();
         let mut phases = Phases::default();
         let result = self.with_writer(|c| {
@@ -350,8 +352,21 @@ impl Store {
                     counts: apply_clients(&tx, run)? + relink(&tx, Some(&run.source), &groups)? > 0,
                     identities: false,
                     returned: 0,
+                    updated: IdSet::default(),
+                    new_from: None,
+                    lifecycle: false,
                 };
                 apply_assets(&tx, run, finished, &mut counts, &mut effects)?;
+                // After the assets (a first sync's reports name assets inserted just now),
+                // before removals (a removed asset keeps what it had).
+                effects.lifecycle = apply_lifecycle(
+                    &tx,
+                    run,
+                    &ts(finished),
+                    effects.new_from,
+                    &effects.updated,
+                    &mut counts,
+                )?;
                 phases.assets = began.elapsed();
                 clear_absence(&tx, run, &marks.unchanged)?;
                 if let Apply::Reconcile(removals) = &end.apply {
@@ -390,6 +405,7 @@ impl Store {
                 }
                 phases.counts = t.elapsed();
                 counts_changed = effects.counts;
+                lifecycle_changed = effects.lifecycle;
                 // The next incremental run asks for changes since this run *started* (by the
                 // vendor's clock when the connector read it), so nothing modified during the
                 // run is missed.
@@ -448,6 +464,8 @@ impl Store {
         );
         if counts_changed {
             self.counts_changed();
+        } else if lifecycle_changed {
+            self.lifecycle_changed();
         }
         if let Err(e) = result {
             // The big transaction rolled back: record the failure on its own so the run
@@ -473,6 +491,11 @@ impl Store {
                     tx.execute("DELETE FROM staged_clients WHERE run_id = ?1", [run.id])?;
                     tx.execute(
                         "DELETE FROM staged_vendor_usage WHERE run_id = ?1",
+                        [run.id],
+                    )?;
+                    tx.execute("DELETE FROM staged_lifecycle WHERE run_id = ?1", [run.id])?;
+                    tx.execute(
+                        "DELETE FROM staged_lifecycle_scope WHERE run_id = ?1",
                         [run.id],
                     )?;
                     tx.commit()?;
@@ -556,7 +579,13 @@ struct Phases {
 /// (in `finish_run`), so these are left over from a crash or a failed cleanup. A run in
 /// progress is always `running` until the transaction that drops its staging commits.
 fn drop_ended_staging(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
-    for table in ["staged_assets", "staged_clients", "staged_vendor_usage"] {
+    for table in [
+        "staged_assets",
+        "staged_clients",
+        "staged_vendor_usage",
+        "staged_lifecycle",
+        "staged_lifecycle_scope",
+    ] {
         tx.execute(
             &format!(
                 "DELETE FROM {table} WHERE run_id NOT IN (SELECT id FROM sync_runs WHERE state = 'running')"

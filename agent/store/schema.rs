@@ -57,6 +57,10 @@ const MIGRATIONS: &[&str] = &[
     // 10: one name per idea: the note on a source's billing figures is `billing_note` in
     // the API, the CLI's JSON and here.
     include_str!("migrations/0010_billing_note.sql"),
+    // 11: lifecycle (issue 22): each asset's purchase date, warranty expiry, stated warranty
+    // and support status, and date text that is not a date; a run's lifecycle reports and
+    // the clients whose listings it read, staged like its assets.
+    include_str!("migrations/0011_lifecycle.sql"),
 ];
 
 /// The migration that created `asset_keys`: opening a database from before it fills them.

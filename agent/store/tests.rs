@@ -51,8 +51,36 @@ pub(crate) fn run(
     store.finish_run(&r, end(apply)).unwrap()
 }
 
+/// `run` with lifecycle reports and scopes staged too (a full run of the whole listing,
+/// removing what is absent).
+pub(crate) fn run_with_lifecycle(
+    store: &Store,
+    kind: RunKind,
+    records: &[ReportedAsset],
+    reports: &[crate::model::LifecycleReport],
+    scope: &crate::model::LifecycleScope,
+) -> SyncRun {
+    store.ensure_source("auvik", "auvik").unwrap();
+    let r = store.begin_run("auvik", kind, RunTrigger::Manual).unwrap();
+    store.stage_clients(r.id, &[client()]).unwrap();
+    store.stage_assets(&r, records).unwrap();
+    store.stage_lifecycle(r.id, reports).unwrap();
+    store.stage_lifecycle_scope(r.id, scope).unwrap();
+    let apply = if kind == RunKind::Full {
+        remove_absent(store, &r)
+    } else {
+        Apply::Upserts
+    };
+    store.finish_run(&r, end(apply)).unwrap()
+}
+
 /// Turns a database back into what migration 8 left, for tests of older databases.
-pub(crate) const UNDO_MIGRATION_9: &str = "ALTER TABLE sources RENAME COLUMN billing_note TO usage_note;
+pub(crate) const UNDO_MIGRATION_9: &str = "DROP TABLE staged_lifecycle; DROP TABLE staged_lifecycle_scope;
+    DROP INDEX assets_warranty_expires; DROP INDEX assets_purchase_date;
+    ALTER TABLE assets DROP COLUMN purchase_date; ALTER TABLE assets DROP COLUMN warranty_expires;
+    ALTER TABLE assets DROP COLUMN warranty_status; ALTER TABLE assets DROP COLUMN support_status;
+    ALTER TABLE assets DROP COLUMN purchase_date_raw; ALTER TABLE assets DROP COLUMN warranty_expires_raw;
+    ALTER TABLE sources RENAME COLUMN billing_note TO usage_note;
     DROP INDEX assets_absent;
     ALTER TABLE assets DROP COLUMN absent_since; ALTER TABLE sync_runs DROP COLUMN skipped;
     ALTER TABLE sync_runs DROP COLUMN skipped_units; ALTER TABLE sync_runs DROP COLUMN removals_held;";
@@ -1079,7 +1107,9 @@ fn devices_merge_across_sources_and_count_once() {
     );
     assert_eq!(counts["Northwind"].total_billable, 0);
 
-    let devices = store.list_devices(None, None, 0, 100).unwrap();
+    let devices = store
+        .list_devices(None, None, &LifecycleFilter::default(), 0, 100)
+        .unwrap();
     let fw = devices.iter().find(|d| d.name == "fw").unwrap();
     assert_eq!(
         fw.sources,

@@ -12,7 +12,10 @@ pub mod ratelimit;
 pub mod syncro;
 
 use crate::config::{SourceConfig, VendorConfig};
-use crate::model::{Category, Coverage, ReportedAsset, RunKind, SourceClient, VendorUsage};
+use crate::model::{
+    Category, Coverage, LifecycleReport, LifecycleScope, ReportedAsset, RunKind, SourceClient,
+    VendorDate, VendorUsage,
+};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -34,6 +37,13 @@ pub enum Batch {
     /// Records the connector knows did not change since they were stored (by their
     /// `FetchContext::known` version), by external id: seen, and not read again.
     Unchanged(Vec<String>),
+    /// What the vendor says of assets' warranty and support, where the run read it (the
+    /// parts a report leaves `None` keep their stored values).
+    Lifecycle(Vec<LifecycleReport>),
+    /// Source clients whose lifecycle listings were read to the end: their assets without a
+    /// report for a part have nothing for it (the vendor lists only the assets it has data
+    /// for). Sent after their reports.
+    LifecycleRead(LifecycleScope),
 }
 
 /// Live figures of a run, read by progress reports.
@@ -95,6 +105,11 @@ pub struct FetchOutcome {
     /// The vendor's clock when the run began (its `Date` header), where it gave one: the
     /// next incremental run's window is measured from it rather than from our clock.
     pub vendor_started: Option<DateTime<Utc>>,
+    /// What the run could not read or understand that is not inventory (warranty and support
+    /// data, which are best-effort), each with why and what to do. They go in the run's
+    /// message and the log; they never make the run partial, change a count or hold back a
+    /// removal: the assets they concern keep their stored lifecycle values.
+    pub notes: Vec<String>,
 }
 
 /// A listed record that could not be read.
@@ -301,6 +316,62 @@ pub fn keyword_category(table: &[(&str, Category)], text: &str) -> Option<Catego
         .map(|(_, c)| *c)
 }
 
+/// A date as MSPs and vendors type it into a date field, read without guessing
+/// (CONTRACT §4 lifecycle): ISO `YYYY-MM-DD` (with or without a time after it, as Auvik's
+/// `2015-07-31T00:00:00.000Z`: the calendar date as written), US `MM/DD/YYYY` and European
+/// `DD.MM.YYYY` (one- or two-digit day and month). Anything else, including a date that does
+/// not exist (`02/30/2024`) or a two-digit year, is kept as given (`VendorDate::Unreadable`).
+/// Empty text, and what vendors write for "none" (`N/A`, `none`, `-`, …), is no date at all
+/// (`None`).
+pub fn typed_date(text: &str) -> Option<VendorDate> {
+    let t = text.trim();
+    const NONE: [&str; 8] = ["", "-", "--", "n/a", "na", "none", "null", "please select"];
+    if NONE.contains(&t.to_ascii_lowercase().as_str()) {
+        return None;
+    }
+    let number = |s: &str, max_len: usize| -> Option<u32> {
+        (!s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let ymd = |y: &str, m: &str, d: &str| -> Option<chrono::NaiveDate> {
+        if y.len() != 4 {
+            return None;
+        }
+        chrono::NaiveDate::from_ymd_opt(
+            i32::try_from(number(y, 4)?).ok()?,
+            number(m, 2)?,
+            number(d, 2)?,
+        )
+    };
+    let date = if let Some(iso) = t.get(..10).filter(|d| {
+        let b = d.as_bytes();
+        b[4] == b'-' && b[7] == b'-'
+    }) {
+        // A time may follow the date ("T00:00:00.000Z", " 00:00"); a date inside other
+        // text may not.
+        let rest = &t[10..];
+        let time_follows = rest.is_empty()
+            || (rest.starts_with(['T', ' '])
+                && rest[1..].starts_with(|c: char| c.is_ascii_digit()));
+        if time_follows {
+            ymd(&iso[..4], &iso[5..7], &iso[8..10])
+        } else {
+            None
+        }
+    } else if let [m, d, y] = t.split('/').collect::<Vec<_>>()[..] {
+        ymd(y, m, d)
+    } else if let [d, m, y] = t.split('.').collect::<Vec<_>>()[..] {
+        ymd(y, m, d)
+    } else {
+        None
+    };
+    Some(match date {
+        Some(d) => VendorDate::Date(d),
+        None => VendorDate::Unreadable(t.chars().take(200).collect()),
+    })
+}
+
 /// `00-1a-2b-3c-4d-5e`, `001A2B3C4D5E` → `00:1A:2B:3C:4D:5E`; None for non-MACs and zeros.
 pub fn normalise_mac(s: &str) -> Option<String> {
     let hex: String = s
@@ -325,7 +396,45 @@ pub fn normalise_mac(s: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::clean_name;
+    use super::{clean_name, typed_date};
+    use crate::model::VendorDate;
+
+    #[test]
+    fn typed_dates_read_the_formats_msps_type_and_keep_the_rest() {
+        let d = |y, m, day| {
+            Some(VendorDate::Date(
+                chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap(),
+            ))
+        };
+        let raw = |t: &str| Some(VendorDate::Unreadable(t.to_string()));
+        assert_eq!(typed_date("2027-03-31"), d(2027, 3, 31));
+        assert_eq!(typed_date(" 2027-03-31 "), d(2027, 3, 31));
+        assert_eq!(typed_date("2015-07-31T00:00:00.000Z"), d(2015, 7, 31));
+        assert_eq!(typed_date("2015-07-31 00:00"), d(2015, 7, 31));
+        assert_eq!(typed_date("03/31/2027"), d(2027, 3, 31));
+        assert_eq!(typed_date("3/4/2027"), d(2027, 3, 4));
+        assert_eq!(typed_date("31.03.2027"), d(2027, 3, 31));
+        assert_eq!(typed_date("4.3.2027"), d(2027, 3, 4));
+        for none in ["", "  ", "N/A", "none", "-", "Please Select", "null"] {
+            assert_eq!(typed_date(none), None, "{none:?}");
+        }
+        // Never guessed: day-first with slashes, impossible dates, two-digit years, words.
+        for odd in [
+            "31/03/2027",
+            "02/30/2024",
+            "2027-02-30",
+            "03/31/27",
+            "31.3.27",
+            "2027/03/31",
+            "March 2027",
+            "3 years",
+            "2027-03-31x",
+            "Covered until 2027-03-31",
+            "20270331",
+        ] {
+            assert_eq!(typed_date(odd), raw(odd), "{odd:?}");
+        }
+    }
 
     #[test]
     fn html_entities_are_decoded() {

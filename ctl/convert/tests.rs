@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn keys(v: &impl Serialize) -> Vec<String> {
@@ -125,6 +124,13 @@ fn asset_json_carries_the_design_field_names() {
         removed_at: None,
         device_id: 7,
         raw: String::new(),
+        purchase_date: "2021-03-01".into(),
+        warranty_expires: String::new(),
+        warranty_status: proto::WarrantyStatus::NotCovered as i32,
+        support_status: proto::SupportStatus::SecurityOnly as i32,
+        age_days: Some(1200),
+        purchase_date_raw: String::new(),
+        warranty_expires_raw: "31/13/2027".into(),
     };
     let record = AssetRecord::from(asset);
     let v = serde_json::to_value(&record).expect("json");
@@ -140,6 +146,12 @@ fn asset_json_carries_the_design_field_names() {
     );
     assert_eq!(v["id"], 42);
     assert_eq!(v["device_id"], 7);
+    assert_eq!(v["purchase_date"], "2021-03-01");
+    assert_eq!(v["warranty_expires"], serde_json::Value::Null);
+    assert_eq!(v["warranty_status"], "not_covered");
+    assert_eq!(v["support_status"], "security_only");
+    assert_eq!(v["age_days"], 1200);
+    assert_eq!(v["warranty_expires_raw"], "31/13/2027");
     // Field order in the output is the CONTRACT §4 order.
     let text = serde_json::to_string(&record).expect("json");
     let mut last = 0;
@@ -476,10 +488,78 @@ fn client_change_device_json_field_names() {
             "sources",
             "asset_ids",
             "managed",
-            "billable"
+            "billable",
+            "purchase_date",
+            "purchase_date_source",
+            "warranty_expires",
+            "warranty_expires_source",
+            "warranty_status",
+            "support_status",
+            "age_days"
         ])
     );
     assert_eq!(device.category, "firewall");
+    assert_eq!(
+        device.warranty_status, "unknown",
+        "unspecified reads as unknown"
+    );
+    assert_eq!(device.support_status, None);
+
+    let summary = LifecycleRecord::from(proto::LifecycleSummary {
+        client: "Contoso Ltd".into(),
+        devices: 9,
+        warranty_expired: 2,
+        expiring_90d: 1,
+        expiring_180d: 2,
+        expiring_365d: 4,
+        expiring: vec![
+            proto::ExpiringWithin {
+                days: 30,
+                devices: 0,
+            },
+            proto::ExpiringWithin {
+                days: 90,
+                devices: 1,
+            },
+        ],
+        ..Default::default()
+    });
+    assert_eq!(
+        keys(&summary),
+        sorted(&[
+            "client",
+            "devices",
+            "warranty_expired",
+            "expiring_90d",
+            "expiring_180d",
+            "expiring_365d",
+            "warranty_unknown",
+            "out_of_support",
+            "warranty_covered",
+            "warranty_not_covered",
+            "expiring"
+        ])
+    );
+    assert_eq!(
+        summary.csv_row().last().map(String::as_str),
+        Some("30:0;90:1")
+    );
+    let (cols, rows) = LifecycleRecord::table(std::slice::from_ref(&summary));
+    let headers: Vec<&str> = cols.iter().map(|c| c.header).collect();
+    assert_eq!(
+        headers,
+        [
+            "CLIENT",
+            "DEVICES",
+            "EXPIRED",
+            "EXP 30D",
+            "EXP 90D",
+            "UNKNOWN",
+            "NOT COVERED",
+            "OUT OF SUPPORT"
+        ]
+    );
+    assert_eq!(rows[0][3..5], ["0".to_owned(), "1".to_owned()]);
 }
 
 #[test]

@@ -523,6 +523,15 @@ async fn random_call(c: &mut Clients, rng: &mut fastrand::Rng) {
                     nanos: int32(rng),
                 }),
                 include_removed: rng.bool(),
+                warranty_expires_within: rng.bool().then(|| prost_types::Duration {
+                    seconds: int64(rng),
+                    nanos: int32(rng),
+                }),
+                warranty_expired: rng.bool(),
+                older_than: rng.bool().then(|| prost_types::Duration {
+                    seconds: int64(rng),
+                    nanos: int32(rng),
+                }),
             })
             .await
             .map(|_| ()),
@@ -546,6 +555,15 @@ async fn random_call(c: &mut Clients, rng: &mut fastrand::Rng) {
                 page_size: int32(rng),
                 page_token: text(rng),
                 client: text(rng),
+                warranty_expires_within: rng.bool().then(|| prost_types::Duration {
+                    seconds: int64(rng),
+                    nanos: int32(rng),
+                }),
+                warranty_expired: rng.bool(),
+                older_than: rng.bool().then(|| prost_types::Duration {
+                    seconds: int64(rng),
+                    nanos: int32(rng),
+                }),
             })
             .await
             .map(|_| ()),
