@@ -366,6 +366,8 @@ mod raw {
         pub subdomain: Option<Spanned<String>>,
         pub requests_per_minute: Option<Spanned<i64>>,
         pub include_disabled_customers: Option<Spanned<bool>>,
+        pub warranty_property: Option<Spanned<String>>,
+        pub purchase_property: Option<Spanned<String>>,
         // passportal
         pub datacenter: Option<Spanned<String>>,
         pub access_key_id: Option<Spanned<String>>,
@@ -911,6 +913,8 @@ impl Checker<'_> {
                     api_key: &raw.api_key,
                     requests_per_minute: &raw.requests_per_minute,
                     include_disabled_customers: &raw.include_disabled_customers,
+                    warranty_property: &raw.warranty_property,
+                    purchase_property: &raw.purchase_property,
                 };
                 let (settings, url) = syncro::check(self, table, keys, &name)?;
                 (VendorConfig::Syncro(settings), url)
@@ -989,6 +993,12 @@ impl Checker<'_> {
             raw.secret_access_key.as_ref().map(|v| v.span().start),
         ));
         present.push(("api_key", raw.api_key.as_ref().map(|v| v.span().start)));
+        for (key, v) in [
+            ("warranty_property", &raw.warranty_property),
+            ("purchase_property", &raw.purchase_property),
+        ] {
+            present.push((key, v.as_ref().map(|v| v.span().start)));
+        }
         for (key, at) in present {
             let owner = KIND_KEYS
                 .iter()
@@ -1137,6 +1147,8 @@ const KIND_KEYS: &[(&str, &[&str])] = &[
             "subdomain",
             "requests_per_minute",
             "include_disabled_customers",
+            "warranty_property",
+            "purchase_property",
         ],
     ),
     (

@@ -380,6 +380,41 @@ fn keys_of_another_kind_are_refused() {
 }
 
 #[test]
+fn syncro_lifecycle_properties_are_names_of_syncro_sources_only() {
+    let syncro =
+        "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"acme\"\napi_key = \"t\"\n";
+    let c = parse_ok(&format!(
+        "{syncro}warranty_property = \" Warranty Expires \"\npurchase_property = \"Purchase Date\"\n"
+    ));
+    let crate::config::VendorConfig::Syncro(s) = &c.sources[0].vendor else {
+        panic!("a syncro source")
+    };
+    assert_eq!(s.warranty_property.as_deref(), Some("Warranty Expires"));
+    assert_eq!(s.purchase_property.as_deref(), Some("Purchase Date"));
+    let none = parse_ok(syncro);
+    let crate::config::VendorConfig::Syncro(s) = &none.sources[0].vendor else {
+        panic!("a syncro source")
+    };
+    assert_eq!(
+        (
+            s.warranty_property.as_deref(),
+            s.purchase_property.as_deref()
+        ),
+        (None, None)
+    );
+    let e = parse_err(&format!("{syncro}warranty_property = \"  \"\n"));
+    assert!(
+        e.contains("c.toml:6:21:") && e.contains("`warranty_property` must name"),
+        "{e}"
+    );
+    let e = parse_err(&format!("{AUVIK}purchase_property = \"Purchase Date\"\n"));
+    assert!(
+        e.contains("`purchase_property` is not a setting of a auvik source"),
+        "{e}"
+    );
+}
+
+#[test]
 fn inline_secret_in_a_shared_file_is_refused() {
     let e = parse(Path::new("c.toml"), AUVIK, false)
         .unwrap_err()

@@ -5,7 +5,10 @@
 //! *detail* (`manageStatus`, the interfaces' MACs) included in the same page. A full run then
 //! reads Auvik's billing usage (billable device-days per tenant) for the current and the
 //! previous month, so counts can be reconciled with what Auvik bills; a user without billing
-//! rights only loses that. Pages are followed through `links.next`
+//! rights only loses that. Beside it, a full run reads the devices' warranty and lifecycle
+//! records (`/v1/inventory/device/warranty` and `/lifecycle`, Cisco's data, for the tenants
+//! read), which change slowly; they are best-effort: one that cannot be read leaves the
+//! stored values and a note, never a failed or partial run. Pages are followed through `links.next`
 //! exactly as Auvik returns them (never rebuilt: they carry the cursor and the filters),
 //! and only while they stay on the configured host, since they carry our credentials.
 //! Facts and quirks: Auvik's published OpenAPI spec (`auvik-openapi-v1.json`) and what public API clients learned; each quirk handled
@@ -20,7 +23,10 @@ use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
 };
 use crate::config::RunLimits;
-use crate::model::{Category, Coverage, ReportedAsset, RunKind, SourceClient, VendorUsage};
+use crate::model::{
+    Category, Coverage, LifecycleReport, LifecycleScope, ReportedAsset, RunKind, SourceClient,
+    SupportStatus, VendorDate, VendorUsage, WarrantyFacts, WarrantyStatus,
+};
 use chrono::{DateTime, Datelike, Days, NaiveDate, SecondsFormat, Utc};
 use config::{AUVIK_REGIONS, AuvikConfig};
 use futures_util::future::BoxFuture;
@@ -42,6 +48,10 @@ const TENANT_CONCURRENCY: usize = 4;
 const MAX_PAGES_PER_LIST: usize = 10_000;
 /// Tenant ids per billing-usage request: ~20 characters each keeps the URL near 1 KB.
 const BILLING_TENANTS_PER_REQUEST: usize = 50;
+/// Tenant ids per warranty or lifecycle listing, for the same reason: both take `tenants`
+/// as a comma-delimited list, and their records are few (Auvik has them mostly for Cisco
+/// gear), so a group of tenants is one or two pages instead of a request per tenant.
+const LIFECYCLE_TENANTS_PER_REQUEST: usize = 50;
 
 /// Maps every `deviceType` of Auvik's `DeviceTypeSchema` to a category. `None` for a type
 /// the spec does not have (a newer Auvik); the connector files those under `unknown`.
@@ -385,14 +395,20 @@ impl Auvik {
             }
             if ctx.kind == RunKind::Full {
                 // Tenants that refused inventory would refuse billing too, and one refused
-                // tenant fails a whole multi-tenant billing request.
+                // tenant fails a whole multi-tenant billing request; the same goes for the
+                // warranty and lifecycle listings. Both are read at once: neither depends on
+                // the other, and each is a few requests.
                 let ids: Vec<&str> = clients
                     .iter()
                     .map(|t| t.client.external_id.as_str())
                     .filter(|id| read.contains(*id))
                     .collect();
-                self.billing_usage(&ids, Utc::now().date_naive(), ctx)
-                    .await?;
+                let (billing, notes) = tokio::join!(
+                    self.billing_usage(&ids, Utc::now().date_naive(), ctx),
+                    self.lifecycle(&ids, ctx)
+                );
+                billing?;
+                outcome.notes = notes?;
             }
             outcome.coverage = Coverage::Clients { read, listed };
             Ok(outcome)
@@ -506,6 +522,139 @@ impl Auvik {
             return ctx.send(Batch::UsageUnavailable(note)).await;
         }
         ctx.send(Batch::Usage(usage)).await
+    }
+
+    /// Reads the warranty and lifecycle listings of `tenant_ids` (groups of
+    /// `LIFECYCLE_TENANTS_PER_REQUEST`, a few at a time) and hands on what each record says,
+    /// then which tenants each listing covered to the end (their devices without a record
+    /// have none). Best-effort: a listing that fails (403 to a user without the "Hardware
+    /// lifecycle" permission, 404, throttling past the source's wait, an answer it cannot
+    /// read) is a note, and the devices of its tenants keep their stored values. Only a
+    /// cancellation or a stopped writer ends the run.
+    async fn lifecycle(
+        &self,
+        tenant_ids: &[&str],
+        ctx: &FetchContext,
+    ) -> Result<Vec<String>, VendorError> {
+        let chunks: Vec<&[&str]> = tenant_ids.chunks(LIFECYCLE_TENANTS_PER_REQUEST).collect();
+        let requests: Vec<(LifecyclePart, usize)> =
+            [LifecyclePart::Warranty, LifecyclePart::Support]
+                .into_iter()
+                .flat_map(|part| (0..chunks.len()).map(move |i| (part, i)))
+                .collect();
+        let unreadable = UnreadableDates::default();
+        let outcomes: Vec<ListingEnd> = stream::iter(requests)
+            .map(|(part, i)| self.lifecycle_task(part, chunks[i], ctx, &unreadable))
+            .buffered(TENANT_CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        let mut notes = Vec::new();
+        for part in [LifecyclePart::Warranty, LifecyclePart::Support] {
+            let failed: Vec<(usize, &String)> = outcomes
+                .iter()
+                .filter(|(p, _, _)| *p == part)
+                .filter_map(|(_, n, why)| why.as_ref().map(|w| (*n, w)))
+                .collect();
+            let Some((_, first)) = failed.first() else {
+                continue;
+            };
+            let tenants: usize = failed.iter().map(|(n, _)| n).sum();
+            notes.push(format!(
+                "Auvik's {} could not be read for {} ({first}); their devices keep the {} values \
+                 stored before, and the next full run reads them again",
+                part.what(),
+                if tenants == tenant_ids.len() {
+                    format!("any of the {tenants} tenants read")
+                } else {
+                    format!("{tenants} of the {} tenants read", tenant_ids.len())
+                },
+                part.fields()
+            ));
+        }
+        if let Some(note) = unreadable.note() {
+            notes.push(note);
+        }
+        Ok(notes)
+    }
+
+    /// `lifecycle_listing` of one group of tenants as a boxed future (see `tenant_task` for
+    /// why), then, when it was read to the end, the scope it covered. Returns the part, how
+    /// many tenants the group has, and why it could not be read.
+    fn lifecycle_task<'a>(
+        &'a self,
+        part: LifecyclePart,
+        chunk: &'a [&'a str],
+        ctx: &'a FetchContext,
+        unreadable: &'a UnreadableDates,
+    ) -> BoxFuture<'a, Result<ListingEnd, VendorError>> {
+        Box::pin(async move {
+            let failed = self.lifecycle_listing(part, chunk, ctx, unreadable).await?;
+            if failed.is_none() {
+                ctx.send(Batch::LifecycleRead(LifecycleScope {
+                    clients: chunk.iter().map(|s| s.to_string()).collect(),
+                    warranty: part == LifecyclePart::Warranty,
+                    support: part == LifecyclePart::Support,
+                }))
+                .await?;
+            }
+            Ok((part, chunk.len(), failed))
+        })
+    }
+
+    /// One warranty or lifecycle listing of `tenants`, to the end, each page's records handed
+    /// on. `Ok(None)` when it was read to the end, `Ok(Some(why))` when it could not be (the
+    /// records handed on before stand: each is what Auvik said of its device).
+    async fn lifecycle_listing(
+        &self,
+        part: LifecyclePart,
+        tenants: &[&str],
+        ctx: &FetchContext,
+        unreadable: &UnreadableDates,
+    ) -> Result<Option<String>, VendorError> {
+        let page_size = PAGE_SIZE.to_string();
+        let first = self.url(
+            part.path(),
+            &[("tenants", &tenants.join(",")), ("page[first]", &page_size)],
+        )?;
+        let read = self
+            .paginate_once(first.clone(), ctx, |page: LifecyclePage| {
+                let reports: Vec<LifecycleReport> = page
+                    .data
+                    .into_iter()
+                    .map(|r| r.into_report(part, unreadable))
+                    .collect();
+                async move {
+                    if !reports.is_empty() {
+                        ctx.send(Batch::Lifecycle(reports)).await?;
+                    }
+                    Ok(())
+                }
+            })
+            .await;
+        let why = match read {
+            Ok(()) => return Ok(None),
+            Err(Err(e @ (VendorError::Cancelled | VendorError::SinkClosed))) => return Err(e),
+            Err(Err(e)) => e.to_string(),
+            Err(Ok(f)) if f.status == StatusCode::FORBIDDEN && !says_throttled(&f.body) => {
+                format!(
+                    "403 from {}{}: give the API user's role the \"Hardware lifecycle\" read \
+                     permission",
+                    redact(&first),
+                    error_detail(&f.body)
+                )
+            }
+            Err(Ok(f)) if f.status == StatusCode::NOT_FOUND => format!(
+                "404 from {}{}: this Auvik account may not offer it",
+                redact(&first),
+                error_detail(&f.body)
+            ),
+            Err(Ok(f)) => self.explain(&first, &f).to_string(),
+        };
+        tracing::warn!(listing = part.what(), tenants = tenants.len(), why = %why,
+            "Could not read an Auvik lifecycle listing; its devices keep their stored values.");
+        Ok(Some(why))
     }
 
     /// The client tenants, named by their display names, with those Auvik says cannot be
@@ -624,6 +773,38 @@ impl Auvik {
         &self,
         first: url::Url,
         ctx: &FetchContext,
+        each: F,
+    ) -> Result<(), Result<Failure, VendorError>>
+    where
+        T: serde::de::DeserializeOwned + HasNext,
+        F: FnMut(T) -> Fut,
+        Fut: std::future::Future<Output = Result<(), VendorError>>,
+    {
+        self.paginate_with(first, ctx, true, each).await
+    }
+
+    /// `paginate` without the second look at a plain 403 (`get_response`): for optional
+    /// listings, where a refusal only costs a note and a second look would add its pause
+    /// to every full run of a user without the permission. Throttling is still waited out.
+    async fn paginate_once<T, F, Fut>(
+        &self,
+        first: url::Url,
+        ctx: &FetchContext,
+        each: F,
+    ) -> Result<(), Result<Failure, VendorError>>
+    where
+        T: serde::de::DeserializeOwned + HasNext,
+        F: FnMut(T) -> Fut,
+        Fut: std::future::Future<Output = Result<(), VendorError>>,
+    {
+        self.paginate_with(first, ctx, false, each).await
+    }
+
+    async fn paginate_with<T, F, Fut>(
+        &self,
+        first: url::Url,
+        ctx: &FetchContext,
+        second_look: bool,
         mut each: F,
     ) -> Result<(), Result<Failure, VendorError>>
     where
@@ -635,7 +816,11 @@ impl Auvik {
         let mut seen = HashSet::new();
         let mut previous: Vec<String> = Vec::new();
         for _ in 0..MAX_PAGES_PER_LIST {
-            let body = self.get(&url, ctx).await?;
+            let body = if second_look {
+                self.get(&url, ctx).await?
+            } else {
+                self.get_once(&url, ctx).await?.body
+            };
             let page: T = decode(&url, body).map_err(Err)?;
             let next = page.next_link();
             // A cursor that hands out fresh links to the same records never ends by itself:
@@ -1120,6 +1305,224 @@ impl DetailResource {
     }
 }
 
+/// How one group of tenants' lifecycle listing ended: the listing, how many tenants the
+/// group has, and why it could not be read to the end (`None`: it was).
+type ListingEnd = (LifecyclePart, usize, Option<String>);
+
+/// The two lifecycle listings a full run reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LifecyclePart {
+    /// `/v1/inventory/device/warranty`: warranty coverage and expiry.
+    Warranty,
+    /// `/v1/inventory/device/lifecycle`: Cisco's support milestones.
+    Support,
+}
+
+impl LifecyclePart {
+    fn path(self) -> &'static str {
+        match self {
+            LifecyclePart::Warranty => "v1/inventory/device/warranty",
+            LifecyclePart::Support => "v1/inventory/device/lifecycle",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            LifecyclePart::Warranty => "device warranty data",
+            LifecyclePart::Support => "device lifecycle (support) data",
+        }
+    }
+
+    fn fields(self) -> &'static str {
+        match self {
+            LifecyclePart::Warranty => "warranty",
+            LifecyclePart::Support => "support status",
+        }
+    }
+}
+
+/// Warranty dates Auvik gave that are not dates (its spec: the value "is what is returned by
+/// Cisco device, which is not guaranteed to be a date"): counted for the run's note, with
+/// one example. Kept as given on the asset (`warranty_expires_raw`), never guessed at.
+#[derive(Default)]
+struct UnreadableDates {
+    count: std::sync::atomic::AtomicUsize,
+    example: std::sync::Mutex<Option<String>>,
+}
+
+impl UnreadableDates {
+    fn saw(&self, text: &str) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let mut example = self.example.lock().unwrap_or_else(|p| p.into_inner());
+        example.get_or_insert_with(|| text.chars().take(60).collect());
+    }
+
+    fn note(&self) -> Option<String> {
+        let n = self.count.load(Ordering::Relaxed);
+        let example = self
+            .example
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        Some(format!(
+            "Auvik gave {n} warranty expiration {} that {} not a date (e.g. {example:?}); kept \
+             as given in `warranty_expires_raw`, their warranty status is unknown unless Auvik \
+             states it",
+            if n == 1 { "date" } else { "dates" },
+            if n == 1 { "is" } else { "are" },
+        ))
+    }
+}
+
+/// A page of `/v1/inventory/device/warranty` or `/lifecycle` (JSON:API, paged like device
+/// info; spec `deviceWarrantyReadMultiple`, `deviceLifecycleReadMultiple`). Every attribute
+/// is optional and read leniently: the spec marks them required, and Auvik sends nulls.
+#[derive(Deserialize)]
+struct LifecyclePage {
+    data: Vec<LifecycleResource>,
+    #[serde(default)]
+    links: Option<Links>,
+}
+
+impl HasNext for LifecyclePage {
+    fn next_link(&self) -> Option<String> {
+        next_of(self.links.as_ref())
+    }
+
+    fn record_ids(&self) -> Vec<&str> {
+        self.data.iter().map(|d| d.id.as_str()).collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct LifecycleResource {
+    id: String,
+    #[serde(default)]
+    attributes: Option<LifecycleAttributes>,
+    #[serde(default)]
+    relationships: Option<LifecycleRelationships>,
+}
+
+/// The attributes of both resources (`deviceWarrantyAttributes`,
+/// `deviceLifecycleAttributes`); each listing fills its own.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct LifecycleAttributes {
+    warranty_coverage_status: Option<serde_json::Value>,
+    warranty_expiration_date: Option<serde_json::Value>,
+    last_support_status: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct LifecycleRelationships {
+    device: Option<DeviceRef>,
+}
+
+#[derive(Deserialize)]
+struct DeviceRef {
+    data: Option<IdRef>,
+}
+
+#[derive(Deserialize)]
+struct IdRef {
+    id: String,
+}
+
+impl LifecycleResource {
+    /// What the record says of its device. The device is the record's `device`
+    /// relationship where it has one (the lifecycle resource's), else its own id, which the
+    /// spec calls "the unique identifier for a device".
+    fn into_report(self, part: LifecyclePart, unreadable: &UnreadableDates) -> LifecycleReport {
+        let device = self
+            .relationships
+            .and_then(|r| r.device)
+            .and_then(|d| d.data)
+            .map(|d| d.id)
+            .filter(|id| !id.is_empty())
+            .unwrap_or(self.id);
+        let a = self.attributes.unwrap_or_default();
+        match part {
+            LifecyclePart::Warranty => {
+                let expires = a
+                    .warranty_expiration_date
+                    .as_ref()
+                    .and_then(value_text)
+                    .and_then(|t| super::typed_date(&t));
+                if let Some(VendorDate::Unreadable(t)) = &expires {
+                    unreadable.saw(t);
+                }
+                LifecycleReport {
+                    external_id: device,
+                    warranty: Some(WarrantyFacts {
+                        purchase_date: None,
+                        warranty_expires: expires,
+                        stated: a
+                            .warranty_coverage_status
+                            .as_ref()
+                            .and_then(value_text)
+                            .and_then(|t| coverage_status(&t)),
+                    }),
+                    support: None,
+                }
+            }
+            LifecyclePart::Support => LifecycleReport {
+                external_id: device,
+                warranty: None,
+                support: Some(
+                    a.last_support_status
+                        .as_ref()
+                        .and_then(value_text)
+                        .and_then(|t| support_status(&t)),
+                ),
+            },
+        }
+    }
+}
+
+/// A JSON value as text: a string as it is, a number or boolean printed; null, arrays and
+/// objects are no text.
+fn value_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Letters and digits of `text`, lowercased: "Not Covered", "not_covered" and "NotCovered"
+/// read alike.
+fn squeeze(text: &str) -> String {
+    text.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// `warrantyCoverageStatus`: free text in the spec (its example is "Not Covered"; Cisco's
+/// coverage words). What does not say covered, not covered or expired states nothing.
+pub fn coverage_status(text: &str) -> Option<WarrantyStatus> {
+    match squeeze(text).as_str() {
+        "covered" | "active" | "inwarranty" => Some(WarrantyStatus::Covered),
+        "notcovered" | "uncovered" | "nocoverage" => Some(WarrantyStatus::NotCovered),
+        "expired" | "outofwarranty" => Some(WarrantyStatus::Expired),
+        _ => None,
+    }
+}
+
+/// `lastSupportStatus`: the spec's enum (covered, available, expired, securityOnly,
+/// unpublished, empty) in the contract's snake_case; `empty`, and anything else, is none.
+pub fn support_status(text: &str) -> Option<SupportStatus> {
+    match squeeze(text).as_str() {
+        "covered" => Some(SupportStatus::Covered),
+        "available" => Some(SupportStatus::Available),
+        "expired" => Some(SupportStatus::Expired),
+        "securityonly" => Some(SupportStatus::SecurityOnly),
+        "unpublished" => Some(SupportStatus::Unpublished),
+        _ => None,
+    }
+}
+
 #[derive(Deserialize)]
 struct DetailRelationships {
     interfaces: Option<InterfaceList>,
@@ -1238,6 +1641,119 @@ impl UsageResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The spec's attribute enum for the lifecycle statuses, and the coverage words the spec
+    /// and Cisco use, each mapped; text that states nothing maps to nothing.
+    #[test]
+    fn warranty_and_support_statuses_map_as_the_spec_writes_them() {
+        use SupportStatus::*;
+        for (text, want) in [
+            ("covered", Some(Covered)),
+            ("available", Some(Available)),
+            ("expired", Some(Expired)),
+            ("securityOnly", Some(SecurityOnly)),
+            ("unpublished", Some(Unpublished)),
+            ("empty", None),
+            ("", None),
+            ("Security Only", Some(SecurityOnly)),
+            ("something new", None),
+        ] {
+            assert_eq!(support_status(text), want, "{text:?}");
+        }
+        for (text, want) in [
+            ("Covered", Some(WarrantyStatus::Covered)),
+            ("Not Covered", Some(WarrantyStatus::NotCovered)),
+            ("NOT_COVERED", Some(WarrantyStatus::NotCovered)),
+            ("Expired", Some(WarrantyStatus::Expired)),
+            ("", None),
+            ("Unknown", None),
+        ] {
+            assert_eq!(coverage_status(text), want, "{text:?}");
+        }
+    }
+
+    /// Records as the spec shapes them, with the odd values it warns of: a date that is not
+    /// one (kept as given and counted), nulls everywhere, numbers where text is expected,
+    /// and a lifecycle record that names its device by relationship.
+    #[test]
+    fn lifecycle_records_read_leniently_and_never_invent_a_date() {
+        let page: LifecyclePage = serde_json::from_value(serde_json::json!({
+            "data": [
+                {"type": "deviceWarranty", "id": "dev-1", "attributes": {
+                    "deviceName": "core", "warrantyCoverageStatus": "Covered",
+                    "warrantyExpirationDate": "2027-07-31T00:00:00.000Z",
+                    "serviceCoverageStatus": null, "contractRenewalAvailability": "Available",
+                    "recommendedSoftwareVersion": null},
+                 "relationships": {"tenant": {"data": {"type": "tenant", "id": "1"}}}},
+                {"type": "deviceWarranty", "id": "dev-2", "attributes": {
+                    "warrantyCoverageStatus": null, "warrantyExpirationDate": "Not Available"}},
+                {"type": "deviceWarranty", "id": "dev-3", "attributes": {
+                    "warrantyCoverageStatus": "Not Covered", "warrantyExpirationDate": null}},
+                {"type": "deviceWarranty", "id": "dev-4", "attributes": null},
+                {"type": "deviceWarranty", "id": "dev-5", "attributes": {
+                    "warrantyExpirationDate": 20270731}}
+            ],
+            "links": {"next": null}
+        }))
+        .unwrap();
+        let unreadable = UnreadableDates::default();
+        let reports: Vec<LifecycleReport> = page
+            .data
+            .into_iter()
+            .map(|r| r.into_report(LifecyclePart::Warranty, &unreadable))
+            .collect();
+        let w = |i: usize| reports[i].warranty.clone().unwrap();
+        assert_eq!(reports[0].external_id, "dev-1");
+        assert_eq!(
+            w(0).warranty_expires,
+            Some(VendorDate::Date(
+                NaiveDate::from_ymd_opt(2027, 7, 31).unwrap()
+            ))
+        );
+        assert_eq!(w(0).stated, Some(WarrantyStatus::Covered));
+        assert_eq!(
+            w(1).warranty_expires,
+            Some(VendorDate::Unreadable("Not Available".into()))
+        );
+        assert_eq!(w(1).stated, None);
+        assert_eq!(w(2).warranty_expires, None);
+        assert_eq!(w(2).stated, Some(WarrantyStatus::NotCovered));
+        assert_eq!(w(3), WarrantyFacts::default());
+        assert_eq!(
+            w(4).warranty_expires,
+            Some(VendorDate::Unreadable("20270731".into()))
+        );
+        assert!(reports.iter().all(|r| r.support.is_none()));
+        let note = unreadable.note().expect("a note");
+        assert!(note.contains("2 warranty expiration dates"), "{note}");
+        assert!(note.contains("Not Available"), "{note}");
+
+        let page: LifecyclePage = serde_json::from_value(serde_json::json!({
+            "data": [
+                {"type": "deviceLifecycle", "id": "lc-1", "attributes": {
+                    "salesAvailability": "expired", "softwareMaintenanceStatus": "available",
+                    "securitySoftwareMaintenanceStatus": "securityOnly",
+                    "lastSupportStatus": "securityOnly"},
+                 "relationships": {"device": {"data": {"type": "device", "id": "dev-9"}}}},
+                {"type": "deviceLifecycle", "id": "dev-8", "attributes": {
+                    "lastSupportStatus": "empty"}}
+            ]
+        }))
+        .unwrap();
+        let reports: Vec<LifecycleReport> = page
+            .data
+            .into_iter()
+            .map(|r| r.into_report(LifecyclePart::Support, &unreadable))
+            .collect();
+        assert_eq!(
+            reports[0].external_id, "dev-9",
+            "the relationship names the device"
+        );
+        assert_eq!(reports[0].support, Some(Some(SupportStatus::SecurityOnly)));
+        assert_eq!(reports[1].external_id, "dev-8");
+        assert_eq!(reports[1].support, Some(None), "empty is no status");
+        assert!(reports.iter().all(|r| r.warranty.is_none()));
+    }
 
     /// Every `deviceType` of Auvik's `DeviceTypeSchema` maps to a category. The list is the
     /// project's own (`DEVICE_TYPES`); `tests/vendor_specs.rs` checks it equals the spec's enum.

@@ -31,5 +31,5 @@ pub fn document(item: &Value, body: &str) -> Result<Option<ReportedAsset>, Vendo
     let Some(body) = document_answer(&origin(), body.to_string())? else {
         return Ok(None);
     };
-    document_record(&id_text(&item["id"]), item, &body).map(Some)
+    document_record(&id_text(&item["id"]), item, &body).map(|(record, _)| Some(record))
 }

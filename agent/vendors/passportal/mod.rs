@@ -27,10 +27,13 @@ pub mod decoders;
 use super::http::{Failure, HttpClient, RetryPolicy, Route, ThrottlePolicy, redact};
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, SkippedRecord, VendorError, clean_name,
-    endpoint,
+    endpoint, typed_date,
 };
 use crate::config::RunLimits;
-use crate::model::{Category, Coverage, ReportedAsset, RunKind, SourceClient};
+use crate::model::{
+    Category, Coverage, LifecycleReport, ReportedAsset, RunKind, SourceClient, VendorDate,
+    WarrantyFacts,
+};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use config::PassportalConfig;
@@ -402,6 +405,7 @@ impl Passportal {
 
             let mut extra_clients: HashSet<String> = HashSet::new();
             let skipped: Mutex<Vec<SkippedRecord>> = Mutex::new(Vec::new());
+            let odd_dates: Mutex<OddDates> = Mutex::new(OddDates::default());
             let query = [("type", "asset"), ("orderBy", "id"), ("orderDir", "asc")];
             self.pages(
                 "api/v2/documents",
@@ -434,6 +438,7 @@ impl Passportal {
                         }
                     }
                     let skipped = &skipped;
+                    let odd_dates = &odd_dates;
                     Box::pin(async move {
                         if !new_clients.is_empty() {
                             ctx.send(Batch::Clients(new_clients)).await?;
@@ -444,7 +449,15 @@ impl Passportal {
                             ctx.send(Batch::Unchanged(page.unchanged)).await?;
                         }
                         if !page.records.is_empty() {
+                            let lifecycle: Vec<LifecycleReport> = {
+                                let mut odd = lock(odd_dates);
+                                page.details
+                                    .iter()
+                                    .map(|(id, fields)| lifecycle_report(id, fields, &mut odd))
+                                    .collect()
+                            };
                             ctx.send(Batch::Assets(page.records)).await?;
+                            ctx.send(Batch::Lifecycle(lifecycle)).await?;
                         }
                         Ok(())
                     })
@@ -455,9 +468,16 @@ impl Passportal {
                 ctx.progress.clients_total.load(Ordering::Relaxed),
                 Ordering::Relaxed,
             );
+            let notes = odd_dates
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .note()
+                .into_iter()
+                .collect();
             Ok(FetchOutcome {
                 coverage: Coverage::Everything,
                 skipped_records: skipped.into_inner().unwrap_or_else(|p| p.into_inner()),
+                notes,
                 ..FetchOutcome::default()
             })
         })
@@ -492,7 +512,7 @@ impl Passportal {
                 to_read.push(item);
             }
         }
-        let fetched: Vec<Result<Option<ReportedAsset>, VendorError>> =
+        let fetched: Vec<Result<Option<ReadDocument>, VendorError>> =
             stream::iter(0..to_read.len())
                 .map(|i| self.detail_task(&to_read[i], ctx))
                 .buffer_unordered(DETAIL_CONCURRENCY)
@@ -500,7 +520,10 @@ impl Passportal {
                 .await;
         for (item, r) in to_read.iter().zip(fetched) {
             match r? {
-                Some(record) => page.records.push(record),
+                Some((record, fields)) => {
+                    page.details.push((record.external_id.clone(), fields));
+                    page.records.push(record);
+                }
                 None => page.skipped.push(SkippedRecord {
                     external_id: id_text(&item["id"]),
                     why: NOT_FOUND.into(),
@@ -517,7 +540,7 @@ impl Passportal {
         &'a self,
         item: &'a Value,
         ctx: &'a FetchContext,
-    ) -> BoxFuture<'a, Result<Option<ReportedAsset>, VendorError>> {
+    ) -> BoxFuture<'a, Result<Option<ReadDocument>, VendorError>> {
         Box::pin(async move {
             let id = id_text(&item["id"]);
             let Some(body) = self.document(&id, ctx).await? else {
@@ -615,8 +638,9 @@ fn document_answer(url: &url::Url, body: String) -> Result<Option<String>, Vendo
     Ok(Some(body))
 }
 
-/// The record of list item `item` (document `id`) from its document's `body`.
-fn document_record(id: &str, item: &Value, body: &str) -> Result<ReportedAsset, VendorError> {
+/// The record of list item `item` (document `id`) from its document's `body`, and the
+/// document's detail fields (label → text), which say its lifecycle.
+fn document_record(id: &str, item: &Value, body: &str) -> Result<ReadDocument, VendorError> {
     let detail: Value = serde_json::from_str(body).map_err(|e| {
         VendorError::Decode(format!("document {id}: the document is not JSON ({e})"))
     })?;
@@ -628,17 +652,23 @@ fn document_record(id: &str, item: &Value, body: &str) -> Result<ReportedAsset, 
         .and_then(|e| e.details)
         .map(|d| d.get().to_string())
         .unwrap_or_default();
-    Ok(to_record(item, &detail, raw))
+    let fields = detail_fields(&detail["details"]);
+    Ok((to_record(item, &detail, raw), fields))
 }
 
 /// Why documents were skipped, as the run's message groups them.
 const UNREADABLE: &str = "documents the access key may not open (listed with `accessible: false`)";
 const NOT_FOUND: &str = "documents Passportal answered \"not found.\" for (deleted since they were listed, or not shared with the access key)";
 
+/// A document read: its record, and its detail's fields (label → text) for its lifecycle.
+type ReadDocument = (ReportedAsset, HashMap<String, String>);
+
 /// What one list page gave.
 #[derive(Default)]
 struct Page {
     records: Vec<ReportedAsset>,
+    /// Each read record's detail fields (label → text), by external id, for its lifecycle.
+    details: Vec<(String, HashMap<String, String>)>,
     /// Unchanged since stored (incremental runs), by id: not read again.
     unchanged: Vec<String>,
     skipped: Vec<SkippedRecord>,
@@ -793,6 +823,93 @@ pub fn detail_fields(details: &Value) -> HashMap<String, String> {
     out
 }
 
+/// A detail field by any of `names` (lowercase labels), ignoring a format hint after the
+/// label ("Purchase Date (YYYY-MM-DD)", as the asset template's fields are listed).
+fn field_by_label<'f>(fields: &'f HashMap<String, String>, names: &[&str]) -> Option<&'f str> {
+    names.iter().find_map(|want| {
+        fields.iter().find_map(|(label, text)| {
+            let bare = match label.split_once(" (") {
+                Some((bare, hint)) if hint.ends_with(')') => bare.trim_end(),
+                _ => label.as_str(),
+            };
+            (bare == *want).then_some(text.as_str())
+        })
+    })
+}
+
+/// What an asset document's template fields say of its lifecycle (the asset template's
+/// "Purchase Date", "Expiration Date" (the warranty) and "Install Date", research
+/// passportal.md §3.5): the purchase date, or the install date when it has none (a device
+/// is bought before it is installed, so its age is at least that); the warranty's expiry.
+/// Dates are typed by people into text fields: read as `typed_date` reads them, the rest
+/// kept as given and counted in `odd`. Passportal says nothing of support.
+pub fn lifecycle_report(
+    external_id: &str,
+    fields: &HashMap<String, String>,
+    odd: &mut OddDates,
+) -> LifecycleReport {
+    let mut date = |names: &[&str]| {
+        let d = field_by_label(fields, names).and_then(typed_date);
+        if let Some(VendorDate::Unreadable(t)) = &d {
+            odd.saw(t);
+        }
+        d
+    };
+    let purchase = date(&["purchase date", "date purchased"]);
+    let purchase = match purchase {
+        Some(d) => Some(d),
+        None => date(&["install date", "installation date"]),
+    };
+    let expires = date(&[
+        "expiration date",
+        "warranty expiration",
+        "warranty expiration date",
+        "warranty expires",
+        "warranty expiry",
+    ]);
+    LifecycleReport {
+        external_id: external_id.to_string(),
+        warranty: Some(WarrantyFacts {
+            purchase_date: purchase,
+            warranty_expires: expires,
+            stated: None,
+        }),
+        support: None,
+    }
+}
+
+/// Date fields that are not dates, for the run's note.
+#[derive(Default)]
+pub struct OddDates {
+    count: usize,
+    example: Option<String>,
+}
+
+impl OddDates {
+    fn saw(&mut self, text: &str) {
+        self.count += 1;
+        self.example
+            .get_or_insert_with(|| text.chars().take(60).collect());
+    }
+
+    fn note(&self) -> Option<String> {
+        let example = self.example.as_ref()?;
+        Some(format!(
+            "{} date {} in Passportal asset documents (Purchase, Install or Expiration Date) \
+             {} not a date assetd reads (e.g. {example:?}; it reads YYYY-MM-DD, MM/DD/YYYY and \
+             DD.MM.YYYY): kept as given in `purchase_date_raw`/`warranty_expires_raw`, never \
+             guessed; correct them in Passportal",
+            self.count,
+            if self.count == 1 { "field" } else { "fields" },
+            if self.count == 1 {
+                "holds text that is"
+            } else {
+                "hold text that is"
+            },
+        ))
+    }
+}
+
 fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -901,6 +1018,56 @@ fn to_record(item: &Value, detail: &Value, raw: String) -> ReportedAsset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The asset template's date fields, in the numbered layout the API returns: the
+    /// purchase date (else the install date), the warranty's expiry, a format hint after a
+    /// label, and text that is not a date kept as given.
+    #[test]
+    fn asset_dates_come_from_the_template_fields_and_are_never_guessed() {
+        let date = |y, m, d| {
+            Some(VendorDate::Date(
+                chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+            ))
+        };
+        let details = serde_json::json!({
+            "name": "KAL-FW01",
+            "11": {"name": "Purchase Date (YYYY-MM-DD)", "value": {"type": "string", "text": "2022-03-31"}},
+            "29": {"name": "Install Date", "value": {"type": "string", "text": "04/15/2022"}},
+            "31": {"name": "Expiration Date", "value": {"type": "string", "text": "31.03.2025"}},
+        });
+        let mut odd = OddDates::default();
+        let r = lifecycle_report("31182486", &detail_fields(&details), &mut odd);
+        assert_eq!(r.external_id, "31182486");
+        assert_eq!(r.support, None);
+        let w = r.warranty.unwrap();
+        assert_eq!(w.purchase_date, date(2022, 3, 31));
+        assert_eq!(w.warranty_expires, date(2025, 3, 31));
+        assert_eq!(w.stated, None);
+        assert!(odd.note().is_none());
+
+        // No purchase date: the install date stands in. An expiry typed as words is kept.
+        let details = serde_json::json!({
+            "11": null,
+            "29": {"name": "Install Date", "value": {"type": "string", "text": "04/15/2022"}},
+            "31": {"name": "Expiration Date", "value": {"type": "string", "text": "3 years from install"}},
+        });
+        let r = lifecycle_report("1", &detail_fields(&details), &mut odd);
+        let w = r.warranty.unwrap();
+        assert_eq!(w.purchase_date, date(2022, 4, 15));
+        assert_eq!(
+            w.warranty_expires,
+            Some(VendorDate::Unreadable("3 years from install".into()))
+        );
+        assert!(odd.note().unwrap().contains("3 years from install"));
+
+        // A document with none of them says the asset has none.
+        let r = lifecycle_report(
+            "2",
+            &detail_fields(&serde_json::json!({"name": "x"})),
+            &mut odd,
+        );
+        assert_eq!(r.warranty, Some(WarrantyFacts::default()));
+    }
 
     /// The research notes' vector: HMAC_SHA256("test-secret-access-key", "api-content-hash").
     #[test]

@@ -1,6 +1,6 @@
 //! Syncro's settings in a `[[source]]` table: `subdomain`, `api_key`, `requests_per_minute`,
-//! `include_disabled_customers`, checked here (the file's format and shared keys are
-//! `config`'s).
+//! `include_disabled_customers`, `warranty_property`, `purchase_property`, checked here (the
+//! file's format and shared keys are `config`'s).
 
 use crate::config::check::Checker;
 use crate::secret::{Secret, SecretSpec};
@@ -18,6 +18,11 @@ pub struct SyncroConfig {
     pub requests_per_minute: u32,
     /// Also sync disabled customers (Syncro leaves them out by default).
     pub include_disabled_customers: bool,
+    /// The asset custom properties (by display name) that hold the warranty's expiry and
+    /// the purchase date: Syncro has no such fields of its own, MSPs add them. `None`: not
+    /// read.
+    pub warranty_property: Option<String>,
+    pub purchase_property: Option<String>,
 }
 
 /// Syncro's keys of one `[[source]]` table, as written.
@@ -26,6 +31,8 @@ pub struct Keys<'a> {
     pub api_key: &'a Option<Spanned<SecretSpec>>,
     pub requests_per_minute: &'a Option<Spanned<i64>>,
     pub include_disabled_customers: &'a Option<Spanned<bool>>,
+    pub warranty_property: &'a Option<Spanned<String>>,
+    pub purchase_property: &'a Option<Spanned<String>>,
 }
 
 /// Checks source `name`'s Syncro keys (`table`: where its table starts, for what is
@@ -77,6 +84,23 @@ pub fn check(
             None
         }
     };
+    let mut property = |key: &str, v: &Option<Spanned<String>>| -> Option<Option<String>> {
+        let Some(v) = v else { return Some(None) };
+        let name_ = v.get_ref().trim();
+        if name_.is_empty() || name_.chars().count() > 200 || name_.chars().any(char::is_control) {
+            c.error(
+                v,
+                format!(
+                    "source `{name}`: `{key}` must name an asset custom property as Syncro shows it \
+                     (e.g. \"Warranty Expires\"): 1 to 200 characters, no control characters"
+                ),
+            );
+            return None;
+        }
+        Some(Some(name_.to_string()))
+    };
+    let warranty_property = property("warranty_property", raw.warranty_property);
+    let purchase_property = property("purchase_property", raw.purchase_property);
     let subdomain = subdomain?;
     let default_url = url::Url::parse(&format!("https://{subdomain}.syncromsp.com/")).ok()?;
     Some((
@@ -88,6 +112,8 @@ pub fn check(
                 .include_disabled_customers
                 .as_ref()
                 .is_some_and(|v| *v.get_ref()),
+            warranty_property: warranty_property?,
+            purchase_property: purchase_property?,
         },
         default_url,
     ))

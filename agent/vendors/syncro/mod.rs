@@ -15,6 +15,11 @@
 //! pages during a long scan, and a page that repeats the one before it (a server that
 //! ignores `page`) or comes back empty before the promised end stops the walk at once. An
 //! asset missing from a complete listing is looked up by id before it is removed.
+//!
+//! Syncro has no warranty fields on assets; MSPs keep warranty expiry and purchase dates in
+//! asset custom properties, named per source (`warranty_property`, `purchase_property`), in
+//! the formats people type. Where they are configured, every asset read says what those
+//! properties hold (nothing, a date, or text that is not a date: kept as given, noted).
 //! Facts and quirks: Syncro's published swagger (`syncro-swagger.json`) and what public API clients learned; each quirk handled
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
@@ -26,10 +31,12 @@ use super::http::{Failure, HttpClient, RetryPolicy, Route, ThrottlePolicy, redac
 use super::ratelimit::RateLimiter;
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name,
-    keyword_category, normalise_mac,
+    keyword_category, normalise_mac, typed_date,
 };
 use crate::config::RunLimits;
-use crate::model::{Category, Coverage, ReportedAsset, SourceClient};
+use crate::model::{
+    Category, Coverage, LifecycleReport, ReportedAsset, SourceClient, VendorDate, WarrantyFacts,
+};
 use chrono::{DateTime, Utc};
 use config::SyncroConfig;
 use futures_util::future::BoxFuture;
@@ -172,18 +179,22 @@ impl Syncro {
                 .clients_total
                 .store(customers.len() as i64, Ordering::Relaxed);
             ctx.send(Batch::Clients(customers)).await?;
-            let scan = self.assets(ctx, &known).await?;
+            let mut odd_dates = OddDates::default();
+            let scan = self.assets(ctx, &known, &mut odd_dates).await?;
             ctx.progress.clients_done.store(
                 ctx.progress.clients_total.load(Ordering::Relaxed),
                 Ordering::Relaxed,
             );
+            let notes = odd_dates.note().into_iter().collect();
             Ok(match scan {
                 Scan::Complete => FetchOutcome {
                     coverage: Coverage::Everything,
+                    notes,
                     ..FetchOutcome::default()
                 },
                 Scan::Incomplete(why) => FetchOutcome {
                     skipped_units: vec![format!("the asset listing: {why}")],
+                    notes,
                     ..FetchOutcome::default()
                 },
             })
@@ -241,6 +252,7 @@ impl Syncro {
         &self,
         ctx: &FetchContext,
         customers: &HashSet<String>,
+        odd_dates: &mut OddDates,
     ) -> Result<Scan, VendorError> {
         let mut page = 1u64;
         let mut distinct: HashSet<i64> = HashSet::new();
@@ -253,6 +265,7 @@ impl Syncro {
             let parsed: AssetsPage = decode(&url, &body)?;
             let empty = parsed.assets.is_empty();
             let mut records = Vec::with_capacity(parsed.assets.len());
+            let mut lifecycle = Vec::new();
             let mut ids = Vec::with_capacity(parsed.assets.len());
             for raw in &parsed.assets {
                 let record = page_record(&url, raw)?;
@@ -261,6 +274,9 @@ impl Syncro {
                 }
                 // Assets of customers left out (disabled, unless asked for) are left out too.
                 if customers.contains(&record.source_client_id) {
+                    if let Some(report) = lifecycle_report(raw, &self.config, odd_dates) {
+                        lifecycle.push(report);
+                    }
                     records.push(record);
                 }
             }
@@ -278,6 +294,9 @@ impl Syncro {
             }
             if !records.is_empty() {
                 ctx.send(Batch::Assets(records)).await?;
+            }
+            if !lifecycle.is_empty() {
+                ctx.send(Batch::Lifecycle(lifecycle)).await?;
             }
             match next_page(page, parsed.meta.as_ref(), empty) {
                 Paging::Next => {}
@@ -690,6 +709,103 @@ pub fn to_record(raw: &RawValue) -> Result<ReportedAsset, serde_json::Error> {
     })
 }
 
+/// What the configured lifecycle properties of one asset hold (`None` when neither is
+/// configured: the run does not read lifecycle from Syncro then, and stored values stay).
+fn lifecycle_report(
+    raw: &RawValue,
+    config: &SyncroConfig,
+    odd_dates: &mut OddDates,
+) -> Option<LifecycleReport> {
+    if config.warranty_property.is_none() && config.purchase_property.is_none() {
+        return None;
+    }
+    #[derive(Deserialize)]
+    struct Props {
+        id: Value,
+        properties: Option<Value>,
+    }
+    let a: Props = serde_json::from_str(raw.get()).ok()?;
+    let props = a.properties.unwrap_or(Value::Null);
+    let mut date = |name: &Option<String>, which: &'static str| {
+        let d = name.as_deref().and_then(|n| property_date(&props, n));
+        if let Some(VendorDate::Unreadable(t)) = &d {
+            odd_dates.saw(which, t);
+        }
+        d
+    };
+    let warranty_expires = date(&config.warranty_property, "warranty_property");
+    let purchase_date = date(&config.purchase_property, "purchase_property");
+    Some(LifecycleReport {
+        external_id: match a.id {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s,
+            _ => return None,
+        },
+        warranty: Some(WarrantyFacts {
+            purchase_date,
+            warranty_expires,
+            stated: None,
+        }),
+        support: None,
+    })
+}
+
+/// The date in custom property `name`: the key exactly as configured, else the one key that
+/// matches it ignoring case and surrounding spaces (MSPs retype names; Syncro can return
+/// keys that differ only by case, and then the exact one wins or, with none, nothing is
+/// guessed). Text is read as `typed_date` reads it; a number (a spreadsheet's day count?),
+/// `true`, a list or an object is kept as given: never guessed at.
+fn property_date(props: &Value, name: &str) -> Option<VendorDate> {
+    let map = props.as_object()?;
+    let value = map.get(name).or_else(|| {
+        let want = name.trim().to_lowercase();
+        let mut found = map.iter().filter(|(k, _)| k.trim().to_lowercase() == want);
+        match (found.next(), found.next()) {
+            (Some((_, v)), None) => Some(v),
+            _ => None,
+        }
+    })?;
+    match value {
+        Value::Null => None,
+        Value::String(t) => typed_date(t),
+        other => Some(VendorDate::Unreadable(
+            other.to_string().chars().take(200).collect(),
+        )),
+    }
+}
+
+/// Property values that are not dates, for the run's note: how many, one example, which
+/// setting named them.
+#[derive(Default)]
+struct OddDates {
+    count: usize,
+    example: Option<(&'static str, String)>,
+}
+
+impl OddDates {
+    fn saw(&mut self, setting: &'static str, text: &str) {
+        self.count += 1;
+        self.example
+            .get_or_insert_with(|| (setting, text.chars().take(60).collect()));
+    }
+
+    fn note(&self) -> Option<String> {
+        let (setting, text) = self.example.as_ref()?;
+        Some(format!(
+            "{} of the asset properties named by `warranty_property`/`purchase_property` {} not \
+             a date assetd reads (e.g. {text:?} in `{setting}`; it reads YYYY-MM-DD, MM/DD/YYYY \
+             and DD.MM.YYYY): kept as given in `warranty_expires_raw`/`purchase_date_raw`, never \
+             guessed; correct them in Syncro",
+            self.count,
+            if self.count == 1 {
+                "holds text that is"
+            } else {
+                "hold text that is"
+            },
+        ))
+    }
+}
+
 trait OrElseEmpty {
     fn or_else_empty(self, f: impl FnOnce() -> String) -> String;
 }
@@ -801,6 +917,86 @@ struct AssetWire {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(warranty: Option<&str>, purchase: Option<&str>) -> SyncroConfig {
+        SyncroConfig {
+            subdomain: "acme".into(),
+            api_key: crate::secret::Secret::new("k"),
+            requests_per_minute: 180,
+            include_disabled_customers: false,
+            warranty_property: warranty.map(str::to_string),
+            purchase_property: purchase.map(str::to_string),
+        }
+    }
+
+    /// The configured properties are read as MSPs type them: exact key first, else the one
+    /// key equal ignoring case; text that is not a date, numbers and objects kept as given;
+    /// nothing configured, nothing read.
+    #[test]
+    fn lifecycle_properties_are_read_as_typed_and_never_guessed() {
+        let date = |y, m, d| {
+            Some(VendorDate::Date(
+                chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+            ))
+        };
+        let props = serde_json::json!({
+            "Warranty Expires": "03/31/2027", "warranty expires": "2020-01-01",
+            "Purchase Date": "31.03.2022", "Bought": 45000, "Odd": {"a": 1}, "Empty": null,
+            "purchased": "2021-05-06", "PURCHASED ": "2021-05-07", "Lease End": "N/A",
+        });
+        assert_eq!(
+            property_date(&props, "Warranty Expires"),
+            date(2027, 3, 31),
+            "exact wins"
+        );
+        assert_eq!(property_date(&props, "purchase date"), date(2022, 3, 31));
+        assert_eq!(
+            property_date(&props, "PURCHASED"),
+            None,
+            "two keys match: none guessed"
+        );
+        assert_eq!(
+            property_date(&props, "Bought"),
+            Some(VendorDate::Unreadable("45000".into()))
+        );
+        assert_eq!(
+            property_date(&props, "Odd"),
+            Some(VendorDate::Unreadable("{\"a\":1}".into()))
+        );
+        assert_eq!(property_date(&props, "Empty"), None);
+        assert_eq!(property_date(&props, "Lease End"), None);
+        assert_eq!(property_date(&props, "Missing"), None);
+
+        let raw = RawValue::from_string(
+            serde_json::json!({"id": 12313068, "customer_id": 7, "properties": {
+                "Warranty Expires": "31/03/2027", "Purchase Date": "2022-03-31"}})
+            .to_string(),
+        )
+        .unwrap();
+        let mut odd = OddDates::default();
+        assert_eq!(lifecycle_report(&raw, &config(None, None), &mut odd), None);
+        let r = lifecycle_report(
+            &raw,
+            &config(Some("Warranty Expires"), Some("Purchase Date")),
+            &mut odd,
+        )
+        .unwrap();
+        assert_eq!(r.external_id, "12313068");
+        assert_eq!(r.support, None, "Syncro says nothing of support");
+        let w = r.warranty.unwrap();
+        assert_eq!(
+            w.warranty_expires,
+            Some(VendorDate::Unreadable("31/03/2027".into())),
+            "day-first with slashes is not guessed"
+        );
+        assert_eq!(w.purchase_date, date(2022, 3, 31));
+        let note = odd.note().unwrap();
+        assert!(note.starts_with("1 of the asset properties"), "{note}");
+        assert!(
+            note.contains("31/03/2027") && note.contains("warranty_property"),
+            "{note}"
+        );
+    }
 
     fn record(json: &str) -> ReportedAsset {
         let raw: Box<RawValue> = serde_json::from_str(json).unwrap();
