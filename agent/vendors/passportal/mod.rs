@@ -512,10 +512,14 @@ impl Passportal {
                 to_read.push(item);
             }
         }
+        // In order (`buffered`, not `buffer_unordered`): the answers are zipped with
+        // `to_read` below, and a document that answers "not found." is named from its item.
+        // Out of order, a slow detail shifted the names, so a skipped document could be
+        // taken for absent (a removal candidate) and another one's id kept instead.
         let fetched: Vec<Result<Option<ReadDocument>, VendorError>> =
             stream::iter(0..to_read.len())
                 .map(|i| self.detail_task(&to_read[i], ctx))
-                .buffer_unordered(DETAIL_CONCURRENCY)
+                .buffered(DETAIL_CONCURRENCY)
                 .collect()
                 .await;
         for (item, r) in to_read.iter().zip(fetched) {
