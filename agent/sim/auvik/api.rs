@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::catalog::{self, DEVICE_TYPES};
 use super::render::{self, DeviceDetail, DeviceInfo, JsonCache, Meta, PageLinks, SingleDoc};
-use super::store::{Direction, Filter, Page, Position, Selection, Store, TenantState};
+use super::store::{
+    Direction, Filter, LifecycleField, Page, Position, Selection, Store, TenantState,
+};
 use super::{AuvikSim, SimDevice, billing, control};
 use crate::sim::clock;
 use crate::sim::faults::{self, FaultStyle};
@@ -282,6 +284,19 @@ impl App {
                 ["v1", "inventory", "device", "detail"] => self.device_list(path, &q, true),
                 ["v1", "inventory", "device", "info", id] => self.device_single(&q, id, false),
                 ["v1", "inventory", "device", "detail", id] => self.device_single(&q, id, true),
+                [
+                    "v1",
+                    "inventory",
+                    "device",
+                    kind @ ("warranty" | "lifecycle"),
+                ] => self.lifecycle_list(path, &q, *kind == "warranty"),
+                [
+                    "v1",
+                    "inventory",
+                    "device",
+                    kind @ ("warranty" | "lifecycle"),
+                    id,
+                ] => self.lifecycle_single(id, *kind == "warranty"),
                 ["v1", "billing", "usage", "client"] => billing::client_usage(self, &q),
                 ["v1", "billing", "usage", "device", id] => billing::device_usage(self, &q, id),
                 _ => Err(ApiError::not_found(format!(
@@ -501,6 +516,108 @@ impl App {
             None
         };
         Ok(render::single_document(&data, included.as_deref()))
+    }
+
+    /// 403 while the API user may not read hardware lifecycle data (`deny_lifecycle`).
+    fn lifecycle_allowed(&self) -> Result<(), ApiError> {
+        if self.sim.lifecycle_denied() {
+            return Err(ApiError::forbidden(
+                "You do not have permission to view hardware lifecycle information. Ask an \
+                 administrator for a role with the Hardware lifecycle permission.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `/v1/inventory/device/warranty` or `/lifecycle`: the devices of the selected tenants
+    /// that have such a record, paged by the same cursors as device info.
+    fn lifecycle_list(&self, path: &str, q: &Query, warranty: bool) -> ApiResult {
+        self.lifecycle_allowed()?;
+        let store = self.sim.store();
+        let mut sel = Selection {
+            tenants: self.tenant_selection(&store, q)?,
+            ..Default::default()
+        };
+        if warranty {
+            sel.filters.push(Filter::HasWarranty);
+            if let Some(b) = q.bool("filter[coveredUnderWarranty]")? {
+                sel.filters.push(Filter::CoveredUnderWarranty(b));
+            }
+            if let Some(b) = q.bool("filter[coveredUnderService]")? {
+                sel.filters.push(Filter::CoveredUnderService(b));
+            }
+        } else {
+            sel.filters.push(Filter::HasLifecycle);
+            for (key, field) in [
+                ("filter[salesAvailability]", LifecycleField::Sales),
+                (
+                    "filter[softwareMaintenanceStatus]",
+                    LifecycleField::Software,
+                ),
+                (
+                    "filter[securitySoftwareMaintenanceStatus]",
+                    LifecycleField::SecuritySoftware,
+                ),
+                ("filter[lastSupportStatus]", LifecycleField::LastSupport),
+            ] {
+                if let Some(v) = q.one_of(key, &catalog::LIFECYCLE_STATUSES)? {
+                    sel.filters.push(Filter::LifecycleStatus(field, v));
+                }
+            }
+        }
+        let paging = Paging::parse(&store, q)?;
+        let page = store.page(&sel, paging.dir, paging.from, paging.size);
+        let total = store.count(&sel) as u64;
+        let links = self.page_links(&store, path, q, &paging, &page);
+        let meta = Meta {
+            total_pages: total.div_ceil(paging.size as u64),
+        };
+        let base = self.link_base();
+        let odd = self.sim.odd_warranty_dates();
+        let data = page
+            .hits
+            .iter()
+            .map(|h| {
+                let t = store
+                    .tenant(h.ord)
+                    .ok_or_else(|| ApiError::internal("lost tenant"))?;
+                let json = if warranty {
+                    serde_json::to_string(&render::WarrantyRes::new(&base, t, h.num, h.device, odd))
+                } else {
+                    serde_json::to_string(&render::LifecycleRes::new(&base, t, h.num, h.device))
+                }?;
+                Ok(Cow::Owned(json))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(render::list_document(&data, None, &links, &meta)?)
+    }
+
+    /// One device's warranty or lifecycle record; 404 when it has none (public clients
+    /// document that the single lookups answer 404 for a device without a record).
+    fn lifecycle_single(&self, id: &str, warranty: bool) -> ApiResult {
+        self.lifecycle_allowed()?;
+        let store = self.sim.store();
+        let (ord, num, entry) = store
+            .entry(id)
+            .ok_or_else(|| ApiError::not_found(format!("Device {id} not found")))?;
+        let t = store
+            .tenant(ord)
+            .ok_or_else(|| ApiError::internal("lost tenant"))?;
+        if let Some(refused) = refusal(t) {
+            return Err(refused);
+        }
+        let base = self.link_base();
+        let d = &entry.device;
+        let missing = || ApiError::not_found(format!("No record for device {id}"));
+        let json = if warranty {
+            let res = render::WarrantyRes::new(&base, t, num, d, self.sim.odd_warranty_dates())
+                .ok_or_else(missing)?;
+            serde_json::to_string(&res)?
+        } else {
+            let res = render::LifecycleRes::new(&base, t, num, d).ok_or_else(missing)?;
+            serde_json::to_string(&res)?
+        };
+        Ok(render::single_document(&json, None))
     }
 
     /// `first`/`last` always; `next` only when more lies ahead, `prev` only when something

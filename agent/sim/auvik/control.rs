@@ -8,12 +8,14 @@
 //! | `POST /_sim/tenants` | `{"display_name": "Smith & Sons", "domain_prefix": "smithsons"}` | 201 `{"id": …, "tenant": …}`; 409 if the prefix is taken |
 //! | `GET /_sim/devices/{id}` | | the device's ground truth |
 //! | `POST /_sim/devices` | `{"tenant_id": "…"}` | 201 `{"id": …, "device": …}` |
-//! | `PATCH /_sim/devices/{id}` | Auvik attribute names, e.g. `{"deviceName":"x","manageStatus":true}` | the device |
+//! | `PATCH /_sim/devices/{id}` | Auvik attribute names, e.g. `{"deviceName":"x","manageStatus":true}`; `"warranty"` and `"lifecycle"` take a record's attributes by their spec names (each a string or null), or null for no record | the device |
 //! | `DELETE /_sim/devices/{id}` | | 204 |
 //! | `POST /_sim/rotate-key` | | `{"api_key": …}` |
 //! | `PUT /_sim/tenants/{id}/denied` | `{"denied": true}` | 204 |
 //! | `GET`/`PUT /_sim/tenants/{id}/state` | `{"enabled": false, "running": true}` (either) | `{"enabled", "running", "available"}` |
 //! | `PUT /_sim/billing/denied` | `{"denied": true}` | 204 |
+//! | `PUT /_sim/lifecycle/denied` | `{"denied": true}` | 204 (warranty and lifecycle answer 403) |
+//! | `PUT /_sim/lifecycle/odd-dates` | `{"on": true}` | 204 (some warranty dates sent as text) |
 //! | `GET`/`PUT /_sim/public-base-url` | `{"url": "https://auvikapi.us1.my.auvik.com"}` (`null`: the listening address) | `{"url": …}` |
 //! | `GET`/`PUT /_sim/clock` | `{"skew_seconds": -600}` (may be fractional) | `{"skew_seconds": …, "now": …}` |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
@@ -60,6 +62,8 @@ pub fn router() -> Router<Arc<App>> {
             get(tenant_state).put(set_tenant_state),
         )
         .route("/billing/denied", put(deny_billing))
+        .route("/lifecycle/denied", put(deny_lifecycle))
+        .route("/lifecycle/odd-dates", put(set_odd_dates))
         .route(
             "/public-base-url",
             get(public_base_url).put(set_public_base_url),
@@ -109,6 +113,8 @@ async fn state(State(app): AppState) -> Response {
             "denied_tenants": denied,
             "unavailable_tenants": unavailable,
             "billing_denied": sim.billing_denied(),
+            "lifecycle_denied": sim.lifecycle_denied(),
+            "odd_warranty_dates": sim.odd_warranty_dates(),
             "public_base_url": sim.public_base_url(),
             "clock_skew_seconds": skew_seconds(sim.clock_skew()),
             "faults": sim.faults().rules(),
@@ -351,6 +357,30 @@ async fn deny_billing(State(app): AppState, body: Bytes) -> Response {
     }
 }
 
+async fn deny_lifecycle(State(app): AppState, body: Bytes) -> Response {
+    match denied_flag(&body) {
+        Ok(denied) => {
+            app.sim.deny_lifecycle(denied);
+            no_content()
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
+    }
+}
+
+async fn set_odd_dates(State(app): AppState, body: Bytes) -> Response {
+    match parse_object(&body).and_then(|o| {
+        o.get("on")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| "body needs \"on\": true or false".to_owned())
+    }) {
+        Ok(on) => {
+            app.sim.set_odd_warranty_dates(on);
+            no_content()
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
+    }
+}
+
 async fn list_faults(State(app): AppState) -> Response {
     control::list_faults(app.sim.faults())
 }
@@ -380,6 +410,36 @@ struct Patch {
     manage_status: Option<bool>,
     traffic_insights_status: Option<String>,
     last_seen: Option<Option<DateTime<Utc>>>,
+    warranty: Option<Option<super::SimWarranty>>,
+    lifecycle: Option<Option<super::SimLifecycle>>,
+}
+
+/// A record's attributes by their spec names, each a string or null (absent: null).
+fn record_fields(
+    key: &str,
+    v: &Value,
+    names: &[&str],
+) -> Result<Option<Vec<Option<String>>>, String> {
+    let obj = match v {
+        Value::Null => return Ok(None),
+        Value::Object(o) => o,
+        _ => return Err(format!("{key} must be an object or null")),
+    };
+    if let Some(bad) = obj.keys().find(|k| !names.contains(&k.as_str())) {
+        return Err(format!(
+            "{key}: unknown attribute {bad:?}; known: {}",
+            names.join(", ")
+        ));
+    }
+    names
+        .iter()
+        .map(|n| match obj.get(*n) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("{key}.{n} must be a string or null")),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 impl Patch {
@@ -437,12 +497,62 @@ impl Patch {
                         ),
                     })
                 }
+                "warranty" => {
+                    let names = [
+                        "warrantyCoverageStatus",
+                        "warrantyExpirationDate",
+                        "serviceCoverageStatus",
+                        "serviceAttachmentStatus",
+                        "contractRenewalAvailability",
+                        "recommendedSoftwareVersion",
+                    ];
+                    p.warranty = Some(record_fields(&key, &v, &names)?.map(|mut f| {
+                        let mut take = |i: usize| f.get_mut(i).and_then(Option::take);
+                        super::SimWarranty {
+                            coverage_status: take(0),
+                            expiration_date: take(1),
+                            service_coverage_status: take(2),
+                            service_attachment_status: take(3),
+                            contract_renewal_availability: take(4),
+                            recommended_software_version: take(5),
+                        }
+                    }));
+                }
+                "lifecycle" => {
+                    let names = [
+                        "salesAvailability",
+                        "softwareMaintenanceStatus",
+                        "securitySoftwareMaintenanceStatus",
+                        "lastSupportStatus",
+                    ];
+                    let fields = record_fields(&key, &v, &names)?;
+                    if let Some(bad) = fields
+                        .iter()
+                        .flatten()
+                        .flatten()
+                        .find(|s| !super::catalog::LIFECYCLE_STATUSES.contains(&s.as_str()))
+                    {
+                        return Err(format!(
+                            "lifecycle: {bad:?} is not one of: {}",
+                            super::catalog::LIFECYCLE_STATUSES.join(", ")
+                        ));
+                    }
+                    p.lifecycle = Some(fields.map(|mut f| {
+                        let mut take = |i: usize| f.get_mut(i).and_then(Option::take);
+                        super::SimLifecycle {
+                            sales_availability: take(0),
+                            software_maintenance_status: take(1),
+                            security_software_maintenance_status: take(2),
+                            last_support_status: take(3),
+                        }
+                    }));
+                }
                 other => {
                     return Err(format!(
                         "unknown attribute {other:?}; known: deviceName, deviceType, vendorName, \
                          makeModel, serialNumber, softwareVersion, firmwareVersion, description, \
                          ipAddresses, macAddresses, onlineStatus, manageStatus, \
-                         trafficInsightsStatus, lastSeenTime"
+                         trafficInsightsStatus, lastSeenTime, warranty, lifecycle"
                     ));
                 }
             }
@@ -470,5 +580,7 @@ impl Patch {
         set(&mut d.manage_status, self.manage_status);
         set(&mut d.traffic_insights_status, self.traffic_insights_status);
         set(&mut d.last_seen, self.last_seen);
+        set(&mut d.warranty, self.warranty);
+        set(&mut d.lifecycle, self.lifecycle);
     }
 }

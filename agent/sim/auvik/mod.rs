@@ -59,6 +59,17 @@
 //!   simulator writes, and so what `filter[modifiedAfter]` selects (it compares those stamps). The
 //!   spec says only "modified after"; a client that sends its own clock's time misses or repeats
 //!   changes by the skew (real-vendor-behaviour.md A.12).
+//! - **Warranty and lifecycle** (`GET /v1/inventory/device/warranty[/{id}]`,
+//!   `/lifecycle[/{id}]`, spec `readMultipleDeviceWarranty`, `readMultipleDeviceLifecycle`):
+//!   paged like device info, per `tenants`, listing only devices that have a record
+//!   ([`SimDevice::warranty`], [`SimDevice::lifecycle`]; seeded for most Cisco gear, the only
+//!   gear Auvik has this data for, dated around the day the simulator was made, with the
+//!   nulls and `empty` statuses real data has). A single lookup of a device without a record
+//!   answers 404. Switches: [`AuvikSim::deny_lifecycle`] (`PUT /_sim/lifecycle/denied`) makes
+//!   both answer 403, as for an API user whose role lacks the "Hardware lifecycle" permission
+//!   (research/auvik.md §2); [`AuvikSim::set_odd_warranty_dates`] (`PUT
+//!   /_sim/lifecycle/odd-dates`) sends some `warrantyExpirationDate`s as text that is not a
+//!   date (the spec: "which is not guaranteed to be a date").
 
 mod api;
 mod billing;
@@ -172,6 +183,39 @@ pub struct SimDevice {
     /// `lastSeenTime`; absent for devices never seen online.
     #[serde(serialize_with = "ser_opt_time")]
     pub last_seen: Option<DateTime<Utc>>,
+    /// Its record of `/v1/inventory/device/warranty`; `None`: it has none (is not listed).
+    pub warranty: Option<SimWarranty>,
+    /// Its record of `/v1/inventory/device/lifecycle`; `None`: it has none.
+    pub lifecycle: Option<SimLifecycle>,
+}
+
+/// A device's warranty record (spec `deviceWarrantyAttributes`), each value sent verbatim
+/// (`None` sends `null`). The spec types them all as free text: `warrantyExpirationDate` "is
+/// what is returned by Cisco device, which is not guaranteed to be a date".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SimWarranty {
+    /// `warrantyCoverageStatus`, e.g. "Covered", "Not Covered".
+    pub coverage_status: Option<String>,
+    /// `warrantyExpirationDate`, e.g. "2027-07-31T00:00:00.000Z".
+    pub expiration_date: Option<String>,
+    /// `serviceCoverageStatus`.
+    pub service_coverage_status: Option<String>,
+    /// `serviceAttachmentStatus`.
+    pub service_attachment_status: Option<String>,
+    /// `contractRenewalAvailability`.
+    pub contract_renewal_availability: Option<String>,
+    /// `recommendedSoftwareVersion`.
+    pub recommended_software_version: Option<String>,
+}
+
+/// A device's lifecycle record (spec `deviceLifecycleAttributes`): each one of the spec's
+/// enum `covered, available, expired, securityOnly, unpublished, empty` (`None` sends `null`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SimLifecycle {
+    pub sales_availability: Option<String>,
+    pub software_maintenance_status: Option<String>,
+    pub security_software_maintenance_status: Option<String>,
+    pub last_support_status: Option<String>,
 }
 
 // chrono is built without its serde feature here; times serialize in Auvik's own format.
@@ -204,6 +248,11 @@ struct Inner {
     responses: AtomicU64,
     /// The API user's role lacks the billing-view permission: the billing endpoints answer 403.
     billing_denied: AtomicBool,
+    /// The API user's role lacks the "Hardware lifecycle" permission: the warranty and
+    /// lifecycle endpoints answer 403.
+    lifecycle_denied: AtomicBool,
+    /// Some warranty expiration dates are sent as text that is not a date.
+    odd_warranty_dates: AtomicBool,
     /// The host links name, if not the listening address.
     public_base_url: RwLock<Option<Arc<str>>>,
     clock: SkewClock,
@@ -231,6 +280,8 @@ impl AuvikSim {
                 requests: RequestLog::default(),
                 responses: AtomicU64::new(0),
                 billing_denied: AtomicBool::new(false),
+                lifecycle_denied: AtomicBool::new(false),
+                odd_warranty_dates: AtomicBool::new(false),
                 public_base_url: RwLock::new(public_base_url),
                 clock,
             }),
@@ -407,6 +458,28 @@ impl AuvikSim {
     /// Whether the billing endpoints are denied ([`AuvikSim::deny_billing`]).
     pub fn billing_denied(&self) -> bool {
         self.inner.billing_denied.load(Ordering::SeqCst)
+    }
+
+    /// Takes away (or gives back) the API user's "Hardware lifecycle" permission: while
+    /// denied, `/v1/inventory/device/warranty[/{id}]` and `/lifecycle[/{id}]` answer 403 with
+    /// Auvik's error body; every other endpoint is unaffected.
+    pub fn deny_lifecycle(&self, denied: bool) {
+        self.inner.lifecycle_denied.store(denied, Ordering::SeqCst);
+    }
+
+    pub fn lifecycle_denied(&self) -> bool {
+        self.inner.lifecycle_denied.load(Ordering::SeqCst)
+    }
+
+    /// Sends the `warrantyExpirationDate` of about one warranty record in three as text that
+    /// is not a date ([`render::odd_expiration`]: which ones is fixed by the device), as
+    /// Cisco's data sometimes has it; the stored records are unchanged.
+    pub fn set_odd_warranty_dates(&self, on: bool) {
+        self.inner.odd_warranty_dates.store(on, Ordering::SeqCst);
+    }
+
+    pub fn odd_warranty_dates(&self) -> bool {
+        self.inner.odd_warranty_dates.load(Ordering::SeqCst)
     }
 
     pub fn faults(&self) -> &FaultPlan {

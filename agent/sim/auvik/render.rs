@@ -125,6 +125,178 @@ impl<'a> TenantRef<'a> {
     }
 }
 
+/// `type: "deviceWarranty"` resource of `/v1/inventory/device/warranty` (spec
+/// `deviceWarrantyResourceObject`): the device's id, its record, its tenant.
+#[derive(Serialize)]
+pub struct WarrantyRes<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: WarrantyAttrs<'a>,
+    relationships: TenantOnly<'a>,
+    links: ResLinks<'a>,
+}
+
+/// Every attribute the spec lists, `null` when unknown (no skip: five are "required").
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WarrantyAttrs<'a> {
+    device_name: &'a str,
+    service_coverage_status: Option<&'a str>,
+    service_attachment_status: Option<&'a str>,
+    contract_renewal_availability: Option<&'a str>,
+    warranty_coverage_status: Option<&'a str>,
+    warranty_expiration_date: Option<&'a str>,
+    recommended_software_version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TenantOnly<'a> {
+    tenant: Rel<TenantRef<'a>>,
+}
+
+/// What a device's `warrantyExpirationDate` is sent as while odd dates are switched on
+/// (`AuvikSim::set_odd_warranty_dates`): for about one record in three (fixed by the
+/// device's number), text that is not a date, of the kinds Cisco's data carries.
+pub fn odd_expiration(num: u64) -> Option<&'static str> {
+    const ODD: [&str; 3] = ["Not Available", "Pending", "31/07/2027"];
+    num.is_multiple_of(3).then(|| ODD[(num / 3 % 3) as usize])
+}
+
+impl<'a> WarrantyRes<'a> {
+    /// `None` when the device has no warranty record.
+    pub fn new(
+        base: &'a str,
+        t: &'a TenantState,
+        num: u64,
+        d: &'a SimDevice,
+        odd_dates: bool,
+    ) -> Option<Self> {
+        let w = d.warranty.as_ref()?;
+        let prefix = t.info().domain_prefix.as_str();
+        let expiration = match odd_expiration(num).filter(|_| odd_dates) {
+            Some(odd) => Some(odd),
+            None => w.expiration_date.as_deref(),
+        };
+        Some(WarrantyRes {
+            kind: "deviceWarranty",
+            id: &d.id,
+            attributes: WarrantyAttrs {
+                device_name: &d.name,
+                service_coverage_status: w.service_coverage_status.as_deref(),
+                service_attachment_status: w.service_attachment_status.as_deref(),
+                contract_renewal_availability: w.contract_renewal_availability.as_deref(),
+                warranty_coverage_status: w.coverage_status.as_deref(),
+                warranty_expiration_date: expiration,
+                recommended_software_version: w.recommended_software_version.as_deref(),
+            },
+            relationships: TenantOnly {
+                tenant: TenantRef::of(t),
+            },
+            links: ResLinks {
+                dashboard: Url::Dashboard {
+                    prefix,
+                    entity: "device",
+                    num,
+                },
+                self_: Url::Api {
+                    base,
+                    what: "device/warranty",
+                    id: &d.id,
+                },
+            },
+        })
+    }
+}
+
+/// `type: "deviceLifecycle"` resource of `/v1/inventory/device/lifecycle` (spec
+/// `deviceLifecycleResourceObject`): keyed by the device's id, naming the device in its
+/// `device` relationship too.
+#[derive(Serialize)]
+pub struct LifecycleRes<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: LifecycleAttrs<'a>,
+    relationships: LifecycleRels<'a>,
+    links: ResLinks<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LifecycleAttrs<'a> {
+    device_name: &'a str,
+    sales_availability: Option<&'a str>,
+    software_maintenance_status: Option<&'a str>,
+    security_software_maintenance_status: Option<&'a str>,
+    last_support_status: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct LifecycleRels<'a> {
+    tenant: Rel<TenantRef<'a>>,
+    device: Rel<DeviceNameRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct DeviceNameRef<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    attributes: DeviceNameAttr<'a>,
+}
+
+#[derive(Serialize)]
+struct DeviceNameAttr<'a> {
+    #[serde(rename = "deviceName")]
+    device_name: &'a str,
+}
+
+impl<'a> LifecycleRes<'a> {
+    /// `None` when the device has no lifecycle record.
+    pub fn new(base: &'a str, t: &'a TenantState, num: u64, d: &'a SimDevice) -> Option<Self> {
+        let l = d.lifecycle.as_ref()?;
+        let prefix = t.info().domain_prefix.as_str();
+        Some(LifecycleRes {
+            kind: "deviceLifecycle",
+            id: &d.id,
+            attributes: LifecycleAttrs {
+                device_name: &d.name,
+                sales_availability: l.sales_availability.as_deref(),
+                software_maintenance_status: l.software_maintenance_status.as_deref(),
+                security_software_maintenance_status: l
+                    .security_software_maintenance_status
+                    .as_deref(),
+                last_support_status: l.last_support_status.as_deref(),
+            },
+            relationships: LifecycleRels {
+                tenant: TenantRef::of(t),
+                device: Rel {
+                    data: DeviceNameRef {
+                        kind: "device",
+                        id: &d.id,
+                        attributes: DeviceNameAttr {
+                            device_name: &d.name,
+                        },
+                    },
+                },
+            },
+            links: ResLinks {
+                dashboard: Url::Dashboard {
+                    prefix,
+                    entity: "device",
+                    num,
+                },
+                self_: Url::Api {
+                    base,
+                    what: "device/lifecycle",
+                    id: &d.id,
+                },
+            },
+        })
+    }
+}
+
 /// `type: "device"` resource of `/v1/inventory/device/info`.
 #[derive(Serialize)]
 pub struct DeviceInfo<'a> {

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::catalog::{self, DEVICE_TYPES};
-use super::{AuvikSimOptions, SimDevice, SimDiscovery, SimTenant};
+use super::{AuvikSimOptions, SimDevice, SimDiscovery, SimLifecycle, SimTenant, SimWarranty};
 use crate::sim::names;
 
 /// Seeded timestamps lie before this instant, so that any mutation (stamped with the wall
@@ -287,7 +287,13 @@ pub fn make_device(
         "unknown" | "notPresent" if rng.bool() => None,
         _ => Some(before - Duration::milliseconds(rng.i64(3_600_000..60 * 86_400_000))),
     };
+    // Warranty and lifecycle records from an RNG of their own, so every other seeded value
+    // stays what it was before they existed.
+    let mut lrng = fastrand::Rng::with_seed(mix(t.site, num ^ 0x11fe_c7c1e));
+    let (warranty, lifecycle) = lifecycle_records(&mut lrng, fam.vendor, model, today());
     SimDevice {
+        warranty,
+        lifecycle,
         id: entity_id(t.site, num),
         tenant_id: t.info.id.clone(),
         name: device_name(rng, t, device_type, j, names),
@@ -313,6 +319,89 @@ pub fn make_device(
         last_modified,
         last_seen,
     }
+}
+
+/// The calendar day seeded warranty dates are spread around: the day the simulator is made
+/// (UTC), so that whatever day it runs, some warranties have expired, some expire soon and
+/// some run for years, as in a real inventory.
+pub fn today() -> chrono::NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Auvik's warranty and lifecycle records of a device of `vendor`: Auvik has them for Cisco
+/// gear (from Cisco's support APIs), so most Cisco devices have both and others none. Dates
+/// fall from about 2.5 years before `today` to 4 years after; a few are null, as are some
+/// statuses, and some lifecycle statuses are `empty` (values real data has; the spec's
+/// `required` notwithstanding).
+pub fn lifecycle_records(
+    rng: &mut fastrand::Rng,
+    vendor: &str,
+    model: &str,
+    today: chrono::NaiveDate,
+) -> (Option<SimWarranty>, Option<SimLifecycle>) {
+    if !vendor.starts_with("Cisco") || rng.u8(..100) >= 90 {
+        return (None, None);
+    }
+    let expires = today + Duration::days(rng.i64(-900..1460));
+    let covered = expires >= today;
+    let expiration_date = (rng.u8(..100) >= 6).then(|| format!("{expires}T00:00:00.000Z"));
+    let coverage_status = match rng.u8(..100) {
+        0..6 => None,
+        _ if expiration_date.is_none() => Some("Not Covered".to_owned()),
+        _ if covered => Some("Covered".to_owned()),
+        _ => Some("Not Covered".to_owned()),
+    };
+    let coverage = |rng: &mut fastrand::Rng| {
+        Some(
+            match rng.u8(..3) {
+                0 => "Covered",
+                1 => "Not Covered",
+                _ => return None,
+            }
+            .to_owned(),
+        )
+    };
+    let availability = |rng: &mut fastrand::Rng| {
+        (rng.u8(..100) >= 20).then(|| {
+            if rng.bool() {
+                "Available".to_owned()
+            } else {
+                "Not Available".to_owned()
+            }
+        })
+    };
+    let warranty = SimWarranty {
+        coverage_status,
+        expiration_date,
+        service_coverage_status: coverage(rng),
+        service_attachment_status: availability(rng),
+        contract_renewal_availability: availability(rng),
+        recommended_software_version: (rng.u8(..100) < 60)
+            .then(|| format!("17.{}.{} - {model}", rng.u8(3..13), rng.u8(1..6))),
+    };
+    if rng.u8(..100) >= 85 {
+        return (Some(warranty), None);
+    }
+    // Older gear is further along Cisco's end-of-life milestones.
+    const STATUSES: [&str; 6] = [
+        "covered",
+        "available",
+        "expired",
+        "securityOnly",
+        "unpublished",
+        "empty",
+    ];
+    let status = |rng: &mut fastrand::Rng| match rng.u8(..100) {
+        0..5 => None,
+        n => Some(STATUSES[usize::from(n) % STATUSES.len()].to_owned()),
+    };
+    let lifecycle = SimLifecycle {
+        sales_availability: status(rng),
+        software_maintenance_status: status(rng),
+        security_software_maintenance_status: status(rng),
+        last_support_status: status(rng),
+    };
+    (Some(warranty), Some(lifecycle))
 }
 
 fn device_name(

@@ -93,6 +93,25 @@ pub enum Filter {
     DiscoveryLogin(String),
     DiscoveryVmware(String),
     TrafficInsights(String),
+    /// Devices with a warranty record (`/v1/inventory/device/warranty` lists only those).
+    HasWarranty,
+    /// Devices with a lifecycle record (`/v1/inventory/device/lifecycle`).
+    HasLifecycle,
+    /// `filter[coveredUnderWarranty]`: the record's warrantyCoverageStatus is "Covered".
+    CoveredUnderWarranty(bool),
+    /// `filter[coveredUnderService]`: its serviceCoverageStatus is "Covered".
+    CoveredUnderService(bool),
+    /// `filter[salesAvailability]` and the other lifecycle filters: (field, value).
+    LifecycleStatus(LifecycleField, String),
+}
+
+/// The lifecycle record's filterable fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleField {
+    Sales,
+    Software,
+    SecuritySoftware,
+    LastSupport,
 }
 
 impl Filter {
@@ -110,6 +129,25 @@ impl Filter {
             Filter::DiscoveryLogin(s) => d.discovery.login == *s,
             Filter::DiscoveryVmware(s) => d.discovery.vmware == *s,
             Filter::TrafficInsights(s) => d.traffic_insights_status == *s,
+            Filter::HasWarranty => d.warranty.is_some(),
+            Filter::HasLifecycle => d.lifecycle.is_some(),
+            Filter::CoveredUnderWarranty(b) => d
+                .warranty
+                .as_ref()
+                .is_some_and(|w| (w.coverage_status.as_deref() == Some("Covered")) == *b),
+            Filter::CoveredUnderService(b) => d
+                .warranty
+                .as_ref()
+                .is_some_and(|w| (w.service_coverage_status.as_deref() == Some("Covered")) == *b),
+            Filter::LifecycleStatus(field, v) => d.lifecycle.as_ref().is_some_and(|l| {
+                let value = match field {
+                    LifecycleField::Sales => &l.sales_availability,
+                    LifecycleField::Software => &l.software_maintenance_status,
+                    LifecycleField::SecuritySoftware => &l.security_software_maintenance_status,
+                    LifecycleField::LastSupport => &l.last_support_status,
+                };
+                value.as_deref() == Some(v.as_str())
+            }),
         }
     }
 }

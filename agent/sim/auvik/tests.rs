@@ -1832,3 +1832,184 @@ async fn responses_carry_a_date_without_skew() {
     let date = date_header(&resp);
     assert!((date - chrono::Utc::now()).abs() < chrono::Duration::seconds(5));
 }
+
+/// Warranty and lifecycle listings (spec `readMultipleDeviceWarranty`,
+/// `readMultipleDeviceLifecycle`): paged per tenant like device info, only devices with a
+/// record, mostly Cisco gear; single lookups 404 without a record; the permission switch
+/// and the odd-dates switch.
+#[tokio::test]
+async fn warranty_and_lifecycle_are_listed_for_devices_that_have_records() {
+    let h = Harness::new(opts(31, 4, 60)).await;
+    let devices = h.sim.devices();
+    let with_warranty: HashSet<String> = devices
+        .iter()
+        .filter(|d| d.warranty.is_some())
+        .map(|d| d.id.clone())
+        .collect();
+    let with_lifecycle: HashSet<String> = devices
+        .iter()
+        .filter(|d| d.lifecycle.is_some())
+        .map(|d| d.id.clone())
+        .collect();
+    assert!(!with_warranty.is_empty() && !with_lifecycle.is_empty());
+    assert!(
+        devices.iter().filter(|d| d.warranty.is_some()).all(|d| d
+            .vendor_name
+            .as_deref()
+            .is_none_or(|v| v.starts_with("Cisco"))),
+        "only Cisco gear has records"
+    );
+    let tenants: Vec<String> = h
+        .sim
+        .tenants()
+        .iter()
+        .skip(1)
+        .map(|t| t.id.clone())
+        .collect();
+    let listed = |pages: &[Value]| -> HashSet<String> { ids(pages).into_iter().collect() };
+    let warranty = h
+        .pages(&format!(
+            "/v1/inventory/device/warranty?tenants={}&page[first]=7",
+            tenants.join(",")
+        ))
+        .await;
+    assert_eq!(listed(&warranty), with_warranty);
+    let lifecycle = h
+        .pages(&format!(
+            "/v1/inventory/device/lifecycle?tenants={}&page[first]=7",
+            tenants.join(",")
+        ))
+        .await;
+    assert_eq!(listed(&lifecycle), with_lifecycle);
+    let first = &warranty[0]["data"][0];
+    assert_eq!(first["type"], "deviceWarranty");
+    for key in [
+        "deviceName",
+        "warrantyCoverageStatus",
+        "warrantyExpirationDate",
+        "serviceCoverageStatus",
+        "recommendedSoftwareVersion",
+    ] {
+        assert!(first["attributes"].get(key).is_some(), "{key} is required");
+    }
+    let lc = &lifecycle[0]["data"][0];
+    assert_eq!(lc["type"], "deviceLifecycle");
+    assert_eq!(lc["relationships"]["device"]["data"]["id"], lc["id"]);
+    // One tenant's listing has only its devices.
+    let one = h
+        .pages(&format!(
+            "/v1/inventory/device/warranty?tenants={}",
+            tenants[0]
+        ))
+        .await;
+    let own: HashSet<String> = devices
+        .iter()
+        .filter(|d| d.tenant_id == tenants[0] && d.warranty.is_some())
+        .map(|d| d.id.clone())
+        .collect();
+    assert_eq!(listed(&one), own);
+    // Filters from the spec.
+    let covered = h
+        .pages("/v1/inventory/device/warranty?filter[coveredUnderWarranty]=true")
+        .await;
+    for p in &covered {
+        for r in p["data"].as_array().unwrap() {
+            assert_eq!(r["attributes"]["warrantyCoverageStatus"], "Covered");
+        }
+    }
+    let (status, _, _) = h
+        .get("/v1/inventory/device/lifecycle?filter[lastSupportStatus]=forever")
+        .await;
+    assert_eq!(status, 400);
+    // Single lookups: a record, or 404 without one.
+    let id = with_warranty.iter().next().unwrap();
+    let single = h.json(&format!("/v1/inventory/device/warranty/{id}")).await;
+    assert_eq!(single["data"]["id"], id.as_str());
+    let bare = devices.iter().find(|d| d.warranty.is_none()).unwrap();
+    let (status, _, _) = h
+        .get(&format!("/v1/inventory/device/warranty/{}", bare.id))
+        .await;
+    assert_eq!(status, 404);
+
+    // Odd dates: some expirations are text, the rest as stored.
+    h.sim.set_odd_warranty_dates(true);
+    let odd = h.pages("/v1/inventory/device/warranty").await;
+    let texts: Vec<String> = odd
+        .iter()
+        .flat_map(|p| p["data"].as_array().cloned().unwrap_or_default())
+        .filter_map(|r| {
+            r["attributes"]["warrantyExpirationDate"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(
+        texts.iter().any(|t| !t.ends_with("T00:00:00.000Z")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.ends_with("T00:00:00.000Z")),
+        "{texts:?}"
+    );
+    h.sim.set_odd_warranty_dates(false);
+
+    // Without the permission: 403 in basicError shape, device info unaffected.
+    h.sim.deny_lifecycle(true);
+    for path in [
+        "/v1/inventory/device/warranty".to_owned(),
+        format!("/v1/inventory/device/lifecycle/{id}"),
+    ] {
+        let (status, _, body) = h.get(&path).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(error_detail(&body).contains("Hardware lifecycle"), "{path}");
+    }
+    assert_eq!(h.get("/v1/inventory/device/info").await.0, 200);
+    h.sim.deny_lifecycle(false);
+
+    // Records are data: set, changed and taken away like any other attribute.
+    assert!(h.sim.update_device(&bare.id, |d| {
+        d.warranty = Some(SimWarranty {
+            expiration_date: Some("N/A".into()),
+            ..SimWarranty::default()
+        })
+    }));
+    let set = h
+        .json(&format!("/v1/inventory/device/warranty/{}", bare.id))
+        .await;
+    assert_eq!(set["data"]["attributes"]["warrantyExpirationDate"], "N/A");
+    assert_eq!(
+        set["data"]["attributes"]["warrantyCoverageStatus"],
+        Value::Null
+    );
+    let (status, body) = control(
+        &h,
+        reqwest::Method::PATCH,
+        &format!("/devices/{}", bare.id),
+        r#"{"warranty": null, "lifecycle": {"lastSupportStatus": "securityOnly"}}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        h.get(&format!("/v1/inventory/device/warranty/{}", bare.id))
+            .await
+            .0,
+        404
+    );
+    let lc = h
+        .json(&format!("/v1/inventory/device/lifecycle/{}", bare.id))
+        .await;
+    assert_eq!(
+        lc["data"]["attributes"]["lastSupportStatus"],
+        "securityOnly"
+    );
+    assert_eq!(lc["data"]["attributes"]["salesAvailability"], Value::Null);
+    let (status, _) = control(
+        &h,
+        reqwest::Method::PUT,
+        "/lifecycle/denied",
+        r#"{"denied": true}"#,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(h.get("/v1/inventory/device/lifecycle").await.0, 403);
+}

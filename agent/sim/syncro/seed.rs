@@ -744,6 +744,15 @@ fn agent_asset(
         "ram_gb": pick(rng, hw.ram_gb),
     });
     let mut props = Map::new();
+    lifecycle_properties(
+        &mut props,
+        mix(
+            customer.id.unsigned_abs(),
+            created.timestamp_millis().unsigned_abs(),
+        ),
+        35,
+        None,
+    );
     let roll = rng.u8(..100);
     // An agent installed but never reported: no agent data at all yet.
     let reported = roll >= 2;
@@ -785,6 +794,46 @@ fn agent_asset(
         },
         created_at: created,
         updated_at: created,
+    }
+}
+
+/// The custom properties MSPs add to assets for lifecycle, since Syncro has no warranty
+/// fields (research/syncro.md §3.4: custom fields are keyed by display name): "Warranty
+/// Expires" (`warranty`, or drawn here `warranty_percent` times in a hundred) and "Purchase
+/// Date" (about half as often as a warranty, before it), each typed in the formats people
+/// use: mostly ISO, some US `MM/DD/YYYY`, some European `DD.MM.YYYY`. Drawn from an RNG of
+/// their own (`seed_value`), so the asset's other seeded values stay what they were.
+fn lifecycle_properties(
+    p: &mut Map<String, Value>,
+    seed_value: u64,
+    warranty_percent: u8,
+    warranty: Option<chrono::NaiveDate>,
+) {
+    let mut rng = fastrand::Rng::with_seed(seed_value);
+    let typed = |rng: &mut fastrand::Rng, d: chrono::NaiveDate| {
+        let format = match rng.u8(..100) {
+            0..70 => "%Y-%m-%d",
+            70..85 => "%m/%d/%Y",
+            _ => "%d.%m.%Y",
+        };
+        json!(d.format(format).to_string())
+    };
+    let warranty = warranty.or_else(|| {
+        (rng.u8(..100) < warranty_percent)
+            .then(|| between(&mut rng, utc(2024, 1, 1), utc(2030, 6, 30)).date_naive())
+    });
+    if let Some(w) = warranty {
+        let value = typed(&mut rng, w);
+        p.insert("Warranty Expires".into(), value);
+        if rng.u8(..100) < 60 {
+            let bought = w - chrono::Duration::days(365 * i64::from(rng.u8(1..6)));
+            let value = typed(&mut rng, bought);
+            p.insert("Purchase Date".into(), value);
+        }
+    } else if rng.u8(..100) < 20 {
+        let bought = between(&mut rng, utc(2017, 1, 1), utc(2025, 6, 1)).date_naive();
+        let value = typed(&mut rng, bought);
+        p.insert("Purchase Date".into(), value);
     }
 }
 
@@ -1166,13 +1215,14 @@ fn custom_asset(
             }
             _ => {}
         }
-        if rng.u8(..100) < 20 {
-            let d = between(rng, utc(2025, 6, 1), utc(2029, 12, 31));
-            p.insert(
-                "Warranty Expiration".into(),
-                json!(d.format("%Y-%m-%d").to_string()),
-            );
-        }
+        let warranty = (rng.u8(..100) < 20)
+            .then(|| between(rng, utc(2025, 6, 1), utc(2029, 12, 31)).date_naive());
+        lifecycle_properties(
+            &mut p,
+            mix(seed, (u64::from(site.ord) << 20) | u64::from(seq)),
+            0,
+            warranty,
+        );
     }
     let notes = rng.u8(..100);
     if notes < 25 {

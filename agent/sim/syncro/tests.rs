@@ -335,6 +335,36 @@ fn seeded_assets_carry_real_world_variety() {
         })
         .count();
     assert!(twins > 0, "no Notes/notes case twins");
+    // Lifecycle custom properties, typed as people type dates, with gaps.
+    let typed: Vec<&str> = assets
+        .iter()
+        .filter_map(|a| a.properties.get("Warranty Expires").and_then(Value::as_str))
+        .collect();
+    assert!(
+        typed.len() > 10 && typed.len() < assets.len() / 2,
+        "{}",
+        typed.len()
+    );
+    assert!(
+        typed
+            .iter()
+            .any(|t| t.len() == 10 && t.as_bytes()[4] == b'-'),
+        "{typed:?}"
+    );
+    assert!(typed.iter().any(|t| t.contains('/')), "{typed:?}");
+    assert!(typed.iter().any(|t| t.contains('.')), "{typed:?}");
+    assert!(
+        assets
+            .iter()
+            .any(|a| a.properties.get("Purchase Date").is_some())
+    );
+    assert!(
+        assets
+            .iter()
+            .any(|a| a.asset_type == "Syncro Device"
+                && a.properties.get("Warranty Expires").is_some()),
+        "agent devices carry them too"
+    );
     assert!(custom.iter().any(|a| {
         a.properties
             .as_object()

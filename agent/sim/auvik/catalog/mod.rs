@@ -66,6 +66,17 @@ pub const ONLINE_STATUSES: [&str; 8] = [
 ];
 
 /// `discoveryStatus` values the spec allows.
+/// The spec's enum of the lifecycle statuses (`deviceLifecycleAttributes`, and the
+/// `filter[…]` parameters of `/v1/inventory/device/lifecycle`).
+pub const LIFECYCLE_STATUSES: [&str; 6] = [
+    "covered",
+    "available",
+    "expired",
+    "securityOnly",
+    "unpublished",
+    "empty",
+];
+
 pub const DISCOVERY_STATUSES: [&str; 7] = [
     "disabled",
     "determining",
