@@ -302,13 +302,13 @@ pub struct ListArgs {
 pub struct LifecycleArgs {
     /// Only what is still under warranty that expires within this long, today included
     /// (e.g. 90d: today <= warranty_expires <= today + 90 days).
-    #[arg(long, value_name = "DURATION", value_parser = parse_window, conflicts_with = "warranty_expired")]
+    #[arg(long, value_name = "DUR", value_parser = parse_window, conflicts_with = "warranty_expired")]
     pub warranty_expires_within: Option<Duration>,
     /// Only what is out of warranty (warranty_status expired).
     #[arg(long)]
     pub warranty_expired: bool,
     /// Only what is at least this old, from its purchase date (e.g. 5y, 1460d).
-    #[arg(long, value_name = "DURATION", value_parser = parse_window)]
+    #[arg(long, value_name = "DUR", value_parser = parse_window)]
     pub older_than: Option<Duration>,
 }
 

@@ -175,7 +175,16 @@ fn the_document_is_well_formed() {
         .map(|(cmd, _)| cmd.split(' ').next().unwrap_or_default())
         .collect();
     for verb in [
-        "status", "sources", "clients", "assets", "devices", "counts", "sync", "runs", "export",
+        "status",
+        "sources",
+        "clients",
+        "assets",
+        "devices",
+        "counts",
+        "lifecycle",
+        "sync",
+        "runs",
+        "export",
         "purge",
     ] {
         assert!(verbs.contains(verb), "docs/cli-json.md lists no `{verb}`");

@@ -22,6 +22,7 @@ mod common;
 // The agent against each vendor's simulator, and all three together.
 mod auvik;
 mod counts;
+mod lifecycle;
 mod passportal;
 mod real_vendors;
 mod syncro;
