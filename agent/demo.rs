@@ -156,7 +156,8 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
              [[source]]\nname = \"auvik\"\nkind = \"auvik\"\nusername = \"{user}\"\n\
              api_key = {{ file = \"{key}\" }}\ndomain_prefix = \"{prefix}\"\nbase_url = \"{url}\"\n\n\
              [[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{sub}\"\n\
-             api_key = {{ file = \"{skey}\" }}\nbase_url = \"{surl}\"\n\n\
+             api_key = {{ file = \"{skey}\" }}\nbase_url = \"{surl}\"\n\
+             warranty_property = \"Warranty Expires\"\npurchase_property = \"Purchase Date\"\n\n\
              [[source]]\nname = \"passportal\"\nkind = \"passportal\"\ndatacenter = \"us\"\n\
              access_key_id = \"{pid}\"\nsecret_access_key = {{ file = \"{pkey}\" }}\nbase_url = \"{purl}\"\n",
             db = database.display(),
@@ -214,6 +215,8 @@ pub async fn run(seed: u64, clients: usize, assets_per_client: usize) -> Result<
              \n  assetctl{via} clients --unmapped\
              \n  assetctl{via} assets list --category firewall\
              \n  assetctl{via} assets list --query cisco -o json\
+             \n  assetctl{via} lifecycle\
+             \n  assetctl{via} assets list --warranty-expires-within 90d\
              \n  assetctl{via} runs\n\
              \nTo see a vendor misbehave, switch a simulator's fault on and sync again; here a tenant\
              \nthat Auvik reports disabled (the run is partial, its devices are kept as they were):\n\

@@ -96,6 +96,52 @@ fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
             .sum::<i64>()
             > 0
     );
+    // Lifecycle has something worth reading: expired, expiring and unknown warranties, from
+    // all three vendors' data (at this size Auvik has too little Cisco gear to promise an
+    // out-of-support device; the full-size demo has dozens).
+    let out = ctl(&["-o", "json", "lifecycle"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lifecycle: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let total = |field: &str| -> i64 {
+        lifecycle
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|c| c[field].as_i64().unwrap_or(0))
+            .sum()
+    };
+    for field in [
+        "warranty_expired",
+        "expiring_365d",
+        "warranty_unknown",
+        "warranty_covered",
+    ] {
+        assert!(
+            total(field) > 0,
+            "the demo's lifecycle has no {field}: {lifecycle}"
+        );
+    }
+    assert!(
+        lifecycle
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|c| c["out_of_support"].is_i64())
+    );
+    let dated: Vec<&serde_json::Value> = assets
+        .iter()
+        .filter(|a| a["warranty_expires"].is_string() || a["support_status"].is_string())
+        .collect();
+    for source in ["auvik", "syncro", "passportal"] {
+        assert!(
+            dated.iter().any(|a| a["source"] == source),
+            "no {source} asset has a warranty date"
+        );
+    }
     let out = ctl(&["-o", "json", "devices"]);
     assert!(
         out.status.success(),

@@ -395,11 +395,20 @@ pub fn lifecycle_records(
         0..5 => None,
         n => Some(STATUSES[usize::from(n) % STATUSES.len()].to_owned()),
     };
+    // Support follows age: gear whose warranty has run out is mostly past its last date of
+    // support or on security fixes only.
+    let last_support = match rng.u8(..100) {
+        0..5 => None,
+        n if !covered => {
+            Some(["expired", "expired", "securityOnly", "available"][usize::from(n) % 4])
+        }
+        n => Some(["covered", "available", "unpublished", "empty", "covered"][usize::from(n) % 5]),
+    };
     let lifecycle = SimLifecycle {
         sales_availability: status(rng),
         software_maintenance_status: status(rng),
         security_software_maintenance_status: status(rng),
-        last_support_status: status(rng),
+        last_support_status: last_support.map(str::to_owned),
     };
     (Some(warranty), Some(lifecycle))
 }
