@@ -10,7 +10,8 @@
 //! Groups: `auvik` (100k first sync, resync, 1% incremental, 10k vs 100k memory), `floors`
 //! (the network-and-JSON floor and the storage floor for the same 100k), `syncro` (20k assets
 //! under a 600/min limit), `big` (a 1,000,000-asset database: ListAssets under load,
-//! GetBillableCounts, ExportAssets, start-up), `idle` (RSS and CPU of an idle agent).
+//! GetBillableCounts, GetLifecycleSummary, ExportAssets, start-up), `idle` (RSS and CPU of an
+//! idle agent).
 //!
 //! Everything goes through the real path: in-process vendor simulators over loopback HTTP,
 //! the real `assetd` binary (its connectors, its store), and real gRPC clients over the Unix
@@ -513,6 +514,15 @@ async fn auvik_group(o: &Options) -> Result<()> {
     let base = server.base_url.to_string();
 
     let (mut full, mut peak, mut resync, mut incr) = (vec![], vec![], vec![], vec![]);
+    // Requests of a first sync, and those of them to the warranty and lifecycle listings
+    // (issue 22: read on full runs only).
+    let (mut full_requests, mut lifecycle_requests) = (vec![], vec![]);
+    let lifecycle_paths = [
+        "/v1/inventory/device/warranty",
+        "/v1/inventory/device/lifecycle",
+    ];
+    let lifecycle_count =
+        |sim: &AuvikSim| -> u64 { lifecycle_paths.iter().map(|p| sim.requests_for(p)).sum() };
     // The agent's own CPU time per run: steadier than wall time on a shared machine.
     let (mut full_cpu, mut resync_cpu, mut incr_cpu) = (vec![], vec![], vec![]);
     // This process's CPU in the same spans: the simulator serving the pages (and the bench
@@ -525,8 +535,11 @@ async fn auvik_group(o: &Options) -> Result<()> {
     let ids: Vec<String> = sim.devices().into_iter().map(|d| d.id).collect();
     for rep in 0..o.reps {
         let sim_cpu0 = cpu_seconds(me);
+        let (requests0, lifecycle0) = (sim.request_count(), lifecycle_count(&sim));
         let (agent, ch, run) = agent_after_first_sync(&sim, &base).await?;
         full_sim_cpu.push(cpu_seconds(me) - sim_cpu0);
+        full_requests.push((sim.request_count() - requests0) as f64);
+        lifecycle_requests.push((lifecycle_count(&sim) - lifecycle0) as f64);
         let c = counts(&run);
         check(
             c.added as usize == n,
@@ -534,6 +547,16 @@ async fn auvik_group(o: &Options) -> Result<()> {
         )?;
         full.push(run_seconds(&run));
         full_cpu.push(cpu_seconds(agent.pid()));
+        // The agents this group measures may predate lifecycle (ASSETD_BIN): only a build
+        // that reads it is held to having stored some.
+        if lifecycle_requests.last().is_some_and(|n| *n > 0.0) {
+            let dated: i64 = open_ro(&agent.db())?.query_row(
+                "SELECT COUNT(*) FROM assets WHERE warranty_expires IS NOT NULL OR support_status IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )?;
+            check(dated > 0, "no lifecycle values stored".to_string())?;
+        }
         if std::env::var_os("BENCH_DEBUG").is_some() {
             println!(
                 "  debug: agent alive {:.2} s, cpu {:.2} s\n{}",
@@ -604,6 +627,13 @@ async fn auvik_group(o: &Options) -> Result<()> {
         "<= 3 s",
     );
     report("... agent CPU (start-up included)", "s", &full_cpu, "-");
+    report("... requests to the simulator", "", &full_requests, "-");
+    report(
+        "... of which warranty and lifecycle listings",
+        "",
+        &lifecycle_requests,
+        "-",
+    );
     report("... simulator (bench process) CPU", "s", &full_sim_cpu, "-");
     report("agent peak RSS (VmHWM) after it", "MiB", &peak, "<= 80 MB");
     report(
@@ -1086,6 +1116,46 @@ async fn big_group(o: &Options) -> Result<()> {
     );
     report(
         "GetBillableCounts, all clients, repeated",
+        "ms",
+        &warm,
+        "<= 50 ms",
+    );
+
+    // GetLifecycleSummary for every client, as billable counts: the computation on a store
+    // with no cache yet, then through the API (the agent's cache, for the UTC date).
+    let mut cold = vec![];
+    let mut warm = vec![];
+    let today = chrono::Utc::now().date_naive();
+    for _ in 0..o.reps {
+        let store = assetd::store::Store::open(&agent.db())?;
+        let t0 = Instant::now();
+        let summary = store.lifecycle_summary(Some(chrono::Utc::now()), today)?;
+        cold.push(t0.elapsed().as_secs_f64() * 1000.0);
+        check(
+            summary.len() == tenants,
+            format!("{} clients summarised", summary.len()),
+        )?;
+        for _ in 0..10 {
+            let t0 = Instant::now();
+            let r = assets
+                .get_lifecycle_summary(pb::GetLifecycleSummaryRequest::default())
+                .await?
+                .into_inner();
+            warm.push(t0.elapsed().as_secs_f64() * 1000.0);
+            check(
+                r.summaries.len() == tenants,
+                format!("{} clients summarised", r.summaries.len()),
+            )?;
+        }
+    }
+    report(
+        "lifecycle of all clients, uncached (in-process store)",
+        "ms",
+        &cold,
+        "-",
+    );
+    report(
+        "GetLifecycleSummary, all clients, repeated",
         "ms",
         &warm,
         "<= 50 ms",
