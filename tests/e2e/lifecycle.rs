@@ -9,7 +9,7 @@
 
 use crate::common;
 use crate::common::Agent;
-use assetd::sim::auvik::{AuvikSim, AuvikSimOptions, SimLifecycle, SimWarranty};
+use assetd::sim::auvik::{AuvikSim, AuvikSimOptions, Fault, FaultRule, SimLifecycle, SimWarranty};
 use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
 use assetd::sim::server::SimServer;
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
@@ -682,6 +682,48 @@ fn lifecycle_counts_merges_filters_and_odd_dates_over_three_vendors() {
     }
     assert_eq!(agent.json(&["counts"]), counts_before);
     sims.auvik.deny_lifecycle(false);
+
+    // A listing that answers 404 is a note too; one that refuses pages of 1000 (400: the
+    // spec documents only the default, 100) is asked again at 100 and read to the end.
+    sims.auvik.faults().push(
+        FaultRule::times(
+            Fault::ErrorStatus {
+                status: 404,
+                message: "Not found".into(),
+            },
+            1,
+        )
+        .on("/v1/inventory/device/lifecycle"),
+    );
+    sims.auvik.faults().push(
+        FaultRule::times(
+            Fault::ErrorStatus {
+                status: 400,
+                message: "page[first] must be at most 100".into(),
+            },
+            1,
+        )
+        .on("/v1/inventory/device/warranty")
+        .with_query("page%5Bfirst%5D=1000"),
+    );
+    let run = agent.sync_source("auvik", true);
+    assert_eq!(run["state"], "ok", "{run}");
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("404") && error.contains("lifecycle"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("warranty data could not be read"),
+        "{error}"
+    );
+    assert_eq!(sims.auvik.faults().rules(), [], "both faults were served");
+    let refetched = agent.assets(false);
+    for a in &before {
+        let b = asset(&refetched, a["name"].as_str().unwrap());
+        assert_eq!(lifecycle_fields(a), lifecycle_fields(b), "{}", a["name"]);
+    }
+    sims.auvik.faults().clear();
 
     // The vendor dropping a record is a change like any other: the warranty goes, by history.
     assert!(sims.auvik.update_device(&a1_id, |d| d.warranty = None));
