@@ -312,6 +312,8 @@ const SOURCE_KEYS: &[(&str, Kind)] = &[
     ("subdomain", Kind::Text),
     ("requests_per_minute", Kind::Int),
     ("include_disabled_customers", Kind::Bool),
+    ("warranty_property", Kind::Text),
+    ("purchase_property", Kind::Text),
     ("datacenter", Kind::Text),
     ("access_key_id", Kind::Text),
     ("secret_access_key", Kind::Secret),

@@ -3,7 +3,8 @@
 //! a handler and never answer `INTERNAL`; a request with an invalid field (SECURITY.md:
 //! page sizes not negative, page tokens only as this server issued them, names ≤ 256
 //! characters, queries ≤ 200, known categories, durations without negative parts, nanos
-//! under a second and within the clock's range, months as YYYY-MM, ids positive) answers
+//! under a second and within the clock's range, lifecycle windows of at most 100 years and
+//! at most 16 of them, months as YYYY-MM, ids positive) answers
 //! `INVALID_ARGUMENT` naming an invalid field, and a request without one never does.
 
 use crate::fixed;
@@ -141,6 +142,12 @@ fn duration_ok(d: &prost_types::Duration) -> bool {
             .is_some()
 }
 
+/// A lifecycle duration (`warranty_expires_within`, `older_than`, `within`): whole days of
+/// at most 100 years (36,525 days), no negative part, nanos under a second.
+fn window_ok(d: &prost_types::Duration) -> bool {
+    d.seconds >= 0 && d.nanos >= 0 && d.nanos < 1_000_000_000 && d.seconds / 86_400 <= 36_525
+}
+
 fn period_ok(p: &str) -> bool {
     p.is_empty()
         || (p.len() == 7
@@ -231,19 +238,47 @@ fn period() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A lifecycle duration: about the 100-year limit, in days and in seconds, or any duration.
+fn window() -> impl Strategy<Value = Option<prost_types::Duration>> {
+    prop_oneof![
+        duration(),
+        (36_520i64..36_530, 0i64..86_400).prop_map(|(days, s)| Some(prost_types::Duration {
+            seconds: days * 86_400 + s,
+            nanos: 0
+        })),
+    ]
+}
+
+/// The lifecycle filters of ListAssets and ListDevices: expiring within, expired, older than.
+type LifecycleFields = (
+    Option<prost_types::Duration>,
+    bool,
+    Option<prost_types::Duration>,
+);
+
+fn lifecycle_fields() -> impl Strategy<Value = LifecycleFields> {
+    (window(), any::<bool>(), window())
+}
+
 fn list_assets() -> impl Strategy<Value = pb::ListAssetsRequest> {
     (
-        int32(),
-        token("assets"),
-        text(),
-        text(),
-        prop_oneof![int32(), 0..=Category::ALL.len() as i32 + 1],
-        text(),
-        duration(),
-        any::<bool>(),
+        (
+            int32(),
+            token("assets"),
+            text(),
+            text(),
+            prop_oneof![int32(), 0..=Category::ALL.len() as i32 + 1],
+            text(),
+            duration(),
+            any::<bool>(),
+        ),
+        lifecycle_fields(),
     )
         .prop_map(
-            |(page_size, page_token, source, client, category, query, nss, include_removed)| {
+            |(
+                (page_size, page_token, source, client, category, query, nss, include_removed),
+                (within, expired, older),
+            )| {
                 pb::ListAssetsRequest {
                     page_size,
                     page_token,
@@ -253,6 +288,9 @@ fn list_assets() -> impl Strategy<Value = pb::ListAssetsRequest> {
                     query,
                     not_seen_since: nss,
                     include_removed,
+                    warranty_expires_within: within,
+                    warranty_expired: expired,
+                    older_than: older,
                 }
             },
         )
@@ -279,6 +317,8 @@ proptest! {
             ("category", category_ok(r.category)),
             ("query", r.query.chars().count() <= 200),
             ("not_seen_since", r.not_seen_since.as_ref().is_none_or(duration_ok)),
+            ("warranty_expires_within", r.warranty_expires_within.as_ref().is_none_or(window_ok)),
+            ("older_than", r.older_than.as_ref().is_none_or(window_ok)),
         ]);
         let answer = run(api().list_assets(Request::new(r.clone())));
         judge(&format!("ListAssets {r:?}"), answer, &invalid)?;
@@ -304,13 +344,22 @@ proptest! {
     #[test]
     fn list_devices_clients_and_counts_validate_their_fields(
         page_size in int32(), page_token in token("devices"), client in text(),
-        period in period(), unmapped_only in any::<bool>(),
+        period in period(), unmapped_only in any::<bool>(), lifecycle in lifecycle_fields(),
     ) {
-        let r = pb::ListDevicesRequest { page_size, page_token, client: client.clone() };
+        let r = pb::ListDevicesRequest {
+            page_size,
+            page_token,
+            client: client.clone(),
+            warranty_expires_within: lifecycle.0,
+            warranty_expired: lifecycle.1,
+            older_than: lifecycle.2,
+        };
         let invalid = failing(&[
             ("page_size", page_size_ok(page_size)),
             ("page_token", token_ok(&r.page_token, "devices")),
             ("client", name_ok(&client)),
+            ("warranty_expires_within", r.warranty_expires_within.as_ref().is_none_or(window_ok)),
+            ("older_than", r.older_than.as_ref().is_none_or(window_ok)),
         ]);
         let answer = run(api().list_devices(Request::new(r.clone())));
         judge(&format!("ListDevices {r:?}"), answer, &invalid)?;
@@ -320,6 +369,22 @@ proptest! {
         judge(&format!("GetBillableCounts {r:?}"), answer, &invalid)?;
         let answer = run(api().list_clients(Request::new(pb::ListClientsRequest { unmapped_only })));
         judge("ListClients", answer, &[])?;
+    }
+
+    #[test]
+    fn lifecycle_summary_validates_its_client_and_windows(
+        client in text(),
+        within in prop::collection::vec(window(), 0..20),
+    ) {
+        // `within` is repeated: an unset element is a zero duration on the wire.
+        let within: Vec<prost_types::Duration> = within.into_iter().map(Option::unwrap_or_default).collect();
+        let r = pb::GetLifecycleSummaryRequest { client: client.clone(), within: within.clone() };
+        let invalid = failing(&[
+            ("client", name_ok(&client)),
+            ("within", within.len() <= 16 && within.iter().all(window_ok)),
+        ]);
+        let answer = run(api().get_lifecycle_summary(Request::new(r.clone())));
+        judge(&format!("GetLifecycleSummary {r:?}"), answer, &invalid)?;
     }
 
     #[test]
