@@ -3,9 +3,11 @@
 //! arbitrary values in every field, hostile sizes (numbers past every integer and float,
 //! long strings) and deep nesting: each answers with a value or an error, never a panic nor
 //! a stack overflow. Well-formed pages keep what they promise (one record per listed
-//! device or asset, ids unchanged).
+//! device or asset, ids unchanged; a warranty date read where the vendor wrote one in a
+//! form assetd reads, never where it did not).
 
 use crate::fixed;
+use assetd::model::VendorDate;
 use assetd::vendors::{Presence, auvik, passportal, syncro};
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -17,10 +19,13 @@ fn decode_everything(body: &str) {
     let _ = auvik::decoders::tenants(body, Some(body), Some(body));
     let _ = auvik::decoders::tenants(body, None, None);
     let _ = auvik::decoders::billing(body, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+    let _ = auvik::decoders::lifecycle(body, true);
+    let _ = auvik::decoders::lifecycle(body, false);
     let _ = auvik::decoders::lookup(body);
     let _ = auvik::decoders::error_detail(body);
     let _ = syncro::decoders::customers(body);
     let _ = syncro::decoders::assets(body);
+    let _ = syncro::decoders::asset_dates(body, Some("Warranty Expires"), Some("purchased"));
     let _ = syncro::decoders::lookup(body);
     let _ = syncro::decoders::error_detail(body);
     let _ = passportal::decoders::list_page(body);
@@ -28,9 +33,11 @@ fn decode_everything(body: &str) {
     // A document is read for each item of a list page; any JSON may be either.
     let item: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let _ = passportal::decoders::document(&item, body);
+    let _ = passportal::decoders::document_dates(&item, body);
     let _ = passportal::decoders::document(&serde_json::json!({"id": 7}), body);
     for item in passportal::decoders::list_page(body).unwrap_or_default() {
         let _ = passportal::decoders::document(&item, body);
+        let _ = passportal::decoders::document_dates(&item, body);
         let _ = passportal::decoders::document(&item, DOCUMENT);
     }
 }
@@ -79,6 +86,10 @@ const KEYS: &[&str] = &[
     "errors",
     "detail",
     "title",
+    "device",
+    "warrantyCoverageStatus",
+    "warrantyExpirationDate",
+    "lastSupportStatus",
     // Syncro
     "customers",
     "meta",
@@ -107,6 +118,7 @@ const KEYS: &[&str] = &[
     "ipv4",
     "MAC Address",
     "LAN IP(s)",
+    "Warranty Expires",
     "error",
     "message",
     // Passportal
@@ -278,6 +290,51 @@ proptest! {
             prop_assert!(r.mac_addresses.iter().all(|m| m.len() == 17), "{:?}", r.mac_addresses);
         }
         prop_assert_eq!(page.next, None);
+    }
+
+    /// A well-formed Auvik warranty page keeps one report per record, for its device, and
+    /// reads a date exactly where the vendor wrote one in a form assetd reads (ISO, with or
+    /// without a time, MM/DD/YYYY, DD.MM.YYYY); text without a digit is never a date.
+    #[test]
+    fn auvik_warranty_dates_are_read_where_written_and_never_invented(
+        values in prop::collection::vec(prop_oneof![
+            (0i32..=3, 1900i32..2200, 1u32..=12, 1u32..=28).prop_map(|(form, y, m, d)| {
+                let text = match form {
+                    0 => format!("{y:04}-{m:02}-{d:02}"),
+                    1 => format!("{y:04}-{m:02}-{d:02}T00:00:00.000Z"),
+                    2 => format!("{m}/{d}/{y}"),
+                    _ => format!("{d:02}.{m:02}.{y}"),
+                };
+                (Value::String(text), NaiveDate::from_ymd_opt(y, m, d))
+            }),
+            "[A-Za-z /.:-]{0,20}".prop_map(|t| (Value::String(t), None)),
+            Just((Value::Null, None)),
+        ], 0..8),
+    ) {
+        let data: Vec<Value> = values.iter().enumerate().map(|(i, (v, _))| serde_json::json!({
+            "type": "deviceWarranty", "id": format!("dev-{i}"),
+            "attributes": {"deviceName": "d", "warrantyCoverageStatus": "Covered",
+                "warrantyExpirationDate": v, "serviceCoverageStatus": "Covered",
+                "recommendedSoftwareVersion": ""},
+        })).collect();
+        let body = serde_json::json!({"data": data, "links": {}}).to_string();
+        let page = auvik::decoders::lifecycle(&body, true).expect("a well-formed page decodes");
+        prop_assert_eq!(page.reports.len(), values.len());
+        for (i, (r, (v, want))) in page.reports.iter().zip(&values).enumerate() {
+            prop_assert_eq!(&r.external_id, &format!("dev-{i}"));
+            prop_assert_eq!(r.support, None, "a warranty page says nothing of support");
+            let got = r.warranty.as_ref().and_then(|w| w.warranty_expires.clone());
+            match want {
+                Some(d) => prop_assert_eq!(got, Some(VendorDate::Date(*d)), "{}", v),
+                None => prop_assert!(!matches!(got, Some(VendorDate::Date(_))), "{} read as {:?}", v, got),
+            }
+        }
+        // The note counts exactly the values kept as text.
+        let kept = page.reports.iter().filter(|r| matches!(
+            r.warranty.as_ref().and_then(|w| w.warranty_expires.as_ref()),
+            Some(VendorDate::Unreadable(_))
+        )).count();
+        prop_assert_eq!(page.note.is_some(), kept > 0, "{:?}", page.note);
     }
 
     /// A well-formed Syncro asset page keeps every asset with its id, whatever its free-form

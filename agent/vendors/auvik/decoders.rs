@@ -4,9 +4,10 @@
 //! returned here may change with the connector.
 
 use super::{
-    Document, InfoPage, TenantDetailResource, TenantResource, UsageResource, decode, tenants_from,
+    Document, InfoPage, LifecyclePage, LifecyclePart, TenantDetailResource, TenantResource,
+    UnreadableDates, UsageResource, decode, tenants_from,
 };
-use crate::model::{ReportedAsset, SourceClient, VendorUsage};
+use crate::model::{LifecycleReport, ReportedAsset, SourceClient, VendorUsage};
 use crate::vendors::{Presence, VendorError};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
@@ -33,6 +34,40 @@ pub fn devices(body: &str, tenant_id: &str) -> Result<DevicePage, VendorError> {
     Ok(DevicePage {
         records: page.into_records(tenant_id),
         next,
+    })
+}
+
+/// One page of `/v1/inventory/device/warranty` or `/v1/inventory/device/lifecycle`.
+#[derive(Debug)]
+pub struct LifecycleListingPage {
+    /// What each record says of its device.
+    pub reports: Vec<LifecycleReport>,
+    /// `links.next`, when another page follows.
+    pub next: Option<String>,
+    /// The run's note on warranty dates that are not dates (`None`: there were none).
+    pub note: Option<String>,
+}
+
+/// A warranty page (`warranty`) or a lifecycle page, as `lifecycle_listing` reads it.
+pub fn lifecycle(body: &str, warranty: bool) -> Result<LifecycleListingPage, VendorError> {
+    use super::HasNext;
+    let page: LifecyclePage = decode(&origin(), body.to_string())?;
+    let next = page.next_link();
+    let part = if warranty {
+        LifecyclePart::Warranty
+    } else {
+        LifecyclePart::Support
+    };
+    let unreadable = UnreadableDates::default();
+    let reports = page
+        .data
+        .into_iter()
+        .map(|r| r.into_report(part, &unreadable))
+        .collect();
+    Ok(LifecycleListingPage {
+        reports,
+        next,
+        note: unreadable.note(),
     })
 }
 

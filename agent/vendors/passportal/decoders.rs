@@ -3,8 +3,10 @@
 //! connector's own code on a body it is handed, without a network. Not an API: the shapes
 //! returned here may change with the connector.
 
-use super::{client_from, document_answer, document_record, id_text, page_items};
-use crate::model::{ReportedAsset, SourceClient};
+use super::{
+    OddDates, client_from, document_answer, document_record, id_text, lifecycle_report, page_items,
+};
+use crate::model::{LifecycleReport, ReportedAsset, SourceClient};
 use crate::vendors::VendorError;
 use serde_json::Value;
 
@@ -32,4 +34,20 @@ pub fn document(item: &Value, body: &str) -> Result<Option<ReportedAsset>, Vendo
         return Ok(None);
     };
     document_record(&id_text(&item["id"]), item, &body).map(|(record, _)| Some(record))
+}
+
+/// What the document of list item `item` says of its asset's lifecycle (the asset
+/// template's purchase, install and expiration dates), as `fetch_all` reads it, and the
+/// run's note on dates that are not dates; `None` when Passportal says "not found." for it.
+pub fn document_dates(
+    item: &Value,
+    body: &str,
+) -> Result<Option<(LifecycleReport, Option<String>)>, VendorError> {
+    let Some(body) = document_answer(&origin(), body.to_string())? else {
+        return Ok(None);
+    };
+    let (record, fields) = document_record(&id_text(&item["id"]), item, &body)?;
+    let mut odd = OddDates::default();
+    let report = lifecycle_report(&record.external_id, &fields, &mut odd);
+    Ok(Some((report, odd.note())))
 }

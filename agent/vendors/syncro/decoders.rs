@@ -3,8 +3,10 @@
 //! connector's own code on a body it is handed, without a network. Not an API: the shapes
 //! returned here may change with the connector.
 
-use super::{AssetsPage, Customer, CustomersPage, decode, looked_up, page_record};
-use crate::model::{ReportedAsset, SourceClient};
+use super::{
+    AssetsPage, Customer, CustomersPage, OddDates, decode, lifecycle_report, looked_up, page_record,
+};
+use crate::model::{LifecycleReport, ReportedAsset, SourceClient};
 use crate::vendors::{Presence, VendorError};
 
 /// Where the bodies are said to come from, in messages.
@@ -35,6 +37,24 @@ pub fn assets(body: &str) -> Result<Vec<ReportedAsset>, VendorError> {
         .iter()
         .map(|raw| page_record(&url, raw))
         .collect()
+}
+
+/// What a `/customer_assets` page's assets say of their lifecycle in the custom properties
+/// named `warranty_property` and `purchase_property`, as `assets` reads them, and the run's
+/// note on values that are not dates (`None`: all were, or there were none).
+pub fn asset_dates(
+    body: &str,
+    warranty_property: Option<&str>,
+    purchase_property: Option<&str>,
+) -> Result<(Vec<LifecycleReport>, Option<String>), VendorError> {
+    let page: AssetsPage = decode(&origin(), body)?;
+    let mut odd = OddDates::default();
+    let reports = page
+        .assets
+        .iter()
+        .filter_map(|raw| lifecycle_report(raw, (warranty_property, purchase_property), &mut odd))
+        .collect();
+    Ok((reports, odd.note()))
 }
 
 /// A 200 answer to `GET /customer_assets/{id}`: the asset's customer id, or, when the answer

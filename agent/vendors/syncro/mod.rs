@@ -274,7 +274,11 @@ impl Syncro {
                 }
                 // Assets of customers left out (disabled, unless asked for) are left out too.
                 if customers.contains(&record.source_client_id) {
-                    if let Some(report) = lifecycle_report(raw, &self.config, odd_dates) {
+                    let names = (
+                        self.config.warranty_property.as_deref(),
+                        self.config.purchase_property.as_deref(),
+                    );
+                    if let Some(report) = lifecycle_report(raw, names, odd_dates) {
                         lifecycle.push(report);
                     }
                     records.push(record);
@@ -709,14 +713,19 @@ pub fn to_record(raw: &RawValue) -> Result<ReportedAsset, serde_json::Error> {
     })
 }
 
-/// What the configured lifecycle properties of one asset hold (`None` when neither is
-/// configured: the run does not read lifecycle from Syncro then, and stored values stay).
+/// The custom properties named by `warranty_property` and `purchase_property`, as set.
+type DateProperties<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// What the configured lifecycle properties (`names`: warranty, purchase) of one asset hold
+/// (`None` when neither is configured: the run does not read lifecycle from Syncro then, and
+/// stored values stay).
 fn lifecycle_report(
     raw: &RawValue,
-    config: &SyncroConfig,
+    names: DateProperties<'_>,
     odd_dates: &mut OddDates,
 ) -> Option<LifecycleReport> {
-    if config.warranty_property.is_none() && config.purchase_property.is_none() {
+    let (warranty_property, purchase_property) = names;
+    if warranty_property.is_none() && purchase_property.is_none() {
         return None;
     }
     #[derive(Deserialize)]
@@ -726,15 +735,15 @@ fn lifecycle_report(
     }
     let a: Props = serde_json::from_str(raw.get()).ok()?;
     let props = a.properties.unwrap_or(Value::Null);
-    let mut date = |name: &Option<String>, which: &'static str| {
-        let d = name.as_deref().and_then(|n| property_date(&props, n));
+    let mut date = |name: Option<&str>, which: &'static str| {
+        let d = name.and_then(|n| property_date(&props, n));
         if let Some(VendorDate::Unreadable(t)) = &d {
             odd_dates.saw(which, t);
         }
         d
     };
-    let warranty_expires = date(&config.warranty_property, "warranty_property");
-    let purchase_date = date(&config.purchase_property, "purchase_property");
+    let warranty_expires = date(warranty_property, "warranty_property");
+    let purchase_date = date(purchase_property, "purchase_property");
     Some(LifecycleReport {
         external_id: match a.id {
             Value::Number(n) => n.to_string(),
@@ -918,17 +927,6 @@ struct AssetWire {
 mod tests {
     use super::*;
 
-    fn config(warranty: Option<&str>, purchase: Option<&str>) -> SyncroConfig {
-        SyncroConfig {
-            subdomain: "acme".into(),
-            api_key: crate::secret::Secret::new("k"),
-            requests_per_minute: 180,
-            include_disabled_customers: false,
-            warranty_property: warranty.map(str::to_string),
-            purchase_property: purchase.map(str::to_string),
-        }
-    }
-
     /// The configured properties are read as MSPs type them: exact key first, else the one
     /// key equal ignoring case; text that is not a date, numbers and objects kept as given;
     /// nothing configured, nothing read.
@@ -974,10 +972,10 @@ mod tests {
         )
         .unwrap();
         let mut odd = OddDates::default();
-        assert_eq!(lifecycle_report(&raw, &config(None, None), &mut odd), None);
+        assert_eq!(lifecycle_report(&raw, (None, None), &mut odd), None);
         let r = lifecycle_report(
             &raw,
-            &config(Some("Warranty Expires"), Some("Purchase Date")),
+            (Some("Warranty Expires"), Some("Purchase Date")),
             &mut odd,
         )
         .unwrap();
