@@ -123,6 +123,15 @@ fn report(label: &str, unit: &str, samples: &[f64], target: &str) {
     );
 }
 
+/// Prints the ratio of each pair `a[i] / b[i]` (runs measured side by side) as
+/// min / median / max.
+fn report_ratio(label: &str, a: &[f64], b: &[f64]) {
+    let ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    if !ratios.is_empty() {
+        report(label, "x", &ratios, "-");
+    }
+}
+
 fn fmt(v: f64) -> String {
     if v.abs() >= 100.0 {
         format!("{v:.0}")
@@ -523,6 +532,15 @@ async fn auvik_group(o: &Options) -> Result<()> {
     ];
     let lifecycle_count =
         |sim: &AuvikSim| -> u64 { lifecycle_paths.iter().map(|p| sim.requests_for(p)).sum() };
+    // The same full runs without those listings (the simulator refuses them, 403, as to a
+    // user without the Hardware lifecycle permission: one request per listing and group of
+    // tenants, then nothing), in pairs with the runs that read them, so the cost of reading
+    // them is a ratio within one run of the bench. Resyncs alternate their order by rep.
+    let (mut full_without, mut full_without_requests, mut full_without_cpu) =
+        (vec![], vec![], vec![]);
+    let mut resync_without_cpu = vec![];
+    let (mut resync_with_requests, mut resync_without, mut resync_without_requests) =
+        (vec![], vec![], vec![]);
     // The agent's own CPU time per run: steadier than wall time on a shared machine.
     let (mut full_cpu, mut resync_cpu, mut incr_cpu) = (vec![], vec![], vec![]);
     // This process's CPU in the same spans: the simulator serving the pages (and the bench
@@ -532,7 +550,13 @@ async fn auvik_group(o: &Options) -> Result<()> {
     let me = std::process::id();
     let mut after_cpu = vec![];
     let mut rng = fastrand::Rng::with_seed(o.seed);
-    let ids: Vec<String> = sim.devices().into_iter().map(|d| d.id).collect();
+    let devices = sim.devices();
+    println!(
+        "  devices with a warranty record {}, with a lifecycle record {}",
+        devices.iter().filter(|d| d.warranty.is_some()).count(),
+        devices.iter().filter(|d| d.lifecycle.is_some()).count()
+    );
+    let ids: Vec<String> = devices.into_iter().map(|d| d.id).collect();
     for rep in 0..o.reps {
         let sim_cpu0 = cpu_seconds(me);
         let (requests0, lifecycle0) = (sim.request_count(), lifecycle_count(&sim));
@@ -570,22 +594,41 @@ async fn auvik_group(o: &Options) -> Result<()> {
         peak.push(memory_mib(agent.pid()).0);
 
         let changes_before = count_rows(&agent.db(), "asset_changes")?;
-        let cpu0 = cpu_seconds(agent.pid());
-        let sim_cpu0 = cpu_seconds(me);
-        let run = sync(&ch, "auvik", true).await?;
-        resync_cpu.push(cpu_seconds(agent.pid()) - cpu0);
-        resync_sim_cpu.push(cpu_seconds(me) - sim_cpu0);
-        let c = counts(&run);
-        check(
-            c.added == 0 && c.updated == 0 && c.removed == 0 && c.unchanged as usize == n,
-            format!("resync wrote rows: {c:?}"),
-        )?;
-        check(
-            count_rows(&agent.db(), "asset_changes")? == changes_before,
-            "resync wrote history".to_string(),
-        )?;
-        resync.push(run_seconds(&run));
-        settle(agent.pid()).await;
+        let order = if rep % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for with_lifecycle in order {
+            sim.deny_lifecycle(!with_lifecycle);
+            let requests0 = sim.request_count();
+            let cpu0 = cpu_seconds(agent.pid());
+            let sim_cpu0 = cpu_seconds(me);
+            let run = sync(&ch, "auvik", true).await;
+            sim.deny_lifecycle(false);
+            let run = run?;
+            let requests = (sim.request_count() - requests0) as f64;
+            let c = counts(&run);
+            check(
+                c.added == 0 && c.updated == 0 && c.removed == 0 && c.unchanged as usize == n,
+                format!("resync wrote rows: {c:?}"),
+            )?;
+            check(
+                count_rows(&agent.db(), "asset_changes")? == changes_before,
+                "resync wrote history".to_string(),
+            )?;
+            if with_lifecycle {
+                resync_cpu.push(cpu_seconds(agent.pid()) - cpu0);
+                resync_sim_cpu.push(cpu_seconds(me) - sim_cpu0);
+                resync.push(run_seconds(&run));
+                resync_with_requests.push(requests);
+            } else {
+                resync_without_cpu.push(cpu_seconds(agent.pid()) - cpu0);
+                resync_without.push(run_seconds(&run));
+                resync_without_requests.push(requests);
+            }
+            settle(agent.pid()).await;
+        }
 
         // 1% of the devices change upstream (a firmware upgrade); the incremental run must
         // write exactly those rows and their history.
@@ -619,6 +662,21 @@ async fn auvik_group(o: &Options) -> Result<()> {
             println!("  debug: after the incremental run\n{}", agent.log_tail());
         }
         drop(agent);
+
+        // The first sync again, into a fresh agent, without the lifecycle listings.
+        sim.deny_lifecycle(true);
+        let requests0 = sim.request_count();
+        let first = agent_after_first_sync(&sim, &base).await;
+        sim.deny_lifecycle(false);
+        let (agent, _ch, run) = first?;
+        full_without_requests.push((sim.request_count() - requests0) as f64);
+        check(
+            counts(&run).added as usize == n,
+            format!("first sync without lifecycle added {}", counts(&run).added),
+        )?;
+        full_without.push(run_seconds(&run));
+        full_without_cpu.push(cpu_seconds(agent.pid()));
+        drop(agent);
     }
     report(
         &format!("full sync of {n} into an empty db"),
@@ -635,6 +693,34 @@ async fn auvik_group(o: &Options) -> Result<()> {
         "-",
     );
     report("... simulator (bench process) CPU", "s", &full_sim_cpu, "-");
+    report(
+        "first sync without the lifecycle listings (403)",
+        "s",
+        &full_without,
+        "-",
+    );
+    report(
+        "... requests to the simulator",
+        "",
+        &full_without_requests,
+        "-",
+    );
+    report(
+        "... agent CPU (start-up included)",
+        "s",
+        &full_without_cpu,
+        "-",
+    );
+    report_ratio(
+        "first sync, with / without lifecycle listings",
+        &full,
+        &full_without,
+    );
+    report_ratio(
+        "... agent CPU, with / without",
+        &full_cpu,
+        &full_without_cpu,
+    );
     report("agent peak RSS (VmHWM) after it", "MiB", &peak, "<= 80 MB");
     report(
         "... after-run work (checkpoint, staging, recount) CPU",
@@ -654,6 +740,35 @@ async fn auvik_group(o: &Options) -> Result<()> {
         "s",
         &resync_sim_cpu,
         "-",
+    );
+    report(
+        "... requests to the simulator",
+        "",
+        &resync_with_requests,
+        "-",
+    );
+    report(
+        "full resync without the lifecycle listings (403)",
+        "s",
+        &resync_without,
+        "-",
+    );
+    report(
+        "... requests to the simulator",
+        "",
+        &resync_without_requests,
+        "-",
+    );
+    report("... agent CPU", "s", &resync_without_cpu, "-");
+    report_ratio(
+        "full resync, with / without lifecycle listings",
+        &resync,
+        &resync_without,
+    );
+    report_ratio(
+        "... agent CPU, with / without",
+        &resync_cpu,
+        &resync_without_cpu,
     );
     report(
         "incremental run, 1% changed",
