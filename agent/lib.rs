@@ -25,6 +25,7 @@ pub mod daemonize;
 pub mod demo;
 pub mod devices;
 pub mod docs;
+pub mod event;
 pub mod heap;
 pub mod idset;
 pub mod listed;

@@ -61,6 +61,11 @@ const MIGRATIONS: &[&str] = &[
     // and support status, and date text that is not a date; a run's lifecycle reports and
     // the clients whose listings it read, staged like its assets.
     include_str!("migrations/0011_lifecycle.sql"),
+    // 12: the durable event log (issue 23): events written in the transactions that make
+    // the changes they describe, how far the log is pruned, each hook's outbox, the state
+    // each source was left in (for `source.state_changed`), and the warranty notices sent.
+    // Self-contained, so that it can move to another number by a rename.
+    include_str!("migrations/0011_events.sql"),
 ];
 
 /// The migration that created `asset_keys`: opening a database from before it fills them.
