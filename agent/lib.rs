@@ -27,6 +27,7 @@ pub mod devices;
 pub mod docs;
 pub mod event;
 pub mod heap;
+pub mod hooks;
 pub mod idset;
 pub mod listed;
 pub mod logging;

@@ -444,23 +444,20 @@ impl Store {
     }
 
     /// Deletes one batch (at most `batch` events) of the log's oldest events written before
-    /// `older_than`, never one after `keep_after` (the oldest cursor of a configured hook:
-    /// its backlog is kept until it is delivered). Only a prefix of the log goes, so
-    /// `pruned_through` marks exactly what a cursor may have missed. Returns how many went;
-    /// 0 when nothing more may go. Each batch is a short transaction of its own, so a sync
-    /// waits at most for one batch.
-    pub fn prune_events(
-        &self,
-        older_than: DateTime<Utc>,
-        keep_after: Option<i64>,
-        batch: usize,
-    ) -> Result<usize> {
+    /// `older_than`, never one after the oldest cursor of a configured hook (a hook's
+    /// backlog is kept until it is delivered, however long that takes). Only a prefix of
+    /// the log goes, so `pruned_through` marks exactly what a cursor may have missed.
+    /// Returns how many went; 0 when nothing more may go. Each batch is a short transaction
+    /// of its own, so a sync waits at most for one batch.
+    pub fn prune_events(&self, older_than: DateTime<Utc>, batch: usize) -> Result<usize> {
         let cutoff = ts(older_than);
         self.with_writer(|c| {
             let tx = c.transaction()?;
             let pruned: i64 =
                 tx.query_row("SELECT pruned_through FROM event_log", [], |r| r.get(0))?;
-            let limit = keep_after.unwrap_or(i64::MAX);
+            let held: Option<i64> =
+                tx.query_row("SELECT MIN(delivered_through) FROM hooks", [], |r| r.get(0))?;
+            let limit = held.unwrap_or(i64::MAX);
             let mut through = pruned;
             {
                 let mut st = tx.prepare_cached(
@@ -899,15 +896,24 @@ mod tests {
         let later = Utc::now() + chrono::Duration::seconds(1);
         // A hook that has delivered up to the 4th event holds back the rest.
         let kept = events[3].id;
-        while store.prune_events(later, Some(kept), 2).unwrap() > 0 {}
+        store.set_hooks(&["psa".into()]).unwrap();
+        store.skip_hook_through("psa", 0).unwrap();
+        store
+            .with_writer(|c| {
+                c.execute("UPDATE hooks SET delivered_through = ?1", [kept])?;
+                Ok(())
+            })
+            .unwrap();
+        while store.prune_events(later, 2).unwrap() > 0 {}
         let (pruned, last) = store.event_horizon().unwrap();
         assert_eq!(pruned, kept);
         assert_eq!(all(&store).first().map(|e| e.id), Some(kept + 1));
         // Nothing newer than the retention goes.
         let earlier = Utc::now() - chrono::Duration::days(1);
-        assert_eq!(store.prune_events(earlier, None, 100).unwrap(), 0);
-        // Everything may go, and the next event still gets a new id.
-        while store.prune_events(later, None, 100).unwrap() > 0 {}
+        assert_eq!(store.prune_events(earlier, 100).unwrap(), 0);
+        // Once the hook is gone, everything may go, and the next event still gets a new id.
+        store.set_hooks(&[]).unwrap();
+        while store.prune_events(later, 100).unwrap() > 0 {}
         assert!(all(&store).is_empty());
         assert_eq!(store.event_horizon().unwrap(), (last, last));
         run(&store, RunKind::Full, &[switch("a", "x")], REMOVE_ABSENT);
