@@ -47,6 +47,13 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<i32> {
             include_removed,
         } => export(ctx, format, include_removed).await,
         Command::Purge { source, yes } => purge(ctx, &source, yes).await,
+        Command::Events {
+            after,
+            follow,
+            types,
+            sources,
+        } => crate::events::events(ctx, after, follow, types, sources).await,
+        Command::Hooks { command } => crate::events::hooks(ctx, command).await,
         Command::Completions { .. } => Err(anyhow::anyhow!(
             "completions are generated without connecting"
         )),
