@@ -456,7 +456,10 @@ impl Delivery {
                     break;
                 }
                 if retrying {
-                    tracing::info!(event_id = event.id, "The hook's receiver takes events again.");
+                    tracing::info!(
+                        event_id = event.id,
+                        "The hook's receiver takes events again."
+                    );
                     retrying = false;
                 }
             }
@@ -479,12 +482,31 @@ impl Delivery {
         let body = event.to_json();
         match &self.config.target {
             HookTarget::Webhook { url, secret } => {
-                post(&self.client, url, secret.expose(), event, body, self.config.timeout).await
+                post(
+                    &self.client,
+                    url,
+                    secret.expose(),
+                    event,
+                    body,
+                    self.config.timeout,
+                )
+                .await
             }
             HookTarget::Command { argv } => {
                 run_command(&self.config.name, argv, event, body, self.config.timeout).await
             }
         }
+    }
+}
+
+/// A webhook URL as assetd shows it (logs, `assetctl hooks`): its origin, and `/…` for
+/// a path or query, which can hold a token (as chat tools' incoming-webhook URLs do).
+pub fn shown_url(url: &url::Url) -> String {
+    let origin = url.origin().ascii_serialization();
+    if url.path() == "/" && url.query().is_none() {
+        format!("{origin}/")
+    } else {
+        format!("{origin}/…")
     }
 }
 
@@ -511,6 +533,7 @@ async fn post(
     timeout: Duration,
 ) -> Result<(), Failure> {
     let sig = signature(secret, body.as_bytes());
+    let shown = shown_url(url);
     let sent = client
         .post(url.clone())
         .timeout(timeout)
@@ -525,14 +548,14 @@ async fn post(
         Ok(r) => r,
         Err(e) if e.is_timeout() => {
             return Err(format!(
-                "{url} did not answer within {} (the hook's `timeout`)",
+                "{shown} did not answer within {} (the hook's `timeout`)",
                 humantime::format_duration(timeout)
             ));
         }
         Err(e) if e.is_connect() => {
-            return Err(format!("cannot connect to {url}: {}", root_cause(&e)));
+            return Err(format!("cannot connect to {shown}: {}", root_cause(&e)));
         }
-        Err(e) => return Err(format!("sending to {url} failed: {}", root_cause(&e))),
+        Err(e) => return Err(format!("sending to {shown} failed: {}", root_cause(&e))),
     };
     let status = response.status();
     // At most MAX_OUTPUT of the answer is read: a receiver cannot fill the agent's memory.
@@ -553,9 +576,9 @@ async fn post(
         ""
     };
     Err(if text.is_empty() {
-        format!("{url} answered {status}{redirect}")
+        format!("{shown} answered {status}{redirect}")
     } else {
-        format!("{url} answered {status}{redirect}: {text}")
+        format!("{shown} answered {status}{redirect}: {text}")
     })
 }
 
@@ -710,6 +733,20 @@ mod tests {
     }
 
     #[test]
+    fn urls_are_shown_without_their_path_or_query() {
+        let u = |s: &str| shown_url(&url::Url::parse(s).unwrap());
+        assert_eq!(u("https://psa.example/"), "https://psa.example/");
+        assert_eq!(
+            u("https://hooks.chat.example/services/T0/B0/s3cr3t"),
+            "https://hooks.chat.example/…"
+        );
+        assert_eq!(
+            u("http://127.0.0.1:9000/?token=x"),
+            "http://127.0.0.1:9000/…"
+        );
+    }
+
+    #[test]
     fn retries_back_off_with_jitter_and_give_up_after_a_day() {
         let t0 = Utc::now();
         let wait = |attempts: i64, jitter: f64| {
@@ -751,10 +788,8 @@ mod tests {
             std::os::unix::fs::PermissionsExt::from_mode(0o777),
         )
         .unwrap();
-        // SAFETY: a test-only variable, set before the command starts.
-        unsafe { std::env::set_var("ASSETD_TEST_CANARY", "do-not-pass-me") };
         let script = format!(
-            "cat > {out}; env >> {out}; id -u >> {out}",
+            "cat > {out}; echo >> {out}; env >> {out}; id -u >> {out}",
             out = out.display()
         );
         let argv = vec!["/bin/sh".to_string(), "-c".into(), script];
@@ -766,7 +801,33 @@ mod tests {
         assert!(text.starts_with(&e.to_json()), "{text}");
         assert!(text.contains("ASSETD_EVENT_ID=42"), "{text}");
         assert!(text.contains("ASSETD_EVENT_TYPE=run.finished"), "{text}");
-        assert!(!text.contains("do-not-pass-me"), "{text}");
+        // Nothing of this process's environment (cargo's, the user's) reaches it: only what
+        // assetd gives, and what the shell itself sets.
+        let names: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+            .filter(|k| {
+                k.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .collect();
+        for name in &names {
+            assert!(
+                [
+                    "PATH",
+                    "ASSETD_HOOK",
+                    "ASSETD_EVENT_ID",
+                    "ASSETD_EVENT_TYPE",
+                    "PWD",
+                    "SHLVL",
+                    "_",
+                    "OLDPWD"
+                ]
+                .contains(name),
+                "{name} leaked into the command's environment: {text}"
+            );
+        }
+        assert!(names.contains(&"ASSETD_HOOK"), "{text}");
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } == 0 {
             assert!(
@@ -787,7 +848,10 @@ mod tests {
         let err = run_command("h", &fails, &e, e.to_json(), Duration::from_secs(10))
             .await
             .unwrap_err();
-        assert!(err.contains("exit status: 3") && err.contains("the channel is gone"), "{err}");
+        assert!(
+            err.contains("exit status: 3") && err.contains("the channel is gone"),
+            "{err}"
+        );
         // It hangs, and so does the child it started: both are killed at the timeout.
         let hangs = vec![
             "/bin/sh".to_string(),

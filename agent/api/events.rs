@@ -40,7 +40,8 @@ fn hook_to_proto(h: HookStatus) -> pb::Hook {
         _ => pb::HookState::Ok,
     };
     let (kind, target) = match &h.config.target {
-        crate::config::HookTarget::Webhook { url, .. } => ("webhook", url.to_string()),
+        // Its origin only: a path or query can hold a token.
+        crate::config::HookTarget::Webhook { url, .. } => ("webhook", crate::hooks::shown_url(url)),
         // Only the program: an argument could be a token.
         crate::config::HookTarget::Command { argv } => {
             ("command", argv.first().cloned().unwrap_or_default())
@@ -50,7 +51,12 @@ fn hook_to_proto(h: HookStatus) -> pb::Hook {
         name: h.config.name.clone(),
         kind: kind.to_string(),
         target,
-        events: h.config.events.iter().map(|t| t.as_str().to_string()).collect(),
+        events: h
+            .config
+            .events
+            .iter()
+            .map(|t| t.as_str().to_string())
+            .collect(),
         state: state as i32,
         delivered_through: h.row.delivered_through,
         backlog: h.backlog,
@@ -95,7 +101,10 @@ fn filter(types: &[String], sources: &[String]) -> Result<EventFilter, ApiError>
         .iter()
         .map(|t| {
             t.parse::<EventType>().map_err(|e| {
-                ApiError::invalid("types", format!("{e}; the types are {}", EventType::names()))
+                ApiError::invalid(
+                    "types",
+                    format!("{e}; the types are {}", EventType::names()),
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
