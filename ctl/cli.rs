@@ -220,7 +220,7 @@ pub enum Command {
 
     /// What changed, from the agent's durable event log: replayed from a cursor, then followed.
     #[command(
-        after_help = "Examples:\n  assetctl events                         # every retained event\n  assetctl events --follow --type asset.removed\n  assetctl -o json events --after 1200 --follow   # JSON Lines, resumable from the last id\n\nWithout --after, --follow starts from now (like tail -f); --after 0 replays every retained\nevent first. With --follow, a restart of the agent is ridden out: assetctl reconnects and\nresumes after the last event it printed. Types: run.started, run.finished,\nsource.state_changed, asset.added, asset.changed, asset.removed, removals.held,\ncounts.changed, warranty.expiring."
+        after_help = "Examples:\n  assetctl events                         # every retained event\n  assetctl events --follow --type asset.removed\n  assetctl -o json events --after 1200 --follow   # JSON Lines, resumable from the last id\n\nWithout --after, --follow starts from now (like tail -f); --after 0 replays every retained\nevent first. With --follow, a restart of the agent is ridden out: assetctl reconnects and\nresumes after the last event it printed. The types and their fields: docs/events.md."
     )]
     Events {
         /// Only events after this id (the last one already seen); 0 for every retained event.

@@ -20,7 +20,9 @@ use crate::commands::Ctx;
 use crate::connect::unary;
 use crate::convert::{short_ts, timestamp};
 use crate::error::{CtlError, EXIT_OK, call, rpc_error};
-use crate::output::{Col, Field, Format, Record, csv_line, flex, left, print_list, right, sanitize};
+use crate::output::{
+    Col, Field, Format, Record, csv_line, flex, left, print_list, right, sanitize,
+};
 use crate::proto;
 
 /// One event as `-o json` prints it: the fields and order of the agent's JSON form, so a
@@ -50,7 +52,9 @@ impl From<proto::Event> for EventRecord {
         let data = RawValue::from_string(e.data)
             .ok()
             .filter(|d| d.get().starts_with('{'))
-            .unwrap_or_else(|| RawValue::from_string("{}".into()).unwrap_or_else(|_| unreachable!()));
+            .unwrap_or_else(|| {
+                RawValue::from_string("{}".into()).unwrap_or_else(|_| unreachable!())
+            });
         EventRecord {
             id: e.id,
             time: time.or_else(|| timestamp(e.time.as_ref())),
@@ -239,7 +243,14 @@ pub async fn events(
         tokio::time::sleep(RECONNECT_EVERY).await;
     }
     if ctx.format == Format::Table && printed == 0 {
-        eprintln!("no events{}", if after == "0" { " retained" } else { " after that id" });
+        eprintln!(
+            "no events{}",
+            if after == "0" {
+                " retained"
+            } else {
+                " after that id"
+            }
+        );
     }
     Ok(EXIT_OK)
 }
@@ -250,7 +261,10 @@ fn reconnectable(s: &tonic::Status) -> bool {
     matches!(
         s.code(),
         Code::Unavailable | Code::Unknown | Code::Cancelled | Code::Internal
-    ) && !matches!(rpc_error(s.clone(), call("WatchEvents", "events")), CtlError::Tls { .. })
+    ) && !matches!(
+        rpc_error(s.clone(), call("WatchEvents", "events")),
+        CtlError::Tls { .. }
+    )
 }
 
 /// One hook as `assetctl hooks` prints it.
@@ -324,11 +338,17 @@ impl Record for HookRecord {
         ("state", |h| h.state.clone()),
         ("delivered_through", |h| h.delivered_through.to_string()),
         ("backlog", |h| h.backlog.to_string()),
-        ("last_delivery", |h| h.last_delivery.clone().unwrap_or_default()),
+        ("last_delivery", |h| {
+            h.last_delivery.clone().unwrap_or_default()
+        }),
         ("last_error", |h| h.last_error.clone()),
         ("attempts", |h| h.attempts.to_string()),
-        ("next_attempt", |h| h.next_attempt.clone().unwrap_or_default()),
-        ("failing_since", |h| h.failing_since.clone().unwrap_or_default()),
+        ("next_attempt", |h| {
+            h.next_attempt.clone().unwrap_or_default()
+        }),
+        ("failing_since", |h| {
+            h.failing_since.clone().unwrap_or_default()
+        }),
     ];
 }
 
@@ -404,14 +424,21 @@ mod tests {
         );
         assert_eq!(e.summary(), "sw-1 (switch)");
         // Data that is not an object (an agent bug) still prints valid JSON.
-        assert!(event("x", "oops").line(Format::Json).contains("\"data\":{}"));
+        assert!(
+            event("x", "oops")
+                .line(Format::Json)
+                .contains("\"data\":{}")
+        );
     }
 
     #[test]
     fn summaries_say_what_happened() {
         assert_eq!(
-            event("source.state_changed", r#"{"old":"ok","new":"credentials_rejected"}"#)
-                .summary(),
+            event(
+                "source.state_changed",
+                r#"{"old":"ok","new":"credentials_rejected"}"#
+            )
+            .summary(),
             "ok → credentials_rejected"
         );
         assert_eq!(
@@ -431,6 +458,9 @@ mod tests {
             "fw: serial, os"
         );
         let csv = event("run.started", r#"{"kind":"full","trigger":"manual"}"#).line(Format::Csv);
-        assert!(csv.starts_with("12,2026-01-01T00:00:00.120000Z,run.started,auvik,3,,Contoso,"), "{csv}");
+        assert!(
+            csv.starts_with("12,2026-01-01T00:00:00.120000Z,run.started,auvik,3,,Contoso,"),
+            "{csv}"
+        );
     }
 }

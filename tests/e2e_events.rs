@@ -185,8 +185,12 @@ fn serve(mut conn: TcpStream, inbox: &Mutex<Inbox>, down: &AtomicBool) {
             while Instant::now() < deadline && !down.load(Ordering::SeqCst) {
                 match conn.read(&mut probe) {
                     Ok(0) => return,
-                    Err(e) if e.kind() != std::io::ErrorKind::WouldBlock
-                        && e.kind() != std::io::ErrorKind::TimedOut => return,
+                    Err(e)
+                        if e.kind() != std::io::ErrorKind::WouldBlock
+                            && e.kind() != std::io::ErrorKind::TimedOut =>
+                    {
+                        return;
+                    }
                     _ => {}
                 }
             }
@@ -289,10 +293,19 @@ fn webhooks_are_signed_ordered_and_catch_up_after_the_receiver_was_down() {
         assert!(d.signed && d.json, "{d:?}");
         assert_eq!(&d.body, line);
         let e = parse(&d.body);
-        assert_eq!((e["id"].as_i64(), e["type"].as_str()), (Some(d.id), Some(d.kind.as_str())));
+        assert_eq!(
+            (e["id"].as_i64(), e["type"].as_str()),
+            (Some(d.id), Some(d.kind.as_str()))
+        );
     }
     let kinds: BTreeSet<&str> = got.iter().map(|d| d.kind.as_str()).collect();
-    for kind in ["run.started", "asset.added", "counts.changed", "source.state_changed", "run.finished"] {
+    for kind in [
+        "run.started",
+        "asset.added",
+        "counts.changed",
+        "source.state_changed",
+        "run.finished",
+    ] {
         assert!(kinds.contains(kind), "{kind} in {kinds:?}");
     }
 
@@ -300,11 +313,17 @@ fn webhooks_are_signed_ordered_and_catch_up_after_the_receiver_was_down() {
     receiver.stop();
     let devices = sim.sim.devices();
     assert!(sim.sim.remove_device(&devices[0].id));
-    assert!(sim.sim.update_device(&devices[1].id, |d| d.name = format!("{}-moved", d.name)));
+    assert!(
+        sim.sim
+            .update_device(&devices[1].id, |d| d.name = format!("{}-moved", d.name))
+    );
     assert_eq!(agent.sync(true)["state"], "ok");
     agent.wait_for("a failed attempt", |a| {
         let h = hook_status(a, "psa");
-        h["state"] == "retrying" && h["last_error"].as_str().is_some_and(|e| e.contains("cannot connect"))
+        h["state"] == "retrying"
+            && h["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("cannot connect"))
     });
     let psa = hook_status(&agent, "psa");
     assert!(psa["backlog"].as_i64().unwrap() >= 4, "{psa}");
@@ -314,17 +333,30 @@ fn webhooks_are_signed_ordered_and_catch_up_after_the_receiver_was_down() {
     let _receiver = Receiver::start(receiver.port, inbox.clone());
     let all = log_lines(&agent);
     let newest = last_run_finished(&all);
-    _receiver.wait_for(&agent, "the missed events", |d| d.iter().any(|d| d.id == newest));
+    _receiver.wait_for(&agent, "the missed events", |d| {
+        d.iter().any(|d| d.id == newest)
+    });
     let got = _receiver.deliveries();
     let ids: Vec<i64> = got.iter().map(|d| d.id).collect();
-    let logged: Vec<i64> = all.iter().map(|l| parse(l)["id"].as_i64().unwrap()).collect();
+    let logged: Vec<i64> = all
+        .iter()
+        .map(|l| parse(l)["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, logged, "in order, none missed, none twice");
     assert!(got.iter().all(|d| d.signed));
-    let missed: Vec<Value> = got.iter().filter(|d| d.id > through).map(|d| parse(&d.body)).collect();
-    assert!(missed.iter().any(|e| e["type"] == "asset.removed"
-        && e["data"]["external_id"] == devices[0].id.as_str()));
-    assert!(missed.iter().any(|e| e["type"] == "asset.changed"
-        && e["data"]["changes"][0]["field"] == "name"));
+    let missed: Vec<Value> = got
+        .iter()
+        .filter(|d| d.id > through)
+        .map(|d| parse(&d.body))
+        .collect();
+    assert!(missed.iter().any(
+        |e| e["type"] == "asset.removed" && e["data"]["external_id"] == devices[0].id.as_str()
+    ));
+    assert!(
+        missed
+            .iter()
+            .any(|e| e["type"] == "asset.changed" && e["data"]["changes"][0]["field"] == "name")
+    );
     agent.wait_for("the hook to be ok", |a| {
         let h = hook_status(a, "psa");
         h["state"] == "ok" && h["backlog"] == 0 && h["last_error"] == ""
@@ -337,16 +369,28 @@ fn webhooks_are_signed_ordered_and_catch_up_after_the_receiver_was_down() {
     agent.wait_for("the command hook's deliveries", |_| {
         std::fs::read_to_string(&out).is_ok_and(|t| t.lines().count() == 2)
     });
-    let lines: Vec<Value> = std::fs::read_to_string(&out).unwrap().lines().map(parse).collect();
+    let lines: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(parse)
+        .collect();
     assert!(lines.iter().all(|e| e["type"] == "run.finished"));
-    assert!(agent.log_text().contains("delivered"), "command output is logged");
+    assert!(
+        agent.log_text().contains("delivered"),
+        "command output is logged"
+    );
 
     // A hook added by a reload starts from now.
     let generation = agent.generation();
     let text = std::fs::read_to_string(&agent.config).unwrap();
     agent.write_config(&format!(
         "{text}{}",
-        hook_table("late", &url, &agent.dir.path().join("hook.secret"), "[\"run.finished\"]")
+        hook_table(
+            "late",
+            &url,
+            &agent.dir.path().join("hook.secret"),
+            "[\"run.finished\"]"
+        )
     ));
     agent.wait_for_generation(generation + 1);
     let late = hook_status(&agent, "late");
@@ -365,26 +409,42 @@ fn kill_9_between_commit_and_delivery_delivers_the_event_once_more_at_most() {
     });
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
     let before = last_run_finished(&log_lines(&agent));
-    receiver.wait_for(&agent, "the first run's events", |d| d.iter().any(|d| d.id == before));
+    receiver.wait_for(&agent, "the first run's events", |d| {
+        d.iter().any(|d| d.id == before)
+    });
     // The receiver takes the next event but does not answer: the run goes on and commits
     // its events behind it, none delivered.
     inbox.lock().unwrap().stall_next = true;
     sim.sim.add_device(&sim.sim.devices()[0].tenant_id);
     assert_eq!(agent.sync(true)["state"], "ok");
-    receiver.wait_for(&agent, "the stalled delivery", |d| d.iter().any(|d| d.id > before));
+    receiver.wait_for(&agent, "the stalled delivery", |d| {
+        d.iter().any(|d| d.id > before)
+    });
     let stalled = receiver.deliveries().last().unwrap().id;
     let committed = last_run_finished(&log_lines(&agent));
-    assert!(committed > stalled + 1, "events committed behind the stalled one");
+    assert!(
+        committed > stalled + 1,
+        "events committed behind the stalled one"
+    );
     agent.kill9();
     agent.spawn();
     receiver.wait_for(&agent, "every event after the restart", |d| {
         d.iter().any(|d| d.id == committed)
     });
-    let ids: Vec<i64> = receiver.deliveries().iter().map(|d| d.id).filter(|&i| i > before).collect();
+    let ids: Vec<i64> = receiver
+        .deliveries()
+        .iter()
+        .map(|d| d.id)
+        .filter(|&i| i > before)
+        .collect();
     let mut expected: Vec<i64> = (stalled..=committed).collect();
     expected.insert(1, stalled);
     // The restart's own events (the interrupted nothing: the run had ended) may follow.
-    assert_eq!(&ids[..expected.len()], &expected[..], "the one in flight again, then each once");
+    assert_eq!(
+        &ids[..expected.len()],
+        &expected[..],
+        "the one in flight again, then each once"
+    );
 }
 
 #[test]
@@ -411,7 +471,11 @@ fn a_follower_resumes_across_a_restart_without_gaps_or_duplicates() {
     };
     let first = last_run_finished(&log_lines(&agent));
     agent.wait_for("the replay", |_| {
-        lines.lock().unwrap().iter().any(|l| parse(l)["id"].as_i64() == Some(first))
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| parse(l)["id"].as_i64() == Some(first))
     });
     agent.stop();
     agent.spawn();
@@ -420,16 +484,31 @@ fn a_follower_resumes_across_a_restart_without_gaps_or_duplicates() {
     let log = log_lines(&agent);
     let last = last_run_finished(&log);
     agent.wait_for("the follower to catch up", |_| {
-        lines.lock().unwrap().iter().any(|l| parse(l)["id"].as_i64() == Some(last))
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| parse(l)["id"].as_i64() == Some(last))
     });
     let _ = follower.kill();
     let _ = follower.wait();
     reader.join().unwrap();
     let followed = lines.lock().unwrap().clone();
-    assert_eq!(followed, log, "the follower printed the log exactly: no gap, no duplicate");
+    assert_eq!(
+        followed, log,
+        "the follower printed the log exactly: no gap, no duplicate"
+    );
     let mut stderr = String::new();
-    follower.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(stderr.contains("reconnected; resuming after event"), "{stderr}");
+    follower
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("reconnected; resuming after event"),
+        "{stderr}"
+    );
     // A cursor from another database is refused with what to do.
     let out = agent.ctl(&["events", "--after", &(last + 1000).to_string()]);
     assert!(!out.status.success());
@@ -463,13 +542,14 @@ fn a_stuck_webhook_and_a_stalled_reader_hold_up_no_sync_and_no_other_client() {
     // A reader that opens the whole log and never reads, on a small window.
     let socket = agent.socket.clone();
     let _stalled = rt.block_on(async {
-        let channel = tonic::transport::Endpoint::from_shared(format!("unix://{}", socket.display()))
-            .unwrap()
-            .initial_stream_window_size(65_535)
-            .initial_connection_window_size(65_535)
-            .connect()
-            .await
-            .expect("connect");
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("unix://{}", socket.display()))
+                .unwrap()
+                .initial_stream_window_size(65_535)
+                .initial_connection_window_size(65_535)
+                .connect()
+                .await
+                .expect("connect");
         let stream = EventServiceClient::new(channel.clone())
             .watch_events(pb::WatchEventsRequest {
                 after: "0".into(),
@@ -483,7 +563,8 @@ fn a_stuck_webhook_and_a_stalled_reader_hold_up_no_sync_and_no_other_client() {
     // Three more syncs with changes go through meanwhile, and everyone else keeps up.
     for round in 0..3 {
         let d = sim.sim.devices()[round].id.clone();
-        sim.sim.update_device(&d, |x| x.name = format!("{}-{round}", x.name));
+        sim.sim
+            .update_device(&d, |x| x.name = format!("{}-{round}", x.name));
         assert_eq!(agent.sync(true)["state"], "ok", "round {round}");
     }
     let log = log_lines(&agent);
@@ -492,13 +573,18 @@ fn a_stuck_webhook_and_a_stalled_reader_hold_up_no_sync_and_no_other_client() {
         d.iter().any(|d| d.id == last)
     });
     assert_eq!(healthy.deliveries().len(), log.len());
-    assert!(log.len() > 400, "more than a stream's window of events: {}", log.len());
+    assert!(
+        log.len() > 400,
+        "more than a stream's window of events: {}",
+        log.len()
+    );
     let replay = rt.block_on(async {
-        let channel = tonic::transport::Endpoint::from_shared(format!("unix://{}", socket.display()))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("unix://{}", socket.display()))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
         let mut s = EventServiceClient::new(channel)
             .watch_events(pb::WatchEventsRequest {
                 after: "0".into(),
@@ -518,6 +604,10 @@ fn a_stuck_webhook_and_a_stalled_reader_hold_up_no_sync_and_no_other_client() {
     // The stuck receiver still holds its first event: nothing of it was acknowledged.
     let stuck_status = hook_status(&agent, "stuck");
     assert_eq!(stuck_status["delivered_through"], 0, "{stuck_status}");
-    assert_eq!(stuck_status["backlog"].as_i64(), Some(log.len() as i64), "{stuck_status}");
+    assert_eq!(
+        stuck_status["backlog"].as_i64(),
+        Some(log.len() as i64),
+        "{stuck_status}"
+    );
     assert_eq!(hook_status(&agent, "healthy")["backlog"], 0);
 }

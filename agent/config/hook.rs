@@ -141,7 +141,11 @@ impl Checker<'_> {
                         format!("hook `{name}`: `secret` signs webhooks; a command reads the event on its stdin from assetd itself, so remove it"),
                     );
                 }
-                let argv: Vec<String> = command.get_ref().iter().map(|a| a.get_ref().clone()).collect();
+                let argv: Vec<String> = command
+                    .get_ref()
+                    .iter()
+                    .map(|a| a.get_ref().clone())
+                    .collect();
                 match argv.first() {
                     None => {
                         self.error(
@@ -210,7 +214,10 @@ impl Checker<'_> {
                 Ok(_) => {}
                 Err(e) => self.error(
                     t,
-                    format!("hook `{name}`: {e}; the types are {}, or \"*\" for all", EventType::names()),
+                    format!(
+                        "hook `{name}`: {e}; the types are {}, or \"*\" for all",
+                        EventType::names()
+                    ),
                 ),
             }
         }
@@ -231,7 +238,9 @@ mod tests {
     }
 
     fn parse_err(text: &str) -> String {
-        parse(Path::new("c.toml"), text, true).unwrap_err().to_string()
+        parse(Path::new("c.toml"), text, true)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -289,11 +298,15 @@ mod tests {
         let hook = |body: &str| format!("[[hook]]\nname = \"h\"\n{body}");
         for (body, want) in [
             (
-                format!("events = [\"*\"]\nurl = \"http://psa.example/x\"\nsecret = \"{SECRET}\"\n"),
+                format!(
+                    "events = [\"*\"]\nurl = \"http://psa.example/x\"\nsecret = \"{SECRET}\"\n"
+                ),
                 "c.toml:4:7: `url` uses http:// to a non-loopback host",
             ),
             (
-                format!("events = [\"*\"]\nurl = \"https://u:pw@psa.example/x\"\nsecret = \"{SECRET}\"\n"),
+                format!(
+                    "events = [\"*\"]\nurl = \"https://u:pw@psa.example/x\"\nsecret = \"{SECRET}\"\n"
+                ),
                 "`url` must not carry `user:password@`",
             ),
             (
@@ -301,32 +314,46 @@ mod tests {
                 "a webhook needs a `secret`",
             ),
             (
-                "events = [\"*\"]\nurl = \"https://psa.example/x\"\nsecret = \"short\"\n".to_string(),
+                "events = [\"*\"]\nurl = \"https://psa.example/x\"\nsecret = \"short\"\n"
+                    .to_string(),
                 "shorter than 16 characters",
             ),
             (
-                format!("events = [\"run.done\"]\nurl = \"https://psa.example/x\"\nsecret = \"{SECRET}\"\n"),
+                format!(
+                    "events = [\"run.done\"]\nurl = \"https://psa.example/x\"\nsecret = \"{SECRET}\"\n"
+                ),
                 "c.toml:3:11: hook `h`: unknown event type `run.done`; the types are run.started,",
             ),
             (
                 "events = []\ncommand = [\"/bin/true\"]\n".to_string(),
                 "`events` is empty",
             ),
-            ("command = [\"/bin/true\"]\n".to_string(), "`events` is missing"),
+            (
+                "command = [\"/bin/true\"]\n".to_string(),
+                "`events` is missing",
+            ),
             (
                 "events = [\"*\"]\ncommand = [\"notify-teams\"]\n".to_string(),
                 "`notify-teams` is not an absolute path",
             ),
-            ("events = [\"*\"]\ncommand = []\n".to_string(), "`command` is empty"),
+            (
+                "events = [\"*\"]\ncommand = []\n".to_string(),
+                "`command` is empty",
+            ),
             (
                 format!("events = [\"*\"]\ncommand = [\"/bin/true\"]\nsecret = \"{SECRET}\"\n"),
                 "a command reads the event on its stdin",
             ),
             (
-                format!("events = [\"*\"]\ncommand = [\"/bin/true\"]\nurl = \"https://x.example/\"\nsecret = \"{SECRET}\"\n"),
+                format!(
+                    "events = [\"*\"]\ncommand = [\"/bin/true\"]\nurl = \"https://x.example/\"\nsecret = \"{SECRET}\"\n"
+                ),
                 "give either `url` (a webhook) or `command`, not both",
             ),
-            ("events = [\"*\"]\n".to_string(), "give `url` (a webhook, with `secret`) or `command`"),
+            (
+                "events = [\"*\"]\n".to_string(),
+                "give `url` (a webhook, with `secret`) or `command`",
+            ),
             (
                 "events = [\"*\"]\ncommand = [\"/bin/true\"]\ntimeout = \"1h\"\n".to_string(),
                 "`timeout` is at most 10m",
@@ -345,8 +372,12 @@ mod tests {
              [[hook]]\nname = \"h\"\nevents = [\"*\"]\ncommand = [\"/bin/false\"]\n",
         );
         assert!(e.contains("c.toml:6:8: duplicate hook name `h`"), "{e}");
-        let e = parse_err("[[hook]]\nname = \"PSA\"\nevents = [\"*\"]\ncommand = [\"/bin/true\"]\n");
-        assert!(e.contains("hook name `PSA` may use only a-z, 0-9 and '-'"), "{e}");
+        let e =
+            parse_err("[[hook]]\nname = \"PSA\"\nevents = [\"*\"]\ncommand = [\"/bin/true\"]\n");
+        assert!(
+            e.contains("hook name `PSA` may use only a-z, 0-9 and '-'"),
+            "{e}"
+        );
         let e = parse_err("[agent]\nevent_retention = \"soon\"\n");
         assert!(e.contains("`event_retention`"), "{e}");
     }

@@ -89,10 +89,12 @@ const FILTERED: &str = "(?3 IS NULL OR type IN (SELECT value FROM json_each(?3))
 /// The highest id ever given to an event (0 before the first). Pruning can delete the
 /// newest rows too, so this is AUTOINCREMENT's own counter, not `MAX(id)`.
 pub(super) fn last_event_id(c: &Connection) -> rusqlite::Result<i64> {
-    Ok(c.prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'events'")?
-        .query_row([], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
+    Ok(
+        c.prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'events'")?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0),
+    )
 }
 
 /// Appends one event inside the caller's transaction; returns its id.
@@ -479,10 +481,7 @@ impl Store {
                 "DELETE FROM events WHERE id > ?1 AND id <= ?2",
                 params![pruned, through],
             )?;
-            tx.execute(
-                "UPDATE event_log SET pruned_through = ?1",
-                params![through],
-            )?;
+            tx.execute("UPDATE event_log SET pruned_through = ?1", params![through])?;
             tx.commit()?;
             Ok(n)
         })
@@ -492,7 +491,8 @@ impl Store {
     /// (after the last event given out), a known one keeps its cursor and state, and the
     /// rows of hooks no longer configured go (their backlog no longer holds back pruning).
     pub fn set_hooks(&self, names: &[String]) -> Result<()> {
-        let names_json = serde_json::to_string(names).map_err(|e| StoreError::Task(e.to_string()))?;
+        let names_json =
+            serde_json::to_string(names).map_err(|e| StoreError::Task(e.to_string()))?;
         self.with_writer(|c| {
             let tx = c.transaction()?;
             let last = last_event_id(&tx)?;
@@ -515,17 +515,21 @@ impl Store {
 
     pub fn hook(&self, name: &str) -> Result<Option<HookRow>> {
         self.with_reader(|c| {
-            Ok(c.prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE name = ?1"))?
-                .query_row([name], hook_from_row)
-                .optional()?)
+            Ok(
+                c.prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks WHERE name = ?1"))?
+                    .query_row([name], hook_from_row)
+                    .optional()?,
+            )
         })
     }
 
     pub fn hooks(&self) -> Result<Vec<HookRow>> {
         self.with_reader(|c| {
-            Ok(c.prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks ORDER BY name"))?
-                .query_map([], hook_from_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(
+                c.prepare_cached(&format!("SELECT {HOOK_COLUMNS} FROM hooks ORDER BY name"))?
+                    .query_map([], hook_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            )
         })
     }
 
@@ -848,7 +852,10 @@ mod tests {
                 .filter(|e| e.kind == "source.state_changed")
                 .map(|e| {
                     let d = data(e);
-                    (d["old"].as_str().unwrap().into(), d["new"].as_str().unwrap().into())
+                    (
+                        d["old"].as_str().unwrap().into(),
+                        d["new"].as_str().unwrap().into(),
+                    )
                 })
                 .collect()
         };
@@ -867,7 +874,10 @@ mod tests {
             .into_iter()
             .find(|e| data(e)["new"] == "credentials_rejected")
             .unwrap();
-        assert_eq!(data(&rejected)["detail"], "the vendor refused the key: fix api_key");
+        assert_eq!(
+            data(&rejected)["detail"],
+            "the vendor refused the key: fix api_key"
+        );
         // Decided without a run.
         store
             .record_source_state("auvik", "failed", "the connector could not start")
@@ -883,7 +893,12 @@ mod tests {
         store.recover().unwrap();
         let last = all(&store).pop().unwrap();
         assert_eq!(last.kind, "run.finished");
-        assert!(data(&last)["error"].as_str().unwrap().contains("interrupted"));
+        assert!(
+            data(&last)["error"]
+                .as_str()
+                .unwrap()
+                .contains("interrupted")
+        );
     }
 
     #[test]
@@ -975,7 +990,10 @@ mod tests {
         assert!(store.retry_hook("psa").unwrap());
         assert!(!store.retry_hook("nope").unwrap());
         let psa = store.hook("psa").unwrap().unwrap();
-        assert_eq!((psa.attempts, psa.failing, psa.next_attempt), (0, false, None));
+        assert_eq!(
+            (psa.attempts, psa.failing, psa.next_attempt),
+            (0, false, None)
+        );
         store
             .record_attempt(
                 "psa",
@@ -1029,7 +1047,13 @@ mod tests {
             types: vec![],
             sources: vec!["syncro".into()],
         };
-        assert!(store.events_after(0, last, &other, 10).unwrap().events.is_empty());
+        assert!(
+            store
+                .events_after(0, last, &other, 10)
+                .unwrap()
+                .events
+                .is_empty()
+        );
         // Bounded above by `upto`: a reader never reads past what it was told is committed.
         assert_eq!(
             store

@@ -29,6 +29,11 @@ fn the_api_key_never_leaves_the_config() {
         &format!("api_key = {{ file = \"{}\" }}", agent.key_file.display()),
         &format!("api_key = \"{CANARY}\""),
     );
+    // The same value signs a webhook's events (a receiver on loopback that is not there:
+    // its failures are logged and shown by `hooks`, without the secret).
+    let inline = format!(
+        "{inline}\n[[hook]]\nname = \"psa\"\nevents = [\"*\"]\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"{CANARY}\"\n"
+    );
     assert!(inline.contains(CANARY));
     agent.write_config(&inline);
     agent.signal(libc::SIGHUP);
@@ -48,6 +53,8 @@ fn the_api_key_never_leaves_the_config() {
         vec!["clients"],
         vec!["assets", "list"],
         vec!["export", "--format", "csv"],
+        vec!["events"],
+        vec!["hooks"],
     ] {
         let mut full = vec!["-o", "json"];
         full.extend(args);
