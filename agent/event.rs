@@ -133,9 +133,9 @@ impl Event {
         // (a hand-edited row) is sent as an empty object rather than as broken JSON.
         let empty = serde_json::value::RawValue::from_string("{}".to_string())
             .unwrap_or_else(|_| unreachable!("`{{}}` is JSON"));
-        let parsed: Option<Box<serde_json::value::RawValue>> = serde_json::from_str(&self.data)
+        let parsed = serde_json::from_str::<Box<serde_json::value::RawValue>>(&self.data)
             .ok()
-            .filter(|raw: &Box<serde_json::value::RawValue>| raw.get().starts_with('{'));
+            .filter(|raw| raw.get().starts_with('{'));
         let data = parsed.as_deref().unwrap_or(&empty);
         serde_json::to_string(&Wire {
             id: self.id,
@@ -162,7 +162,7 @@ pub struct EventFilter {
 impl EventFilter {
     pub fn matches(&self, e: &Event) -> bool {
         (self.types.is_empty() || self.types.iter().any(|t| t.as_str() == e.kind))
-            && (self.sources.is_empty() || self.sources.iter().any(|s| *s == e.source))
+            && (self.sources.is_empty() || self.sources.contains(&e.source))
     }
 }
 

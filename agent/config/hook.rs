@@ -94,13 +94,13 @@ impl Checker<'_> {
         }
         let events = self.hook_events(&name, h);
         let timeout = self.positive_duration(&raw.timeout, DEFAULT_HOOK_TIMEOUT, "timeout");
-        if timeout > MAX_HOOK_TIMEOUT {
-            if let Some(t) = &raw.timeout {
-                self.error(
-                    t,
-                    format!("hook `{name}`: `timeout` is at most 10m (a delivery holds the hook's queue)"),
-                );
-            }
+        if let Some(t) = &raw.timeout
+            && timeout > MAX_HOOK_TIMEOUT
+        {
+            self.error(
+                t,
+                format!("hook `{name}`: `timeout` is at most 10m (a delivery holds the hook's queue)"),
+            );
         }
         let target = match (&raw.url, &raw.command) {
             (Some(url), None) => {
