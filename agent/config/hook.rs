@@ -99,7 +99,9 @@ impl Checker<'_> {
         {
             self.error(
                 t,
-                format!("hook `{name}`: `timeout` is at most 10m (a delivery holds the hook's queue)"),
+                format!(
+                    "hook `{name}`: `timeout` is at most 10m (a delivery holds the hook's queue)"
+                ),
             );
         }
         let target = match (&raw.url, &raw.command) {
