@@ -591,15 +591,17 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     inner.to_string()
 }
 
-/// The first `max` characters of `bytes` as one printable line.
+/// The first `max` characters of `bytes` as one printable line, runs of white space (an
+/// HTML error page's indentation) as one space.
 fn printable(bytes: &[u8], max: usize) -> String {
     String::from_utf8_lossy(bytes)
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
         .take(max)
-        .collect::<String>()
-        .trim()
-        .to_string()
+        .collect()
 }
 
 /// The user commands run as when the agent is root: `nobody`'s ids (65534 where the
@@ -730,6 +732,15 @@ mod tests {
             signature("It's a Secret to Everybody", b"Hello, World!"),
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
+    }
+
+    #[test]
+    fn answers_are_shown_on_one_short_line() {
+        assert_eq!(
+            printable(b"<html>\n    <body>\r\n\t<p>Error 401</p>  </body>", 200),
+            "<html> <body> <p>Error 401</p> </body>"
+        );
+        assert_eq!(printable("ü".repeat(300).as_bytes(), 5), "üüüüü");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tonic::Code;
 use crate::cli::HooksCommand;
 use crate::commands::Ctx;
 use crate::connect::unary;
-use crate::convert::{short_ts, timestamp};
+use crate::convert::{AttentionRecord, short_ts, timestamp};
 use crate::error::{CtlError, EXIT_OK, call, rpc_error};
 use crate::output::{
     Col, Field, Format, Record, csv_line, flex, left, print_list, right, sanitize,
@@ -352,6 +352,23 @@ impl Record for HookRecord {
     ];
 }
 
+/// What `assetctl status` says about hooks: each one that has failed for 24 hours.
+pub fn hook_attention(hooks: &[HookRecord]) -> Vec<AttentionRecord> {
+    hooks
+        .iter()
+        .filter(|h| h.state == "failing")
+        .map(|h| AttentionRecord {
+            subject: format!("hook {}", h.name),
+            problem: format!(
+                "failed for 24 hours; its {} undelivered events are kept",
+                h.backlog
+            ),
+            detail: sanitize(&h.last_error).into_owned(),
+            fix: format!("fix the receiver, then `assetctl hooks retry {}`", h.name),
+        })
+        .collect()
+}
+
 pub async fn hooks(ctx: &Ctx, command: Option<HooksCommand>) -> Result<i32> {
     match command {
         None => {
@@ -428,6 +445,34 @@ mod tests {
             event("x", "oops")
                 .line(Format::Json)
                 .contains("\"data\":{}")
+        );
+    }
+
+    #[test]
+    fn only_a_failing_hook_needs_attention() {
+        let hook = |state: &str| HookRecord {
+            name: "psa".into(),
+            kind: "webhook".into(),
+            target: "https://psa.example/…".into(),
+            events: vec!["*".into()],
+            state: state.into(),
+            delivered_through: 10,
+            backlog: 42,
+            last_delivery: None,
+            last_error: "https://psa.example/… answered 503\nService Unavailable".into(),
+            attempts: 300,
+            next_attempt: None,
+            failing_since: None,
+        };
+        assert!(hook_attention(&[hook("ok"), hook("retrying")]).is_empty());
+        let a = hook_attention(&[hook("failing")]);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].subject, "hook psa");
+        assert!(a[0].problem.contains("42 undelivered events are kept"));
+        assert!(!a[0].detail.contains('\n'));
+        assert_eq!(
+            a[0].fix,
+            "fix the receiver, then `assetctl hooks retry psa`"
         );
     }
 
