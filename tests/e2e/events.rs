@@ -5,11 +5,10 @@
 //! agent restart without gaps or duplicates; a stuck webhook and a stalled `WatchEvents`
 //! reader delay neither syncs nor other clients.
 
-mod common;
-
+use crate::common;
+use crate::common::{Agent, Sim, start_auvik};
 use assetd::proto as pb;
 use assetd::proto::event_service_client::EventServiceClient;
-use common::{Agent, Sim, start_auvik};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
