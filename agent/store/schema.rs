@@ -64,8 +64,7 @@ const MIGRATIONS: &[&str] = &[
     // 12: the durable event log (issue 23): events written in the transactions that make
     // the changes they describe, how far the log is pruned, each hook's outbox, the state
     // each source was left in (for `source.state_changed`), and the warranty notices sent.
-    // Self-contained, so that it can move to another number by a rename.
-    include_str!("migrations/0011_events.sql"),
+    include_str!("migrations/0012_events.sql"),
 ];
 
 /// The migration that created `asset_keys`: opening a database from before it fills them.
