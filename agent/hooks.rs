@@ -59,6 +59,8 @@ pub struct Hooks {
     client: reqwest::Client,
     slots: tokio::sync::Mutex<HashMap<String, Slot>>,
     retention: Arc<Mutex<Duration>>,
+    /// Wakes the pruning when the retention changes, so a shorter one applies at once.
+    prune_now: Arc<Notify>,
     cancel: CancellationToken,
 }
 
@@ -106,8 +108,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Hooks {
-    /// Hooks with none running yet (`apply_config` starts them), and the log's pruning.
-    pub fn start(store: Store) -> Arc<Hooks> {
+    /// Hooks with none running yet (`apply_config` starts them), and the log's pruning to
+    /// `retention`, the first round at once.
+    pub fn start(store: Store, retention: Duration) -> Arc<Hooks> {
         let client = reqwest::Client::builder()
             .user_agent(concat!("assetd/", env!("CARGO_PKG_VERSION")))
             // A redirect could send a signed event elsewhere; receivers give their final URL.
@@ -124,12 +127,14 @@ impl Hooks {
             store,
             client,
             slots: tokio::sync::Mutex::new(HashMap::new()),
-            retention: Arc::new(Mutex::new(crate::config::DEFAULT_EVENT_RETENTION)),
+            retention: Arc::new(Mutex::new(retention)),
+            prune_now: Arc::new(Notify::new()),
             cancel: CancellationToken::new(),
         });
         tokio::spawn(prune_loop(
             hooks.store.clone(),
             hooks.retention.clone(),
+            hooks.prune_now.clone(),
             hooks.cancel.clone(),
         ));
         hooks
@@ -139,7 +144,11 @@ impl Hooks {
     /// and lose their outbox, changed ones restart where their outbox is (an event being
     /// delivered at that moment is delivered again), unchanged ones go on untouched.
     pub async fn apply_config(&self, config: &Config) -> Result<(), StoreError> {
-        *lock(&self.retention) = config.agent.event_retention;
+        let retention =
+            std::mem::replace(&mut *lock(&self.retention), config.agent.event_retention);
+        if retention != config.agent.event_retention {
+            self.prune_now.notify_one();
+        }
         let names: Vec<String> = config.hooks.iter().map(|h| h.name.clone()).collect();
         let mut slots = self.slots.lock().await;
         let stale: Vec<String> = slots
@@ -247,9 +256,15 @@ impl Hooks {
     }
 }
 
-/// Prunes the log to its retention every `PRUNE_EVERY`, a batch at a time with a pause
-/// between batches, so a sync never waits for more than one batch.
-async fn prune_loop(store: Store, retention: Arc<Mutex<Duration>>, cancel: CancellationToken) {
+/// Prunes the log to its retention at the start, every `PRUNE_EVERY` and when the
+/// retention changes, a batch at a time with a pause between batches, so a sync never waits
+/// for more than one batch.
+async fn prune_loop(
+    store: Store,
+    retention: Arc<Mutex<Duration>>,
+    now: Arc<Notify>,
+    cancel: CancellationToken,
+) {
     loop {
         let keep = *lock(&retention);
         let older_than = chrono::Duration::from_std(keep)
@@ -283,6 +298,7 @@ async fn prune_loop(store: Store, retention: Arc<Mutex<Duration>>, cancel: Cance
         }
         tokio::select! {
             _ = cancel.cancelled() => return,
+            _ = now.notified() => {}
             _ = tokio::time::sleep(PRUNE_EVERY) => {}
         }
     }

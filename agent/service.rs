@@ -165,7 +165,7 @@ impl Service {
         store.call(move |s| s.set_client_groups(groups)).await?;
         let engine = Engine::new(store.clone(), interrupted);
         // Hooks first: a first run's events are committed as soon as sources start.
-        let hooks = Hooks::start(store.clone());
+        let hooks = Hooks::start(store.clone(), config.agent.event_retention);
         hooks.apply_config(&config).await?;
         engine.apply_config(&config, true).await;
         let agent = Arc::new(Service {
