@@ -272,10 +272,14 @@ impl Service {
             // Everything retained: what was pruned is not missed, it was never asked for.
             EventCursor::After(0) => Ok(pruned),
             EventCursor::After(n) if n > last => Err(ApiError::OutOfRange(format!(
-                "after: event {n} is past the last event ({last}): this cursor belongs to another database                  (a restored or replaced one?). Start again with after = \"0\" for every retained event,                  or leave it empty for events from now on"
+                "after: event {n} is past the last event ({last}): this cursor belongs to another database \
+                 (a restored or replaced one?). Start again with after = \"0\" for every retained event, \
+                 or leave it empty for events from now on"
             ))),
             EventCursor::After(n) if n < pruned => Err(ApiError::OutOfRange(format!(
-                "after: the events after {n} up to {pruned} are older than event_retention ({retention}) and were                  pruned, so some were missed. Read the current state again (ListAssets, GetBillableCounts),                  then resume with after = \"{pruned}\" (or \"0\", every retained event)"
+                "after: the events after {n} up to {pruned} are older than event_retention ({retention}) and were \
+                 pruned, so some were missed. Read the current state again (ListAssets, GetBillableCounts), \
+                 then resume with after = \"{pruned}\" (or \"0\", every retained event)"
             ))),
             EventCursor::After(n) => Ok(n),
         }
@@ -304,7 +308,8 @@ impl Service {
     pub fn events_pruned_error(&self, after: i64, pruned: i64) -> ApiError {
         let retention = humantime::format_duration(self.config().agent.event_retention);
         ApiError::OutOfRange(format!(
-            "the events after {after} up to {pruned} were pruned (event_retention {retention}) before this              stream read them. Read the current state again, then resume with after = \"{pruned}\""
+            "the events after {after} up to {pruned} were pruned (event_retention {retention}) before this \
+             stream read them. Read the current state again, then resume with after = \"{pruned}\""
         ))
     }
 
