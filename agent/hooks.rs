@@ -621,17 +621,25 @@ fn printable(bytes: &[u8], max: usize) -> String {
 }
 
 /// The user commands run as when the agent is root: `nobody`'s ids (65534 where the
-/// system has no such user).
+/// system has no such user). Read from `/etc/passwd`, where `nobody` always is, rather
+/// than with `getpwnam`, whose static buffer another thread could overwrite meanwhile.
 fn nobody() -> (u32, u32) {
-    // SAFETY: getpwnam takes a NUL-terminated name and returns NULL or a pointer to static
-    // storage that is read at once, before any other call could reuse it.
-    let entry = unsafe { libc::getpwnam(c"nobody".as_ptr()) };
-    if entry.is_null() {
-        (65534, 65534)
-    } else {
-        // SAFETY: checked non-null just above.
-        unsafe { ((*entry).pw_uid, (*entry).pw_gid) }
-    }
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| nobody_in(&text))
+        .unwrap_or((65534, 65534))
+}
+
+/// `nobody`'s uid and gid in a passwd file's text.
+fn nobody_in(passwd: &str) -> Option<(u32, u32)> {
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        if f.next()? != "nobody" {
+            return None;
+        }
+        let (_password, uid, gid) = (f.next()?, f.next()?, f.next()?);
+        Some((uid.parse().ok()?, gid.parse().ok()?))
+    })
 }
 
 async fn run_command(
@@ -748,6 +756,18 @@ mod tests {
             signature("It's a Secret to Everybody", b"Hello, World!"),
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
+    }
+
+    #[test]
+    fn nobody_is_found_in_a_passwd_file() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nnobodyelse:x:1:1::/:/bin/false\n\
+                      nobody:x:65534:65533:nobody:/nonexistent:/usr/sbin/nologin\n";
+        assert_eq!(nobody_in(passwd), Some((65534, 65533)));
+        assert_eq!(
+            nobody_in("root:x:0:0::/:/bin/sh\nnobody:x:oops:1::/:\n"),
+            None
+        );
+        assert_eq!(nobody_in(""), None);
     }
 
     #[test]
