@@ -161,6 +161,10 @@ const CSV_HEADER: [&str; 8] = [
     "id", "time", "type", "source", "run_id", "asset_id", "client", "data",
 ];
 
+/// The response header where `WatchEvents` names the id its stream reads after (the
+/// agent's `api::events::CURSOR_HEADER`; assetctl shares no code with the agent).
+const CURSOR_HEADER: &str = "x-assetd-after";
+
 /// How long `--follow` waits between attempts to reach an agent that went away.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
@@ -201,7 +205,20 @@ pub async fn events(
         };
         let started = ctx.agent.events().watch_events(request).await;
         let mut stream = match started {
-            Ok(s) => s.into_inner(),
+            Ok(s) => {
+                // Following from now: the agent names where "now" is, so a stream lost
+                // before its first event resumes there rather than at a later "now".
+                if after.is_empty()
+                    && let Some(start) = s
+                        .metadata()
+                        .get(CURSOR_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    after = start.to_owned();
+                }
+                s.into_inner()
+            }
             Err(s) if follow && lost_since.is_some() && reconnectable(&s) => {
                 tokio::time::sleep(RECONNECT_EVERY).await;
                 continue;

@@ -16,6 +16,8 @@ use tonic::{Request, Response, Status};
 /// (plus what HTTP/2's window lets through), however far behind it is.
 const PAGE: usize = 200;
 const MAX_FILTERS: usize = 100;
+/// The response header naming the id a `WatchEvents` stream reads after (docs/events.md).
+pub const CURSOR_HEADER: &str = "x-assetd-after";
 const MAX_NAME_CHARS: usize = 256;
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::Event, Status>> + Send>>;
@@ -211,7 +213,13 @@ impl pb::event_service_server::EventService for Api {
                 }
             }
         });
-        Ok(Response::new(Box::pin(stream)))
+        let mut response = Response::new(Box::pin(stream) as EventStream);
+        // Where the stream starts, before any event: a reader that started "from now" and
+        // loses the stream before its first event resumes after this id, missing nothing.
+        response
+            .metadata_mut()
+            .insert(CURSOR_HEADER, tonic::metadata::MetadataValue::from(start));
+        Ok(response)
     }
 
     async fn list_hooks(

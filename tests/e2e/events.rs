@@ -610,3 +610,161 @@ fn a_stuck_webhook_and_a_stalled_reader_hold_up_no_sync_and_no_other_client() {
     );
     assert_eq!(hook_status(&agent, "healthy")["backlog"], 0);
 }
+
+/// A tokio runtime and a channel to the agent's socket, for the calls assetctl does not make.
+fn grpc(agent: &Agent) -> (tokio::runtime::Runtime, tonic::transport::Channel) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let socket = agent.socket.clone();
+    let channel = rt.block_on(async {
+        tonic::transport::Endpoint::from_shared(format!("unix://{}", socket.display()))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect")
+    });
+    (rt, channel)
+}
+
+fn ids(lines: &[String]) -> Vec<i64> {
+    lines
+        .iter()
+        .map(|l| parse(l)["id"].as_i64().expect("an id"))
+        .collect()
+}
+
+#[test]
+fn filters_from_now_and_a_cursor_older_than_the_retention_answer_as_documented() {
+    let sim = start_auvik(95, 2, 4);
+    let mut agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let log = log_lines(&agent);
+    let last = *ids(&log).last().unwrap();
+
+    // Repeated --type and --source filters: exactly the matching events of the log.
+    let out = agent.ctl(&[
+        "-o",
+        "json",
+        "events",
+        "--type",
+        "run.started",
+        "--type",
+        "run.finished",
+        "--source",
+        "auvik",
+        "--source",
+        "other",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let filtered: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let expected: Vec<String> = log
+        .iter()
+        .filter(|l| {
+            matches!(
+                parse(l)["type"].as_str(),
+                Some("run.started" | "run.finished")
+            )
+        })
+        .cloned()
+        .collect();
+    assert_eq!(expected.len(), 2, "one run: {log:#?}");
+    assert_eq!(filtered, expected);
+    let out = agent.ctl(&["-o", "json", "events", "--source", "other"]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty(), "no event of another source");
+
+    // From now (an empty cursor): the stream names where it starts, and gets only what is
+    // committed after the call.
+    let (rt, channel) = grpc(&agent);
+    let (start, mut stream) = rt.block_on(async {
+        let r = EventServiceClient::new(channel.clone())
+            .watch_events(pb::WatchEventsRequest {
+                types: vec!["run.started".into()],
+                ..Default::default()
+            })
+            .await
+            .expect("WatchEvents from now");
+        let start = r
+            .metadata()
+            .get("x-assetd-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok());
+        (start, r.into_inner())
+    });
+    assert_eq!(start, Some(last), "the stream starts after the last event");
+    sim.sim.update_device(&sim.sim.devices()[0].id, |d| {
+        d.name = format!("{}-x", d.name)
+    });
+    assert_eq!(agent.sync(true)["state"], "ok");
+    let next = rt
+        .block_on(stream.message())
+        .expect("a message")
+        .expect("an event");
+    let log = log_lines(&agent);
+    let second_run = log
+        .iter()
+        .map(|l| parse(l))
+        .find(|e| e["type"] == "run.started" && e["id"].as_i64() > Some(last))
+        .expect("the second run's start");
+    assert_eq!(Some(next.id), second_run["id"].as_i64(), "{next:?}");
+    drop(stream);
+
+    // Restarted with a retention of a second, once every event is older: the log is
+    // pruned at the start, and a cursor inside the pruned part is OUT_OF_RANGE, naming the
+    // id to resume after.
+    let through = *ids(&log).last().unwrap();
+    agent.stop();
+    let text = std::fs::read_to_string(&agent.config).unwrap();
+    let shorter = text.replace(
+        "sync_interval = \"1h\"\n",
+        "sync_interval = \"1h\"\nevent_retention = \"1s\"\n",
+    );
+    assert_ne!(shorter, text);
+    agent.write_config(&shorter);
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.spawn();
+    agent.wait_for("the log to be pruned", |a| {
+        ids(&log_lines(a)).iter().all(|&id| id > through)
+    });
+    let out = agent.ctl(&["events", "--after", "1"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("older than event_retention (1s)")
+            && err.contains(&format!("resume with after = \"{through}\"")),
+        "{err}"
+    );
+    let (rt, channel) = grpc(&agent);
+    let status = rt
+        .block_on(async {
+            let mut s = EventServiceClient::new(channel)
+                .watch_events(pb::WatchEventsRequest {
+                    after: "1".into(),
+                    replay_only: true,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            while s.message().await?.is_some() {}
+            Ok::<_, tonic::Status>(())
+        })
+        .expect_err("a pruned cursor is refused");
+    assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
+    // Resuming where it says works: what is retained after it, if anything.
+    let out = agent.ctl(&["events", "--after", &through.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
