@@ -22,8 +22,8 @@ pub enum EventType {
     AssetRemoved,
     RemovalsHeld,
     CountsChanged,
-    /// A device entering the 90-day warranty window (issue 22's fields): the type and its
-    /// store hook exist; nothing emits it until the lifecycle fields do (`docs/events.md`).
+    /// A covered device entering the 90-day window before its latest warranty expiry, at
+    /// most once per device and expiry date (`store::events::warranty_expiring_events`).
     WarrantyExpiring,
 }
 

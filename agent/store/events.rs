@@ -300,52 +300,117 @@ pub(super) fn asset_removed_event(
     Ok(())
 }
 
-/// The hook point for `warranty.expiring` (issue 22): records that device `device_id`
-/// (of asset `asset_id`, client `client`) has entered the 90-day window before
-/// `warranty_expires` (`YYYY-MM-DD`), at most once per device and expiry date
-/// (`warranty_notices`). Returns whether an event was written. Nothing calls it until the
-/// lifecycle fields exist: then the apply, once per run that changes warranty dates or at
-/// the first run of a day, selects the present devices whose latest expiry is within 90
-/// days and calls this for each (`docs/events.md` says what remains).
-#[allow(clippy::too_many_arguments, dead_code)]
-pub(super) fn warranty_expiring_event(
+/// How many days before its warranty expires a device is announced (`warranty.expiring`):
+/// the window of `assetctl lifecycle`'s `expiring_90d`, expiry day included.
+pub const WARRANTY_WINDOW_DAYS: u64 = 90;
+
+/// `warranty.expiring` for each device of `run`'s source that is in the warranty window on
+/// `today`: covered (its lifecycle warranty status, as `assetctl lifecycle` ranks it) with its
+/// latest expiry between today and today + 90 days, and not yet announced for that expiry
+/// date (`warranty_notices`: at most one event per device and expiry date, whatever the
+/// runs). The event is the run source's, about the asset of that source that carries the
+/// date; a device whose date comes only from another source is that source's runs' to
+/// announce. A device already in the window when first seen is announced then. Notices for
+/// dates gone by are dropped: such a date can never be in the window again. Runs in the
+/// run's transaction, after devices are merged. Returns how many events it wrote.
+pub(super) fn warranty_expiring_events(
     c: &Connection,
-    run_id: Option<i64>,
+    run_id: i64,
     source: &str,
-    device_id: i64,
-    asset_id: i64,
-    client: &str,
-    warranty_expires: &str,
-    days_left: i64,
+    today: chrono::NaiveDate,
     time: &str,
-) -> rusqlite::Result<bool> {
-    let seen: bool = c
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM warranty_notices WHERE device_id = ?1 AND warranty_expires = ?2)",
+) -> rusqlite::Result<usize> {
+    let from = super::day(today);
+    let until = super::day(today + chrono::Days::new(WARRANTY_WINDOW_DAYS));
+    c.prepare_cached("DELETE FROM warranty_notices WHERE warranty_expires < ?1")?
+        .execute([&from])?;
+    // Devices with a present asset of this source dated in the window (by the index on
+    // `warranty_expires`), then each such device whole: its rank and its latest date decide.
+    // `?5` is the day `DEVICE_LIFECYCLE_RANK` is computed for (`?4` is not used).
+    let due: Vec<(i64, String)> = {
+        let mut st = c.prepare_cached(&format!(
+            "SELECT a.device_id, MAX(a.warranty_expires) FROM assets a
+             WHERE a.removed_at IS NULL AND a.device_id IN (
+                 SELECT device_id FROM assets WHERE source = ?3 AND removed_at IS NULL
+                   AND warranty_expires BETWEEN ?1 AND ?2)
+             GROUP BY a.device_id
+             HAVING {rank} = 4 AND MAX(a.warranty_expires) BETWEEN ?1 AND ?2
+             ORDER BY a.device_id",
+            rank = super::lifecycle::DEVICE_LIFECYCLE_RANK
+        ))?;
+        st.query_map(
+            params![from, until, source, Option::<i64>::None, from],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?
-        .query_row(params![device_id, warranty_expires], |r| r.get(0))?;
-    if seen {
-        return Ok(false);
-    }
-    let id = insert_event(
-        c,
-        time,
-        EventType::WarrantyExpiring,
-        source,
-        run_id,
-        Some(asset_id),
-        client,
-        &serde_json::json!({
-            "device_id": device_id,
-            "warranty_expires": warranty_expires,
-            "days_left": days_left,
-        }),
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let mut carrier = c.prepare_cached(
+        "SELECT a.id, a.external_id, a.name, a.category, a.serial, COALESCE(sc.name, ''),
+                a.billable, COALESCE(sc.client, '')
+         FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+         WHERE a.device_id = ?1 AND a.source = ?2 AND a.warranty_expires = ?3
+           AND a.removed_at IS NULL
+         ORDER BY a.id LIMIT 1",
     )?;
-    c.prepare_cached(
+    let mut noticed = c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM warranty_notices WHERE device_id = ?1 AND warranty_expires = ?2)",
+    )?;
+    let mut notice = c.prepare_cached(
         "INSERT INTO warranty_notices (device_id, warranty_expires, event_id) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![device_id, warranty_expires, id])?;
-    Ok(true)
+    )?;
+    let mut written = 0;
+    for (device_id, expires) in due {
+        if noticed.query_row(params![device_id, expires], |r| r.get::<_, bool>(0))? {
+            continue;
+        }
+        let Some((asset_id, facts, client)) = carrier
+            .query_row(params![device_id, source, expires], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    (
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, bool>(6)?,
+                    ),
+                    r.get::<_, String>(7)?,
+                ))
+            })
+            .optional()?
+        else {
+            // The latest date is another source's: its runs announce it.
+            continue;
+        };
+        let days_left = super::parse_day(&expires).map_or(0, |d| (d - today).num_days());
+        let (external_id, name, category, serial, source_client, billable) = facts;
+        let mut data = AssetFacts {
+            external_id: &external_id,
+            name: &name,
+            category: &category,
+            serial: &serial,
+            source_client: &source_client,
+            billable,
+        }
+        .json();
+        data.insert("device_id".into(), device_id.into());
+        data.insert("warranty_expires".into(), expires.clone().into());
+        data.insert("days_left".into(), days_left.into());
+        let id = insert_event(
+            c,
+            time,
+            EventType::WarrantyExpiring,
+            source,
+            Some(run_id),
+            Some(asset_id),
+            &client,
+            &data.into(),
+        )?;
+        notice.execute(params![device_id, expires, id])?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 fn opt_ts(v: Option<String>) -> Option<DateTime<Utc>> {
@@ -600,28 +665,6 @@ impl Store {
         })?;
         self.publish_events(last);
         Ok(())
-    }
-
-    /// Calls the `warranty.expiring` hook point as issue 22's apply will (tests only until
-    /// then).
-    #[cfg(test)]
-    pub(crate) fn test_warranty_notice(&self, device_id: i64, expires: &str) -> Result<bool> {
-        self.with_writer(|c| {
-            let tx = c.transaction()?;
-            let written = warranty_expiring_event(
-                &tx,
-                None,
-                "auvik",
-                device_id,
-                device_id,
-                "Contoso",
-                expires,
-                80,
-                &ts(Utc::now()),
-            )?;
-            tx.commit()?;
-            Ok(written)
-        })
     }
 }
 
@@ -1012,15 +1055,147 @@ mod tests {
     }
 
     #[test]
-    fn a_warranty_notice_is_written_once_per_device_and_expiry_date() {
+    fn a_device_entering_the_warranty_window_is_announced_once_per_expiry_date() {
+        use crate::model::{
+            LifecycleReport, LifecycleScope, VendorDate, WarrantyFacts, WarrantyStatus,
+        };
+        use crate::store::tests::run_with_lifecycle;
         let (_d, store) = open();
-        assert!(store.test_warranty_notice(7, "2027-01-31").unwrap());
-        assert!(!store.test_warranty_notice(7, "2027-01-31").unwrap());
-        assert!(store.test_warranty_notice(7, "2028-01-31").unwrap());
-        let events = all(&store);
-        assert_eq!(kinds(&events), ["warranty.expiring", "warranty.expiring"]);
-        assert_eq!(data(&events[0])["warranty_expires"], "2027-01-31");
-        assert_eq!(events[0].asset_id, Some(7));
+        let today = Utc::now().date_naive();
+        let on = |n: u64| today + chrono::Days::new(n);
+        let report = |id: &str, expires: chrono::NaiveDate, stated: Option<WarrantyStatus>| {
+            LifecycleReport {
+                external_id: id.into(),
+                warranty: Some(WarrantyFacts {
+                    purchase_date: None,
+                    warranty_expires: Some(VendorDate::Date(expires)),
+                    stated,
+                }),
+                support: None,
+            }
+        };
+        let scope = LifecycleScope {
+            clients: vec!["t1".into()],
+            warranty: true,
+            support: false,
+        };
+        let assets = [
+            switch("in", "in-window"),
+            switch("edge", "last-day"),
+            switch("later", "outside"),
+            switch("gone", "expired"),
+            switch("refused", "not-covered"),
+        ];
+        let sync = |reports: &[LifecycleReport]| {
+            let before = store.event_horizon().unwrap().1;
+            run_with_lifecycle(&store, RunKind::Full, &assets, reports, &scope);
+            all(&store)
+                .into_iter()
+                .filter(|e| e.id > before && e.kind == "warranty.expiring")
+                .collect::<Vec<_>>()
+        };
+        let yesterday = today - chrono::Days::new(1);
+        let first = sync(&[
+            report("in", on(30), None),
+            report("edge", on(90), Some(WarrantyStatus::Covered)),
+            report("later", on(91), None),
+            report("gone", yesterday, None),
+            report("refused", on(10), Some(WarrantyStatus::NotCovered)),
+        ]);
+        // In device order; compared by date here.
+        let mut named: Vec<(String, String, i64)> = first
+            .iter()
+            .map(|e| {
+                let d = data(e);
+                (
+                    d["name"].as_str().unwrap().to_string(),
+                    d["warranty_expires"].as_str().unwrap().to_string(),
+                    d["days_left"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        named.sort_by(|a, b| a.1.cmp(&b.1));
+        assert_eq!(
+            named,
+            [
+                ("in-window".to_string(), super::super::day(on(30)), 30),
+                ("last-day".to_string(), super::super::day(on(90)), 90),
+            ],
+            "covered, expiring between today and 90 days on; not expired, not outside, not refused"
+        );
+        let e = first
+            .iter()
+            .find(|e| data(e)["external_id"] == "in")
+            .unwrap();
+        assert_eq!((e.source.as_str(), e.client.as_str()), ("auvik", "Contoso"));
+        assert!(e.run_id.is_some() && e.asset_id.is_some());
+        assert_eq!(
+            data(e)["device_id"].as_i64(),
+            e.asset_id,
+            "a device of one asset"
+        );
+        assert_eq!(data(e)["external_id"], "in");
+
+        // The same dates again: nothing more. A new date in the window: announced again; one
+        // moved into the window: announced; one moved out and back with the same date: not.
+        assert!(
+            sync(&[
+                report("in", on(30), None),
+                report("edge", on(90), None),
+                report("later", on(91), None),
+            ])
+            .is_empty()
+        );
+        let moved = sync(&[
+            report("in", on(45), None),
+            report("edge", on(200), None),
+            report("later", on(60), None),
+        ]);
+        let mut dates: Vec<(&str, String)> = moved
+            .iter()
+            .map(|e| {
+                (
+                    if data(e)["external_id"] == "in" {
+                        "in"
+                    } else {
+                        "later"
+                    },
+                    data(e)["warranty_expires"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        dates.sort();
+        assert_eq!(
+            dates,
+            [
+                ("in", super::super::day(on(45))),
+                ("later", super::super::day(on(60)))
+            ]
+        );
+        // An expiry date gone by can never be in the window again: its notice goes.
+        store
+            .with_writer(|c| {
+                c.execute(
+                    "INSERT INTO warranty_notices VALUES (999, ?1, 1)",
+                    [super::super::day(yesterday)],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(
+            sync(&[
+                report("in", on(45), None),
+                report("edge", on(90), None),
+                report("later", on(60), None),
+            ])
+            .is_empty()
+        );
+        let notices: i64 = store
+            .with_reader(|c| {
+                Ok(c.query_row("SELECT COUNT(*) FROM warranty_notices", [], |r| r.get(0))?)
+            })
+            .unwrap();
+        assert_eq!(notices, 4);
     }
 
     #[test]

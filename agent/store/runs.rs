@@ -8,8 +8,10 @@ use super::apply::{
     Effects, apply_assets, apply_clients, apply_removals, apply_usage, clear_absence, merge_devices,
 };
 use super::counts::{has_snapshot, snapshot_counts};
+use super::events::{
+    insert_event, last_event_id, run_event, set_source_state, warranty_expiring_events,
+};
 use super::lifecycle::apply_lifecycle;
-use super::events::{insert_event, last_event_id, run_event, set_source_state};
 use super::links::relink;
 use super::{Result, Store, StoreError, json_list, lock, parse_stored_ts, parse_ts, ts};
 use crate::event::EventType;
@@ -429,6 +431,8 @@ impl Store {
                     merge_devices(&tx)?;
                 }
                 phases.merge = t.elapsed();
+                // On merged devices; every run, since the window moves with the calendar.
+                warranty_expiring_events(&tx, run.id, &run.source, finished.date_naive(), &now_s)?;
                 let t = std::time::Instant::now();
                 if effects.counts || !has_snapshot(&tx, finished)? {
                     for (client, old, new) in snapshot_counts(&tx, finished)? {

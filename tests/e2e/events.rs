@@ -768,3 +768,113 @@ fn filters_from_now_and_a_cursor_older_than_the_retention_answer_as_documented()
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn warranty_expiring_is_sent_once_per_device_and_expiry_date() {
+    use assetd::sim::auvik::SimWarranty;
+    use chrono::{Days, NaiveDate, Utc};
+    let sim = start_auvik(96, 0, 0);
+    let tenant = sim
+        .sim
+        .add_tenant("Contoso Ltd", "contoso")
+        .expect("tenant");
+    let today = Utc::now().date_naive();
+    let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let covered_until = |d: NaiveDate| {
+        Some(SimWarranty {
+            coverage_status: Some("Covered".into()),
+            expiration_date: Some(format!("{}T00:00:00.000Z", iso(d))),
+            ..SimWarranty::default()
+        })
+    };
+    let mut ids = Vec::new();
+    for (name, expires) in [
+        ("soon", today + Days::new(30)),
+        ("later", today + Days::new(200)),
+        ("lapsed", today - Days::new(3)),
+    ] {
+        let id = sim.sim.add_device(&tenant);
+        assert!(sim.sim.update_device(&id, |d| {
+            d.name = name.into();
+            d.device_type = "switch".into();
+            d.serial = Some(format!("SN-{name}"));
+            d.mac_addresses = Vec::new();
+            d.warranty = covered_until(expires);
+        }));
+        ids.push(id);
+    }
+    let inbox = Arc::new(Mutex::new(Inbox::default()));
+    let receiver = Receiver::start(0, inbox);
+    let url = receiver.url();
+    let agent = agent_with_hooks(&sim, |a| {
+        hook_table(
+            "tickets",
+            &url,
+            &a.dir.path().join("hook.secret"),
+            "[\"warranty.expiring\"]",
+        )
+    });
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let announced = |agent: &Agent| -> Vec<Value> {
+        let out = agent.ctl(&["-o", "json", "events", "--type", "warranty.expiring"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(parse)
+            .collect()
+    };
+    // Only the device whose covered warranty ends within 90 days, with what a ticket needs.
+    let first = announced(&agent);
+    assert_eq!(first.len(), 1, "{first:#?}");
+    let e = &first[0];
+    assert_eq!(
+        (
+            &e["source"],
+            &e["client"],
+            &e["data"]["name"],
+            &e["data"]["external_id"]
+        ),
+        (
+            &Value::from("auvik"),
+            &Value::from("Contoso Ltd"),
+            &Value::from("soon"),
+            &Value::from(ids[0].as_str())
+        ),
+        "{e}"
+    );
+    assert_eq!(e["data"]["warranty_expires"], iso(today + Days::new(30)));
+    // 30, or 29 if the UTC date turned during the test.
+    assert!(
+        matches!(e["data"]["days_left"].as_i64(), Some(29 | 30)),
+        "{e}"
+    );
+    assert!(e["asset_id"].as_i64().is_some() && e["data"]["device_id"].as_i64().is_some());
+    receiver.wait_for(&agent, "the webhook", |d| !d.is_empty());
+    let got = receiver.deliveries();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].signed && got[0].kind == "warranty.expiring");
+    assert_eq!(parse(&got[0].body), *e);
+
+    // Another full sync with the same dates announces nothing again; a device whose date
+    // moves into the window is announced, once.
+    assert_eq!(agent.sync(true)["state"], "ok");
+    assert_eq!(announced(&agent).len(), 1, "nothing twice");
+    assert!(sim.sim.update_device(&ids[1], |d| {
+        d.warranty = covered_until(today + Days::new(60));
+    }));
+    assert_eq!(agent.sync(true)["state"], "ok");
+    assert_eq!(agent.sync(true)["state"], "ok");
+    let now = announced(&agent);
+    assert_eq!(now.len(), 2, "{now:#?}");
+    assert_eq!(now[1]["data"]["name"], "later");
+    assert_eq!(
+        now[1]["data"]["warranty_expires"],
+        iso(today + Days::new(60))
+    );
+    receiver.wait_for(&agent, "the second webhook", |d| d.len() == 2);
+}
