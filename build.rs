@@ -17,7 +17,10 @@ fn protoc() -> Result<tonic_prost_build::Config, Box<dyn std::error::Error>> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    let proto = ["proto/assetd/v1/assetd.proto"];
+    let proto = [
+        "proto/assetd/v1/assetd.proto",
+        "proto/assetd/v1/events.proto",
+    ];
     tonic_prost_build::configure()
         // Written by hand so the agent can send rows it encoded itself (agent/api/wire.rs says
         // why); the same message on the wire.

@@ -3,9 +3,11 @@
 
 use crate::clients::{self, ClientView};
 use crate::config::{self, Config, ConfigErrors};
+use crate::event::EventFilter;
+use crate::hooks::{HookError, HookStatus, Hooks};
 use crate::model::{Asset, AssetChange, RunState, SyncRun};
 use crate::store::{
-    AssetFilter, AssetSink, BillableCounts, ClientLifecycle, CountAssets, DeviceRow,
+    AssetFilter, AssetSink, BillableCounts, ClientLifecycle, CountAssets, DeviceRow, EventPage,
     LifecycleFilter, Store, StoreError,
 };
 use crate::sync::{Engine, RunSnapshot, SourceState, SourceStatus, SyncError, Triggered};
@@ -37,6 +39,9 @@ pub enum ApiError {
     /// Out of disk space: the caller's request may work once space is freed.
     #[error("{0}")]
     ResourceExhausted(String),
+    /// A cursor outside the event log: older than its retention, or past its end.
+    #[error("{0}")]
+    OutOfRange(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -58,6 +63,15 @@ impl From<StoreError> for ApiError {
             ApiError::FailedPrecondition(e.to_string())
         } else {
             ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<HookError> for ApiError {
+    fn from(e: HookError) -> Self {
+        match e {
+            HookError::UnknownHook(_) => ApiError::NotFound(e.to_string()),
+            HookError::Store(s) => s.into(),
         }
     }
 }
@@ -107,9 +121,22 @@ pub struct Service {
     // do (`GetStatus` asks `database_status`, not the store).
     store: Store,
     engine: Arc<Engine>,
+    /// The hooks' deliveries and the event log's pruning.
+    hooks: Arc<Hooks>,
+    /// Cancelled when the agent stops: streams that would follow forever end then.
+    stopping: tokio_util::sync::CancellationToken,
     config: RwLock<Arc<Config>>,
     config_status: Mutex<ConfigStatus>,
     pub started_at: DateTime<Utc>,
+}
+
+/// Where a `WatchEvents` stream starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventCursor {
+    /// Only events committed from now on.
+    Now,
+    /// The events after this id that are retained (0: all of them).
+    After(i64),
 }
 
 /// The database as `GetStatus` shows it.
@@ -137,10 +164,15 @@ impl Service {
         let groups = config.clients.clone();
         store.call(move |s| s.set_client_groups(groups)).await?;
         let engine = Engine::new(store.clone(), interrupted);
+        // Hooks first: a first run's events are committed as soon as sources start.
+        let hooks = Hooks::start(store.clone(), config.agent.event_retention);
+        hooks.apply_config(&config).await?;
         engine.apply_config(&config, true).await;
         let agent = Arc::new(Service {
             store,
             engine,
+            hooks,
+            stopping: tokio_util::sync::CancellationToken::new(),
             config: RwLock::new(Arc::new(config)),
             config_status: Mutex::new(ConfigStatus {
                 path: config_path.to_path_buf(),
@@ -217,9 +249,83 @@ impl Service {
     }
 
     /// Cancels every run in progress (recorded as cancelled) and waits for the sources, at
-    /// most `grace`.
+    /// most `grace`; stops the hooks (an event being delivered is delivered again at the
+    /// next start) and ends the event streams.
     pub async fn stop_sources(&self, grace: Duration) {
+        self.stopping.cancel();
         self.engine.shutdown(grace).await;
+        self.hooks.shutdown(Duration::from_secs(2)).await;
+    }
+
+    /// Cancelled when the agent stops.
+    pub fn stopping(&self) -> tokio_util::sync::CancellationToken {
+        self.stopping.clone()
+    }
+
+    /// Where a `WatchEvents` stream from `cursor` starts reading (the id it reads after),
+    /// or why it cannot: a cursor older than what is retained, or past the log's end.
+    pub async fn event_start(&self, cursor: EventCursor) -> Result<i64, ApiError> {
+        let (pruned, last) = self.store.call(|s| s.event_horizon()).await?;
+        let retention = humantime::format_duration(self.config().agent.event_retention);
+        match cursor {
+            EventCursor::Now => Ok(last),
+            // Everything retained: what was pruned is not missed, it was never asked for.
+            EventCursor::After(0) => Ok(pruned),
+            EventCursor::After(n) if n > last => Err(ApiError::OutOfRange(format!(
+                "after: event {n} is past the last event ({last}): this cursor belongs to another database \
+                 (a restored or replaced one?). Start again with after = \"0\" for every retained event, \
+                 or leave it empty for events from now on"
+            ))),
+            EventCursor::After(n) if n < pruned => Err(ApiError::OutOfRange(format!(
+                "after: the events after {n} up to {pruned} are older than event_retention ({retention}) and were \
+                 pruned, so some were missed. Read the current state again (ListAssets, GetBillableCounts), \
+                 then resume with after = \"{pruned}\" (or \"0\", every retained event)"
+            ))),
+            EventCursor::After(n) => Ok(n),
+        }
+    }
+
+    /// A page of events after `after`, up to `upto` (the last id known committed).
+    pub async fn event_page(
+        &self,
+        after: i64,
+        upto: i64,
+        filter: EventFilter,
+        limit: usize,
+    ) -> Result<EventPage, ApiError> {
+        Ok(self
+            .store
+            .call(move |s| s.events_after(after, upto, &filter, limit))
+            .await?)
+    }
+
+    /// The event log's last committed id, changed after each commit that adds events.
+    pub fn subscribe_events(&self) -> watch::Receiver<i64> {
+        self.store.subscribe_events()
+    }
+
+    /// What a stream that has read up to `after` missed when the log was pruned past it.
+    pub fn events_pruned_error(&self, after: i64, pruned: i64) -> ApiError {
+        let retention = humantime::format_duration(self.config().agent.event_retention);
+        ApiError::OutOfRange(format!(
+            "the events after {after} up to {pruned} were pruned (event_retention {retention}) before this \
+             stream read them. Read the current state again, then resume with after = \"{pruned}\""
+        ))
+    }
+
+    /// The configured hooks with their outboxes.
+    pub async fn hooks(&self) -> Result<Vec<HookStatus>, ApiError> {
+        Ok(self.hooks.statuses().await?)
+    }
+
+    /// Tries a hook's next event at once, clearing its failing state.
+    pub async fn retry_hook(&self, name: &str) -> Result<HookStatus, ApiError> {
+        self.hooks.retry(name).await?;
+        self.hooks()
+            .await?
+            .into_iter()
+            .find(|h| h.config.name == name)
+            .ok_or_else(|| ApiError::NotFound(format!("no hook named `{name}` in the config")))
     }
 
     /// Checkpoints the database, as the last thing before the agent exits. A WAL left
@@ -322,6 +428,14 @@ impl Service {
                 let groups = new.clients.clone();
                 if let Err(e) = self.store.call(move |s| s.set_client_groups(groups)).await {
                     tracing::error!(error = %e, "Could not re-link clients.");
+                }
+            }
+            if new.hooks != current.hooks
+                || new.agent.event_retention != current.agent.event_retention
+            {
+                // A hook added now starts from now; a removed one's outbox goes.
+                if let Err(e) = self.hooks.apply_config(&new).await {
+                    tracing::error!(error = %e, "Could not apply the hooks of the new config.");
                 }
             }
             self.engine.apply_config(&new, false).await;

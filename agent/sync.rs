@@ -58,11 +58,30 @@ pub enum SourceState {
 impl SourceState {
     /// The state a source's last finished run leaves it in.
     pub fn after(run: &SyncRun) -> SourceState {
-        match run.state {
-            _ if run.counts.removals_held > 0 => SourceState::RemovalsHeld,
+        SourceState::after_end(run.state, run.counts.removals_held)
+    }
+
+    /// The state a run that ends in `state`, holding `removals_held` removals, leaves its
+    /// source in (unless the source halts: `execute`).
+    fn after_end(state: RunState, removals_held: i64) -> SourceState {
+        match state {
+            _ if removals_held > 0 => SourceState::RemovalsHeld,
             RunState::Ok => SourceState::Ok,
             RunState::Partial => SourceState::Partial,
             _ => SourceState::Failed,
+        }
+    }
+
+    /// The contract's name (`assetctl sources`, `source.state_changed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceState::Pending => "pending",
+            SourceState::Ok => "ok",
+            SourceState::Syncing => "syncing",
+            SourceState::Partial => "partial",
+            SourceState::Failed => "failed",
+            SourceState::CredentialsRejected => "credentials_rejected",
+            SourceState::RemovalsHeld => "removals_held",
         }
     }
 }
@@ -456,14 +475,14 @@ impl SourceTask {
             self.abandon_in_flight(&what).await;
             let restart_at = Utc::now()
                 + chrono::Duration::milliseconds(wait.as_millis().try_into().unwrap_or(0));
-            self.set_status(
-                SourceState::Failed,
-                format!(
-                    "assetd's task for this source failed on an internal error ({what}); it restarts by itself in {}. This is a bug: please report it with the log",
-                    humantime::format_duration(wait)
-                ),
-                Some(restart_at),
+            let detail = format!(
+                "assetd's task for this source failed on an internal error ({what}); it restarts by itself in {}. This is a bug: please report it with the log",
+                humantime::format_duration(wait)
             );
+            self.set_status(SourceState::Failed, detail.clone(), Some(restart_at));
+            // A panic between runs fails no run: the state is recorded on its own (when a
+            // run was cut short, its end recorded it already, and this changes nothing).
+            self.record_state(SourceState::Failed, detail).await;
             if !self.wait_out(wait).await {
                 return;
             }
@@ -490,6 +509,7 @@ impl SourceTask {
             skipped_units: 0,
             removals_held: 0,
             watermark: None,
+            source_state: Some(SourceState::Failed.as_str()),
         };
         let recorded = self
             .store
@@ -497,6 +517,19 @@ impl SourceTask {
             .await;
         if let Err(e) = recorded {
             tracing::error!(error = %e, "Cannot record the failed run; the next start marks it interrupted.");
+        }
+    }
+
+    /// Records a state decided without a run in the store (with `source.state_changed` when
+    /// it changed). A failure is logged: the state shown stays right either way.
+    async fn record_state(&self, state: SourceState, detail: String) {
+        let name = self.name();
+        if let Err(e) = self
+            .store
+            .call(move |s| s.record_source_state(&name, state.as_str(), &detail))
+            .await
+        {
+            tracing::warn!(error = %e, "Cannot record the source's state in the event log.");
         }
     }
 
@@ -523,6 +556,7 @@ impl SourceTask {
     /// than a closed channel, which means a dead one.
     async fn stay_halted(mut self, e: VendorError) {
         lock(&self.status).halted = true;
+        self.record_state(SourceState::Failed, e.to_string()).await;
         self.set_status(SourceState::Failed, e.to_string(), None);
         loop {
             tokio::select! {
@@ -978,6 +1012,7 @@ async fn execute(
         skipped_units: 0,
         removals_held: 0,
         watermark: None,
+        source_state: None,
     };
     let reason = failure_reason(&fetched, &written, timed_out);
     let mut halt = None;
@@ -1040,6 +1075,14 @@ async fn execute(
         }
     };
     let state = end.state;
+    // The state the run leaves its source in is recorded with the run, so its change is an
+    // event of the same transaction. A cancelled run (the agent stopping, the source's
+    // config changing) says nothing about the source and leaves it as it was.
+    let mut end = end;
+    end.source_state = (state != RunState::Cancelled).then(|| {
+        halt.unwrap_or_else(|| SourceState::after_end(state, end.removals_held))
+            .as_str()
+    });
     let finished = store.call(move |s| s.finish_run(&run, end)).await;
     let counts = finished.as_ref().map(|r| r.counts).unwrap_or_default();
     let count = |n: i64| u64::try_from(n).unwrap_or(0);

@@ -11,7 +11,9 @@
 //! (the network-and-JSON floor and the storage floor for the same 100k), `syncro` (20k assets
 //! under a 600/min limit), `big` (a 1,000,000-asset database: ListAssets under load,
 //! GetBillableCounts, GetLifecycleSummary, ExportAssets, start-up), `idle` (RSS and CPU of an
-//! idle agent).
+//! idle agent), `events` (the event log's cost on a 100k first sync, with a webhook
+//! subscribed to `asset.added`, and its delivery throughput; `BENCH_EVENTS_BASELINE=/path/to/assetd`
+//! of a build without the event log measures the log's own cost in the same run).
 //!
 //! Everything goes through the real path: in-process vendor simulators over loopback HTTP,
 //! the real `assetd` binary (its connectors, its store), and real gRPC clients over the Unix
@@ -97,6 +99,9 @@ fn main() -> Result<()> {
         if wants("idle") {
             idle_group(&opts).await?;
         }
+        if wants("events") {
+            events_group(&opts).await?;
+        }
         Ok(())
     })
 }
@@ -177,6 +182,8 @@ fn print_machine() {
 
 /// A running `assetd run` with its own directory, killed when dropped.
 struct AgentProc {
+    /// Another build to run than `assetd_bin()` (the events group's baseline).
+    bin: Option<String>,
     dir: PathBuf,
     socket: PathBuf,
     config: PathBuf,
@@ -209,6 +216,7 @@ impl AgentProc {
         );
         write_private(&config, &text)?;
         Ok(AgentProc {
+            bin: None,
             dir: dir.to_path_buf(),
             socket,
             config,
@@ -227,7 +235,7 @@ impl AgentProc {
         let log = std::fs::File::create(self.dir.join("agent.log"))?;
         let t0 = Instant::now();
         self.spawned = t0;
-        let child = Command::new(assetd_bin())
+        let child = Command::new(self.bin.clone().unwrap_or_else(assetd_bin))
             .args(["run", "--config"])
             .arg(&self.config)
             .env(
@@ -1545,5 +1553,275 @@ async fn idle_group(o: &Options) -> Result<()> {
         .collect();
     println!("  ... of which {}", parts.join(", "));
     report(&format!("CPU used in {window} s idle"), "ms", &cpu, "~0");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+/// What the bench's webhook receiver has taken: `asset.added` events, when the first and the
+/// last arrived, and whether every signature matched.
+#[derive(Default)]
+struct Received {
+    added: u64,
+    first: Option<Instant>,
+    last: Option<Instant>,
+    bad_signatures: u64,
+}
+
+const HOOK_SECRET: &str = "bench-hook-secret-0123456789abcdef";
+
+/// A webhook receiver on loopback that checks each signature as a receiver should (HMAC of
+/// the body, constant-time compare) and counts what it takes.
+async fn receiver() -> Result<(String, Arc<std::sync::Mutex<Received>>)> {
+    use axum::{body::Bytes, http::HeaderMap, routing::post};
+    use hmac::Mac;
+    let got = Arc::new(std::sync::Mutex::new(Received::default()));
+    let state = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let state = state.clone();
+            async move {
+                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(HOOK_SECRET.as_bytes())
+                    .expect("any key length");
+                mac.update(&body);
+                let sig = headers
+                    .get("x-assetd-signature-256")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("sha256="))
+                    .and_then(|hex| {
+                        (0..hex.len())
+                            .step_by(2)
+                            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                            .collect::<Option<Vec<u8>>>()
+                    })
+                    .unwrap_or_default();
+                let ok = mac.verify_slice(&sig).is_ok();
+                let now = Instant::now();
+                let mut g = state.lock().unwrap();
+                if !ok {
+                    g.bad_signatures += 1;
+                }
+                if headers
+                    .get("x-assetd-event")
+                    .is_some_and(|v| v == "asset.added")
+                {
+                    g.added += 1;
+                    g.first.get_or_insert(now);
+                    g.last = Some(now);
+                }
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((url, got))
+}
+
+/// How the hook delivered a run's events: when the last arrived after the run's end, at
+/// what rate from the first to the last, and the agent's CPU per event meanwhile.
+struct DeliveryFigures {
+    after_run: f64,
+    rate: f64,
+    cpu_per_event_us: f64,
+}
+
+/// A first sync of `n` devices with a webhook on `asset.added`: the run's seconds, the
+/// agent's CPU seconds at its end, and the delivery of its `n` events.
+async fn hooked_first_sync(
+    sim: &AuvikSim,
+    base: &str,
+    n: usize,
+) -> Result<(f64, f64, DeliveryFigures)> {
+    let (url, got) = receiver().await?;
+    let dir = AgentProc::new_dir()?;
+    write_private(&dir.join("hook.secret"), HOOK_SECRET)?;
+    let sources = format!(
+        "{}\n[[hook]]\nname = \"bench\"\nevents = [\"asset.added\"]\nurl = \"{url}\"\nsecret = {{ file = \"{}\" }}\n",
+        auvik_source(&dir, sim, base)?,
+        dir.join("hook.secret").display()
+    );
+    let mut agent = AgentProc::configure(&dir, &sources)?;
+    agent.start().await?;
+    let ch = agent.channel().await?;
+    let run = first_run(&ch, "auvik").await?;
+    let ended = Instant::now();
+    check(
+        counts(&run).added as usize == n,
+        "hooked run added all".into(),
+    )?;
+    let run_cpu = cpu_seconds(agent.pid());
+    let t0 = Instant::now();
+    loop {
+        if got.lock().unwrap().added as usize >= n {
+            break;
+        }
+        if t0.elapsed() > Duration::from_secs(1800) {
+            return Err(format!(
+                "only {} of {n} events delivered in 30 min",
+                got.lock().unwrap().added
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let g = got.lock().unwrap();
+    check(
+        g.bad_signatures == 0,
+        format!("{} bad signatures", g.bad_signatures),
+    )?;
+    let (first, last) = (g.first.unwrap_or(ended), g.last.unwrap_or(ended));
+    let figures = DeliveryFigures {
+        after_run: last.saturating_duration_since(ended).as_secs_f64(),
+        rate: n as f64
+            / last
+                .saturating_duration_since(first)
+                .as_secs_f64()
+                .max(1e-3),
+        cpu_per_event_us: (cpu_seconds(agent.pid()) - run_cpu) / n as f64 * 1e6,
+    };
+    drop(g);
+    agent.stop();
+    Ok((run_seconds(&run), run_cpu, figures))
+}
+
+/// The event log's cost on a first sync of 100k devices, with a webhook subscribed to
+/// `asset.added` (100k events), against the same sync without a hook and, with
+/// `BENCH_EVENTS_BASELINE`, against a build without the event log; the variants alternate
+/// within each repetition so a shared machine's drift falls on all alike. Then how fast the
+/// hook delivers those 100k events, signed, to a receiver that checks every signature.
+async fn events_group(o: &Options) -> Result<()> {
+    let (tenants, per) = if o.quick { (50, 200) } else { (500, 200) };
+    let n = tenants * per;
+    println!(
+        "\n== events: first sync of {n} devices with a webhook on asset.added (seed {})",
+        o.seed
+    );
+    let sim = auvik_sim(o.seed, tenants, per);
+    let server = serve(|l| sim.start(l)).await?;
+    let base = server.base_url.to_string();
+    let baseline = std::env::var("BENCH_EVENTS_BASELINE").ok();
+    if baseline.is_none() {
+        println!(
+            "  (set BENCH_EVENTS_BASELINE to an assetd built without the event log to measure the log's own cost)"
+        );
+    }
+    let (mut without_log, mut no_hook, mut with_hook) = (vec![], vec![], vec![]);
+    let (mut without_log_cpu, mut no_hook_cpu, mut with_hook_cpu) = (vec![], vec![], vec![]);
+    let (mut delivered_after, mut rate, mut delivery_cpu) = (vec![], vec![], vec![]);
+    // The variants in turn, starting one later each repetition, so none always runs first
+    // (a cold page cache) or last (after the others' deliveries heated the machine).
+    let variants: &[u8] = if baseline.is_some() {
+        &[0, 1, 2]
+    } else {
+        &[1, 2]
+    };
+    for rep in 0..o.reps {
+        for k in 0..variants.len() {
+            match variants[(rep + k) % variants.len()] {
+                0 => {
+                    let bin = baseline.clone().unwrap_or_default();
+                    let dir = AgentProc::new_dir()?;
+                    let sources = auvik_source(&dir, &sim, &base)?;
+                    let mut agent = AgentProc::configure(&dir, &sources)?;
+                    agent.bin = Some(bin);
+                    agent.start().await?;
+                    let ch = agent.channel().await?;
+                    let run = first_run(&ch, "auvik").await?;
+                    check(
+                        counts(&run).added as usize == n,
+                        "baseline added all".into(),
+                    )?;
+                    without_log.push(run_seconds(&run));
+                    without_log_cpu.push(cpu_seconds(agent.pid()));
+                }
+                1 => {
+                    let (agent, _ch, run) = agent_after_first_sync(&sim, &base).await?;
+                    check(
+                        counts(&run).added as usize == n,
+                        "no-hook run added all".into(),
+                    )?;
+                    no_hook.push(run_seconds(&run));
+                    no_hook_cpu.push(cpu_seconds(agent.pid()));
+                }
+                _ => {
+                    let (run, cpu, delivery) = hooked_first_sync(&sim, &base, n).await?;
+                    with_hook.push(run);
+                    with_hook_cpu.push(cpu);
+                    delivered_after.push(delivery.after_run);
+                    rate.push(delivery.rate);
+                    delivery_cpu.push(delivery.cpu_per_event_us);
+                }
+            }
+        }
+    }
+    if !without_log.is_empty() {
+        report(
+            "first sync, build without the event log",
+            "s",
+            &without_log,
+            "-",
+        );
+        report("... agent CPU", "s", &without_log_cpu, "-");
+    }
+    report("first sync, event log, no hook", "s", &no_hook, "-");
+    report("... agent CPU", "s", &no_hook_cpu, "-");
+    report(
+        "first sync, event log + a webhook on asset.added",
+        "s",
+        &with_hook,
+        "-",
+    );
+    report(
+        "... agent CPU (its deliveries during the run included)",
+        "s",
+        &with_hook_cpu,
+        "-",
+    );
+    let ratio =
+        |a: &[f64], b: &[f64]| -> Vec<f64> { a.iter().zip(b).map(|(x, y)| x / y).collect() };
+    if !without_log.is_empty() {
+        report(
+            "ratio: with hook / without the log",
+            "x",
+            &ratio(&with_hook, &without_log),
+            "<= 1.2",
+        );
+        report(
+            "ratio: log, no hook / without the log",
+            "x",
+            &ratio(&no_hook, &without_log),
+            "-",
+        );
+    }
+    report(
+        "ratio: with hook / log, no hook",
+        "x",
+        &ratio(&with_hook, &no_hook),
+        "<= 1.2",
+    );
+    report(
+        &format!("all {n} asset.added delivered, after the run's end"),
+        "s",
+        &delivered_after,
+        "-",
+    );
+    report(
+        "delivery throughput (first to last)",
+        "events/s",
+        &rate,
+        "-",
+    );
+    report(
+        "... agent CPU per delivered event, after the run",
+        "us",
+        &delivery_cpu,
+        "-",
+    );
     Ok(())
 }

@@ -218,6 +218,34 @@ pub enum Command {
         include_removed: bool,
     },
 
+    /// What changed, from the agent's durable event log: replayed from a cursor, then followed.
+    #[command(
+        after_help = "Examples:\n  assetctl events                         # every retained event\n  assetctl events --follow --type asset.removed\n  assetctl -o json events --after 1200 --follow   # JSON Lines, resumable from the last id\n\nWithout --after, --follow starts from now (like tail -f); --after 0 replays every retained\nevent first. With --follow, a restart of the agent is ridden out: assetctl reconnects and\nresumes after the last event it printed. The types and their fields: docs/events.md."
+    )]
+    Events {
+        /// Only events after this id (the last one already seen); 0 for every retained event.
+        #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64))]
+        after: Option<u64>,
+        /// Keep printing new events as they happen, until interrupted.
+        #[arg(long)]
+        follow: bool,
+        /// Only events of this type (repeatable).
+        #[arg(long = "type", value_name = "TYPE", value_parser = PossibleValuesParser::new(EVENT_TYPES))]
+        types: Vec<String>,
+        /// Only events of this source (repeatable).
+        #[arg(long = "source", value_name = "SOURCE", value_parser = parse_source_name)]
+        sources: Vec<String>,
+    },
+
+    /// The configured [[hook]]s: last delivery, backlog, last error; `retry` one that failed.
+    #[command(
+        after_help = "Examples:\n  assetctl hooks\n  assetctl hooks retry psa   # a failing hook tries its next event now"
+    )]
+    Hooks {
+        #[command(subcommand)]
+        command: Option<HooksCommand>,
+    },
+
     /// Delete every asset, change and run of a source (e.g. one removed from the config).
     #[command(after_help = "Example:\n  assetctl purge --source old-auvik --yes")]
     Purge {
@@ -239,6 +267,30 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 }
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Clear a failing hook and try its next event now (its backlog follows, in order).
+    #[command(after_help = "Example:\n  assetctl hooks retry psa")]
+    Retry {
+        /// The hook's name, as in the config.
+        #[arg(value_name = "NAME", value_parser = parse_source_name)]
+        name: String,
+    },
+}
+
+/// The event types of the agent's log (docs/events.md), the names of its `Event.type`.
+pub const EVENT_TYPES: [&str; 9] = [
+    "run.started",
+    "run.finished",
+    "source.state_changed",
+    "asset.added",
+    "asset.changed",
+    "asset.removed",
+    "removals.held",
+    "counts.changed",
+    "warranty.expiring",
+];
 
 #[derive(Debug, Subcommand)]
 pub enum AssetsCommand {
@@ -335,7 +387,7 @@ fn category_parser() -> impl TypedValueParser<Value = Category> {
     })
 }
 
-/// `[a-z0-9-]+`, as config source names are.
+/// `[a-z0-9-]+`, as config source (and hook) names are.
 pub fn parse_source_name(s: &str) -> Result<String, String> {
     if !s.is_empty()
         && s.bytes()
@@ -505,6 +557,9 @@ mod tests {
                 "status",
             ],
             &["assetctl", "-o", "yaml", "status"],
+            &["assetctl", "events", "--type", "run.done"],
+            &["assetctl", "events", "--after", "-1"],
+            &["assetctl", "hooks", "retry"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?} was accepted");
         }

@@ -47,6 +47,13 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<i32> {
             include_removed,
         } => export(ctx, format, include_removed).await,
         Command::Purge { source, yes } => purge(ctx, &source, yes).await,
+        Command::Events {
+            after,
+            follow,
+            types,
+            sources,
+        } => crate::events::events(ctx, after, follow, types, sources).await,
+        Command::Hooks { command } => crate::events::hooks(ctx, command).await,
         Command::Completions { .. } => Err(anyhow::anyhow!(
             "completions are generated without connecting"
         )),
@@ -504,6 +511,24 @@ async fn status_cmd(ctx: &Ctx) -> Result<i32> {
     let now = chrono::Utc::now();
     let mut record = StatusRecord::from(resp);
     record.attention = status::attention(&record, now);
+    // Hooks that gave up need a person too; an agent without hooks (or too old to have
+    // them) leaves nothing to add.
+    if let Ok(hooks) = ctx
+        .agent
+        .events()
+        .list_hooks(unary(proto::ListHooksRequest {}))
+        .await
+    {
+        let hooks: Vec<crate::events::HookRecord> = hooks
+            .into_inner()
+            .hooks
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        record
+            .attention
+            .extend(crate::events::hook_attention(&hooks));
+    }
     match ctx.format {
         Format::Table => print_text(&status::render(&record, now, table_width()))?,
         Format::Json => print_json_object(&record)?,

@@ -29,6 +29,7 @@ use crate::cli::{EndpointArg, parse_endpoint};
 use crate::error::{CtlError, tls_failure};
 use crate::proto::agent_service_client::AgentServiceClient;
 use crate::proto::asset_service_client::AssetServiceClient;
+use crate::proto::event_service_client::EventServiceClient;
 use crate::proto::sync_service_client::SyncServiceClient;
 
 /// The system socket (CONTRACT §2).
@@ -213,6 +214,10 @@ impl Agent {
     }
     pub fn agent(&self) -> AgentServiceClient<Svc> {
         AgentServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
+            .max_decoding_message_size(MAX_MESSAGE)
+    }
+    pub fn events(&self) -> EventServiceClient<Svc> {
+        EventServiceClient::with_interceptor(self.channel.clone(), self.auth.clone())
             .max_decoding_message_size(MAX_MESSAGE)
     }
 }

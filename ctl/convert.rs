@@ -1242,7 +1242,7 @@ pub struct StatusRecord {
 /// gave, and what to do.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AttentionRecord {
-    /// `config`, `clients`, or `source NAME`.
+    /// `config`, `clients`, `source NAME`, or `hook NAME`.
     pub subject: String,
     pub problem: String,
     pub detail: String,

@@ -3,7 +3,7 @@
 //!
 //! - `cli`: the verbs and flags; bad input is refused here, before connecting.
 //! - `connect`: socket discovery, the channel, the bearer-token interceptor.
-//! - `commands`, `sync`, `status`: one function per verb.
+//! - `commands`, `sync`, `status`, `events`: one function per verb.
 //! - `convert`: proto → printed records; its doc comment is the `-o json` contract.
 //! - `output`: table, JSON and CSV rendering.
 //! - `error`: one-line messages and exit codes (0 ok; 1 error; 2 usage or refused;
@@ -23,6 +23,7 @@ mod convert;
 #[allow(dead_code)]
 mod docs;
 mod error;
+mod events;
 mod output;
 mod status;
 mod sync;

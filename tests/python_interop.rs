@@ -125,6 +125,7 @@ fn python_clients_interoperate() {
             .arg(format!("--python_out={}", stubs.path().display()))
             .arg(format!("--grpc_python_out={}", stubs.path().display()))
             .arg("proto/assetd/v1/assetd.proto")
+            .arg("proto/assetd/v1/events.proto")
             .current_dir(repo()),
         "grpc_tools.protoc",
     );

@@ -1,4 +1,4 @@
-//! The generated gRPC types of `proto/assetd/v1/assetd.proto`.
+//! The generated gRPC types of `proto/assetd/v1/` (`assetd.proto`, `events.proto`).
 
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 

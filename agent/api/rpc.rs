@@ -42,6 +42,7 @@ impl From<ApiError> for Status {
             ApiError::Unavailable(m) => Status::unavailable(m),
             ApiError::Unauthenticated(m) => Status::unauthenticated(m),
             ApiError::ResourceExhausted(m) => Status::resource_exhausted(m),
+            ApiError::OutOfRange(m) => Status::out_of_range(m),
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "Internal error answering an RPC.");
                 Status::internal(m)

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod group;
+pub mod hook;
 pub mod tls;
 
 use crate::vendors::auvik::config::{self as auvik, AuvikConfig};
@@ -14,6 +15,7 @@ use crate::vendors::passportal::config::{self as passportal, PassportalConfig};
 use crate::vendors::syncro::config::{self as syncro, SyncroConfig};
 use check::Checker;
 pub use check::{ConfigError, ConfigErrors};
+pub use hook::{HookConfig, HookTarget};
 
 use crate::secret::{BearerToken, QueryGroup, SecretSpec};
 use serde::Deserialize;
@@ -36,6 +38,8 @@ pub struct Config {
     pub agent: AgentConfig,
     pub sources: Vec<SourceConfig>,
     pub clients: Vec<ClientGroup>,
+    /// `[[hook]]`s: who is told of which events (issue 23).
+    pub hooks: Vec<HookConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +66,14 @@ pub struct AgentConfig {
     /// Where to serve Prometheus metrics over plain HTTP (`GET /metrics`); none by default.
     /// Port 0 takes any free port, which the agent logs when it starts.
     pub metrics_listen: Option<SocketAddr>,
+    /// How long events are kept (`event_retention`, default 30 days); a hook's undelivered
+    /// backlog is kept longer.
+    pub event_retention: Duration,
 }
+
+/// `event_retention`'s default: a month of events, enough to resume after any outage a
+/// person would notice.
+pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// How long a source may wait on its vendor and how hard it retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,6 +327,8 @@ mod raw {
         pub source: Vec<Spanned<Source>>,
         #[serde(default)]
         pub client: Vec<Spanned<Client>>,
+        #[serde(default)]
+        pub hook: Vec<Spanned<super::hook::RawHook>>,
     }
 
     #[derive(Deserialize, Default)]
@@ -339,6 +352,7 @@ mod raw {
         pub tls_client_ca: Option<Spanned<String>>,
         pub auth_tokens: Option<Spanned<Vec<Spanned<SecretSpec>>>>,
         pub metrics_listen: Option<Spanned<String>>,
+        pub event_retention: Option<Spanned<String>>,
     }
 
     /// One `[[source]]`, with the settings of every kind; `validate` refuses the ones that
@@ -450,10 +464,12 @@ impl Checker<'_> {
             }
         }
         let clients = self.clients(&file.client, &file.source);
+        let hooks = self.hooks(&file.hook);
         Config {
             agent,
             sources,
             clients,
+            hooks,
         }
     }
 
@@ -517,6 +533,11 @@ impl Checker<'_> {
             ),
             max_removals: self.max_removals(&raw.max_removals, RemovalLimit::DEFAULT),
             metrics_listen,
+            event_retention: self.positive_duration(
+                &raw.event_retention,
+                DEFAULT_EVENT_RETENTION,
+                "event_retention",
+            ),
         }
     }
 
@@ -1040,20 +1061,37 @@ impl Checker<'_> {
     }
 
     fn base_url(&mut self, b: &Spanned<String>) -> Option<url::Url> {
-        let mut url = match url::Url::parse(b.get_ref()) {
+        let mut url = self.http_url(b, "base_url")?;
+        // Relative joins ("v1/...") must land under the base, so it ends with '/'.
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Some(url)
+    }
+
+    /// A URL assetd sends credentials or signed data to (`base_url`, a hook's `url`):
+    /// https://, or http:// only to loopback, and never with `user:password@`.
+    pub(crate) fn http_url(&mut self, b: &Spanned<String>, key: &str) -> Option<url::Url> {
+        let url = match url::Url::parse(b.get_ref()) {
             Ok(u) => u,
             Err(e) => {
                 // Not the value: a mistyped one may still hold `user:password@`.
-                self.error(b, format!("`base_url` is not a URL: {e}"));
+                self.error(b, format!("`{key}` is not a URL: {e}"));
                 return None;
             }
         };
         // Credentials go in their own keys, which are secrets; a `user:pass@` here would be
         // shown by ListSources, the log and every message that names the URL.
         if !url.username().is_empty() || url.password().is_some() {
+            let own = if key == "base_url" {
+                "the source's own keys (api_key, ...)"
+            } else {
+                "`secret`"
+            };
             self.error(
                 b,
-                "`base_url` must not carry `user:password@`: credentials go in the source's own keys (api_key, ...), which are kept secret",
+                format!("`{key}` must not carry `user:password@`: credentials go in {own}, which are kept secret"),
             );
             return None;
         }
@@ -1063,19 +1101,14 @@ impl Checker<'_> {
             "http" => {
                 self.error(
                     b,
-                    "`base_url` uses http:// to a non-loopback host; credentials never travel in clear text: use https://",
+                    format!("`{key}` uses http:// to a non-loopback host; credentials never travel in clear text: use https://"),
                 );
                 return None;
             }
             other => {
-                self.error(b, format!("`base_url` scheme `{other}` is not http(s)"));
+                self.error(b, format!("`{key}` scheme `{other}` is not http(s)"));
                 return None;
             }
-        }
-        // Relative joins ("v1/...") must land under the base, so it ends with '/'.
-        if !url.path().ends_with('/') {
-            let path = format!("{}/", url.path());
-            url.set_path(&path);
         }
         Some(url)
     }

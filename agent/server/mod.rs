@@ -413,6 +413,9 @@ pub async fn serve(
     health
         .set_serving::<pb::agent_service_server::AgentServiceServer<Api>>()
         .await;
+    health
+        .set_serving::<pb::event_service_server::EventServiceServer<Api>>()
+        .await;
     let reflection = |b: tonic_reflection::server::Builder<'static>| {
         b.register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -437,6 +440,10 @@ pub async fn serve(
         )
         .add_service(
             pb::sync_service_server::SyncServiceServer::new(api.clone())
+                .max_decoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            pb::event_service_server::EventServiceServer::new(api.clone())
                 .max_decoding_message_size(MAX_MESSAGE),
         )
         .add_service(

@@ -8,6 +8,7 @@
 //! are merged again from `asset_keys` when a serial, a MAC or a presence changed.
 //! `asset_keys` stays exactly the keys of the present assets' stored serials and MACs.
 
+use super::events::{AssetFacts, asset_changed_event, asset_removed_event, assets_added_events};
 use super::rows::record_from_row;
 use super::runs::Removals;
 use super::schema::write_asset_keys;
@@ -120,10 +121,11 @@ pub(super) fn apply_assets(
            a.id, a.removed_at, COALESCE(sc.external_id, ''),
            a.name, a.category, a.vendor_type, a.manufacturer, a.model, a.serial, a.mac_addresses, a.ip_addresses,
            a.os, a.firmware, a.online_status, a.managed, a.last_seen, a.updated_at,
-           s.raw, a.raw
+           s.raw, a.raw, COALESCE(nsc.client, ''), COALESCE(nsc.name, '')
          FROM staged_assets s
          JOIN assets a ON a.source = ?1 AND a.external_id = s.external_id
          LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+         LEFT JOIN source_clients nsc ON nsc.source = ?1 AND nsc.external_id = s.source_client_external_id
          WHERE s.run_id = ?2 AND (a.removed_at IS NOT NULL
            OR COALESCE(sc.external_id, '') != s.source_client_external_id OR a.name != s.name
            OR a.category != s.category OR a.vendor_type != s.vendor_type
@@ -216,21 +218,41 @@ pub(super) fn apply_assets(
         if changed.iter().any(|&i| matches!(i, 0 | 2 | 12)) {
             effects.counts = true;
         }
+        // The history rows, and the same changes in the asset's event.
+        let mut event_changes: Vec<(&str, String, String)> = Vec::with_capacity(changed.len() + 1);
         if let Some(was) = removed_at {
             history.execute(params![id, run.id, now_s, "removed_at", was, ""])?;
+            event_changes.push(("removed_at", was, String::new()));
         }
         effects.updated.insert(id);
         for i in changed {
             let field = VENDOR_FIELDS[i];
-            history.execute(params![
-                id,
-                run.id,
-                now_s,
-                field,
+            let (old, new) = (
                 history_value(field, &old_values[i]),
-                history_value(field, &new_values[i])
-            ])?;
+                history_value(field, &new_values[i]),
+            );
+            history.execute(params![id, run.id, now_s, field, old, new])?;
+            event_changes.push((field, old, new));
         }
+        let (client, source_client): (String, String) = (r.get(35)?, r.get(36)?);
+        asset_changed_event(
+            tx,
+            run.id,
+            &run.source,
+            id,
+            &client,
+            &AssetFacts {
+                external_id: &new.external_id,
+                name: &new.name,
+                category: new.category().as_str(),
+                serial: &new.serial,
+                source_client: &source_client,
+                billable,
+            },
+            &event_changes,
+            returned,
+            &now_s,
+        )?;
         counts.updated += 1;
     }
     drop(rows);
@@ -284,6 +306,7 @@ fn insert_new_assets(
          SELECT id, ?2, ?3, 'asset', '', 'added' FROM assets WHERE id >= ?1 ORDER BY id",
         params![first_id, run.id, now],
     )?;
+    assets_added_events(tx, run.id, &run.source, first_id, now)?;
     write_asset_keys(tx, first_id)?;
     Ok((added, first_id))
 }
@@ -302,8 +325,10 @@ pub(super) fn apply_removals(
     let now_s = ts(now);
     // Present, of this source, and not staged by this run (`unchanged` is checked in Rust).
     let mut absent = tx.prepare_cached(
-        "SELECT a.serial, a.mac_addresses FROM assets a WHERE a.id = ?1 AND a.source = ?2
-           AND a.removed_at IS NULL
+        "SELECT a.serial, a.mac_addresses, a.external_id, a.name, a.category, a.billable,
+           COALESCE(sc.client, ''), COALESCE(sc.name, '')
+         FROM assets a LEFT JOIN source_clients sc ON sc.id = a.source_client_id
+         WHERE a.id = ?1 AND a.source = ?2 AND a.removed_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM staged_assets s WHERE s.run_id = ?3 AND s.external_id = a.external_id)",
     )?;
     let mut mark =
@@ -317,17 +342,42 @@ pub(super) fn apply_removals(
         if unchanged.contains(id) {
             continue;
         }
-        let Some((serial, macs)) = absent
+        let Some(gone) = absent
             .query_row(params![id, run.source, run.id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok(Gone {
+                    serial: r.get(0)?,
+                    macs: r.get(1)?,
+                    external_id: r.get(2)?,
+                    name: r.get(3)?,
+                    category: r.get(4)?,
+                    billable: r.get(5)?,
+                    client: r.get(6)?,
+                    source_client: r.get(7)?,
+                })
             })
             .optional()?
         else {
             continue;
         };
         mark.execute(params![id, now_s])?;
-        delete_asset_keys(tx, id, &serial, &parse_list(&macs))?;
+        delete_asset_keys(tx, id, &gone.serial, &parse_list(&gone.macs))?;
         history.execute(params![id, run.id, now_s])?;
+        asset_removed_event(
+            tx,
+            run.id,
+            &run.source,
+            id,
+            &gone.client,
+            &AssetFacts {
+                external_id: &gone.external_id,
+                name: &gone.name,
+                category: &gone.category,
+                serial: &gone.serial,
+                source_client: &gone.source_client,
+                billable: gone.billable,
+            },
+            &now_s,
+        )?;
         removed += 1;
     }
     let mut note = tx.prepare_cached(
@@ -345,6 +395,18 @@ pub(super) fn apply_removals(
         clear.execute(params![id, run.source])?;
     }
     Ok(removed)
+}
+
+/// A present asset a run removes, as it was.
+struct Gone {
+    serial: String,
+    macs: String,
+    external_id: String,
+    name: String,
+    category: String,
+    billable: bool,
+    client: String,
+    source_client: String,
 }
 
 /// Clears the absence note of the source's assets that the run saw (staged or unchanged):

@@ -227,18 +227,33 @@ fn counts_now(c: &Connection, cutoff: &str) -> rusqlite::Result<Vec<(String, Bil
 }
 
 /// Today's counts per client, replacing today's earlier snapshot (the last run of the day
-/// stands for the day).
+/// stands for the day). Returns the clients whose counts differ from the latest snapshot
+/// before this one (the counts after the last run that changed them), each with its old
+/// and new counts, a client missing from either side counting zero: what `counts.changed`
+/// says. Comparing with the snapshot costs one read of a row per client, and no second pass
+/// over the assets.
 pub(super) fn snapshot_counts(
     tx: &rusqlite::Transaction,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Vec<(String, BillableCounts, BillableCounts)>> {
     let day = now.format("%Y-%m-%d").to_string();
     let counts = counts_now(tx, &cutoff_text(None))?;
+    let mut before: std::collections::HashMap<String, BillableCounts> = tx
+        .prepare_cached(
+            "SELECT client, total_billable, firewalls, controllers, routers, l3_switches, voip_switches,
+               switch_stacks, total_switches, access_points FROM billable_snapshots
+             WHERE day = (SELECT MAX(day) FROM billable_snapshots WHERE day <= ?1)",
+        )?
+        .query_map([&day], |r| {
+            Ok((r.get::<_, String>(0)?, BillableCounts::from_row(r, 1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     tx.execute("DELETE FROM billable_snapshots WHERE day = ?1", [&day])?;
     let mut st = tx.prepare_cached(
         "INSERT INTO billable_snapshots (day, client, total_billable, firewalls, controllers, routers, l3_switches,
            voip_switches, switch_stacks, total_switches, access_points) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
+    let mut changed = Vec::new();
     for (client, c) in counts {
         st.execute(params![
             day,
@@ -253,8 +268,37 @@ pub(super) fn snapshot_counts(
             c.total_switches,
             c.access_points
         ])?;
+        let old = before.remove(&client).unwrap_or_default();
+        if old != c {
+            changed.push((client, old, c));
+        }
     }
-    Ok(())
+    // Clients the last snapshot had and this one has not (their source clients went).
+    let mut gone: Vec<_> = before
+        .into_iter()
+        .filter(|(_, old)| *old != BillableCounts::default())
+        .map(|(client, old)| (client, old, BillableCounts::default()))
+        .collect();
+    gone.sort_by(|a, b| a.0.cmp(&b.0));
+    changed.extend(gone);
+    Ok(changed)
+}
+
+impl BillableCounts {
+    /// The nine services by their names, as `counts.changed` carries them.
+    pub(super) fn to_json(self) -> serde_json::Value {
+        serde_json::json!({
+            "total_billable": self.total_billable,
+            "firewalls": self.firewalls,
+            "controllers": self.controllers,
+            "routers": self.routers,
+            "l3_switches": self.l3_switches,
+            "voip_switches": self.voip_switches,
+            "switch_stacks": self.switch_stacks,
+            "total_switches": self.total_switches,
+            "access_points": self.access_points,
+        })
+    }
 }
 
 /// Whether the day of `now` already has a billable-counts snapshot.

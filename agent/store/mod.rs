@@ -29,11 +29,14 @@
 //! - `lifecycle`: warranty and support facts staged and applied, and the per-client
 //!   lifecycle summary with its cache.
 //! - `checkpoint`: the checkpoint thread, and releasing memory after a burst.
+//! - `events`: the durable event log written beside each change, its readers, its pruning,
+//!   and the hooks' outboxes.
 //! - `tests`: the unit tests, whose helpers other modules' tests share.
 
 mod apply;
 mod checkpoint;
 mod counts;
+mod events;
 mod lifecycle;
 mod links;
 mod queries;
@@ -44,6 +47,7 @@ mod sources;
 mod usage;
 
 pub use counts::BillableCounts;
+pub use events::{Attempt, EventPage, HookRow};
 pub use lifecycle::ClientLifecycle;
 pub use links::CountAssets;
 pub use queries::{AssetFilter, DeviceRow, LifecycleFilter};
@@ -234,6 +238,8 @@ struct Inner {
     last_grace: Mutex<Option<chrono::Duration>>,
     /// What running runs' pages said about stored assets, by run id (`RunMarks`).
     marks: Mutex<HashMap<i64, RunMarks>>,
+    /// The last event id committed, for `subscribe_events` (see `events`).
+    events: tokio::sync::watch::Sender<i64>,
 }
 
 /// A handle to the database; cheap to clone.
@@ -289,6 +295,7 @@ impl Store {
             path: path.to_path_buf(),
             reason: format!("migration failed: {e}"),
         })?;
+        let last_event = events::last_event_id(&writer).map_err(open_err)?;
         if let Err(e) = start_checkpointer(&mut writer, path) {
             // SQLite's own autocheckpoint stays: slower runs, nothing else.
             tracing::warn!(error = %e, "Cannot start the checkpoint thread; checkpoints run in each big commit.");
@@ -306,6 +313,7 @@ impl Store {
                 lifecycle_cache: Mutex::new(None),
                 last_grace: Mutex::new(None),
                 marks: Mutex::new(HashMap::new()),
+                events: tokio::sync::watch::Sender::new(last_event),
             }),
         })
     }

@@ -8,9 +8,13 @@ use super::apply::{
     Effects, apply_assets, apply_clients, apply_removals, apply_usage, clear_absence, merge_devices,
 };
 use super::counts::{has_snapshot, snapshot_counts};
+use super::events::{
+    insert_event, last_event_id, run_event, set_source_state, warranty_expiring_events,
+};
 use super::lifecycle::apply_lifecycle;
 use super::links::relink;
 use super::{Result, Store, StoreError, json_list, lock, parse_stored_ts, parse_ts, ts};
+use crate::event::EventType;
 use crate::idset::IdSet;
 use crate::model::{
     Coverage, ReportedAsset, RunCounts, RunKind, RunState, RunTrigger, SourceClient, SyncRun,
@@ -65,6 +69,11 @@ pub struct RunEnd {
     /// Where the next incremental run starts (by the vendor's clock when the connector knew
     /// it); `None`: the run's own start.
     pub watermark: Option<DateTime<Utc>>,
+    /// The state the run leaves its source in (the sync layer's name for it, e.g. `ok`,
+    /// `credentials_rejected`), recorded with the run so that a change is a
+    /// `source.state_changed` event of the same transaction; `None` leaves it as it was (a
+    /// cancelled run says nothing about the source).
+    pub source_state: Option<&'static str>,
 }
 
 /// A present asset that a full run did not see although it read the asset's unit to the end.
@@ -81,17 +90,33 @@ impl Store {
     /// Marks runs left `running` by a crash as failed and drops their staged rows.
     /// Returns the sources whose run was interrupted (each once), so they can run again.
     pub fn recover(&self) -> Result<Vec<String>> {
-        let mut sources = self.with_writer(|c| {
-            let mut st = c.prepare(
-                "UPDATE sync_runs SET state = 'failed', finished = ?1,
-                 error = 'interrupted: the agent stopped during this run; the next run starts over'
-                 WHERE state = 'running' RETURNING source",
-            )?;
-            let sources = st
-                .query_map(params![ts(Utc::now())], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(sources)
+        let (mut sources, last) = self.with_writer(|c| {
+            let tx = c.transaction()?;
+            let now = ts(Utc::now());
+            let ended = {
+                let mut st = tx.prepare(
+                    "UPDATE sync_runs SET state = 'failed', finished = ?1,
+                     error = 'interrupted: the agent stopped during this run; the next run starts over'
+                     WHERE state = 'running' RETURNING id, source, error",
+                )?;
+                st.query_map(params![now], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            // Their events in the same transaction: a run a crash cut short finished too.
+            for (id, source, error) in &ended {
+                set_source_state(&tx, source, "failed", error, Some(*id), &now)?;
+                run_event(&tx, EventType::RunFinished, *id, &now)?;
+            }
+            let last = last_event_id(&tx)?;
+            tx.commit()?;
+            Ok((
+                ended.into_iter().map(|(_, s, _)| s).collect::<Vec<_>>(),
+                last,
+            ))
         })?;
+        self.publish_events(last);
         sources.sort();
         sources.dedup();
         // Separately, and allowed to fail: on a full disk the runs' states above are what
@@ -116,13 +141,19 @@ impl Store {
         // A run of this source that never reached `finish_run` (its task was dropped)
         // leaves its marks behind; one run per source is ever running.
         lock(&self.inner.marks).retain(|_, m| m.source != source);
-        let id = self.with_writer(|c| {
-            c.execute(
+        let (id, last) = self.with_writer(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
                 "INSERT INTO sync_runs (source, kind, trigger, started, state) VALUES (?1, ?2, ?3, ?4, 'running')",
                 params![source, kind.as_str(), trigger.as_str(), ts(started)],
             )?;
-            Ok(c.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            run_event(&tx, EventType::RunStarted, id, &ts(started))?;
+            let last = last_event_id(&tx)?;
+            tx.commit()?;
+            Ok((id, last))
         })?;
+        self.publish_events(last);
         Ok(SyncRun {
             id,
             source: source.to_string(),
@@ -335,6 +366,7 @@ impl Store {
         let mut lifecycle_changed = false;
         let began = std::time::Instant::now();
         let mut phases = Phases::default();
+        let now_s = ts(finished);
         let result = self.with_writer(|c| {
             let tx = c.transaction()?;
             let staged: i64 = tx.query_row(
@@ -399,9 +431,26 @@ impl Store {
                     merge_devices(&tx)?;
                 }
                 phases.merge = t.elapsed();
+                // On merged devices; every run, since the window moves with the calendar.
+                warranty_expiring_events(&tx, run.id, &run.source, finished.date_naive(), &now_s)?;
                 let t = std::time::Instant::now();
                 if effects.counts || !has_snapshot(&tx, finished)? {
-                    snapshot_counts(&tx, finished)?;
+                    for (client, old, new) in snapshot_counts(&tx, finished)? {
+                        // Excluded clients are never counted (CONTRACT §5), so never announced.
+                        if groups.iter().any(|g| g.exclude && g.name == client) {
+                            continue;
+                        }
+                        insert_event(
+                            &tx,
+                            &now_s,
+                            EventType::CountsChanged,
+                            &run.source,
+                            Some(run.id),
+                            None,
+                            &client,
+                            &serde_json::json!({ "old": old.to_json(), "new": new.to_json() }),
+                        )?;
+                    }
                 }
                 phases.counts = t.elapsed();
                 counts_changed = effects.counts;
@@ -448,10 +497,30 @@ impl Store {
                     end.removals_held
                 ],
             )?;
+            if end.removals_held > 0 {
+                insert_event(
+                    &tx,
+                    &now_s,
+                    EventType::RemovalsHeld,
+                    &run.source,
+                    Some(run.id),
+                    None,
+                    "",
+                    &serde_json::json!({ "held": end.removals_held, "detail": end.error }),
+                )?;
+            }
+            // The run's last events: the state it leaves its source in, then the run itself,
+            // so a receiver that sees `run.finished` has seen everything the run changed.
+            let ended_s = ts(ended);
+            if let Some(state) = end.source_state {
+                set_source_state(&tx, &run.source, state, &end.error, Some(run.id), &ended_s)?;
+            }
+            run_event(&tx, EventType::RunFinished, run.id, &ended_s)?;
+            let last = last_event_id(&tx)?;
             let t = std::time::Instant::now();
             tx.commit()?;
             phases.commit = t.elapsed();
-            Ok(())
+            Ok(last)
         });
         tracing::debug!(
             run_id = run.id,
@@ -467,12 +536,16 @@ impl Store {
         } else if lifecycle_changed {
             self.lifecycle_changed();
         }
+        if let Ok(last) = result {
+            self.publish_events(last);
+        }
         if let Err(e) = result {
             // The big transaction rolled back: record the failure on its own so the run
             // does not stay `running`, and keep the previous data as it was. A full disk
             // explains itself (see `StoreError::DiskFull`).
             let failed = FailedEnd {
                 run_id: run.id,
+                source: run.source.clone(),
                 finished: ts(finished),
                 requests: end.requests,
                 retries: end.retries,
@@ -519,14 +592,30 @@ impl Store {
     }
 
     fn write_failed_end(&self, end: &FailedEnd) -> Result<()> {
-        self.with_writer(|c| {
-            c.execute(
+        let last = self.with_writer(|c| {
+            let tx = c.transaction()?;
+            let n = tx.execute(
                 "UPDATE sync_runs SET finished = ?2, state = 'failed', requests = ?3, retries = ?4, error = ?5
                  WHERE id = ?1 AND state = 'running'",
                 params![end.run_id, end.finished, end.requests, end.retries, end.error],
             )?;
-            Ok(())
-        })
+            if n > 0 {
+                set_source_state(
+                    &tx,
+                    &end.source,
+                    "failed",
+                    &end.error,
+                    Some(end.run_id),
+                    &end.finished,
+                )?;
+                run_event(&tx, EventType::RunFinished, end.run_id, &end.finished)?;
+            }
+            let last = last_event_id(&tx)?;
+            tx.commit()?;
+            Ok(last)
+        })?;
+        self.publish_events(last);
+        Ok(())
     }
 
     /// Writes the failed ends `finish_run` could not, keeping those that still do not fit.
@@ -560,6 +649,7 @@ pub(super) struct RunMarks {
 /// transaction could not be saved.
 pub(super) struct FailedEnd {
     run_id: i64,
+    source: String,
     finished: String,
     requests: i64,
     retries: i64,

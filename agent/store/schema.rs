@@ -61,6 +61,10 @@ const MIGRATIONS: &[&str] = &[
     // and support status, and date text that is not a date; a run's lifecycle reports and
     // the clients whose listings it read, staged like its assets.
     include_str!("migrations/0011_lifecycle.sql"),
+    // 12: the durable event log (issue 23): events written in the transactions that make
+    // the changes they describe, how far the log is pruned, each hook's outbox, the state
+    // each source was left in (for `source.state_changed`), and the warranty notices sent.
+    include_str!("migrations/0012_events.sql"),
 ];
 
 /// The migration that created `asset_keys`: opening a database from before it fills them.
@@ -171,4 +175,37 @@ pub(super) fn register_functions(c: &Connection) -> rusqlite::Result<()> {
             Ok(serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into()))
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// Two branches that each add a migration are rebased onto each other by renumbering
+    /// files; this holds the list to the directory: entry N is the file numbered N, none
+    /// missing, none twice.
+    #[test]
+    fn the_migrations_are_the_numbered_files_in_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("agent/store/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATIONS.len(), "{files:?}");
+        for (i, (name, sql)) in files.iter().zip(MIGRATIONS).enumerate() {
+            assert!(
+                name.starts_with(&format!("{:04}_", i + 1)),
+                "{name} at {}",
+                i + 1
+            );
+            assert!(name.ends_with(".sql"), "{name}");
+            assert_eq!(
+                std::fs::read_to_string(dir.join(name)).unwrap(),
+                *sql,
+                "entry {} is not {name}",
+                i + 1
+            );
+        }
+    }
 }

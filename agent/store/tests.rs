@@ -74,8 +74,11 @@ pub(crate) fn run_with_lifecycle(
     store.finish_run(&r, end(apply)).unwrap()
 }
 
-/// Turns a database back into what migration 8 left, for tests of older databases.
-pub(crate) const UNDO_MIGRATION_9: &str = "DROP TABLE staged_lifecycle; DROP TABLE staged_lifecycle_scope;
+/// Turns a database back into what migration 8 left, for tests of older databases (the
+/// event log's migration first, then lifecycle's).
+pub(crate) const UNDO_MIGRATION_9: &str = "DROP TABLE events; DROP TABLE event_log; DROP TABLE hooks;
+    DROP TABLE warranty_notices; ALTER TABLE sources DROP COLUMN state;
+    DROP TABLE staged_lifecycle; DROP TABLE staged_lifecycle_scope;
     DROP INDEX assets_warranty_expires; DROP INDEX assets_purchase_date;
     ALTER TABLE assets DROP COLUMN purchase_date; ALTER TABLE assets DROP COLUMN warranty_expires;
     ALTER TABLE assets DROP COLUMN warranty_status; ALTER TABLE assets DROP COLUMN support_status;
@@ -125,6 +128,7 @@ pub(crate) fn end(apply: Apply) -> RunEnd {
         skipped_units: 0,
         removals_held: 0,
         watermark: None,
+        source_state: None,
     }
 }
 

@@ -26,12 +26,18 @@ enum Ty {
     Absent,
     Array(Box<Ty>),
     Record(String),
+    /// One JSON value per line (JSON Lines), each of this type.
+    Lines(Box<Ty>),
 }
 
 fn parse_ty(text: &str) -> Vec<Ty> {
     text.split(" or ")
         .map(|alt| {
-            let alt = alt.trim().trim_matches('`');
+            let alt = alt.trim();
+            if let Some(inner) = alt.strip_suffix(" per line") {
+                return Ty::Lines(Box::new(parse_ty(inner).remove(0)));
+            }
+            let alt = alt.trim_matches('`');
             if let Some(inner) = alt.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
                 return Ty::Array(Box::new(parse_ty(inner).remove(0)));
             }
@@ -186,6 +192,8 @@ fn the_document_is_well_formed() {
         "runs",
         "export",
         "purge",
+        "events",
+        "hooks",
     ] {
         assert!(verbs.contains(verb), "docs/cli-json.md lists no `{verb}`");
     }
@@ -193,7 +201,7 @@ fn the_document_is_well_formed() {
     let mut named: Vec<String> = Vec::new();
     let mut collect = |t: &Ty| {
         let mut t = t;
-        while let Ty::Array(inner) = t {
+        while let Ty::Array(inner) | Ty::Lines(inner) = t {
             t = inner;
         }
         if let Ty::Record(n) = t {
@@ -244,7 +252,8 @@ fn every_command_prints_the_documented_shape() {
         common::write_private(&syncro_key, &syncro.api_key());
         format!(
             "{}[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\n\
-             api_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\nrequests_per_minute = 6000\n",
+             api_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\nrequests_per_minute = 6000\n\n\
+             [[hook]]\nname = \"notify\"\nevents = [\"run.finished\"]\ncommand = [\"/bin/true\"]\n",
             a.auvik_config(&auvik, ""),
             syncro.subdomain(),
             syncro_key.display(),
@@ -274,6 +283,29 @@ fn every_command_prints_the_documented_shape() {
     let mut seen = BTreeSet::new();
     let run = |cmd: &str, ty: &Ty, seen: &mut BTreeSet<String>| {
         let args: Vec<&str> = cmd.split(' ').collect();
+        if let Ty::Lines(each) = ty {
+            let mut full = vec!["-o", "json"];
+            full.extend_from_slice(&args);
+            let out = agent.ctl(&full);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8(out.stdout).expect("UTF-8");
+            assert!(
+                !text.is_empty(),
+                "`assetctl -o json {cmd}` printed nothing: nothing checked"
+            );
+            for line in text.lines() {
+                let value: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("`{cmd}`: a line is not JSON ({e}): {line}"));
+                if let Err(e) = check(&c, &value, std::slice::from_ref(each), "$", seen) {
+                    panic!("`assetctl -o json {cmd}` breaks docs/cli-json.md at {e}\n{value:#}");
+                }
+            }
+            return;
+        }
         let value = agent.json(&args);
         if let Value::Array(items) = &value {
             assert!(
@@ -302,7 +334,9 @@ fn every_command_prints_the_documented_shape() {
             }
             continue;
         }
-        let cmd = template.replace("YYYY-MM", &month);
+        let cmd = template
+            .replace("YYYY-MM", &month)
+            .replace("NAME", "notify");
         run(&cmd, ty, &mut seen);
     }
     // `raw` is there for Syncro (and was checked absent for Auvik above).

@@ -6,15 +6,16 @@
 //! The layers, lowest first (a module's layer is that of the longest path below that names
 //! it):
 //!
-//! 0. leaves: `model`, `devices`, `idset`, `heap`, `watch`, `notify`, `daemonize`, `logging`,
-//!    `docs`, and the simulators (`sim`, which share no code with the agent)
+//! 0. leaves: `model`, `event` (the event log's vocabulary), `devices`, `idset`, `heap`,
+//!    `watch`, `notify`, `daemonize`, `logging`, `docs`, and the simulators (`sim`, which
+//!    share no code with the agent)
 //! 1. `listed` (the list fields' encoded form) and `secret`
 //! 2. the config's generic checks (`config::check`) and TLS files (`config::tls`)
 //! 3. each vendor's own settings (`vendors::<vendor>::config`)
 //! 4. `config` (the file format, the shared keys, the registry of vendors) and `metrics`
 //! 5. `clients` (grouping source clients by the config's `[[client]]` tables)
 //! 6. `store` and `vendors` (the connectors)
-//! 7. `sync`
+//! 7. `sync`, and `hooks` (delivering events to webhooks and commands)
 //! 8. `service`
 //! 9. `api` (the gRPC handlers and their encoding)
 //! 10. `server` (listeners, TLS accept, tokens, the metrics endpoint) and `supervise`
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 const LAYERS: &[(&str, u8)] = &[
     ("model", 0),
+    ("event", 0),
     ("devices", 0),
     ("idset", 0),
     ("heap", 0),
@@ -50,6 +52,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("store", 6),
     ("vendors", 6),
     ("sync", 7),
+    ("hooks", 7),
     ("service", 8),
     ("api", 9),
     ("server", 10),

@@ -78,6 +78,22 @@ impl Spawned {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits until the log has a line with `what` (a line written after the socket is bound:
+    /// the agent opens its service between the two).
+    fn wait_for_log(&mut self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.log().contains(what) {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("assetd exited early ({status}):\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the log never said {what:?}:\n{}", self.log());
+    }
+
     /// Waits until `path` exists (the agent has bound its socket).
     fn wait_for(&mut self, path: &Path) {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -374,6 +390,7 @@ fn the_socket_belongs_to_the_querying_group_and_no_secret_may_be_open_to_it() {
     agent.wait_for(&socket);
     let meta = std::fs::metadata(&socket).expect("socket");
     assert_eq!((meta.gid(), meta.mode() & 0o7777), (nogroup, 0o660));
+    agent.wait_for_log("assetd is serving");
     assert!(
         agent.log().contains("for group `nogroup`"),
         "the start-up line says who may use the socket:\n{}",

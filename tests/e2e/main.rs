@@ -27,8 +27,10 @@ mod passportal;
 mod real_vendors;
 mod syncro;
 
-// Reliability (RELIABILITY.md): faults, crashes and full disks, reloads, load, bad input.
+// Reliability (RELIABILITY.md): faults, crashes and full disks, reloads, load, bad input,
+// and the event log's delivery (events).
 mod crash;
+mod events;
 mod faults;
 mod fuzz;
 mod load;

@@ -29,6 +29,11 @@ fn the_api_key_never_leaves_the_config() {
         &format!("api_key = {{ file = \"{}\" }}", agent.key_file.display()),
         &format!("api_key = \"{CANARY}\""),
     );
+    // The same value signs a webhook's events (a receiver on loopback that is not there:
+    // its failures are logged and shown by `hooks`, without the secret).
+    let inline = format!(
+        "{inline}\n[[hook]]\nname = \"psa\"\nevents = [\"*\"]\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"{CANARY}\"\n"
+    );
     assert!(inline.contains(CANARY));
     agent.write_config(&inline);
     agent.signal(libc::SIGHUP);
@@ -48,6 +53,8 @@ fn the_api_key_never_leaves_the_config() {
         vec!["clients"],
         vec!["assets", "list"],
         vec!["export", "--format", "csv"],
+        vec!["events"],
+        vec!["hooks"],
     ] {
         let mut full = vec!["-o", "json"];
         full.extend(args);
@@ -104,7 +111,10 @@ fn no_secret_of_any_vendor_leaks_under_trace_logging_faults_and_bad_configs() {
     const SYNCRO_KEY: &str = "CANARY-syncro-8d2e6b3f1a";
     // Passportal's secret is hex in real life; the marker must survive its HMAC use.
     const PASSPORTAL_SECRET: &str = "CANARY-passportal-5a9c0e7d3b";
-    let markers = [AUVIK_KEY, SYNCRO_KEY, PASSPORTAL_SECRET];
+    // A webhook's signing key: it signs every event sent, and must never be sent itself.
+    const HOOK_SECRET: &str = "CANARY-hook-9e3c5a1f7b2d";
+    let markers = [AUVIK_KEY, SYNCRO_KEY, PASSPORTAL_SECRET, HOOK_SECRET];
+    let receiver = Capture::start();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -148,7 +158,9 @@ fn no_secret_of_any_vendor_leaks_under_trace_logging_faults_and_bad_configs() {
              [[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\napi_key = \"{SYNCRO_KEY}\"\n\
              base_url = \"{}\"\nmax_retries = 1\n\n\
              [[source]]\nname = \"passportal\"\nkind = \"passportal\"\naccess_key_id = \"{}\"\n\
-             secret_access_key = \"{PASSPORTAL_SECRET}\"\nbase_url = \"{}\"\nmax_retries = 1\n{extra}",
+             secret_access_key = \"{PASSPORTAL_SECRET}\"\nbase_url = \"{}\"\nmax_retries = 1\n\n\
+             [[hook]]\nname = \"psa\"\nevents = [\"*\"]\nurl = \"http://127.0.0.1:{}/hook\"\nsecret = \"{HOOK_SECRET}\"\n\n\
+             [[hook]]\nname = \"notify\"\nevents = [\"run.finished\"]\ncommand = [\"/usr/bin/env\"]\n{extra}",
             agent.agent_section(),
             auvik.username(),
             auvik.domain_prefix(),
@@ -156,7 +168,8 @@ fn no_secret_of_any_vendor_leaks_under_trace_logging_faults_and_bad_configs() {
             syncro.subdomain(),
             s.base_url,
             passportal.access_key_id(),
-            p.base_url
+            p.base_url,
+            receiver.port
         )
     };
     let mut agent = Agent::configure(|agent| config(agent, ""));
@@ -217,6 +230,9 @@ fn no_secret_of_any_vendor_leaks_under_trace_logging_faults_and_bad_configs() {
         vec!["export", "--format", "csv"],
         vec!["sync", "--wait"],
         vec!["purge", "--source", "nosuch", "--yes"],
+        vec!["events"],
+        vec!["hooks"],
+        vec!["hooks", "retry", "psa"],
     ];
     for args in &verbs {
         for format in ["json", "table"] {
@@ -227,11 +243,24 @@ fn no_secret_of_any_vendor_leaks_under_trace_logging_faults_and_bad_configs() {
             seen.push_str(&String::from_utf8_lossy(&out.stderr));
         }
     }
+    // What the receiver was sent, headers and bodies: the events of every run.
+    let last = agent.json(&["runs"])[0]["id"].as_i64().unwrap();
+    agent.wait_for("the webhook to have the last run's end", |_| {
+        receiver.text().contains(&format!("\"run_id\":{last},"))
+            && receiver.text().contains("\"type\":\"run.finished\"")
+    });
+    let sent = receiver.text();
+    assert!(sent.contains("x-assetd-signature-256: sha256="), "{sent}");
+    seen.push_str(&sent);
     agent.stop();
     let log = agent.log_text();
     assert!(
         log.contains("TRACE") || log.contains("trace"),
         "trace logging was on"
+    );
+    assert!(
+        log.contains("Hook command output") && log.contains("ASSETD_HOOK=notify"),
+        "the command hook's output (its environment) is in the checked log"
     );
     seen.push_str(&log);
     for entry in std::fs::read_dir(agent.dir.path()).unwrap() {
@@ -258,4 +287,58 @@ fn no_secret_of_any_vendor_leaks_under_trace_logging_faults_and_bad_configs() {
         "the bad configs were refused and checked"
     );
     drop((a, s, p));
+}
+
+/// A webhook receiver that keeps every byte it is sent (request lines, headers, bodies) and
+/// answers each request 200, one request per connection.
+struct Capture {
+    port: u16,
+    bytes: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Capture {
+    fn start() -> Capture {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bytes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = bytes.clone();
+        // Ends with the test process (the listener is only ever accepted on).
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().map_while(Result::ok) {
+                conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                    .ok();
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                // Until the head and as many body bytes as it announces are in.
+                loop {
+                    match conn.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+                kept.lock().unwrap().extend_from_slice(&buf);
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Capture { port, bytes }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned()
+    }
 }

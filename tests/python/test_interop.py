@@ -17,6 +17,7 @@ pytestmark = pytest.mark.skipif(not SOCKET, reason="needs a running agent (run v
 if SOCKET:
     sys.path.insert(0, os.environ["PROTO_OUT"])
     from assetd.v1 import assetd_pb2, assetd_pb2_grpc  # noqa: E402
+    from assetd.v1 import events_pb2, events_pb2_grpc  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +32,45 @@ def channel():
 
 def test_health_reports_every_service_serving(channel):
     stub = health_pb2_grpc.HealthStub(channel)
-    for service in ("", "assetd.v1.AssetService", "assetd.v1.SyncService", "assetd.v1.AgentService"):
+    for service in ("", "assetd.v1.AssetService", "assetd.v1.SyncService", "assetd.v1.AgentService",
+                    "assetd.v1.EventService"):
         resp = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
         assert resp.status == health_pb2.HealthCheckResponse.SERVING, service
 
 
 def test_reflection_lists_the_services(channel):
     services = set(ProtoReflectionDescriptorDatabase(channel).get_services())
-    for s in ("assetd.v1.AssetService", "assetd.v1.SyncService", "assetd.v1.AgentService", "grpc.health.v1.Health"):
+    for s in ("assetd.v1.AssetService", "assetd.v1.SyncService", "assetd.v1.AgentService", "assetd.v1.EventService",
+              "grpc.health.v1.Health"):
         assert s in services, services
+
+
+def test_watch_events_replays_the_log_from_a_cursor(channel):
+    import json
+    stub = events_pb2_grpc.EventServiceStub(channel)
+    events = list(stub.WatchEvents(events_pb2.WatchEventsRequest(after="0", replay_only=True), timeout=30))
+    ids = [e.id for e in events]
+    assert ids == sorted(set(ids)), "increasing, no duplicates"
+    types = [e.type for e in events]
+    assert types[0] == "run.started" and "run.finished" in types
+    added = [e for e in events if e.type == "asset.added"]
+    assert len(added) == int(os.environ["EXPECTED_ASSETS"])
+    assert all(json.loads(e.data)["external_id"] for e in added)
+    assert all(e.source == "auvik" and e.time.seconds > 0 for e in events)
+    # Resumed from a cursor: exactly the events after it, filtered by type.
+    after = events[len(events) // 2].id
+    rest = list(stub.WatchEvents(events_pb2.WatchEventsRequest(after=str(after), types=["run.finished"],
+                                                              replay_only=True), timeout=30))
+    assert [e.id for e in rest] == [e.id for e in events if e.id > after and e.type == "run.finished"]
+    # A cursor from another database, and a type that does not exist, say what is wrong.
+    with pytest.raises(grpc.RpcError) as e:
+        list(stub.WatchEvents(events_pb2.WatchEventsRequest(after=str(ids[-1] + 1000)), timeout=5))
+    assert e.value.code() == grpc.StatusCode.OUT_OF_RANGE
+    assert "after" in e.value.details()
+    with pytest.raises(grpc.RpcError) as e:
+        list(stub.WatchEvents(events_pb2.WatchEventsRequest(types=["run.done"]), timeout=5))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "types" in e.value.details()
 
 
 def test_list_assets_pages_through_everything(channel):
