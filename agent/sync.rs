@@ -1289,7 +1289,10 @@ impl RunReportText {
         }
         if settled.held > 0 {
             parts.push(format!(
-                "{} held: this run would remove {} of the source's assets, more than `max_removals`                  allows ({}); nothing was removed. If the vendor really dropped them, accept with                  `assetctl sync {source} --full --accept-removals`; if not, check the API user's                  permissions and what the vendor lists",
+                "{} held: this run would remove {} of the source's assets, more than `max_removals` \
+                 allows ({}); nothing was removed. If the vendor really dropped them, accept with \
+                 `assetctl sync {source} --full --accept-removals`; if not, check the API user's \
+                 permissions and what the vendor lists",
                 plural(settled.held as usize, "removal", "removals"),
                 settled.held,
                 settled.limit

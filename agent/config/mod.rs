@@ -551,7 +551,9 @@ impl Checker<'_> {
         let Some(v) = value else { return default };
         let bad = |what: &str| {
             format!(
-                "`max_removals = {what}`: give a number of assets (e.g. 25), a percentage of the source's                  present assets (e.g. \"10%\"), or \"off\"; by default a run holds more than 25 removals                  that are also more than 10%"
+                "`max_removals = {what}`: give a number of assets (e.g. 25), a percentage of the source's \
+                 present assets (e.g. \"10%\"), or \"off\"; by default a run holds more than 25 removals \
+                 that are also more than 10%"
             )
         };
         let limit = match v.get_ref() {

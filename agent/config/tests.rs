@@ -100,6 +100,8 @@ fn max_removals_takes_a_count_a_percentage_or_off_and_sources_override_the_agent
     for bad in ["-1", "\"lots\"", "\"150%\"", "true"] {
         let e = parse_err(&with("", &format!("max_removals = {bad}\n")));
         assert!(e.contains("max_removals"), "{bad}: {e}");
+        // A message broken over source lines must not carry their indentation.
+        assert!(!e.contains("  "), "{bad}: {e}");
     }
 }
 

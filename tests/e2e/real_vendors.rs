@@ -414,6 +414,8 @@ fn an_emptied_listing_holds_its_removals_until_accepted_and_confirmed() {
         detail.contains(&format!("{total} removals held")),
         "{status}"
     );
+    // One line, as written: no indentation of the source lines the message was broken over.
+    assert!(!detail.contains("  "), "{detail}");
     assert_eq!(
         metric(port, "assetd_source_removals_held", "source=\"syncro\""),
         total as f64
