@@ -133,8 +133,7 @@ pub async fn run(
             .await
             .map_err(|e| DaemonError::Watch(std::io::Error::other(e)))??
     };
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if rustix::process::geteuid().is_root() {
         tracing::warn!(
             "Running as root. The packaged unit runs assetd as user `assetd`; do the same."
         );

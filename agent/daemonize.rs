@@ -20,9 +20,10 @@
 //! `daemonix`'s (the maintained fork of `daemonize`); its own pidfile support is not used,
 //! as it locks after the first parent has already exited 0 and truncates in place.
 
+use rustix::event::{PollFd, PollFlags, Timespec};
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -238,15 +239,11 @@ pub fn fork(stderr: Option<File>) -> Result<Role, DaemonizeError> {
     }
 }
 
+/// The start-up pipe, (read end, write end). CLOEXEC keeps both ends out of anything the
+/// daemon might exec: a hook holding the write end would keep the parent from seeing the
+/// daemon vanish.
 fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two descriptors into the array we own; O_CLOEXEC keeps them out
-    // of anything the daemon might exec.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    Ok(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
 }
 
 /// The daemon's end of the start-up pipe: one byte `R` when serving, or `E` and the error.
@@ -293,22 +290,14 @@ impl StartupReport {
             if left.is_zero() {
                 return Startup::StillStarting;
             }
-            let mut poll = libc::pollfd {
-                fd: self.pipe.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let ms = left.as_millis().min(i32::MAX as u128) as i32;
-            // SAFETY: one pollfd we own, for the duration of the call.
-            let n = unsafe { libc::poll(&mut poll, 1, ms) };
-            if n < 0 {
-                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Startup::Vanished;
-            }
-            if n == 0 {
-                continue;
+            let mut fds = [PollFd::new(&self.pipe, PollFlags::IN)];
+            // A limit too large for a timespec waits without one; the daemon's word or its
+            // exit (the pipe's end closing) still ends the wait.
+            let timeout = Timespec::try_from(left).ok();
+            match rustix::event::poll(&mut fds, timeout.as_ref()) {
+                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+                Ok(_) => {}
+                Err(_) => return Startup::Vanished,
             }
             let mut buf = [0u8; 4096];
             match self.pipe.read(&mut buf) {

@@ -1,5 +1,8 @@
 //! How the agent uses glibc's allocator, so that an agent idling between runs holds little
 //! memory. (Elsewhere, e.g. musl, both calls do nothing.)
+//!
+//! The two calls are raw libc because they are glibc allocator extensions: neither std nor
+//! rustix (which talks to the kernel, not to the C library's allocator) has a wrapper.
 
 /// Arenas glibc may create. By default every thread that allocates can get an arena of its
 /// own, up to eight per core, and each keeps the pages its long-lived objects sit on: after
@@ -16,7 +19,7 @@ pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         // SAFETY: mallopt only sets an allocator parameter; called before other threads
-        // exist.
+        // exist. No safe wrapper exists (module comment).
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, ARENAS);
         }
@@ -27,7 +30,8 @@ pub fn limit_arenas() {
 /// arena), so an agent that just finished a burst of work idles small.
 pub fn give_back() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel; no pointers change.
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; no pointers change. No
+    // safe wrapper exists (module comment).
     unsafe {
         libc::malloc_trim(0);
     }

@@ -666,8 +666,7 @@ async fn run_command(
         // Its own process group, so a timeout kills whatever it started too.
         .process_group(0)
         .kill_on_drop(true);
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } == 0 {
+    if rustix::process::geteuid().is_root() {
         let (uid, gid) = nobody();
         // std drops the supplementary groups too when a root parent sets the uid.
         cmd.uid(uid).gid(gid);
@@ -694,9 +693,14 @@ async fn run_command(
     let (out, err, status) = match tokio::time::timeout(timeout, work).await {
         Ok(done) => done,
         Err(_) => {
-            if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-                // SAFETY: a signal to the process group the child leads.
-                unsafe { libc::kill(-pid, libc::SIGKILL) };
+            // The child leads its own group (process_group(0) above): killing the group also
+            // kills whatever it started. If the group is already gone the kill fails with
+            // ESRCH, which changes nothing here.
+            if let Some(pid) = pid
+                .and_then(|p| i32::try_from(p).ok())
+                .and_then(rustix::process::Pid::from_raw)
+            {
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
             }
             let _ = child.kill().await;
             return Err(format!(
@@ -875,8 +879,7 @@ mod tests {
             );
         }
         assert!(names.contains(&"ASSETD_HOOK"), "{text}");
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } == 0 {
+        if rustix::process::geteuid().is_root() {
             assert!(
                 text.trim_end().ends_with(&nobody().0.to_string()),
                 "run as nobody: {text}"

@@ -86,8 +86,8 @@ pub fn target(format: LogFormat, daemonized: bool, to_file: bool) -> LogTarget {
 }
 
 fn stderr_is_terminal() -> bool {
-    // SAFETY: isatty only inspects the descriptor.
-    unsafe { libc::isatty(2) == 1 }
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
 }
 
 /// Whether stderr is the journal stream systemd connected (`$JOURNAL_STREAM` is
@@ -97,12 +97,13 @@ pub fn stderr_is_journal() -> bool {
     let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
         return false;
     };
-    // SAFETY: fstat fills a stat struct we own.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(2, &mut st) } != 0 {
+    let Ok(st) = rustix::fs::fstat(std::io::stderr()) else {
         return false;
-    }
-    journal_stream_matches(&stream.to_string_lossy(), st.st_dev, st.st_ino)
+    };
+    // The field types differ across platforms.
+    #[allow(clippy::unnecessary_cast)]
+    let (dev, ino) = (st.st_dev as u64, st.st_ino as u64);
+    journal_stream_matches(&stream.to_string_lossy(), dev, ino)
 }
 
 fn journal_stream_matches(value: &str, dev: u64, ino: u64) -> bool {

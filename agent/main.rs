@@ -366,10 +366,9 @@ fn open_log(path: &Path) -> anyhow::Result<std::fs::File> {
 
 /// Points stderr at `file`, so panics and early messages land in the log file too.
 fn redirect_stderr(file: &std::fs::File) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: dup2 onto fd 2 with a descriptor we own; nothing holds a pointer into the old
-    // stderr, and writes after this go to the file.
-    unsafe { libc::dup2(file.as_raw_fd(), 2) };
+    // As before, a failure is ignored: stderr then stays where it was, and the log file
+    // still gets the log.
+    let _ = rustix::stdio::dup2_stderr(file);
 }
 
 /// Serves until SIGTERM/SIGINT. `startup` (the daemon's pipe to its parent) is told once the

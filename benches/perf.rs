@@ -296,8 +296,12 @@ impl AgentProc {
     /// SIGTERM, and wait for the exit.
     fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            // SAFETY: kill(2) on our own child's pid.
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            if let Some(pid) = i32::try_from(c.id())
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+            {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            }
             let t0 = Instant::now();
             while t0.elapsed() < Duration::from_secs(60) {
                 if let Ok(Some(_)) = c.try_wait() {
@@ -374,8 +378,7 @@ fn cpu_seconds(pid: u32) -> f64 {
     let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // SAFETY: sysconf only reads a configuration value.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let hz = rustix::param::clock_ticks_per_second() as f64;
     (ticks(11) + ticks(12)) / hz
 }
 

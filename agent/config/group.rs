@@ -98,6 +98,10 @@ pub fn gid_of(name: &str) -> std::io::Result<Option<u32>> {
     loop {
         let mut entry = std::mem::MaybeUninit::<libc::group>::uninit();
         let mut found: *mut libc::group = std::ptr::null_mut();
+        // Raw libc because nothing safe does this lookup: groups come through NSS (files, LDAP,
+        // sssd…), which only the C library's getgrnam_r reaches; std has no group database,
+        // rustix makes syscalls without NSS, and `nix`, which wraps this call, would add a
+        // crate for one function.
         // SAFETY: every pointer is to memory owned here and alive for the call: the name is
         // NUL-terminated, `entry` and `found` are this frame's, and `buf.len()` is exactly
         // the size of `buf`, where getgrnam_r puts the entry's strings. It is the reentrant
@@ -122,7 +126,8 @@ pub fn gid_of(name: &str) -> std::io::Result<Option<u32>> {
         if found.is_null() {
             return Ok(None);
         }
-        // SAFETY: non-null, so getgrnam_r filled in `entry`, which `found` points to.
+        // SAFETY: non-null, so getgrnam_r filled in `entry`, which `found` points to. (Raw for
+        // the reason above.)
         return Ok(Some(unsafe { (*found).gr_gid }));
     }
 }

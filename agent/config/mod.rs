@@ -1259,8 +1259,10 @@ pub fn per_user_socket() -> PathBuf {
 pub fn per_user_runtime_dir() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("assetd"),
-        // SAFETY: getuid has no preconditions and cannot fail.
-        _ => PathBuf::from(format!("/tmp/assetd-{}", unsafe { libc::getuid() })),
+        _ => PathBuf::from(format!(
+            "/tmp/assetd-{}",
+            rustix::process::getuid().as_raw()
+        )),
     }
 }
 

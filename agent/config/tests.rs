@@ -542,7 +542,9 @@ fn plain_http_only_to_loopback() {
 
 #[test]
 fn secret_forms_resolve() {
-    // SAFETY: tests touching this variable run in this test only.
+    // SAFETY: tests touching this variable run in this test only. set_var is unsafe since
+    // edition 2024 (another thread reading the environment at that moment is undefined
+    // behaviour); there is no safe form, and the secret forms read the real environment.
     unsafe { std::env::set_var("ASSETD_TEST_SECRET_ENV", "from-env") };
     let c = parse_ok(&AUVIK.replace("\"k-123\"", "{ env = \"ASSETD_TEST_SECRET_ENV\" }"));
     let VendorConfig::Auvik(a) = &c.sources[0].vendor else {
@@ -555,7 +557,7 @@ fn secret_forms_resolve() {
     let cred = creds.path().join("auvik");
     std::fs::write(&cred, "from-credential\n").unwrap();
     std::fs::set_permissions(&cred, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    // SAFETY: only this test sets CREDENTIALS_DIRECTORY.
+    // SAFETY: only this test sets CREDENTIALS_DIRECTORY; no safe set_var exists (above).
     unsafe { std::env::set_var("CREDENTIALS_DIRECTORY", creds.path()) };
     let c = parse_ok(&AUVIK.replace("\"k-123\"", "{ credential = \"auvik\" }"));
     let VendorConfig::Auvik(a) = &c.sources[0].vendor else {

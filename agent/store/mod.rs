@@ -122,22 +122,12 @@ pub const MIN_FREE_BYTES: u64 = 16 << 20;
 
 /// Bytes available to the agent on the file system holding `path`; `None` if unknown.
 fn free_bytes(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let dir = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs only writes the struct we own; the path is NUL-terminated. An
-    // all-zero statvfs is a valid value of this plain C struct.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(dir.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    // The field types differ across platforms.
-    #[allow(clippy::unnecessary_cast)]
-    let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
-    Some(free)
+    let st = rustix::fs::statvfs(dir).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 pub fn ts(t: DateTime<Utc>) -> String {

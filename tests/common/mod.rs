@@ -14,6 +14,17 @@ use std::time::{Duration, Instant};
 pub const ASSETD: &str = env!("CARGO_BIN_EXE_assetd");
 pub const ASSETCTL: &str = env!("CARGO_BIN_EXE_assetctl");
 
+/// Sends `sig` (a `libc::SIG*` number) to the process `pid` a test started. A process
+/// already gone is not an error: callers wait for the exit they expect and fail there.
+pub fn send_signal(pid: u32, sig: i32) {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .expect("a child's pid");
+    let sig = rustix::process::Signal::from_named_raw(sig).expect("a named signal");
+    let _ = rustix::process::kill_process(pid, sig);
+}
+
 /// A private directory under /tmp (socket paths must stay short).
 pub fn short_tempdir() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -192,15 +203,13 @@ impl Agent {
     }
 
     pub fn signal(&self, sig: i32) {
-        // SAFETY: sending a signal to our own child process.
-        unsafe { libc::kill(self.pid() as i32, sig) };
+        send_signal(self.pid(), sig);
     }
 
     /// Stops the agent with SIGTERM and waits for it.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
-        // SAFETY: as above.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        send_signal(child.id(), libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(s)) = child.try_wait() {

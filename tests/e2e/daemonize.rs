@@ -36,8 +36,7 @@ struct Daemon {
 
 impl Daemon {
     fn stop(&self) {
-        // SAFETY: signalling the daemon this test started.
-        unsafe { libc::kill(self.pid, libc::SIGTERM) };
+        common::send_signal(self.pid as u32, libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(30);
         while alive(self.pid) {
             assert!(
@@ -53,8 +52,7 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         if alive(self.pid) {
-            // SAFETY: as above.
-            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            common::send_signal(self.pid as u32, libc::SIGKILL);
         }
     }
 }
@@ -114,8 +112,9 @@ fn the_daemon_serves_holds_its_pidfile_and_cleans_up() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    // SAFETY: getsid only reads.
-    let (theirs, ours) = unsafe { (libc::getsid(daemon.pid), libc::getsid(0)) };
+    let daemon_pid = rustix::process::Pid::from_raw(daemon.pid).expect("a pid");
+    let theirs = rustix::process::getsid(Some(daemon_pid)).expect("getsid");
+    let ours = rustix::process::getsid(None).expect("getsid");
     assert_ne!(
         theirs, ours,
         "the daemon left this terminal's session (setsid)"

@@ -185,8 +185,7 @@ fn the_demo_serves_assetctl_without_flags_and_stops_on_ctrl_c() {
         "{run}"
     );
 
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(demo.id() as i32, libc::SIGINT) };
+    common::send_signal(demo.id(), libc::SIGINT);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(s) = demo.try_wait().expect("wait") {

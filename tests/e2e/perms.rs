@@ -31,8 +31,7 @@ fn the_socket_admits_its_group_only_and_others_are_told_how_to_get_in() {
     }
 
     // Run as root here, the agent says it should not be.
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+    if rustix::process::geteuid().is_root() {
         assert!(
             agent.log_text().contains("Running as root"),
             "the agent warns when it runs as root:\n{}",
@@ -40,8 +39,7 @@ fn the_socket_admits_its_group_only_and_others_are_told_how_to_get_in() {
         );
     }
     // Acting as another user needs root.
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !rustix::process::geteuid().is_root() {
         println!("SKIPPED the other-user part: not running as root");
         return;
     }

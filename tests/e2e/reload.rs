@@ -108,8 +108,7 @@ fn daemonize_writes_the_pidfile_and_a_second_agent_refuses() {
         "{msg}"
     );
 
-    // SAFETY: signalling the daemon this test started.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
+    common::send_signal(pid as u32, libc::SIGTERM);
     let deadline = Instant::now() + Duration::from_secs(20);
     while alive(pid) {
         assert!(

@@ -114,8 +114,7 @@ impl Service {
 
     fn signal(&self, sig: i32) {
         let pid = self.child.as_ref().expect("running").id();
-        // SAFETY: a signal to our own child.
-        unsafe { libc::kill(pid as i32, sig) };
+        common::send_signal(pid, sig);
     }
 
     /// Waits for the agent to exit (after SIGTERM) and returns its status.
