@@ -878,3 +878,154 @@ fn warranty_expiring_is_sent_once_per_device_and_expiry_date() {
     );
     receiver.wait_for(&agent, "the second webhook", |d| d.len() == 2);
 }
+
+/// README's webhook receiver, run as written but for its secret's path and its port, takes
+/// the agent's signed events (printing each) and refuses a forged one with 401: the
+/// documentation's receiver is tested, not just shown. It needs only Python's standard
+/// library, so it runs on the system's `python3`.
+#[test]
+fn the_readme_receiver_takes_the_agents_events_and_refuses_a_forged_one() {
+    let readme = include_str!("../../README.md");
+    let fence = "```python\nimport hashlib, hmac, http.server, json\n";
+    let start = readme
+        .find(fence)
+        .expect("README shows the Python receiver")
+        + 10;
+    let code = &readme[start..];
+    let code = &code[..code.find("```").expect("the receiver's block ends")];
+    assert!(
+        code.lines().count() <= 20,
+        "README's receiver is meant to stay short:\n{code}"
+    );
+
+    let dir = common::short_tempdir();
+    let secret = dir.path().join("receiver.secret");
+    // As `openssl rand -hex 32 > file` writes it: with a line feed, which the receiver strips.
+    std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (path_as_written, port_as_written) = ("/etc/psa-bridge/assetd-secret", "8080");
+    assert!(
+        code.contains(path_as_written) && code.contains(port_as_written),
+        "{code}"
+    );
+    let code = code
+        .replace(path_as_written, secret.to_str().unwrap())
+        .replace(port_as_written, &port.to_string());
+
+    let mut python = Command::new("python3")
+        .arg("-u")
+        .arg("-c")
+        .arg(&code)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs README's receiver");
+    struct Reap(std::process::Child);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = python.stdout.take().unwrap();
+    let stderr = python.stderr.take().unwrap();
+    let _python = Reap(python);
+    let printed = Arc::new(Mutex::new(Vec::<String>::new()));
+    {
+        let printed = printed.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                printed.lock().unwrap().push(line);
+            }
+        });
+    }
+    // http.server logs each request on stderr: kept to explain a failure.
+    let logged = Arc::new(Mutex::new(Vec::<String>::new()));
+    {
+        let logged = logged.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                logged.lock().unwrap().push(line);
+            }
+        });
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "README's receiver never listened: {:?}",
+            logged.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // A forged delivery: the right shape, signed with another secret.
+    let body = r#"{"id":1,"type":"run.finished","source":"auvik","client":null,"data":{}}"#;
+    let forged: String = Hmac::<Sha256>::new_from_slice(b"not the secret")
+        .unwrap()
+        .chain_update(body)
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        conn,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         X-Assetd-Signature-256: sha256={forged}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.0 401") || answer.starts_with("HTTP/1.1 401"),
+        "{answer}"
+    );
+    assert!(
+        printed.lock().unwrap().is_empty(),
+        "a forged event was taken"
+    );
+
+    // The agent's own deliveries: every run.finished and asset.added is taken (2xx), so
+    // the hook has no backlog and no error, and the receiver printed each event it got.
+    let sim = start_auvik(97, 2, 3);
+    let agent = agent_with_hooks(&sim, |a| {
+        hook_table(
+            "readme",
+            &format!("http://127.0.0.1:{port}/assetd"),
+            &a.dir.path().join("hook.secret"),
+            "[\"run.finished\", \"asset.added\"]",
+        )
+    });
+    let run = agent.sync(true);
+    assert_eq!(run["state"], "ok", "{run}");
+    agent.wait_for("README's receiver to take every event", |_| {
+        printed
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(" run.finished auvik "))
+            .count()
+            >= 1
+            && printed
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains(" asset.added auvik "))
+                .count()
+                >= 6
+    });
+    let hook = hook_status(&agent, "readme");
+    assert_eq!(hook["backlog"], 0, "{hook}");
+    assert!(
+        hook["last_error"].is_null() || hook["last_error"] == "",
+        "{hook}; receiver said {:?}",
+        logged.lock().unwrap()
+    );
+}
