@@ -65,20 +65,10 @@ impl Store {
             c.execute_batch("BEGIN")?;
             let entry = (|| {
                 let counts = counts_now(c, &cutoff)?;
-                let valid_from: Option<String> = c.query_row(
-                    "SELECT MAX(removed_at) FROM assets WHERE removed_at IS NOT NULL AND removed_at <= ?1",
-                    [&cutoff],
-                    |r| r.get(0),
-                )?;
-                let valid_until: Option<String> = c.query_row(
-                    "SELECT MIN(removed_at) FROM assets WHERE removed_at IS NOT NULL AND removed_at > ?1",
-                    [&cutoff],
-                    |r| r.get(0),
-                )?;
+                let span = CutoffSpan::around(c, &cutoff)?;
                 Ok::<_, rusqlite::Error>(CountsCache {
                     generation,
-                    valid_from,
-                    valid_until,
+                    span,
                     counts: Arc::new(counts),
                 })
             })();
@@ -157,23 +147,48 @@ impl Store {
     }
 }
 
+/// The grace cutoffs for which an answer computed at one cutoff stays true: `[from, until)`,
+/// between the removal times around it (an open end is `None`). Moving the cutoff inside
+/// the span counts exactly the same removed assets, so the answer is the same.
+pub(super) struct CutoffSpan {
+    from: Option<String>,
+    until: Option<String>,
+}
+
+impl CutoffSpan {
+    /// The span around `cutoff`, read on `c` inside the transaction that computes the
+    /// answer, so both come from one snapshot.
+    pub(super) fn around(c: &Connection, cutoff: &str) -> rusqlite::Result<CutoffSpan> {
+        let removal = |sql: &str| c.query_row(sql, [cutoff], |r| r.get::<_, Option<String>>(0));
+        Ok(CutoffSpan {
+            from: removal(
+                "SELECT MAX(removed_at) FROM assets WHERE removed_at IS NOT NULL AND removed_at <= ?1",
+            )?,
+            until: removal(
+                "SELECT MIN(removed_at) FROM assets WHERE removed_at IS NOT NULL AND removed_at > ?1",
+            )?,
+        })
+    }
+
+    pub(super) fn contains(&self, cutoff: &str) -> bool {
+        self.from.as_deref().is_none_or(|f| f <= cutoff)
+            && self.until.as_deref().is_none_or(|u| cutoff < u)
+    }
+}
+
 /// Billable counts as last computed. Counting a million assets takes a second; the answer
 /// only changes when a run (or a client mapping, or a purge) changes the data, or when the
 /// grace cutoff moves past an asset's removal time. So an entry holds for its data
-/// generation and for every cutoff in `[valid_from, valid_until)`: the span between the
-/// removal times around the cutoff it was computed for.
+/// generation and for every cutoff in its `CutoffSpan`.
 pub(super) struct CountsCache {
     generation: u64,
-    valid_from: Option<String>,
-    valid_until: Option<String>,
+    span: CutoffSpan,
     counts: Arc<Vec<(String, BillableCounts)>>,
 }
 
 impl CountsCache {
     fn holds(&self, generation: u64, cutoff: &str) -> bool {
-        self.generation == generation
-            && self.valid_from.as_deref().is_none_or(|f| f <= cutoff)
-            && self.valid_until.as_deref().is_none_or(|u| cutoff < u)
+        self.generation == generation && self.span.contains(cutoff)
     }
 }
 

@@ -13,7 +13,7 @@
 //! the summary is computed for a UTC date and cached for it, its data generation and the
 //! grace cutoff's span, as billable counts are (`counts`).
 
-use super::counts::cutoff_text;
+use super::counts::{CutoffSpan, cutoff_text};
 use super::{Result, Store, day, lock, parse_day};
 use crate::idset::IdSet;
 use crate::model::{
@@ -139,21 +139,11 @@ impl Store {
             c.execute_batch("BEGIN")?;
             let entry = (|| {
                 let summary = summary_now(c, &cutoff, today)?;
-                let valid_from: Option<String> = c.query_row(
-                    "SELECT MAX(removed_at) FROM assets WHERE removed_at IS NOT NULL AND removed_at <= ?1",
-                    [&cutoff],
-                    |r| r.get(0),
-                )?;
-                let valid_until: Option<String> = c.query_row(
-                    "SELECT MIN(removed_at) FROM assets WHERE removed_at IS NOT NULL AND removed_at > ?1",
-                    [&cutoff],
-                    |r| r.get(0),
-                )?;
+                let span = CutoffSpan::around(c, &cutoff)?;
                 Ok::<_, rusqlite::Error>(LifecycleCache {
                     generation,
                     today,
-                    valid_from,
-                    valid_until,
+                    span,
                     summary: Arc::new(summary),
                 })
             })();
@@ -209,21 +199,17 @@ impl ClientLifecycle {
 }
 
 /// The summary as last computed: it holds for its data generation, its UTC date and every
-/// grace cutoff in `[valid_from, valid_until)` (as `counts::CountsCache`).
+/// grace cutoff in its `CutoffSpan` (as `counts::CountsCache`).
 pub(super) struct LifecycleCache {
     generation: u64,
     today: NaiveDate,
-    valid_from: Option<String>,
-    valid_until: Option<String>,
+    span: CutoffSpan,
     summary: Arc<Vec<ClientLifecycle>>,
 }
 
 impl LifecycleCache {
     fn holds(&self, generation: u64, cutoff: &str, today: NaiveDate) -> bool {
-        self.generation == generation
-            && self.today == today
-            && self.valid_from.as_deref().is_none_or(|f| f <= cutoff)
-            && self.valid_until.as_deref().is_none_or(|u| cutoff < u)
+        self.generation == generation && self.today == today && self.span.contains(cutoff)
     }
 }
 
