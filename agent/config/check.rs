@@ -62,6 +62,15 @@ pub struct Checker<'a> {
     pub(crate) errors: Vec<ConfigError>,
 }
 
+/// A name written into rows, URLs and metrics labels (a source's, a hook's): non-empty,
+/// lowercase ASCII letters, digits and '-' only.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// The longest duration any setting takes: far beyond any sensible interval or grace, and
 /// far inside every clock's range.
 pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);

@@ -5,7 +5,7 @@
 //! follows `base_url`'s rules (https, or http:// only to loopback; no `user:password@`),
 //! and the secret is a secret like any other (never shown, never logged).
 
-use super::check::Checker;
+use super::check::{Checker, is_plain_name};
 use crate::event::EventType;
 use crate::secret::{Secret, SecretSpec};
 use serde::Deserialize;
@@ -82,11 +82,7 @@ impl Checker<'_> {
         let raw = h.get_ref();
         let name = raw.name.get_ref().clone();
         let errors_before = self.errors.len();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
+        if !is_plain_name(&name) {
             self.error(
                 &raw.name,
                 format!("hook name `{name}` may use only a-z, 0-9 and '-'"),

@@ -13,7 +13,7 @@ pub mod tls;
 use crate::vendors::auvik::config::{self as auvik, AuvikConfig};
 use crate::vendors::passportal::config::{self as passportal, PassportalConfig};
 use crate::vendors::syncro::config::{self as syncro, SyncroConfig};
-use check::Checker;
+use check::{Checker, is_plain_name};
 pub use check::{ConfigError, ConfigErrors};
 pub use hook::{HookConfig, HookTarget};
 
@@ -892,11 +892,7 @@ impl Checker<'_> {
         let raw = s.get_ref();
         let name = raw.name.get_ref().clone();
         let mut ok = true;
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
+        if !is_plain_name(&name) {
             self.error(
                 &raw.name,
                 format!("source name `{name}` may use only a-z, 0-9 and '-' (it appears in every asset row)"),
