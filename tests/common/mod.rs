@@ -5,6 +5,9 @@
 //! `python_interop` target borrows it too.
 
 use assetd::sim::auvik::{AuvikSim, AuvikSimOptions};
+use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
+use assetd::sim::server::SimServer;
+use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -471,4 +474,72 @@ fn dechunk(mut body: &str) -> String {
         body = &rest[n + 2..];
     }
     out
+}
+
+/// The three vendors' simulators, empty (a test adds exactly the clients and records it
+/// asserts on), each on a loopback port of its own, with the runtime that serves them.
+pub struct ThreeSims {
+    pub auvik: AuvikSim,
+    pub syncro: SyncroSim,
+    pub passportal: PassportalSim,
+    pub auvik_url: String,
+    pub syncro_url: String,
+    pub passportal_url: String,
+    _servers: Vec<SimServer>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// `ThreeSims` seeded `seed + 1`, `+ 2` and `+ 3`; Syncro admits `syncro_requests_per_minute`
+/// (its real 180 when `None`).
+pub fn start_three_sims(seed: u64, syncro_requests_per_minute: Option<u32>) -> ThreeSims {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let auvik = AuvikSim::new(AuvikSimOptions {
+        seed: seed + 1,
+        clients: 0,
+        assets_per_client: 0,
+        ..AuvikSimOptions::default()
+    });
+    let defaults = SyncroSimOptions::default();
+    let syncro = SyncroSim::new(SyncroSimOptions {
+        seed: seed + 2,
+        clients: 0,
+        assets_per_client: 0,
+        requests_per_minute: syncro_requests_per_minute.unwrap_or(defaults.requests_per_minute),
+        ..defaults
+    });
+    let passportal = PassportalSim::new(PassportalSimOptions {
+        seed: seed + 3,
+        clients: 0,
+        assets_per_client: 0,
+        ..PassportalSimOptions::default()
+    });
+    let servers = runtime.block_on(async {
+        let bind = || async {
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind")
+        };
+        vec![
+            auvik.start(bind().await).await.expect("auvik sim"),
+            syncro.start(bind().await).await.expect("syncro sim"),
+            passportal
+                .start(bind().await)
+                .await
+                .expect("passportal sim"),
+        ]
+    });
+    ThreeSims {
+        auvik_url: servers[0].base_url.clone(),
+        syncro_url: servers[1].base_url.clone(),
+        passportal_url: servers[2].base_url.clone(),
+        auvik,
+        syncro,
+        passportal,
+        _servers: servers,
+        _runtime: runtime,
+    }
 }

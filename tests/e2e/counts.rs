@@ -8,11 +8,7 @@
 //! rules, written out independently of the agent's code.
 
 use crate::common;
-use crate::common::Agent;
-use assetd::sim::auvik::{AuvikSim, AuvikSimOptions};
-use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
-use assetd::sim::server::SimServer;
-use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
+use crate::common::{Agent, ThreeSims};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -502,75 +498,13 @@ fn expected_auvik_billing(clients: &[ClientDef], devices: &[DeviceDef]) -> BTree
 // ------------------------------------------------------------------------------------------
 // Loading the dataset into the simulators
 
-struct Sims {
-    auvik: AuvikSim,
-    syncro: SyncroSim,
-    passportal: PassportalSim,
-    _servers: Vec<SimServer>,
-    urls: HashMap<Vendor, String>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn start_sims() -> Sims {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let auvik = AuvikSim::new(AuvikSimOptions {
-        seed: 501,
-        clients: 0,
-        assets_per_client: 0,
-        ..AuvikSimOptions::default()
-    });
-    let syncro = SyncroSim::new(SyncroSimOptions {
-        seed: 502,
-        clients: 0,
-        assets_per_client: 0,
-        ..SyncroSimOptions::default()
-    });
-    let passportal = PassportalSim::new(PassportalSimOptions {
-        seed: 503,
-        clients: 0,
-        assets_per_client: 0,
-        ..PassportalSimOptions::default()
-    });
-    let (servers, urls) = runtime.block_on(async {
-        let bind = || async {
-            tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind")
-        };
-        let a = auvik.start(bind().await).await.expect("auvik sim");
-        let s = syncro.start(bind().await).await.expect("syncro sim");
-        let p = passportal
-            .start(bind().await)
-            .await
-            .expect("passportal sim");
-        let urls = HashMap::from([
-            (Vendor::Auvik, a.base_url.clone()),
-            (Vendor::Syncro, s.base_url.clone()),
-            (Vendor::Passportal, p.base_url.clone()),
-        ]);
-        (vec![a, s, p], urls)
-    });
-    Sims {
-        auvik,
-        syncro,
-        passportal,
-        _servers: servers,
-        urls,
-        _runtime: runtime,
-    }
-}
-
 /// The vendor's id of each client (per vendor) and of each report (per device).
 struct Loaded {
     client_ids: Vec<HashMap<Vendor, String>>,
     report_ids: Vec<Vec<(Vendor, String)>>,
 }
 
-fn load(sims: &Sims, clients: &[ClientDef], devices: &[DeviceDef]) -> Loaded {
+fn load(sims: &ThreeSims, clients: &[ClientDef], devices: &[DeviceDef]) -> Loaded {
     let client_ids: Vec<HashMap<Vendor, String>> = clients
         .iter()
         .map(|c| {
@@ -611,7 +545,7 @@ fn load(sims: &Sims, clients: &[ClientDef], devices: &[DeviceDef]) -> Loaded {
 
 /// Adds one report to its vendor's simulator, every identifying field set from the
 /// definition (and only from it: seeded serials and MACs are replaced).
-fn add_report(sims: &Sims, owner: &str, r: &Report, n: usize) -> String {
+fn add_report(sims: &ThreeSims, owner: &str, r: &Report, n: usize) -> String {
     let name = format!("dev-{n:02}-{}", r.kind.replace(' ', "-"));
     match r.vendor {
         Vendor::Auvik => {
@@ -673,7 +607,7 @@ fn add_report(sims: &Sims, owner: &str, r: &Report, n: usize) -> String {
     }
 }
 
-fn remove_report(sims: &Sims, vendor: Vendor, id: &str) {
+fn remove_report(sims: &ThreeSims, vendor: Vendor, id: &str) {
     let removed = match vendor {
         Vendor::Auvik => sims.auvik.remove_device(id),
         Vendor::Syncro => sims.syncro.remove_asset(id.parse().expect("id")),
@@ -682,7 +616,7 @@ fn remove_report(sims: &Sims, vendor: Vendor, id: &str) {
     assert!(removed, "{vendor:?} {id} removed");
 }
 
-fn config(agent: &Agent, sims: &Sims, clients: &[ClientDef], loaded: &Loaded) -> String {
+fn config(agent: &Agent, sims: &ThreeSims, clients: &[ClientDef], loaded: &Loaded) -> String {
     let dir = agent.dir.path();
     let key = |name: &str, secret: &str| {
         let path = dir.join(name);
@@ -696,21 +630,21 @@ fn config(agent: &Agent, sims: &Sims, clients: &[ClientDef], loaded: &Loaded) ->
         sims.auvik.username(),
         key("auvik.key", &sims.auvik.api_key()),
         sims.auvik.domain_prefix(),
-        sims.urls[&Vendor::Auvik],
+        sims.auvik_url,
     );
     text += &format!(
         "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\n\
          api_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n\n",
         sims.syncro.subdomain(),
         key("syncro.key", &sims.syncro.api_key()),
-        sims.urls[&Vendor::Syncro],
+        sims.syncro_url,
     );
     text += &format!(
         "[[source]]\nname = \"passportal\"\nkind = \"passportal\"\ndatacenter = \"us\"\n\
          access_key_id = \"{}\"\nsecret_access_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n\n",
         sims.passportal.access_key_id(),
         key("passportal.key", &sims.passportal.secret_access_key()),
-        sims.urls[&Vendor::Passportal],
+        sims.passportal_url,
     );
     for (i, c) in clients.iter().enumerate() {
         let Some(group) = c.group else { continue };
@@ -792,7 +726,7 @@ fn assert_counts(agent: &Agent, expected: &BTreeMap<String, Counts>, when: &str)
 
 #[test]
 fn three_vendors_give_known_clients_devices_and_counts() {
-    let sims = start_sims();
+    let sims = common::start_three_sims(500, None);
     let clients = clients();
     let devices = devices();
     let loaded = load(&sims, &clients, &devices);

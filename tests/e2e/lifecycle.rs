@@ -8,76 +8,13 @@
 //! not read fails nothing and keeps them too.
 
 use crate::common;
-use crate::common::Agent;
-use assetd::sim::auvik::{AuvikSim, AuvikSimOptions, Fault, FaultRule, SimLifecycle, SimWarranty};
-use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
-use assetd::sim::server::SimServer;
-use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
+use crate::common::{Agent, ThreeSims};
+use assetd::sim::auvik::{Fault, FaultRule, SimLifecycle, SimWarranty};
 use chrono::{Days, NaiveDate, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-struct Sims {
-    auvik: AuvikSim,
-    syncro: SyncroSim,
-    passportal: PassportalSim,
-    urls: [String; 3],
-    _servers: Vec<SimServer>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn start_sims() -> Sims {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let auvik = AuvikSim::new(AuvikSimOptions {
-        seed: 2201,
-        clients: 0,
-        assets_per_client: 0,
-        ..AuvikSimOptions::default()
-    });
-    let syncro = SyncroSim::new(SyncroSimOptions {
-        seed: 2202,
-        clients: 0,
-        assets_per_client: 0,
-        requests_per_minute: 6000,
-        ..SyncroSimOptions::default()
-    });
-    let passportal = PassportalSim::new(PassportalSimOptions {
-        seed: 2203,
-        clients: 0,
-        assets_per_client: 0,
-        ..PassportalSimOptions::default()
-    });
-    let servers = runtime.block_on(async {
-        let bind = || async {
-            tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind")
-        };
-        vec![
-            auvik.start(bind().await).await.expect("auvik sim"),
-            syncro.start(bind().await).await.expect("syncro sim"),
-            passportal
-                .start(bind().await)
-                .await
-                .expect("passportal sim"),
-        ]
-    });
-    let urls = [0, 1, 2].map(|i| servers[i].base_url.clone());
-    Sims {
-        auvik,
-        syncro,
-        passportal,
-        urls,
-        _servers: servers,
-        _runtime: runtime,
-    }
-}
-
-fn config(agent: &Agent, sims: &Sims) -> String {
+fn config(agent: &Agent, sims: &ThreeSims) -> String {
     let dir = agent.dir.path();
     let key = |name: &str, secret: &str| {
         let path = dir.join(name);
@@ -91,7 +28,7 @@ fn config(agent: &Agent, sims: &Sims) -> String {
         sims.auvik.username(),
         key("auvik.key", &sims.auvik.api_key()),
         sims.auvik.domain_prefix(),
-        sims.urls[0],
+        sims.auvik_url,
     );
     text += &format!(
         "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\n\
@@ -99,14 +36,14 @@ fn config(agent: &Agent, sims: &Sims) -> String {
          warranty_property = \"Warranty Expires\"\npurchase_property = \"Purchase Date\"\n\n",
         sims.syncro.subdomain(),
         key("syncro.key", &sims.syncro.api_key()),
-        sims.urls[1],
+        sims.syncro_url,
     );
     text += &format!(
         "[[source]]\nname = \"passportal\"\nkind = \"passportal\"\ndatacenter = \"us\"\n\
          access_key_id = \"{}\"\nsecret_access_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n\n",
         sims.passportal.access_key_id(),
         key("passportal.key", &sims.passportal.secret_access_key()),
-        sims.urls[2],
+        sims.passportal_url,
     );
     text += "[[client]]\nname = \"Internal Lab\"\nexclude = true\nmembers = [\"auvik:lab\"]\n";
     text
@@ -147,7 +84,7 @@ fn support(status: &str) -> Option<SimLifecycle> {
 
 /// The dataset, dated around `today` (see each line for what it means); returns the Auvik
 /// devices' ids by name.
-fn load(sims: &Sims, today: NaiveDate) -> BTreeMap<&'static str, String> {
+fn load(sims: &ThreeSims, today: NaiveDate) -> BTreeMap<&'static str, String> {
     let d = |n| day(today, n);
     let contoso = sims
         .auvik
@@ -454,7 +391,7 @@ fn names(assets: &[Value]) -> Vec<String> {
 
 #[test]
 fn lifecycle_counts_merges_filters_and_odd_dates_over_three_vendors() {
-    let sims = start_sims();
+    let sims = common::start_three_sims(2200, Some(6000));
     let today = Utc::now().date_naive();
     let loaded = load(&sims, today);
     let agent = Agent::start_with(|a| config(a, &sims));
@@ -749,7 +686,7 @@ fn lifecycle_counts_merges_filters_and_odd_dates_over_three_vendors() {
 /// `assetctl lifecycle`'s table and CSV, and the JSON of an agent with nothing synced.
 #[test]
 fn the_lifecycle_verb_prints_every_format() {
-    let sims = start_sims();
+    let sims = common::start_three_sims(2200, Some(6000));
     let today = Utc::now().date_naive();
     load(&sims, today);
     let agent = Agent::start_with(|a| config(a, &sims));
