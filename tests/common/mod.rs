@@ -489,6 +489,36 @@ pub struct ThreeSims {
     _runtime: tokio::runtime::Runtime,
 }
 
+impl ThreeSims {
+    /// The three `[[source]]` tables (`auvik`, `syncro`, `passportal`) for these simulators,
+    /// each key written to a private file in `dir`; `syncro_lines` adds keys to Syncro's.
+    pub fn sources(&self, dir: &Path, syncro_lines: &str) -> String {
+        let key = |name: &str, secret: &str| {
+            let path = dir.join(name);
+            write_private(&path, secret);
+            path.display().to_string()
+        };
+        format!(
+            "[[source]]\nname = \"auvik\"\nkind = \"auvik\"\nregion = \"us1\"\nusername = \"{}\"\n\
+             api_key = {{ file = \"{}\" }}\ndomain_prefix = \"{}\"\nbase_url = \"{}\"\n\n\
+             [[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\n\
+             api_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n{syncro_lines}\n\
+             [[source]]\nname = \"passportal\"\nkind = \"passportal\"\ndatacenter = \"us\"\n\
+             access_key_id = \"{}\"\nsecret_access_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n\n",
+            self.auvik.username(),
+            key("auvik.key", &self.auvik.api_key()),
+            self.auvik.domain_prefix(),
+            self.auvik_url,
+            self.syncro.subdomain(),
+            key("syncro.key", &self.syncro.api_key()),
+            self.syncro_url,
+            self.passportal.access_key_id(),
+            key("passportal.key", &self.passportal.secret_access_key()),
+            self.passportal_url,
+        )
+    }
+}
+
 /// `ThreeSims` seeded `seed + 1`, `+ 2` and `+ 3`; Syncro admits `syncro_requests_per_minute`
 /// (its real 180 when `None`).
 pub fn start_three_sims(seed: u64, syncro_requests_per_minute: Option<u32>) -> ThreeSims {

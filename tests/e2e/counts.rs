@@ -617,35 +617,8 @@ fn remove_report(sims: &ThreeSims, vendor: Vendor, id: &str) {
 }
 
 fn config(agent: &Agent, sims: &ThreeSims, clients: &[ClientDef], loaded: &Loaded) -> String {
-    let dir = agent.dir.path();
-    let key = |name: &str, secret: &str| {
-        let path = dir.join(name);
-        common::write_private(&path, secret);
-        path.display().to_string()
-    };
     let mut text = agent.agent_section();
-    text += &format!(
-        "[[source]]\nname = \"auvik\"\nkind = \"auvik\"\nregion = \"us1\"\nusername = \"{}\"\n\
-         api_key = {{ file = \"{}\" }}\ndomain_prefix = \"{}\"\nbase_url = \"{}\"\n\n",
-        sims.auvik.username(),
-        key("auvik.key", &sims.auvik.api_key()),
-        sims.auvik.domain_prefix(),
-        sims.auvik_url,
-    );
-    text += &format!(
-        "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\n\
-         api_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n\n",
-        sims.syncro.subdomain(),
-        key("syncro.key", &sims.syncro.api_key()),
-        sims.syncro_url,
-    );
-    text += &format!(
-        "[[source]]\nname = \"passportal\"\nkind = \"passportal\"\ndatacenter = \"us\"\n\
-         access_key_id = \"{}\"\nsecret_access_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n\n",
-        sims.passportal.access_key_id(),
-        key("passportal.key", &sims.passportal.secret_access_key()),
-        sims.passportal_url,
-    );
+    text += &sims.sources(agent.dir.path(), "");
     for (i, c) in clients.iter().enumerate() {
         let Some(group) = c.group else { continue };
         // Each way a member may be named: Auvik by domain prefix or tenant id (alternating,

@@ -15,35 +15,11 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 fn config(agent: &Agent, sims: &ThreeSims) -> String {
-    let dir = agent.dir.path();
-    let key = |name: &str, secret: &str| {
-        let path = dir.join(name);
-        common::write_private(&path, secret);
-        path.display().to_string()
-    };
     let mut text = agent.agent_section();
-    text += &format!(
-        "[[source]]\nname = \"auvik\"\nkind = \"auvik\"\nregion = \"us1\"\nusername = \"{}\"\n\
-         api_key = {{ file = \"{}\" }}\ndomain_prefix = \"{}\"\nbase_url = \"{}\"\n\n",
-        sims.auvik.username(),
-        key("auvik.key", &sims.auvik.api_key()),
-        sims.auvik.domain_prefix(),
-        sims.auvik_url,
-    );
-    text += &format!(
-        "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"{}\"\n\
-         api_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\nrequests_per_minute = 6000\n\
-         warranty_property = \"Warranty Expires\"\npurchase_property = \"Purchase Date\"\n\n",
-        sims.syncro.subdomain(),
-        key("syncro.key", &sims.syncro.api_key()),
-        sims.syncro_url,
-    );
-    text += &format!(
-        "[[source]]\nname = \"passportal\"\nkind = \"passportal\"\ndatacenter = \"us\"\n\
-         access_key_id = \"{}\"\nsecret_access_key = {{ file = \"{}\" }}\nbase_url = \"{}\"\n\n",
-        sims.passportal.access_key_id(),
-        key("passportal.key", &sims.passportal.secret_access_key()),
-        sims.passportal_url,
+    text += &sims.sources(
+        agent.dir.path(),
+        "requests_per_minute = 6000\n\
+         warranty_property = \"Warranty Expires\"\npurchase_property = \"Purchase Date\"\n",
     );
     text += "[[client]]\nname = \"Internal Lab\"\nexclude = true\nmembers = [\"auvik:lab\"]\n";
     text
