@@ -149,57 +149,13 @@ async fn edge_cases(c: &mut Clients) {
         );
     }
     for name in odd_names() {
-        for (field, req) in [
-            (
-                "source",
-                pb::ListAssetsRequest {
-                    source: name.clone(),
-                    ..Default::default()
-                },
-            ),
-            (
-                "client",
-                pb::ListAssetsRequest {
-                    client: name.clone(),
-                    ..Default::default()
-                },
-            ),
-            (
-                "query",
-                pb::ListAssetsRequest {
-                    query: name.clone(),
-                    ..Default::default()
-                },
-            ),
-        ] {
+        for (field, req) in text_fields(&name) {
             let r = c.assets.list_assets(req).await;
             judge(&format!("ListAssets {field}={name:?}"), r, Any);
         }
     }
     let long = "x".repeat(257);
-    for (field, req) in [
-        (
-            "source",
-            pb::ListAssetsRequest {
-                source: long.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "client",
-            pb::ListAssetsRequest {
-                client: long.clone(),
-                ..Default::default()
-            },
-        ),
-        (
-            "query",
-            pb::ListAssetsRequest {
-                query: long.clone(),
-                ..Default::default()
-            },
-        ),
-    ] {
+    for (field, req) in text_fields(&long) {
         let r = c.assets.list_assets(req).await;
         judge(&format!("ListAssets long {field}"), r, Invalid(field));
     }
@@ -646,4 +602,18 @@ fn malformed_and_extreme_arguments_get_invalid_argument_or_a_normal_answer() {
         "{}",
         agent.log_text()
     );
+}
+
+/// A ListAssets request for each of its free-text fields set to `value`, with the field's name.
+fn text_fields(value: &str) -> [(&'static str, pb::ListAssetsRequest); 3] {
+    let with = |set: fn(&mut pb::ListAssetsRequest, String)| {
+        let mut r = pb::ListAssetsRequest::default();
+        set(&mut r, value.to_owned());
+        r
+    };
+    [
+        ("source", with(|r, v| r.source = v)),
+        ("client", with(|r, v| r.client = v)),
+        ("query", with(|r, v| r.query = v)),
+    ]
 }
