@@ -93,6 +93,21 @@ fn no_sources(agent: &Agent) -> String {
     agent.agent_section()
 }
 
+/// The session id and controlling terminal of `pid`, from `/proc/<pid>/stat`
+/// (fields 6 and 7; the command name in field 2 may hold spaces, so count from its `)`).
+fn session_and_tty(pid: i32) -> (i64, i64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
+    let after_name = &stat[stat.rfind(')').expect("a stat line") + 1..];
+    let fields: Vec<i64> = after_name
+        .split_whitespace()
+        .skip(1)
+        .take(5)
+        .map(|f| f.parse().expect("a number"))
+        .collect();
+    // After the state: ppid, pgrp, session, tty_nr, tpgid.
+    (fields[2], fields[3])
+}
+
 #[test]
 fn the_daemon_serves_holds_its_pidfile_and_cleans_up() {
     let agent = Agent::configure(no_sources);
@@ -112,13 +127,20 @@ fn the_daemon_serves_holds_its_pidfile_and_cleans_up() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    let daemon_pid = rustix::process::Pid::from_raw(daemon.pid).expect("a pid");
-    let theirs = rustix::process::getsid(Some(daemon_pid)).expect("getsid");
-    let ours = rustix::process::getsid(None).expect("getsid");
+    // Read from /proc rather than getsid(2): in a container the test's own session
+    // may lie outside its PID namespace and read as 0, which rustix's getsid treats
+    // as impossible and panics on.
+    let (theirs, their_tty) = session_and_tty(daemon.pid);
+    let (ours, _) = session_and_tty(std::process::id() as i32);
     assert_ne!(
         theirs, ours,
         "the daemon left this terminal's session (setsid)"
     );
+    assert_ne!(
+        theirs, 0,
+        "the daemon's session is its own, inside this namespace"
+    );
+    assert_eq!(their_tty, 0, "the daemon has no controlling terminal");
     let cwd = std::fs::read_link(format!("/proc/{}/cwd", daemon.pid)).expect("cwd");
     assert_eq!(cwd, Path::new("/"), "the daemon holds no directory busy");
 
