@@ -9,7 +9,7 @@
 use crate::common;
 use crate::common::{Agent, start_auvik};
 use assetd::sim::faults::{Fault, FaultRule};
-use assetd::sim::passportal::{PassportalSim, PassportalSimOptions};
+use assetd::sim::passportal::{PassportalSim, PassportalSimOptions, PastEnd, Quirks};
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -662,11 +662,17 @@ fn unreadable_and_vanishing_documents_are_skipped_not_fatal() {
 /// run: it is never read as the end of the list, so nothing past it is removed.
 #[test]
 fn a_failing_list_page_is_never_the_end_of_the_list() {
+    // A server that refuses past the end, too: a refusal mid-list must still not pass for
+    // the end (the tail check sees the list go on).
     let p = start_passportal(PassportalSimOptions {
         seed: 1922,
         clients: 4,
         assets_per_client: 30,
         page_size_cap: 20,
+        quirks: Quirks {
+            past_end: PastEnd::NotFound,
+            ..Quirks::default()
+        },
         ..PassportalSimOptions::default()
     });
     let agent = passportal_agent(&p);
@@ -707,6 +713,54 @@ fn a_failing_list_page_is_never_the_end_of_the_list() {
     p.sim.faults().clear();
     let run = agent.sync_source("passportal", true);
     assert_eq!((run["state"].as_str(), n(&run, "removed")), (Some("ok"), 1));
+}
+
+/// What Passportal answers past the last page is not documented. A server answering 404
+/// there (its documented "not found." envelope) must not fail every full run: the end is
+/// checked by reading the list's tail, and then the run completes and removes what the
+/// vendor confirms gone. Shown for a list on one short page, a list whose pages the server
+/// caps and that fills its last page exactly, and the client list alike.
+#[test]
+fn a_server_refusing_past_the_end_of_a_list_still_completes_runs() {
+    let opts = PassportalSimOptions {
+        seed: 1930,
+        clients: 4,
+        assets_per_client: 30,
+        quirks: Quirks {
+            past_end: PastEnd::NotFound,
+            ..Quirks::default()
+        },
+        ..PassportalSimOptions::default()
+    };
+    // The same seed gives the same documents: a cap that divides their number makes the
+    // last page exactly full, so the list's end is only ever seen as a refused page.
+    let documents = PassportalSim::new(opts.clone()).assets().len();
+    let exact_cap = (5..=60)
+        .rev()
+        .find(|cap| documents.is_multiple_of(*cap) && documents / cap > 1)
+        .expect("a cap dividing the documents");
+    for cap in [1000, exact_cap] {
+        let p = start_passportal(PassportalSimOptions {
+            page_size_cap: cap,
+            ..opts.clone()
+        });
+        let agent = passportal_agent(&p);
+        agent.wait_for("the first sync", |a| a.state_of("passportal") != "never");
+        let run = agent.sync_source("passportal", true);
+        assert_eq!(run["state"], "ok", "cap {cap}: {run}");
+        let total = p.sim.assets().len();
+        assert_eq!(present(&agent).len(), total, "cap {cap}");
+        let deleted = p.sim.assets()[37].id;
+        assert!(p.sim.remove_asset(deleted));
+        let run = agent.sync_source("passportal", true);
+        assert_eq!(
+            (run["state"].as_str(), n(&run, "removed")),
+            (Some("ok"), 1),
+            "cap {cap}: {run}"
+        );
+        assert!(!present(&agent).contains_key(&deleted.to_string()));
+        assert_eq!(present(&agent).len(), total - 1, "cap {cap}");
+    }
 }
 
 /// A server clock hours behind ours, and a token service that revokes a token as it issues

@@ -206,10 +206,10 @@ pub enum SuccessForm {
 /// What a list answers for a page past the last one (the notes: unknown; empty, `null` or an
 /// error are all plausible). Page 1 of an empty list is always an empty `results`.
 ///
-/// `NotFound` is kept as a switch, not a default: a client cannot tell a 404 past the end
-/// from a page refused in the middle of a list, and must take any refused page for a list it
-/// could not read (a full run would otherwise remove everything past it). Against it, a
-/// client fails safe (nothing removed), which is what its tests check.
+/// `NotFound` is kept as a switch, not a default: a 404 past the end looks exactly like a
+/// page refused in the middle of a list, so a client must not take it on its word (a full
+/// run would otherwise remove everything past it). Tests use it to check that a client
+/// proves the end some other way, and still fails a list refused in its middle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PastEnd {

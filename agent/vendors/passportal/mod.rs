@@ -286,6 +286,46 @@ impl Passportal {
         }
     }
 
+    /// Whether a list really ended with what `read` holds, now that the page after it was
+    /// refused in a way that could be the server's answer past the end.
+    ///
+    /// It asks for the page holding the last item read, cut with a page size the server
+    /// honours (no larger than a page it sent) that does not divide the number read. That
+    /// page also spans the place after the last item: if the list ended there, it holds
+    /// exactly the items from its start to the last one read, and ends with that id; if the
+    /// list goes on (a server capping pages, a page refused mid-list), it holds more. Any
+    /// other answer, or no page size to ask with (a list of one or two items), is not proof
+    /// and the list fails as before. Costs one request, only after such a refusal.
+    async fn list_ended(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        read: &ReadSoFar,
+        ctx: &FetchContext,
+    ) -> Result<bool, VendorError> {
+        let Some(probe) = read.end_probe() else {
+            return Ok(false);
+        };
+        let url = list_url(&self.base, path, query, probe.per_page, probe.page)?;
+        let Ok(body) = self.get(&url, ctx).await? else {
+            return Ok(false);
+        };
+        let Ok(items) = page_items(&url, probe.page, &body) else {
+            return Ok(false);
+        };
+        let ends_with_the_last =
+            items.last().map(|i| id_text(&i["id"])) == Some(read.last_id.clone());
+        let ended = items.len() == probe.items_if_ended && ends_with_the_last;
+        if ended {
+            tracing::debug!(
+                url = %redact(&url),
+                items = read.items,
+                "Passportal refuses a page past the end of a list; its tail confirms the end"
+            );
+        }
+        Ok(ended)
+    }
+
     /// A list page answered with something other than a page.
     fn list_refused(&self, url: &url::Url, page: usize, f: &Failure) -> VendorError {
         match self.explain(url, f) {
@@ -330,9 +370,17 @@ impl Passportal {
     ///
     /// Any other answer that is not a page fails the list: a refused page (any non-2xx, or
     /// `success: false` inside a 200, which Passportal uses for errors too) is never taken
-    /// for the end, as that would cut the list short and a full run would remove the rest.
-    /// A short page is not taken as the end either: a server that caps `resultsPerPage`
-    /// below what we ask sends short pages too. Asking once more costs one request per list.
+    /// for the end on its word, as that would cut the list short and a full run would
+    /// remove the rest. A short page is not taken as the end either: a server that caps
+    /// `resultsPerPage` below what we ask sends short pages too. Asking once more costs one
+    /// request per list.
+    ///
+    /// What Passportal answers past the last page is not documented: an empty list, `null`
+    /// or an error are all plausible (its only documented 404 is a `pageNum` error). So a
+    /// refusal that could mean "past the end" is checked, not believed: `list_ended` asks
+    /// for the list's tail in a way whose answer differs when the list goes on. Without
+    /// that check, a server that refuses past the end would fail every full run, and
+    /// removals would never happen again: counts would only drift upwards.
     async fn pages<'f>(
         &self,
         path: &str,
@@ -341,19 +389,28 @@ impl Passportal {
         ctx: &FetchContext,
         each: &mut (dyn FnMut(Vec<Value>) -> BoxFuture<'f, Result<(), VendorError>> + Send),
     ) -> Result<(), VendorError> {
-        let per_page_s = per_page.to_string();
         let mut previous_first: Option<String> = None;
+        // What the list has shown so far: how many items, the last one's id, and the
+        // largest page the server sent (a page size it honours).
+        let mut read = ReadSoFar::default();
         for page in 1..=MAX_PAGE {
-            let page_s = page.to_string();
-            let mut q: Vec<(&str, &str)> = query.to_vec();
-            q.push(("resultsPerPage", &per_page_s));
-            q.push(("pageNum", &page_s));
-            let url = endpoint(&self.base, path, &q)?;
-            let body = match self.get(&url, ctx).await? {
-                Ok(b) => b,
-                Err(f) => return Err(self.list_refused(&url, page, &f)),
+            let url = list_url(&self.base, path, query, per_page, page)?;
+            let refused = match self.get(&url, ctx).await? {
+                Ok(body) => match page_items(&url, page, &body) {
+                    Ok(items) => Ok(items),
+                    Err(e) => Err((e, says_success_false(&body))),
+                },
+                Err(f) => Err((self.list_refused(&url, page, &f), may_mean_past_the_end(&f))),
             };
-            let items = page_items(&url, page, &body)?;
+            let items = match refused {
+                Ok(items) => items,
+                Err((why, may_mean_past_the_end)) => {
+                    if may_mean_past_the_end && self.list_ended(path, query, &read, ctx).await? {
+                        return Ok(());
+                    }
+                    return Err(why);
+                }
+            };
             let Some(first) = items.first().map(|i| id_text(&i["id"])) else {
                 return Ok(());
             };
@@ -364,6 +421,9 @@ impl Passportal {
                 )));
             }
             previous_first = Some(first);
+            read.items += items.len();
+            read.largest_page = read.largest_page.max(items.len());
+            read.last_id = items.last().map(|i| id_text(&i["id"])).unwrap_or_default();
             each(items).await?;
         }
         Err(VendorError::Decode(format!(
@@ -584,6 +644,71 @@ impl Passportal {
             }
         })
     }
+}
+
+/// What a paged list has shown so far (`Passportal::pages`).
+#[derive(Debug, Default)]
+struct ReadSoFar {
+    items: usize,
+    largest_page: usize,
+    last_id: String,
+}
+
+/// A request for a list's tail that tells its end from its going on (`Passportal::list_ended`).
+#[derive(Debug, PartialEq, Eq)]
+struct EndProbe {
+    per_page: usize,
+    page: usize,
+    /// How many items that page holds if the list ends with the last one read.
+    items_if_ended: usize,
+}
+
+impl ReadSoFar {
+    /// The largest page size the server honours that does not divide the items read, and
+    /// the page of that size holding the last item read; `None` when every honoured size
+    /// divides it (one item read, or two with pages of at most two).
+    fn end_probe(&self) -> Option<EndProbe> {
+        let per_page = (1..=self.largest_page)
+            .rev()
+            .find(|size| !self.items.is_multiple_of(*size))?;
+        let page = (self.items - 1) / per_page + 1;
+        Some(EndProbe {
+            per_page,
+            page,
+            items_if_ended: self.items - (page - 1) * per_page,
+        })
+    }
+}
+
+/// Page `page` of `path` with `per_page` items a page.
+fn list_url(
+    base: &url::Url,
+    path: &str,
+    query: &[(&str, &str)],
+    per_page: usize,
+    page: usize,
+) -> Result<url::Url, VendorError> {
+    let (per_page, page) = (per_page.to_string(), page.to_string());
+    let mut q: Vec<(&str, &str)> = query.to_vec();
+    q.push(("resultsPerPage", &per_page));
+    q.push(("pageNum", &page));
+    endpoint(base, path, &q)
+}
+
+/// Whether a refused list page could be the server's answer past the last page: a client
+/// error that is not about credentials or throttling (those are handled, or retried,
+/// before this). Server errors are not: they say nothing about where the list ends.
+fn may_mean_past_the_end(f: &Failure) -> bool {
+    let s = f.status.as_u16();
+    (400..500).contains(&s) && !matches!(s, 401 | 407 | 429)
+}
+
+/// Whether a 200 answer says `success: false` (Passportal's in-body refusal).
+fn says_success_false(body: &str) -> bool {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("success").map(|s| !is_success(s)))
+        .unwrap_or(false)
 }
 
 /// The items of page `page` of a list (`url`), from its body: an error for anything but a
@@ -1022,6 +1147,64 @@ fn to_record(item: &Value, detail: &Value, raw: String) -> ReportedAsset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tail check asks for a page that holds the last item read and, if the list went
+    /// on, more: with a page size the server honoured that does not divide what was read.
+    #[test]
+    fn the_end_probe_spans_the_last_item_and_the_place_after_it() {
+        let probe = |items, largest_page| {
+            ReadSoFar {
+                items,
+                largest_page,
+                last_id: "9".into(),
+            }
+            .end_probe()
+            .map(|p| (p.per_page, p.page, p.items_if_ended))
+        };
+        // One short page of 37: pages of 36, page 2 holds item 37 alone if the list ended.
+        assert_eq!(probe(37, 37), Some((36, 2, 1)));
+        // Six full pages of 20 (a capped server): pages of 19, page 7 holds items 115..=120.
+        assert_eq!(probe(120, 20), Some((19, 7, 6)));
+        // Three full pages of 1000: pages of 999, page 4 holds items 2998..=3000.
+        assert_eq!(probe(3000, 1000), Some((999, 4, 3)));
+        // A short last page after full ones: the server's own page size already spans it.
+        assert_eq!(probe(130, 100), Some((100, 2, 30)));
+        for (items, largest) in [(37, 37), (120, 20), (3000, 1000), (130, 100), (5, 3)] {
+            let (per_page, page, if_ended) = probe(items, largest).expect("a probe");
+            assert!(per_page <= largest, "a size the server honours");
+            assert!((page - 1) * per_page < items && items < page * per_page);
+            assert_eq!(if_ended, items - (page - 1) * per_page);
+        }
+        // Nothing read, or every honoured size divides what was: no proof to ask for.
+        assert_eq!(probe(0, 0), None);
+        assert_eq!(probe(1, 1), None);
+        assert_eq!(probe(2, 2), None);
+        assert_eq!(probe(2, 1), None);
+    }
+
+    /// Only a client error that is not about credentials or throttling may be a server's
+    /// answer past the end; a server error never is.
+    #[test]
+    fn only_plain_client_errors_may_mean_past_the_end() {
+        let failure = |status: u16| Failure {
+            status: reqwest::StatusCode::from_u16(status).expect("a status"),
+            location: None,
+            body: String::new(),
+        };
+        for s in [400, 403, 404, 410] {
+            assert!(may_mean_past_the_end(&failure(s)), "{s}");
+        }
+        for s in [401, 407, 429, 500, 502, 503] {
+            assert!(!may_mean_past_the_end(&failure(s)), "{s}");
+        }
+        assert!(says_success_false(
+            r#"{"success":"false","message":"not found."}"#
+        ));
+        assert!(says_success_false(r#"{"success":false}"#));
+        assert!(!says_success_false(r#"{"success":true,"results":[]}"#));
+        assert!(!says_success_false("not json"));
+        assert!(!says_success_false(r#"{"results":[]}"#));
+    }
 
     /// The asset template's date fields, in the numbered layout the API returns: the
     /// purchase date (else the install date), the warranty's expiry, a format hint after a
