@@ -278,6 +278,54 @@ fn paging_goes_on_behind_a_proxy_base_url() {
     assert_eq!(present(&agent).len(), 1150);
 }
 
+/// Auvik's v1 spec states only the default page size (100); public clients ask for 1000.
+/// An Auvik refusing pages of 1000 (400) is asked again at 100, and every device lands; a
+/// 400 once pages have been read is not about the page size and fails the run with
+/// nothing removed.
+#[test]
+fn a_page_size_auvik_refuses_is_asked_again_at_the_spec_default() {
+    let sim = start_auvik(1906, 1, 1150);
+    sim.sim.faults().push(
+        FaultRule::always(Fault::ErrorStatus {
+            status: 400,
+            message: "page[first] must be between 1 and 100".into(),
+        })
+        .on("/v1/inventory/device/info")
+        .with_query("page%5Bfirst%5D=1000"),
+    );
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let run = &agent.json(&["runs"])[0];
+    assert_eq!(run["state"], "ok", "{run}");
+    let total = sim.sim.devices().len();
+    assert_eq!(n(run, "fetched") as usize, total, "{run}");
+    assert_eq!(present(&agent).len(), total);
+
+    // A bad request after the first page: the run fails and removes nothing.
+    sim.sim.faults().clear();
+    let gone = sim.sim.devices()[5].id.clone();
+    assert!(sim.sim.remove_device(&gone));
+    sim.sim.faults().push(
+        FaultRule::always(Fault::ErrorStatus {
+            status: 400,
+            message: "Invalid cursor".into(),
+        })
+        .on("/v1/inventory/device/info")
+        .with_query("after"),
+    );
+    let run = agent.sync(true);
+    assert_ne!(run["state"], "ok", "{run}");
+    assert_eq!(n(&run, "removed"), 0, "{run}");
+    assert_eq!(present(&agent).len(), total);
+    sim.sim.faults().clear();
+    let run = agent.sync(true);
+    assert_eq!(
+        (run["state"].as_str(), n(&run, "removed")),
+        (Some("ok"), 1),
+        "{run}"
+    );
+}
+
 /// Incremental runs ask for changes from a margin before the previous run began, by
 /// Auvik's own clock: a vendor clock two hours behind ours loses no change.
 #[test]

@@ -6,8 +6,6 @@
 
 use super::*;
 
-/// The page size Auvik's spec gives as the default of every v1 listing.
-const SPEC_DEFAULT_PAGE_SIZE: u32 = 100;
 /// Tenant ids per warranty or lifecycle listing, for the same reason: both take `tenants`
 /// as a comma-delimited list, and their records are few (Auvik has them mostly for Cisco
 /// gear), so a group of tenants is one or two pages instead of a request per tenant.

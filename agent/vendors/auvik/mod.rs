@@ -41,8 +41,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tracing::Instrument;
 
-/// Auvik's largest documented v1 page.
+/// The largest v1 page public clients ask for (the spec does not say; v2's default is 1000).
 const PAGE_SIZE: u32 = 1000;
+/// The page size Auvik's spec gives as the default of every v1 listing: asked for when a
+/// page of `PAGE_SIZE` is refused.
+const SPEC_DEFAULT_PAGE_SIZE: u32 = 100;
 /// Tenants read at once: enough to hide latency, few enough to stay far from Auvik's
 /// per-IP budget (about 2,500 requests per 5 minutes).
 const TENANT_CONCURRENCY: usize = 4;
@@ -580,7 +583,6 @@ impl Auvik {
     /// Streams one tenant's devices, to the end of its listing or not at all.
     async fn fetch_tenant(&self, tenant: &Tenant, ctx: &FetchContext) -> TenantRead {
         let id = tenant.client.external_id.as_str();
-        let page_size = PAGE_SIZE.to_string();
         let skip = |f: &Failure| {
             format!(
                 "tenant `{}` ({id}): Auvik answered 403 twice{}; give the API user a role in this tenant",
@@ -599,21 +601,23 @@ impl Auvik {
         // same response (research §4.2-4.3), limited to those two fields: one request per
         // page instead of two lists to join, and an incremental run reads the details of
         // the changed devices only.
-        let mut query = vec![
-            ("tenants", id),
-            ("page[first]", page_size.as_str()),
-            ("include", "deviceDetail"),
-            ("fields[deviceDetail]", "manageStatus,interfaces"),
-        ];
-        if let Some(s) = &since {
-            query.push(("filter[modifiedAfter]", s));
-        }
-        let info = match self.url("v1/inventory/device/info", &query) {
-            Ok(u) => u,
-            Err(e) => return TenantRead::Failed(e),
+        let info = |page_size: u32| {
+            let page_size = page_size.to_string();
+            let mut query = vec![
+                ("tenants", id),
+                ("page[first]", page_size.as_str()),
+                ("include", "deviceDetail"),
+                ("fields[deviceDetail]", "manageStatus,interfaces"),
+            ];
+            if let Some(s) = &since {
+                query.push(("filter[modifiedAfter]", s));
+            }
+            self.url("v1/inventory/device/info", &query)
         };
-        let r = self
-            .paginate(info, ctx, |page: InfoPage| {
+        let pages = std::sync::atomic::AtomicUsize::new(0);
+        let read = |url: url::Url| {
+            self.paginate(url, ctx, |page: InfoPage| {
+                pages.fetch_add(1, Ordering::Relaxed);
                 let records = page.into_records(id);
                 async move {
                     if !records.is_empty() {
@@ -622,7 +626,29 @@ impl Auvik {
                     Ok(())
                 }
             })
-            .await;
+        };
+        let first = match info(PAGE_SIZE) {
+            Ok(u) => u,
+            Err(e) => return TenantRead::Failed(e),
+        };
+        let mut r = read(first).await;
+        // v1's largest page is not documented (public clients allow 1000, the spec states
+        // only the default, 100). A first page refused as a bad request is asked again at
+        // the documented default, or the tenant would fail on every run; a 400 once pages
+        // have been read is not about the page size and stays a failure.
+        if let Err(Ok(f)) = &r
+            && f.status == StatusCode::BAD_REQUEST
+            && pages.load(Ordering::Relaxed) == 0
+        {
+            tracing::info!(
+                tenant = id,
+                "Auvik refused a page of {PAGE_SIZE} devices; asking for pages of {SPEC_DEFAULT_PAGE_SIZE}."
+            );
+            r = match info(SPEC_DEFAULT_PAGE_SIZE) {
+                Ok(u) => read(u).await,
+                Err(e) => return TenantRead::Failed(e),
+            };
+        }
         match r {
             Err(Ok(f)) if f.status == StatusCode::FORBIDDEN && !says_throttled(&f.body) => {
                 TenantRead::Skipped(skip(&f))
