@@ -11,8 +11,44 @@ use crate::secret::BearerToken;
 use crate::service::ApiError;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Refusals logged per minute at most. Peers sending bad tokens as fast as they can (from
+/// as many addresses as they like) must not be able to fill the disk or the journal's
+/// rate limit through the agent's log; the refusals left out are counted in the next line.
+const REFUSALS_LOGGED_PER_WINDOW: u32 = 10;
+const REFUSAL_LOG_WINDOW: Duration = Duration::from_secs(60);
+
+/// The budget of refusal log lines, shared by every connection of every TCP listener.
+#[derive(Debug, Default)]
+struct RefusalLog {
+    window_start: Option<Instant>,
+    logged: u32,
+    unlogged: u64,
+}
+
+impl RefusalLog {
+    /// Whether a refusal at `now` is logged: `Some(n)` with the refusals left unlogged
+    /// since the last line, `None` when this window's budget is spent.
+    fn admit(&mut self, now: Instant) -> Option<u64> {
+        let expired = self
+            .window_start
+            .is_none_or(|start| now.saturating_duration_since(start) >= REFUSAL_LOG_WINDOW);
+        if expired {
+            self.window_start = Some(now);
+            self.logged = 0;
+        }
+        if self.logged < REFUSALS_LOGGED_PER_WINDOW {
+            self.logged += 1;
+            Some(std::mem::take(&mut self.unlogged))
+        } else {
+            self.unlogged += 1;
+            None
+        }
+    }
+}
 
 /// Why a request on a TCP listener was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -87,11 +123,15 @@ pub type TokenSource = Arc<dyn Fn() -> Arc<[BearerToken]> + Send + Sync>;
 #[derive(Clone)]
 pub struct RequireToken {
     tokens: TokenSource,
+    refusals: Arc<Mutex<RefusalLog>>,
 }
 
 impl RequireToken {
     pub fn new(tokens: TokenSource) -> RequireToken {
-        RequireToken { tokens }
+        RequireToken {
+            tokens,
+            refusals: Arc::default(),
+        }
     }
 }
 
@@ -101,6 +141,7 @@ impl<S> tower_layer::Layer<S> for RequireToken {
         RequireTokenService {
             inner,
             tokens: self.tokens.clone(),
+            refusals: self.refusals.clone(),
         }
     }
 }
@@ -109,6 +150,7 @@ impl<S> tower_layer::Layer<S> for RequireToken {
 pub struct RequireTokenService<S> {
     inner: S,
     tokens: TokenSource,
+    refusals: Arc<Mutex<RefusalLog>>,
 }
 
 impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for RequireTokenService<S>
@@ -142,12 +184,20 @@ where
                 futures_util::future::Either::Left(self.inner.call(req))
             }
             Err(e) => {
-                tracing::warn!(
-                    peer = %display_peer(peer_addr(req.extensions())),
-                    method = req.uri().path(),
-                    reason = ?e,
-                    "Refused a request on a TCP listener: no valid bearer token."
-                );
+                let admitted = self
+                    .refusals
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .admit(Instant::now());
+                if let Some(unlogged) = admitted {
+                    tracing::warn!(
+                        peer = %display_peer(peer_addr(req.extensions())),
+                        method = req.uri().path(),
+                        reason = ?e,
+                        unlogged_since_last = unlogged,
+                        "Refused a request on a TCP listener: no valid bearer token."
+                    );
+                }
                 let status = tonic::Status::from(ApiError::from(e));
                 futures_util::future::Either::Right(std::future::ready(Ok(status.into_http())))
             }
@@ -163,6 +213,24 @@ fn display_peer(addr: Option<SocketAddr>) -> String {
 mod tests {
     use super::*;
     use crate::secret::{Secret, TokenError};
+
+    /// A flood of refusals logs at most its budget a minute; the next window's first line
+    /// says how many were left out, and a quiet minute starts afresh.
+    #[test]
+    fn refusals_are_logged_within_a_budget_and_the_rest_counted() {
+        let mut log = RefusalLog::default();
+        let t0 = Instant::now();
+        let first: Vec<Option<u64>> = (0..25).map(|_| log.admit(t0)).collect();
+        let budget = REFUSALS_LOGGED_PER_WINDOW as usize;
+        assert!(first[..budget].iter().all(|a| *a == Some(0)));
+        assert!(first[budget..].iter().all(Option::is_none));
+        let just_before = t0 + REFUSAL_LOG_WINDOW - Duration::from_millis(1);
+        assert_eq!(log.admit(just_before), None);
+        let next = t0 + REFUSAL_LOG_WINDOW;
+        assert_eq!(log.admit(next), Some(25 - budget as u64 + 1));
+        assert_eq!(log.admit(next), Some(0));
+        assert_eq!(log.admit(next + REFUSAL_LOG_WINDOW * 3), Some(0));
+    }
 
     fn token(s: &str) -> BearerToken {
         BearerToken::new(&Secret::new(s), "test").expect("valid token")
