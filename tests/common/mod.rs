@@ -28,6 +28,30 @@ pub fn send_signal(pid: u32, sig: i32) {
     let _ = rustix::process::kill_process(pid, sig);
 }
 
+/// A child process a test started, killed and reaped when the test ends, even by a
+/// failed assertion (a stopped process too: SIGKILL ends it).
+pub struct Reap(pub std::process::Child);
+
+impl std::ops::Deref for Reap {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reap {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A private directory under /tmp (socket paths must stay short).
 pub fn short_tempdir() -> tempfile::TempDir {
     tempfile::Builder::new()

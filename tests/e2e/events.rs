@@ -451,14 +451,16 @@ fn a_follower_resumes_across_a_restart_without_gaps_or_duplicates() {
     let sim = start_auvik(93, 2, 4);
     let mut agent = Agent::start(&sim, "");
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
-    let mut follower = Command::new(common::ASSETCTL)
-        .arg("--socket")
-        .arg(&agent.socket)
-        .args(["-o", "json", "events", "--after", "0", "--follow"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("assetctl events --follow");
+    let mut follower = common::Reap(
+        Command::new(common::ASSETCTL)
+            .arg("--socket")
+            .arg(&agent.socket)
+            .args(["-o", "json", "events", "--after", "0", "--follow"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("assetctl events --follow"),
+    );
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let reader = {
         let (lines, stdout) = (lines.clone(), follower.stdout.take().unwrap());
@@ -512,6 +514,97 @@ fn a_follower_resumes_across_a_restart_without_gaps_or_duplicates() {
     let out = agent.ctl(&["events", "--after", &(last + 1000).to_string()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("past the last event"));
+}
+
+/// Whether process `pid` holds a socket: `assetctl` opens none until it connects.
+fn holds_a_socket(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.filter_map(Result::ok)
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .any(|l| l.to_string_lossy().starts_with("socket:"))
+        })
+        .unwrap_or(false)
+}
+
+/// `--follow` without `--after` starts from "now" as the agent names it. A follower that
+/// loses the agent before printing anything (its filter matched nothing yet) resumes from
+/// that start, not from a later "now": an event written while it was away is printed. The
+/// follower is stopped (SIGSTOP) across the restart, so the event is surely written before
+/// it can reconnect.
+#[test]
+fn a_follower_from_now_loses_nothing_written_while_the_agent_restarted() {
+    let sim = start_auvik(94, 2, 4);
+    let mut agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let mut follower = common::Reap(
+        Command::new(common::ASSETCTL)
+            .arg("--socket")
+            .arg(&agent.socket)
+            .args([
+                "-o",
+                "json",
+                "events",
+                "--follow",
+                "--type",
+                "asset.removed",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("assetctl events --follow"),
+    );
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let (lines, stdout) = (lines.clone(), follower.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        })
+    };
+    let pid = follower.id();
+    agent.wait_for("the follower to connect", |_| holds_a_socket(pid));
+    // "Now" for the follower: the last event when it connected.
+    let start = parse(log_lines(&agent).last().expect("events"))
+        .get("id")
+        .and_then(Value::as_i64);
+    let start = start.expect("an id");
+    // A run's events, none of the followed type: the stream is surely under way after it.
+    assert_eq!(agent.sync(true)["state"], "ok");
+
+    common::send_signal(pid, libc::SIGSTOP);
+    agent.stop();
+    agent.spawn();
+    let gone = sim.sim.devices()[0].id.clone();
+    assert!(sim.sim.remove_device(&gone));
+    assert_eq!(agent.sync(true)["state"], "ok");
+    let removed: Vec<String> = log_lines(&agent)
+        .into_iter()
+        .filter(|l| parse(l)["type"] == "asset.removed")
+        .collect();
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert!(parse(&removed[0])["id"].as_i64() > Some(start));
+    common::send_signal(pid, libc::SIGCONT);
+
+    agent.wait_for("the follower to print the removal", |_| {
+        !lines.lock().unwrap().is_empty()
+    });
+    let _ = follower.kill();
+    let _ = follower.wait();
+    reader.join().unwrap();
+    assert_eq!(*lines.lock().unwrap(), removed, "exactly the removal, once");
+    let mut stderr = String::new();
+    follower
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains(&format!("resuming after event {start}")),
+        "resumed from the start the agent named, not from a later now: {stderr}"
+    );
 }
 
 #[test]
@@ -916,24 +1009,18 @@ fn the_readme_receiver_takes_the_agents_events_and_refuses_a_forged_one() {
         .replace(path_as_written, secret.to_str().unwrap())
         .replace(port_as_written, &port.to_string());
 
-    let mut python = Command::new("python3")
-        .arg("-u")
-        .arg("-c")
-        .arg(&code)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs README's receiver");
-    struct Reap(std::process::Child);
-    impl Drop for Reap {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
+    let mut python = common::Reap(
+        Command::new("python3")
+            .arg("-u")
+            .arg("-c")
+            .arg(&code)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 runs README's receiver"),
+    );
     let stdout = python.stdout.take().unwrap();
     let stderr = python.stderr.take().unwrap();
-    let _python = Reap(python);
     let printed = Arc::new(Mutex::new(Vec::<String>::new()));
     {
         let printed = printed.clone();
