@@ -359,15 +359,19 @@ struct Syncro {
 }
 
 fn start_syncro(seed: u64, clients: usize, per_client: usize, page_size: usize) -> Syncro {
-    let runtime = runtime();
-    let sim = SyncroSim::new(SyncroSimOptions {
+    start_syncro_with(SyncroSimOptions {
         seed,
         clients,
         assets_per_client: per_client,
         requests_per_minute: 6000,
         assets_page_size: page_size,
         ..SyncroSimOptions::default()
-    });
+    })
+}
+
+fn start_syncro_with(opts: SyncroSimOptions) -> Syncro {
+    let runtime = runtime();
+    let sim = SyncroSim::new(opts);
     let server = runtime.block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         sim.start(l).await.unwrap()
@@ -580,6 +584,82 @@ fn rows_moving_between_pages_never_remove_a_present_asset() {
         }
         assert_eq!(present(&agent).len(), total);
     }
+}
+
+/// A customer disabled while the customer list is walked moves every later row up one
+/// place, so the walk misses an enabled customer without any page failing. Its assets must
+/// not be taken for removed: the walk collected fewer customers than Syncro promised, so the
+/// run is partial and removes nothing. A customer legitimately disabled has its assets go
+/// only once a second complete run finds them absent (the lookup finds each still in
+/// Syncro, under a customer the run did not list: no proof on its own).
+#[test]
+fn a_customer_missed_by_the_customer_walk_keeps_its_assets() {
+    let s = start_syncro_with(SyncroSimOptions {
+        seed: 1915,
+        clients: 9,
+        assets_per_client: 4,
+        requests_per_minute: 6000,
+        assets_page_size: 25,
+        customers_page_size: 4,
+        ..SyncroSimOptions::default()
+    });
+    let agent = syncro_agent(&s, false);
+    let before: HashSet<String> = present(&agent).into_keys().collect();
+    assert_eq!(before.len(), syncro_ids(&s).len());
+    let customers = s.sim.customers();
+    let first = customers[0].id;
+    // The customer that moves onto page 1 when the first is disabled: the walk misses it.
+    let missed = customers[4].id;
+    let missed_assets: HashSet<String> = s
+        .sim
+        .assets()
+        .into_iter()
+        .filter(|a| a.customer_id == missed)
+        .map(|a| a.id.to_string())
+        .collect();
+    assert!(!missed_assets.is_empty());
+
+    s.sim.disable_a_customer_during_the_next_walk();
+    let run = agent.sync_source("syncro", true);
+    assert_eq!(run["state"], "partial", "{run}");
+    assert_eq!(n(&run, "removed"), 0, "{run}");
+    assert!(error(&run).contains("promised"), "{run}");
+    let after: HashSet<String> = present(&agent).into_keys().collect();
+    assert!(
+        missed_assets.is_subset(&after),
+        "the missed customer's assets stay"
+    );
+    assert_eq!(after, before, "nothing was removed");
+    assert!(
+        s.sim
+            .customers()
+            .iter()
+            .any(|c| c.id == first && c.disabled)
+    );
+
+    // The walk now sees every enabled customer: the disabled one's assets are out of scope,
+    // kept by the first complete run that finds them absent, removed by the second.
+    let first_assets = s
+        .sim
+        .assets()
+        .iter()
+        .filter(|a| a.customer_id == first)
+        .count() as i64;
+    let run = agent.sync_source("syncro", true);
+    assert_eq!(
+        (run["state"].as_str(), n(&run, "removed")),
+        (Some("ok"), 0),
+        "{run}"
+    );
+    let run = agent.sync_source("syncro", true);
+    assert_eq!(
+        (run["state"].as_str(), n(&run, "removed")),
+        (Some("ok"), first_assets),
+        "{run}"
+    );
+    let now: HashSet<String> = present(&agent).into_keys().collect();
+    let expected: HashSet<String> = syncro_ids(&s).iter().map(i64::to_string).collect();
+    assert_eq!(now, expected);
 }
 
 /// A server that ignores `page` and sends no `meta` (a mock served from Syncro's own

@@ -439,21 +439,38 @@ impl App {
     fn customer_list(&self, q: &Query) -> ApiResult {
         let page = q.page();
         let per_page = q.per_page(self.sim.inner.opts.customers_page_size);
-        let store = self.sim.store();
-        let acct = self.account(&store);
-        let mut hits = customer_matches(store.customer_entries(), q);
-        if let Some(sort) = q.present("sort") {
-            sort_customers(&mut hits, sort);
+        let (body, first) = {
+            let store = self.sim.store();
+            let acct = self.account(&store);
+            let mut hits = customer_matches(store.customer_entries(), q);
+            if let Some(sort) = q.present("sort") {
+                sort_customers(&mut hits, sort);
+            }
+            let total = hits.len();
+            let from = page.saturating_sub(1).saturating_mul(per_page).min(total);
+            let to = from.saturating_add(per_page).min(total);
+            let items = hits[from..to]
+                .iter()
+                .map(|e| store.customer_json(e, &acct))
+                .collect::<Result<Vec<_>, _>>()?;
+            let first = hits[from..to].first().map(|e| e.customer.id);
+            let meta = Meta::new(total, per_page, page);
+            (
+                list_document("customers", items.into_iter(), Some(&meta)),
+                first,
+            )
+        };
+        if page == 1
+            && let Some(first) = first
+            && self
+                .sim
+                .inner
+                .disable_during_customer_walk
+                .swap(false, Ordering::SeqCst)
+        {
+            self.sim.set_customer_disabled(first, true);
         }
-        let total = hits.len();
-        let from = page.saturating_sub(1).saturating_mul(per_page).min(total);
-        let to = from.saturating_add(per_page).min(total);
-        let items = hits[from..to]
-            .iter()
-            .map(|e| store.customer_json(e, &acct))
-            .collect::<Result<Vec<_>, _>>()?;
-        let meta = Meta::new(total, per_page, page);
-        Ok(list_document("customers", items.into_iter(), Some(&meta)))
+        Ok(body)
     }
 
     fn customer_detail(&self, id: &str) -> ApiResult {

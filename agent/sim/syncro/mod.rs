@@ -248,6 +248,8 @@ struct Inner {
     reorder_between_pages: AtomicBool,
     /// `/customer_assets` answers the spec example's shape: no `meta`, `page` ignored.
     spec_example_paging: AtomicBool,
+    /// The next `/customers` page 1 disables the first customer it lists once it is served.
+    disable_during_customer_walk: AtomicBool,
 }
 
 impl SyncroSim {
@@ -285,6 +287,7 @@ impl SyncroSim {
                 listing_hidden: AtomicBool::new(false),
                 reorder_between_pages: AtomicBool::new(false),
                 spec_example_paging: AtomicBool::new(false),
+                disable_during_customer_walk: AtomicBool::new(false),
                 opts,
             }),
         }
@@ -358,6 +361,23 @@ impl SyncroSim {
     /// new type id. `false` if there is no such asset.
     pub fn update_asset(&self, id: i64, f: impl FnOnce(&mut SimAsset)) -> bool {
         self.store_mut().update_asset(id, f)
+    }
+
+    /// Disables (or enables) a customer, as an admin does in the web UI: `/customers` leaves
+    /// it out unless asked `include_disabled=true`. `false` if there is no such customer.
+    pub fn set_customer_disabled(&self, id: i64, disabled: bool) -> bool {
+        self.store_mut().set_customer_disabled(id, disabled)
+    }
+
+    /// Once on, the next `/customers` page 1 disables the first customer it lists right after
+    /// it is served (then the switch is off), as an admin offboarding a customer while a
+    /// client walks the list: every later row moves up one place, so a page walk misses the
+    /// customer that moved onto page 1. `meta.total_entries` stays truthful on each page.
+    /// The order of `/customers` is undocumented (the spec has `sort`, no default).
+    pub fn disable_a_customer_during_the_next_walk(&self) {
+        self.inner
+            .disable_during_customer_walk
+            .store(true, Ordering::SeqCst);
     }
 
     /// Removes an asset (as deleting it in Syncro's web UI does; the API has no DELETE);

@@ -312,6 +312,21 @@ impl Store {
         next
     }
 
+    /// Disables (or enables) a customer, as an admin does in the web UI; `false` if there is
+    /// no such customer.
+    pub fn set_customer_disabled(&mut self, id: i64, disabled: bool) -> bool {
+        let stamp = self.stamp();
+        let Some(&i) = self.customer_by_id.get(&id) else {
+            return false;
+        };
+        let entry = &mut self.customers[i];
+        entry.customer.disabled = disabled;
+        entry.customer.updated_at = stamp;
+        // The rendering is cached: it must show the change.
+        entry.json = OnceLock::new();
+        true
+    }
+
     /// Adds an enabled business customer named `business_name` and returns its id, the next of
     /// the account's customer sequence (so larger than every other customer's: it lists last).
     pub fn add_customer(&mut self, seed_value: u64, business_name: &str) -> i64 {

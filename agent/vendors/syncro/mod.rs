@@ -172,7 +172,7 @@ impl Syncro {
         ctx: &'a FetchContext,
     ) -> BoxFuture<'a, Result<FetchOutcome, VendorError>> {
         Box::pin(async move {
-            let customers = self.customers(ctx).await?;
+            let (customers, customers_short) = self.customers(ctx).await?;
             let known: HashSet<String> = customers.iter().map(|c| c.external_id.clone()).collect();
             *self.customers.lock().unwrap_or_else(|p| p.into_inner()) = Some(known.clone());
             ctx.progress
@@ -186,7 +186,10 @@ impl Syncro {
                 Ordering::Relaxed,
             );
             let notes = odd_dates.note().into_iter().collect();
-            Ok(match scan {
+            // A customer the walk missed has its assets left out of this run: they must not
+            // be taken for removed, so the run vouches for nothing (its assets stay as they
+            // were; everything read still lands).
+            let mut outcome = match scan {
                 Scan::Complete => FetchOutcome {
                     coverage: Coverage::Everything,
                     notes,
@@ -197,14 +200,32 @@ impl Syncro {
                     notes,
                     ..FetchOutcome::default()
                 },
-            })
+            };
+            if let Some(why) = customers_short {
+                outcome.coverage = Coverage::Nothing;
+                outcome
+                    .skipped_units
+                    .insert(0, format!("the customer list: {why}"));
+            }
+            Ok(outcome)
         })
     }
 
-    async fn customers(&self, ctx: &FetchContext) -> Result<Vec<SourceClient>, VendorError> {
+    /// Walks the customer list to its end. With the customers, why the walk cannot vouch
+    /// that it saw every one, if so: Syncro promised more (`meta.total_entries`) than the
+    /// distinct customers it listed. The list's order is undocumented, and a customer
+    /// disabled (or added) while the walk runs moves every later row by one place, so a
+    /// walk can miss a customer without any page failing; its assets would then look
+    /// deleted.
+    async fn customers(
+        &self,
+        ctx: &FetchContext,
+    ) -> Result<(Vec<SourceClient>, Option<String>), VendorError> {
         let mut out = Vec::new();
         let mut page = 1u64;
         let mut previous: Vec<i64> = Vec::new();
+        let mut distinct: HashSet<i64> = HashSet::new();
+        let mut promised: Option<u64> = None;
         loop {
             let page_s = page.to_string();
             let mut query = vec![("page", page_s.as_str())];
@@ -225,6 +246,10 @@ impl Syncro {
                 )));
             }
             let empty = parsed.customers.is_empty();
+            distinct.extend(ids.iter().copied());
+            if let Some(total) = parsed.meta.as_ref().and_then(|m| m.total_entries) {
+                promised = Some(promised.map_or(total, |p| p.max(total)));
+            }
             out.extend(
                 parsed
                     .customers
@@ -236,7 +261,15 @@ impl Syncro {
             );
             match next_page(page, parsed.meta.as_ref(), empty) {
                 Paging::Next => {}
-                Paging::Done => return Ok(out),
+                Paging::Done => {
+                    let seen = distinct.len() as u64;
+                    let short = promised.filter(|&total| seen < total).map(|total| {
+                        format!(
+                            "Syncro promised {total} customers but the walk collected {seen}                              distinct ones (a customer was disabled or added while it ran?), so the assets of a                              customer it missed were left out and nothing was removed; the assets read were kept,                              and the next run will retry"
+                        )
+                    });
+                    return Ok((out, short));
+                }
                 Paging::EndedEarly(why) => {
                     return Err(VendorError::Decode(format!("{}: {why}", redact(&url))));
                 }
@@ -347,12 +380,16 @@ impl Syncro {
                             .unwrap_or_else(|p| p.into_inner())
                             .as_ref()
                             .is_none_or(|c| c.contains(&customer));
-                        // Still in Syncro, but its customer is no longer synced (disabled):
-                        // out of scope, as the listing's filter already said.
+                        // Still in Syncro, but its customer was not among those this run
+                        // listed: disabled (out of scope, as the listing's filter says), or
+                        // one a walk missed. Not proof of anything on its own: the asset goes
+                        // only if a second complete run finds it absent too.
                         if in_scope {
                             Presence::Present
                         } else {
-                            Presence::Gone
+                            Presence::Unknown(format!(
+                                "Syncro still has the asset, under customer {customer}, which this run did not                                  list (disabled?)"
+                            ))
                         }
                     }
                     Err(unknown) => unknown,
