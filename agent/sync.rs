@@ -509,6 +509,7 @@ impl SourceTask {
             skipped_units: 0,
             removals_held: 0,
             watermark: None,
+            keep_window: false,
             source_state: Some(SourceState::Failed.as_str()),
         };
         let recorded = self
@@ -1012,6 +1013,7 @@ async fn execute(
         skipped_units: 0,
         removals_held: 0,
         watermark: None,
+        keep_window: false,
         source_state: None,
     };
     let reason = failure_reason(&fetched, &written, timed_out);
@@ -1070,6 +1072,7 @@ async fn execute(
                 skipped_units: outcome.skipped_units.len() as i64,
                 removals_held: settled.held,
                 watermark: outcome.vendor_started,
+                keep_window: outcome.keep_window,
                 ..end(state, apply, report.text())
             }
         }

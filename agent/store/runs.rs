@@ -69,6 +69,9 @@ pub struct RunEnd {
     /// Where the next incremental run starts (by the vendor's clock when the connector knew
     /// it); `None`: the run's own start.
     pub watermark: Option<DateTime<Utc>>,
+    /// Leave the source's incremental window where it was: the run could not read some
+    /// changes since then (`FetchOutcome::keep_window`).
+    pub keep_window: bool,
     /// The state the run leaves its source in (the sync layer's name for it, e.g. `ok`,
     /// `credentials_rejected`), recorded with the run so that a change is a
     /// `source.state_changed` event of the same transaction; `None` leaves it as it was (a
@@ -457,15 +460,17 @@ impl Store {
                 lifecycle_changed = effects.lifecycle;
                 // The next incremental run asks for changes since this run *started* (by the
                 // vendor's clock when the connector read it), so nothing modified during the
-                // run is missed.
+                // run is missed; or, when some changes could not be read, since where this
+                // run's window began.
                 tx.execute(
-                    "UPDATE sources SET incremental_since = ?2,
+                    "UPDATE sources SET incremental_since = CASE WHEN ?5 THEN incremental_since ELSE ?2 END,
                      last_full_at = CASE WHEN ?3 THEN ?4 ELSE last_full_at END WHERE name = ?1",
                     params![
                         run.source,
                         ts(end.watermark.unwrap_or(run.started)),
                         run.kind == RunKind::Full,
-                        ts(run.started)
+                        ts(run.started),
+                        end.keep_window
                     ],
                 )?;
             }

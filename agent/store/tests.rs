@@ -128,6 +128,7 @@ pub(crate) fn end(apply: Apply) -> RunEnd {
         skipped_units: 0,
         removals_held: 0,
         watermark: None,
+        keep_window: false,
         source_state: None,
     }
 }

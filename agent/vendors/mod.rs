@@ -105,6 +105,12 @@ pub struct FetchOutcome {
     /// The vendor's clock when the run began (its `Date` header), where it gave one: the
     /// next incremental run's window is measured from it rather than from our clock.
     pub vendor_started: Option<DateTime<Utc>>,
+    /// A unit failed for a reason that may pass (throttling, a server error, a timeout), so
+    /// its changes since the last run were not read: the next incremental run asks again
+    /// from where this one's window began, rather than from this run's start, which would
+    /// skip them until the next full run. Units that are refused or unavailable for good do
+    /// not set it (they would hold every window back).
+    pub keep_window: bool,
     /// What the run could not read or understand that is not inventory (warranty and support
     /// data, which are best-effort), each with why and what to do. They go in the run's
     /// message and the log; they never make the run partial, change a count or hold back a

@@ -326,6 +326,50 @@ fn a_page_size_auvik_refuses_is_asked_again_at_the_spec_default() {
     );
 }
 
+/// A tenant that fails in an incremental run (a server error, throttling that outlasts the
+/// wait) has its changes since the last run unread: the next incremental run asks again from
+/// where the failed run's window began, not from the failed run's start. Auvik's clock moves
+/// an hour on before the failed run, so the change is older than that run's window.
+#[test]
+fn a_tenant_failing_in_an_incremental_run_has_its_changes_read_by_the_next() {
+    let sim = start_auvik(1907, 2, 6);
+    let agent = Agent::start(&sim, "max_retries = 0\n");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let tenant = client_tenants(&sim)[0].id.clone();
+    let d = sim
+        .sim
+        .devices()
+        .into_iter()
+        .find(|d| d.tenant_id == tenant)
+        .expect("a device in the tenant")
+        .id;
+    assert!(
+        sim.sim
+            .update_device(&d, |x| x.name = "changed-while-failing".into())
+    );
+    sim.sim.set_clock_skew(chrono::Duration::hours(1));
+    sim.sim.faults().push(
+        FaultRule::always(Fault::ServerError(500))
+            .on("/v1/inventory/device/info")
+            .with_query(&format!("tenants={tenant}")),
+    );
+    let run = agent.sync(false);
+    assert_eq!(
+        (run["kind"].as_str(), run["state"].as_str()),
+        (Some("incremental"), Some("partial")),
+        "{run}"
+    );
+    assert_ne!(present(&agent)[&d]["name"], "changed-while-failing");
+    sim.sim.faults().clear();
+    let run = agent.sync(false);
+    assert_eq!(
+        (run["kind"].as_str(), run["state"].as_str()),
+        (Some("incremental"), Some("ok")),
+        "{run}"
+    );
+    assert_eq!(present(&agent)[&d]["name"], "changed-while-failing");
+}
+
 /// Incremental runs ask for changes from a margin before the previous run began, by
 /// Auvik's own clock: a vendor clock two hours behind ours loses no change.
 #[test]

@@ -379,6 +379,7 @@ impl Auvik {
                     TenantRead::Skipped(why) => outcome.skipped_units.push(why),
                     TenantRead::Failed(e) if e.stops_calls() || is_run_fatal(&e) => return Err(e),
                     TenantRead::Failed(e) => {
+                        outcome.keep_window = true;
                         outcome.skipped_units.push(format!(
                             "tenant `{}` ({}): {e}",
                             tenant.client.name, tenant.client.external_id
