@@ -61,6 +61,18 @@ pub struct Syncro {
     customers: std::sync::Mutex<Option<HashSet<String>>>,
 }
 
+/// Which request budget a Syncro base URL spends. Syncro counts requests per calling IP
+/// address, over every account (spec: "180 requests per minute per IP address"), so every
+/// source on `*.syncromsp.com` shares one budget whatever its subdomain; any other host (a
+/// `base_url` through a gateway, a simulator) has its own.
+fn budget_key(base: &url::Url) -> String {
+    let host = base.host_str().unwrap_or("").to_ascii_lowercase();
+    if host == "syncromsp.com" || host.ends_with(".syncromsp.com") {
+        return "syncromsp.com".to_owned();
+    }
+    format!("{host}:{}", base.port_or_known_default().unwrap_or(0))
+}
+
 impl Syncro {
     pub fn new(
         base: url::Url,
@@ -68,12 +80,7 @@ impl Syncro {
         limits: &RunLimits,
         route: &Route,
     ) -> Result<Syncro, VendorError> {
-        let host = format!(
-            "{}:{}",
-            base.host_str().unwrap_or(""),
-            base.port_or_known_default().unwrap_or(0)
-        );
-        let limiter = RateLimiter::shared(&host, config.requests_per_minute);
+        let limiter = RateLimiter::shared(&budget_key(&base), config.requests_per_minute);
         // A 429 means the minute's budget is spent (another tool behind the same address,
         // or another agent): wait for the next minute's window, as Syncro sends no
         // `Retry-After` (when it does, that wins), for up to three windows (a third of
@@ -963,6 +970,21 @@ struct AssetWire {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Syncro's budget is per calling IP over every account: two subdomains share it; a
+    /// gateway or simulator on another host has its own.
+    #[test]
+    fn every_syncro_account_shares_one_request_budget() {
+        let key = |u: &str| budget_key(&url::Url::parse(u).expect("a url"));
+        assert_eq!(key("https://acme.syncromsp.com/"), "syncromsp.com");
+        assert_eq!(key("https://Other.SyncroMSP.com/api/v1/"), "syncromsp.com");
+        assert_eq!(key("http://127.0.0.1:8080/"), "127.0.0.1:8080");
+        assert_eq!(
+            key("https://gateway.example/syncro/"),
+            "gateway.example:443"
+        );
+        assert_eq!(key("https://notsyncromsp.com/"), "notsyncromsp.com:443");
+    }
 
     /// The configured properties are read as MSPs type them: exact key first, else the one
     /// key equal ignoring case; text that is not a date, numbers and objects kept as given;
