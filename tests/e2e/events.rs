@@ -446,66 +446,103 @@ fn kill_9_between_commit_and_delivery_delivers_the_event_once_more_at_most() {
     );
 }
 
+/// `assetctl -o json events … --follow` on an agent's socket, its stdout lines gathered
+/// as they come; killed when dropped.
+struct Follower {
+    child: common::Reap,
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Follower {
+    fn start(agent: &Agent, args: &[&str]) -> Follower {
+        let mut child = common::Reap(
+            Command::new(common::ASSETCTL)
+                .arg("--socket")
+                .arg(&agent.socket)
+                .args(["-o", "json", "events", "--follow"])
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("assetctl events --follow"),
+        );
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let reader = {
+            let (lines, stdout) = (lines.clone(), child.stdout.take().unwrap());
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            })
+        };
+        Follower {
+            child,
+            lines,
+            reader: Some(reader),
+        }
+    }
+
+    /// Whether it has printed the event `id`.
+    fn printed(&self, id: i64) -> bool {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| parse(l)["id"].as_i64() == Some(id))
+    }
+
+    /// Whether it holds a socket: `assetctl` opens none until it connects.
+    fn connected(&self) -> bool {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|fds| {
+                fds.filter_map(Result::ok)
+                    .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                    .any(|l| l.to_string_lossy().starts_with("socket:"))
+            })
+            .unwrap_or(false)
+    }
+
+    fn signal(&self, sig: i32) {
+        common::send_signal(self.child.id(), sig);
+    }
+
+    /// Kills it; what it printed on stdout (one event a line) and on stderr.
+    fn stop(mut self) -> (Vec<String>, String) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        let mut stderr = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            e.read_to_string(&mut stderr).unwrap();
+        }
+        let lines = self.lines.lock().unwrap().clone();
+        (lines, stderr)
+    }
+}
+
 #[test]
 fn a_follower_resumes_across_a_restart_without_gaps_or_duplicates() {
     let sim = start_auvik(93, 2, 4);
     let mut agent = Agent::start(&sim, "");
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
-    let mut follower = common::Reap(
-        Command::new(common::ASSETCTL)
-            .arg("--socket")
-            .arg(&agent.socket)
-            .args(["-o", "json", "events", "--after", "0", "--follow"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("assetctl events --follow"),
-    );
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let reader = {
-        let (lines, stdout) = (lines.clone(), follower.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        })
-    };
+    let follower = Follower::start(&agent, &["--after", "0"]);
     let first = last_run_finished(&log_lines(&agent));
-    agent.wait_for("the replay", |_| {
-        lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| parse(l)["id"].as_i64() == Some(first))
-    });
+    agent.wait_for("the replay", |_| follower.printed(first));
     agent.stop();
     agent.spawn();
     sim.sim.remove_device(&sim.sim.devices()[0].id);
     assert_eq!(agent.sync(true)["state"], "ok");
     let log = log_lines(&agent);
     let last = last_run_finished(&log);
-    agent.wait_for("the follower to catch up", |_| {
-        lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| parse(l)["id"].as_i64() == Some(last))
-    });
-    let _ = follower.kill();
-    let _ = follower.wait();
-    reader.join().unwrap();
-    let followed = lines.lock().unwrap().clone();
+    agent.wait_for("the follower to catch up", |_| follower.printed(last));
+    let (followed, stderr) = follower.stop();
     assert_eq!(
         followed, log,
         "the follower printed the log exactly: no gap, no duplicate"
     );
-    let mut stderr = String::new();
-    follower
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
     assert!(
         stderr.contains("reconnected; resuming after event"),
         "{stderr}"
@@ -514,17 +551,6 @@ fn a_follower_resumes_across_a_restart_without_gaps_or_duplicates() {
     let out = agent.ctl(&["events", "--after", &(last + 1000).to_string()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("past the last event"));
-}
-
-/// Whether process `pid` holds a socket: `assetctl` opens none until it connects.
-fn holds_a_socket(pid: u32) -> bool {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|fds| {
-            fds.filter_map(Result::ok)
-                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-                .any(|l| l.to_string_lossy().starts_with("socket:"))
-        })
-        .unwrap_or(false)
 }
 
 /// `--follow` without `--after` starts from "now" as the agent names it. A follower that
@@ -537,43 +563,16 @@ fn a_follower_from_now_loses_nothing_written_while_the_agent_restarted() {
     let sim = start_auvik(94, 2, 4);
     let mut agent = Agent::start(&sim, "");
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
-    let mut follower = common::Reap(
-        Command::new(common::ASSETCTL)
-            .arg("--socket")
-            .arg(&agent.socket)
-            .args([
-                "-o",
-                "json",
-                "events",
-                "--follow",
-                "--type",
-                "asset.removed",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("assetctl events --follow"),
-    );
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let reader = {
-        let (lines, stdout) = (lines.clone(), follower.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        })
-    };
-    let pid = follower.id();
-    agent.wait_for("the follower to connect", |_| holds_a_socket(pid));
+    let follower = Follower::start(&agent, &["--type", "asset.removed"]);
+    agent.wait_for("the follower to connect", |_| follower.connected());
     // "Now" for the follower: the last event when it connected.
-    let start = parse(log_lines(&agent).last().expect("events"))
-        .get("id")
-        .and_then(Value::as_i64);
-    let start = start.expect("an id");
+    let start = parse(log_lines(&agent).last().expect("events"))["id"]
+        .as_i64()
+        .expect("an id");
     // A run's events, none of the followed type: the stream is surely under way after it.
     assert_eq!(agent.sync(true)["state"], "ok");
 
-    common::send_signal(pid, libc::SIGSTOP);
+    follower.signal(libc::SIGSTOP);
     agent.stop();
     agent.spawn();
     let gone = sim.sim.devices()[0].id.clone();
@@ -584,23 +583,15 @@ fn a_follower_from_now_loses_nothing_written_while_the_agent_restarted() {
         .filter(|l| parse(l)["type"] == "asset.removed")
         .collect();
     assert_eq!(removed.len(), 1, "{removed:?}");
-    assert!(parse(&removed[0])["id"].as_i64() > Some(start));
-    common::send_signal(pid, libc::SIGCONT);
+    let removal = parse(&removed[0])["id"].as_i64().expect("an id");
+    assert!(removal > start);
+    follower.signal(libc::SIGCONT);
 
     agent.wait_for("the follower to print the removal", |_| {
-        !lines.lock().unwrap().is_empty()
+        follower.printed(removal)
     });
-    let _ = follower.kill();
-    let _ = follower.wait();
-    reader.join().unwrap();
-    assert_eq!(*lines.lock().unwrap(), removed, "exactly the removal, once");
-    let mut stderr = String::new();
-    follower
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (followed, stderr) = follower.stop();
+    assert_eq!(followed, removed, "exactly the removal, once");
     assert!(
         stderr.contains(&format!("resuming after event {start}")),
         "resumed from the start the agent named, not from a later now: {stderr}"
