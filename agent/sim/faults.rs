@@ -28,6 +28,8 @@
 //!   (`FaultRule::times(f, 1).on("/api/v2/documents").with_query("pageNum=2&")`). The match is a
 //!   plain substring of the raw (still percent-encoded) query: `pageNum=2` also matches
 //!   `pageNum=20`; add the separator that follows in the client's URLs to be exact.
+//!   [`FaultRule::only_on`] restricts a rule to one path, not the paths under it (a list
+//!   without its items and sub-lists).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -116,6 +118,10 @@ pub struct FaultRule {
     /// this; `None` matches any query, or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_contains: Option<String>,
+    /// Only the path `path_prefix` names, not the paths under it (a list, not its items or
+    /// sub-lists: `/api/v2/documents` without `/api/v2/documents/clients`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact_path: bool,
 }
 
 impl FaultRule {
@@ -126,6 +132,7 @@ impl FaultRule {
             path_prefix: None,
             times: None,
             query_contains: None,
+            exact_path: false,
         }
     }
 
@@ -136,12 +143,20 @@ impl FaultRule {
             path_prefix: None,
             times: Some(times),
             query_contains: None,
+            exact_path: false,
         }
     }
 
     /// Restricts the rule to paths starting with `prefix`.
     pub fn on(mut self, prefix: &str) -> Self {
         self.path_prefix = Some(prefix.to_owned());
+        self
+    }
+
+    /// Restricts the rule to the path `path` itself.
+    pub fn only_on(mut self, path: &str) -> Self {
+        self.path_prefix = Some(path.to_owned());
+        self.exact_path = true;
         self
     }
 
@@ -153,13 +168,16 @@ impl FaultRule {
     }
 
     fn matches(&self, path: &str, query: Option<&str>) -> bool {
-        self.path_prefix
+        self.path_prefix.as_deref().is_none_or(|p| {
+            if self.exact_path {
+                path == p
+            } else {
+                path.starts_with(p)
+            }
+        }) && self
+            .query_contains
             .as_deref()
-            .is_none_or(|p| path.starts_with(p))
-            && self
-                .query_contains
-                .as_deref()
-                .is_none_or(|f| query.is_some_and(|q| q.contains(f)))
+            .is_none_or(|f| query.is_some_and(|q| q.contains(f)))
     }
 }
 
@@ -684,6 +702,29 @@ mod tests {
         // Rules without a query fragment serialize as before.
         let plain = serde_json::to_value(FaultRule::always(Fault::Hang)).expect("serialize");
         assert!(plain.get("query_contains").is_none(), "{plain}");
+        assert!(plain.get("exact_path").is_none(), "{plain}");
+    }
+
+    #[test]
+    fn exact_path_rules_leave_the_paths_under_it_alone() {
+        let plan = FaultPlan::new();
+        plan.push(
+            FaultRule::always(Fault::ServerError(500))
+                .only_on("/api/v2/documents")
+                .with_query("pageNum=2"),
+        );
+        let q = Some("resultsPerPage=5&pageNum=2");
+        assert_eq!(plan.take_for("/api/v2/documents/clients", q), None);
+        assert_eq!(plan.take_for("/api/v2/documents/123", q), None);
+        assert_eq!(
+            plan.take_for("/api/v2/documents", q),
+            Some(Fault::ServerError(500))
+        );
+        let rule: FaultRule = serde_json::from_str(
+            r#"{"fault":{"kind":"hang"},"path_prefix":"/x","exact_path":true}"#,
+        )
+        .expect("valid rule");
+        assert_eq!(rule, FaultRule::always(Fault::Hang).only_on("/x"));
     }
 
     #[test]

@@ -9,7 +9,9 @@
 use crate::common;
 use crate::common::{Agent, start_auvik};
 use assetd::sim::faults::{Fault, FaultRule};
-use assetd::sim::passportal::{PassportalSim, PassportalSimOptions, PastEnd, Quirks};
+use assetd::sim::passportal::{
+    PageOffset, PassportalSim, PassportalSimOptions, PastEnd, Quirks, TokenRefusal,
+};
 use assetd::sim::syncro::{SyncroSim, SyncroSimOptions};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -768,8 +770,8 @@ fn passportal_agent(p: &Passportal) -> Agent {
 
 /// Documents the key may not open (`accessible: false`) and documents deleted between the
 /// list and their detail are skipped, not fatal: the readable others all land. A known
-/// document that becomes unreadable stays as it was; a deleted one is removed once Passportal
-/// confirms it.
+/// document that becomes unreadable stays as it was; a deleted one, whose lookup answers the
+/// 403 N-able documents for access, is removed when a second complete run misses it too.
 #[test]
 fn unreadable_and_vanishing_documents_are_skipped_not_fatal() {
     let p = start_passportal(PassportalSimOptions {
@@ -784,8 +786,15 @@ fn unreadable_and_vanishing_documents_are_skipped_not_fatal() {
     for d in &docs[..3] {
         assert!(p.sim.set_accessible(d.id, false));
     }
-    for d in &docs[3..5] {
-        assert!(p.sim.vanish_after_listing(d.id));
+    // The two last by id vanish, so they sit on the list's last page: a document deleted
+    // from an earlier page would shift the pages after it by one (offset paging), and the
+    // walk would not see the one that moved back onto the page already read.
+    let mut by_id: Vec<i64> = docs.iter().map(|d| d.id).collect();
+    by_id.sort_unstable();
+    let vanishing = by_id[by_id.len() - 2..].to_vec();
+    for id in &vanishing {
+        assert!(!docs[..3].iter().any(|d| d.id == *id));
+        assert!(p.sim.vanish_after_listing(*id));
     }
     let agent = passportal_agent(&p);
     agent.wait_for("the first sync", |a| a.state_of("passportal") == "partial");
@@ -803,12 +812,16 @@ fn unreadable_and_vanishing_documents_are_skipped_not_fatal() {
     );
     let now = present(&agent);
     assert_eq!(now.len() as i64, total - 5);
-    for d in &docs[..5] {
-        assert!(!now.contains_key(&d.id.to_string()), "never invented");
+    for id in docs[..3]
+        .iter()
+        .map(|d| d.id)
+        .chain(vanishing.iter().copied())
+    {
+        assert!(!now.contains_key(&id.to_string()), "never invented");
     }
 
     // A known document becomes unreadable (and changes): it stays as it was. Another is
-    // deleted: removed, once Passportal confirms it.
+    // deleted: its lookup's 403 does not confirm it, so a second complete run removes it.
     let (hidden, deleted) = (&docs[10], &docs[11]);
     let name_before = now[&hidden.id.to_string()]["name"].clone();
     assert!(
@@ -817,13 +830,15 @@ fn unreadable_and_vanishing_documents_are_skipped_not_fatal() {
     );
     assert!(p.sim.set_accessible(hidden.id, false));
     assert!(p.sim.remove_asset(deleted.id));
-    let run = agent.sync_source("passportal", true);
-    assert_eq!(run["state"], "partial", "{run}");
-    assert_eq!(
-        (n(&run, "removed"), n(&run, "skipped"), n(&run, "updated")),
-        (1, 4, 0),
-        "{run}"
-    );
+    for removed in [0, 1] {
+        let run = agent.sync_source("passportal", true);
+        assert_eq!(run["state"], "partial", "{run}");
+        assert_eq!(
+            (n(&run, "removed"), n(&run, "skipped"), n(&run, "updated")),
+            (removed, 4, 0),
+            "{run}"
+        );
+    }
     let now = present(&agent);
     assert_eq!(now.len() as i64, total - 6);
     assert_eq!(now[&hidden.id.to_string()]["name"], name_before);
@@ -835,7 +850,7 @@ fn unreadable_and_vanishing_documents_are_skipped_not_fatal() {
 #[test]
 fn a_failing_list_page_is_never_the_end_of_the_list() {
     // A server that refuses past the end, too: a refusal mid-list must still not pass for
-    // the end (the tail check sees the list go on).
+    // the end (the tail check sees the list go on, or is refused too).
     let p = start_passportal(PassportalSimOptions {
         seed: 1922,
         clients: 4,
@@ -854,7 +869,7 @@ fn a_failing_list_page_is_never_the_end_of_the_list() {
     // A document on a later page is deleted: nothing may be removed while page 2 fails.
     let deleted = p.sim.assets()[100].id;
     assert!(p.sim.remove_asset(deleted));
-    for (what, fault) in [
+    let faults = [
         (
             "404",
             Fault::ErrorStatus {
@@ -869,22 +884,37 @@ fn a_failing_list_page_is_never_the_end_of_the_list() {
             },
         ),
         ("500", Fault::ServerError(500)),
-    ] {
+    ];
+    // Page 2 of the document list whatever page size is asked (the tail check's page too),
+    // or only at the size the walk asks (the server's cap, 20): the tail check then reads
+    // page 2 cut at 19 and sees the list go on.
+    let pages = ["pageNum=2", "resultsPerPage=20&pageNum=2"];
+    for ((what, fault), page) in faults
+        .iter()
+        .flat_map(|f| pages.iter().map(move |p| (f.clone(), *p)))
+    {
         p.sim.faults().clear();
         p.sim.faults().push(
             FaultRule::always(fault)
-                .on("/api/v2/documents")
-                .with_query("resultsPerPage=1000&pageNum=2"),
+                .only_on("/api/v2/documents")
+                .with_query(page),
         );
         let run = agent.sync_source("passportal", true);
-        assert_eq!(run["state"], "failed", "{what}: {run}");
-        assert_eq!(n(&run, "removed"), 0, "{what}: {run}");
-        assert!(error(&run).contains("page 2"), "{what}: {run}");
-        assert_eq!(present(&agent).len(), total, "{what}");
+        assert_eq!(run["state"], "failed", "{what} {page}: {run}");
+        assert_eq!(n(&run, "removed"), 0, "{what} {page}: {run}");
+        assert!(error(&run).contains("page 2"), "{what} {page}: {run}");
+        assert_eq!(present(&agent).len(), total, "{what} {page}");
     }
     p.sim.faults().clear();
-    let run = agent.sync_source("passportal", true);
-    assert_eq!((run["state"].as_str(), n(&run, "removed")), (Some("ok"), 1));
+    // The deleted document's lookup answers 403: removed by the second complete run.
+    for removed in [0, 1] {
+        let run = agent.sync_source("passportal", true);
+        assert_eq!(
+            (run["state"].as_str(), n(&run, "removed")),
+            (Some("ok"), removed),
+            "{run}"
+        );
+    }
 }
 
 /// What Passportal answers past the last page is not documented. A server answering 404
@@ -924,12 +954,15 @@ fn a_server_refusing_past_the_end_of_a_list_still_completes_runs() {
         assert_eq!(present(&agent).len(), total, "cap {cap}");
         let deleted = p.sim.assets()[37].id;
         assert!(p.sim.remove_asset(deleted));
-        let run = agent.sync_source("passportal", true);
-        assert_eq!(
-            (run["state"].as_str(), n(&run, "removed")),
-            (Some("ok"), 1),
-            "cap {cap}: {run}"
-        );
+        // Its lookup answers 403: removed by the second complete run.
+        for removed in [0, 1] {
+            let run = agent.sync_source("passportal", true);
+            assert_eq!(
+                (run["state"].as_str(), n(&run, "removed")),
+                (Some("ok"), removed),
+                "cap {cap}: {run}"
+            );
+        }
         assert!(!present(&agent).contains_key(&deleted.to_string()));
         assert_eq!(present(&agent).len(), total - 1, "cap {cap}");
     }
@@ -1012,4 +1045,188 @@ fn incremental_runs_read_only_changed_details() {
         total as u64,
         "a full run reads all"
     );
+}
+
+/// A server capping pages below the 100 asked loses no document, whether it cuts its pages
+/// with the size it serves or starts them where the size asked says (which lost records for
+/// a public client asking 1000, Hudu-PassPortal-Migration a3a4127): the walk goes on with
+/// the size page 1 came back with. With refusals past the end, the tail check still proves
+/// the end at that size.
+#[test]
+fn a_server_capping_pages_loses_no_document_however_it_offsets_them() {
+    for (offset, past_end) in [
+        (PageOffset::Served, PastEnd::Mixed),
+        (PageOffset::Requested, PastEnd::Mixed),
+        (PageOffset::Requested, PastEnd::NotFound),
+    ] {
+        let p = start_passportal(PassportalSimOptions {
+            seed: 1931,
+            clients: 24,
+            assets_per_client: 6,
+            page_size_cap: 20,
+            quirks: Quirks {
+                page_offset: offset,
+                past_end,
+                ..Quirks::default()
+            },
+            ..PassportalSimOptions::default()
+        });
+        let total = p.sim.assets().len();
+        assert!(total > 100, "{total} documents, more than a page asked");
+        let agent = passportal_agent(&p);
+        agent.wait_for("the first sync", |a| a.state_of("passportal") != "never");
+        let run = agent.sync_source("passportal", true);
+        assert_eq!(run["state"], "ok", "{offset:?} {past_end:?}: {run}");
+        let now = present(&agent);
+        assert_eq!(now.len(), total, "{offset:?} {past_end:?}");
+        for d in p.sim.assets() {
+            assert!(now.contains_key(&d.id.to_string()), "{offset:?}: {}", d.id);
+        }
+    }
+}
+
+/// A list of one or two items, on one page shorter than asked, from a server refusing
+/// past the end: page 1 asked one larger proves the end, so runs complete and removals
+/// happen (the client list here holds two clients, the document list two, then one).
+#[test]
+fn lists_of_one_or_two_items_end_against_a_server_refusing_past_the_end() {
+    let p = start_passportal(PassportalSimOptions {
+        seed: 1932,
+        clients: 0,
+        assets_per_client: 0,
+        quirks: Quirks {
+            past_end: PastEnd::NotFound,
+            ..Quirks::default()
+        },
+        ..PassportalSimOptions::default()
+    });
+    let client = p.sim.add_client("Lone Client");
+    let docs: Vec<i64> = (0..2)
+        .map(|_| p.sim.add_asset(client).expect("an asset"))
+        .collect();
+    assert_eq!(
+        p.sim.clients().len(),
+        2,
+        "the MSP's own client and one more"
+    );
+    let agent = passportal_agent(&p);
+    agent.wait_for("the first sync", |a| a.state_of("passportal") != "never");
+    let run = agent.sync_source("passportal", true);
+    assert_eq!(run["state"], "ok", "{run}");
+    assert_eq!(present(&agent).len(), 2);
+    assert!(p.sim.remove_asset(docs[0]));
+    // The lookup of a deleted document answers 403: removed by the second complete run.
+    for removed in [0, 1] {
+        let run = agent.sync_source("passportal", true);
+        assert_eq!(
+            (run["state"].as_str(), n(&run, "removed")),
+            (Some("ok"), removed),
+            "{run}"
+        );
+    }
+    let now = present(&agent);
+    assert_eq!(now.len(), 1);
+    assert!(now.contains_key(&docs[1].to_string()));
+}
+
+/// A detail answering N-able's documented 400 "invalid id" skips that document (the run is
+/// partial, not failed). A removal is confirmed only by Passportal's own "not found."
+/// envelope on a 404: the 403 it documents for access, a 404 that is not its JSON (a proxy's
+/// page) and a 400 "invalid id" leave the asset until a second complete run misses it too.
+#[test]
+fn only_passportals_own_not_found_confirms_a_removal() {
+    let p = start_passportal(PassportalSimOptions {
+        seed: 1933,
+        clients: 3,
+        assets_per_client: 10,
+        ..PassportalSimOptions::default()
+    });
+    let agent = passportal_agent(&p);
+    agent.wait_for("the first sync", |a| a.state_of("passportal") == "ok");
+    let docs = p.sim.assets();
+    let total = docs.len() as i64;
+    let detail = |id: i64| format!("/api/v2/documents/{id}");
+    let invalid_id = Fault::ErrorStatus {
+        status: 400,
+        message: "invalid id".into(),
+    };
+    let (a, b, c, d) = (docs[2].id, docs[5].id, docs[8].id, docs[11].id);
+    p.sim
+        .faults()
+        .push(FaultRule::always(invalid_id).on(&detail(a)));
+    let run = agent.sync_source("passportal", true);
+    assert_eq!(
+        (
+            run["state"].as_str(),
+            n(&run, "skipped"),
+            n(&run, "fetched")
+        ),
+        (Some("partial"), 1, total - 1),
+        "{run}"
+    );
+    assert!(error(&run).contains("invalid id"), "{run}");
+    assert_eq!(present(&agent).len() as i64, total, "nothing removed");
+
+    // Four deleted: `a` still answers 400 "invalid id", `b` Passportal's 404 envelope, `c` a
+    // proxy's HTML 404, `d` the simulator's 403 "not found.".
+    for id in [a, b, c, d] {
+        assert!(p.sim.remove_asset(id));
+    }
+    p.sim.faults().push(
+        FaultRule::always(Fault::ErrorStatus {
+            status: 404,
+            message: "not found.".into(),
+        })
+        .on(&detail(b)),
+    );
+    p.sim.faults().push(
+        FaultRule::always(Fault::PlainText {
+            status: 404,
+            body: "<html><body><h1>404 Not Found</h1>nginx</body></html>".into(),
+        })
+        .on(&detail(c)),
+    );
+    let run = agent.sync_source("passportal", true);
+    assert_eq!(
+        (run["state"].as_str(), n(&run, "removed")),
+        (Some("ok"), 1),
+        "{run}"
+    );
+    let now = present(&agent);
+    assert!(!now.contains_key(&b.to_string()), "confirmed gone");
+    for id in [a, c, d] {
+        assert!(now.contains_key(&id.to_string()), "{id} kept, unconfirmed");
+    }
+    let run = agent.sync_source("passportal", true);
+    assert_eq!(
+        (run["state"].as_str(), n(&run, "removed")),
+        (Some("ok"), 3),
+        "{run}"
+    );
+    assert_eq!(present(&agent).len() as i64, total - 4);
+}
+
+/// Passportal reports failures inside HTTP 200 bodies: a refused token answered 200 with
+/// `"status":401, "code":1006` inside is renewed as a 401 is, and the run completes.
+#[test]
+fn a_token_refused_inside_a_200_is_renewed() {
+    let p = start_passportal(PassportalSimOptions {
+        seed: 1934,
+        clients: 3,
+        assets_per_client: 10,
+        quirks: Quirks {
+            token_refusal: TokenRefusal::Http200,
+            ..Quirks::default()
+        },
+        ..PassportalSimOptions::default()
+    });
+    let agent = passportal_agent(&p);
+    agent.wait_for("the first sync", |a| a.state_of("passportal") == "ok");
+    p.sim.expire_tokens();
+    let exchanges = p.sim.token_exchanges();
+    let run = agent.sync_source("passportal", true);
+    assert_eq!(run["state"], "ok", "{run}");
+    assert_eq!(n(&run, "unchanged"), p.sim.assets().len() as i64, "{run}");
+    assert_eq!(p.sim.token_exchanges(), exchanges + 1, "one renewal");
+    assert_eq!(p.sim.rejected_token_exchanges(), 0);
 }

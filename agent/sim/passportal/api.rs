@@ -33,7 +33,10 @@ use tokio_util::sync::CancellationToken;
 use super::auth::{self, Claims, Refusal};
 use super::render::{self, Success};
 use super::store::{DocFilter, Order};
-use super::{AuthFailure, ExpiryTime, PassportalSim, PastEnd, SuccessForm, catalog, control, seed};
+use super::{
+    AuthFailure, ExpiryTime, PageOffset, PassportalSim, PastEnd, SuccessForm, TokenRefusal,
+    catalog, control, seed,
+};
 use crate::sim::clock;
 use crate::sim::faults::{self, Fault, FaultStyle};
 
@@ -523,9 +526,16 @@ impl App {
 
     /// Checks `x-access-token`.
     fn authenticate(&self, headers: &HeaderMap) -> Result<Claims, ApiError> {
-        let refuse = |r: Refusal| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
+        let http200 = self.sim.quirks().token_refusal == TokenRefusal::Http200;
+        let refuse = |r: Refusal| ApiError {
+            // The body says 401 either way.
+            body_status: 401,
+            ..ApiError::new(
+                if http200 {
+                    StatusCode::OK
+                } else {
+                    StatusCode::UNAUTHORIZED
+                },
                 Success::Text(false),
                 1006,
                 r.message(),
@@ -594,9 +604,20 @@ impl App {
         }
     }
 
+    /// Where page `page` starts and how many it holds, for `q`'s `resultsPerPage` ([`PageOffset`]).
+    fn window(&self, q: &Query, page: usize) -> Result<(usize, usize), ApiError> {
+        let asked = q.per_page(usize::MAX)?;
+        let per_page = asked.min(self.sim.page_size_cap());
+        let stride = match self.sim.quirks().page_offset {
+            PageOffset::Served => per_page,
+            PageOffset::Requested => asked,
+        };
+        Ok((page.saturating_sub(1).saturating_mul(stride), per_page))
+    }
+
     fn documents(&self, q: &Query) -> ApiResult {
         let page = q.page()?;
-        let per_page = q.per_page(self.sim.page_size_cap())?;
+        let (offset, per_page) = self.window(q, page)?;
         let order = q.order()?;
         let mut filter = q.filter();
         if filter
@@ -608,7 +629,7 @@ impl App {
             filter.doc_type = Some(String::new());
         }
         let store = self.sim.store();
-        let hits = store.doc_page(&filter, order, page, per_page);
+        let hits = store.doc_page(&filter, order, offset, per_page);
         if hits.is_empty() && page > 1 {
             drop(store);
             return self.past_end(false);
@@ -636,9 +657,9 @@ impl App {
 
     fn client_list(&self, q: &Query) -> ApiResult {
         let page = q.page()?;
-        let per_page = q.per_page(self.sim.page_size_cap())?;
+        let (offset, per_page) = self.window(q, page)?;
         let store = self.sim.store();
-        let hits = store.client_page(page, per_page);
+        let hits = store.client_page(offset, per_page);
         if hits.is_empty() && page > 1 {
             drop(store);
             return self.past_end(true);

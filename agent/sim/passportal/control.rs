@@ -16,7 +16,7 @@
 //! | `POST /_sim/rotate-secret` | | `{"secret_access_key": …}` |
 //! | `POST /_sim/expire-tokens` | | 204 |
 //! | `GET`/`PUT /_sim/token-ttl` | `{"seconds": 5}` | `{"seconds": …}` |
-//! | `GET`/`PUT /_sim/quirks` | any of `{"auth_failure","expiry_time","success","past_end"}` | the quirks |
+//! | `GET`/`PUT /_sim/quirks` | any of `{"auth_failure","expiry_time","success","past_end","page_offset","token_refusal"}` | the quirks |
 //! | `PUT /_sim/documents/{id}/accessible` | `{"accessible": false}` | 204; listed with `"accessible": false`, detail 403 "not found." |
 //! | `POST /_sim/documents/{id}/vanish-after-listing` | | 204; deleted once a list page carrying it is served |
 //! | `GET`/`PUT /_sim/clock` | `{"skew_seconds": -600}` (may be fractional) | `{"skew_seconds": …, "now": …}` |

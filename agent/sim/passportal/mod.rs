@@ -64,6 +64,15 @@
 //!   1006 ("Invalid token: Token revoked."), as many token services do. N-able documents
 //!   nothing about lifetime or revocation; Hudu: "not sure why authentication would fail one day
 //!   and not another" (commit 4e7fe84). Exchanges are counted ([`PassportalSim::token_exchanges`]).
+//! - **Page offsets by the size asked** ([`Quirks::page_offset`], `PUT /_sim/quirks`
+//!   `{"page_offset":"requested"}`): with `page_size_cap` below the `resultsPerPage` asked, page
+//!   `p` starts at `(p - 1) * asked` but holds at most the cap, so a client asking more than the
+//!   cap never sees what lies between (Hudu-PassPortal-Migration lost records asking 1000 and
+//!   paged at 100 after, commit a3a4127; N-able documents 100, api_list_documents.htm). The
+//!   default cuts pages with the size served.
+//! - **Token refusals inside a 200** ([`Quirks::token_refusal`], `{"token_refusal":"http200"}`):
+//!   a missing, expired or revoked token gets HTTP 200 with the 1006 envelope
+//!   (`"status":401` inside), as Passportal reports other failures inside 200 bodies.
 //! - **`last_modified`** changes whenever a document changes ([`PassportalSim::update_asset`]
 //!   stamps strictly increasing whole seconds, so two changes within a second still differ) and
 //!   stays the same otherwise; it is the only change signal a list gives (research §4).
@@ -160,6 +169,10 @@ pub struct Quirks {
     pub success: SuccessForm,
     #[serde(default)]
     pub past_end: PastEnd,
+    #[serde(default)]
+    pub page_offset: PageOffset,
+    #[serde(default)]
+    pub token_refusal: TokenRefusal,
 }
 
 /// How a rejected token exchange (code 1000, "Key verification failed") is answered.
@@ -219,6 +232,35 @@ pub enum PastEnd {
     Empty,
     Null,
     NotFound,
+}
+
+/// Where page `pageNum` starts when `resultsPerPage` asks more than `page_size_cap`. N-able
+/// documents 100 as the supported `resultsPerPage` (api_list_documents.htm) and nothing about
+/// larger requests; Hudu-PassPortal-Migration asked 1000 and lost records until it paged at 100
+/// (commit a3a4127, "it was a pagination issue!"), which is what a server capping the page but
+/// offsetting by the size asked does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageOffset {
+    /// Pages are cut with the size served: page `p` starts at `(p - 1) * min(asked, cap)`.
+    #[default]
+    Served,
+    /// Pages start where the size asked says, `(p - 1) * asked`, but hold at most the cap: a
+    /// client asking more than the cap skips what lies between.
+    Requested,
+}
+
+/// How a refused access token (code 1006, "Invalid token: …") is answered on an ordinary call.
+/// Passportal reports failures inside HTTP 200 bodies too (`"success":"false"`, Hudu commit
+/// 36a1632); N-able documents the 1006 envelope only as "4XX" (api_information.htm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenRefusal {
+    /// HTTP 401 with the envelope.
+    #[default]
+    Documented,
+    /// HTTP 200 with the same envelope (`"status":401`, `"code":1006` inside).
+    Http200,
 }
 
 /// A client as the simulator holds it (ground truth for tests).

@@ -289,12 +289,12 @@ impl Store {
         key(a).cmp(key(b)).then(a.cmp(&b))
     }
 
-    /// The documents on 1-based `page` of `per_page` matching `f`, in `order`.
+    /// The (at most) `per_page` documents matching `f` from the `offset`-th on, in `order`.
     pub fn doc_page(
         &self,
         f: &DocFilter,
         order: Order,
-        page: usize,
+        offset: usize,
         per_page: usize,
     ) -> Vec<&DocEntry> {
         let empty: &[i64] = &[];
@@ -310,7 +310,6 @@ impl Store {
             None if order.by_id => &self.by_id,
             None => &self.by_label,
         };
-        let offset = page.saturating_sub(1).saturating_mul(per_page);
         let scan = f.client_id.is_some() || f.template_id.is_some() || f.search.is_some();
         if !scan {
             let from = offset.min(base.len());
@@ -350,9 +349,8 @@ impl Store {
         }
     }
 
-    /// The clients on 1-based `page` of `per_page`, by id.
-    pub fn client_page(&self, page: usize, per_page: usize) -> &[ClientEntry] {
-        let offset = page.saturating_sub(1).saturating_mul(per_page);
+    /// The (at most) `per_page` clients from the `offset`-th on, by id.
+    pub fn client_page(&self, offset: usize, per_page: usize) -> &[ClientEntry] {
         let from = offset.min(self.clients.len());
         let to = offset.saturating_add(per_page).min(self.clients.len());
         &self.clients[from..to]

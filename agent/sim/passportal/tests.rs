@@ -1408,7 +1408,7 @@ async fn control_surface_mirrors_the_api() {
     assert_eq!(state["token_ttl_seconds"], 3600.0);
     assert_eq!(
         state["quirks"],
-        json!({"auth_failure":"mixed","expiry_time":"alternate","success":"mixed","past_end":"mixed"})
+        json!({"auth_failure":"mixed","expiry_time":"alternate","success":"mixed","past_end":"mixed","page_offset":"served","token_refusal":"documented"})
     );
     let clients: Value = h
         .http
@@ -2375,4 +2375,72 @@ async fn last_modified_moves_with_every_change_and_only_then() {
         state["detail_requests"].as_u64(),
         Some(h.sim.detail_requests())
     );
+}
+
+/// A server capping pages cuts them with the size it serves, or (`PageOffset::Requested`)
+/// starts them where the size asked says: then asking more than the cap skips documents.
+#[tokio::test]
+async fn page_offsets_follow_the_size_served_or_the_size_asked() {
+    let h = Harness::new(PassportalSimOptions {
+        page_size_cap: 20,
+        ..opts(11, 6, 20)
+    })
+    .await;
+    let token = h.token().await;
+    let all: Vec<i64> = h.sim.assets().iter().map(|a| a.id).collect();
+    assert!(all.len() >= 120, "{} documents", all.len());
+    let page = |n: usize, per: usize| {
+        let h = &h;
+        let token = &token;
+        async move {
+            let v = h
+                .json(
+                    &format!("{ASSETS}&orderBy=id&resultsPerPage={per}&pageNum={n}"),
+                    token,
+                )
+                .await;
+            ids(v["results"].as_array().map_or(&[][..], Vec::as_slice))
+        }
+    };
+    // Served (the default): page 2 of 100 asked is items 21..=40.
+    assert_eq!(page(1, 100).await, all[..20]);
+    assert_eq!(page(2, 100).await, all[20..40]);
+    h.sim.set_quirks(Quirks {
+        page_offset: PageOffset::Requested,
+        ..Quirks::default()
+    });
+    // Requested: page 2 of 100 asked starts at item 101; asking the cap loses nothing.
+    assert_eq!(page(1, 100).await, all[..20]);
+    assert_eq!(page(2, 100).await, all[100..120]);
+    assert_eq!(page(2, 20).await, all[20..40]);
+    assert_eq!(
+        h.walk(&format!("{ASSETS}&orderBy=id"), 20, &token)
+            .await
+            .len(),
+        all.len()
+    );
+}
+
+/// `TokenRefusal::Http200`: a refused token is answered 200, the 1006 envelope inside.
+#[tokio::test]
+async fn token_refusals_can_come_inside_a_200() {
+    let h = Harness::new(opts(12, 2, 3)).await;
+    let token = h.token().await;
+    h.sim.expire_tokens();
+    let r = h.get_with(ASSETS, &token).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (401, invalid_token("Invalid token: Expired token."))
+    );
+    h.sim.set_quirks(Quirks {
+        token_refusal: TokenRefusal::Http200,
+        ..Quirks::default()
+    });
+    let r = h.get_with(ASSETS, &token).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (200, invalid_token("Invalid token: Expired token."))
+    );
+    let fresh = h.token().await;
+    assert_eq!(h.get_with(ASSETS, &fresh).await.status, 200);
 }

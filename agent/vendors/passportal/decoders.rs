@@ -4,7 +4,8 @@
 //! returned here may change with the connector.
 
 use super::{
-    OddDates, client_from, document_answer, document_record, id_text, lifecycle_report, page_items,
+    DocumentAnswer, OddDates, client_from, document_answer, document_record, id_text,
+    lifecycle_report, page_items,
 };
 use crate::model::{LifecycleReport, ReportedAsset, SourceClient};
 use crate::vendors::VendorError;
@@ -30,7 +31,7 @@ pub fn clients(body: &str) -> Result<Vec<SourceClient>, VendorError> {
 /// The record of list item `item` from its document's 200 answer `body`, as `detail_task`
 /// reads it: `None` when Passportal says "not found." for it.
 pub fn document(item: &Value, body: &str) -> Result<Option<ReportedAsset>, VendorError> {
-    let Some(body) = document_answer(&origin(), body.to_string())? else {
+    let DocumentAnswer::Readable(body) = document_answer(&origin(), body.to_string())? else {
         return Ok(None);
     };
     document_record(&id_text(&item["id"]), item, &body).map(|(record, _)| Some(record))
@@ -43,7 +44,7 @@ pub fn document_dates(
     item: &Value,
     body: &str,
 ) -> Result<Option<(LifecycleReport, Option<String>)>, VendorError> {
-    let Some(body) = document_answer(&origin(), body.to_string())? else {
+    let DocumentAnswer::Readable(body) = document_answer(&origin(), body.to_string())? else {
         return Ok(None);
     };
     let (record, fields) = document_record(&id_text(&item["id"]), item, &body)?;

@@ -5,7 +5,8 @@
 //! return an access token sent as `x-access-token` on every later call. One exchange runs at
 //! a time (the detail workers wait for it, then share its token). A token is renewed before
 //! its lifetime ends, the lifetime being `expiry_time` minus the server's own `Date` (so a
-//! skewed local clock cannot expire every token); a 401 "Invalid token" renews it, and a
+//! skewed local clock cannot expire every token); a 401 "Invalid token" (or a 200 whose body
+//! says so: `status` 401 or `code` 1006) renews it, and a
 //! fresh token rejected twice means the key was refused. Passportal answers some failures
 //! with HTTP 200 and `"success": "false"`, so success is judged by the body.
 //!
@@ -13,8 +14,10 @@
 //! time) for serial, model and manufacturer, and kept verbatim as `raw`. A full run reads
 //! every detail; an incremental run only those whose list `last_modified` changed since
 //! stored. A document the key may not open (`accessible: false`, or a detail answering
-//! "not found.", which is also what a document deleted since the list answers) is skipped,
-//! never fatal. Every list page must be read: a refused or broken page fails the run, and
+//! "not found.", which is also what a document deleted since the list answers, or the
+//! documented 400 "invalid id") is skipped, never fatal. A removal is confirmed only by
+//! Passportal's own "not found." envelope on a 404; a 403, a 400 or a 404 that is not its
+//! JSON leaves the asset until a second complete run misses it too. Every list page must be read: a refused or broken page fails the run, and
 //! only an empty page ends a list. Client filtering is unreliable, so the one unit a run
 //! reads is the whole listing.
 //! Facts and quirks: N-able's API pages (api_authorization, api_list_documents, api_specific_document, api_information) and what public API clients learned; each quirk handled
@@ -51,8 +54,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Documents per list page (Passportal documents no maximum; 1000 works in practice).
-const DOCUMENTS_PER_PAGE: usize = 1000;
+/// Documents per list page: N-able gives 100 as `resultsPerPage`'s supported value
+/// (api_list_documents.htm), and Hudu-PassPortal-Migration lost records asking 1000 until it
+/// paged at 100 (commit a3a4127). A server capping pages below what is asked but offsetting
+/// pages by the size asked would skip everything between; `pages` also adapts to a smaller
+/// page 1.
+const DOCUMENTS_PER_PAGE: usize = 100;
 const CLIENTS_PER_PAGE: usize = 100;
 /// Detail calls in flight at once.
 const DETAIL_CONCURRENCY: usize = 8;
@@ -107,7 +114,7 @@ pub struct Passportal {
 /// How a documents call ended, before the connector turns it into an error.
 enum Call {
     Body(String),
-    /// 401 with a token that Passportal no longer accepts.
+    /// A token Passportal no longer accepts: a 401, or a 200 whose envelope says so.
     InvalidToken,
     Failed(Failure),
 }
@@ -247,6 +254,8 @@ impl Passportal {
             .send_json(url, &build, &ctx.progress.http, &ctx.cancel)
             .await
         {
+            // Passportal reports failures inside 200 bodies too: a refused token is one.
+            Ok(r) if says_invalid_token(&r.body) => Ok(Call::InvalidToken),
             Ok(r) => Ok(Call::Body(r.body)),
             Err(Err(e)) => Err(e),
             Err(Ok(f)) if f.status.as_u16() == 401 => Ok(Call::InvalidToken),
@@ -293,9 +302,10 @@ impl Passportal {
     /// honours (no larger than a page it sent) that does not divide the number read. That
     /// page also spans the place after the last item: if the list ended there, it holds
     /// exactly the items from its start to the last one read, and ends with that id; if the
-    /// list goes on (a server capping pages, a page refused mid-list), it holds more. Any
-    /// other answer, or no page size to ask with (a list of one or two items), is not proof
-    /// and the list fails as before. Costs one request, only after such a refusal.
+    /// list goes on (a server capping pages, a page refused mid-list), it holds more. A list
+    /// of one or two items read on one short page is asked again as page 1 one item larger
+    /// (`ReadSoFar::end_probe`). Any other answer, or no page to ask for, is not proof and
+    /// the list fails as before. Costs one request, only after such a refusal.
     async fn list_ended(
         &self,
         path: &str,
@@ -375,6 +385,12 @@ impl Passportal {
     /// `resultsPerPage` below what we ask sends short pages too. Asking once more costs one
     /// request per list.
     ///
+    /// When page 1 is shorter than asked but not empty, the rest of the walk asks the size
+    /// the server sent: if it capped the page, page 2 then starts right after page 1 whether
+    /// it offsets pages by the size it serves or by the size asked (Hudu-PassPortal-Migration
+    /// lost records to the latter asking 1000, commit a3a4127); if the list simply ended,
+    /// page 2 is past the end either way.
+    ///
     /// What Passportal answers past the last page is not documented: an empty list, `null`
     /// or an error are all plausible (its only documented 404 is a `pageNum` error). So a
     /// refusal that could mean "past the end" is checked, not believed: `list_ended` asks
@@ -389,10 +405,14 @@ impl Passportal {
         ctx: &FetchContext,
         each: &mut (dyn FnMut(Vec<Value>) -> BoxFuture<'f, Result<(), VendorError>> + Send),
     ) -> Result<(), VendorError> {
+        let mut per_page = per_page;
         let mut previous_first: Option<String> = None;
         // What the list has shown so far: how many items, the last one's id, and the
         // largest page the server sent (a page size it honours).
-        let mut read = ReadSoFar::default();
+        let mut read = ReadSoFar {
+            first_asked: per_page,
+            ..ReadSoFar::default()
+        };
         for page in 1..=MAX_PAGE {
             let url = list_url(&self.base, path, query, per_page, page)?;
             let refused = match self.get(&url, ctx).await? {
@@ -421,6 +441,10 @@ impl Passportal {
                 )));
             }
             previous_first = Some(first);
+            if page == 1 && items.len() < per_page {
+                per_page = items.len();
+            }
+            read.pages += 1;
             read.items += items.len();
             read.largest_page = read.largest_page.max(items.len());
             read.last_id = items.last().map(|i| id_text(&i["id"])).unwrap_or_default();
@@ -576,7 +600,7 @@ impl Passportal {
         // `to_read` below, and a document that answers "not found." is named from its item.
         // Out of order, a slow detail shifted the names, so a skipped document could be
         // taken for absent (a removal candidate) and another one's id kept instead.
-        let fetched: Vec<Result<Option<ReadDocument>, VendorError>> =
+        let fetched: Vec<Result<Result<ReadDocument, &'static str>, VendorError>> =
             stream::iter(0..to_read.len())
                 .map(|i| self.detail_task(&to_read[i], ctx))
                 .buffered(DETAIL_CONCURRENCY)
@@ -584,13 +608,13 @@ impl Passportal {
                 .await;
         for (item, r) in to_read.iter().zip(fetched) {
             match r? {
-                Some((record, fields)) => {
+                Ok((record, fields)) => {
                     page.details.push((record.external_id.clone(), fields));
                     page.records.push(record);
                 }
-                None => page.skipped.push(SkippedRecord {
+                Err(why) => page.skipped.push(SkippedRecord {
                     external_id: id_text(&item["id"]),
-                    why: NOT_FOUND.into(),
+                    why: why.into(),
                 }),
             }
         }
@@ -598,37 +622,42 @@ impl Passportal {
     }
 
     /// One document's detail as a boxed future (indices, not references, reach the stream
-    /// closure above: see auvik.rs `tenant_task`). `None` when Passportal answers "not
-    /// found." for it (the key may not open it, or it was deleted since it was listed).
+    /// closure above: see auvik.rs `tenant_task`). `Err(why)` when Passportal will not show
+    /// it (the key may not open it, or it was deleted since it was listed): skipped, `why`
+    /// grouping it in the run's message.
     fn detail_task<'a>(
         &'a self,
         item: &'a Value,
         ctx: &'a FetchContext,
-    ) -> BoxFuture<'a, Result<Option<ReadDocument>, VendorError>> {
+    ) -> BoxFuture<'a, Result<Result<ReadDocument, &'static str>, VendorError>> {
         Box::pin(async move {
             let id = id_text(&item["id"]);
-            let Some(body) = self.document(&id, ctx).await? else {
-                return Ok(None);
-            };
-            document_record(&id, item, &body).map(Some)
+            match self.document(&id, ctx).await? {
+                DocumentAnswer::Readable(body) => document_record(&id, item, &body).map(Ok),
+                DocumentAnswer::Gone => Ok(Err(NOT_FOUND)),
+                DocumentAnswer::Unreadable(why) => Ok(Err(why)),
+            }
         })
     }
 
-    /// `GET /api/v2/documents/{id}`: the body of a readable document, or `None` when
-    /// Passportal says "not found." (403 or 404, or `success: false` saying so). N-able
-    /// documents exactly that 403 for a document the key may not read; a document deleted
-    /// since the list gets the same. Any other failure is the run's.
-    async fn document(&self, id: &str, ctx: &FetchContext) -> Result<Option<String>, VendorError> {
+    /// `GET /api/v2/documents/{id}`: see `DocumentAnswer`. Any other failure is the run's.
+    async fn document(&self, id: &str, ctx: &FetchContext) -> Result<DocumentAnswer, VendorError> {
         let url = endpoint(&self.base, &format!("api/v2/documents/{id}"), &[])?;
         let body = match self.get(&url, ctx).await? {
             Ok(b) => b,
-            Err(f) if matches!(f.status.as_u16(), 403 | 404) => return Ok(None),
-            Err(f) => return Err(self.explain(&url, &f)),
+            Err(f) => {
+                return match refused_document(&f) {
+                    Some(answer) => Ok(answer),
+                    None => Err(self.explain(&url, &f)),
+                };
+            }
         };
         document_answer(&url, body)
     }
 
-    /// Asks Passportal for one document, to confirm a removal.
+    /// Asks Passportal for one document, to confirm a removal: only its own "not found."
+    /// on a 404 says the document is gone; a refusal that may be about access, or an answer
+    /// that may not be Passportal's, leaves it to the second absence (`Presence::Unknown`).
     fn presence<'a>(
         &'a self,
         id: &'a str,
@@ -636,8 +665,11 @@ impl Passportal {
     ) -> BoxFuture<'a, Result<Presence, VendorError>> {
         Box::pin(async move {
             match self.document(id, ctx).await {
-                Ok(Some(_)) => Ok(Presence::Present),
-                Ok(None) => Ok(Presence::Gone),
+                Ok(DocumentAnswer::Readable(_)) => Ok(Presence::Present),
+                Ok(DocumentAnswer::Gone) => Ok(Presence::Gone),
+                Ok(DocumentAnswer::Unreadable(why)) => Ok(Presence::Unknown(format!(
+                    "Passportal did not say document {id} is gone (one of the {why})"
+                ))),
                 Err(e @ (VendorError::Cancelled | VendorError::SinkClosed)) => Err(e),
                 Err(e) if e.stops_calls() => Err(e),
                 Err(e) => Ok(Presence::Unknown(e.to_string())),
@@ -652,6 +684,10 @@ struct ReadSoFar {
     items: usize,
     largest_page: usize,
     last_id: String,
+    /// Pages read (empty ones aside).
+    pages: usize,
+    /// The page size page 1 asked for.
+    first_asked: usize,
 }
 
 /// A request for a list's tail that tells its end from its going on (`Passportal::list_ended`).
@@ -665,12 +701,25 @@ struct EndProbe {
 
 impl ReadSoFar {
     /// The largest page size the server honours that does not divide the items read, and
-    /// the page of that size holding the last item read; `None` when every honoured size
-    /// divides it (one item read, or two with pages of at most two).
+    /// the page of that size holding the last item read.
+    ///
+    /// Every honoured size divides one item, or two with pages of at most two. If those
+    /// were read on one page shorter than asked, page 1 one item larger holds just them if
+    /// the list ended, and one more if it goes on: only a server capping pages at one or
+    /// two items could answer the same while the list went on, and none is credible.
+    /// Otherwise (`None`) there is no proof to ask for.
     fn end_probe(&self) -> Option<EndProbe> {
-        let per_page = (1..=self.largest_page)
+        let Some(per_page) = (1..=self.largest_page)
             .rev()
-            .find(|size| !self.items.is_multiple_of(*size))?;
+            .find(|size| !self.items.is_multiple_of(*size))
+        else {
+            let one_short_page = self.pages == 1 && self.items > 0 && self.items < self.first_asked;
+            return one_short_page.then_some(EndProbe {
+                per_page: self.items + 1,
+                page: 1,
+                items_if_ended: self.items,
+            });
+        };
         let page = (self.items - 1) / per_page + 1;
         Some(EndProbe {
             per_page,
@@ -748,15 +797,47 @@ fn page_items(url: &url::Url, page: usize, body: &str) -> Result<Vec<Value>, Ven
     }
 }
 
+/// What `GET /api/v2/documents/{id}` said of a document.
+#[derive(Debug, PartialEq, Eq)]
+enum DocumentAnswer {
+    /// Its body.
+    Readable(String),
+    /// Passportal has no such document: its JSON error envelope saying "not found." on a
+    /// 404. Only this confirms a removal.
+    Gone,
+    /// Not shown, but not proof that it is gone (the reason, as skipped records group
+    /// it): a 403 (N-able documents its "not found." under "Unauthorized", api_information:
+    /// access, not deletion), `success: false` saying "not found." inside a 200, a 404 that
+    /// is not Passportal's envelope (a proxy's or a maintenance page), or the documented 400
+    /// "invalid id" (for a listed id, most likely a document deleted since the list).
+    Unreadable(&'static str),
+}
+
+/// A refused `GET /api/v2/documents/{id}` that says something of the document (see
+/// `DocumentAnswer`); `None` for any other failure, which is the run's.
+fn refused_document(f: &Failure) -> Option<DocumentAnswer> {
+    let envelope = serde_json::from_str::<Value>(&f.body)
+        .ok()
+        .filter(|v| v.get("success").is_some_and(|s| !is_success(s)));
+    match f.status.as_u16() {
+        404 if envelope.as_ref().is_some_and(says_not_found) => Some(DocumentAnswer::Gone),
+        403 | 404 => Some(DocumentAnswer::Unreadable(NOT_FOUND)),
+        400 if envelope.as_ref().is_some_and(says_invalid_id) => {
+            Some(DocumentAnswer::Unreadable(INVALID_ID))
+        }
+        _ => None,
+    }
+}
+
 /// A 200 answer to `GET /api/v2/documents/{id}` (`url`): the body of a readable document,
-/// `None` when Passportal says "not found." inside it, an error otherwise.
-fn document_answer(url: &url::Url, body: String) -> Result<Option<String>, VendorError> {
+/// `Unreadable` when Passportal says "not found." inside it, an error otherwise.
+fn document_answer(url: &url::Url, body: String) -> Result<DocumentAnswer, VendorError> {
     let v: Value = serde_json::from_str(&body).map_err(|e| {
         VendorError::Decode(format!("{}: the document is not JSON ({e})", redact(url)))
     })?;
     if !is_success(&v["success"]) {
         if says_not_found(&v) {
-            return Ok(None);
+            return Ok(DocumentAnswer::Unreadable(NOT_FOUND));
         }
         return Err(VendorError::Http(format!(
             "Passportal answered success=false from {}{}; the next run will retry",
@@ -764,7 +845,7 @@ fn document_answer(url: &url::Url, body: String) -> Result<Option<String>, Vendo
             message_of(&body)
         )));
     }
-    Ok(Some(body))
+    Ok(DocumentAnswer::Readable(body))
 }
 
 /// The record of list item `item` (document `id`) from its document's `body`, and the
@@ -788,6 +869,7 @@ fn document_record(id: &str, item: &Value, body: &str) -> Result<ReadDocument, V
 /// Why documents were skipped, as the run's message groups them.
 const UNREADABLE: &str = "documents the access key may not open (listed with `accessible: false`)";
 const NOT_FOUND: &str = "documents Passportal answered \"not found.\" for (deleted since they were listed, or not shared with the access key)";
+const INVALID_ID: &str = "documents Passportal answered 400 \"invalid id\" for (most likely deleted since they were listed)";
 
 /// A document read: its record, and its detail's fields (label → text) for its lifecycle.
 type ReadDocument = (ReportedAsset, HashMap<String, String>);
@@ -811,6 +893,34 @@ fn says_not_found(v: &Value) -> bool {
             .trim_end_matches('.')
             .eq_ignore_ascii_case("not found")
     })
+}
+
+/// Whether an error envelope says "invalid id" (N-able's only documented 400).
+fn says_invalid_id(v: &Value) -> bool {
+    v["message"].as_str().is_some_and(|m| {
+        m.trim()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case("invalid id")
+    })
+}
+
+/// Whether a 200 answer is Passportal's refusal of the access token (`status: 401` or
+/// `code: 1006` in a `success: false` envelope): renewed as a 401 is, not taken for a
+/// failed page. Documents are only parsed when they could be one.
+fn says_invalid_token(body: &str) -> bool {
+    if !body.contains("401") && !body.contains("1006") {
+        return false;
+    }
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return false;
+    };
+    let number = |f: &str| match &v[f] {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    v.get("success").is_some_and(|s| !is_success(s))
+        && (number("status") == Some(401) || number("code") == Some(1006))
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -855,9 +965,11 @@ impl Connector for Passportal {
         self.fetch_all(ctx)
     }
 
-    /// Passportal reads one document by id: "not found." confirms a removal (a document the
-    /// key may not open is still listed, with `accessible: false`, so one missing from a
-    /// complete list and not found is gone).
+    /// Passportal reads one document by id: its "not found." envelope on a 404 confirms a
+    /// removal (a document the key may not open is still listed, with `accessible: false`,
+    /// so one missing from a complete list and not found is gone). The 403 N-able documents
+    /// is about access, and a 404 that is not its JSON may be a proxy's: those are
+    /// `Unknown`, so the asset goes only when a second complete run misses it too.
     fn confirm_absent<'a>(
         &'a self,
         ctx: &'a FetchContext,
@@ -1152,11 +1264,14 @@ mod tests {
     /// on, more: with a page size the server honoured that does not divide what was read.
     #[test]
     fn the_end_probe_spans_the_last_item_and_the_place_after_it() {
-        let probe = |items, largest_page| {
+        // Full pages of `largest_page` as asked (the last one possibly short).
+        let probe = |items: usize, largest_page: usize| {
             ReadSoFar {
                 items,
                 largest_page,
                 last_id: "9".into(),
+                pages: items.div_ceil(largest_page.max(1)),
+                first_asked: largest_page,
             }
             .end_probe()
             .map(|p| (p.per_page, p.page, p.items_if_ended))
@@ -1180,6 +1295,112 @@ mod tests {
         assert_eq!(probe(1, 1), None);
         assert_eq!(probe(2, 2), None);
         assert_eq!(probe(2, 1), None);
+    }
+
+    /// One or two items on one page shorter than asked: page 1 asked one item larger holds
+    /// just them if the list ended (a server capping pages at one or two is not credible).
+    #[test]
+    fn a_short_list_on_one_short_page_is_probed_on_page_one() {
+        let probe = |items: usize, pages: usize, first_asked: usize| {
+            ReadSoFar {
+                items,
+                largest_page: items.div_ceil(pages.max(1)),
+                last_id: "9".into(),
+                pages,
+                first_asked,
+            }
+            .end_probe()
+            .map(|p| (p.per_page, p.page, p.items_if_ended))
+        };
+        assert_eq!(probe(1, 1, 100), Some((2, 1, 1)));
+        assert_eq!(probe(2, 1, 100), Some((3, 1, 2)));
+        // Longer lists keep the usual probe, which spans the place after the last item.
+        assert_eq!(probe(3, 1, 100), Some((2, 2, 1)));
+        // Two pages of one, a full page as asked, or nothing read: no proof.
+        assert_eq!(probe(2, 2, 1), None);
+        assert_eq!(probe(2, 1, 2), None);
+        assert_eq!(probe(1, 1, 1), None);
+        assert_eq!(probe(0, 0, 100), None);
+    }
+
+    /// Only Passportal's "not found." envelope on a 404 says a document is gone; a 403 (access),
+    /// a 404 that is not its JSON (a proxy's page) and the documented 400 "invalid id" are
+    /// unreadable, and any other refusal is the run's.
+    #[test]
+    fn only_passportals_own_404_says_a_document_is_gone() {
+        let failure = |status: u16, body: &str| Failure {
+            status: reqwest::StatusCode::from_u16(status).expect("a status"),
+            location: None,
+            body: body.into(),
+        };
+        let not_found = r#"{"success":"false","message":"not found.","code":0,"status":404}"#;
+        assert_eq!(
+            refused_document(&failure(404, not_found)),
+            Some(DocumentAnswer::Gone)
+        );
+        for (status, body) in [
+            (
+                403,
+                r#"{"success":"false","message":"not found.","code":0,"status":403}"#,
+            ),
+            (404, "<html><body>404 Not Found</body></html>"),
+            (404, ""),
+            (404, r#"{"message":"not found."}"#),
+            (404, r#"{"success":true,"message":"not found."}"#),
+        ] {
+            assert_eq!(
+                refused_document(&failure(status, body)),
+                Some(DocumentAnswer::Unreadable(NOT_FOUND)),
+                "{status} {body}"
+            );
+        }
+        assert_eq!(
+            refused_document(&failure(
+                400,
+                r#"{"success":false,"code":0,"status":400,"message":"invalid id"}"#
+            )),
+            Some(DocumentAnswer::Unreadable(INVALID_ID))
+        );
+        for (status, body) in [
+            (400, r#"{"success":false,"message":"invalid input"}"#),
+            (400, "invalid id"),
+            (500, r#"{"success":"false","message":"not found."}"#),
+            (410, ""),
+        ] {
+            assert_eq!(
+                refused_document(&failure(status, body)),
+                None,
+                "{status} {body}"
+            );
+        }
+        // "not found." inside a 200 is not proof either.
+        let url = url::Url::parse("https://example.invalid/api/v2/documents/1").expect("a url");
+        assert_eq!(
+            document_answer(&url, r#"{"success":"false","message":"not found."}"#.into())
+                .expect("an answer"),
+            DocumentAnswer::Unreadable(NOT_FOUND)
+        );
+    }
+
+    /// A 200 whose envelope refuses the token is a token refusal, not a page.
+    #[test]
+    fn token_refusals_inside_a_200_are_recognised() {
+        for yes in [
+            r#"{"success":"false","message":"Invalid token: Expired token.","code":1006,"status":401}"#,
+            r#"{"success":false,"message":"Invalid token","status":"401"}"#,
+            r#"{"success":false,"code":1006}"#,
+        ] {
+            assert!(says_invalid_token(yes), "{yes}");
+        }
+        for no in [
+            r#"{"success":true,"results":[{"id":1006,"status":401}]}"#,
+            r#"{"success":"false","message":"not found.","code":0,"status":403}"#,
+            r#"{"success":"false","message":"Key verification failed","code":1000,"status":400}"#,
+            "401 1006 not json",
+            r#"{"code":1006,"status":401}"#,
+        ] {
+            assert!(!says_invalid_token(no), "{no}");
+        }
     }
 
     /// Only a client error that is not about credentials or throttling may be a server's
