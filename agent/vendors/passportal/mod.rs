@@ -656,8 +656,9 @@ impl Passportal {
     }
 
     /// Asks Passportal for one document, to confirm a removal: only its own "not found."
-    /// on a 404 says the document is gone; a refusal that may be about access, or an answer
-    /// that may not be Passportal's, leaves it to the second absence (`Presence::Unknown`).
+    /// envelope says the document is gone; an answer that may not be Passportal's (a
+    /// proxy's page) or a 400 "invalid id" leaves it to the second absence
+    /// (`Presence::Unknown`).
     fn presence<'a>(
         &'a self,
         id: &'a str,
@@ -802,14 +803,16 @@ fn page_items(url: &url::Url, page: usize, body: &str) -> Result<Vec<Value>, Ven
 enum DocumentAnswer {
     /// Its body.
     Readable(String),
-    /// Passportal has no such document: its JSON error envelope saying "not found." on a
-    /// 404. Only this confirms a removal.
+    /// Passportal says it has no such document: its own JSON error envelope saying "not
+    /// found." (on a 403, the answer its docs give and a deleted document gets, or a 404, or
+    /// `success: false` inside a 200). Only this confirms a removal. A document the key may
+    /// not open is still listed (`accessible: false`), so for one absent from a complete
+    /// listing "not found." means gone, not hidden.
     Gone,
     /// Not shown, but not proof that it is gone (the reason, as skipped records group
-    /// it): a 403 (N-able documents its "not found." under "Unauthorized", api_information:
-    /// access, not deletion), `success: false` saying "not found." inside a 200, a 404 that
-    /// is not Passportal's envelope (a proxy's or a maintenance page), or the documented 400
-    /// "invalid id" (for a listed id, most likely a document deleted since the list).
+    /// it): a 403 or 404 that is not Passportal's envelope (a proxy's or a maintenance
+    /// page), or the documented 400 "invalid id" (for a listed id, most likely a document
+    /// deleted since the list).
     Unreadable(&'static str),
 }
 
@@ -820,7 +823,7 @@ fn refused_document(f: &Failure) -> Option<DocumentAnswer> {
         .ok()
         .filter(|v| v.get("success").is_some_and(|s| !is_success(s)));
     match f.status.as_u16() {
-        404 if envelope.as_ref().is_some_and(says_not_found) => Some(DocumentAnswer::Gone),
+        403 | 404 if envelope.as_ref().is_some_and(says_not_found) => Some(DocumentAnswer::Gone),
         403 | 404 => Some(DocumentAnswer::Unreadable(NOT_FOUND)),
         400 if envelope.as_ref().is_some_and(says_invalid_id) => {
             Some(DocumentAnswer::Unreadable(INVALID_ID))
@@ -837,7 +840,7 @@ fn document_answer(url: &url::Url, body: String) -> Result<DocumentAnswer, Vendo
     })?;
     if !is_success(&v["success"]) {
         if says_not_found(&v) {
-            return Ok(DocumentAnswer::Unreadable(NOT_FOUND));
+            return Ok(DocumentAnswer::Gone);
         }
         return Err(VendorError::Http(format!(
             "Passportal answered success=false from {}{}; the next run will retry",
@@ -1327,22 +1330,31 @@ mod tests {
     /// a 404 that is not its JSON (a proxy's page) and the documented 400 "invalid id" are
     /// unreadable, and any other refusal is the run's.
     #[test]
-    fn only_passportals_own_404_says_a_document_is_gone() {
+    fn only_passportals_own_not_found_says_a_document_is_gone() {
         let failure = |status: u16, body: &str| Failure {
             status: reqwest::StatusCode::from_u16(status).expect("a status"),
             location: None,
             body: body.into(),
         };
-        let not_found = r#"{"success":"false","message":"not found.","code":0,"status":404}"#;
-        assert_eq!(
-            refused_document(&failure(404, not_found)),
-            Some(DocumentAnswer::Gone)
-        );
         for (status, body) in [
+            (
+                404,
+                r#"{"success":"false","message":"not found.","code":0,"status":404}"#,
+            ),
             (
                 403,
                 r#"{"success":"false","message":"not found.","code":0,"status":403}"#,
             ),
+            (403, r#"{"success":false,"message":"Not found"}"#),
+        ] {
+            assert_eq!(
+                refused_document(&failure(status, body)),
+                Some(DocumentAnswer::Gone),
+                "{status} {body}"
+            );
+        }
+        for (status, body) in [
+            (403, "<html><body>403 Forbidden</body></html>"),
             (404, "<html><body>404 Not Found</body></html>"),
             (404, ""),
             (404, r#"{"message":"not found."}"#),
@@ -1373,12 +1385,12 @@ mod tests {
                 "{status} {body}"
             );
         }
-        // "not found." inside a 200 is not proof either.
+        // "not found." inside a 200 is the same envelope, Passportal's in-body form.
         let url = url::Url::parse("https://example.invalid/api/v2/documents/1").expect("a url");
         assert_eq!(
             document_answer(&url, r#"{"success":"false","message":"not found."}"#.into())
                 .expect("an answer"),
-            DocumentAnswer::Unreadable(NOT_FOUND)
+            DocumentAnswer::Gone
         );
     }
 
