@@ -603,7 +603,11 @@ fn transport_error(
     }
     let (what, advice) = if e.is_timeout() {
         (
-            format!("timed out after {}", humantime::format_duration(timeout)),
+            format!(
+                "{}{}",
+                TIMED_OUT.trim_start_matches(": "),
+                humantime::format_duration(timeout)
+            ),
             "the vendor is slow or not answering; the next run will retry (raise `request_timeout` if its pages are just slow)",
         )
     } else if e.is_connect() {
@@ -624,6 +628,15 @@ fn transport_error(
         .unwrap_or_default();
     VendorError::Transport(format!("{}{through}: {what}{cause}; {advice}", redact(url)))
 }
+
+/// Whether `e` is a request that timed out (after its retries), as `transport_error` words
+/// it: a connector may then ask for less at once (a smaller page).
+pub fn timed_out(e: &VendorError) -> bool {
+    matches!(e, VendorError::Transport(m) if m.contains(TIMED_OUT))
+}
+
+/// How `transport_error` says a request timed out; `timed_out` reads it back.
+const TIMED_OUT: &str = ": timed out after ";
 
 /// `Retry-After` as seconds or an HTTP date.
 fn parse_retry_after(v: &str) -> Option<Duration> {

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = auvik::decoders::error_detail(&lossy);
     let _ = syncro::decoders::error_detail(&lossy);
     if let Ok(body) = std::str::from_utf8(data) {
-        let _ = auvik::decoders::lookup(body);
+        let _ = auvik::decoders::lookup(body, "1");
         let _ = syncro::decoders::lookup(body);
     }
 });

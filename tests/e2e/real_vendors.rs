@@ -334,7 +334,7 @@ fn a_page_size_auvik_refuses_is_asked_again_at_the_spec_default() {
 /// an hour on before the failed run, so the change is older than that run's window.
 #[test]
 fn a_tenant_failing_in_an_incremental_run_has_its_changes_read_by_the_next() {
-    let sim = start_auvik(1907, 2, 6);
+    let sim = start_auvik(1909, 2, 6);
     let agent = Agent::start(&sim, "max_retries = 0\n");
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
     let tenant = client_tenants(&sim)[0].id.clone();
@@ -370,6 +370,83 @@ fn a_tenant_failing_in_an_incremental_run_has_its_changes_read_by_the_next() {
         "{run}"
     );
     assert_eq!(present(&agent)[&d]["name"], "changed-while-failing");
+}
+
+/// Auvik's `links.next` may carry only the cursor (`page[after]`, `page[first]`), as the
+/// spec's one example of it does: pages 2+ are still read within the tenant and with each
+/// device's detail, so every device lands once with its managed state and every tenant's
+/// billable count is Auvik's.
+#[test]
+fn next_links_carrying_only_the_cursor_lose_no_detail() {
+    let sim = start_auvik(1907, 2, 1150);
+    sim.sim.set_bare_next_links(true);
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let run = &agent.json(&["runs"])[0];
+    let truth = sim.sim.devices();
+    assert_eq!(run["state"], "ok", "{run}");
+    assert_eq!(n(run, "fetched") as usize, truth.len(), "{run}");
+    let now = present(&agent);
+    assert_eq!(now.len(), truth.len());
+    for d in &truth {
+        assert_eq!(
+            now[&d.id]["managed"],
+            Value::Bool(d.manage_status),
+            "managed of {}",
+            d.id
+        );
+    }
+    let got = counts(&agent);
+    for t in client_tenants(&sim) {
+        let want = truth
+            .iter()
+            .filter(|d| d.tenant_id == t.id && auvik_bills(&d.device_type, d.manage_status))
+            .count() as i64;
+        assert!(want > 0, "{}", t.display_name);
+        assert_eq!(
+            got.get(t.display_name.trim()).copied().unwrap_or(0),
+            want,
+            "{}",
+            t.display_name
+        );
+    }
+}
+
+/// A page of 1000 devices with their details is Auvik's heaviest answer: a first page that
+/// fails with a 5xx after retries, or times out, is asked again at the spec's default of
+/// 100, and every device lands (and a device gone upstream is removed).
+#[test]
+fn a_first_page_auvik_cannot_produce_is_asked_again_at_the_spec_default() {
+    let sim = start_auvik(1908, 1, 1150);
+    let big_page = |fault: Fault| {
+        FaultRule::always(fault)
+            .on("/v1/inventory/device/info")
+            .with_query("page%5Bfirst%5D=1000")
+    };
+    sim.sim.faults().push(big_page(Fault::ServerError(504)));
+    let agent = Agent::start(&sim, "request_timeout = \"2s\"\nmax_retries = 1\n");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let run = &agent.json(&["runs"])[0];
+    let total = sim.sim.devices().len();
+    assert_eq!(run["state"], "ok", "{run}");
+    assert_eq!(n(run, "fetched") as usize, total, "{run}");
+    assert_eq!(present(&agent).len(), total);
+
+    sim.sim.faults().clear();
+    sim.sim.faults().push(big_page(Fault::Hang));
+    let gone = sim.sim.devices()[7].id.clone();
+    assert!(sim.sim.remove_device(&gone));
+    let run = agent.sync(true);
+    assert_eq!(
+        (
+            run["state"].as_str(),
+            n(&run, "fetched") as usize,
+            n(&run, "removed")
+        ),
+        (Some("ok"), total - 1, 1),
+        "{run}"
+    );
+    assert!(!present(&agent).contains_key(&gone));
 }
 
 /// Incremental runs ask for changes from a margin before the previous run began, by

@@ -21,7 +21,7 @@ fn decode_everything(body: &str) {
     let _ = auvik::decoders::billing(body, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
     let _ = auvik::decoders::lifecycle(body, true);
     let _ = auvik::decoders::lifecycle(body, false);
-    let _ = auvik::decoders::lookup(body);
+    let _ = auvik::decoders::lookup(body, "1");
     let _ = auvik::decoders::error_detail(body);
     let _ = syncro::decoders::customers(body);
     let _ = syncro::decoders::assets(body);
@@ -361,7 +361,8 @@ proptest! {
 
     /// Auvik's three tenant lists, well-formed with any names and states: every tenant of
     /// type `client` is read (or, without one, every tenant), named, and said unavailable
-    /// exactly when Auvik says it is off or leaves it out of the available list.
+    /// exactly when Auvik says it is off or leaves it out of the available list (a list that
+    /// leaves out every tenant read is not believed).
     #[test]
     fn auvik_tenant_lists_name_every_client(
         tenants in prop::collection::vec((
@@ -389,10 +390,13 @@ proptest! {
             .expect("well-formed lists decode");
         let clients = tenants.iter().filter(|t| t.2 == "client").count();
         prop_assert_eq!(read.len(), if clients == 0 { tenants.len() } else { clients });
+        let index = |t: &auvik::decoders::TenantEntry| -> usize {
+            t.client.external_id[1..].parse().unwrap()
+        };
+        let believed = read.iter().any(|t| tenants[index(t)].5);
         for t in &read {
-            let i: usize = t.client.external_id[1..].parse().unwrap();
-            let (_, _, _, enabled, running, listed) = &tenants[i];
-            let off = *enabled == Some(false) || *running == Some(false) || !listed;
+            let (_, _, _, enabled, running, listed) = &tenants[index(t)];
+            let off = *enabled == Some(false) || *running == Some(false) || (believed && !listed);
             prop_assert_eq!(t.unavailable.is_some(), off);
         }
     }
@@ -543,7 +547,7 @@ fn ten_thousand_nested_arrays_are_an_error_not_a_stack_overflow() {
         assert!(auvik::decoders::tenants(&body, None, None).is_err());
         assert!(auvik::decoders::billing(&body, from).is_err());
         assert!(matches!(
-            auvik::decoders::lookup(&body),
+            auvik::decoders::lookup(&body, "1"),
             Presence::Unknown(_)
         ));
         assert!(syncro::decoders::customers(&body).is_err());
@@ -563,7 +567,7 @@ fn ten_thousand_nested_arrays_are_an_error_not_a_stack_overflow() {
     assert!(passportal::decoders::document(&serde_json::json!({"id": 1}), &body).is_err());
     let body = format!("{{\"data\":{deep}}}");
     assert!(matches!(
-        auvik::decoders::lookup(&body),
+        auvik::decoders::lookup(&body, "1"),
         Presence::Unknown(_)
     ));
 }

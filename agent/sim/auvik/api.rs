@@ -648,7 +648,13 @@ impl App {
             Direction::Forward => (page.more, p.from.is_some()),
             Direction::Backward => (p.from.is_some(), page.more),
         };
+        let bare = self.sim.bare_next_links();
         let next = match page.hits.last() {
+            Some(h) if ahead && bare => {
+                let mut ser = url::form_urlencoded::Serializer::new(String::new());
+                ser.extend_pairs([("page[after]", cursor(h).as_str()), ("page[first]", &size)]);
+                Some(format!("{base}{path}?{}", ser.finish()))
+            }
             Some(h) if ahead => Some(url(&[("page[after]", &cursor(h)), ("page[first]", &size)])),
             _ => None,
         };

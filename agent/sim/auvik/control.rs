@@ -16,6 +16,7 @@
 //! | `PUT /_sim/billing/denied` | `{"denied": true}` | 204 |
 //! | `PUT /_sim/lifecycle/denied` | `{"denied": true}` | 204 (warranty and lifecycle answer 403) |
 //! | `PUT /_sim/lifecycle/odd-dates` | `{"on": true}` | 204 (some warranty dates sent as text) |
+//! | `PUT /_sim/paging/bare-next` | `{"on": true}` | 204 (`links.next` carries only `page[after]` and `page[first]`) |
 //! | `GET`/`PUT /_sim/public-base-url` | `{"url": "https://auvikapi.us1.my.auvik.com"}` (`null`: the listening address) | `{"url": …}` |
 //! | `GET`/`PUT /_sim/clock` | `{"skew_seconds": -600}` (may be fractional) | `{"skew_seconds": …, "now": …}` |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | a `FaultRule` for POST | the rules / 201 / 204 |
@@ -64,6 +65,7 @@ pub fn router() -> Router<Arc<App>> {
         .route("/billing/denied", put(deny_billing))
         .route("/lifecycle/denied", put(deny_lifecycle))
         .route("/lifecycle/odd-dates", put(set_odd_dates))
+        .route("/paging/bare-next", put(set_bare_next))
         .route(
             "/public-base-url",
             get(public_base_url).put(set_public_base_url),
@@ -115,6 +117,7 @@ async fn state(State(app): AppState) -> Response {
             "billing_denied": sim.billing_denied(),
             "lifecycle_denied": sim.lifecycle_denied(),
             "odd_warranty_dates": sim.odd_warranty_dates(),
+            "bare_next_links": sim.bare_next_links(),
             "public_base_url": sim.public_base_url(),
             "clock_skew_seconds": skew_seconds(sim.clock_skew()),
             "faults": sim.faults().rules(),
@@ -375,6 +378,20 @@ async fn set_odd_dates(State(app): AppState, body: Bytes) -> Response {
     }) {
         Ok(on) => {
             app.sim.set_odd_warranty_dates(on);
+            no_content()
+        }
+        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
+    }
+}
+
+async fn set_bare_next(State(app): AppState, body: Bytes) -> Response {
+    match parse_object(&body).and_then(|o| {
+        o.get("on")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| "body needs \"on\": true or false".to_owned())
+    }) {
+        Ok(on) => {
+            app.sim.set_bare_next_links(on);
             no_content()
         }
         Err(msg) => error(StatusCode::BAD_REQUEST, &msg),

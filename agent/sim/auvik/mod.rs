@@ -70,6 +70,9 @@
 //!   (research/auvik.md §2); [`AuvikSim::set_odd_warranty_dates`] (`PUT
 //!   /_sim/lifecycle/odd-dates`) sends some `warrantyExpirationDate`s as text that is not a
 //!   date (the spec: "which is not guaranteed to be a date").
+//! - **Bare next links** ([`AuvikSim::set_bare_next_links`], `PUT /_sim/paging/bare-next`):
+//!   `links.next` carries only `page[after]` and `page[first]`, as the spec's only example of
+//!   a next link does; a client must send its own filters, `tenants` and `include` again.
 
 mod api;
 mod billing;
@@ -253,6 +256,7 @@ struct Inner {
     lifecycle_denied: AtomicBool,
     /// Some warranty expiration dates are sent as text that is not a date.
     odd_warranty_dates: AtomicBool,
+    bare_next_links: AtomicBool,
     /// The host links name, if not the listening address.
     public_base_url: RwLock<Option<Arc<str>>>,
     clock: SkewClock,
@@ -282,6 +286,7 @@ impl AuvikSim {
                 billing_denied: AtomicBool::new(false),
                 lifecycle_denied: AtomicBool::new(false),
                 odd_warranty_dates: AtomicBool::new(false),
+                bare_next_links: AtomicBool::new(false),
                 public_base_url: RwLock::new(public_base_url),
                 clock,
             }),
@@ -480,6 +485,19 @@ impl AuvikSim {
 
     pub fn odd_warranty_dates(&self) -> bool {
         self.inner.odd_warranty_dates.load(Ordering::SeqCst)
+    }
+
+    /// Writes each listing's `links.next` with only `page[after]` and `page[first]`, as the
+    /// spec's one example of it does (`"next": ".../v1/inventory/device/info?page[after]=…
+    /// &page[first]=100"`): the cursor is a position, and the request's other parameters
+    /// (`tenants`, `include`, `fields[…]`, `filter[…]`) are not carried into the link. Off,
+    /// links carry them (as the simulator's choice).
+    pub fn set_bare_next_links(&self, on: bool) {
+        self.inner.bare_next_links.store(on, Ordering::SeqCst);
+    }
+
+    pub fn bare_next_links(&self) -> bool {
+        self.inner.bare_next_links.load(Ordering::SeqCst)
     }
 
     pub fn faults(&self) -> &FaultPlan {

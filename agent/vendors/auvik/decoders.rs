@@ -5,7 +5,7 @@
 
 use super::{
     Document, InfoPage, LifecyclePage, LifecyclePart, TenantDetailResource, TenantResource,
-    UnreadableDates, UsageResource, decode, tenants_from,
+    UnreadableDates, UsageResource, decode, decode_page, tenants_from,
 };
 use crate::model::{LifecycleReport, ReportedAsset, SourceClient, VendorUsage};
 use crate::vendors::{Presence, VendorError};
@@ -29,7 +29,7 @@ pub struct DevicePage {
 /// A device info page of tenant `tenant_id`, as `fetch_tenant` reads it.
 pub fn devices(body: &str, tenant_id: &str) -> Result<DevicePage, VendorError> {
     use super::HasNext;
-    let page: InfoPage = decode(&origin(), body.to_string())?;
+    let page: InfoPage = decode_page(&origin(), body.to_string())?;
     let next = page.next_link();
     Ok(DevicePage {
         records: page.into_records(tenant_id),
@@ -51,7 +51,7 @@ pub struct LifecycleListingPage {
 /// A warranty page (`warranty`) or a lifecycle page, as `lifecycle_listing` reads it.
 pub fn lifecycle(body: &str, warranty: bool) -> Result<LifecycleListingPage, VendorError> {
     use super::HasNext;
-    let page: LifecyclePage = decode(&origin(), body.to_string())?;
+    let page: LifecyclePage = decode_page(&origin(), body.to_string())?;
     let next = page.next_link();
     let part = if warranty {
         LifecyclePart::Warranty
@@ -60,7 +60,7 @@ pub fn lifecycle(body: &str, warranty: bool) -> Result<LifecycleListingPage, Ven
     };
     let unreadable = UnreadableDates::default();
     let reports = page
-        .data
+        .records()
         .into_iter()
         .map(|r| r.into_report(part, &unreadable))
         .collect();
@@ -124,9 +124,9 @@ pub fn billing(body: &str, from: NaiveDate) -> Result<Vec<VendorUsage>, VendorEr
     Ok(doc.data.into_iter().filter_map(|u| u.usage(from)).collect())
 }
 
-/// A 200 answer to a single-device lookup (`confirm_absent`).
-pub fn lookup(body: &str) -> Presence {
-    super::presence_of(body)
+/// A 200 answer to a single-device lookup of device `id` (`confirm_absent`).
+pub fn lookup(body: &str, id: &str) -> Presence {
+    super::presence_of(body, id)
 }
 
 /// The detail an error body adds to a message (`: …`, or nothing).

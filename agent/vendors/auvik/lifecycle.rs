@@ -81,7 +81,7 @@ impl Auvik {
         self.paginate_once(first, ctx, |page: LifecyclePage| {
             *pages += 1;
             let reports: Vec<LifecycleReport> = page
-                .data
+                .records()
                 .into_iter()
                 .map(|r| r.into_report(part, unreadable))
                 .collect();
@@ -264,9 +264,17 @@ impl UnreadableDates {
 /// is optional and read leniently: the spec marks them required, and Auvik sends nulls.
 #[derive(Deserialize)]
 pub(super) struct LifecyclePage {
-    pub(super) data: Vec<LifecycleResource>,
+    /// `None` when missing or null: an empty page (`decode_page`).
+    data: Option<Vec<LifecycleResource>>,
     #[serde(default)]
     links: Option<Links>,
+}
+
+impl LifecyclePage {
+    /// The page's records (none when it came without `data`).
+    pub(super) fn records(self) -> Vec<LifecycleResource> {
+        self.data.unwrap_or_default()
+    }
 }
 
 impl HasNext for LifecyclePage {
@@ -275,7 +283,11 @@ impl HasNext for LifecyclePage {
     }
 
     fn record_ids(&self) -> Vec<&str> {
-        self.data.iter().map(|d| d.id.as_str()).collect()
+        self.data.iter().flatten().map(|d| d.id.as_str()).collect()
+    }
+
+    fn data_absent(&self) -> bool {
+        self.data.is_none()
     }
 }
 

@@ -9,8 +9,9 @@
 //! records (`/v1/inventory/device/warranty` and `/lifecycle`, Cisco's data, for the tenants
 //! read), which change slowly; they are best-effort: one that cannot be read leaves the
 //! stored values and a note, never a failed or partial run. Pages are followed through `links.next`
-//! exactly as Auvik returns them (never rebuilt: they carry the cursor and the filters),
-//! and only while they stay on the configured host, since they carry our credentials.
+//! as Auvik returns them (its cursor and page size), with any parameter of the first request
+//! the link does not carry added back (the spec's example link carries only the cursor), and
+//! always on the configured host, since requests carry our credentials.
 //! Facts and quirks: Auvik's published OpenAPI spec (`auvik-openapi-v1.json`) and what public API clients learned; each quirk handled
 //! here names its evidence where it is handled (the team's vendor notes collect them).
 
@@ -348,7 +349,11 @@ impl Auvik {
                 Err(Err(e)) => return Err(e),
                 Err(Ok(f)) => return Err(self.explain(&verify, &f)),
             };
-            let Tenants { clients, listed } = self.tenants(ctx).await?;
+            let Tenants {
+                clients,
+                listed,
+                notes: tenant_notes,
+            } = self.tenants(ctx).await?;
             ctx.progress
                 .clients_total
                 .store(clients.len() as i64, Ordering::Relaxed);
@@ -364,6 +369,7 @@ impl Auvik {
                 .await;
             let mut outcome = FetchOutcome {
                 vendor_started,
+                notes: tenant_notes,
                 ..FetchOutcome::default()
             };
             let mut read = std::collections::HashSet::new();
@@ -410,7 +416,7 @@ impl Auvik {
                     self.lifecycle(&ids, ctx)
                 );
                 billing?;
-                outcome.notes = notes?;
+                outcome.notes.extend(notes?);
             }
             outcome.coverage = Coverage::Clients { read, listed };
             Ok(outcome)
@@ -634,16 +640,19 @@ impl Auvik {
         };
         let mut r = read(first).await;
         // v1's largest page is not documented (public clients allow 1000, the spec states
-        // only the default, 100). A first page refused as a bad request is asked again at
-        // the documented default, or the tenant would fail on every run; a 400 once pages
-        // have been read is not about the page size and stays a failure.
-        if let Err(Ok(f)) = &r
-            && f.status == StatusCode::BAD_REQUEST
+        // only the default, 100). A first page refused as a bad request, or that Auvik could
+        // not produce in time (a 5xx or a timeout after the HTTP client's retries: a page of
+        // 1000 devices with their details is Auvik's heaviest answer), is asked again at the
+        // documented default, or the tenant would fail on every run. Only while nothing has
+        // been read: a failure once pages have been read is not about the page size and
+        // stays a failure.
+        if let Some(why) = page_size_suspect(&r)
             && pages.load(Ordering::Relaxed) == 0
         {
             tracing::info!(
                 tenant = id,
-                "Auvik refused a page of {PAGE_SIZE} devices; asking for pages of {SPEC_DEFAULT_PAGE_SIZE}."
+                why,
+                "Auvik failed a page of {PAGE_SIZE} devices; asking for pages of {SPEC_DEFAULT_PAGE_SIZE}."
             );
             r = match info(SPEC_DEFAULT_PAGE_SIZE) {
                 Ok(u) => read(u).await,
@@ -704,7 +713,7 @@ impl Auvik {
         F: FnMut(T) -> Fut,
         Fut: std::future::Future<Output = Result<(), VendorError>>,
     {
-        let mut url = first;
+        let mut url = first.clone();
         let mut seen = HashSet::new();
         let mut previous: Vec<String> = Vec::new();
         for _ in 0..MAX_PAGES_PER_LIST {
@@ -713,7 +722,7 @@ impl Auvik {
             } else {
                 self.get_once(&url, ctx).await?.body
             };
-            let page: T = decode(&url, body).map_err(Err)?;
+            let page: T = decode_page(&url, body).map_err(Err)?;
             let next = page.next_link();
             // A cursor that hands out fresh links to the same records never ends by itself:
             // a page holding exactly the records of the page before it stops the listing.
@@ -728,7 +737,7 @@ impl Auvik {
             previous = ids;
             each(page).await.map_err(Err)?;
             let Some(next) = next else { return Ok(()) };
-            let next = self.follow(&url, &next).map_err(Err)?;
+            let next = with_first_parameters(self.follow(&url, &next).map_err(Err)?, &first);
             if !seen.insert(next.to_string()) {
                 return Err(Err(VendorError::Decode(format!(
                     "{}: Auvik's paging loops (links.next points back at a page already read); the run stops here",
@@ -788,8 +797,20 @@ impl Auvik {
     async fn presence(&self, id: &str, ctx: &FetchContext) -> Result<Presence, VendorError> {
         let url = self.url(&format!("v1/inventory/device/info/{id}"), &[])?;
         match self.get_once(&url, ctx).await {
-            Ok(r) => Ok(presence_of(&r.body)),
+            Ok(r) => Ok(presence_of(&r.body, id)),
             Err(Ok(f)) if f.status == StatusCode::NOT_FOUND => Ok(Presence::Gone),
+            // A 403 that is not throttling says the API user may not see the device (its
+            // tenant's role was taken away, or the tenant is unavailable; public clients read
+            // 403 as "no permission for this tenant"), not that it is gone. `Unknown` would
+            // remove it after a second absence, so it is kept as Auvik still having it, and
+            // said in the log with what to do; it never counts towards its removal.
+            Err(Ok(f)) if f.status == StatusCode::FORBIDDEN && !says_throttled(&f.body) => {
+                tracing::warn!(device = id, detail = %error_detail(&f.body),
+                    "Auvik refused the lookup of a device missing from the listing (403); it is kept, \
+                     not removed. If its client has left, remove the tenant's devices in Auvik; \
+                     otherwise give the API user a role in the device's tenant.");
+                Ok(Presence::Present)
+            }
             Err(Ok(f)) => Ok(Presence::Unknown(format!(
                 "Auvik answered {} for the device",
                 f.status.as_u16()
@@ -800,6 +821,26 @@ impl Auvik {
     }
 }
 
+/// `next` with every query parameter of the listing's `first` request that it lacks added
+/// back. The spec's only `links.next` example carries just `page[after]` and `page[first]`
+/// (the cursor encodes a position, nothing else): a next link without `tenants`,
+/// `include=deviceDetail`, `fields[deviceDetail]` or `filter[modifiedAfter]` would read the
+/// following pages without device details (managed unknown, billable devices no longer
+/// counted) or across the whole account. A parameter the link carries is never duplicated
+/// or overridden: its cursor and page size are Auvik's.
+fn with_first_parameters(mut next: url::Url, first: &url::Url) -> url::Url {
+    let carried: HashSet<String> = next.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    let missing: Vec<(String, String)> = first
+        .query_pairs()
+        .filter(|(k, _)| !carried.contains(k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if !missing.is_empty() {
+        next.query_pairs_mut().extend_pairs(missing);
+    }
+    next
+}
+
 /// The tenants a run reads, from the tenant list and what the two detail lists said (display
 /// names and running state by tenant id; which tenants are available, when Auvik answered).
 fn tenants_from(
@@ -808,6 +849,40 @@ fn tenants_from(
     available: Option<&HashSet<String>>,
 ) -> Tenants {
     let listed = list.iter().map(|t| t.id.clone()).collect();
+    // The tenants the run would read (see `clients` below).
+    let type_of = |t: &TenantResource| {
+        t.attributes
+            .as_ref()
+            .and_then(|a| a.tenant_type.clone())
+            .unwrap_or_default()
+    };
+    let mut readable: Vec<&str> = list
+        .iter()
+        .filter(|t| type_of(t) == "client")
+        .map(|t| t.id.as_str())
+        .collect();
+    if readable.is_empty() {
+        readable = list.iter().map(|t| t.id.as_str()).collect();
+    }
+    // A filtered list that leaves out every tenant the run would read (or is empty while
+    // there are tenants) says more of the filter than of the tenants: followed, it would
+    // read nothing and report every client unavailable. It is ignored, and every tenant is
+    // tried (one the API user may not read answers 403 and is skipped as such).
+    let mut notes = Vec::new();
+    let available = available.filter(|a| {
+        let sane = readable.is_empty() || readable.iter().any(|id| a.contains(*id));
+        if !sane {
+            let note = format!(
+                "Auvik's filter[availableTenants] left out all {} tenants, so it was ignored and \
+                 every tenant was tried; if tenants are really disabled, Auvik's tenant details \
+                 say so",
+                readable.len()
+            );
+            tracing::warn!("{note}.");
+            notes.push(note);
+        }
+        sane
+    });
     let all: Vec<Tenant> = list
         .into_iter()
         .map(|t| {
@@ -860,14 +935,43 @@ fn tenants_from(
     Tenants {
         clients: if clients.is_empty() { all } else { clients },
         listed,
+        notes,
     }
 }
 
-/// What a 200 answer to a single-device lookup says.
-fn presence_of(body: &str) -> Presence {
-    match serde_json::from_str::<Document<Option<serde_json::Value>>>(body) {
-        Ok(doc) if doc.data.as_ref().is_some_and(|d| !d.is_null()) => Presence::Present,
-        Ok(_) => Presence::Gone,
+/// Why a listing's first page may have failed for its size (a refusal as a bad request, a
+/// server error or a timeout after retries), or `None` when the failure is not about it.
+fn page_size_suspect(r: &Result<(), Result<Failure, VendorError>>) -> Option<&'static str> {
+    match r {
+        Err(Ok(f)) if f.status == StatusCode::BAD_REQUEST => Some("400"),
+        Err(Ok(f)) if f.status.is_server_error() => Some("server error"),
+        Err(Err(e)) if super::http::timed_out(e) => Some("timeout"),
+        _ => None,
+    }
+}
+
+/// What a 200 answer to the single-device lookup of `id` says: the device is there only
+/// when `data` is that device (an object with its id). A 200 with `data` null, `[]`, `{}`
+/// or another device's says nothing certain either way (Auvik answers a device it does not
+/// have with 404), so the device is kept until a second complete run finds it absent.
+fn presence_of(body: &str, id: &str) -> Presence {
+    #[derive(Deserialize)]
+    struct Lookup {
+        data: Option<serde_json::Value>,
+    }
+    match serde_json::from_str::<Lookup>(body) {
+        Ok(Lookup { data: Some(d) }) if d.get("id").and_then(|v| v.as_str()) == Some(id) => {
+            Presence::Present
+        }
+        Ok(Lookup { data }) => Presence::Unknown(format!(
+            "Auvik answered the lookup of device {id} with 200 but {}",
+            match data {
+                None | Some(serde_json::Value::Null) => "no device".to_string(),
+                Some(serde_json::Value::Object(o)) if o.is_empty() => "an empty object".into(),
+                Some(serde_json::Value::Object(_)) => "another device".into(),
+                Some(_) => "something that is not a device".into(),
+            }
+        )),
         Err(e) => Presence::Unknown(format!(
             "Auvik's answer for the device is not its documented shape ({e})"
         )),
@@ -893,6 +997,8 @@ fn is_run_fatal(e: &VendorError) -> bool {
 struct Tenants {
     clients: Vec<Tenant>,
     listed: std::collections::HashSet<String>,
+    /// What the run's message says of how the tenants were chosen (an ignored filter).
+    notes: Vec<String>,
 }
 
 /// How the run's tenant reads are going, so that a run against a failing Auvik stops after
@@ -985,13 +1091,45 @@ fn error_detail(body: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A listing page. Auvik's Integration Guide has a section on "non-standard responses, such
+/// as a response for a query with no results": a page whose `data` is missing or null is an
+/// empty page, but only when the body is otherwise a JSON:API document (its members all
+/// top-level JSON:API ones, which the spec's `additionalProperties: false` allows alone).
+/// Anything else without `data` (another API's shape, a proxy's answer) stays an answer
+/// that cannot be understood: taken for "no devices", it would remove a tenant's devices.
+fn decode_page<T: serde::de::DeserializeOwned + HasNext>(
+    url: &url::Url,
+    body: String,
+) -> Result<T, VendorError> {
+    const JSON_API_MEMBERS: [&str; 5] = ["data", "included", "links", "meta", "jsonapi"];
+    let page: T = serde_json::from_str(&body).map_err(|e| shape_error(url, &e))?;
+    if page.data_absent() {
+        let members: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&body).map_err(|e| shape_error(url, &e))?;
+        if let Some(odd) = members
+            .keys()
+            .find(|k| !JSON_API_MEMBERS.contains(&k.as_str()))
+        {
+            return Err(VendorError::Decode(format!(
+                "{}: Auvik's response has no `data` and a member `{}` that is not JSON:API's, so \
+                 it is not taken for an empty page",
+                redact(url),
+                odd.chars().take(40).collect::<String>()
+            )));
+        }
+    }
+    Ok(page)
+}
+
+fn shape_error(url: &url::Url, e: &serde_json::Error) -> VendorError {
+    VendorError::Decode(format!(
+        "{}: Auvik's response does not have the documented shape ({e})",
+        redact(url)
+    ))
+}
+
 fn decode<T: serde::de::DeserializeOwned>(url: &url::Url, body: String) -> Result<T, VendorError> {
-    serde_json::from_str(&body).map_err(|e| {
-        VendorError::Decode(format!(
-            "{}: Auvik's response does not have the documented shape ({e})",
-            redact(url)
-        ))
-    })
+    serde_json::from_str(&body).map_err(|e| shape_error(url, &e))
 }
 
 fn to_record(
@@ -1071,6 +1209,10 @@ trait HasNext {
     fn record_ids(&self) -> Vec<&str> {
         Vec::new()
     }
+    /// Whether the page came without `data` (missing or null): see `decode_page`.
+    fn data_absent(&self) -> bool {
+        false
+    }
 }
 
 #[derive(Deserialize)]
@@ -1135,7 +1277,8 @@ struct Detail {
 /// A `/v1/inventory/device/info` page with `include=deviceDetail`.
 #[derive(Deserialize)]
 struct InfoPage {
-    data: Vec<DeviceResource>,
+    /// `None` when missing or null: an empty page (`decode_page`).
+    data: Option<Vec<DeviceResource>>,
     #[serde(default)]
     included: Option<Vec<DetailResource>>,
     #[serde(default)]
@@ -1154,6 +1297,7 @@ impl InfoPage {
             .map(DetailResource::into_detail)
             .collect();
         self.data
+            .unwrap_or_default()
             .into_iter()
             .map(|d| to_record(d, tenant_id, &mut details))
             .collect()
@@ -1166,7 +1310,11 @@ impl HasNext for InfoPage {
     }
 
     fn record_ids(&self) -> Vec<&str> {
-        self.data.iter().map(|d| d.id.as_str()).collect()
+        self.data.iter().flatten().map(|d| d.id.as_str()).collect()
+    }
+
+    fn data_absent(&self) -> bool {
+        self.data.is_none()
     }
 }
 

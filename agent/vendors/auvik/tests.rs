@@ -57,7 +57,7 @@ fn lifecycle_records_read_leniently_and_never_invent_a_date() {
     .unwrap();
     let unreadable = UnreadableDates::default();
     let reports: Vec<LifecycleReport> = page
-        .data
+        .records()
         .into_iter()
         .map(|r| r.into_report(LifecyclePart::Warranty, &unreadable))
         .collect();
@@ -100,7 +100,7 @@ fn lifecycle_records_read_leniently_and_never_invent_a_date() {
     }))
     .unwrap();
     let reports: Vec<LifecycleReport> = page
-        .data
+        .records()
         .into_iter()
         .map(|r| r.into_report(LifecyclePart::Support, &unreadable))
         .collect();
@@ -324,4 +324,250 @@ fn throttling_is_recognised_in_every_wording_public_clients_met() {
     ] {
         assert!(!says_throttled(body), "{body}");
     }
+}
+
+/// A run's context whose batches go nowhere (the tests below read answers, not batches).
+fn quiet_ctx() -> (FetchContext, tokio::sync::mpsc::Receiver<Batch>) {
+    let (sink, rx) = tokio::sync::mpsc::channel(64);
+    let ctx = FetchContext {
+        kind: RunKind::Full,
+        modified_since: None,
+        known: Arc::default(),
+        sink,
+        progress: Arc::default(),
+        cancel: tokio_util::sync::CancellationToken::new(),
+    };
+    (ctx, rx)
+}
+
+/// An Auvik at `base` that waits out throttling for a few milliseconds only.
+fn auvik_quick(base: &str) -> Auvik {
+    let cfg = AuvikConfig {
+        region: "us1".into(),
+        username: "u".into(),
+        api_key: crate::secret::Secret::new("k"),
+        domain_prefix: "p".into(),
+    };
+    let limits = RunLimits {
+        max_retries: 0,
+        max_throttle_wait: Some(Duration::from_millis(60)),
+        ..RunLimits::default()
+    };
+    Auvik::new(
+        url::Url::parse(base).unwrap(),
+        cfg,
+        &limits,
+        &Route::direct(),
+    )
+    .unwrap()
+}
+
+/// A small Auvik written for these tests: single-device lookups answer by the id asked
+/// ("hidden": a plain 403, "throttled": a throttling 403 past any wait, "gone": 404, any
+/// other: the device); the device listing answers its first page with one device and a
+/// `links.next` carrying only the cursor (the spec's example), and its second page with
+/// no `data` at all. Every listing query is recorded.
+async fn small_auvik() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::extract::{Path, RawQuery};
+    use axum::http::StatusCode as S;
+    use axum::response::IntoResponse;
+    let queries = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = queries.clone();
+    let json = |s: S, body: String| {
+        (s, [("content-type", "application/vnd.api+json")], body).into_response()
+    };
+    let app = axum::Router::new()
+        .route(
+            "/v1/inventory/device/info/{id}",
+            axum::routing::get(move |Path(id): Path<String>| async move {
+                match id.as_str() {
+                    "hidden" => json(
+                        S::FORBIDDEN,
+                        r#"{"errors":[{"status":"403","title":"Forbidden","detail":"You do not have access to this tenant"}]}"#.into(),
+                    ),
+                    "throttled" => json(
+                        S::FORBIDDEN,
+                        r#"{"errors":[{"detail":"Rate limit exceeded"}]}"#.into(),
+                    ),
+                    "gone" => json(S::NOT_FOUND, r#"{"errors":[{"status":"404"}]}"#.into()),
+                    _ => json(S::OK, format!(r#"{{"data":{{"type":"device","id":"{id}"}}}}"#)),
+                }
+            }),
+        )
+        .route(
+            "/v1/inventory/device/info",
+            axum::routing::get(move |RawQuery(q): RawQuery| async move {
+                let q = q.unwrap_or_default();
+                seen.lock().unwrap().push(q.clone());
+                if q.contains("page%5Bafter%5D") {
+                    json(S::OK, r#"{"links":{"first":"/v1/inventory/device/info?page%5Bfirst%5D=1000"}}"#.into())
+                } else {
+                    json(
+                        S::OK,
+                        r#"{"data":[{"type":"device","id":"d1","relationships":{"deviceDetail":{"data":{"type":"deviceDetail","id":"d1"}}}}],
+                            "included":[{"type":"deviceDetail","id":"d1","attributes":{"manageStatus":true}}],
+                            "links":{"next":"/v1/inventory/device/info?page%5Bafter%5D=YWJj&page%5Bfirst%5D=1000"}}"#
+                            .into(),
+                    )
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/"), queries)
+}
+
+/// A plain 403 on the removal lookup says the API user may not see the device, not that it
+/// is gone: the device is kept as present, never counted towards its removal. A throttling
+/// 403 past the wait says nothing (kept until a second absence); 404 is gone.
+#[tokio::test]
+async fn a_refused_lookup_keeps_the_device() {
+    let (base, _) = small_auvik().await;
+    let a = auvik_quick(&base);
+    let (ctx, _rx) = quiet_ctx();
+    let ids: Vec<String> = ["hidden", "throttled", "gone", "here"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let got = a.confirm_absent(&ctx, &ids).await.unwrap();
+    assert_eq!(got[0], Presence::Present, "403: not for us to see, kept");
+    assert!(matches!(got[1], Presence::Unknown(_)), "{:?}", got[1]);
+    assert_eq!(got[2], Presence::Gone);
+    assert_eq!(got[3], Presence::Present);
+}
+
+/// A next link carrying only the cursor gets the first request's parameters back (never
+/// twice, never over the link's own cursor and page size), and a page without `data` is
+/// the end of an empty listing, not a failure.
+#[tokio::test]
+async fn next_links_get_the_first_requests_parameters_back() {
+    let (base, queries) = small_auvik().await;
+    let a = auvik_quick(&base);
+    let (ctx, _rx) = quiet_ctx();
+    let first = a
+        .url(
+            "v1/inventory/device/info",
+            &[
+                ("tenants", "42"),
+                ("page[first]", "1000"),
+                ("include", "deviceDetail"),
+                ("fields[deviceDetail]", "manageStatus,interfaces"),
+                ("filter[modifiedAfter]", "2026-01-01T00:00:00.000Z"),
+            ],
+        )
+        .unwrap();
+    let mut records = Vec::new();
+    a.paginate(first, &ctx, |page: InfoPage| {
+        records.extend(page.into_records("42"));
+        async { Ok(()) }
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].managed, Some(true));
+    let queries = queries.lock().unwrap().clone();
+    assert_eq!(queries.len(), 2, "{queries:?}");
+    let second: Vec<(String, String)> = url::form_urlencoded::parse(queries[1].as_bytes())
+        .into_owned()
+        .collect();
+    let pairs = |k: &str| -> Vec<&str> {
+        second
+            .iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    assert_eq!(pairs("page[after]"), ["YWJj"]);
+    assert_eq!(pairs("page[first]"), ["1000"]);
+    assert_eq!(pairs("tenants"), ["42"]);
+    assert_eq!(pairs("include"), ["deviceDetail"]);
+    assert_eq!(pairs("fields[deviceDetail]"), ["manageStatus,interfaces"]);
+    assert_eq!(pairs("filter[modifiedAfter]"), ["2026-01-01T00:00:00.000Z"]);
+
+    // The link's own values win over the first request's.
+    let first = url::Url::parse("http://h/v1/x?tenants=1&page%5Bfirst%5D=1000&include=d").unwrap();
+    let next =
+        url::Url::parse("http://h/v1/x?page%5Bafter%5D=c&page%5Bfirst%5D=100&tenants=1").unwrap();
+    assert_eq!(
+        with_first_parameters(next, &first).as_str(),
+        "http://h/v1/x?page%5Bafter%5D=c&page%5Bfirst%5D=100&tenants=1&include=d"
+    );
+}
+
+/// A listing page whose `data` is missing or null is an empty page (Auvik's "non-standard
+/// responses, such as a response for a query with no results"), when the body is otherwise
+/// a JSON:API document; another shape without `data` is still not understood.
+#[test]
+fn a_page_without_data_is_an_empty_page() {
+    for body in [
+        r#"{"links":{"first":"x"}}"#,
+        r#"{"data":null,"meta":{}}"#,
+        r#"{"data":null,"included":null,"links":{"next":null}}"#,
+        "{}",
+    ] {
+        let page = decoders::devices(body, "t").unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert!(page.records.is_empty() && page.next.is_none(), "{body}");
+        let page = decoders::lifecycle(body, true).unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert!(page.reports.is_empty(), "{body}");
+    }
+    for body in [
+        r#"{"status":"ok","items":[],"next":null}"#,
+        r#"{"errors":[{"status":"500"}]}"#,
+        r#"{"data":{}}"#,
+        "null",
+    ] {
+        assert!(decoders::devices(body, "t").is_err(), "{body}");
+        assert!(decoders::lifecycle(body, false).is_err(), "{body}");
+    }
+}
+
+/// A lookup's 200 says the device is there only when `data` is that device.
+#[test]
+fn a_lookup_is_present_only_when_it_returns_the_device_asked() {
+    assert_eq!(
+        decoders::lookup(r#"{"data":{"type":"device","id":"d1"}}"#, "d1"),
+        Presence::Present
+    );
+    for body in [
+        r#"{"data":[]}"#,
+        r#"{"data":{}}"#,
+        r#"{"data":null}"#,
+        "{}",
+        r#"{"data":{"type":"device","id":"d2"}}"#,
+        r#"{"data":[{"type":"device","id":"d1"}]}"#,
+        r#"{"data":"d1"}"#,
+    ] {
+        assert!(
+            matches!(decoders::lookup(body, "d1"), Presence::Unknown(_)),
+            "{body}: {:?}",
+            decoders::lookup(body, "d1")
+        );
+    }
+}
+
+/// `filter[availableTenants]` leaving out every client tenant (or listing none) is not
+/// believed: every tenant is tried. One that leaves out some marks those unavailable.
+#[test]
+fn an_available_tenants_filter_that_leaves_out_everyone_is_ignored() {
+    let list = r#"{"data":[
+        {"id":"1","attributes":{"domainPrefix":"root","tenantType":"multiClient"}},
+        {"id":"2","attributes":{"domainPrefix":"a","tenantType":"client"}},
+        {"id":"3","attributes":{"domainPrefix":"b","tenantType":"client"}}]}"#;
+    for available in [r#"{"data":[]}"#, r#"{"data":[{"id":"1","attributes":{}}]}"#] {
+        let got = decoders::tenants(list, None, Some(available)).unwrap();
+        assert_eq!(got.len(), 2, "{available}");
+        assert!(
+            got.iter().all(|t| t.unavailable.is_none()),
+            "{available}: {got:?}"
+        );
+    }
+    let got =
+        decoders::tenants(list, None, Some(r#"{"data":[{"id":"2","attributes":{}}]}"#)).unwrap();
+    let left_out: Vec<&str> = got
+        .iter()
+        .filter(|t| t.unavailable.is_some())
+        .map(|t| t.client.external_id.as_str())
+        .collect();
+    assert_eq!(left_out, ["3"]);
 }
