@@ -1138,6 +1138,10 @@ struct Settled {
     unconfirmed: usize,
     /// Why the vendor could not confirm, once.
     unconfirmed_why: String,
+    /// Absent assets the vendor would not let us look up (kept, never counted towards their
+    /// removal), and why with what to do, once.
+    refused: usize,
+    refused_why: String,
 }
 
 enum SettleError {
@@ -1233,7 +1237,20 @@ async fn settle_removals(
                     settled.unconfirmed_why = why;
                 }
             }
+            // Kept as if present: its absence note is cleared, so a refusal, however long it
+            // lasts, never adds up to a second absence.
+            Presence::Refused(why) => {
+                settled.removals.present.push(candidate.id);
+                settled.refused += 1;
+                if settled.refused_why.is_empty() {
+                    settled.refused_why = why;
+                }
+            }
         }
+    }
+    if settled.refused > 0 {
+        tracing::warn!(kept = settled.refused, why = %settled.refused_why,
+            "Assets missing from the listing were kept: the vendor refused their lookup.");
     }
     if settled.still_there > 0 {
         tracing::info!(
@@ -1301,10 +1318,15 @@ impl RunReportText {
                 settled.limit
             ));
         }
-        RunReportText {
-            parts,
-            notes: outcome.notes.clone(),
+        let mut notes = outcome.notes.clone();
+        if settled.refused > 0 {
+            notes.push(format!(
+                "{} missing from the listing kept: {}",
+                plural(settled.refused, "asset", "assets"),
+                settled.refused_why
+            ));
         }
+        RunReportText { parts, notes }
     }
 
     fn is_partial(&self) -> bool {

@@ -137,6 +137,11 @@ pub enum Presence {
     /// The vendor could not say (no lookup, or the lookup failed): the asset is kept until
     /// a second complete run finds it absent again.
     Unknown(String),
+    /// The vendor would not let us look (an Auvik 403: the API user may no longer see the
+    /// asset's tenant): kept, and never counted towards its removal, however often it is
+    /// absent, because a refusal says nothing of whether it exists. The run's message says
+    /// how many were kept so, with why and what to do.
+    Refused(String),
 }
 
 #[derive(Debug, thiserror::Error)]

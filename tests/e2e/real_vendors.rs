@@ -372,6 +372,49 @@ fn a_tenant_failing_in_an_incremental_run_has_its_changes_read_by_the_next() {
     assert_eq!(present(&agent)[&d]["name"], "changed-while-failing");
 }
 
+/// A device missing from its tenant's complete listing whose lookup Auvik refuses (a plain
+/// 403: the API user may not see it) is kept, however many full runs miss it, and each run
+/// says so with what to do; once the lookup answers 404 it is removed.
+#[test]
+fn a_device_whose_lookup_is_refused_is_kept_and_said() {
+    let sim = start_auvik(1910, 2, 8);
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let gone = sim.sim.devices()[3].id.clone();
+    assert!(sim.sim.remove_device(&gone));
+    sim.sim.faults().push(
+        FaultRule::always(Fault::ErrorStatus {
+            status: 403,
+            message: "Forbidden".into(),
+        })
+        .on(&format!("/v1/inventory/device/info/{gone}")),
+    );
+    for _ in 0..3 {
+        let run = agent.sync(true);
+        assert_eq!(
+            (run["state"].as_str(), n(&run, "removed")),
+            (Some("ok"), 0),
+            "{run}"
+        );
+        let said = error(&run);
+        assert!(
+            said.contains("1 asset missing from the listing kept")
+                && said.contains("403")
+                && said.contains("role"),
+            "{run}"
+        );
+        assert!(present(&agent).contains_key(&gone));
+    }
+    sim.sim.faults().clear();
+    let run = agent.sync(true);
+    assert_eq!(
+        (run["state"].as_str(), n(&run, "removed")),
+        (Some("ok"), 1),
+        "{run}"
+    );
+    assert!(!present(&agent).contains_key(&gone));
+}
+
 /// Auvik's `links.next` may carry only the cursor (`page[after]`, `page[first]`), as the
 /// spec's one example of it does: pages 2+ are still read within the tenant and with each
 /// device's detail, so every device lands once with its managed state and every tenant's

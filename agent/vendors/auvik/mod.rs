@@ -802,14 +802,16 @@ impl Auvik {
             // A 403 that is not throttling says the API user may not see the device (its
             // tenant's role was taken away, or the tenant is unavailable; public clients read
             // 403 as "no permission for this tenant"), not that it is gone. `Unknown` would
-            // remove it after a second absence, so it is kept as Auvik still having it, and
-            // said in the log with what to do; it never counts towards its removal.
+            // remove it after a second absence; `Refused` keeps it and never counts towards
+            // its removal, and the run's message says what to do.
             Err(Ok(f)) if f.status == StatusCode::FORBIDDEN && !says_throttled(&f.body) => {
-                tracing::warn!(device = id, detail = %error_detail(&f.body),
-                    "Auvik refused the lookup of a device missing from the listing (403); it is kept, \
-                     not removed. If its client has left, remove the tenant's devices in Auvik; \
-                     otherwise give the API user a role in the device's tenant.");
-                Ok(Presence::Present)
+                tracing::debug!(device = id, detail = %error_detail(&f.body),
+                    "Auvik refused the lookup of a device missing from the listing (403).");
+                Ok(Presence::Refused(format!(
+                    "Auvik refused their lookup (403{}): if their client has left, remove the \
+                     tenant's devices in Auvik; otherwise give the API user a role in their tenant",
+                    error_detail(&f.body)
+                )))
             }
             Err(Ok(f)) => Ok(Presence::Unknown(format!(
                 "Auvik answered {} for the device",
