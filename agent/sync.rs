@@ -1414,7 +1414,7 @@ mod tests {
         let store = Store::open(&dir.path().join("a.db")).unwrap();
         let mut engine = Engine::new(store.clone(), Vec::new());
         Arc::get_mut(&mut engine).unwrap().restart_waits =
-            (Duration::from_millis(300), Duration::from_secs(1));
+            (Duration::from_secs(1), Duration::from_secs(2));
         let config = crate::config::parse(
             std::path::Path::new("c.toml"),
             "[[source]]\nname = \"syncro\"\nkind = \"syncro\"\nsubdomain = \"acme\"\napi_key = \"t\"\n",
@@ -1441,8 +1441,12 @@ mod tests {
             "{}",
             failed.error
         );
-        let (_, status) = engine.statuses().await.remove(0);
-        assert_eq!(status.state, SourceState::Failed);
+        // The run is recorded before the task's state is: wait for the state, not assume it.
+        let status = until("the source's failed state", async || {
+            let (_, status) = engine.statuses().await.remove(0);
+            (status.state == SourceState::Failed).then_some(status)
+        })
+        .await;
         assert!(
             status.state_detail.contains("restarts by itself"),
             "{}",
