@@ -650,6 +650,28 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
 }
 
 /// A URL for messages: scheme, host and path only (queries can be long and carry filters).
+/// Whether a body is a web page rather than an API's answer (a proxy's, a gateway's or a
+/// maintenance page): a 404 that is a page says nothing of the record that was asked for.
+pub fn is_web_page(body: &str) -> bool {
+    let start = body.trim_start();
+    start.starts_with('<')
+        && [
+            "<!doctype html",
+            "<html",
+            "<head",
+            "<body",
+            "<?xml",
+            "<h1",
+            "<title",
+        ]
+        .iter()
+        .any(|tag| {
+            start
+                .get(..tag.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(tag))
+        })
+}
+
 pub fn redact(url: &url::Url) -> String {
     format!(
         "{}://{}{}",
@@ -662,6 +684,31 @@ pub fn redact(url: &url::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A proxy's or a gateway's page is not the vendor's "not found": only API answers
+    /// (JSON, or nothing) are read as one.
+    #[test]
+    fn web_pages_are_told_from_api_answers() {
+        for page in [
+            "<html><body><h1>404 Not Found</h1>nginx</body></html>",
+            "  <!DOCTYPE html><html></html>",
+            "<HTML>",
+            "<?xml version=\"1.0\"?><Error/>",
+            "<h1>Not Found</h1>",
+        ] {
+            assert!(is_web_page(page), "{page}");
+        }
+        for answer in [
+            "",
+            "{}",
+            r#"{"errors":[{"status":"404"}]}"#,
+            "Not found",
+            "<3",
+            "<xé",
+        ] {
+            assert!(!is_web_page(answer), "{answer}");
+        }
+    }
 
     #[test]
     fn retry_after_forms() {

@@ -415,6 +415,50 @@ fn a_device_whose_lookup_is_refused_is_kept_and_said() {
     assert!(!present(&agent).contains_key(&gone));
 }
 
+/// A 404 that is a web page (a gateway's or a proxy's, not the vendor's API) does not confirm
+/// a removal: the asset is kept until a second complete run misses it too. Auvik and Syncro.
+#[test]
+fn a_web_page_answering_404_does_not_confirm_a_removal() {
+    let page = || Fault::PlainText {
+        status: 404,
+        body: "<html><body><h1>404 Not Found</h1>nginx</body></html>".into(),
+    };
+    let sim = start_auvik(1911, 2, 8);
+    let agent = Agent::start(&sim, "");
+    agent.wait_for("the first sync", |a| a.source_state() == "ok");
+    let gone = sim.sim.devices()[2].id.clone();
+    assert!(sim.sim.remove_device(&gone));
+    sim.sim
+        .faults()
+        .push(FaultRule::always(page()).on(&format!("/v1/inventory/device/info/{gone}")));
+    for removed in [0, 1] {
+        let run = agent.sync(true);
+        assert_eq!(
+            (run["state"].as_str(), n(&run, "removed")),
+            (Some("ok"), removed),
+            "{run}"
+        );
+    }
+    assert!(!present(&agent).contains_key(&gone));
+
+    let s = start_syncro(1916, 3, 5, 25);
+    let agent = syncro_agent(&s, false);
+    let gone = syncro_ids(&s)[4];
+    assert!(s.sim.remove_asset(gone));
+    s.sim
+        .faults()
+        .push(FaultRule::always(page()).on(&format!("/api/v1/customer_assets/{gone}")));
+    for removed in [0, 1] {
+        let run = agent.sync_source("syncro", true);
+        assert_eq!(
+            (run["state"].as_str(), n(&run, "removed")),
+            (Some("ok"), removed),
+            "{run}"
+        );
+    }
+    assert!(!present(&agent).contains_key(&gone.to_string()));
+}
+
 /// Auvik's `links.next` may carry only the cursor (`page[after]`, `page[first]`), as the
 /// spec's one example of it does: pages 2+ are still read within the tenant and with each
 /// device's detail, so every device lands once with its managed state and every tenant's

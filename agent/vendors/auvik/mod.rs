@@ -20,7 +20,9 @@ pub mod config;
 #[doc(hidden)]
 pub mod decoders;
 mod lifecycle;
-use super::http::{Failure, HttpClient, JsonResponse, RetryPolicy, Route, ThrottlePolicy, redact};
+use super::http::{
+    Failure, HttpClient, JsonResponse, RetryPolicy, Route, ThrottlePolicy, is_web_page, redact,
+};
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name, normalise_mac,
 };
@@ -798,7 +800,11 @@ impl Auvik {
         let url = self.url(&format!("v1/inventory/device/info/{id}"), &[])?;
         match self.get_once(&url, ctx).await {
             Ok(r) => Ok(presence_of(&r.body, id)),
-            Err(Ok(f)) if f.status == StatusCode::NOT_FOUND => Ok(Presence::Gone),
+            // Auvik's own 404; a web page answering 404 is a gateway's or a proxy's, and
+            // says nothing of the device.
+            Err(Ok(f)) if f.status == StatusCode::NOT_FOUND && !is_web_page(&f.body) => {
+                Ok(Presence::Gone)
+            }
             // A 403 that is not throttling says the API user may not see the device (its
             // tenant's role was taken away, or the tenant is unavailable; public clients read
             // 403 as "no permission for this tenant"), not that it is gone. `Unknown` would

@@ -27,7 +27,7 @@ pub mod config;
 // For tests/properties and fuzz/ only (not an API).
 #[doc(hidden)]
 pub mod decoders;
-use super::http::{Failure, HttpClient, RetryPolicy, Route, ThrottlePolicy, redact};
+use super::http::{Failure, HttpClient, RetryPolicy, Route, ThrottlePolicy, is_web_page, redact};
 use super::ratelimit::RateLimiter;
 use super::{
     Batch, Connector, FetchContext, FetchOutcome, Presence, VendorError, clean_name,
@@ -401,7 +401,9 @@ impl Syncro {
                     }
                     Err(unknown) => unknown,
                 },
-                Err(Ok(f)) if f.status.as_u16() == 404 => Presence::Gone,
+                // Syncro's own 404 for an asset it no longer has; a web page answering 404
+                // is a gateway's or a proxy's, and says nothing of the asset.
+                Err(Ok(f)) if f.status.as_u16() == 404 && !is_web_page(&f.body) => Presence::Gone,
                 // 401 here is the token lacking "Assets - View Details" (the listing just
                 // worked with it): the asset cannot be looked up, which is no rejection.
                 Err(Ok(f)) => Presence::Unknown(format!(
