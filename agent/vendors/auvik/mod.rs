@@ -292,7 +292,8 @@ impl Auvik {
         match f.status.as_u16() {
             401 => VendorError::CredentialsRejected(format!(
                 "Auvik rejected the credentials (401 from {what}): check `username` (the Auvik user's e-mail address) \
-                 and `api_key` of this source; assetd will not call Auvik again until they change in the config"
+                 and `api_key` of this source, and its `region` (a public client reports 401, not a redirect, from \
+                 another region's cluster); assetd will not call Auvik again until they change in the config"
             )),
             308 | 301 | 302 | 307 => {
                 let right = f
