@@ -22,6 +22,16 @@ fn n(run: &Value, f: &str) -> i64 {
         .unwrap_or_else(|| panic!("no `{f}` in {run}"))
 }
 
+/// Asserts how a run ended: its state and how many assets it removed.
+#[track_caller]
+fn assert_ended(run: &Value, state: &str, removed: i64) {
+    assert_eq!(
+        (run["state"].as_str(), n(run, "removed")),
+        (Some(state), removed),
+        "{run}"
+    );
+}
+
 fn error(run: &Value) -> String {
     run["error"].as_str().unwrap_or_default().to_string()
 }
@@ -321,11 +331,7 @@ fn a_page_size_auvik_refuses_is_asked_again_at_the_spec_default() {
     assert_eq!(present(&agent).len(), total);
     sim.sim.faults().clear();
     let run = agent.sync(true);
-    assert_eq!(
-        (run["state"].as_str(), n(&run, "removed")),
-        (Some("ok"), 1),
-        "{run}"
-    );
+    assert_ended(&run, "ok", 1);
 }
 
 /// A tenant that fails in an incremental run (a server error, throttling that outlasts the
@@ -391,11 +397,7 @@ fn a_device_whose_lookup_is_refused_is_kept_and_said() {
     );
     for _ in 0..3 {
         let run = agent.sync(true);
-        assert_eq!(
-            (run["state"].as_str(), n(&run, "removed")),
-            (Some("ok"), 0),
-            "{run}"
-        );
+        assert_ended(&run, "ok", 0);
         let said = error(&run);
         assert!(
             said.contains("1 asset missing from the listing kept")
@@ -407,11 +409,7 @@ fn a_device_whose_lookup_is_refused_is_kept_and_said() {
     }
     sim.sim.faults().clear();
     let run = agent.sync(true);
-    assert_eq!(
-        (run["state"].as_str(), n(&run, "removed")),
-        (Some("ok"), 1),
-        "{run}"
-    );
+    assert_ended(&run, "ok", 1);
     assert!(!present(&agent).contains_key(&gone));
 }
 
@@ -433,11 +431,7 @@ fn a_web_page_answering_404_does_not_confirm_a_removal() {
         .push(FaultRule::always(page()).on(&format!("/v1/inventory/device/info/{gone}")));
     for removed in [0, 1] {
         let run = agent.sync(true);
-        assert_eq!(
-            (run["state"].as_str(), n(&run, "removed")),
-            (Some("ok"), removed),
-            "{run}"
-        );
+        assert_ended(&run, "ok", removed);
     }
     assert!(!present(&agent).contains_key(&gone));
 
@@ -450,11 +444,7 @@ fn a_web_page_answering_404_does_not_confirm_a_removal() {
         .push(FaultRule::always(page()).on(&format!("/api/v1/customer_assets/{gone}")));
     for removed in [0, 1] {
         let run = agent.sync_source("syncro", true);
-        assert_eq!(
-            (run["state"].as_str(), n(&run, "removed")),
-            (Some("ok"), removed),
-            "{run}"
-        );
+        assert_ended(&run, "ok", removed);
     }
     assert!(!present(&agent).contains_key(&gone.to_string()));
 }
@@ -856,17 +846,9 @@ fn a_customer_missed_by_the_customer_walk_keeps_its_assets() {
         .filter(|a| a.customer_id == first)
         .count() as i64;
     let run = agent.sync_source("syncro", true);
-    assert_eq!(
-        (run["state"].as_str(), n(&run, "removed")),
-        (Some("ok"), 0),
-        "{run}"
-    );
+    assert_ended(&run, "ok", 0);
     let run = agent.sync_source("syncro", true);
-    assert_eq!(
-        (run["state"].as_str(), n(&run, "removed")),
-        (Some("ok"), first_assets),
-        "{run}"
-    );
+    assert_ended(&run, "ok", first_assets);
     let now: HashSet<String> = present(&agent).into_keys().collect();
     let expected: HashSet<String> = syncro_ids(&s).iter().map(i64::to_string).collect();
     assert_eq!(now, expected);
@@ -1069,11 +1051,7 @@ fn a_failing_list_page_is_never_the_end_of_the_list() {
     }
     p.sim.faults().clear();
     let run = agent.sync_source("passportal", true);
-    assert_eq!(
-        (run["state"].as_str(), n(&run, "removed")),
-        (Some("ok"), 1),
-        "{run}"
-    );
+    assert_ended(&run, "ok", 1);
 }
 
 /// What Passportal answers past the last page is not documented. A server answering 404
@@ -1272,11 +1250,7 @@ fn lists_of_one_or_two_items_end_against_a_server_refusing_past_the_end() {
     assert_eq!(present(&agent).len(), 2);
     assert!(p.sim.remove_asset(docs[0]));
     let run = agent.sync_source("passportal", true);
-    assert_eq!(
-        (run["state"].as_str(), n(&run, "removed")),
-        (Some("ok"), 1),
-        "{run}"
-    );
+    assert_ended(&run, "ok", 1);
     let now = present(&agent);
     assert_eq!(now.len(), 1);
     assert!(now.contains_key(&docs[1].to_string()));
@@ -1341,11 +1315,7 @@ fn only_passportals_own_not_found_confirms_a_removal() {
         .on(&detail(c)),
     );
     let run = agent.sync_source("passportal", true);
-    assert_eq!(
-        (run["state"].as_str(), n(&run, "removed")),
-        (Some("ok"), 2),
-        "{run}"
-    );
+    assert_ended(&run, "ok", 2);
     let now = present(&agent);
     for id in [b, d] {
         assert!(!now.contains_key(&id.to_string()), "{id} confirmed gone");
@@ -1354,11 +1324,7 @@ fn only_passportals_own_not_found_confirms_a_removal() {
         assert!(now.contains_key(&id.to_string()), "{id} kept, unconfirmed");
     }
     let run = agent.sync_source("passportal", true);
-    assert_eq!(
-        (run["state"].as_str(), n(&run, "removed")),
-        (Some("ok"), 2),
-        "{run}"
-    );
+    assert_ended(&run, "ok", 2);
     assert_eq!(present(&agent).len() as i64, total - 4);
 }
 
