@@ -371,27 +371,22 @@ async fn deny_lifecycle(State(app): AppState, body: Bytes) -> Response {
 }
 
 async fn set_odd_dates(State(app): AppState, body: Bytes) -> Response {
-    match parse_object(&body).and_then(|o| {
-        o.get("on")
-            .and_then(Value::as_bool)
-            .ok_or_else(|| "body needs \"on\": true or false".to_owned())
-    }) {
-        Ok(on) => {
-            app.sim.set_odd_warranty_dates(on);
-            no_content()
-        }
-        Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
-    }
+    switch(&body, |on| app.sim.set_odd_warranty_dates(on))
 }
 
 async fn set_bare_next(State(app): AppState, body: Bytes) -> Response {
-    match parse_object(&body).and_then(|o| {
+    switch(&body, |on| app.sim.set_bare_next_links(on))
+}
+
+/// Sets an on/off switch from a body `{"on": true|false}`: 204, or 400 saying what to send.
+fn switch(body: &Bytes, set: impl FnOnce(bool)) -> Response {
+    match parse_object(body).and_then(|o| {
         o.get("on")
             .and_then(Value::as_bool)
             .ok_or_else(|| "body needs \"on\": true or false".to_owned())
     }) {
         Ok(on) => {
-            app.sim.set_bare_next_links(on);
+            set(on);
             no_content()
         }
         Err(msg) => error(StatusCode::BAD_REQUEST, &msg),
