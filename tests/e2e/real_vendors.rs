@@ -824,6 +824,7 @@ fn a_customer_missed_by_the_customer_walk_keeps_its_assets() {
     assert_eq!(run["state"], "partial", "{run}");
     assert_eq!(n(&run, "removed"), 0, "{run}");
     assert!(error(&run).contains("promised"), "{run}");
+    assert!(!error(&run).contains("  "), "{run}");
     let after: HashSet<String> = present(&agent).into_keys().collect();
     assert!(
         missed_assets.is_subset(&after),

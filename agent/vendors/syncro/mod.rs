@@ -231,8 +231,7 @@ impl Syncro {
         let mut out = Vec::new();
         let mut page = 1u64;
         let mut previous: Vec<i64> = Vec::new();
-        let mut distinct: HashSet<i64> = HashSet::new();
-        let mut promised: Option<u64> = None;
+        let mut collected = Collected::default();
         loop {
             let page_s = page.to_string();
             let mut query = vec![("page", page_s.as_str())];
@@ -253,10 +252,7 @@ impl Syncro {
                 )));
             }
             let empty = parsed.customers.is_empty();
-            distinct.extend(ids.iter().copied());
-            if let Some(total) = parsed.meta.as_ref().and_then(|m| m.total_entries) {
-                promised = Some(promised.map_or(total, |p| p.max(total)));
-            }
+            collected.page(&ids, parsed.meta.as_ref());
             out.extend(
                 parsed
                     .customers
@@ -269,10 +265,12 @@ impl Syncro {
             match next_page(page, parsed.meta.as_ref(), empty) {
                 Paging::Next => {}
                 Paging::Done => {
-                    let seen = distinct.len() as u64;
-                    let short = promised.filter(|&total| seen < total).map(|total| {
+                    let short = collected.short().map(|(total, seen)| {
                         format!(
-                            "Syncro promised {total} customers but the walk collected {seen}                              distinct ones (a customer was disabled or added while it ran?), so the assets of a                              customer it missed were left out and nothing was removed; the assets read were kept,                              and the next run will retry"
+                            "Syncro promised {total} customers but the walk collected {seen} \
+                             distinct ones (a customer was disabled or added while it ran?), so the assets of a \
+                             customer it missed were left out and nothing was removed; the assets read were kept, \
+                             and the next run will retry"
                         )
                     });
                     return Ok((out, short));
@@ -295,8 +293,7 @@ impl Syncro {
         odd_dates: &mut OddDates,
     ) -> Result<Scan, VendorError> {
         let mut page = 1u64;
-        let mut distinct: HashSet<i64> = HashSet::new();
-        let mut promised: Option<u64> = None;
+        let mut collected = Collected::default();
         let mut previous: Vec<i64> = Vec::new();
         loop {
             let page_s = page.to_string();
@@ -332,10 +329,7 @@ impl Syncro {
                     page - 1
                 )));
             }
-            distinct.extend(ids.iter().copied());
-            if let Some(total) = parsed.meta.as_ref().and_then(|m| m.total_entries) {
-                promised = Some(promised.map_or(total, |p| p.max(total)));
-            }
+            collected.page(&ids, parsed.meta.as_ref());
             if !records.is_empty() {
                 ctx.send(Batch::Assets(records)).await?;
             }
@@ -354,14 +348,13 @@ impl Syncro {
             page = advance(page, &url)?;
             previous = ids;
         }
-        let seen = distinct.len() as u64;
-        Ok(match promised {
-            Some(total) if seen < total => Scan::Incomplete(format!(
+        Ok(match collected.short() {
+            Some((total, seen)) => Scan::Incomplete(format!(
                 "Syncro promised {total} assets but the walk collected {seen} distinct ones (rows moved between \
                  pages while it ran, or some pages were short), so nothing was removed; the assets read were kept, \
                  and the next run will retry"
             )),
-            _ => Scan::Complete,
+            None => Scan::Complete,
         })
     }
 
@@ -395,7 +388,8 @@ impl Syncro {
                             Presence::Present
                         } else {
                             Presence::Unknown(format!(
-                                "Syncro still has the asset, under customer {customer}, which this run did not                                  list (disabled?)"
+                                "Syncro still has the asset, under customer {customer}, which this run did not \
+                                 list (disabled?)"
                             ))
                         }
                     }
@@ -883,6 +877,32 @@ fn dedup(v: &mut Vec<String>) {
 struct Meta {
     total_pages: Option<u64>,
     total_entries: Option<u64>,
+}
+
+/// What a page walk collected against what Syncro promised: the distinct records seen, and
+/// the largest `meta.total_entries` any page gave (a total that changes during the walk is
+/// taken at its largest, so a shrinking list cannot hide a missed row).
+#[derive(Default)]
+struct Collected {
+    distinct: HashSet<i64>,
+    promised: Option<u64>,
+}
+
+impl Collected {
+    fn page(&mut self, ids: &[i64], meta: Option<&Meta>) {
+        self.distinct.extend(ids.iter().copied());
+        if let Some(total) = meta.and_then(|m| m.total_entries) {
+            self.promised = Some(self.promised.map_or(total, |p| p.max(total)));
+        }
+    }
+
+    /// `(promised, collected)` when the walk collected fewer distinct records than promised.
+    fn short(&self) -> Option<(u64, u64)> {
+        let seen = self.distinct.len() as u64;
+        self.promised
+            .filter(|&total| seen < total)
+            .map(|total| (total, seen))
+    }
 }
 
 /// `GET /customer_assets/{id}`: the asset under `asset`.
