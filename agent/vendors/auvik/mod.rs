@@ -858,41 +858,36 @@ fn tenants_from(
     available: Option<&HashSet<String>>,
 ) -> Tenants {
     let listed = list.iter().map(|t| t.id.clone()).collect();
-    // The tenants the run would read (see `clients` below).
-    let type_of = |t: &TenantResource| {
-        t.attributes
-            .as_ref()
-            .and_then(|a| a.tenant_type.clone())
-            .unwrap_or_default()
+    // An MSP's clients are its `client` tenants; multi-clients only group them. A
+    // single-company account has no client tenants: its one tenant is the client.
+    let is_client = |t: &TenantResource| {
+        t.attributes.as_ref().and_then(|a| a.tenant_type.as_deref()) == Some("client")
     };
-    let mut readable: Vec<&str> = list
-        .iter()
-        .filter(|t| type_of(t) == "client")
-        .map(|t| t.id.as_str())
-        .collect();
-    if readable.is_empty() {
-        readable = list.iter().map(|t| t.id.as_str()).collect();
-    }
+    let list: Vec<TenantResource> = if list.iter().any(is_client) {
+        list.into_iter().filter(is_client).collect()
+    } else {
+        list
+    };
     // A filtered list that leaves out every tenant the run would read (or is empty while
     // there are tenants) says more of the filter than of the tenants: followed, it would
     // read nothing and report every client unavailable. It is ignored, and every tenant is
     // tried (one the API user may not read answers 403 and is skipped as such).
     let mut notes = Vec::new();
     let available = available.filter(|a| {
-        let sane = readable.is_empty() || readable.iter().any(|id| a.contains(*id));
+        let sane = list.is_empty() || list.iter().any(|t| a.contains(&t.id));
         if !sane {
             let note = format!(
                 "Auvik's filter[availableTenants] left out all {} tenants, so it was ignored and \
                  every tenant was tried; if tenants are really disabled, Auvik's tenant details \
                  say so",
-                readable.len()
+                list.len()
             );
             tracing::warn!("{note}.");
             notes.push(note);
         }
         sane
     });
-    let all: Vec<Tenant> = list
+    let clients = list
         .into_iter()
         .map(|t| {
             let attrs = t.attributes.unwrap_or_default();
@@ -921,7 +916,6 @@ fn tenants_from(
                 )
             });
             Tenant {
-                tenant_type: attrs.tenant_type.unwrap_or_default(),
                 unavailable,
                 client: SourceClient {
                     aliases: [prefix, t.id.clone()]
@@ -934,15 +928,8 @@ fn tenants_from(
             }
         })
         .collect();
-    // An MSP's clients are its `client` tenants; multi-clients only group them. A
-    // single-company account has no client tenants: its one tenant is the client.
-    let clients: Vec<Tenant> = all
-        .iter()
-        .filter(|t| t.tenant_type == "client")
-        .cloned()
-        .collect();
     Tenants {
-        clients: if clients.is_empty() { all } else { clients },
+        clients,
         listed,
         notes,
     }
@@ -1206,7 +1193,6 @@ fn to_record(
 
 #[derive(Clone)]
 struct Tenant {
-    tenant_type: String,
     client: SourceClient,
     /// Why it is not read, when Auvik says it is unavailable to the API.
     unavailable: Option<String>,
