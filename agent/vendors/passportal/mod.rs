@@ -16,8 +16,9 @@
 //! stored. A document the key may not open (`accessible: false`, or a detail answering
 //! "not found.", which is also what a document deleted since the list answers, or the
 //! documented 400 "invalid id") is skipped, never fatal. A removal is confirmed only by
-//! Passportal's own "not found." envelope on a 404; a 403, a 400 or a 404 that is not its
-//! JSON leaves the asset until a second complete run misses it too. Every list page must be read: a refused or broken page fails the run, and
+//! Passportal's own JSON "not found." envelope (on a 403, a 404 or inside a 200); a 403 or
+//! 404 that is not its JSON, or a 400, leaves the asset until a second complete run misses
+//! it too. Every list page must be read: a refused or broken page fails the run, and
 //! only an empty page ends a list. Client filtering is unreliable, so the one unit a run
 //! reads is the whole listing.
 //! Facts and quirks: N-able's API pages (api_authorization, api_list_documents, api_specific_document, api_information) and what public API clients learned; each quirk handled
@@ -324,7 +325,7 @@ impl Passportal {
             return Ok(false);
         };
         let ends_with_the_last =
-            items.last().map(|i| id_text(&i["id"])) == Some(read.last_id.clone());
+            items.last().map(|i| id_text(&i["id"])).as_deref() == Some(read.last_id.as_str());
         let ended = items.len() == probe.items_if_ended && ends_with_the_last;
         if ended {
             tracing::debug!(
@@ -833,7 +834,7 @@ fn refused_document(f: &Failure) -> Option<DocumentAnswer> {
 }
 
 /// A 200 answer to `GET /api/v2/documents/{id}` (`url`): the body of a readable document,
-/// `Unreadable` when Passportal says "not found." inside it, an error otherwise.
+/// `Gone` when Passportal says "not found." inside it, an error otherwise.
 fn document_answer(url: &url::Url, body: String) -> Result<DocumentAnswer, VendorError> {
     let v: Value = serde_json::from_str(&body).map_err(|e| {
         VendorError::Decode(format!("{}: the document is not JSON ({e})", redact(url)))
@@ -888,23 +889,22 @@ struct Page {
     skipped: Vec<SkippedRecord>,
 }
 
+/// Whether an error envelope's message is `words` (any case, a final full stop or not).
+fn envelope_says(v: &Value, words: &str) -> bool {
+    v["message"]
+        .as_str()
+        .is_some_and(|m| m.trim().trim_end_matches('.').eq_ignore_ascii_case(words))
+}
+
 /// Whether an error envelope says "not found." (Passportal's word for a document it will
 /// not show, whatever the HTTP status).
 fn says_not_found(v: &Value) -> bool {
-    v["message"].as_str().is_some_and(|m| {
-        m.trim()
-            .trim_end_matches('.')
-            .eq_ignore_ascii_case("not found")
-    })
+    envelope_says(v, "not found")
 }
 
 /// Whether an error envelope says "invalid id" (N-able's only documented 400).
 fn says_invalid_id(v: &Value) -> bool {
-    v["message"].as_str().is_some_and(|m| {
-        m.trim()
-            .trim_end_matches('.')
-            .eq_ignore_ascii_case("invalid id")
-    })
+    envelope_says(v, "invalid id")
 }
 
 /// Whether a 200 answer is Passportal's refusal of the access token (`status: 401` or
@@ -968,11 +968,11 @@ impl Connector for Passportal {
         self.fetch_all(ctx)
     }
 
-    /// Passportal reads one document by id: its "not found." envelope on a 404 confirms a
-    /// removal (a document the key may not open is still listed, with `accessible: false`,
-    /// so one missing from a complete list and not found is gone). The 403 N-able documents
-    /// is about access, and a 404 that is not its JSON may be a proxy's: those are
-    /// `Unknown`, so the asset goes only when a second complete run misses it too.
+    /// Passportal reads one document by id: its "not found." envelope confirms a removal (a
+    /// document the key may not open is still listed, with `accessible: false`, so one
+    /// missing from a complete list and not found is gone). A 403 or 404 that is not its
+    /// JSON may be a proxy's: that is `Unknown`, so the asset goes only when a second
+    /// complete run misses it too.
     fn confirm_absent<'a>(
         &'a self,
         ctx: &'a FetchContext,
@@ -1326,9 +1326,9 @@ mod tests {
         assert_eq!(probe(0, 0, 100), None);
     }
 
-    /// Only Passportal's "not found." envelope on a 404 says a document is gone; a 403 (access),
-    /// a 404 that is not its JSON (a proxy's page) and the documented 400 "invalid id" are
-    /// unreadable, and any other refusal is the run's.
+    /// Only Passportal's "not found." envelope (on a 403 or a 404) says a document is gone; a
+    /// 403 or 404 that is not its JSON (a proxy's page) and the documented 400 "invalid id"
+    /// are unreadable, and any other refusal is the run's.
     #[test]
     fn only_passportals_own_not_found_says_a_document_is_gone() {
         let failure = |status: u16, body: &str| Failure {
