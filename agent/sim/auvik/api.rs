@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::catalog::{self, DEVICE_TYPES};
 use super::render::{self, DeviceDetail, DeviceInfo, JsonCache, Meta, PageLinks, SingleDoc};
 use super::store::{
-    Direction, Filter, LifecycleField, Page, Position, Selection, Store, TenantState,
+    Direction, Entry, Filter, LifecycleField, Page, Position, Selection, Store, TenantState,
 };
 use super::{AuvikSim, SimDevice, billing, control};
 use crate::sim::clock;
@@ -495,15 +495,7 @@ impl App {
     fn device_single(&self, q: &Query, id: &str, detail: bool) -> ApiResult {
         let store = self.sim.store();
         let include = if detail { false } else { include_detail(q)? };
-        let (ord, num, entry) = store
-            .entry(id)
-            .ok_or_else(|| ApiError::not_found(format!("Device {id} not found")))?;
-        let t = store
-            .tenant(ord)
-            .ok_or_else(|| ApiError::internal("lost tenant"))?;
-        if let Some(refused) = refusal(t) {
-            return Err(refused);
-        }
+        let (t, num, entry) = reachable_device(&store, id)?;
         let base = self.link_base();
         let data = device_json(&base, t, num, &entry.device, &entry.json, detail)?;
         let included = if include {
@@ -597,15 +589,7 @@ impl App {
     fn lifecycle_single(&self, id: &str, warranty: bool) -> ApiResult {
         self.lifecycle_allowed()?;
         let store = self.sim.store();
-        let (ord, num, entry) = store
-            .entry(id)
-            .ok_or_else(|| ApiError::not_found(format!("Device {id} not found")))?;
-        let t = store
-            .tenant(ord)
-            .ok_or_else(|| ApiError::internal("lost tenant"))?;
-        if let Some(refused) = refusal(t) {
-            return Err(refused);
-        }
+        let (t, num, entry) = reachable_device(&store, id)?;
         let base = self.link_base();
         let d = &entry.device;
         let missing = || ApiError::not_found(format!("No record for device {id}"));
@@ -695,6 +679,24 @@ fn device_json<'s>(
 
 /// Why a request naming `t` is refused, if it is: 403 for a denied tenant, 403 with another
 /// text for an unavailable one (Auvik's wording is undocumented; this one is the simulator's).
+/// Device `id` with its tenant and number: 404 when there is no such device, the tenant's
+/// refusal when the API user may not read its tenant.
+fn reachable_device<'s>(
+    store: &'s Store,
+    id: &str,
+) -> Result<(&'s TenantState, u64, &'s Entry), ApiError> {
+    let (ord, num, entry) = store
+        .entry(id)
+        .ok_or_else(|| ApiError::not_found(format!("Device {id} not found")))?;
+    let t = store
+        .tenant(ord)
+        .ok_or_else(|| ApiError::internal("lost tenant"))?;
+    match refusal(t) {
+        Some(refused) => Err(refused),
+        None => Ok((t, num, entry)),
+    }
+}
+
 pub fn refusal(t: &TenantState) -> Option<ApiError> {
     if t.denied {
         return Some(denied(&t.info().id));
