@@ -291,6 +291,22 @@ impl Agent {
         })
     }
 
+    /// `assetctl -o json ARGS` for a verb that prints one row per client (`counts`,
+    /// `lifecycle`), by client name.
+    pub fn rows_by_client(&self, args: &[&str]) -> std::collections::BTreeMap<String, Value> {
+        self.json(args)
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|r| {
+                (
+                    r["client"].as_str().unwrap_or_default().to_string(),
+                    r.clone(),
+                )
+            })
+            .collect()
+    }
+
     /// Triggers a sync of the Auvik source and waits for it; returns the finished run.
     pub fn sync(&self, full: bool) -> Value {
         self.sync_source("auvik", full)

@@ -654,18 +654,7 @@ fn sync_all(agent: &Agent) {
 fn counts_by_client(agent: &Agent, args: &[&str]) -> BTreeMap<String, Value> {
     let mut full = vec!["counts"];
     full.extend_from_slice(args);
-    agent
-        .json(&full)
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|r| {
-            (
-                r["client"].as_str().unwrap_or_default().to_string(),
-                r.clone(),
-            )
-        })
-        .collect()
+    agent.rows_by_client(&full)
 }
 
 /// Every listed client's counts equal the derived ones; a client the dataset does not

@@ -335,18 +335,7 @@ fn on_one_day(mut check: impl FnMut(NaiveDate) -> bool) {
 fn summary(agent: &Agent, args: &[&str]) -> BTreeMap<String, Value> {
     let mut full = vec!["lifecycle"];
     full.extend_from_slice(args);
-    agent
-        .json(&full)
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|r| {
-            (
-                r["client"].as_str().unwrap_or_default().to_string(),
-                r.clone(),
-            )
-        })
-        .collect()
+    agent.rows_by_client(&full)
 }
 
 fn asset<'a>(assets: &'a [Value], name: &str) -> &'a Value {

@@ -77,16 +77,9 @@ fn auvik_bills(device_type: &str, managed: bool) -> bool {
 /// `total_billable` by client, as `assetctl counts` says.
 fn counts(agent: &Agent) -> BTreeMap<String, i64> {
     agent
-        .json(&["counts"])
-        .as_array()
-        .expect("counts")
-        .iter()
-        .map(|c| {
-            (
-                c["client"].as_str().unwrap_or_default().to_string(),
-                c["total_billable"].as_i64().unwrap_or(-1),
-            )
-        })
+        .rows_by_client(&["counts"])
+        .into_iter()
+        .map(|(client, c)| (client, c["total_billable"].as_i64().unwrap_or(-1)))
         .collect()
 }
 
