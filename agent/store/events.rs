@@ -671,27 +671,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Category, ReportedAsset, RunKind, RunState, RunTrigger, SourceClient};
-    use crate::store::tests::{REMOVE_ABSENT, end, run};
+    use crate::model::{RunKind, RunState, RunTrigger, SourceClient};
+    use crate::store::tests::{REMOVE_ABSENT, end, open, record, run};
     use crate::store::{Apply, RunEnd};
-
-    fn open() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("a.db")).unwrap();
-        (dir, store)
-    }
-
-    fn switch(id: &str, name: &str) -> ReportedAsset {
-        ReportedAsset {
-            external_id: id.into(),
-            source_client_id: "t1".into(),
-            name: name.into(),
-            category: Some(Category::Switch),
-            vendor_type: "switch".into(),
-            managed: Some(true),
-            ..ReportedAsset::default()
-        }
-    }
 
     fn all(store: &Store) -> Vec<Event> {
         let (_, last) = store.event_horizon().unwrap();
@@ -716,7 +698,7 @@ mod tests {
         let first = run(
             &store,
             RunKind::Full,
-            &[switch("a", "sw-a"), switch("b", "sw-b")],
+            &[record("a", "sw-a"), record("b", "sw-b")],
             REMOVE_ABSENT,
         );
         let events = all(&store);
@@ -757,7 +739,7 @@ mod tests {
         let second = run(
             &store,
             RunKind::Full,
-            &[switch("a", "sw-a2")],
+            &[record("a", "sw-a2")],
             REMOVE_ABSENT,
         );
         let events: Vec<Event> = all(&store).into_iter().skip(5).collect();
@@ -788,7 +770,7 @@ mod tests {
         run(
             &store,
             RunKind::Full,
-            &[switch("a", "sw-a2"), switch("b", "sw-b")],
+            &[record("a", "sw-a2"), record("b", "sw-b")],
             REMOVE_ABSENT,
         );
         let back = all(&store)
@@ -804,7 +786,7 @@ mod tests {
         run(
             &store,
             RunKind::Full,
-            &[switch("a", "sw-a2"), switch("b", "sw-b")],
+            &[record("a", "sw-a2"), record("b", "sw-b")],
             REMOVE_ABSENT,
         );
         assert_eq!(
@@ -816,7 +798,7 @@ mod tests {
     #[test]
     fn a_failed_run_says_so_and_a_rolled_back_apply_leaves_no_event_of_its_changes() {
         let (_d, store) = open();
-        run(&store, RunKind::Full, &[switch("a", "x")], Apply::Nothing);
+        run(&store, RunKind::Full, &[record("a", "x")], Apply::Nothing);
         let events = all(&store);
         assert_eq!(kinds(&events), ["run.started", "run.finished"]);
         assert_eq!(data(&events[1])["state"], "failed");
@@ -846,7 +828,7 @@ mod tests {
                 }],
             )
             .unwrap();
-        store.stage_assets(&r, &[switch("a", "x")]).unwrap();
+        store.stage_assets(&r, &[record("a", "x")]).unwrap();
         let mut e = end(Apply::Upserts);
         e.source_state = Some("ok");
         assert!(store.finish_run(&r, e).is_err());
@@ -948,7 +930,7 @@ mod tests {
     fn pruning_takes_an_old_prefix_keeps_a_hooks_backlog_and_never_reuses_ids() {
         let (_d, store) = open();
         for _ in 0..3 {
-            run(&store, RunKind::Full, &[switch("a", "x")], REMOVE_ABSENT);
+            run(&store, RunKind::Full, &[record("a", "x")], REMOVE_ABSENT);
         }
         let events = all(&store);
         let later = Utc::now() + chrono::Duration::seconds(1);
@@ -974,14 +956,14 @@ mod tests {
         while store.prune_events(later, 100).unwrap() > 0 {}
         assert!(all(&store).is_empty());
         assert_eq!(store.event_horizon().unwrap(), (last, last));
-        run(&store, RunKind::Full, &[switch("a", "x")], REMOVE_ABSENT);
+        run(&store, RunKind::Full, &[record("a", "x")], REMOVE_ABSENT);
         assert_eq!(all(&store)[0].id, last + 1);
     }
 
     #[test]
     fn hooks_start_from_now_keep_their_cursor_and_go_with_the_config() {
         let (_d, store) = open();
-        run(&store, RunKind::Full, &[switch("a", "x")], REMOVE_ABSENT);
+        run(&store, RunKind::Full, &[record("a", "x")], REMOVE_ABSENT);
         let (_, last) = store.event_horizon().unwrap();
         store.set_hooks(&["psa".into()]).unwrap();
         let psa = store.hook("psa").unwrap().unwrap();
@@ -1017,7 +999,7 @@ mod tests {
             Some(at.timestamp_micros())
         );
         // Kept across a config that still has it; a new hook starts from now.
-        run(&store, RunKind::Full, &[switch("a", "y")], REMOVE_ABSENT);
+        run(&store, RunKind::Full, &[record("a", "y")], REMOVE_ABSENT);
         store.set_hooks(&["psa".into(), "teams".into()]).unwrap();
         assert_eq!(store.hook("psa").unwrap().unwrap().delivered_through, last);
         let (_, newer) = store.event_horizon().unwrap();
@@ -1080,11 +1062,11 @@ mod tests {
             support: false,
         };
         let assets = [
-            switch("in", "in-window"),
-            switch("edge", "last-day"),
-            switch("later", "outside"),
-            switch("gone", "expired"),
-            switch("refused", "not-covered"),
+            record("in", "in-window"),
+            record("edge", "last-day"),
+            record("later", "outside"),
+            record("gone", "expired"),
+            record("refused", "not-covered"),
         ];
         let sync = |reports: &[LifecycleReport]| {
             let before = store.event_horizon().unwrap().1;
@@ -1204,7 +1186,7 @@ mod tests {
         run(
             &store,
             RunKind::Full,
-            &[switch("a", "x"), switch("b", "y"), switch("c", "z")],
+            &[record("a", "x"), record("b", "y"), record("c", "z")],
             REMOVE_ABSENT,
         );
         let (_, last) = store.event_horizon().unwrap();

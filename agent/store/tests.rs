@@ -12,7 +12,7 @@ use crate::model::{
 };
 use std::collections::{HashMap, HashSet};
 
-fn record(id: &str, name: &str) -> ReportedAsset {
+pub(crate) fn record(id: &str, name: &str) -> ReportedAsset {
     ReportedAsset {
         external_id: id.into(),
         source_client_id: "t1".into(),
@@ -191,7 +191,7 @@ fn assert_keys_match_assets(store: &Store) {
     assert_eq!(stored, derived, "asset_keys against the present assets");
 }
 
-fn open() -> (tempfile::TempDir, Store) {
+pub(crate) fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("a.db")).unwrap();
     (dir, store)
