@@ -452,13 +452,7 @@ impl App {
             sel.filters.extend(info_filters(q)?);
             include = include_detail(q)?;
         }
-        let paging = Paging::parse(&store, q)?;
-        let page = store.page(&sel, paging.dir, paging.from, paging.size);
-        let total = store.count(&sel) as u64;
-        let links = self.page_links(&store, path, q, &paging, &page);
-        let meta = Meta {
-            total_pages: total.div_ceil(paging.size as u64),
-        };
+        let (page, links, meta) = self.select_page(&store, path, q, &sel)?;
         let base = self.link_base();
         let resources = |detail: bool| {
             page.hits
@@ -557,13 +551,7 @@ impl App {
                 }
             }
         }
-        let paging = Paging::parse(&store, q)?;
-        let page = store.page(&sel, paging.dir, paging.from, paging.size);
-        let total = store.count(&sel) as u64;
-        let links = self.page_links(&store, path, q, &paging, &page);
-        let meta = Meta {
-            total_pages: total.div_ceil(paging.size as u64),
-        };
+        let (page, links, meta) = self.select_page(&store, path, q, &sel)?;
         let base = self.link_base();
         let odd = self.sim.odd_warranty_dates();
         let data = page
@@ -606,6 +594,24 @@ impl App {
 
     /// `first`/`last` always; `next` only when more lies ahead, `prev` only when something
     /// lies behind. Absolute URLs on this server carrying the request's other parameters.
+    /// The page of `sel` that `q` asks for, with its links and `meta`.
+    fn select_page<'s>(
+        &self,
+        store: &'s Store,
+        path: &str,
+        q: &Query,
+        sel: &Selection,
+    ) -> Result<(Page<'s>, PageLinks, Meta), ApiError> {
+        let paging = Paging::parse(store, q)?;
+        let page = store.page(sel, paging.dir, paging.from, paging.size);
+        let total = store.count(sel) as u64;
+        let links = self.page_links(store, path, q, &paging, &page);
+        let meta = Meta {
+            total_pages: total.div_ceil(paging.size as u64),
+        };
+        Ok((page, links, meta))
+    }
+
     fn page_links(
         &self,
         store: &Store,
