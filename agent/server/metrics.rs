@@ -21,7 +21,6 @@ use tokio_util::sync::CancellationToken;
 use super::guard::{self, Admission, Backoff, Guarded, RefusalLog};
 use crate::metrics::{Gauges, SourceGauge, text};
 use crate::service::{ApiError, Service};
-use crate::sync::SourceState;
 
 /// A scrape's request headers must arrive within this (a slowloris trickling them holds a
 /// place no longer), and a whole connection lasts at most `CONNECTION_LIFETIME`.
@@ -114,7 +113,7 @@ async fn gauges(agent: &Service) -> Result<Gauges, ApiError> {
                     .iter()
                     .find(|(name, _)| *name == s.name)
                     .map_or(0.0, |(_, t)| t.timestamp() as f64),
-                state: state_name(s.state),
+                state: s.state.as_str(),
                 assets: s.asset_count,
                 last_run: s.last_run.as_ref().map(|r| r.counts).unwrap_or_default(),
                 vendor: s.kind,
@@ -122,17 +121,4 @@ async fn gauges(agent: &Service) -> Result<Gauges, ApiError> {
             })
             .collect(),
     })
-}
-
-/// The state names of `assetctl sources` (and `super::SOURCE_STATES`).
-fn state_name(s: SourceState) -> &'static str {
-    match s {
-        SourceState::Pending => "pending",
-        SourceState::Ok => "ok",
-        SourceState::Syncing => "syncing",
-        SourceState::Partial => "partial",
-        SourceState::Failed => "failed",
-        SourceState::CredentialsRejected => "credentials_rejected",
-        SourceState::RemovalsHeld => "removals_held",
-    }
 }
