@@ -222,7 +222,14 @@ fn agent_with_hooks(sim: &Sim, hooks: impl FnOnce(&Agent) -> String) -> Agent {
 
 /// Every retained event, as `assetctl -o json events` prints them (JSON Lines).
 fn log_lines(agent: &Agent) -> Vec<String> {
-    let out = agent.ctl(&["-o", "json", "events", "--after", "0"]);
+    event_lines(agent, &["--after", "0"])
+}
+
+/// `assetctl -o json events ARGS`, a line per event.
+fn event_lines(agent: &Agent, args: &[&str]) -> Vec<String> {
+    let mut full = vec!["-o", "json", "events"];
+    full.extend_from_slice(args);
+    let out = agent.ctl(&full);
     assert!(
         out.status.success(),
         "{}",
@@ -900,16 +907,9 @@ fn warranty_expiring_is_sent_once_per_device_and_expiry_date() {
     });
     agent.wait_for("the first sync", |a| a.source_state() == "ok");
     let announced = |agent: &Agent| -> Vec<Value> {
-        let out = agent.ctl(&["-o", "json", "events", "--type", "warranty.expiring"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(parse)
+        event_lines(agent, &["--type", "warranty.expiring"])
+            .iter()
+            .map(|l| parse(l))
             .collect()
     };
     // Only the device whose covered warranty ends within 90 days, with what a ticket needs.
